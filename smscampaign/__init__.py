@@ -1,0 +1,63 @@
+"""smscampaign — bulk SMS campaigns through the 短信通 HTTP gateway, as pandas DataFrames.
+
+Load a recipient list, clean the numbers, plan the messages, send them in batches through the gateway
+(or the bundled :class:`Sandbox`), and report per recipient what happened and why::
+
+    import smscampaign as sc
+    with sc.Sandbox() as box:
+        box.add_account("demo", "secret", sms_left=1000)
+        gw = box.gateway("demo", "secret")
+        print(gw.user_info().fields["sms_left"])
+"""
+
+# Each module owns one concept; the public API is re-exported here (kept sorted in __all__,
+# which tests/test_package.py checks).
+from smscampaign.codes import CodeInfo, codes_table, describe_code
+from smscampaign.errors import (
+    AccountError,
+    ConfigError,
+    GatewayConnectionError,
+    GatewayConnectTimeout,
+    GatewayDisconnected,
+    GatewayError,
+    GatewayHTTPError,
+    GatewayProtocolError,
+    GatewayTimeout,
+    InsufficientBalance,
+    JournalError,
+    PlanError,
+    RecipientsError,
+    SendError,
+    SmsCampaignError,
+    TemplateError,
+    UnencodableContentError,
+)
+from smscampaign.gateway import Gateway, GatewayResponse
+# from smscampaign.sandbox import Sandbox  (issue 2, in progress)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AccountError",
+    "CodeInfo",
+    "ConfigError",
+    "Gateway",
+    "GatewayConnectTimeout",
+    "GatewayConnectionError",
+    "GatewayDisconnected",
+    "GatewayError",
+    "GatewayHTTPError",
+    "GatewayProtocolError",
+    "GatewayResponse",
+    "GatewayTimeout",
+    "InsufficientBalance",
+    "JournalError",
+    "PlanError",
+    "RecipientsError",
+    "SendError",
+    "SmsCampaignError",
+    "TemplateError",
+    "UnencodableContentError",
+    "codes_table",
+    "describe_code",
+]
