@@ -33,7 +33,7 @@ from smscampaign.errors import (
     UnencodableContentError,
 )
 from smscampaign.gateway import Gateway, GatewayResponse
-# from smscampaign.sandbox import Sandbox  (issue 2, in progress)
+from smscampaign.sandbox import Sandbox
 
 __version__ = "0.1.0"
 
@@ -54,6 +54,7 @@ __all__ = [
     "JournalError",
     "PlanError",
     "RecipientsError",
+    "Sandbox",
     "SendError",
     "SmsCampaignError",
     "TemplateError",

@@ -97,22 +97,26 @@ def python_codec(charset: str) -> str:
 def unencodable_characters(text: str, charset: str) -> tuple[str, ...]:
     """The distinct characters of ``text`` that ``charset`` cannot carry, in order of appearance.
 
+    A character counts as carried only if it survives the round trip unchanged (code page 950 turns
+    ``£`` into ``￡``, which is not what the analyst wrote).
+
     >>> unencodable_characters("你好😀", "gbk")
     ('😀',)
     """
     codec = python_codec(charset)
     try:
-        text.encode(codec)
+        if text.encode(codec).decode(codec) == text:
+            return ()
     except UnicodeEncodeError:
         pass
-    else:
-        return ()
     bad: dict[str, None] = {}
     for ch in text:
         try:
-            ch.encode(codec)
+            if ch.encode(codec).decode(codec) == ch:
+                continue
         except UnicodeEncodeError:
-            bad[ch] = None
+            pass
+        bad[ch] = None
     return tuple(bad)
 
 
