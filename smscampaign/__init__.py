@@ -12,6 +12,7 @@ Load a recipient list, clean the numbers, plan the messages, send them in batche
 
 # Each module owns one concept; the public API is re-exported here (kept sorted in __all__,
 # which tests/test_package.py checks).
+from smscampaign import accessor as _accessor  # noqa: F401  registers df.sms
 from smscampaign.codes import CodeInfo, codes_table, describe_code
 from smscampaign.errors import (
     AccountError,
@@ -33,6 +34,8 @@ from smscampaign.errors import (
     UnencodableContentError,
 )
 from smscampaign.gateway import Gateway, GatewayResponse
+from smscampaign.numbers import check_numbers, normalize_numbers
+from smscampaign.recipients import load_recipients
 from smscampaign.sandbox import Sandbox
 
 __version__ = "0.1.0"
@@ -59,6 +62,9 @@ __all__ = [
     "SmsCampaignError",
     "TemplateError",
     "UnencodableContentError",
+    "check_numbers",
     "codes_table",
     "describe_code",
+    "load_recipients",
+    "normalize_numbers",
 ]

@@ -1,0 +1,359 @@
+"""Load a recipient list from whatever spreadsheet people really have, every cell as exact text.
+
+Excel (``.xlsx``/``.xlsm``/``.xls``, via calamine, openpyxl as fallback), OpenDocument (``.ods``),
+CSV/TSV/TXT in UTF-8 (with or without BOM), UTF-16 or GBK/GB18030, an open file, a bytes buffer,
+or a DataFrame. The phone column is found by header or content
+(:func:`~smscampaign.numbers.detect_phone_column`) and recorded in ``df.attrs["phone_column"]``;
+``source_row`` is the row a person sees in the sheet.
+
+>>> df = load_recipients("sample_data/recipients.xlsx")        # doctest: +SKIP
+>>> df.attrs["phone_column"], df["source_row"].iloc[0]          # doctest: +SKIP
+('手机号码', 2)
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, Any, Final
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from smscampaign.errors import RecipientsError
+from smscampaign.numbers import TEXT, as_text, detect_phone_column
+
+__all__ = ["EXCEL_SUFFIXES", "TEXT_SUFFIXES", "load_recipients"]
+
+logger = logging.getLogger(__name__)
+
+EXCEL_SUFFIXES: Final = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
+TEXT_SUFFIXES: Final = (".csv", ".tsv", ".txt")
+_ZIP_MAGIC: Final = b"PK\x03\x04"
+_OLE_MAGIC: Final = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_DELIMITERS: Final = (",", "\t", ";", "|")
+
+Source = str | os.PathLike[str] | IO[bytes] | IO[str] | bytes | pd.DataFrame
+
+
+# --------------------------------------------------------------------------------------------------
+# Raw grids -> frames of text
+
+
+def _unique_headers(cells: Sequence[str | None]) -> list[str]:
+    """Header texts made usable as column names: blanks named ``Unnamed: i``, repeats ``name.1``."""
+    seen: dict[str, int] = {}
+    names = []
+    for i, cell in enumerate(cells):
+        name = cell.strip() if cell is not None and cell.strip() else f"Unnamed: {i}"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}.{seen[name]}"
+        seen.setdefault(name, 0)
+        names.append(name)
+    return names
+
+
+def _frame(columns: list[pd.Series], first_row: int = 1) -> pd.DataFrame:
+    """A frame from text columns whose first value is the header (sheet row ``first_row``).
+
+    Adds ``source_row`` and drops rows with no cell at all (their row numbers stay with the others).
+    """
+    headers = _unique_headers([None if pd.isna(c.iloc[0]) else c.iloc[0] for c in columns])
+    data = {
+        name: col.iloc[1:].reset_index(drop=True)
+        for name, col in zip(headers, columns, strict=True)
+    }
+    df = pd.DataFrame(data)
+    source_row = np.arange(first_row + 1, first_row + 1 + len(df), dtype=np.int64)
+    if "source_row" in df.columns:
+        df = df.rename(columns={"source_row": "source_row_original"})
+    df.insert(0, "source_row", source_row)
+    filled = df.drop(columns="source_row").notna().any(axis=1)
+    return df.loc[filled].reset_index(drop=True)
+
+
+def _grid_frame(grid: pd.DataFrame) -> pd.DataFrame:
+    """A header-less grid of raw cells (row 0 = sheet row 1) to a frame of text."""
+    return _frame([as_text(grid[c]) for c in grid.columns])
+
+
+# --------------------------------------------------------------------------------------------------
+# Text files
+
+
+def _decode(raw: bytes, encoding: str | None) -> tuple[str, str]:
+    """Decode text: the given encoding, else UTF-8 (BOM or not), UTF-16 by BOM, else GB18030."""
+    if encoding is not None:
+        try:
+            return raw.decode(encoding), encoding
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise RecipientsError(f"cannot decode the file as {encoding}: {exc}") from exc
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return raw.decode("utf-16"), "utf-16"
+    try:
+        return raw.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        # GB18030 is a superset of GBK and GB2312: what Chinese Excel writes as "CSV".
+        return raw.decode("gb18030"), "gb18030"
+    except UnicodeDecodeError as exc:
+        raise RecipientsError(
+            "cannot decode the file: it is neither UTF-8 nor GBK/GB18030; pass encoding="
+        ) from exc
+
+
+def _delimiter(text: str, default: str) -> str:
+    """The delimiter of the header line: the most frequent of , TAB ; | (``default`` if none)."""
+    first = text.split("\n", 1)[0]
+    counts = {d: first.count(d) for d in _DELIMITERS}
+    best = max(counts, key=lambda d: (counts[d], d == default))
+    return best if counts[best] else default
+
+
+def _read_text(raw: bytes, *, suffix: str, encoding: str | None) -> tuple[pd.DataFrame, str]:
+    """Parse delimited text into a frame of text: every field a string, empty fields <NA>."""
+    text, used = _decode(raw, encoding)
+    if not text.strip():
+        raise RecipientsError("the file is empty")
+    delimiter = _delimiter(text, "\t" if suffix == ".tsv" else ",")
+    header = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=delimiter))
+    names = [f"f{i}" for i in range(len(header))]
+    utf8 = raw.removeprefix(codecs.BOM_UTF8) if used == "utf-8" else text.encode("utf-8")
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(utf8),
+            read_options=pacsv.ReadOptions(column_names=names),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+                null_values=[""],
+            ),
+        )
+        columns = [pd.Series(pd.array(table.column(n), dtype=TEXT)) for n in names]
+    except pa.ArrowInvalid as exc:
+        # Ragged rows (more or fewer fields than the header): slower, forgiving path.
+        logger.info("pyarrow could not parse the file (%s); using the csv module", exc)
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        width = max(len(r) for r in rows)
+        grid = [r + [""] * (width - len(r)) for r in rows]
+        columns = [pd.Series([row[i] or None for row in grid], dtype=TEXT) for i in range(width)]
+    return _frame(columns), used
+
+
+# --------------------------------------------------------------------------------------------------
+# Spreadsheets
+
+
+class _Workbook:
+    """An Excel/ODS workbook read with calamine, falling back to openpyxl for .xlsx/.xlsm."""
+
+    def __init__(self, source: Path | io.BytesIO, *, suffix: str) -> None:
+        self.source = source
+        try:
+            self.book = pd.ExcelFile(source, engine="calamine")
+        except Exception as calamine_error:  # calamine raises its own types; any means unreadable
+            if suffix not in (".xlsx", ".xlsm", ""):
+                raise RecipientsError(f"cannot read the workbook: {calamine_error}") from None
+            logger.info(
+                "calamine could not open the workbook (%s); trying openpyxl", calamine_error
+            )
+            if isinstance(source, io.BytesIO):
+                source.seek(0)
+            try:
+                self.book = pd.ExcelFile(source, engine="openpyxl")
+            except Exception as exc:
+                raise RecipientsError(f"cannot read the workbook: {exc}") from exc
+
+    @property
+    def sheet_names(self) -> list[str]:
+        return [str(name) for name in self.book.sheet_names]
+
+    def sheet(self, name: str) -> pd.DataFrame | None:
+        """The sheet as a frame of text, or None when it has no cells at all."""
+        try:
+            grid = pd.read_excel(
+                self.book, sheet_name=name, header=None, dtype=object, na_filter=False
+            )
+        except Exception as exc:
+            raise RecipientsError(f"cannot read sheet {name!r}: {exc}") from exc
+        # na_filter=False keeps "NA" and "null" as the text they are; empty cells arrive as "".
+        grid = grid.replace("", None) if len(grid) else grid
+        if grid.empty:
+            return None
+        return _grid_frame(grid)
+
+    def close(self) -> None:
+        self.book.close()
+
+
+def _read_workbook(
+    source: Path | io.BytesIO,
+    *,
+    suffix: str,
+    sheet_name: str | int | None,
+    phone_column: str | None,
+) -> pd.DataFrame:
+    book = _Workbook(source, suffix=suffix)
+    try:
+        names = book.sheet_names
+        if sheet_name is not None:
+            if isinstance(sheet_name, int) and not isinstance(sheet_name, bool):
+                if not 0 <= sheet_name < len(names):
+                    raise RecipientsError(
+                        f"no sheet number {sheet_name}; the sheets are: {', '.join(names)}"
+                    )
+                sheet_name = names[sheet_name]
+            if sheet_name not in names:
+                raise RecipientsError(
+                    f"no sheet {sheet_name!r}; the sheets are: {', '.join(names)}"
+                )
+            df = book.sheet(sheet_name)
+            if df is None:
+                raise RecipientsError(f"sheet {sheet_name!r} is empty")
+            _set_phone_column(df, phone_column, where=f"sheet {sheet_name!r}")
+            df.attrs["sheet_name"] = sheet_name
+            return df
+        seen: list[str] = []
+        for name in names:
+            df = book.sheet(name)
+            if df is None:
+                seen.append(f"{name!r}: empty")
+                continue
+            column = phone_column if phone_column in df.columns else None
+            column = column if phone_column is not None else detect_phone_column(df)
+            if column is not None:
+                df.attrs["phone_column"] = column
+                df.attrs["sheet_name"] = name
+                logger.info("using sheet %r, phone column %r", name, column)
+                return df
+            seen.append(f"{name!r}: {', '.join(c for c in df.columns if c != 'source_row')}")
+        if all(entry.endswith(": empty") for entry in seen):
+            raise RecipientsError("the workbook is empty")
+        wanted = f"column {phone_column!r}" if phone_column else "phone column"
+        raise RecipientsError(f"no {wanted} in any sheet; columns seen: {'; '.join(seen)}")
+    finally:
+        book.close()
+
+
+def _set_phone_column(df: pd.DataFrame, phone_column: str | None, *, where: str) -> None:
+    columns = ", ".join(c for c in df.columns if c != "source_row")
+    if phone_column is not None:
+        if phone_column not in df.columns:
+            raise RecipientsError(f"no column {phone_column!r} in {where}; columns: {columns}")
+        column: str | None = phone_column
+    else:
+        column = detect_phone_column(df)
+        if column is None:
+            raise RecipientsError(f"no phone column in {where}; columns: {columns}")
+    df.attrs["phone_column"] = column
+    logger.info("phone column %r in %s", column, where)
+
+
+# --------------------------------------------------------------------------------------------------
+# Entry point
+
+
+def _kind(suffix: str, head: bytes) -> str:
+    if suffix in EXCEL_SUFFIXES:
+        return "excel"
+    if suffix in TEXT_SUFFIXES:
+        return "text"
+    return "excel" if head.startswith((_ZIP_MAGIC, _OLE_MAGIC)) else "text"
+
+
+def load_recipients(
+    source: Source,
+    *,
+    sheet_name: str | int | None = None,
+    phone_column: str | None = None,
+    encoding: str | None = None,
+) -> pd.DataFrame:
+    """Load a recipient list; every cell as exact text (dtype ``string``), empty cells <NA>.
+
+    ``source`` is a path (``.xlsx .xlsm .xls .xlsb .ods .csv .tsv .txt``), an open file (binary or
+    text), ``bytes``, or a DataFrame (its cells are converted the same way; it is not mutated).
+    Whole-number cells become their integer digits — never ``1.38e10`` or ``…0.0``.
+
+    ``sheet_name=None`` takes the first sheet with a phone column. ``phone_column=None`` detects it
+    by header (手机, 手机号码, 电话, mobile, phone, tel …) or else by content; the choice is in
+    ``df.attrs["phone_column"]`` (and the sheet in ``df.attrs["sheet_name"]``). CSV files are read
+    as UTF-8 (BOM or not), UTF-16 by BOM, else GBK/GB18030, unless ``encoding`` is given
+    (``df.attrs["encoding"]`` says which). ``source_row`` is the row number a person sees in the
+    sheet (header = row 1); rows with no cell at all are left out.
+
+    Raises :class:`RecipientsError` for a missing or unreadable file, an empty sheet, an unknown
+    sheet, or no phone column (the message names the columns seen).
+
+    >>> df = load_recipients(pd.DataFrame({"姓名": ["张三"], "手机": [13800138000]}))
+    >>> df.attrs["phone_column"], df.loc[0, "手机"], int(df.loc[0, "source_row"])
+    ('手机', '13800138000', 2)
+    """
+    if isinstance(source, pd.DataFrame):
+        if source.shape[1] == 0:
+            raise RecipientsError("the DataFrame has no columns")
+        df = pd.DataFrame(
+            {str(c): as_text(source[c]).reset_index(drop=True) for c in source.columns}
+        )
+        if "source_row" in source.columns:
+            df["source_row"] = source["source_row"].to_numpy()
+        else:
+            df.insert(0, "source_row", np.arange(2, len(df) + 2, dtype=np.int64))
+        df.attrs.update(source.attrs)
+        _set_phone_column(df, phone_column, where="the DataFrame")
+        return df
+
+    name, raw, path, text_mode = _open(source)
+    if text_mode:
+        encoding = "utf-8"  # a text-mode file was decoded by its opener; _open re-encoded it
+    suffix = Path(name).suffix.lower() if name else ""
+    if _kind(suffix, raw[:8]) == "excel":
+        df = _read_workbook(
+            path if path is not None else io.BytesIO(raw),
+            suffix=suffix,
+            sheet_name=sheet_name,
+            phone_column=phone_column,
+        )
+    else:
+        if sheet_name not in (None, 0):
+            raise RecipientsError(f"no sheet {sheet_name!r}: a text file has a single sheet")
+        df, used = _read_text(raw, suffix=suffix, encoding=encoding)
+        df.attrs["encoding"] = used
+        _set_phone_column(df, phone_column, where=name or "the text")
+    if name:
+        df.attrs["source"] = name
+    logger.info("loaded %d recipients from %s", len(df), name or "a buffer")
+    return df
+
+
+def _open(source: Any) -> tuple[str, bytes, Path | None, bool]:
+    """(name, content, path, text mode) of a path, open file or bytes; RecipientsError if not."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        return "", bytes(source), None, False
+    if isinstance(source, str | os.PathLike):
+        path = Path(source)
+        try:
+            return str(path), path.read_bytes(), path, False
+        except FileNotFoundError:
+            raise RecipientsError(f"no such file: {path}") from None
+        except OSError as exc:
+            raise RecipientsError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if hasattr(source, "read"):
+        content = source.read()
+        name = str(getattr(source, "name", "") or "")
+        if isinstance(content, str):
+            return name, content.encode("utf-8"), None, True
+        return name, bytes(content), None, False
+    raise TypeError(f"cannot load recipients from {type(source).__name__}")

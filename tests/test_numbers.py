@@ -1,0 +1,310 @@
+"""smscampaign.numbers: shapes, reasons, duplicates, carrier/region, agreement with phonenumbers."""
+
+import random
+
+import numpy as np
+import pandas as pd
+import phonenumbers
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pandas.testing import assert_frame_equal, assert_series_equal
+from phonenumbers import PhoneNumberType, carrier, geocoder
+
+import smscampaign as sc
+from smscampaign.numbers import (
+    OUTPUT_COLUMNS,
+    TEXT,
+    Reason,
+    _lookup,
+    _zh_prefix_table,
+    as_text,
+    detect_phone_column,
+    is_valid_mobile,
+)
+
+
+def phonenumbers_says_mobile(raw: str) -> bool:
+    """The per-row reference: parse in CN, valid, region CN, type MOBILE or FIXED_LINE_OR_MOBILE."""
+    try:
+        number = phonenumbers.parse(raw, "CN")
+    except phonenumbers.NumberParseException:
+        return False
+    return (
+        phonenumbers.is_valid_number(number)
+        and phonenumbers.region_code_for_number(number) == "CN"
+        and phonenumbers.number_type(number)
+        in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
+    )
+
+
+SHAPES = {
+    "plain": "13800138000",
+    "int": 13800138000,
+    "numpy int": np.int64(13800138000),
+    "float": 13800138000.0,
+    "float text": "13800138000.0",
+    "float text 00": "13800138000.00",
+    "full-width": "１３８００１３８０００",
+    "full-width plus": "＋８６１３８００１３８０００",
+    "spaces": "138 0013 8000",
+    "nbsp": "\u00a013800138000\u00a0",
+    "ideographic space": "138\u30000013\u30008000",
+    "tabs": "\t138\t0013\t8000\t",
+    "dashes": "138-0013-8000",
+    "em dashes": "138—0013—8000",
+    "dots": "138.0013.8000",
+    "parentheses": "(138)0013-8000",
+    "full-width parentheses": "（+86）13800138000",
+    "apostrophe": "'13800138000",
+    "apostrophe full-width": "＇13800138000",
+    "plus86": "+8613800138000",
+    "plus86 spaced": "+86 138 0013 8000",
+    "0086": "008613800138000",
+    "0086 spaced": "0086 138-0013-8000",
+    "86": "8613800138000",
+    "86 trunk": "86-0138-0013-8000",
+    "trunk zero": "013800138000",
+    "plus86 trunk": "+86 (0) 138 0013 8000",
+    "plus86 float": "+8613800138000.0",
+    "exact scientific": "1.3800138000E+10",
+}
+
+
+@pytest.mark.parametrize("value", SHAPES.values(), ids=SHAPES.keys())
+def test_every_shape_normalises(value):
+    assert sc.normalize_numbers([value]).tolist() == ["13800138000"]
+    assert sc.check_numbers(pd.DataFrame({"手机": [value]}))["mobile"].tolist() == ["13800138000"]
+
+
+REASONS = {
+    "none": (None, Reason.EMPTY),
+    "nan": (float("nan"), Reason.EMPTY),
+    "blank": ("   ", Reason.EMPTY),
+    "dash placeholder": ("-", Reason.EMPTY),
+    "letters": ("abc", Reason.NOT_DIGITS),
+    "letter O": ("1380013800O", Reason.NOT_DIGITS),
+    "two numbers": ("13800138000/13900139000", Reason.NOT_DIGITS),
+    "chinese": ("无", Reason.NOT_DIGITS),
+    "short": ("1380013800", Reason.WRONG_LENGTH),
+    "long": ("138001380001", Reason.WRONG_LENGTH),
+    "landline": ("010-62345678", Reason.NOT_MOBILE_RANGE),
+    "local landline": ("6234-5678", Reason.WRONG_LENGTH),
+    "unallocated 100": ("10000000000", Reason.NOT_MOBILE_RANGE),
+    "unallocated 140": ("14000000000", Reason.NOT_MOBILE_RANGE),
+    "1740 satellite beyond 5": ("17406123456", Reason.NOT_MOBILE_RANGE),
+    "11 digits not 1": ("23800138000", Reason.NOT_MOBILE_RANGE),
+    "scientific": ("1.38001E+10", Reason.SCIENTIFIC),
+    "scientific lower": ("1.3800138e10", Reason.SCIENTIFIC),
+    "scientific float repr": (1.38e20, Reason.SCIENTIFIC),
+    "foreign plus": ("+1 415 555 0123", Reason.FOREIGN),
+    "foreign 00": ("0014155550123", Reason.FOREIGN),
+}
+
+
+@pytest.mark.parametrize("value, reason", REASONS.values(), ids=REASONS.keys())
+def test_every_reason(value, reason):
+    out = sc.check_numbers(pd.DataFrame({"手机": pd.Series([value], dtype=object)}))
+    assert out[["status", "reason"]].iloc[0].tolist() == ["invalid", str(reason)]
+    assert out["mobile"].isna().all() and out["carrier"].isna().all()
+
+
+def test_check_numbers_output_frame():
+    df = pd.DataFrame(
+        {
+            "source_row": [2, 3, 4, 5, 6, 7],
+            "姓名": ["甲", "乙", "丙", "丁", "戊", "己"],
+            "tel": ["13800138000", "138 0013 8000", "19200000000", "12", "12", "+86 13800138000"],
+        }
+    )
+    df.attrs["phone_column"] = "tel"
+    before = df.copy()
+    out = sc.check_numbers(df)
+    expected = df.assign(
+        mobile=pd.array(
+            ["13800138000", "13800138000", "19200000000", None, None, "13800138000"], dtype=TEXT
+        ),
+        status=pd.array(["ok", "duplicate", "ok", "invalid", "invalid", "duplicate"], dtype=TEXT),
+        reason=pd.array(
+            [
+                None,
+                "duplicate of row 2",
+                None,
+                "wrong length",
+                "wrong length",
+                "duplicate of row 2",
+            ],
+            dtype=TEXT,
+        ),
+        carrier=pd.array(["中国移动", "中国移动", "中国广电", None, None, "中国移动"], dtype=TEXT),
+        region=pd.array(["北京市", "北京市", None, None, None, "北京市"], dtype=TEXT),
+    )
+    assert_frame_equal(out, expected)
+    assert list(out.columns[-5:]) == list(OUTPUT_COLUMNS)
+    assert out.attrs["phone_column"] == "tel"
+    assert_frame_equal(df, before)  # not mutated
+    assert list(df.columns) == ["source_row", "姓名", "tel"]
+
+
+def test_duplicates_without_source_row_name_the_index_label():
+    df = pd.DataFrame({"mobile_no": ["13800138000", "13800138000"]}, index=[10, 11])
+    out = sc.check_numbers(df, "mobile_no")
+    assert out["reason"].tolist() == [pd.NA, "duplicate of row 10"]
+    assert out.index.tolist() == [10, 11]
+
+
+def test_invalid_values_repeat_without_becoming_duplicates():
+    out = sc.check_numbers(pd.DataFrame({"手机": ["abc", "abc", "10000000000", "10000000000"]}))
+    assert out["status"].tolist() == ["invalid"] * 4
+
+
+def test_phone_column_named_mobile_is_kept_as_raw():
+    out = sc.check_numbers(pd.DataFrame({"mobile": ["138-0013-8000"]}))
+    assert out["mobile_raw"].tolist() == ["138-0013-8000"]
+    assert out["mobile"].tolist() == ["13800138000"]
+    assert out.attrs["phone_column"] == "mobile_raw"
+    again = sc.check_numbers(out)  # re-checking a checked frame works
+    assert again["status"].tolist() == ["ok"]
+
+
+def test_column_resolution_errors():
+    with pytest.raises(sc.RecipientsError, match="no phone column found; columns are: a, b"):
+        sc.check_numbers(pd.DataFrame({"a": ["x"], "b": ["y"]}))
+    with pytest.raises(sc.RecipientsError, match="no column 'zz'"):
+        sc.check_numbers(pd.DataFrame({"手机": ["13800138000"]}), "zz")
+
+
+def test_carrier_for_each_operator_including_broadnet():
+    df = pd.DataFrame({"手机": ["13800138000", "13000000000", "13300000000", "19200000000"]})
+    assert sc.check_numbers(df)["carrier"].tolist() == [
+        "中国移动",
+        "中国联通",
+        "中国电信",
+        "中国广电",
+    ]
+
+
+def test_empty_frame():
+    out = sc.check_numbers(pd.DataFrame({"手机": pd.Series([], dtype=TEXT)}))
+    assert len(out) == 0 and list(out.columns) == ["手机", *OUTPUT_COLUMNS]
+
+
+def test_numeric_columns():
+    ints = pd.DataFrame({"手机": pd.array([13800138000, None], dtype="Int64")})
+    floats = pd.DataFrame({"手机": [13800138000.0, np.nan]})
+    for df in (ints, floats):
+        assert sc.check_numbers(df)["reason"].tolist() == [pd.NA, "empty"]
+
+
+def test_normalize_numbers_keeps_index_and_is_shape_only():
+    s = pd.Series(["10000000000", "x", "+86 19200000000"], index=["a", "b", "c"])
+    assert_series_equal(
+        sc.normalize_numbers(s),
+        pd.Series(["10000000000", None, "19200000000"], index=["a", "b", "c"], dtype=TEXT),
+    )
+    assert is_valid_mobile(s).tolist() == [False, False, True]
+
+
+def test_as_text():
+    s = pd.Series([13800138000.0, 1.5, None, True, "x", 7])
+    assert as_text(s).tolist() == ["13800138000", "1.5", pd.NA, "True", "x", "7"]
+
+
+def test_accessor_is_check_numbers():
+    df = pd.DataFrame({"手机": ["13800138000", "x"]})
+    assert_frame_equal(df.sms.check(), sc.check_numbers(df))
+
+
+# --- column detection --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "columns, expected",
+    [
+        ({"姓名": ["a"], "手机号码": ["x"]}, "手机号码"),
+        ({"联系电话": ["x"]}, "联系电话"),
+        ({"手机号码（必填）": ["x"]}, "手机号码（必填）"),
+        ({"客户手机号": ["x"]}, "客户手机号"),
+        ({"Mobile Phone": ["x"]}, "Mobile Phone"),
+        ({"customer_tel": ["x"]}, "customer_tel"),
+        ({"Receiver": ["x"]}, "Receiver"),
+        ({"hotel": ["x"], "手机": ["x"]}, "手机"),
+        ({"身份证号码": ["110101199001011234"]}, None),
+        ({"a": ["x"], "b": ["13800138000"], "c": ["y"]}, "b"),
+        ({"a": ["13800138000", "x", "y"]}, None),  # one in three: not a phone column
+    ],
+)
+def test_detect_phone_column(columns, expected):
+    assert detect_phone_column(pd.DataFrame(columns)) == expected
+
+
+def test_detect_prefers_the_header_whose_content_is_mobiles():
+    df = pd.DataFrame({"电话": ["010-62345678"], "电话.1": ["13800138000"]})
+    df.columns = ["电话", "电话 "]
+    assert detect_phone_column(df) == "电话 "
+
+
+# --- agreement with phonenumbers ------------------------------------------------------------------
+
+_DECORATIONS = [
+    lambda n: n,
+    lambda n: f"+86 {n[:3]} {n[3:7]} {n[7:]}",
+    lambda n: f"0086{n}",
+    lambda n: f"86{n}",
+    lambda n: f"{n[:3]}-{n[3:7]}-{n[7:]}",
+    lambda n: n.translate(str.maketrans("0123456789", "０１２３４５６７８９")),
+    lambda n: f"'{n}",
+    lambda n: f"({n[:3]}){n[3:]}",
+]
+
+
+_number = st.builds(
+    lambda digits, leading_one, decoration: (
+        _DECORATIONS[decoration]("1" + digits[:10].ljust(10, "0")) if leading_one else digits
+    ),
+    st.text("0123456789", min_size=1, max_size=14),
+    st.booleans(),
+    st.sampled_from(range(len(_DECORATIONS))),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(raws=st.lists(_number, min_size=1, max_size=40))
+def test_verdicts_agree_with_phonenumbers(raws):
+    out = sc.check_numbers(pd.DataFrame({"手机": raws}))
+    ours = (out["status"] != "invalid").tolist()
+    assert ours == [phonenumbers_says_mobile(raw) for raw in raws], raws
+
+
+def test_verdicts_agree_on_every_5_digit_prefix():
+    rng = random.Random(3)
+    numbers = [
+        f"{prefix}{rng.randrange(10**6):06d}" for prefix in range(10000, 20000) for _ in range(3)
+    ]
+    ours = is_valid_mobile(numbers).tolist()
+    theirs = [phonenumbers_says_mobile(n) for n in numbers]
+    assert ours == theirs
+
+
+def test_vectorised_carrier_and_region_agree_with_phonenumbers():
+    rng = random.Random(5)
+    prefixes = {f"1{rng.randrange(10**6):06d}" for _ in range(2000)}
+    for kind in ("carrier", "region"):
+        for _length, keys, _names in _zh_prefix_table(kind):
+            sample = rng.sample(keys.to_pylist(), min(300, len(keys)))
+            prefixes.update(k[2:].ljust(7, "0")[:7] for k in sample)
+    numbers = [p + "1234" for p in sorted(prefixes)]
+    numbers = [n for n in numbers if is_valid_mobile([n]).iloc[0]]
+    assert len(numbers) > 1000
+    out = sc.check_numbers(pd.DataFrame({"手机": numbers}))
+    for n, car, reg in zip(numbers, out["carrier"], out["region"], strict=True):
+        number = phonenumbers.parse(n, "CN")
+        assert (car if car is not pd.NA else "") == carrier.name_for_number(number, "zh"), n
+        expected_region = geocoder.description_for_number(number, "zh")
+        assert (reg if reg is not pd.NA else "中国") == expected_region, n
+
+
+def test_lookup_of_unknown_prefix_is_null():
+    import pyarrow as pa
+
+    assert _lookup(pa.array(["869999999"]), "region").to_pylist() == [None]

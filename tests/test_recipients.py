@@ -1,0 +1,280 @@
+"""smscampaign.recipients: every format, exact text cells, column and sheet detection, errors."""
+
+import datetime
+import io
+
+import openpyxl
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal
+
+import smscampaign as sc
+from smscampaign.numbers import TEXT
+
+ROWS = [
+    ["张三", "13800138000", "北京"],
+    ["李四", "+86 139-0013-9000", "上海"],
+    ["王五", None, "NA"],
+]
+HEADER = ["姓名", "手机号码", "城市"]
+
+
+def expected(rows=ROWS, header=HEADER, source_rows=(2, 3, 4)) -> pd.DataFrame:
+    df = pd.DataFrame({h: pd.array([r[i] for r in rows], dtype=TEXT) for i, h in enumerate(header)})
+    df.insert(0, "source_row", list(source_rows))
+    return df
+
+
+def write_csv(path, rows=ROWS, header=HEADER, encoding="utf-8", delimiter=","):
+    lines = [delimiter.join(header)] + [delimiter.join(c or "" for c in r) for r in rows]
+    path.write_bytes(("\n".join(lines) + "\n").encode(encoding))
+    return path
+
+
+# --- text files ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030", "utf-16"])
+def test_csv_encodings(tmp_path, encoding):
+    df = sc.load_recipients(write_csv(tmp_path / "list.csv", encoding=encoding))
+    assert_frame_equal(df, expected())
+    assert df.attrs["phone_column"] == "手机号码"
+    assert df.attrs["encoding"] in {"utf-8", "gb18030", "utf-16"}
+
+
+def test_gbk_is_detected(tmp_path):
+    path = tmp_path / "gbk.csv"
+    pd.DataFrame({"姓名": ["张三"], "联系电话": ["13800138000"]}).to_csv(
+        path, index=False, encoding="gbk"
+    )
+    df = sc.load_recipients(path)
+    assert df["姓名"].tolist() == ["张三"] and df.attrs["encoding"] == "gb18030"
+
+
+def test_explicit_encoding_and_bad_encoding(tmp_path):
+    path = write_csv(tmp_path / "list.csv", encoding="gbk")
+    assert sc.load_recipients(path, encoding="gbk")["姓名"].tolist() == ["张三", "李四", "王五"]
+    with pytest.raises(sc.RecipientsError, match="cannot decode the file as utf-8"):
+        sc.load_recipients(path, encoding="utf-8")
+
+
+def test_tsv_and_txt_delimiters(tmp_path):
+    for name in ("list.tsv", "list.txt"):
+        df = sc.load_recipients(write_csv(tmp_path / name, delimiter="\t"))
+        assert_frame_equal(df, expected())
+    df = sc.load_recipients(write_csv(tmp_path / "semi.txt", delimiter=";"))
+    assert_frame_equal(df, expected())
+
+
+def test_csv_cells_are_exact_text(tmp_path):
+    path = tmp_path / "list.csv"
+    path.write_text(
+        '手机,备注\n13800138000.0,NA\n1.38001E+10,null\n\'13800138000,"a,b"\n',
+        encoding="utf-8",
+    )
+    df = sc.load_recipients(path)
+    assert df["手机"].tolist() == ["13800138000.0", "1.38001E+10", "'13800138000"]
+    assert df["备注"].tolist() == ["NA", "null", "a,b"]
+
+
+def test_csv_blank_lines_keep_source_rows_and_ragged_rows_load(tmp_path):
+    path = tmp_path / "list.csv"
+    path.write_text("手机,姓名\n13800138000,a\n\n13900139000,b\n,\n", encoding="utf-8")
+    df = sc.load_recipients(path)
+    assert df["source_row"].tolist() == [2, 4]
+    path.write_text("手机,姓名\n13800138000\n13900139000,b,extra\n", encoding="utf-8")
+    df = sc.load_recipients(path)
+    assert df["手机"].tolist() == ["13800138000", "13900139000"]
+    assert df["姓名"].tolist() == [pd.NA, "b"]
+
+
+def test_buffers_and_open_files(tmp_path):
+    path = write_csv(tmp_path / "list.csv", encoding="gbk")
+    raw = path.read_bytes()
+    assert_frame_equal(sc.load_recipients(raw), expected())
+    assert_frame_equal(sc.load_recipients(io.BytesIO(raw)), expected())
+    with open(path, "rb") as f:
+        assert_frame_equal(sc.load_recipients(f), expected())
+    with open(path, encoding="gbk") as f:
+        assert_frame_equal(sc.load_recipients(f), expected())
+    assert_frame_equal(sc.load_recipients(io.StringIO(raw.decode("gbk"))), expected())
+
+
+# --- spreadsheets ---------------------------------------------------------------------------------
+
+
+def write_xlsx(path, sheets):
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for title, rows in sheets.items():
+        ws = wb.create_sheet(title)
+        for row in rows:
+            ws.append(row)
+    wb.save(path)
+    return path
+
+
+def test_xlsx_numeric_cells_become_integer_digits(tmp_path):
+    path = write_xlsx(
+        tmp_path / "list.xlsx",
+        {
+            "名单": [
+                ["姓名", "手机", "金额", "日期"],
+                ["张三", 13800138000, 12.5, datetime.datetime(2024, 1, 5)],
+                [None, None, None, None],
+                ["李四", 13900139000.0, 3, datetime.datetime(2024, 1, 5, 9, 30)],
+                ["NA", "null", None, None],
+            ]
+        },
+    )
+    df = sc.load_recipients(path)
+    assert_frame_equal(
+        df,
+        expected(
+            rows=[
+                ["张三", "13800138000", "12.5", "2024-01-05"],
+                ["李四", "13900139000", "3", "2024-01-05 09:30:00"],
+                ["NA", "null", None, None],
+            ],
+            header=["姓名", "手机", "金额", "日期"],
+            source_rows=(2, 4, 5),
+        ),
+    )
+    assert df.attrs["sheet_name"] == "名单" and df.attrs["phone_column"] == "手机"
+
+
+def test_first_sheet_with_a_phone_column_is_chosen(tmp_path):
+    path = write_xlsx(
+        tmp_path / "list.xlsx",
+        {
+            "说明": [["本文件为客户名单"], ["请勿外传"]],
+            "空": [],
+            "名单": [["客户", "联系电话"], ["张三", 13800138000]],
+        },
+    )
+    df = sc.load_recipients(path)
+    assert df.attrs["sheet_name"] == "名单" and df["联系电话"].tolist() == ["13800138000"]
+    by_number = sc.load_recipients(path, sheet_name=2)
+    assert by_number.attrs["sheet_name"] == "名单"
+
+
+def test_sheet_errors(tmp_path):
+    path = write_xlsx(
+        tmp_path / "list.xlsx",
+        {"说明": [["备注"], ["hello"]], "空": [], "名单": [["手机"], [13800138000]]},
+    )
+    with pytest.raises(
+        sc.RecipientsError, match=r"no sheet '其他'; the sheets are: 说明, 空, 名单"
+    ):
+        sc.load_recipients(path, sheet_name="其他")
+    with pytest.raises(sc.RecipientsError, match="sheet '空' is empty"):
+        sc.load_recipients(path, sheet_name="空")
+    with pytest.raises(sc.RecipientsError, match=r"no phone column in sheet '说明'; columns: 备注"):
+        sc.load_recipients(path, sheet_name="说明")
+    only_notes = write_xlsx(tmp_path / "notes.xlsx", {"说明": [["备注"], ["hello"]]})
+    with pytest.raises(
+        sc.RecipientsError, match=r"no phone column in any sheet; columns seen: '说明': 备注"
+    ):
+        sc.load_recipients(only_notes)
+    empty = write_xlsx(tmp_path / "empty.xlsx", {"Sheet1": []})
+    with pytest.raises(sc.RecipientsError, match="the workbook is empty"):
+        sc.load_recipients(empty)
+
+
+def test_phone_column_argument(tmp_path):
+    path = write_xlsx(
+        tmp_path / "list.xlsx",
+        {"a": [["手机"], [13800138000]], "b": [["备用号"], [13900139000]]},
+    )
+    df = sc.load_recipients(path, phone_column="备用号")
+    assert df.attrs == {"phone_column": "备用号", "sheet_name": "b", "source": str(path)}
+    with pytest.raises(sc.RecipientsError, match="no column 'x' in any sheet"):
+        sc.load_recipients(path, phone_column="x")
+
+
+def test_xlsx_bytes_and_content_detection(tmp_path):
+    path = write_xlsx(
+        tmp_path / "list.xlsx",
+        {"S": [["名字", "号"], ["张三", 13800138000], ["李四", "139 0013 9000"]]},
+    )
+    df = sc.load_recipients(path.read_bytes())
+    assert df.attrs["phone_column"] == "号"
+
+
+def test_ods_via_calamine(tmp_path):
+    # No writer for these formats is installed: an .ods is written by hand (it is a zip of XML).
+    import zipfile
+
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        '<office:body><office:spreadsheet><table:table table:name="名单">'
+        '<table:table-row><table:table-cell office:value-type="string"><text:p>手机</text:p>'
+        "</table:table-cell></table:table-row>"
+        '<table:table-row><table:table-cell office:value-type="float" office:value="13800138000">'
+        "<text:p>13800138000</text:p></table:table-cell></table:table-row>"
+        "</table:table></office:spreadsheet></office:body></office:document-content>"
+    )
+    path = tmp_path / "list.ods"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("content.xml", content)
+        z.writestr(
+            "META-INF/manifest.xml",
+            '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+            'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">'
+            '<manifest:file-entry manifest:full-path="/" '
+            'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+            '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+            "</manifest:manifest>",
+        )
+    df = sc.load_recipients(path)
+    assert df["手机"].tolist() == ["13800138000"] and df["source_row"].tolist() == [2]
+
+
+# --- DataFrames and errors ----------------------------------------------------------------------
+
+
+def test_dataframe_source_is_converted_not_mutated():
+    source = pd.DataFrame({"姓名": ["张三", "李四"], "手机": [13800138000.0, None]})
+    before = source.copy()
+    df = sc.load_recipients(source)
+    assert_frame_equal(
+        df,
+        expected(
+            rows=[["张三", "13800138000"], ["李四", None]],
+            header=["姓名", "手机"],
+            source_rows=(2, 3),
+        ),
+    )
+    assert_frame_equal(source, before)
+
+
+def test_missing_unreadable_and_empty_files(tmp_path):
+    with pytest.raises(sc.RecipientsError, match="no such file"):
+        sc.load_recipients(tmp_path / "nope.xlsx")
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(b"PK\x03\x04 this is not a workbook")
+    with pytest.raises(sc.RecipientsError, match="cannot read the workbook"):
+        sc.load_recipients(bad)
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    with pytest.raises(sc.RecipientsError, match="the file is empty"):
+        sc.load_recipients(empty)
+    binary = tmp_path / "x.csv"
+    binary.write_bytes(bytes(range(128, 256)) * 3)
+    with pytest.raises(sc.RecipientsError, match="neither UTF-8 nor GBK"):
+        sc.load_recipients(binary)
+    with pytest.raises(sc.RecipientsError, match="no phone column in .*columns: a, b"):
+        sc.load_recipients(
+            write_csv(tmp_path / "nophone.csv", rows=[["x", "y"]], header=["a", "b"])
+        )
+    assert issubclass(sc.RecipientsError, ValueError)
+
+
+def test_load_then_check(tmp_path):
+    df = sc.check_numbers(sc.load_recipients(write_csv(tmp_path / "list.csv")))
+    assert df["status"].tolist() == ["ok", "ok", "invalid"]
+    assert df["reason"].tolist() == [pd.NA, pd.NA, "empty"]
