@@ -36,6 +36,7 @@ from smscampaign.errors import (
 from smscampaign.gateway import Gateway, GatewayResponse
 from smscampaign.numbers import check_numbers, normalize_numbers
 from smscampaign.recipients import load_recipients
+from smscampaign.report import campaign_report, export_report, plot_report
 from smscampaign.sandbox import Sandbox
 
 __version__ = "0.1.0"
@@ -62,9 +63,12 @@ __all__ = [
     "SmsCampaignError",
     "TemplateError",
     "UnencodableContentError",
+    "campaign_report",
     "check_numbers",
     "codes_table",
     "describe_code",
+    "export_report",
     "load_recipients",
     "normalize_numbers",
+    "plot_report",
 ]
