@@ -35,9 +35,11 @@ from smscampaign.errors import (
 )
 from smscampaign.gateway import Gateway, GatewayResponse
 from smscampaign.numbers import check_numbers, normalize_numbers
+from smscampaign.plan import Plan, plan_campaign
 from smscampaign.recipients import load_recipients
 from smscampaign.report import campaign_report, export_report, plot_report
 from smscampaign.sandbox import Sandbox
+from smscampaign.templates import sms_length
 
 __version__ = "0.1.0"
 
@@ -56,6 +58,7 @@ __all__ = [
     "GatewayTimeout",
     "InsufficientBalance",
     "JournalError",
+    "Plan",
     "PlanError",
     "RecipientsError",
     "Sandbox",
@@ -70,5 +73,7 @@ __all__ = [
     "export_report",
     "load_recipients",
     "normalize_numbers",
+    "plan_campaign",
     "plot_report",
+    "sms_length",
 ]

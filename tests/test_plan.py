@@ -1,0 +1,685 @@
+"""plan_campaign and Plan: statuses, signatures, charsets, suppression, sendtime, batches, fingerprint."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+import pandas.testing as pdt
+import pytest
+
+import smscampaign as sc
+from smscampaign import Plan, PlanError, TemplateError, plan_campaign
+from smscampaign.gateway import BEIJING
+from smscampaign.plan import STATUSES, resolve_sendtime
+
+SIG = "【小店】"
+
+
+def people(*names: str, status: list[str] | None = None, start: int = 0) -> pd.DataFrame:
+    """Checked-looking recipients, one per name, with distinct numbers."""
+    n = len(names)
+    return pd.DataFrame(
+        {
+            "mobile": [f"138{start + i:08d}" for i in range(n)],
+            "status": status or ["ok"] * n,
+            "reason": pd.array([None] * n, dtype="str"),
+            "姓名": list(names),
+        }
+    )
+
+
+def statuses(plan: Plan) -> list[str]:
+    return plan.recipients["status"].tolist()
+
+
+# -- statuses ----------------------------------------------------------------------------------
+
+
+def test_ready_rows_get_content_length_and_batch():
+    plan = plan_campaign(people("张三", "李四"), "{姓名}您好，会员日八折", signature="小店")
+    frame = plan.recipients
+    assert statuses(plan) == ["ready", "ready"]
+    assert frame["content"].tolist() == [
+        "张三您好，会员日八折【小店】",
+        "李四您好，会员日八折【小店】",
+    ]
+    assert frame["length"].tolist() == [14, 14]
+    assert frame["batch"].tolist() == [1, 2]
+    assert frame["reason"].isna().all()
+    assert str(frame["batch"].dtype) == "Int64" and str(frame["length"].dtype) == "Int64"
+
+
+def test_input_invalid_and_duplicate_keep_status_and_reason():
+    df = pd.DataFrame(
+        {
+            "mobile": ["13800000000", None, "13800000000"],
+            "status": ["ok", "invalid", "duplicate"],
+            "reason": [None, "wrong length", "duplicate of row 2"],
+        }
+    )
+    plan = plan_campaign(df, "会员日八折", signature="小店")
+    assert statuses(plan) == ["ready", "invalid", "duplicate"]
+    assert plan.recipients["reason"].tolist()[1:] == ["wrong length", "duplicate of row 2"]
+    assert plan.recipients["batch"].isna().tolist() == [False, True, True]
+    assert plan.recipients["content"].isna().tolist() == [False, True, True]
+
+
+def test_frame_without_status_counts_rows_with_a_number_as_ok():
+    df = pd.DataFrame({"mobile": ["13800000000", "", None, 13900000000]})
+    plan = plan_campaign(df, "会员日八折【小店】")
+    assert statuses(plan) == ["ready", "invalid", "invalid", "ready"]
+    assert plan.recipients["reason"].tolist()[1] == "no mobile number"
+    assert plan.recipients["mobile"].tolist()[3] == "13900000000"
+    assert plan.batches.loc[0, "receivers"] == ["13800000000", "13900000000"]
+
+
+def test_duplicate_guard_one_message_per_number():
+    df = people("张三", "李四", "王五")
+    df.loc[2, "mobile"] = df.loc[0, "mobile"]  # an input that was never deduplicated
+    plan = plan_campaign(df, "会员日八折", signature="小店")
+    assert statuses(plan) == ["ready", "ready", "duplicate"]
+    assert "earlier" in plan.recipients.loc[2, "reason"]
+    assert plan.batches["receivers"].tolist() == [[df.loc[0, "mobile"], df.loc[1, "mobile"]]]
+
+
+def test_duplicate_guard_keeps_the_first_ready_row_not_the_first_row():
+    df = people("", "李四")
+    df.loc[1, "mobile"] = df.loc[0, "mobile"]
+    plan = plan_campaign(df, "{姓名}您好", signature="小店")
+    assert statuses(plan) == ["missing_field", "ready"]
+
+
+def test_duplicate_guard_with_unnormalised_numbers():
+    df = pd.DataFrame({"mobile": ["138 0000 0000", "+8613800000000", "138 0000 0000"]})
+    plan = plan_campaign(df, "八折", signature="小店")
+    assert statuses(plan) == ["ready", "ready", "duplicate"]
+
+
+def test_missing_field_names_the_empty_columns():
+    df = people("张三", "", " ", None)
+    df["等级"] = ["金卡", "银卡", None, "金卡"]
+    plan = plan_campaign(df, "{姓名}您好，{等级}会员八折", signature="小店")
+    assert statuses(plan) == ["ready", "missing_field", "missing_field", "missing_field"]
+    reasons = plan.recipients["reason"].tolist()
+    assert reasons[1] == "empty field: 姓名"
+    assert reasons[2] == "empty field: 姓名, 等级"
+    assert plan.recipients["content"].isna().tolist() == [False, True, True, True]
+
+
+def test_defaults_fill_empty_values():
+    df = people("张三", "")
+    plan = plan_campaign(df, "{姓名}您好", signature="小店", defaults={"姓名": "顾客"})
+    assert statuses(plan) == ["ready", "ready"]
+    assert plan.recipients["content"].tolist() == ["张三您好【小店】", "顾客您好【小店】"]
+
+
+def test_empty_default_is_allowed():
+    plan = plan_campaign(
+        people(""), "尊敬的会员{姓名}您好", signature="小店", defaults={"姓名": ""}
+    )
+    assert plan.recipients["content"].tolist() == ["尊敬的会员您好【小店】"]
+
+
+def test_unknown_placeholder_lists_the_columns():
+    with pytest.raises(TemplateError, match=r"\{名字\}.*mobile, status, reason, 姓名"):
+        plan_campaign(people("张三"), "{名字}您好", signature="小店")
+
+
+def test_placeholders_render_numbers_like_a_person_reads_them():
+    df = people("张三", "李四")
+    df["积分"] = [1200.0, None]
+    plan = plan_campaign(df, "{姓名}积分{积分}", signature="小店", defaults={"积分": 0})
+    assert plan.recipients["content"].tolist() == ["张三积分1200【小店】", "李四积分0【小店】"]
+
+
+def test_suppressed_status():
+    plan = plan_campaign(people("张三", "李四"), "八折", signature="小店", suppress=["13800000001"])
+    assert statuses(plan) == ["ready", "suppressed"]
+    assert plan.recipients.loc[1, "reason"] == "in the suppression list"
+
+
+def test_too_long_status_with_the_length():
+    body = "字" * 66  # 66 + 【小店】 4 = 70: fits
+    plan = plan_campaign(people("a", "b"), body + "{姓名}", signature="小店")
+    assert statuses(plan) == ["too_long", "too_long"]
+    assert plan.recipients["length"].tolist() == [71, 71]
+    assert plan.recipients.loc[0, "reason"] == "71 characters, more than 70"
+    assert plan.batches.empty
+
+
+def test_unencodable_status_names_the_characters():
+    plan = plan_campaign(people("张三", "😀"), "{姓名}您好", signature="小店", charset="gbk")
+    assert statuses(plan) == ["ready", "unencodable"]
+    assert "'😀' (U+1F600)" in plan.recipients.loc[1, "reason"]
+    assert "gbk" in plan.recipients.loc[1, "reason"]
+
+
+def test_every_status_in_one_plan_and_in_the_summary():
+    df = people("张三", "李四", "", "王五", "😀", "长" * 80, "赵六", status=["ok"] * 7)
+    df.loc[1, "status"] = "invalid"
+    df.loc[6, "mobile"] = df.loc[0, "mobile"]
+    plan = plan_campaign(
+        df, "{姓名}您好", signature="小店", charset="gbk", suppress=[df.loc[3, "mobile"]]
+    )
+    assert statuses(plan) == [
+        "ready",
+        "invalid",
+        "missing_field",
+        "suppressed",
+        "unencodable",
+        "too_long",
+        "duplicate",
+    ]
+    summary = plan.summary()
+    assert summary["status"].tolist() == list(STATUSES)
+    assert dict(zip(summary["status"], summary["recipients"], strict=True)) == dict.fromkeys(
+        STATUSES, 1
+    )
+    assert summary.attrs["messages"] == 1 and summary.attrs["requests"] == 1
+    assert summary.attrs["recipients"] == 7
+
+
+def test_precedence_suppressed_then_missing_then_unencodable_then_too_long():
+    df = people("", "", "😀" + "长" * 80, "😀")
+    plan = plan_campaign(
+        df, "{姓名}您好", signature="小店", charset="gbk", suppress=[df.loc[0, "mobile"]]
+    )
+    assert statuses(plan) == ["suppressed", "missing_field", "unencodable", "unencodable"]
+
+
+# -- signature and length ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("signature", ["小店", "【小店】", " 【小店】 "])
+def test_signature_is_normalised_and_placed_at_the_end(signature):
+    plan = plan_campaign(people("张三"), "{姓名}您好", signature=signature)
+    assert plan.recipients.loc[0, "content"] == "张三您好【小店】"
+    assert plan.signature == SIG
+
+
+def test_template_ending_with_the_signature_does_not_get_it_twice():
+    plan = plan_campaign(people("张三"), "{姓名}您好【小店】", signature="小店")
+    assert plan.recipients.loc[0, "content"] == "张三您好【小店】"
+
+
+def test_template_signature_is_used_when_none_is_given():
+    plan = plan_campaign(people("张三"), "{姓名}您好【小店】")
+    assert plan.signature == SIG
+    assert plan.recipients.loc[0, "content"] == "张三您好【小店】"
+
+
+def test_no_signature_is_allowed_but_warned(caplog):
+    with caplog.at_level("WARNING", logger="smscampaign.plan"):
+        plan = plan_campaign(people("张三"), "{姓名}您好", signature="  ")
+    assert plan.signature is None
+    assert plan.recipients.loc[0, "content"] == "张三您好"
+    assert "signature" in caplog.text
+
+
+def test_signature_counts_towards_the_limit():
+    body = "字" * 66
+    fits = plan_campaign(people("a"), body, signature="小店")
+    assert statuses(fits) == ["ready"] and fits.recipients.loc[0, "length"] == 70
+    over = plan_campaign(people("a"), body, signature="小店铺")
+    assert statuses(over) == ["too_long"] and over.recipients.loc[0, "length"] == 71
+
+
+def test_emoji_count_two():
+    body = "字" * 64 + "😀"  # 64 + 2 + 4 = 70
+    plan = plan_campaign(people("a"), body, signature="小店")
+    assert plan.recipients.loc[0, "length"] == 70 and statuses(plan) == ["ready"]
+    plan = plan_campaign(people("a"), body + "!", signature="小店")
+    assert plan.recipients.loc[0, "length"] == 71 and statuses(plan) == ["too_long"]
+    assert sc.sms_length("😀") == 2
+
+
+def test_max_length_is_configurable():
+    plan = plan_campaign(people("张三"), "{姓名}您好", signature="小店", max_length=7)
+    assert statuses(plan) == ["too_long"]
+
+
+def test_on_too_long_error_raises():
+    with pytest.raises(TemplateError, match="71 characters"):
+        plan_campaign(people("a"), "字" * 67, signature="小店", on_too_long="error")
+
+
+def test_on_too_long_error_ignores_skipped_rows():
+    df = people("张三", "长" * 80, status=["ok", "invalid"])
+    plan = plan_campaign(df, "{姓名}您好", signature="小店", on_too_long="error")
+    assert statuses(plan) == ["ready", "invalid"]
+
+
+def test_on_too_long_truncate_cuts_the_body_and_keeps_the_signature():
+    df = people("张三", "长" * 80)
+    plan = plan_campaign(df, "{姓名}您好", signature="小店", on_too_long="truncate")
+    frame = plan.recipients
+    assert statuses(plan) == ["ready", "ready"]
+    assert frame.loc[1, "content"] == "长" * 66 + SIG
+    assert frame.loc[1, "length"] == 70
+    assert frame.loc[1, "reason"] == "truncated from 86 to 70 characters"
+    assert pd.isna(frame.loc[0, "reason"])
+
+
+def test_truncate_never_splits_an_emoji():
+    plan = plan_campaign(people("a"), "字" * 65 + "😀尾", signature="小店", on_too_long="truncate")
+    assert plan.recipients.loc[0, "content"] == "字" * 65 + SIG
+    assert plan.recipients.loc[0, "length"] == 69
+
+
+def test_signature_too_long_for_any_text():
+    with pytest.raises(TemplateError, match="no room"):
+        plan_campaign(people("a"), "x", signature="小店", max_length=4)
+
+
+# -- charsets -------------------------------------------------------------------------------------
+
+
+def test_gbk_carries_chinese_but_not_emoji_or_euro():
+    plan = plan_campaign(people("张三", "€"), "{姓名}您好", signature="小店", charset="gbk")
+    assert statuses(plan) == ["ready", "unencodable"]
+    assert "'€' (U+20AC)" in plan.recipients.loc[1, "reason"]
+
+
+def test_big5_refuses_simplified_characters():
+    df = people("們", "们")
+    plan = plan_campaign(df, "{姓名}好", signature="小店", charset="big5")
+    assert statuses(plan) == ["ready", "unencodable"]
+    assert "'们' (U+4EEC)" in plan.recipients.loc[1, "reason"]
+    assert plan.charset == "big5"
+
+
+def test_unencodable_literal_text_affects_every_row():
+    plan = plan_campaign(people("甲", "乙"), "{姓名}们好", signature="小店", charset="big5")
+    assert statuses(plan) == ["unencodable", "unencodable"]
+
+
+def test_utf8_carries_emoji():
+    plan = plan_campaign(people("😀"), "{姓名}您好", signature="小店")
+    assert statuses(plan) == ["ready"]
+
+
+def test_unknown_charset_is_a_plan_error():
+    with pytest.raises(PlanError, match="charset"):
+        plan_campaign(people("a"), "x", signature="小店", charset="latin1")
+
+
+# -- suppression --------------------------------------------------------------------------------
+
+
+SUPPRESSED = "13800000001"
+
+
+@pytest.mark.parametrize(
+    "suppress",
+    [
+        [SUPPRESSED],
+        {SUPPRESSED},
+        (n for n in [SUPPRESSED]),
+        ["+86 138-0000-0001"],  # normalised before matching
+        [13800000001],
+        pd.Series(["138 0000 0001"]),
+        pd.DataFrame({"mobile": [SUPPRESSED], "备注": ["退订"]}),
+        pd.DataFrame({"手机号码": ["13800000001"]}),
+    ],
+    ids=["list", "set", "generator", "formatted", "int", "series", "frame", "frame-phone-column"],
+)
+def test_suppression_forms(suppress):
+    plan = plan_campaign(
+        people("张三", "李四", "王五"), "八折", signature="小店", suppress=suppress
+    )
+    assert statuses(plan) == ["ready", "suppressed", "ready"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_suppression_from_a_file(tmp_path, suffix):
+    path = tmp_path / f"optout{suffix}"
+    frame = pd.DataFrame({"手机": ["+86 13800000001", "13900000000"], "备注": ["退订", "退订"]})
+    if suffix == ".csv":
+        frame.to_csv(path, index=False)
+    else:
+        frame.to_excel(path, index=False)
+    plan = plan_campaign(people("张三", "李四"), "八折", signature="小店", suppress=path)
+    assert statuses(plan) == ["ready", "suppressed"]
+    plan = plan_campaign(people("张三", "李四"), "八折", signature="小店", suppress=str(path))
+    assert statuses(plan) == ["ready", "suppressed"]
+
+
+def test_suppression_matches_unnormalised_recipients():
+    df = pd.DataFrame({"mobile": ["+86 138 0000 0001", "13800000002"]})
+    plan = plan_campaign(df, "八折", signature="小店", suppress=["13800000001"])
+    assert statuses(plan) == ["suppressed", "ready"]
+
+
+def test_suppression_leaves_invalid_rows_invalid():
+    df = people("张三", "李四", status=["ok", "invalid"])
+    plan = plan_campaign(df, "八折", signature="小店", suppress=df["mobile"])
+    assert statuses(plan) == ["suppressed", "invalid"]
+
+
+def test_a_single_number_string_is_not_taken_for_a_path():
+    with pytest.raises(PlanError, match="as a list"):
+        plan_campaign(people("张三"), "八折", signature="小店", suppress="13800000001")
+
+
+def test_missing_suppression_file_raises():
+    with pytest.raises(sc.RecipientsError):
+        plan_campaign(people("张三"), "八折", signature="小店", suppress="/nonexistent/optout.csv")
+
+
+@pytest.mark.parametrize("bad", [42, {"13800000001": True}])
+def test_suppress_of_the_wrong_type(bad):
+    with pytest.raises(PlanError, match="suppress"):
+        plan_campaign(people("张三"), "八折", signature="小店", suppress=bad)
+
+
+# -- sendtime -----------------------------------------------------------------------------------
+
+
+NOW = datetime(2030, 1, 1, 12, 0, 0, tzinfo=BEIJING)
+
+
+def test_resolve_sendtime_forms():
+    assert resolve_sendtime(None, now=NOW) is None
+    assert resolve_sendtime("", now=NOW) is None
+    assert resolve_sendtime(datetime(2030, 1, 2, 9, 0), now=NOW) == "2030-01-02 09:00:00"
+    utc = datetime(2030, 1, 2, 1, 0, tzinfo=UTC)
+    assert resolve_sendtime(utc, now=NOW) == "2030-01-02 09:00:00"
+    assert resolve_sendtime(pd.Timestamp("2030-01-02 09:00"), now=NOW) == "2030-01-02 09:00:00"
+    assert (
+        resolve_sendtime(pd.Timestamp("2030-01-02 01:00", tz="UTC"), now=NOW)
+        == "2030-01-02 09:00:00"
+    )
+    assert resolve_sendtime("2030-01-02 09:00:00", now=NOW) == "2030-01-02 09:00:00"
+    assert resolve_sendtime("2030-01-02T09:00", now=NOW) == "2030-01-02 09:00:00"
+    assert resolve_sendtime("2030-01-02T01:00:00Z", now=NOW) == "2030-01-02 09:00:00"
+
+
+@pytest.mark.parametrize("bad", ["tomorrow", "2030-13-01 00:00:00", "2030/01/02 09:00", pd.NaT, 5])
+def test_malformed_sendtime(bad):
+    with pytest.raises(PlanError, match="−114"):
+        resolve_sendtime(bad, now=NOW)
+
+
+def test_sendtime_must_be_in_the_future():
+    with pytest.raises(PlanError, match="−115"):
+        resolve_sendtime(NOW, now=NOW)
+    with pytest.raises(PlanError, match="not in the future"):
+        resolve_sendtime("2030-01-01 11:59:59", now=NOW)
+    assert resolve_sendtime(NOW + timedelta(seconds=1), now=NOW) == "2030-01-01 12:00:01"
+
+
+def test_sendtime_within_a_year():
+    assert resolve_sendtime(NOW + timedelta(days=365), now=NOW) == "2031-01-01 12:00:00"
+    with pytest.raises(PlanError, match="−116"):
+        resolve_sendtime(NOW + timedelta(days=365, seconds=1), now=NOW)
+
+
+def test_plan_checks_sendtime_against_the_clock():
+    soon = datetime.now(BEIJING) + timedelta(days=1)
+    plan = plan_campaign(people("张三", "李四"), "八折", signature="小店", sendtime=soon)
+    expected = soon.strftime("%Y-%m-%d %H:%M:%S")
+    assert plan.sendtime == expected
+    assert plan.batches["sendtime"].tolist() == [expected]
+    with pytest.raises(PlanError, match="−115"):
+        plan_campaign(people("张三"), "八折", signature="小店", sendtime="2020-01-01 00:00:00")
+    with pytest.raises(PlanError, match="−116"):
+        plan_campaign(
+            people("张三"),
+            "八折",
+            signature="小店",
+            sendtime=datetime.now(BEIJING) + timedelta(days=400),
+        )
+
+
+def test_no_sendtime_means_now():
+    plan = plan_campaign(people("张三"), "八折", signature="小店")
+    assert plan.sendtime is None and plan.batches["sendtime"].tolist() == [None]
+
+
+# -- batches --------------------------------------------------------------------------------------
+
+
+def test_1200_identical_contents_make_batches_of_500_500_200():
+    df = people(*["张三"] * 1200)
+    plan = plan_campaign(df, "会员日八折", signature="小店")
+    assert plan.batches["size"].tolist() == [500, 500, 200]
+    assert plan.batches["batch"].tolist() == [1, 2, 3]
+    assert [len(r) for r in plan.batches["receivers"]] == [500, 500, 200]
+    assert plan.batches.loc[0, "receivers"] == df["mobile"].tolist()[:500]
+    assert plan.recipients["batch"].tolist() == [1] * 500 + [2] * 500 + [3] * 200
+    assert plan.messages == 1200 and plan.requests == 3
+
+
+def test_1200_personalised_contents_make_1200_batches_of_one():
+    df = people(*[f"客户{i}" for i in range(1200)])
+    plan = plan_campaign(df, "{姓名}您好", signature="小店")
+    assert len(plan.batches) == 1200
+    assert set(plan.batches["size"]) == {1}
+    assert plan.batches.loc[7, "content"] == "客户7您好【小店】"
+    assert plan.batches.loc[7, "receivers"] == [df.loc[7, "mobile"]]
+
+
+def test_exactly_500_make_one_batch_and_501_make_two():
+    assert plan_campaign(people(*["a"] * 500), "八折", signature="小店").batches[
+        "size"
+    ].tolist() == [500]
+    sizes = plan_campaign(people(*["a"] * 501), "八折", signature="小店").batches["size"].tolist()
+    assert sizes == [500, 1]
+
+
+def test_batches_group_contents_in_order_of_first_appearance():
+    df = people("乙", "甲", "乙", "甲", "丙")
+    plan = plan_campaign(df, "{姓名}您好", signature="小店", batch_size=500)
+    assert plan.batches["content"].tolist() == [
+        "乙您好【小店】",
+        "甲您好【小店】",
+        "丙您好【小店】",
+    ]
+    m = df["mobile"].tolist()
+    assert plan.batches["receivers"].tolist() == [[m[0], m[2]], [m[1], m[3]], [m[4]]]
+    assert plan.recipients["batch"].tolist() == [1, 2, 1, 2, 3]
+
+
+def test_batch_size_option_and_batches_frame_types():
+    plan = plan_campaign(people(*["a"] * 5), "八折", signature="小店", batch_size=2)
+    batches = plan.batches
+    assert batches.columns.tolist() == ["batch", "content", "receivers", "size", "sendtime"]
+    assert batches["size"].tolist() == [2, 2, 1]
+    assert batches["batch"].dtype == "int64" and batches["size"].dtype == "int64"
+    assert all(type(r) is list and all(type(x) is str for x in r) for r in batches["receivers"])
+    assert all(type(c) is str for c in batches["content"])
+
+
+def test_no_number_twice_in_a_batch():
+    df = people(*["a"] * 6)
+    df["mobile"] = ["13800000000", "13800000001"] * 3
+    plan = plan_campaign(df, "八折", signature="小店")
+    for receivers in plan.batches["receivers"]:
+        assert len(receivers) == len(set(receivers))
+    assert plan.messages == 2
+
+
+def test_no_ready_rows_gives_no_batches():
+    plan = plan_campaign(people("a", status=["invalid"]), "八折", signature="小店")
+    assert plan.batches.empty and plan.messages == 0 and plan.requests == 0
+    assert plan.batches.columns.tolist() == ["batch", "content", "receivers", "size", "sendtime"]
+
+
+def test_empty_recipients():
+    plan = plan_campaign(people(), "{姓名}八折", signature="小店")
+    assert len(plan) == 0 and plan.batches.empty
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("batch_size", 501),
+        ("batch_size", 0),
+        ("max_length", 71),
+        ("max_length", 0),
+        ("on_too_long", "cut"),
+        ("defaults", ["x"]),
+    ],
+)
+def test_bad_options_are_plan_errors(option, value):
+    with pytest.raises(PlanError, match=option):
+        plan_campaign(people("a"), "八折", signature="小店", **{option: value})
+
+
+def test_recipients_need_a_mobile_column():
+    with pytest.raises(PlanError, match="mobile"):
+        plan_campaign(pd.DataFrame({"tel": ["13800000000"]}), "八折", signature="小店")
+    with pytest.raises(PlanError, match="DataFrame"):
+        plan_campaign(["13800000000"], "八折", signature="小店")  # type: ignore[arg-type]
+
+
+# -- determinism ----------------------------------------------------------------------------------
+
+
+def test_fingerprint_is_deterministic():
+    df = people("张三", "李四", "张三")
+    a = plan_campaign(df, "{姓名}您好", signature="小店")
+    b = plan_campaign(df.copy(), "{姓名}您好", signature="小店")
+    assert a.fingerprint == b.fingerprint
+    assert len(a.fingerprint) == 64 and int(a.fingerprint, 16) >= 0
+    pdt.assert_frame_equal(a.batches, b.batches)
+
+
+def test_fingerprint_depends_on_resolved_batches_not_on_the_template():
+    df = people("张三")
+    a = plan_campaign(df, "{姓名}您好", signature="小店")
+    b = plan_campaign(df, "张三您好【小店】")
+    assert a.fingerprint == b.fingerprint
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"template": "{姓名}你好"},
+        {"charset": "gbk"},
+        {"batch_size": 1},
+        {"suppress": ["13800000001"]},
+        {"sendtime": datetime.now(BEIJING) + timedelta(days=2)},
+    ],
+)
+def test_fingerprint_changes_with_what_is_sent(change):
+    df = people("张三", "张三")
+    base = {"template": "{姓名}您好", "signature": "小店"}
+    assert (
+        plan_campaign(df, **base).fingerprint != plan_campaign(df, **{**base, **change}).fingerprint
+    )
+
+
+def test_fingerprint_changes_with_receivers_order():
+    df = people("张三", "张三")
+    reordered = df.iloc[::-1].reset_index(drop=True)
+    base = plan_campaign(df, "八折", signature="小店")
+    assert base.fingerprint != plan_campaign(reordered, "八折", signature="小店").fingerprint
+
+
+def test_fingerprint_is_stable_across_processes():
+    code = (
+        "import pandas as pd, smscampaign as sc;"
+        "df = pd.DataFrame({'mobile': ['13800000000', '13800000001'], 'status': 'ok', '姓名': ['张三', '李四']});"
+        "print(sc.plan_campaign(df, '{姓名}您好', signature='小店').fingerprint)"
+    )
+    here = plan_campaign(
+        pd.DataFrame(
+            {"mobile": ["13800000000", "13800000001"], "status": "ok", "姓名": ["张三", "李四"]}
+        ),
+        "{姓名}您好",
+        signature="小店",
+    ).fingerprint
+    for seed in ("1", "2"):
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PYTHONHASHSEED": seed, "PATH": ""},
+        )
+        assert out.stdout.strip() == here
+
+
+# -- the Plan object --------------------------------------------------------------------------------
+
+
+def test_input_is_not_mutated_and_columns_index_attrs_are_kept():
+    df = people("张三", "")
+    df.insert(0, "source_row", [2, 3])
+    df.index = [10, 11]
+    df.attrs["phone_column"] = "手机"
+    before = df.copy()
+    plan = plan_campaign(df, "{姓名}您好", signature="小店")
+    pdt.assert_frame_equal(df, before)
+    assert df.attrs == {"phone_column": "手机"}
+    frame = plan.recipients
+    assert frame.columns.tolist() == [
+        "source_row",
+        "mobile",
+        "status",
+        "reason",
+        "姓名",
+        "content",
+        "length",
+        "batch",
+    ]
+    assert frame.index.tolist() == [10, 11]
+    assert frame["source_row"].tolist() == [2, 3]
+    assert frame.attrs["phone_column"] == "手机"
+
+
+def test_len_to_frame_and_frozen():
+    plan = plan_campaign(people("张三", "李四"), "八折", signature="小店")
+    assert len(plan) == 2
+    frame = plan.to_frame()
+    pdt.assert_frame_equal(frame, plan.recipients)
+    frame.loc[0, "status"] = "changed"
+    assert plan.recipients.loc[0, "status"] == "ready"
+    with pytest.raises(AttributeError):
+        plan.charset = "gbk"  # type: ignore[misc]
+
+
+def test_summary_counts_requests_and_messages():
+    df = people(*["a"] * 501, "", status=None)
+    summary = plan_campaign(df, "{姓名}八折", signature="小店").summary()
+    counts = dict(zip(summary["status"], summary["recipients"], strict=True))
+    assert counts["ready"] == 501 and counts["missing_field"] == 1 and counts["too_long"] == 0
+    assert summary.attrs["requests"] == 2 and summary.attrs["messages"] == 501
+    assert summary.attrs["charset"] == "utf8" and summary.attrs["sendtime"] is None
+
+
+def test_summary_lists_unknown_input_statuses_too():
+    plan = plan_campaign(people("a", status=["blocked"]), "八折", signature="小店")
+    assert plan.counts()["blocked"] == 1
+    assert "blocked" in plan.summary()["status"].tolist()
+
+
+def test_html_repr_is_short_escaped_and_samples_five():
+    df = people(*[f"<b>{i}</b>" for i in range(8)])
+    plan = plan_campaign(df, "{姓名}您好", signature="小店")
+    page = plan._repr_html_()
+    assert "<b>0</b>" not in page and "&lt;b&gt;0&lt;/b&gt;" in page
+    assert "&lt;b&gt;4&lt;/b&gt;" in page and "&lt;b&gt;5&lt;/b&gt;" not in page
+    assert "8 requests" in page and "8 messages" in page
+    assert len(plan.sample()) == 5
+
+
+def test_repr_is_one_line():
+    plan = plan_campaign(people("张三", ""), "{姓名}八折", signature="小店")
+    text = repr(plan)
+    assert "\n" not in text and "1 ready" in text and "1 skipped" in text
+
+
+def test_plan_from_check_numbers_output():
+    raw = pd.DataFrame(
+        {"手机": ["138 0013 8000", "13800138000", "12345"], "姓名": ["张三", "张三", "李四"]}
+    )
+    checked = sc.check_numbers(sc.load_recipients(raw))
+    plan = plan_campaign(checked, "{姓名}您好", signature="小店")
+    assert statuses(plan) == ["ready", "duplicate", "invalid"]
+    assert plan.recipients["reason"].tolist()[1:] == checked["reason"].tolist()[1:]
+    assert plan.batches["receivers"].tolist() == [["13800138000"]]
