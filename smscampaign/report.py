@@ -33,6 +33,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
@@ -64,6 +65,7 @@ STATUS_LABELS: dict[str, str] = {
 _ALWAYS = ("accepted", "failed", "unknown")
 _ERROR_STATUSES = ("failed", "unknown")
 _UNKNOWN_LABEL = "未知"
+_BEIJING = ZoneInfo("Asia/Shanghai")
 
 _CARRIERS_EN = {"中国移动": "China Mobile", "中国联通": "China Unicom", "中国电信": "China Telecom",
                 "中国广电": "China Broadnet"}
@@ -187,7 +189,6 @@ def _batches(results: pd.DataFrame) -> pd.DataFrame:
         statuses = list(dict.fromkeys(_labelled(_column(group, "status"))))
         attempts = pd.to_numeric(_column(group, "attempts"), errors="coerce").max()
         code = pd.to_numeric(_column(group, "code"), errors="coerce").dropna()
-        result = pd.to_numeric(_column(group, "gateway_result"), errors="coerce").dropna()
         sent_at = _column(group, "sent_at").dropna()
         rows.append({
             "batch": int(number),
@@ -198,10 +199,11 @@ def _batches(results: pd.DataFrame) -> pd.DataFrame:
             "message_en": _first(group, "message_en", ""),
             "attempts": int(attempts) if pd.notna(attempts) else pd.NA,
             "sent_at": sent_at.min() if len(sent_at) else pd.NA,
-            "gateway_result": int(result.iloc[0]) if len(result) else pd.NA,
+            "gateway_result": _plain(_column(group, "gateway_result").dropna().iloc[0])
+            if _column(group, "gateway_result").notna().any() else pd.NA,
         })
     table = pd.DataFrame(rows, columns=columns)
-    for name in ("code", "attempts", "gateway_result"):
+    for name in ("code", "attempts"):
         table[name] = table[name].astype("Int64")
     return table
 
@@ -386,7 +388,8 @@ def _overview_facts(results: pd.DataFrame, summary: pd.DataFrame, plan: Plan | N
                     replies: pd.DataFrame | None) -> list[tuple[str, Any]]:
     counts = dict(zip(summary["status"], summary["recipients"], strict=True))
     facts: list[tuple[str, Any]] = [
-        ("生成时间 generated", dt.datetime.now().replace(microsecond=0)),
+        ("生成时间 generated (北京时间)",
+         dt.datetime.now(_BEIJING).replace(microsecond=0, tzinfo=None)),
         ("收件人 recipients", len(results)),
         ("已受理 accepted", int(counts.get("accepted", 0))),
         ("失败 failed", int(counts.get("failed", 0))),

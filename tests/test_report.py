@@ -27,7 +27,7 @@ def results_frame() -> pd.DataFrame:
         "category": ["success", "account", None, None, "ambiguous", "success"],
         "batch": pd.array([1, 2, None, None, 3, 1], dtype="Int64"),
         "attempts": pd.array([1, 1, 0, 0, 3, 1], dtype="Int64"),
-        "gateway_result": pd.array([50, -107, None, None, None, 50], dtype="Int64"),
+        "gateway_result": ["短信发送成功", "可发短信条数不够", None, None, None, "短信发送成功"],
         "sent_at": pd.to_datetime(["2026-01-01 10:00", "2026-01-01 10:01", None, None,
                                    "2026-01-01 10:02", "2026-01-01 10:00"]).tz_localize("Asia/Shanghai"),
         "content": ["您好【演示】", "您好【演示】", None, None, "您好【演示】", "您好【演示】"],
