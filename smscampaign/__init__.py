@@ -13,6 +13,14 @@ Load a recipient list, clean the numbers, plan the messages, send them in batche
 # Each module owns one concept; the public API is re-exported here (kept sorted in __all__,
 # which tests/test_package.py checks).
 from smscampaign import accessor as _accessor  # noqa: F401  registers df.sms
+from smscampaign.account import (
+    AccountInfo,
+    RechargeResult,
+    account_info,
+    bind_numbers,
+    recharge,
+    unbind_numbers,
+)
 from smscampaign.codes import CodeInfo, codes_table, describe_code
 from smscampaign.errors import (
     AccountError,
@@ -34,6 +42,7 @@ from smscampaign.errors import (
     UnencodableContentError,
 )
 from smscampaign.gateway import Gateway, GatewayResponse
+from smscampaign.inbound import ReplyStore, fetch_replies, opt_outs, reply_receiver, serve_replies
 from smscampaign.numbers import check_numbers, normalize_numbers
 from smscampaign.plan import Plan, plan_campaign
 from smscampaign.recipients import load_recipients
@@ -45,6 +54,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AccountError",
+    "AccountInfo",
     "CodeInfo",
     "ConfigError",
     "Gateway",
@@ -60,20 +70,30 @@ __all__ = [
     "JournalError",
     "Plan",
     "PlanError",
+    "RechargeResult",
     "RecipientsError",
+    "ReplyStore",
     "Sandbox",
     "SendError",
     "SmsCampaignError",
     "TemplateError",
     "UnencodableContentError",
+    "account_info",
+    "bind_numbers",
     "campaign_report",
     "check_numbers",
     "codes_table",
     "describe_code",
     "export_report",
+    "fetch_replies",
     "load_recipients",
     "normalize_numbers",
+    "opt_outs",
     "plan_campaign",
     "plot_report",
+    "recharge",
+    "reply_receiver",
+    "serve_replies",
     "sms_length",
+    "unbind_numbers",
 ]

@@ -1,0 +1,356 @@
+"""Replies: fetch paging and codes, the push receiver end to end under waitress, the store, opt-outs."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from datetime import datetime
+
+import pandas as pd
+import pytest
+import requests
+from waitress import create_server
+
+import smscampaign as sc
+from smscampaign.gateway import BEIJING
+from smscampaign.inbound import MAX_PUSH_BYTES, reply_receiver
+from tests.conftest import PASSWORD, USER
+
+A, B, C = "13800138000", "13900139000", "15000150000"
+KEY = "push-k3y-秘密"
+WHEN = "2026-01-02 03:04:05"
+
+
+def beijing(text: str) -> pd.Timestamp:
+    return pd.Timestamp(datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=BEIJING))
+
+
+# -- fetch_replies ------------------------------------------------------------------------------------
+
+
+def test_fetch_pages_until_none(sandbox, gateway):
+    sandbox.page_size = 3
+    gateway.bind_mobile([A, B])
+    for i in range(7):
+        sandbox.reply(A if i % 2 else B, f"r{i}", USER, receivetime=f"2026-01-02 03:04:0{i}")
+    replies = sc.fetch_replies(gateway)
+    assert list(replies.columns) == ["sender", "content", "receivetime"]
+    assert replies["content"].tolist() == [f"r{i}" for i in range(7)]
+    assert replies["receivetime"].iloc[0] == beijing("2026-01-02 03:04:00")
+    assert str(replies["receivetime"].dt.tz) == str(BEIJING)
+    calls = sandbox.calls
+    assert calls[calls["endpoint"] == "get_sms"]["code"].tolist() == [3, 3, 1, -122]
+    assert sc.fetch_replies(gateway).empty  # fetched once only
+
+
+def test_no_replies_is_an_empty_frame_not_an_error(gateway):
+    replies = sc.fetch_replies(gateway)
+    assert replies.empty
+    assert list(replies.columns) == ["sender", "content", "receivetime"]
+    assert isinstance(replies["receivetime"].dtype, pd.DatetimeTZDtype)
+
+
+@pytest.mark.parametrize("code", [-120, -121])
+def test_fetch_failure_keeps_earlier_pages(sandbox, gateway, code):
+    sandbox.page_size = 2
+    gateway.bind_mobile([A])
+    for i in range(5):
+        sandbox.reply(A, f"r{i}", USER, receivetime=WHEN)
+    with sc.ReplyStore(":memory:") as store:
+        # First page succeeds, the second fails.
+        original = gateway.get_sms
+        calls = iter([original, lambda: (sandbox.fail_next("get_sms", code), original())[1]])
+        gateway.get_sms = lambda: next(calls)()  # type: ignore[method-assign]
+        with pytest.raises(sc.AccountError) as caught:
+            sc.fetch_replies(gateway, store=store)
+        assert caught.value.code == code
+        assert caught.value.info == sc.describe_code(code)
+        assert caught.value.replies["content"].tolist() == ["r0", "r1"]
+        assert store.to_frame()["content"].tolist() == ["r0", "r1"]
+
+
+def test_fetch_account_codes_raise_account_error(sandbox):
+    with sandbox.gateway(USER, "wrong") as gw, pytest.raises(sc.AccountError) as caught:
+        sc.fetch_replies(gw)
+    assert caught.value.code == -103
+    assert caught.value.info.category == "account"
+    assert PASSWORD not in str(caught.value)
+
+
+def test_fetch_writes_store_and_store_dedupes(sandbox, gateway):
+    gateway.bind_mobile([A, B])
+    sandbox.reply(A, "TD", USER, receivetime=WHEN)
+    sandbox.reply(B, "好的😀", USER, receivetime=WHEN)
+    with sc.ReplyStore(":memory:") as store:
+        fetched = sc.fetch_replies(gateway, store=store)
+        assert len(fetched) == 2
+        # The same replies again (e.g. pushed as well): nothing new.
+        assert store.add(fetched, received_via="push") == 0
+        sandbox.reply(A, "TD", USER, receivetime=WHEN)  # a replay the gateway queues again
+        sc.fetch_replies(gateway, store=store)
+        frame = store.to_frame()
+    assert list(frame.columns) == ["sender", "content", "receivetime", "received_via"]
+    assert len(frame) == 2
+    assert frame["received_via"].tolist() == ["fetch", "fetch"]
+    assert set(frame["content"]) == {"TD", "好的😀"}
+    assert frame["receivetime"].iloc[0] == beijing(WHEN)
+
+
+# -- ReplyStore ---------------------------------------------------------------------------------------
+
+
+def test_store_dedupe_and_types(tmp_path):
+    path = tmp_path / "replies.sqlite"
+    rows = [
+        {"sender": "+86 138 0013 8000", "content": "退订", "receivetime": WHEN},
+        {"sender": A, "content": "退订", "receivetime": beijing(WHEN)},  # same reply, as a datetime
+        {"sender": A, "content": "退订", "receivetime": "2026-01-02 03:04:06"},  # another time: new
+        {"sender": A, "content": "退订 ", "receivetime": WHEN},  # other content: new
+    ]
+    with sc.ReplyStore(path) as store:
+        assert store.add(rows, received_via="push") == 3
+        assert store.add(rows[:1], received_via="fetch") == 0
+        assert len(store) == 3
+    with sc.ReplyStore(path) as again:  # persisted
+        frame = again.to_frame()
+    assert frame["sender"].tolist() == [A, A, A]
+    assert frame["received_via"].tolist() == ["push"] * 3
+    assert frame["receivetime"].tolist() == [
+        beijing(WHEN),
+        beijing(WHEN),
+        beijing("2026-01-02 03:04:06"),
+    ]
+
+
+def test_store_rejects_bad_input_atomically():
+    with sc.ReplyStore(":memory:") as store:
+        with pytest.raises(ValueError, match="received_via"):
+            store.add([], received_via="email")
+        with pytest.raises(ValueError, match="receivetime"):
+            store.add(
+                [
+                    {"sender": A, "content": "x", "receivetime": WHEN},
+                    {"sender": B, "content": "y", "receivetime": "yesterday"},
+                ],
+                received_via="push",
+            )
+        assert len(store) == 0
+        assert store.to_frame().empty
+
+
+def test_store_is_thread_safe():
+    with sc.ReplyStore(":memory:") as store:
+
+        def worker(n: int) -> None:
+            for i in range(50):
+                store.add(
+                    [{"sender": A, "content": f"{i}", "receivetime": WHEN}], received_via="push"
+                )
+
+        threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(store) == 50
+
+
+# -- push receiver ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def store() -> Iterator[sc.ReplyStore]:
+    with sc.ReplyStore(":memory:") as s:
+        yield s
+
+
+def _serve(app) -> tuple[str, object, threading.Thread]:
+    server = create_server(app, host="127.0.0.1", port=0, threads=2)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    return f"http://127.0.0.1:{server.effective_port}/push", server, thread
+
+
+def _stop(server, thread: threading.Thread) -> None:
+    """Close the listener and the keep-alive connections still open, so the loop ends at once."""
+    # Closing happens in the loop's own thread (a trigger thunk): no select() on a closed socket.
+    server.trigger.pull_trigger(lambda: [channel.close() for channel in list(server._map.values())])
+    thread.join(timeout=5)
+    server.task_dispatcher.shutdown()
+    thread.join(timeout=5)
+    assert not thread.is_alive()
+
+
+@pytest.fixture
+def receiver(store) -> Iterator[str]:
+    url, server, thread = _serve(reply_receiver(KEY, store, charset="gbk"))
+    try:
+        yield url
+    finally:
+        _stop(server, thread)
+
+
+def test_push_end_to_end_right_key(sandbox, gateway, receiver, store, caplog):
+    caplog.set_level(logging.DEBUG)
+    sandbox.update_account(USER, push_url=receiver, push_key=KEY, push_charset="gbk")
+    gateway.bind_mobile([A])
+    assert sandbox.reply(A, "退订", USER, receivetime=WHEN)
+    assert sandbox.pushes[-1]["ok"] is True and sandbox.pushes[-1]["status"] == 200
+    frame = store.to_frame()
+    assert frame[["sender", "content"]].values.tolist() == [[A, "退订"]]
+    assert frame["receivetime"].tolist() == [beijing(WHEN)]
+    assert frame["received_via"].tolist() == ["push"]
+    # The same reply fetched later is not stored twice.
+    assert len(sc.fetch_replies(gateway, store=store)) == 1
+    assert len(store) == 1
+    assert KEY not in caplog.text
+
+
+def test_push_end_to_end_wrong_key(sandbox, gateway, receiver, store, caplog):
+    caplog.set_level(logging.DEBUG)
+    sandbox.update_account(USER, push_url=receiver, push_key="not-the-key", push_charset="gbk")
+    gateway.bind_mobile([A])
+    assert sandbox.reply(A, "退订", USER, receivetime=WHEN)
+    assert sandbox.pushes[-1]["status"] == 403 and sandbox.pushes[-1]["ok"] is False
+    assert len(store) == 0
+    assert "not-the-key" not in caplog.text and KEY not in caplog.text
+
+
+def test_push_without_key_is_forbidden(sandbox, gateway, receiver, store):
+    sandbox.update_account(USER, push_url=receiver, push_key=None, push_charset="gbk")
+    gateway.bind_mobile([A])
+    sandbox.reply(A, "T", USER, receivetime=WHEN)
+    assert sandbox.pushes[-1]["status"] == 403
+    assert len(store) == 0
+
+
+@pytest.mark.parametrize("charset", ["utf8", "gbk", "big5"])
+def test_push_charsets_and_get(store, charset):
+    codec = sc.gateway.python_codec(charset)
+    url, server, thread = _serve(reply_receiver(KEY, store, charset=charset))
+    try:
+        form = {"sender": A, "content": "退訂了", "receivetime": WHEN, "key": KEY}
+        answer = requests.get(url, params={k: v.encode(codec) for k, v in form.items()}, timeout=5)
+        assert (answer.status_code, answer.text) == (200, "ok")
+        # Repeat: still ok (idempotent), stored once.
+        answer = requests.post(url, data={k: v.encode(codec) for k, v in form.items()}, timeout=5)
+        assert (answer.status_code, answer.text) == (200, "ok")
+    finally:
+        _stop(server, thread)
+    assert store.to_frame()["content"].tolist() == ["退訂了"]
+
+
+def test_push_rejections(receiver, store):
+    good = {"sender": A, "content": "T", "receivetime": WHEN, "key": KEY.encode("gbk")}
+    assert requests.post(receiver, data=good, timeout=5).status_code == 200
+    assert requests.put(receiver, data=good, timeout=5).status_code == 405
+    assert requests.delete(receiver, timeout=5).status_code == 405
+    big = {**good, "content": "x" * (MAX_PUSH_BYTES + 1)}
+    assert requests.post(receiver, data=big, timeout=5).status_code == 413
+    for field, value in [
+        ("sender", "12345"),
+        ("sender", ""),
+        ("receivetime", "2026/01/02"),
+        ("receivetime", ""),
+    ]:
+        answer = requests.post(receiver, data={**good, field: value}, timeout=5)
+        assert answer.status_code == 400, (field, value)
+    for missing in ("sender", "content", "receivetime"):
+        data = {k: v for k, v in good.items() if k != missing}
+        assert requests.post(receiver, data=data, timeout=5).status_code == 400, missing
+    # Undecodable bytes for the charset (a lone GBK lead byte) -> 400; wrong key beats bad fields.
+    assert (
+        requests.post(
+            receiver,
+            data=b"sender=%81&content=x&receivetime=x&key=" + KEY.encode("gbk"),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            timeout=5,
+        ).status_code
+        == 400
+    )
+    assert (
+        requests.post(receiver, data={**good, "key": "nope", "sender": "1"}, timeout=5).status_code
+        == 403
+    )
+    assert len(store) == 1
+
+
+def test_push_body_limit_without_content_length(store):
+    """A chunked body over the limit is refused without being read in full."""
+    url, server, thread = _serve(reply_receiver(KEY, store))
+    try:
+
+        def chunks():
+            for _ in range(20):
+                yield b"x" * 8192
+
+        answer = requests.post(url, data=chunks(), timeout=5)
+        assert answer.status_code == 413
+    finally:
+        _stop(server, thread)
+
+
+def test_receiver_needs_a_key(store):
+    with pytest.raises(sc.ConfigError):
+        reply_receiver("", store)
+    with pytest.raises(sc.ConfigError):
+        reply_receiver(KEY, store, charset="latin1")
+
+
+# -- opt_outs ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "opted_out"),
+    [
+        ("ＴＤ", True),
+        ("退订。", True),
+        (" stop! ", True),
+        ("t", True),
+        ("T", True),
+        ("td", True),
+        ("【退订】", True),
+        ("退", True),
+        ("取消", True),
+        ("Unsubscribe", True),
+        ("N", True),
+        ("T恤还有吗", False),
+        ("", False),
+        ("   ", False),
+        ("no", False),
+        ("退订了吗？我想问问", False),
+        ("STOPPED", False),
+        ("请退订", False),
+        (None, False),
+    ],
+)
+def test_opt_out_keywords(content, opted_out):
+    replies = pd.DataFrame({"sender": [A], "content": pd.Series([content], dtype="string")})
+    expected = [A] if opted_out else []
+    assert sc.opt_outs(replies).tolist() == expected
+
+
+def test_opt_outs_distinct_normalised_and_from_store():
+    replies = pd.DataFrame(
+        {
+            "sender": [A, "+86 139 0013 9000", A, C, B],
+            "content": ["TD", "退订", "退订", "好的", "hello"],
+        }
+    )
+    before = replies.copy()
+    result = sc.opt_outs(replies)
+    assert result.name == "mobile"
+    assert result.tolist() == [A, B]
+    pd.testing.assert_frame_equal(replies, before)  # not mutated
+    assert sc.opt_outs(replies, keywords=["好的"]).tolist() == [C]
+    with sc.ReplyStore(":memory:") as store:
+        store.add(replies.assign(receivetime=WHEN), received_via="fetch")
+        assert sorted(sc.opt_outs(store)) == [A, B]
+
+
+def test_opt_outs_feed_plan_suppression():
+    recipients = pd.DataFrame({"手机": [A, B, C]})
+    suppressed = sc.opt_outs(pd.DataFrame({"sender": [B], "content": ["退订"]}))
+    plan = sc.plan_campaign(sc.check_numbers(recipients), "您好【小店】", suppress=suppressed)
+    assert plan.recipients["status"].tolist() == ["ready", "suppressed", "ready"]
