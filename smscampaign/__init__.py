@@ -43,11 +43,13 @@ from smscampaign.errors import (
 )
 from smscampaign.gateway import Gateway, GatewayResponse
 from smscampaign.inbound import ReplyStore, fetch_replies, opt_outs, reply_receiver, serve_replies
+from smscampaign.journal import Journal
 from smscampaign.numbers import check_numbers, normalize_numbers
 from smscampaign.plan import Plan, plan_campaign
 from smscampaign.recipients import load_recipients
 from smscampaign.report import campaign_report, export_report, plot_report
 from smscampaign.sandbox import Sandbox
+from smscampaign.send import read_journal, send_campaign
 from smscampaign.templates import sms_length
 
 __version__ = "0.1.0"
@@ -67,6 +69,7 @@ __all__ = [
     "GatewayResponse",
     "GatewayTimeout",
     "InsufficientBalance",
+    "Journal",
     "JournalError",
     "Plan",
     "PlanError",
@@ -91,8 +94,10 @@ __all__ = [
     "opt_outs",
     "plan_campaign",
     "plot_report",
+    "read_journal",
     "recharge",
     "reply_receiver",
+    "send_campaign",
     "serve_replies",
     "sms_length",
     "unbind_numbers",
