@@ -1,11 +1,14 @@
-"""Plan a campaign: who gets which exact content in which gateway call, and who is skipped and why.
+"""Plan a campaign: who gets which exact content in which gateway call, who is skipped and why.
 
-:func:`plan_campaign` turns checked recipients and one template into a :class:`Plan` — nothing is sent.
-Every input row gets a ``status`` (``ready`` or the reason it is skipped) and ``ready`` rows that share a
-content are grouped into batches of at most 500 receivers, one gateway ``send_sms`` call each.
+:func:`plan_campaign` turns checked recipients and one template into a :class:`Plan` — nothing
+is sent. Every input row gets a ``status`` (``ready`` or the reason it is skipped) and ``ready``
+rows that share a content are grouped into batches of at most 500 receivers, one gateway
+``send_sms`` call each.
 
 >>> import pandas as pd, smscampaign as sc
->>> people = pd.DataFrame({"mobile": ["13800138000", "13900139000"], "status": "ok", "姓名": ["张三", ""]})
+>>> people = pd.DataFrame(
+...     {"mobile": ["13800138000", "13900139000"], "status": "ok", "姓名": ["张三", ""]}
+... )
 >>> plan = sc.plan_campaign(people, "{姓名}您好，会员日全场八折", signature="小店")
 >>> plan.recipients[["mobile", "status", "content"]].to_dict("records")[0]
 {'mobile': '13800138000', 'status': 'ready', 'content': '张三您好，会员日全场八折【小店】'}
@@ -37,6 +40,7 @@ from smscampaign.templates import (
     SIGNATURE_CLOSE,
     SIGNATURE_OPEN,
     Template,
+    astral_counts,
     field_text,
     normalize_signature,
     parse_template,
@@ -61,7 +65,8 @@ logger = logging.getLogger(__name__)
 #: The gateway's limits: characters per content (−118) and numbers per request (−117).
 MAX_CONTENT_LENGTH: Final = 70
 MAX_RECEIVERS: Final = 500
-#: Every status a planned row can have, ``ready`` first; the rest in order of precedence for ``ok`` rows
+#: Every status a planned row can have, ``ready`` first; the rest in order of precedence for
+#: ``ok`` rows
 #: (``invalid``/``duplicate`` come from :func:`check_numbers` or the final duplicate guard).
 STATUSES: Final = (
     "ready",
@@ -87,13 +92,13 @@ _NULL_STR: Final = pa.scalar(None, pa.string())
 def resolve_sendtime(
     value: datetime | pd.Timestamp | str | None, *, now: datetime | None = None
 ) -> str | None:
-    """Check a scheduled send time and format it as the gateway wants: ``YYYY-MM-DD HH:MM:SS``, Beijing.
+    """Check a scheduled send time; format it for the gateway (``YYYY-MM-DD HH:MM:SS``, Beijing).
 
-    Accepts a ``datetime`` or pandas ``Timestamp`` (naive = Beijing time, aware = converted) or a string
-    (``YYYY-MM-DD HH:MM:SS`` or an ISO 8601 form such as ``2030-01-02T09:00+08:00``). ``None`` or an
-    empty string means "send now" and gives ``None``. Raises :class:`PlanError` for what the gateway
-    would refuse: malformed (−114), not in the future (−115), more than a year (365 days) ahead (−116).
-    ``now`` (aware, or naive Beijing) defaults to the current time.
+    Accepts a ``datetime`` or pandas ``Timestamp`` (naive = Beijing time, aware = converted) or a
+    string (``YYYY-MM-DD HH:MM:SS`` or an ISO 8601 form such as ``2030-01-02T09:00+08:00``).
+    ``None`` or an empty string means "send now" and gives ``None``. Raises :class:`PlanError` for
+    what the gateway would refuse: malformed (−114), not in the future (−115), more than a year
+    (365 days) ahead (−116). ``now`` (aware, or naive Beijing) defaults to the current time.
 
     >>> resolve_sendtime("2030-01-02 09:00:00", now=datetime(2029, 6, 1))
     '2030-01-02 09:00:00'
@@ -105,11 +110,13 @@ def resolve_sendtime(
     shown = format_sendtime(when)
     if when <= current:
         raise PlanError(
-            f"sendtime {shown} (Beijing time) is not in the future; the gateway would refuse it (−115)"
+            f"sendtime {shown} (Beijing time) is not in the future; "
+            "the gateway would refuse it (−115)"
         )
     if when > current + timedelta(days=365):
         raise PlanError(
-            f"sendtime {shown} (Beijing time) is more than a year ahead; the gateway would refuse it (−116)"
+            f"sendtime {shown} (Beijing time) is more than a year ahead; "
+            "the gateway would refuse it (−116)"
         )
     return shown
 
@@ -157,7 +164,8 @@ def _suppression_values(suppress: Any) -> pd.Series:
             and not os.path.exists(suppress)
         ):
             raise PlanError(
-                f"suppress={suppress!r} is read as a file path; pass numbers as a list, e.g. [{suppress!r}]"
+                f"suppress={suppress!r} is read as a file path; "
+                f"pass numbers as a list, e.g. [{suppress!r}]"
             )
         from smscampaign.recipients import load_recipients  # noqa: PLC0415 (written alongside)
 
@@ -175,7 +183,8 @@ def _suppression_values(suppress: Any) -> pd.Series:
     if isinstance(suppress, Iterable) and not isinstance(suppress, bytes | Mapping):
         return pd.Series(list(suppress), dtype=object)
     raise PlanError(
-        "suppress must be numbers (a list, set, Series), a DataFrame with 'mobile', or a file path; "
+        "suppress must be numbers (a list, set, Series), a DataFrame with 'mobile', "
+        "or a file path; "
         f"got {type(suppress).__name__}"
     )
 
@@ -206,22 +215,22 @@ def _suppressed_mask(mobiles: pd.Series, candidates: np.ndarray, suppress: Any) 
     return mask
 
 
-# -- the plan ---------------------------------------------------------------------------------------
+# -- the plan -------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, eq=False, repr=False)
 class Plan:
-    """What a campaign will send, to whom, in which calls — and what it skips and why. Nothing is sent.
+    """What a campaign will send, to whom, in which calls — what it skips and why. Nothing is sent.
 
     - ``recipients``: one row per input row, in input order with the input index, columns and
-      ``attrs``, plus ``status`` (see :data:`STATUSES`), ``reason`` (why skipped, or ``truncated …``),
-      ``content`` (the exact text, signature included), ``length`` (as the gateway counts, ``Int64``),
-      ``batch`` (``Int64``, ``<NA>`` unless ready). ``mobile`` is text.
-    - ``batches``: one row per ``send_sms`` call, in sending order: ``batch`` (int, **numbered from 1**),
-      ``content`` (str), ``receivers`` (list of str, ≤ ``batch_size``, no number twice), ``size`` (int),
-      ``sendtime`` (``YYYY-MM-DD HH:MM:SS`` Beijing time, or ``None`` for now).
-    - ``fingerprint``: SHA-256 hex of the resolved batches (contents, receivers, order), ``charset`` and
-      ``sendtime``: equal plans have equal fingerprints, in any process.
+      ``attrs``, plus ``status`` (see :data:`STATUSES`), ``reason`` (why skipped, or
+      ``truncated …``), ``content`` (the exact text, signature included), ``length`` (as the
+      gateway counts, ``Int64``), ``batch`` (``Int64``, ``<NA>`` unless ready). ``mobile`` is text.
+    - ``batches``: one row per ``send_sms`` call, in sending order: ``batch`` (int, **numbered
+      from 1**), ``content`` (str), ``receivers`` (list of str, ≤ ``batch_size``, no number
+      twice), ``size`` (int), ``sendtime`` (``YYYY-MM-DD HH:MM:SS`` Beijing time, or ``None``).
+    - ``fingerprint``: SHA-256 hex of the resolved batches (contents, receivers, order),
+      ``charset`` and ``sendtime``: equal plans have equal fingerprints, in any process.
     - ``messages``: messages to be charged (one per ready recipient; every content fits one SMS).
 
     >>> plan.summary()                                         # doctest: +SKIP
@@ -348,26 +357,27 @@ def plan_campaign(
     sendtime: datetime | pd.Timestamp | str | None = None,
     on_too_long: OnTooLong = "skip",
 ) -> Plan:
-    """Plan the exact gateway calls of a campaign; nothing is sent and ``recipients`` is not modified.
+    """Plan the exact gateway calls of a campaign; nothing is sent, ``recipients`` is not modified.
 
-    ``recipients`` is the output of :func:`check_numbers` (or any DataFrame with ``mobile``; without a
-    ``status`` column a row with a number counts as ``ok``). Rows whose input status is not ``ok`` keep
-    it and their ``reason``. For ``ok`` rows the first that applies, in this order, wins:
+    ``recipients`` is the output of :func:`check_numbers` (or any DataFrame with ``mobile``;
+    without a ``status`` column a row with a number counts as ``ok``). Rows whose input status is
+    not ``ok`` keep it and their ``reason``. For ``ok`` rows the first that applies wins:
 
     1. ``suppressed`` — the number (normalised) is in ``suppress``: numbers as a list/set/Series, a
        DataFrame with ``mobile``, or a path :func:`load_recipients` can read;
     2. ``missing_field`` — a placeholder's value is empty and ``defaults`` has none for it;
     3. ``unencodable`` — ``charset`` (``utf8``, ``gbk``, ``big5``) cannot carry the content;
     4. ``too_long`` — longer than ``max_length`` UTF-16 code units, signature included
-       (``on_too_long="skip"``; ``"error"`` raises :class:`TemplateError`; ``"truncate"`` cuts the body
-       so that body + signature fit and notes it in ``reason``, the row stays ``ready``);
+       (``on_too_long="skip"``; ``"error"`` raises :class:`TemplateError`; ``"truncate"`` cuts
+       the body so that body + signature fit and notes it in ``reason``, the row stays ``ready``);
     5. ``duplicate`` — a number already ready in an earlier row (one message per number).
 
-    The rest are ``ready``. ``template`` uses ``{column}`` placeholders (``{{``/``}}`` for braces); the
-    ``signature`` (``"小店"`` or ``"【小店】"``) ends every content — without one, a ``【…】`` ending the
-    template is taken as the signature. Ready rows sharing a content form batches of at most
-    ``batch_size`` (≤ 500) receivers, in order of first appearance. ``sendtime`` (naive = Beijing time)
-    must be in the future and within a year: :class:`PlanError` otherwise, as for bad options.
+    The rest are ``ready``. ``template`` uses ``{column}`` placeholders (``{{``/``}}`` for
+    braces); the ``signature`` (``"小店"`` or ``"【小店】"``) ends every content — without one, a
+    ``【…】`` ending the template is taken as the signature. Ready rows sharing a content form
+    batches of at most ``batch_size`` (≤ 500) receivers, in order of first appearance.
+    ``sendtime`` (naive = Beijing time) must be in the future and within a year:
+    :class:`PlanError` otherwise, as for bad options.
 
     >>> people = pd.DataFrame({"mobile": ["13800138000"] * 2, "status": ["ok", "duplicate"]})
     >>> plan_campaign(people, "会员日全场八折", signature="小店").batches.loc[0, "receivers"]
@@ -400,6 +410,8 @@ def plan_campaign(
     if "status" in frame.columns:
         in_status = pc.fill_null(field_text(frame["status"]), "ok")
     else:
+        logger.warning("recipients have no status column: numbers are sent as written; "
+                       "use check_numbers to validate and normalise them")
         in_status = pa.repeat(pa.scalar("ok"), n)
     if "reason" in frame.columns:
         in_reason = field_text(frame["reason"])
@@ -456,8 +468,9 @@ def plan_campaign(
         if on_too_long == "error":
             first = int(np.flatnonzero(over)[0])
             raise TemplateError(
-                f"{int(over.sum())} message(s) longer than {max_length} characters, e.g. row {first}: "
-                f"{length[first].as_py()} characters ({content[first].as_py()!r}); shorten the template "
+                f"{int(over.sum())} message(s) longer than {max_length} characters, "
+                f"e.g. row {first}: {length[first].as_py()} characters "
+                f"({content[first].as_py()!r}); shorten the template "
                 "or pass on_too_long='truncate' or 'skip'"
             )
         if on_too_long == "skip":
@@ -476,7 +489,12 @@ def plan_campaign(
             reasons.append((over, note))
 
     # 5. one message per number
-    duplicate = _later_duplicates(mobile, live)
+    # Checked numbers are normalised already; unchecked ones are compared by normalised form.
+    if "status" in frame.columns or not live.any():
+        keys = mobile
+    else:
+        keys = pc.coalesce(*_number_keys(frame["mobile"]))
+    duplicate = _later_duplicates(keys, live)
     if duplicate.any():
         status[duplicate] = _DUPLICATE
         reasons.append((duplicate, "same number as an earlier ready row"))
@@ -574,7 +592,7 @@ def _check_defaults(defaults: Mapping[str, Any] | None, tmpl: Template) -> dict[
 
 
 def _missing_reason(pattern: np.ndarray, names: list[str]) -> pa.Array:
-    """``empty field: a, b`` per row from a bit pattern of empty placeholders (one text per pattern)."""
+    """``empty field: a, b`` per row from a bit pattern of empty placeholders."""
     distinct, inverse = np.unique(pattern, return_inverse=True)
     texts = [
         "empty field: " + ", ".join(name for bit, name in enumerate(names) if code >> bit & 1)
@@ -589,7 +607,7 @@ def _np(mask: pa.Array | pa.ChunkedArray) -> np.ndarray:
 
 
 def _unencodable(content: pa.Array, live: np.ndarray, charset: str) -> tuple[np.ndarray, pa.Array]:
-    """Rows among ``live`` whose content ``charset`` cannot carry, and a reason naming the characters."""
+    """Rows among ``live`` whose content ``charset`` cannot carry, with a reason naming them."""
     mask = np.zeros(len(content), dtype=bool)
     if charset == "utf8" or not live.any():
         # Arrow strings are valid UTF-8: every one of them is encodable in utf-8.
@@ -620,11 +638,16 @@ def _truncate(
 ) -> tuple[pa.Array, pa.Array, pa.Array]:
     """Cut the body of the ``over`` rows so that body + signature fit; (content, length, reason)."""
     limit = max_length - sms_length(sig)
-    idx = np.flatnonzero(over)
-    bodies = body.take(pa.array(idx)).to_pylist()
-    cut = [truncate_sms(text, limit) + sig for text in bodies]
-    mask = pa.array(over)
-    new_content = pc.replace_with_mask(content, mask, pa.array(cut, type=pa.string()))
+    bodies = body.filter(pa.array(over))
+    # Without astral characters a code point is one UTF-16 unit: slice in Arrow; else per row.
+    astral = astral_counts(bodies) > 0
+    cut = pc.utf8_slice_codeunits(bodies, 0, limit)
+    if astral.any():
+        slow = [truncate_sms(text, limit) for text in bodies.filter(pa.array(astral)).to_pylist()]
+        cut = pc.replace_with_mask(cut, pa.array(astral), pa.array(slow, type=pa.string()))
+    if sig:
+        cut = pc.binary_join_element_wise(cut, sig, "")
+    new_content = pc.replace_with_mask(content, pa.array(over), cut)
     new_length = pc.cast(sms_lengths(new_content), pa.int64())
     note = pc.binary_join_element_wise(
         "truncated from ",
@@ -716,7 +739,7 @@ def _batch(
 def _fingerprint(
     contents: pa.Array, receivers: pa.Array, offsets: np.ndarray, sendtime: str | None, charset: str
 ) -> str:
-    """SHA-256 of a canonical serialisation of the batches (no Python ``hash()``: stable anywhere)."""
+    """SHA-256 of a canonical serialisation of the batches (no ``hash()``: stable anywhere)."""
     digest = hashlib.sha256(_FINGERPRINT_VERSION)
     for text in (charset, sendtime or ""):
         _update_bytes(digest, text.encode("utf-8"))
@@ -753,7 +776,7 @@ def _assemble(
     length: pa.Array,
     batch_of_row: np.ndarray,
 ) -> pd.DataFrame:
-    """The output frame: the input columns (not modified) plus status, reason, content, length, batch."""
+    """The output frame: the input columns plus status, reason, content, length, batch."""
     n = len(recipients)
     mask = pa.array(planned)
     status_text = pc.if_else(mask, pc.take(pa.array(STATUSES), pa.array(status)), in_status)

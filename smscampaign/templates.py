@@ -31,6 +31,7 @@ from smscampaign.errors import TemplateError
 
 __all__ = [
     "Template",
+    "astral_counts",
     "field_text",
     "normalize_signature",
     "parse_template",
@@ -47,8 +48,6 @@ SIGNATURE_OPEN: Final = "【"
 SIGNATURE_CLOSE: Final = "】"
 # `{{`, `}}`, a placeholder `{name}`, or a lone brace (an error).
 _TOKEN: Final = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
-# Characters outside the Basic Multilingual Plane: two UTF-16 code units each (RE2 syntax).
-_ASTRAL_RE2: Final = r"[\x{10000}-\x{10FFFF}]"
 
 
 def sms_length(text: str) -> int:
@@ -62,9 +61,48 @@ def sms_length(text: str) -> int:
     return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
 
 
-def sms_lengths(texts: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
-    """:func:`sms_length` of every string of a pyarrow array, vectorised (nulls stay null)."""
-    return pc.add(pc.utf8_length(texts), pc.count_substring_regex(texts, _ASTRAL_RE2))
+def sms_lengths(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """:func:`sms_length` of every string of a pyarrow array, vectorised (nulls stay null).
+
+    >>> sms_lengths(pa.array(["您好", "😀", None])).to_pylist()
+    [2, 2, None]
+    """
+    if isinstance(texts, pa.ChunkedArray):
+        texts = texts.combine_chunks()
+    units = pc.cast(pc.utf8_length(texts), pa.int64())
+    astral = astral_counts(texts)
+    if not astral.any():
+        return units
+    return pc.add(units, pa.array(astral))
+
+
+def astral_counts(texts: pa.Array) -> np.ndarray:
+    """How many characters outside the BMP (two UTF-16 units each) every string holds (null: 0).
+
+    Counts UTF-8 lead bytes ``0xF0``–``0xF4`` straight in the Arrow data buffer: much faster than a
+    regular expression per string, and a single pass when there are none.
+
+    >>> astral_counts(pa.array(["a😀😀", "您好", None])).tolist()
+    [2, 0, 0]
+    """
+    n = len(texts)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    if not (pa.types.is_string(texts.type) or pa.types.is_large_string(texts.type)):
+        texts = texts.cast(pa.string())
+    width = np.int64 if pa.types.is_large_string(texts.type) else np.int32
+    _, offsets_buf, data_buf = texts.buffers()[:3]
+    offsets = np.frombuffer(offsets_buf, dtype=width)[texts.offset : texts.offset + n + 1]
+    offsets = offsets.astype(np.int64) - int(offsets[0])
+    if data_buf is None or offsets[-1] == 0:
+        return np.zeros(n, dtype=np.int64)
+    start = int(np.frombuffer(offsets_buf, dtype=width)[texts.offset])
+    data = np.frombuffer(data_buf, dtype=np.uint8)[start : start + int(offsets[-1])]
+    lead = data >= 0xF0
+    if not lead.any():
+        return np.zeros(n, dtype=np.int64)
+    total = np.concatenate(([0], np.cumsum(lead, dtype=np.int64)))
+    return total[offsets[1:]] - total[offsets[:-1]]
 
 
 def truncate_sms(text: str, limit: int) -> str:

@@ -1,4 +1,4 @@
-"""plan_campaign and Plan: statuses, signatures, charsets, suppression, sendtime, batches, fingerprint."""
+"""plan_campaign and Plan: statuses, signatures, charsets, suppression, sendtime, batches."""
 
 from __future__ import annotations
 
@@ -95,7 +95,7 @@ def test_duplicate_guard_keeps_the_first_ready_row_not_the_first_row():
 def test_duplicate_guard_with_unnormalised_numbers():
     df = pd.DataFrame({"mobile": ["138 0000 0000", "+8613800000000", "138 0000 0000"]})
     plan = plan_campaign(df, "八折", signature="小店")
-    assert statuses(plan) == ["ready", "ready", "duplicate"]
+    assert statuses(plan) == ["ready", "duplicate", "duplicate"]
 
 
 def test_missing_field_names_the_empty_columns():
@@ -583,7 +583,8 @@ def test_fingerprint_changes_with_receivers_order():
 def test_fingerprint_is_stable_across_processes():
     code = (
         "import pandas as pd, smscampaign as sc;"
-        "df = pd.DataFrame({'mobile': ['13800000000', '13800000001'], 'status': 'ok', '姓名': ['张三', '李四']});"
+        "df = pd.DataFrame({'mobile': ['13800000000', '13800000001'], 'status': 'ok',"
+        " '姓名': ['张三', '李四']});"
         "print(sc.plan_campaign(df, '{姓名}您好', signature='小店').fingerprint)"
     )
     here = plan_campaign(
@@ -604,7 +605,7 @@ def test_fingerprint_is_stable_across_processes():
         assert out.stdout.strip() == here
 
 
-# -- the Plan object --------------------------------------------------------------------------------
+# -- the Plan object -----------------------------------------------------------------------
 
 
 def test_input_is_not_mutated_and_columns_index_attrs_are_kept():

@@ -9,6 +9,7 @@ import pytest
 from smscampaign import TemplateError, sms_length
 from smscampaign.templates import (
     Template,
+    astral_counts,
     field_text,
     normalize_signature,
     parse_template,
@@ -180,3 +181,14 @@ def test_template_is_frozen():
     assert isinstance(t, Template)
     with pytest.raises(AttributeError):
         t.text = "x"  # type: ignore[misc]
+
+
+def test_astral_counts_on_slices_large_strings_and_nulls():
+    arr = pa.array(["x", "😀a", None, "b😀😀"])
+    assert astral_counts(arr).tolist() == [0, 1, 0, 2]
+    assert astral_counts(arr.slice(1)).tolist() == [1, 0, 2]
+    assert astral_counts(arr.cast(pa.large_string()).slice(3)).tolist() == [2]
+    assert astral_counts(pa.array(["您好", ""])).tolist() == [0, 0]
+    assert astral_counts(pa.array([], pa.string())).tolist() == []
+    chunked = pa.chunked_array([["😀"], ["a", "😀😀"]])
+    assert sms_lengths(chunked).to_pylist() == [2, 1, 4]
