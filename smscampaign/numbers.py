@@ -127,30 +127,27 @@ _SHAPE_REASONS: Final = (
 )
 
 # Full-width forms typed with Chinese input methods, typographic quotes and dashes, exotic spaces,
-# mapped to the ASCII a spreadsheet user meant. Only non-ASCII cells go through this (rare, slower).
-_UNICODE_FIXES: Final = str.maketrans(
-    {
-        **{chr(0xFF10 + i): str(i) for i in range(10)},
-        "＋": "+",
-        "（": "(",
-        "）": ")",
-        "－": "-",
-        "．": ".",
-        "＇": "'",
-        "‘": "'",
-        "’": "'",
-        "\u2212": "-",
-        **{chr(c): "-" for c in range(0x2010, 0x2016)},
-        **{c: " " for c in ("\u00a0", "\u3000", "\u202f", "\u205f", "\ufeff", "\u200b")},
-        **{chr(c): " " for c in range(0x2000, 0x200B)},
-    }
+# mapped to the ASCII a spreadsheet user meant. Only non-ASCII cells go through this.
+_UNICODE_CLASSES: Final = (
+    ("[\u00a0\u3000\u2000-\u200b\u202f\u205f\ufeff]", " "),
+    ("[\u2010-\u2015\u2212\uff0d]", "-"),
+    ("[\uff07\u2018\u2019]", "'"),
+)
+_FULL_WIDTH: Final = (
+    *((chr(0xFF10 + i), str(i)) for i in range(10)),
+    ("＋", "+"),
+    ("（", "("),
+    ("）", ")"),
+    ("．", "."),
 )
 _SCIENTIFIC_RE: Final = r"^\+?\d+(\.\d+)?[eE]\+?\d+$"
 _SEPARATORS_RE: Final = r"[\s\-.()]"
 _MOBILE_TYPES: Final = (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
-# Validity of an 11-digit number is settled by its first 5 digits in phonenumbers' CN metadata
-# (``1740[0-5]``, ``1610\d`` …); _prefix_verdict checks that per prefix and refines when it is not.
-_VALIDITY_PREFIXES: Final = (5, 7)
+# Validity of an 11-digit number is settled by its first 3 digits in phonenumbers' CN metadata, or
+# 5 for a few ranges (``1740[0-5]``, ``1610\d``); _prefix_verdict probes each prefix and undecided
+# ones are refined to longer prefixes, then to single numbers. tests/test_numbers.py compares the
+# result with phonenumbers on every 5-digit prefix.
+_VALIDITY_PREFIXES: Final = (3, 5, 7)
 _PROBE_SUFFIXES: Final = ("0", "9", "5", "2")
 
 
@@ -229,9 +226,14 @@ def _fix_unicode(text: pa.Array) -> pa.Array:
     non_ascii = pc.fill_null(pc.invert(pc.string_is_ascii(text)), False)
     if not pc.any(non_ascii).as_py():
         return text
-    originals = pc.filter(text, non_ascii).to_pylist()
-    fixed = {v: v.translate(_UNICODE_FIXES) for v in set(originals)}
-    return pc.replace_with_mask(text, non_ascii, pa.array([fixed[v] for v in originals], text.type))
+    rows = pa.array(np.flatnonzero(non_ascii.to_numpy(zero_copy_only=False)))
+    subset = text.take(rows)
+    for pattern, ascii_ in _UNICODE_CLASSES:
+        subset = pc.replace_substring_regex(subset, pattern, ascii_)
+    if pc.any(pc.match_substring_regex(subset, "[\uff08-\uff19]")).as_py():
+        for wide, narrow in _FULL_WIDTH:
+            subset = pc.replace_substring(subset, wide, narrow)
+    return pc.replace_with_mask(text, non_ascii, subset)
 
 
 def _scientific(text: str) -> str | None:
@@ -255,13 +257,39 @@ def _scientific(text: str) -> str | None:
 
 def _shape(raw: pd.Series) -> tuple[pa.Array, np.ndarray]:
     """Normalise raw values; return (11-digit candidate or null, shape code per value)."""
-    text = _fix_unicode(_arrow(as_text(raw)))
+    text = _arrow(as_text(raw))
+    # Fast path: cells that already are 11 digits starting with "1" (most of a real list).
+    clean = pc.fill_null(pc.match_substring_regex(text, r"^1\d{10}$"), False)
+    n_clean = pc.sum(clean).as_py() or 0
+    if n_clean == len(text):
+        return text, np.zeros(len(text), dtype=np.int8)
+    if n_clean:
+        messy_rows = np.flatnonzero(~clean.to_numpy(zero_copy_only=False))
+        messy_candidate, messy_codes = _shape_messy(text.take(pa.array(messy_rows)))
+        codes = np.zeros(len(text), dtype=np.int8)
+        codes[messy_rows] = messy_codes
+        mask = pc.invert(clean)
+        candidate = pc.replace_with_mask(text, mask, messy_candidate)
+        return candidate, codes
+    return _shape_messy(text)
+
+
+def _shape_messy(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """:func:`_shape` for arbitrary text."""
+    text = _fix_unicode(text)
     # Leading apostrophe (Excel's "keep as text") and surrounding whitespace.
-    text = pc.replace_substring_regex(text, r"^[\s']+|\s+$", "")
+    text = pc.utf8_rtrim_whitespace(pc.utf8_ltrim(text, characters=" \t\n\r\v\f'"))
     codes = np.zeros(len(text), dtype=np.int8)
 
-    sci_mask = pc.fill_null(pc.match_substring_regex(text, _SCIENTIFIC_RE), False)
-    if pc.any(sci_mask).as_py():
+    # Scientific notation: the regex runs only on the few cells that contain an "e".
+    has_e = pc.fill_null(pc.match_substring(text, "e", ignore_case=True), False)
+    sci = np.zeros(len(text), dtype=bool)
+    if pc.any(has_e).as_py():
+        e_rows = np.flatnonzero(has_e.to_numpy(zero_copy_only=False))
+        matched = pc.match_substring_regex(text.take(pa.array(e_rows)), _SCIENTIFIC_RE)
+        sci[e_rows] = pc.fill_null(matched, False).to_numpy(zero_copy_only=False)
+    sci_mask = pa.array(sci)
+    if sci.any():
         originals = pc.filter(text, sci_mask).to_pylist()
         exact = {v: _scientific(v) for v in set(originals)}
         values = [exact[v] for v in originals]
@@ -334,9 +362,9 @@ def normalize_numbers(values: pd.Series | Iterable[Any]) -> pd.Series:
 def _is_mobile(national: str) -> bool:
     """phonenumbers' verdict on one national number: valid in CN and of a mobile type."""
     number = phonenumbers.PhoneNumber(country_code=86, national_number=int(national))
-    return phonenumbers.is_valid_number_for_region(number, "CN") and (
-        phonenumbers.number_type(number) in _MOBILE_TYPES
-    )
+    # +86 belongs to CN alone, and number_type is UNKNOWN for every invalid number, so this is
+    # is_valid_number_for_region(number, "CN") and the type test in one pass.
+    return phonenumbers.number_type(number) in _MOBILE_TYPES
 
 
 @lru_cache(maxsize=65536)
@@ -390,42 +418,50 @@ def is_valid_mobile(values: pd.Series | Iterable[Any]) -> pd.Series:
 
 
 @lru_cache(maxsize=2)
-def _zh_prefix_table(kind: str) -> tuple[tuple[int, pa.Array, pa.Array], ...]:
+def _zh_prefix_table(kind: str) -> tuple[tuple[int, np.ndarray, np.ndarray], ...]:
     """phonenumbers' carrier or geocoding table for +861…, Chinese names, grouped by key length.
 
     These are the tables ``carrier.name_for_number`` and ``geocoder.description_for_number`` consult
     (longest prefix first; for "zh" there is no English fallback); reading them lets one
     vectorised pass answer hundreds of thousands of prefixes. tests/test_numbers.py checks the
-    answers against those two functions. Returns ``(length, keys, names)`` longest first.
+    answers against those two functions. Returns ``(digits after 86, sorted keys as integers,
+    names)`` per key length, longest first. Pure (the tables are static), hence the cache.
     """
     data = CARRIER_DATA if kind == "carrier" else GEOCODE_DATA
-    by_length: dict[int, dict[str, str]] = {}
+    by_length: dict[int, dict[int, str]] = {}
     for key, names in data.items():
-        if (key.startswith("861") or "861".startswith(key)) and "zh" in names:
-            by_length.setdefault(len(key), {})[key] = names["zh"]
-    return tuple(
-        (length, pa.array(list(table), pa.string()), pa.array(list(table.values()), pa.string()))
-        for length, table in sorted(by_length.items(), reverse=True)
-    )
+        if key.startswith("861") and "zh" in names and len(key) <= 9:
+            by_length.setdefault(len(key) - 2, {})[int(key[2:])] = names["zh"]
+    tables = []
+    for digits, table in sorted(by_length.items(), reverse=True):
+        keys = np.array(sorted(table), dtype=np.int64)
+        tables.append((digits, keys, np.array([table[k] for k in keys.tolist()], dtype=object)))
+    return tuple(tables)
 
 
-def _lookup(e164_prefixes: pa.Array, kind: str) -> pa.Array:
-    """Longest-prefix lookup of ``86`` + 7-digit prefixes in a phonenumbers table; null if none."""
-    found = [
-        names.take(pc.index_in(pc.utf8_slice_codeunits(e164_prefixes, 0, length), value_set=keys))
-        for length, keys, names in _zh_prefix_table(kind)
-    ]
-    return pc.coalesce(*found) if found else pa.nulls(len(e164_prefixes), pa.string())
+def _lookup(prefix7: np.ndarray, kind: str) -> np.ndarray:
+    """Longest-prefix lookup of 7-digit prefixes (integers) in a phonenumbers table (None: none)."""
+    result = np.full(len(prefix7), None, dtype=object)
+    missing = np.ones(len(prefix7), dtype=bool)
+    for digits, keys, names in _zh_prefix_table(kind):
+        query = prefix7[missing] // 10 ** (7 - digits)
+        pos = np.minimum(np.searchsorted(keys, query), len(keys) - 1)
+        hit = keys[pos] == query
+        rows = np.flatnonzero(missing)[hit]
+        result[rows] = names[pos[hit]]
+        missing[rows] = False
+    return result
 
 
-def _carrier_region(mobile: pa.Array) -> tuple[pa.Array, pa.Array]:
-    """Carrier and region per row, looked up once per distinct 7-digit prefix."""
-    prefixes = pc.utf8_slice_codeunits(mobile, 0, 7)
-    encoded = pc.dictionary_encode(prefixes)
-    keys = pc.binary_join_element_wise("86", encoded.dictionary.cast(pa.string()), "")
-    carrier, region = _lookup(keys, "carrier"), _lookup(keys, "region")
-    indices = encoded.indices
-    return carrier.take(indices), region.take(indices)
+def _carrier_region(numbers: np.ndarray) -> tuple[pa.Array, pa.Array]:
+    """Carrier and region per valid number (int64), looked up once per distinct 7-digit prefix."""
+    prefixes, inverse = np.unique(numbers // 10**4, return_inverse=True)
+    found = []
+    for kind in ("carrier", "region"):
+        names = pd.Series(_lookup(prefixes, kind), dtype=object)
+        codes, labels = pd.factorize(names, use_na_sentinel=True)
+        found.append(_labels(codes[inverse], [*labels.tolist(), None]))
+    return found[0], found[1]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -511,9 +547,12 @@ def _resolve_column(df: pd.DataFrame, column: str | None) -> str:
 
 
 def _labels(codes: np.ndarray, labels: Iterable[str | None]) -> pa.Array:
-    """Small-integer codes to a string array (null where the label is None), no Python loop."""
-    dictionary = pa.array(list(labels), pa.string())
-    return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int8()), dictionary).cast(pa.string())
+    """Integer codes to a string array (code -1 or a None label: null), no Python loop."""
+    labels = list(labels)
+    codes = np.where(codes < 0, len(labels), codes)
+    dictionary = pa.array([*labels, None], pa.string())
+    indices = pa.array(codes.astype(np.int32))
+    return pa.DictionaryArray.from_arrays(indices, dictionary).cast(pa.string())
 
 
 def check_numbers(df: pd.DataFrame, column: str | None = None) -> pd.DataFrame:
@@ -549,13 +588,13 @@ def check_numbers(df: pd.DataFrame, column: str | None = None) -> pd.DataFrame:
     mobile = pc.if_else(pa.array(valid), candidate, pa.scalar(None, candidate.type))
     mobile = mobile.cast(pa.string())
 
-    # Duplicates among valid numbers: factorize, first position per number.
-    number_codes, _ = pd.factorize(pd.array(mobile, dtype=TEXT), use_na_sentinel=True)
-    unique_codes, first_pos = np.unique(number_codes, return_index=True)
-    first_of = np.full(len(unique_codes) + 1, -1, dtype=np.int64)
-    first_of[unique_codes] = first_pos  # code -1 (invalid) lands in the last slot, never read
-    first = first_of[number_codes]
-    duplicate = valid & (first != np.arange(len(first)))
+    # Duplicates among valid numbers, on integers: first position per number.
+    valid_rows = np.flatnonzero(valid)
+    numbers = pc.cast(mobile.filter(pa.array(valid)), pa.int64()).to_numpy()
+    _, first_idx, inverse = np.unique(numbers, return_index=True, return_inverse=True)
+    first = np.arange(len(valid))
+    first[valid_rows] = valid_rows[first_idx[inverse]]
+    duplicate = first != np.arange(len(valid))
 
     status = np.where(valid, 0, 1).astype(np.int8)
     status[duplicate] = 2
@@ -567,9 +606,17 @@ def check_numbers(df: pd.DataFrame, column: str | None = None) -> pd.DataFrame:
             if "source_row" in df.columns
             else df.index.to_numpy(dtype=object)
         )
-        texts = [f"{Reason.DUPLICATE} {rows[i]}" for i in first[duplicate]]
-        reason = pc.replace_with_mask(reason, pa.array(duplicate), pa.array(texts, pa.string()))
-    carrier, region = _carrier_region(mobile)
+        try:
+            firsts = pa.array(rows[first[duplicate]].tolist()).cast(pa.string())
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            firsts = pa.array([str(r) for r in rows[first[duplicate]]], pa.string())
+        texts = pc.binary_join_element_wise(f"{Reason.DUPLICATE.value} ", firsts, "")
+        reason = pc.replace_with_mask(reason, pa.array(duplicate), texts)
+    carrier = pa.nulls(len(mobile), pa.string())
+    region = carrier
+    if len(valid_rows):
+        found = _carrier_region(numbers)
+        carrier, region = (pc.replace_with_mask(carrier, pa.array(valid), f) for f in found)
 
     out = df.copy(deep=False)
     out.attrs = dict(df.attrs)

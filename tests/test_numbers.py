@@ -291,8 +291,8 @@ def test_vectorised_carrier_and_region_agree_with_phonenumbers():
     prefixes = {f"1{rng.randrange(10**6):06d}" for _ in range(2000)}
     for kind in ("carrier", "region"):
         for _length, keys, _names in _zh_prefix_table(kind):
-            sample = rng.sample(keys.to_pylist(), min(300, len(keys)))
-            prefixes.update(k[2:].ljust(7, "0")[:7] for k in sample)
+            sample = rng.sample(keys.tolist(), min(300, len(keys)))
+            prefixes.update(str(k).ljust(7, "0")[:7] for k in sample)
     numbers = [p + "1234" for p in sorted(prefixes)]
     numbers = [n for n in numbers if is_valid_mobile([n]).iloc[0]]
     assert len(numbers) > 1000
@@ -305,6 +305,4 @@ def test_vectorised_carrier_and_region_agree_with_phonenumbers():
 
 
 def test_lookup_of_unknown_prefix_is_null():
-    import pyarrow as pa
-
-    assert _lookup(pa.array(["869999999"]), "region").to_pylist() == [None]
+    assert _lookup(np.array([9999999, 1380013]), "region").tolist() == [None, "北京市"]
