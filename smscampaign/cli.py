@@ -14,6 +14,7 @@ import argparse
 import contextlib
 import sys
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from smscampaign.errors import SmsCampaignError
 from smscampaign.gateway import Gateway
@@ -56,6 +57,195 @@ def open_gateway(args: argparse.Namespace, *, sandbox_sms: int = DEMO_SMS) -> It
 
 
 # -- subcommands (each issue adds its own pair below) ------------------------------------------------
+
+
+# -- replies, opt-outs and the account (issue 6) ------------------------------------------------------
+
+
+def _secret_from_env(variable: str, option: str) -> str:
+    """A secret from the environment variable the user named (secrets never come from argv)."""
+    import os  # noqa: PLC0415
+
+    value = os.environ.get(variable, "")
+    if not value:
+        raise UserError(f"{option}: environment variable {variable} is not set or empty")
+    return value
+
+
+def _write_or_print(frame: Any, out: str | None) -> None:
+    """Save ``frame`` as CSV (UTF-8 with BOM, so Excel reads the Chinese) or print it."""
+    if out:
+        frame.to_csv(out, index=False, encoding="utf-8-sig")
+        print(f"{len(frame)} rows written to {out}")
+    else:
+        print(frame.to_string(index=False) if len(frame) else "(none)")
+
+
+def _add_receive(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "receive", help="serve the reply-push receiver (waitress) and store replies",
+        description="Serve the URL the gateway pushes replies to; each reply with the right key is "
+                    "stored once in --store. Prints the URL on the first line; Ctrl-C stops.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8081, help="port (0 = a free one; default 8081)")
+    parser.add_argument("--key-env", required=True, metavar="VAR",
+                        help="name of the environment variable holding the push key (通讯密钥)")
+    parser.add_argument("--store", required=True, help="reply store (SQLite file, created if missing)")
+    parser.add_argument("--charset", choices=["utf8", "gbk", "big5"], default="utf8",
+                        help="charset the gateway pushes in (default utf8)")
+    parser.add_argument("--threads", type=int, default=4, help="worker threads (default 4)")
+    parser.set_defaults(func=_cmd_receive)
+
+
+def _cmd_receive(args: argparse.Namespace) -> int:
+    import signal  # noqa: PLC0415
+
+    from smscampaign.inbound import ReplyStore, serve_replies  # noqa: PLC0415
+
+    key = _secret_from_env(args.key_env, "--key-env")
+
+    def stop(*_: object) -> None:
+        raise SystemExit(0)  # waitress ends its loop on SystemExit / KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    with ReplyStore(args.store) as store:
+        serve_replies(key, store, args.host, args.port, charset=args.charset, threads=args.threads,
+                      ready=lambda url: print(url, flush=True))
+    return 0
+
+
+def _add_replies(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "replies", help="fetch the replies not fetched yet (get_sms)",
+        description="Fetch every reply the gateway has not handed over yet; store them with --store, "
+                    "save them with --out, else print them.",
+    )
+    add_gateway_options(parser)
+    parser.add_argument("--store", help="also add them to this reply store (SQLite)")
+    parser.add_argument("--out", metavar="FILE.csv", help="write the replies to a CSV file")
+    parser.set_defaults(func=_cmd_replies)
+
+
+def _cmd_replies(args: argparse.Namespace) -> int:
+    from smscampaign.inbound import ReplyStore, fetch_replies  # noqa: PLC0415
+
+    with open_gateway(args) as (gateway, _box), contextlib.ExitStack() as stack:
+        store = stack.enter_context(ReplyStore(args.store)) if args.store else None
+        replies = fetch_replies(gateway, store=store)
+    _write_or_print(replies, args.out)
+    return 0
+
+
+def _add_opt_outs(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "opt-outs", help="numbers that replied 退订 / TD / STOP …, from a reply store",
+        description="List the numbers whose reply is an opt-out keyword (T, TD, N, 退订, 退, 取消, "
+                    "STOP, UNSUBSCRIBE), ready to pass as a suppression list.",
+    )
+    parser.add_argument("--store", required=True, help="reply store (SQLite)")
+    parser.add_argument("--out", metavar="FILE.csv", help="write them to a CSV file (column mobile)")
+    parser.set_defaults(func=_cmd_opt_outs)
+
+
+def _cmd_opt_outs(args: argparse.Namespace) -> int:
+    from pathlib import Path  # noqa: PLC0415
+
+    from smscampaign.inbound import ReplyStore, opt_outs  # noqa: PLC0415
+
+    if not Path(args.store).is_file():
+        raise FileNotFoundError(f"no reply store at {args.store}")
+    with ReplyStore(args.store) as store:
+        numbers = opt_outs(store)
+    _write_or_print(numbers.to_frame(), args.out)
+    return 0
+
+
+def _add_balance(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("balance", help="account balance, messages left, expiry (user_info)",
+                            description="Show the account's balance, messages left and expiry date.")
+    add_gateway_options(parser)
+    parser.set_defaults(func=_cmd_balance)
+
+
+def _cmd_balance(args: argparse.Namespace) -> int:
+    from smscampaign.account import account_info  # noqa: PLC0415
+
+    with open_gateway(args) as (gateway, _box):
+        info = account_info(gateway)
+    expires = info.expired_date.strftime("%Y-%m-%d %H:%M:%S") if info.expired_date else info.expired_text
+    print(f"user id        {info.user_id}")
+    print(f"messages left  {info.sms_left}")
+    print(f"balance        {info.balance:.2f} yuan (spent {info.amount:.2f})")
+    print(f"sent/received  {info.sms_send} / {info.sms_receive}")
+    print(f"expires        {expires}{' (expired)' if info.expired else ''}")
+    print(f"points         {info.point}")
+    return 0
+
+
+def _binding_parser(sub: argparse._SubParsersAction, name: str, verb: str) -> None:
+    parser = sub.add_parser(
+        name, help=f"{verb} the numbers of FILE (so replies reach the account)",
+        description=f"{verb.capitalize()} the numbers of FILE, normalised and de-duplicated, in "
+                    "calls of at most 500. Invalid numbers are reported, never sent.",
+    )
+    parser.add_argument("file", metavar="FILE", help="a list of numbers (.xlsx, .csv …)")
+    add_gateway_options(parser)
+    parser.add_argument("--out", metavar="FILE.csv", help="write one row per number to a CSV file")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(func=_cmd_binding, binding=name)
+
+
+def _add_bind(sub: argparse._SubParsersAction) -> None:
+    _binding_parser(sub, "bind", "bind")
+
+
+def _add_unbind(sub: argparse._SubParsersAction) -> None:
+    _binding_parser(sub, "unbind", "unbind")
+
+
+def _cmd_binding(args: argparse.Namespace) -> int:
+    from smscampaign.account import bind_numbers, unbind_numbers  # noqa: PLC0415
+    from smscampaign.recipients import load_recipients  # noqa: PLC0415
+
+    recipients = load_recipients(args.file)
+    mobiles = recipients[recipients.attrs["phone_column"]]
+    action = bind_numbers if args.binding == "bind" else unbind_numbers
+    with open_gateway(args) as (gateway, _box):
+        result = action(gateway, mobiles, progress=False if args.no_progress else None)
+    print(f"{len(result)} distinct numbers")
+    for status, count in result["status"].value_counts().items():
+        print(f"  {status:<10}{count:>9}")
+    if args.out:
+        _write_or_print(result, args.out)
+    return 0 if result["status"].isin(["bound", "unbound", "invalid"]).all() else 1
+
+
+def _add_recharge(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "recharge", help="credit an account with a recharge card",
+        description="Credit --account (default: your own) with a recharge card. The card password "
+                    "is read from the environment variable named by --card-pwd-env, never from argv.",
+    )
+    parser.add_argument("--card", required=True, metavar="NUMBER", help="recharge card number")
+    parser.add_argument("--card-pwd-env", required=True, metavar="VAR",
+                        help="name of the environment variable holding the card password")
+    parser.add_argument("--account", help="account to credit (default: the gateway account)")
+    add_gateway_options(parser)
+    parser.set_defaults(func=_cmd_recharge)
+
+
+def _cmd_recharge(args: argparse.Namespace) -> int:
+    from smscampaign.account import recharge  # noqa: PLC0415
+
+    card_pwd = _secret_from_env(args.card_pwd_env, "--card-pwd-env")
+    with open_gateway(args) as (gateway, _box):
+        result = recharge(gateway, args.card, card_pwd, args.account or gateway.username)
+    if result.ok:
+        print(f"credited {result.sms} messages to {result.account}")
+        return 0
+    print(f"recharge refused: {result.info}", file=sys.stderr)
+    return 1
 
 
 def build_parser() -> argparse.ArgumentParser:

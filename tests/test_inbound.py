@@ -354,3 +354,47 @@ def test_opt_outs_feed_plan_suppression():
     suppressed = sc.opt_outs(pd.DataFrame({"sender": [B], "content": ["退订"]}))
     plan = sc.plan_campaign(sc.check_numbers(recipients), "您好【小店】", suppress=suppressed)
     assert plan.recipients["status"].tolist() == ["ready", "suppressed", "ready"]
+
+
+# -- command line ------------------------------------------------------------------------------------
+
+
+def test_cli_receive_serves_pushes_then_opt_outs(tmp_path, capsys):
+    import os
+    import subprocess
+    import sys
+
+    from smscampaign.cli import main
+
+    db = tmp_path / "replies.sqlite"
+    env = {**os.environ, "PUSH_KEY": KEY}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "smscampaign", "receive", "--port", "0", "--key-env", "PUSH_KEY",
+         "--store", str(db), "--charset", "gbk"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    try:
+        url = process.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:")
+        form = {"sender": A, "content": "退订", "receivetime": WHEN, "key": KEY}
+        gbk = {k: v.encode("gbk") for k, v in form.items()}
+        assert requests.post(url, data=gbk, timeout=5).text == "ok"
+        assert requests.post(url, data={**gbk, "key": b"x"}, timeout=5).status_code == 403
+    finally:
+        process.terminate()
+        _, err = process.communicate(timeout=10)
+    assert process.returncode == 0, err
+    assert KEY not in err
+    assert main(["opt-outs", "--store", str(db)]) == 0
+    assert A in capsys.readouterr().out
+    out = tmp_path / "optouts.csv"
+    assert main(["opt-outs", "--store", str(db), "--out", str(out)]) == 0
+    assert pd.read_csv(out, dtype=str, encoding="utf-8-sig")["mobile"].tolist() == [A]
+
+
+def test_cli_receive_without_key_env(tmp_path, capsys):
+    from smscampaign.cli import main
+
+    assert main(["receive", "--key-env", "SMSCAMPAIGN_TEST_UNSET", "--store", str(tmp_path / "r.db")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "SMSCAMPAIGN_TEST_UNSET" in err
