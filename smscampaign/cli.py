@@ -59,6 +59,84 @@ def open_gateway(args: argparse.Namespace, *, sandbox_sms: int = DEMO_SMS) -> It
 # -- subcommands (each issue adds its own pair below) ------------------------------------------------
 
 
+# -- send (issue 5) ---------------------------------------------------------------------------------
+
+
+def _window(text: str) -> tuple[str, str]:
+    start, sep, end = text.partition("-")
+    if not sep or not start.strip() or not end.strip():
+        raise argparse.ArgumentTypeError(f"expected HH:MM-HH:MM such as 08:00-22:00, not {text!r}")
+    return start.strip(), end.strip()
+
+
+def _add_send(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "send", help="plan and send a campaign, journaled so that a re-run never sends twice",
+        description="Load FILE, check the numbers, plan the messages and send them. Re-running with "
+                    "the same file, template and journal resumes: nothing accepted is sent again.",
+    )
+    parser.add_argument("file", metavar="FILE", help="recipient list (.xlsx, .csv …)")
+    parser.add_argument("--template", required=True, help="message template, e.g. '{姓名}您好…'")
+    parser.add_argument("--signature", help="sender signature, appended as 【…】")
+    add_gateway_options(parser)
+    parser.add_argument("--journal", required=True, help="journal file (SQLite); reuse it to resume")
+    parser.add_argument("--batch-size", type=int, default=500, help="numbers per request (≤ 500)")
+    parser.add_argument("--workers", type=int, default=1, help="parallel requests (default 1)")
+    parser.add_argument("--rate-limit", type=float, help="requests per second at most")
+    parser.add_argument("--max-retries", type=int, default=3, help="retries per batch (default 3)")
+    parser.add_argument("--resend-unknown", action="store_true",
+                        help="send again batches whose outcome is unknown (may text people twice)")
+    parser.add_argument("--allow-partial", action="store_true",
+                        help="send even if the balance does not cover the whole campaign")
+    parser.add_argument("--send-window", type=_window, metavar="HH:MM-HH:MM",
+                        help="only send within this daily window, Beijing time (e.g. 08:00-22:00)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--report", metavar="PATH", help="also write the report workbook to PATH")
+    parser.set_defaults(func=_cmd_send)
+
+
+def _cmd_send(args: argparse.Namespace) -> int:
+    import importlib.util  # noqa: PLC0415 - keep CLI start-up light
+
+    from smscampaign.numbers import check_numbers  # noqa: PLC0415
+    from smscampaign.plan import plan_campaign  # noqa: PLC0415
+    from smscampaign.recipients import load_recipients  # noqa: PLC0415
+    from smscampaign.send import send_campaign  # noqa: PLC0415
+
+    if args.workers < 1:
+        raise UserError("--workers must be at least 1")
+    checked = check_numbers(load_recipients(args.file))
+    plan = plan_campaign(checked, args.template, signature=args.signature,
+                         charset=args.charset or "utf8", batch_size=args.batch_size)
+    with open_gateway(args) as (gateway, _box):
+        results = send_campaign(
+            plan, gateway, journal=args.journal, workers=args.workers, rate_limit=args.rate_limit,
+            max_retries=args.max_retries, resend_unknown=args.resend_unknown,
+            allow_partial=args.allow_partial, send_window=args.send_window,
+            progress=not args.no_progress,
+        )
+    counts = results["status"].value_counts()
+    print(f"{len(results)} recipients, {plan.messages} messages planned in {plan.requests} requests")
+    for status, count in counts.items():
+        print(f"  {status:<14}{count:>9}")
+    print(f"journal: {args.journal} (re-run the same command to resume; accepted = accepted by the "
+          "gateway, there are no delivery reports)")
+    if args.report:
+        if importlib.util.find_spec("smscampaign.report") is None:
+            print("report: not available in this version", file=sys.stderr)
+        else:
+            from smscampaign.report import export_report  # noqa: PLC0415
+
+            print(f"report: {export_report(results, args.report, plan=plan)}")
+    if counts.get("unknown", 0):
+        print(f"{counts['unknown']} recipients are unknown: their request may have reached the gateway; "
+              "they are not resent unless you pass --resend-unknown")
+    if results.attrs.get("interrupted"):
+        return 130
+    # 1 when re-running could still send something (failed or not sent); unknown is final unless asked.
+    return 1 if counts.get("failed", 0) or counts.get("not_sent", 0) else 0
+
+
 # -- replies, opt-outs and the account (issue 6) ------------------------------------------------------
 
 

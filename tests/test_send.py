@@ -415,3 +415,105 @@ def test_faulty_gateway_no_duplicates_everyone_accounted_for(tmp_path):
     assert (statuses == "unknown").sum() > 0  # the faults did produce ambiguous outcomes
     for mobile, content in zip(ledger["receiver"], ledger["content"], strict=True):
         assert content == ready.set_index("mobile").at[mobile, "content"]
+
+
+# -- command line --------------------------------------------------------------------------------------
+
+
+def write_csv(path: Path, n: int, *, names: int = 1) -> Path:
+    frame = pd.DataFrame({
+        "姓名": [f"客户{i % names}" for i in range(n)],
+        "手机": [f"139{i:08d}" for i in range(n)] + [],
+    })
+    frame.loc[len(frame)] = ["坏号", "12"]  # one invalid number
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_cli_send_against_the_in_process_sandbox(tmp_path, capsys):
+    from smscampaign.cli import main
+
+    source = write_csv(tmp_path / "people.csv", 7, names=2)
+    journal = tmp_path / "j.sqlite"
+    argv = ["send", str(source), "--template", "{姓名}您好", "--signature", "小店", "--sandbox",
+            "--journal", str(journal), "--no-progress", "--workers", "2"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "accepted" in out and str(journal) in out
+    results = sc.read_journal(journal)
+    assert results["status"].value_counts().to_dict() == {"accepted": 7, "invalid": 1}
+    assert results.loc[results["status"] == "accepted", "content"].str.endswith("您好【小店】").all()
+
+
+def test_cli_send_never_takes_credentials_from_argv(tmp_path, capsys):
+    from smscampaign.cli import main
+
+    source = write_csv(tmp_path / "people.csv", 2)
+    code = main(["send", str(source), "--template", "您好", "--journal", str(tmp_path / "j.sqlite"),
+                 "--base-url", "http://127.0.0.1:9", "--no-progress"])
+    assert code == 2
+    assert "SMSCAMPAIGN_USERNAME" in capsys.readouterr().err
+
+
+# -- kill -9 -------------------------------------------------------------------------------------------
+
+
+def _spawn(argv: list[str], env: dict[str, str] | None = None, **kwargs) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, *argv], env=env, cwd=Path(__file__).parents[1], **kwargs)
+
+
+def test_kill_9_at_random_moments_never_sends_twice(tmp_path):
+    rng = random.Random(20261124)
+    workers, batch_size, n = 2, 20, 3000
+    source = write_csv(tmp_path / "people.csv", n)
+    journal = tmp_path / "j.sqlite"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SMSCAMPAIGN_")}
+    env.update(SMSCAMPAIGN_USERNAME="demo", SMSCAMPAIGN_PASSWORD="secret")
+    server = _spawn(["-m", "smscampaign.sandbox", "--port", "0", "--account", "demo:secret:100000",
+                     "--latency", "0.02"], stdout=subprocess.PIPE, text=True)
+    child = None
+    kills, runs = 0, 0
+    try:
+        url = server.stdout.readline().strip()
+        assert url.startswith("http://")
+        argv = ["-m", "smscampaign", "send", str(source), "--template", "您好，会员日八折",
+                "--signature", "小店", "--base-url", url, "--journal", str(journal),
+                "--workers", str(workers), "--batch-size", str(batch_size), "--no-progress"]
+        while runs < 20:
+            runs += 1
+            child = _spawn(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if kills < 8:
+                try:
+                    child.wait(timeout=rng.uniform(0.8, 2.0))
+                except subprocess.TimeoutExpired:
+                    child.send_signal(signal.SIGKILL)
+                    child.wait()
+                    kills += 1
+                    continue
+            else:
+                child.wait(timeout=120)
+            if child.returncode != -signal.SIGKILL:
+                break
+        assert child.returncode == 0, f"last run exited {child.returncode}"
+        ledger = pd.DataFrame(requests.get(f"{url}/_sandbox/ledger", timeout=10).json())
+    finally:
+        for proc in (child, server):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        if server.stdout:
+            server.stdout.close()
+
+    results = sc.read_journal(journal)
+    ready = results[results["batch"].notna()].set_index("mobile")
+    assert kills >= 1
+    assert len(ready) == n
+    assert not ledger["receiver"].duplicated().any()  # nobody texted twice
+    assert set(ledger["receiver"]) <= set(ready.index)
+    missing = set(ready.index) - set(ledger["receiver"])
+    assert (ready.loc[sorted(missing), "status"] == "unknown").all()  # not in ledger => unknown
+    accepted = set(ready.index[ready["status"] == "accepted"])
+    assert accepted <= set(ledger["receiver"])
+    assert set(ready["status"]) <= {"accepted", "unknown"}
+    # Each kill leaves at most `workers` batches in flight.
+    assert (ready["status"] == "unknown").sum() <= kills * workers * batch_size
