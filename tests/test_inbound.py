@@ -70,6 +70,21 @@ def test_fetch_failure_keeps_earlier_pages(sandbox, gateway, code):
         assert store.to_frame()["content"].tolist() == ["r0", "r1"]
 
 
+def test_fetch_transport_failure_keeps_earlier_pages(sandbox, gateway):
+    sandbox.page_size = 1
+    gateway.bind_mobile([A])
+    for i in range(3):
+        sandbox.reply(A, f"r{i}", USER, receivetime=WHEN)
+    original = gateway.get_sms
+    answers = iter([original, lambda: (setattr(sandbox, "faults", {"http500": 1.0}), original())[1]])
+    gateway.get_sms = lambda: next(answers)()  # type: ignore[method-assign]
+    with sc.ReplyStore(":memory:") as store:
+        with pytest.raises(sc.GatewayHTTPError) as caught:
+            sc.fetch_replies(gateway, store=store)
+        assert caught.value.replies["content"].tolist() == ["r0"]
+        assert store.to_frame()["content"].tolist() == ["r0"]
+
+
 def test_fetch_account_codes_raise_account_error(sandbox):
     with sandbox.gateway(USER, "wrong") as gw, pytest.raises(sc.AccountError) as caught:
         sc.fetch_replies(gw)
