@@ -455,7 +455,7 @@ def _lookup(prefix7: np.ndarray, kind: str) -> np.ndarray:
 
 def _carrier_region(numbers: np.ndarray) -> tuple[pa.Array, pa.Array]:
     """Carrier and region per valid number (int64), looked up once per distinct 7-digit prefix."""
-    prefixes, inverse = np.unique(numbers // 10**4, return_inverse=True)
+    inverse, prefixes = pd.factorize(numbers // 10**4)
     found = []
     for kind in ("carrier", "region"):
         names = pd.Series(_lookup(prefixes, kind), dtype=object)
@@ -591,7 +591,10 @@ def check_numbers(df: pd.DataFrame, column: str | None = None) -> pd.DataFrame:
     # Duplicates among valid numbers, on integers: first position per number.
     valid_rows = np.flatnonzero(valid)
     numbers = pc.cast(mobile.filter(pa.array(valid)), pa.int64()).to_numpy()
-    _, first_idx, inverse = np.unique(numbers, return_index=True, return_inverse=True)
+    # Hash-based (pd.factorize, O(n)) rather than np.unique's sort: codes follow first appearance.
+    inverse, uniques = pd.factorize(numbers)
+    first_idx = np.empty(len(uniques), dtype=np.int64)
+    first_idx[inverse[::-1]] = np.arange(len(inverse) - 1, -1, -1)  # last write = first occurrence
     first = np.arange(len(valid))
     first[valid_rows] = valid_rows[first_idx[inverse]]
     duplicate = first != np.arange(len(valid))
