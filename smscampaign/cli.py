@@ -14,11 +14,17 @@ import argparse
 import contextlib
 import sys
 from collections.abc import Iterator, Sequence
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from smscampaign.errors import SmsCampaignError
 from smscampaign.gateway import Gateway
 from smscampaign.sandbox import Sandbox
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    import pandas as pd
+
+    from smscampaign.plan import Plan
 
 __all__ = ["build_parser", "main"]
 
@@ -57,6 +63,165 @@ def open_gateway(args: argparse.Namespace, *, sandbox_sms: int = DEMO_SMS) -> It
 
 
 # -- subcommands (each issue adds its own pair below) ------------------------------------------------
+
+
+# -- check, plan, report, sandbox (issue 7) ----------------------------------------------------------
+
+
+def add_recipient_options(parser: argparse.ArgumentParser) -> None:
+    """``FILE`` plus ``--sheet``, ``--phone-column`` and ``--encoding`` (see :func:`load_recipients`)."""
+    parser.add_argument("file", metavar="FILE", help="recipient list (.xlsx .xls .ods .csv …)")
+    parser.add_argument("--sheet", help="sheet name (default: the first sheet with a phone column)")
+    parser.add_argument("--phone-column", help="column holding the numbers (default: detected)")
+    parser.add_argument("--encoding", help="CSV encoding (default: UTF-8, else GBK, detected)")
+
+
+def load_checked(args: argparse.Namespace) -> pd.DataFrame:
+    """Load ``args.file`` with the recipient options and check its numbers."""
+    from smscampaign.numbers import check_numbers  # noqa: PLC0415 - keep CLI start-up light
+    from smscampaign.recipients import load_recipients  # noqa: PLC0415
+
+    recipients = load_recipients(args.file, sheet_name=args.sheet, phone_column=args.phone_column,
+                                 encoding=args.encoding)
+    return check_numbers(recipients)
+
+
+def _write_table(frame: pd.DataFrame, out: str) -> None:
+    """``--out``: CSV in UTF-8 with a BOM, so that Excel reads the Chinese text."""
+    path = Path(out)
+    if path.suffix.lower() not in (".csv", ".tsv", ".txt"):
+        raise UserError(f"--out must name a .csv file, not {out!r}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False, encoding="utf-8-sig",
+                 sep="\t" if path.suffix.lower() == ".tsv" else ",")
+    print(f"{len(frame)} rows written to {path}")
+
+
+def _add_check(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("check", help="load a recipient list and check its numbers",
+                            description="Load a recipient list, normalise and check every number, "
+                                        "and print how many are ok, invalid or duplicate.")
+    add_recipient_options(parser)
+    parser.add_argument("--out", metavar="CSV",
+                        help="write every row with mobile, status, reason, carrier, region")
+    parser.set_defaults(func=_cmd_check)
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    checked = load_checked(args)
+    attrs = checked.attrs
+    where = f" (sheet {attrs['sheet_name']})" if attrs.get("sheet_name") else ""
+    print(f"{args.file}{where}: {len(checked)} rows, phone column {attrs.get('phone_column')!r}")
+    counts = checked["status"].value_counts()
+    for status in ("ok", "invalid", "duplicate"):
+        print(f"  {status:<10}{int(counts.get(status, 0)):>8}")
+    reasons = checked.loc[checked["status"] == "invalid", "reason"].value_counts()
+    for reason, count in reasons.items():
+        print(f"    {reason}: {int(count)}")
+    if args.out:
+        _write_table(checked, args.out)
+    return 0
+
+
+def add_plan_options(parser: argparse.ArgumentParser, *, charset: bool = True) -> None:
+    """``--template`` (required), ``--signature``, ``--suppress``, ``--sendtime``, ``--max-length``,
+    ``--batch-size`` and (optionally) ``--charset``, as :func:`plan_campaign` takes them."""
+    parser.add_argument("--template", required=True,
+                        help="message text with {column} placeholders, e.g. '{姓名}您好，…回T退订'")
+    parser.add_argument("--signature", help="sender signature, e.g. 【演示商城】 (put at the end)")
+    parser.add_argument("--suppress", metavar="FILE", help="list of numbers not to send to (opt-outs)")
+    parser.add_argument("--sendtime", help="scheduled time YYYY-MM-DD HH:MM:SS, Beijing time")
+    parser.add_argument("--max-length", type=int, default=70, help="characters per message (default 70)")
+    parser.add_argument("--batch-size", type=int, default=500, help="numbers per request (default 500)")
+    if charset:
+        parser.add_argument("--charset", choices=["utf8", "gbk", "big5"], default="utf8",
+                            help="charset the content must fit (default utf8)")
+
+
+def make_plan(args: argparse.Namespace, checked: pd.DataFrame) -> Plan:
+    """The plan for ``checked`` from the options of :func:`add_plan_options`."""
+    from smscampaign.plan import plan_campaign  # noqa: PLC0415
+
+    return plan_campaign(checked, args.template, signature=args.signature,
+                         charset=getattr(args, "charset", None) or "utf8",
+                         max_length=args.max_length, batch_size=args.batch_size,
+                         suppress=args.suppress, sendtime=args.sendtime)
+
+
+def _add_plan(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("plan", help="plan a campaign without sending anything",
+                            description="Check the numbers, render every message and show who would "
+                                        "get what, who is skipped and why, and the requests needed. "
+                                        "Nothing is sent.")
+    add_recipient_options(parser)
+    add_plan_options(parser)
+    parser.add_argument("--out", metavar="CSV", help="write one row per recipient with content and status")
+    parser.set_defaults(func=_cmd_plan)
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
+    plan = make_plan(args, load_checked(args))
+    print(repr(plan))
+    summary = plan.summary()
+    print(summary[summary["recipients"] > 0].to_string(index=False))
+    sample = plan.sample(3)
+    if len(sample):
+        print("\nsample messages:")
+        for row in sample.itertuples(index=False):
+            print(f"  [{row.length:>2}] {row.content}")
+    print(f"\nfingerprint {plan.fingerprint}")
+    if args.out:
+        _write_table(plan.to_frame(), args.out)
+    return 0
+
+
+def _add_report(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("report", help="write the Excel report of a campaign from its journal",
+                            description="Rebuild the results of a campaign from its journal and write "
+                                        "the Excel report (概览, 明细, 错误, 无效与重复, 批次 …).")
+    parser.add_argument("journal", metavar="JOURNAL", help="the journal file given to `send --journal`")
+    parser.add_argument("--out", metavar="XLSX",
+                        help="report workbook (default: beside the journal, <name>-report.xlsx)")
+    parser.add_argument("--replies", metavar="FILE",
+                        help="replies to include (CSV/Excel with sender, content, receivetime)")
+    parser.set_defaults(func=_cmd_report)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from smscampaign.report import campaign_report, export_report  # noqa: PLC0415
+    from smscampaign.send import read_journal  # noqa: PLC0415
+
+    journal = Path(args.journal)
+    if not journal.is_file():
+        raise FileNotFoundError(f"no journal at {str(journal)!r}")
+    results = read_journal(journal)
+    replies = None
+    if args.replies:
+        from smscampaign.recipients import load_recipients  # noqa: PLC0415
+
+        replies = load_recipients(args.replies, phone_column="sender")
+        replies = replies[[c for c in ("sender", "content", "receivetime") if c in replies.columns]]
+    out = Path(args.out) if args.out else journal.with_name(f"{journal.stem}-report.xlsx")
+    path = export_report(results, out, replies=replies)
+    print(campaign_report(results)["summary"].to_string(index=False))
+    print(f"report written to {path}")
+    return 0
+
+
+def _add_sandbox(sub: argparse._SubParsersAction) -> None:
+    from smscampaign import sandbox  # noqa: PLC0415
+
+    parser = sub.add_parser("sandbox", parents=[sandbox.build_parser()], add_help=False,
+                            help="serve a local simulator of the gateway",
+                            description="Serve a local simulator of the 短信通 gateway until "
+                                        "interrupted. Prints its URL on the first line.")
+    parser.set_defaults(func=_cmd_sandbox)
+
+
+def _cmd_sandbox(args: argparse.Namespace) -> int:
+    from smscampaign import sandbox  # noqa: PLC0415
+
+    return sandbox.serve(args)
 
 
 # -- send (issue 5) ---------------------------------------------------------------------------------

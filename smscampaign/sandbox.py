@@ -762,7 +762,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m smscampaign.sandbox``: serve until interrupted."""
-    args = build_parser().parse_args(argv)
+    return serve(build_parser().parse_args(argv))
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Serve a sandbox configured by the options of :func:`build_parser` until interrupted
+    (also ``smscampaign sandbox``)."""
     box = Sandbox(args.host, args.port, latency=args.latency, faults=args.faults, seed=args.seed)
     for username, password, sms in args.account:
         box.add_account(username, password, sms_left=sms)
