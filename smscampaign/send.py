@@ -123,7 +123,7 @@ class _Pacer:
         return not stop.wait(delay) if delay > 0 else not stop.is_set()
 
 
-# -- one batch ---------------------------------------------------------------------------------------
+# -- one batch -------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +180,7 @@ def _transport_kind(exc: GatewayError) -> str:
     }.get(name, "transport failure")
 
 
-# -- the engine ----------------------------------------------------------------------------------------
+# -- the engine ------------------------------------------------------------------------------------
 
 
 class _Run:
@@ -490,7 +490,7 @@ def _preflight(gateway: Gateway, needed: int, *, allow_partial: bool) -> None:
         logger.warning("the account has %d messages left for %d: sending partially", left, needed)
 
 
-# -- results --------------------------------------------------------------------------------------------
+# -- results ---------------------------------------------------------------------------------------
 
 
 def _batch_columns(batches: pd.DataFrame, pending_reason: str) -> dict[str, np.ndarray]:

@@ -10,19 +10,18 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import requests
+from conftest import PASSWORD, USER
 
 import smscampaign as sc
 from smscampaign.errors import GatewayConnectionError
 from smscampaign.gateway import BEIJING, Gateway
 from smscampaign.send import RESULT_COLUMNS
-
-from conftest import PASSWORD, USER
 
 READY = "ready"
 
@@ -122,7 +121,7 @@ def test_results_columns_types_and_not_ready_rows(gateway):
     assert results.attrs["fingerprint"] == plan.fingerprint
 
 
-# -- code categories ---------------------------------------------------------------------------------
+# -- code categories -------------------------------------------------------------------------------
 
 
 def test_retryable_code_is_retried_until_accepted(sandbox, gateway):
@@ -200,7 +199,7 @@ def test_request_code_fails_that_batch_only_and_is_not_retried(sandbox, gateway,
     assert second.loc[failed.index, "attempts"].eq(1).all()
 
 
-# -- transport failures ------------------------------------------------------------------------------
+# -- transport failures ----------------------------------------------------------------------------
 
 
 def test_failure_before_sending_is_retried(sandbox):
@@ -250,7 +249,7 @@ def test_read_timeout_is_unknown_and_not_retried(sandbox):
     assert (results["status"] == "accepted").sum() == 3
 
 
-# -- preflight -----------------------------------------------------------------------------------------
+# -- preflight -------------------------------------------------------------------------------------
 
 
 def test_preflight_stops_when_the_balance_is_short(sandbox, gateway):
@@ -271,7 +270,7 @@ def test_preflight_account_error(sandbox, gateway):
     assert info.value.code == -105
 
 
-# -- send window ---------------------------------------------------------------------------------------
+# -- send window -----------------------------------------------------------------------------------
 
 
 class FakeClock:
@@ -306,7 +305,7 @@ def test_send_window_is_validated(gateway):
         send(make_plan(2), gateway, send_window=("8 o'clock", "22:00"))
 
 
-# -- journal and resume --------------------------------------------------------------------------------
+# -- journal and resume ----------------------------------------------------------------------------
 
 
 def test_resume_after_interruption_sends_the_rest_once(sandbox, tmp_path):
@@ -380,7 +379,7 @@ def test_rate_limit_and_progress_run(sandbox, gateway, capsys):
     assert "accepted=6" in capsys.readouterr().err
 
 
-# -- faults --------------------------------------------------------------------------------------------
+# -- faults ----------------------------------------------------------------------------------------
 
 
 def test_faulty_gateway_no_duplicates_everyone_accounted_for(tmp_path):
@@ -417,7 +416,7 @@ def test_faulty_gateway_no_duplicates_everyone_accounted_for(tmp_path):
         assert content == ready.set_index("mobile").at[mobile, "content"]
 
 
-# -- command line --------------------------------------------------------------------------------------
+# -- command line ----------------------------------------------------------------------------------
 
 
 def write_csv(path: Path, n: int, *, names: int = 1) -> Path:
@@ -455,7 +454,7 @@ def test_cli_send_never_takes_credentials_from_argv(tmp_path, capsys):
     assert "SMSCAMPAIGN_USERNAME" in capsys.readouterr().err
 
 
-# -- kill -9 -------------------------------------------------------------------------------------------
+# -- kill -9 ---------------------------------------------------------------------------------------
 
 
 def _spawn(argv: list[str], env: dict[str, str] | None = None, **kwargs) -> subprocess.Popen:

@@ -1,0 +1,153 @@
+"""Benchmark for issue 5: the send engine against the sandbox over loopback.
+
+Targets (docs/benchmarks.md), against the same sandbox in one run:
+
+1. the engine with its journal on reaches ≥ 80 % of the request rate of a bare ``requests.Session``
+   loop posting the same batches;
+2. with 20 ms gateway latency, ``workers=4`` is ≥ 3× faster than ``workers=1``;
+3. 1,000,000 recipients with one shared content (2,000 calls) complete.
+
+    .venv/bin/python bench/bench_send.py [--requests N] [--latency-requests N] [--rows N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlencode
+
+import numpy as np
+import pandas as pd
+import requests
+
+import smscampaign as sc
+
+USER, PASSWORD = "bench", "bench-password"
+TEMPLATE = "会员日全场八折，回T退订"
+
+
+def make_plan(rows: int, batch_size: int, seed: int = 5) -> sc.Plan:
+    """A plan of ``rows`` unique numbers with one shared content, in batches of ``batch_size``."""
+    rng = np.random.default_rng(seed)
+    numbers = 13_000_000_000 + rng.permutation(rows * 3)[:rows].astype(np.int64)
+    frame = pd.DataFrame({
+        "mobile": pd.array(numbers.astype(str), dtype="str"),
+        "status": pd.array(np.full(rows, "ok", dtype=object), dtype="str"),
+    })
+    return sc.plan_campaign(frame, TEMPLATE, signature="小店", batch_size=batch_size)
+
+
+def bare_loop(url: str, plan: sc.Plan) -> float:
+    """Seconds for a plain ``requests.Session`` posting every batch once, one after another."""
+    endpoint = f"{url}/utf8/interface/send_sms.aspx"
+    headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf8"}
+    with requests.Session() as session:
+        started = time.perf_counter()
+        for content, receivers in zip(plan.batches["content"], plan.batches["receivers"],
+                                      strict=True):
+            body = urlencode({"username": USER, "password": PASSWORD,
+                              "receiver": ",".join(receivers), "content": content})
+            response = session.post(endpoint, data=body.encode("ascii"), headers=headers, timeout=30)
+            assert response.status_code == 200 and b"<result>-" not in response.content
+        return time.perf_counter() - started
+
+
+def engine(url: str, plan: sc.Plan, journal: sc.Journal | Path | None, workers: int) -> float:
+    with sc.Gateway(USER, PASSWORD, base_url=url) as gw:
+        started = time.perf_counter()
+        results = sc.send_campaign(plan, gw, journal=journal, workers=workers, progress=False)
+        elapsed = time.perf_counter() - started
+    assert (results["status"] == "accepted").all(), results["status"].value_counts()
+    return elapsed
+
+
+@contextlib.contextmanager
+def standalone_sandbox(latency: float) -> Iterator[str]:
+    """``python -m smscampaign.sandbox`` in its own process (as the CLI and a real gateway are: the
+    server does not share this process's GIL); yields its URL."""
+    proc = subprocess.Popen(
+        [sys.executable, "-W", "ignore", "-m", "smscampaign.sandbox", "--port", "0",
+         "--account", f"{USER}:{PASSWORD}:1000000000", "--latency", str(latency)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        yield proc.stdout.readline().strip()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def sent_so_far(url: str) -> int:
+    accounts = requests.get(f"{url}/_sandbox/accounts", timeout=30).json()
+    return int(next(a for a in accounts if a["username"] == USER)["sms_send"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=1000, help="requests for the rate comparison")
+    parser.add_argument("--latency-requests", type=int, default=200,
+                        help="requests for the workers comparison (20 ms latency)")
+    parser.add_argument("--rows", type=int, default=1_000_000, help="recipients of the large campaign")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="bench_send_"))
+
+    # 1. request rate: bare Session loop vs engine + journal, same batches, same sandbox (no latency).
+    plan = make_plan(args.requests * 50, batch_size=50)
+    n = plan.requests
+    with standalone_sandbox(0.0) as url:
+        bare_loop(url, make_plan(5000, 50))  # warm up
+        bare = bare_loop(url, plan)
+        durable = engine(url, plan, tmp / "rate.sqlite", workers=1)
+        with sc.Journal(tmp / "rate-nofsync.sqlite", fsync=False) as journal:
+            no_fsync = engine(url, plan, journal, workers=1)
+        durable4 = engine(url, plan, tmp / "rate4.sqlite", workers=4)
+        memory = engine(url, plan, None, workers=1)
+    print(f"request rate, {n} requests of 50 numbers, standalone sandbox, no latency:")
+    print(f"  bare requests.Session loop              {n / bare:6.0f} req/s")
+    for label, seconds in [
+        ("send_campaign, journal (default), w=1", durable),
+        ("send_campaign, journal (default), w=4", durable4),
+        ("send_campaign, journal fsync=False, w=1", no_fsync),
+        ("send_campaign, no journal (memory), w=1", memory),
+    ]:
+        print(f"  {label:<40}{n / seconds:6.0f} req/s   ratio {bare / seconds:.2f}  (target ≥ 0.80)")
+
+    # 2. workers: 20 ms gateway latency.
+    plan = make_plan(args.latency_requests * 50, batch_size=50)
+    with standalone_sandbox(0.02) as url:
+        one = engine(url, plan, tmp / "w1.sqlite", workers=1)
+        four = engine(url, plan, tmp / "w4.sqlite", workers=4)
+    print(f"workers, {plan.requests} requests, 20 ms latency, journal on:")
+    print(f"  workers=1  {one:6.2f} s   workers=4  {four:6.2f} s   speed-up {one / four:.2f}x  "
+          "(target ≥ 3x)")
+
+    # 3. a million recipients, one shared content: 2,000 calls of 500.
+    started = time.perf_counter()
+    plan = make_plan(args.rows, batch_size=500)
+    planned = time.perf_counter() - started
+    with standalone_sandbox(0.0) as url:
+        with sc.Gateway(USER, PASSWORD, base_url=url) as gw:
+            started = time.perf_counter()
+            results = sc.send_campaign(plan, gw, journal=tmp / "million.sqlite", workers=4,
+                                       progress=False)
+            sent = time.perf_counter() - started
+        gateway_count = sent_so_far(url)
+    started = time.perf_counter()
+    reread = sc.read_journal(tmp / "million.sqlite")
+    read = time.perf_counter() - started
+    accepted = int((results["status"] == "accepted").sum())
+    print(f"{args.rows:,} recipients, one content, {plan.requests:,} calls, workers=4, journal on:")
+    print(f"  plan {planned:.2f} s, send {sent:.2f} s ({plan.requests / sent:.0f} req/s), "
+          f"accepted {accepted:,}, sandbox sent {gateway_count:,}, "
+          f"read_journal {read:.2f} s ({len(reread):,} rows)")
+
+
+if __name__ == "__main__":
+    main()
