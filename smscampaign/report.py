@@ -75,6 +75,7 @@ _PROVINCE = re.compile(r"^(.*?(?:省|自治区|特别行政区))|^(北京|上海
 _MAX_CELL = 32_767
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_ERROR_LIKE = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"))
 _PHONE_HINT = re.compile(r"mobile|phone|tel|手机|电话|号码|receiver|sender", re.IGNORECASE)
 # Known numeric columns of our own frames, written as numbers.
 _NUMERIC_OK = {"source_row", "code", "batch", "attempts", "gateway_result", "recipients", "share",
@@ -302,6 +303,35 @@ class _SheetWriter:
             cell.alignment = self._header_align
         return cell
 
+    def _column_values(self, sheet: Any, series: pd.Series, *, numeric: bool,
+                       number_format: str | None) -> list[Any]:
+        """One column as cell-ready values, converted once per column (not per cell): plain
+        values where openpyxl stores them faithfully, styled cells only where needed."""
+        if pd.api.types.is_datetime64_any_dtype(series.dtype):
+            if getattr(series.dtype, "tz", None) is not None:
+                series = series.dt.tz_localize(None)  # wall time of its own zone; Excel has no zones
+            values = [None if pd.isna(v) else v.to_pydatetime() for v in series]
+        else:
+            values = [_plain(v) for v in series.tolist()]
+        out: list[Any] = []
+        for value in values:
+            if isinstance(value, bool):
+                pass
+            elif isinstance(value, (int, float)):
+                if not numeric:
+                    value = _number_text(value)
+                elif isinstance(value, float) and not math.isfinite(value):
+                    value = None
+            if isinstance(value, str):
+                if _ILLEGAL.search(value) or len(value) > _MAX_CELL:
+                    value = _text_cell(value)
+                if value.startswith(_FORMULA_START) or value in _ERROR_LIKE:
+                    value = self.cell(sheet, value)
+            elif number_format and value is not None:
+                value = self.cell(sheet, value, number_format=number_format)
+            out.append(value)
+        return out
+
     def frame(self, title: str, frame: pd.DataFrame, *, number_formats: Mapping[str, str] | None = None,
               rows_before: Iterable[Iterable[Any]] = ()) -> Any:
         """A sheet holding ``frame`` (after ``rows_before`` note rows) as a filterable table."""
@@ -316,27 +346,31 @@ class _SheetWriter:
                 and not _is_phone_like(name, frame[col], self.phone_columns))
             for name, col in zip(names, frame.columns, strict=True)
         ]
+        columns = [
+            self._column_values(sheet, frame.iloc[:, i], numeric=numeric[i],
+                                number_format=number_formats.get(names[i]))
+            for i in range(len(names))
+        ]
         before = [list(r) for r in rows_before]
         header_row = len(before) + 1
-        # Widths and panes must be set before the first row is streamed.
-        sample = frame.head(500)
-        for i, (name, col) in enumerate(zip(names, frame.columns, strict=True), start=1):
+        # Widths, column styles and panes must be set before the first row is streamed.
+        for i, (name, values) in enumerate(zip(names, columns, strict=True), start=1):
             widths = [_display_width(name)] + [
-                _display_width(_number_text(_plain(v)) if not isinstance(_plain(v), str) else str(v))
-                for v in sample[col].tolist() if _plain(v) is not None
+                _display_width(v if isinstance(v, str) else str(_number_text(getattr(v, "value", v))))
+                for v in values[:500] if v is not None
             ]
-            sheet.column_dimensions[get_column_letter(i)].width = min(max(max(widths) + 2, 8), 60)
+            dimension = sheet.column_dimensions[get_column_letter(i)]
+            dimension.width = min(max(max(widths) + 2, 8), 60)
+            if not numeric[i - 1]:
+                dimension.number_format = "@"  # text typed into the column later stays text
         sheet.freeze_panes = f"A{header_row + 1}"
         last = get_column_letter(max(len(names), 1))
         sheet.auto_filter.ref = f"A{header_row}:{last}{header_row + len(frame)}"
         for row in before:
             sheet.append([self.cell(sheet, v) for v in row])
         sheet.append([self.cell(sheet, n, header=True) for n in names])
-        for values in frame.itertuples(index=False, name=None):
-            sheet.append([
-                self.cell(sheet, v, numeric=numeric[i], number_format=number_formats.get(names[i]))
-                for i, v in enumerate(values)
-            ])
+        for row in zip(*columns, strict=True):
+            sheet.append(row)
         return sheet
 
 
