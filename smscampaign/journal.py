@@ -222,7 +222,8 @@ class Journal:
             found = [r[0] for r in self._conn.execute(
                 "SELECT batch FROM batches WHERE state='in_flight' ORDER BY batch")]
             self._conn.execute(
-                "UPDATE batches SET state='unknown', reason=?, retryable=0 WHERE state='in_flight'",
+                "UPDATE batches SET state='unknown', error='interrupted', reason=?, retryable=0 "
+                "WHERE state='in_flight'",
                 (reason,),
             )
         if found:
@@ -237,7 +238,8 @@ class Journal:
                 self._conn.execute("PRAGMA synchronous=FULL")
             try:
                 self._conn.execute(
-                    "UPDATE batches SET state='in_flight', attempts=attempts+1, sent_at=? "
+                    "UPDATE batches SET state='in_flight', attempts=attempts+1, sent_at=?, "
+                    "code=NULL, gateway_result=NULL, error=NULL, reason=NULL, retryable=0 "
                     "WHERE batch=?", (_now(), batch),
                 )
             finally:

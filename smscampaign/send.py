@@ -561,7 +561,7 @@ def _results(recipients: pd.DataFrame, batches: pd.DataFrame, *, pending_reason:
     attempts = np.where(sent, batches["attempts"].to_numpy(dtype=np.int64)[take]
                         if len(batches) else 0, 0)
     sent_at = pd.to_datetime(batches["sent_at"].astype(object), format="ISO8601", utc=True)
-    sent_at_col = sent_at.dt.tz_convert(BEIJING).array.take(pos, allow_fill=True)
+    sent_at_col = sent_at.dt.tz_convert(BEIJING).dt.as_unit("us").array.take(pos, allow_fill=True)
     source_row = (recipients["source_row"].to_numpy() if "source_row" in recipients
                   else recipients.index.to_numpy())
 
