@@ -65,11 +65,12 @@ def open_gateway(args: argparse.Namespace, *, sandbox_sms: int = DEMO_SMS) -> It
 # -- subcommands (each issue adds its own pair below) ------------------------------------------------
 
 
-# -- check, plan, report, sandbox (issue 7) ----------------------------------------------------------
+# -- check, plan, report, sandbox (issue 7) -------------------------------------------------------
 
 
 def add_recipient_options(parser: argparse.ArgumentParser) -> None:
-    """``FILE`` plus ``--sheet``, ``--phone-column`` and ``--encoding`` (see :func:`load_recipients`)."""
+    """``FILE`` plus ``--sheet``, ``--phone-column`` and ``--encoding`` (see
+    :func:`load_recipients`)."""
     parser.add_argument("file", metavar="FILE", help="recipient list (.xlsx .xls .ods .csv …)")
     parser.add_argument("--sheet", help="sheet name (default: the first sheet with a phone column)")
     parser.add_argument("--phone-column", help="column holding the numbers (default: detected)")
@@ -129,10 +130,13 @@ def add_plan_options(parser: argparse.ArgumentParser, *, charset: bool = True) -
     parser.add_argument("--template", required=True,
                         help="message text with {column} placeholders, e.g. '{姓名}您好，…回T退订'")
     parser.add_argument("--signature", help="sender signature, e.g. 【演示商城】 (put at the end)")
-    parser.add_argument("--suppress", metavar="FILE", help="list of numbers not to send to (opt-outs)")
+    parser.add_argument("--suppress", metavar="FILE",
+                        help="list of numbers not to send to (opt-outs)")
     parser.add_argument("--sendtime", help="scheduled time YYYY-MM-DD HH:MM:SS, Beijing time")
-    parser.add_argument("--max-length", type=int, default=70, help="characters per message (default 70)")
-    parser.add_argument("--batch-size", type=int, default=500, help="numbers per request (default 500)")
+    parser.add_argument("--max-length", type=int, default=70,
+                        help="characters per message (default 70)")
+    parser.add_argument("--batch-size", type=int, default=500,
+                        help="numbers per request (default 500)")
     if charset:
         parser.add_argument("--charset", choices=["utf8", "gbk", "big5"], default="utf8",
                             help="charset the content must fit (default utf8)")
@@ -150,12 +154,13 @@ def make_plan(args: argparse.Namespace, checked: pd.DataFrame) -> Plan:
 
 def _add_plan(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("plan", help="plan a campaign without sending anything",
-                            description="Check the numbers, render every message and show who would "
-                                        "get what, who is skipped and why, and the requests needed. "
-                                        "Nothing is sent.")
+                            description="Check the numbers, render every message and show who "
+                                        "would get what, who is skipped and why, and the "
+                                        "requests needed. Nothing is sent.")
     add_recipient_options(parser)
     add_plan_options(parser)
-    parser.add_argument("--out", metavar="CSV", help="write one row per recipient with content and status")
+    parser.add_argument("--out", metavar="CSV",
+                        help="write one row per recipient with content and status")
     parser.set_defaults(func=_cmd_plan)
 
 
@@ -177,9 +182,11 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
 def _add_report(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("report", help="write the Excel report of a campaign from its journal",
-                            description="Rebuild the results of a campaign from its journal and write "
-                                        "the Excel report (概览, 明细, 错误, 无效与重复, 批次 …).")
-    parser.add_argument("journal", metavar="JOURNAL", help="the journal file given to `send --journal`")
+                            description="Rebuild the results of a campaign from its journal and "
+                                        "write the Excel report (概览, 明细, 错误, 无效与重复, "
+                                        "批次 …).")
+    parser.add_argument("journal", metavar="JOURNAL",
+                        help="the journal file given to `send --journal`")
     parser.add_argument("--out", metavar="XLSX",
                         help="report workbook (default: beside the journal, <name>-report.xlsx)")
     parser.add_argument("--replies", metavar="FILE",

@@ -1,9 +1,10 @@
 """``make demo``: a whole campaign against the in-process sandbox, ending in an Excel report.
 
-load ``sample_data/recipients.xlsx`` → check the numbers → plan a ``{姓名}`` template with a signature
-→ send in batches (journal in a temporary folder) → a few customers reply, two of them 退订 →
-fetch the replies → ``reports/demo-report.xlsx``. Nothing leaves the machine (loopback only) and no
-credentials are needed: the sandbox account gets a random password that is never printed.
+load ``sample_data/recipients.xlsx`` → check the numbers → plan a ``{姓名}`` template with a
+signature → send in batches (journal in a temporary folder) → a few customers reply, two of
+them 退订 → fetch the replies → ``reports/demo-report.xlsx``. Nothing leaves the machine
+(loopback only) and no credentials are needed: the sandbox account gets a random password that
+is never printed.
 
 Run ``python -m smscampaign.demo [--recipients FILE] [--out REPORT.xlsx]``.
 """
@@ -35,10 +36,13 @@ ACCOUNT = "demo"
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m smscampaign.demo",
-        description="Run a full sandbox campaign on the sample recipients and write an Excel report.",
+        description="Run a full sandbox campaign on the sample recipients and write an Excel "
+                    "report.",
     )
-    parser.add_argument("--recipients", type=Path, default=SAMPLE, help=f"recipient list (default {SAMPLE})")
-    parser.add_argument("--out", type=Path, default=REPORT, help=f"report workbook (default {REPORT})")
+    parser.add_argument("--recipients", type=Path, default=SAMPLE,
+                        help=f"recipient list (default {SAMPLE})")
+    parser.add_argument("--out", type=Path, default=REPORT,
+                        help=f"report workbook (default {REPORT})")
     return parser
 
 
@@ -72,7 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     summary = campaign_report(results)["summary"]
     print()
     print(summary.to_string(index=False))
-    print(f"\nsandbox messages left: {left}; replies: {len(replies)}, opt-outs: {len(opt_outs(replies))}")
+    print(f"\nsandbox messages left: {left}; replies: {len(replies)}, "
+          f"opt-outs: {len(opt_outs(replies))}")
     print(f"report written to {path.resolve()}")
     return 0
 

@@ -215,7 +215,8 @@ def campaign_report(results: pd.DataFrame) -> dict[str, pd.DataFrame]:
     - ``summary``: ``status, zh, recipients, share`` — accepted / failed / unknown always, the other
       statuses when they occur, in a fixed order; ``attrs["recipients"]`` is the total;
     - ``errors``: one row per return code among ``failed`` and ``unknown`` recipients —
-      ``code, zh, en, category, recipients``, most frequent first (``code`` <NA>: no gateway answer);
+      ``code, zh, en, category, recipients``, most frequent first (``code`` <NA>: no gateway
+      answer);
     - ``carriers`` / ``regions``: per carrier / per province (``region`` cut to its province,
       e.g. 广东省深圳市 → 广东省) — ``carrier|province, recipients``, one column per status,
       ``accepted_share``; unknown ones as 未知;
@@ -229,7 +230,8 @@ def campaign_report(results: pd.DataFrame) -> dict[str, pd.DataFrame]:
     if not isinstance(results, pd.DataFrame):
         raise TypeError(f"results must be a DataFrame, not {type(results).__name__}")
     if "status" not in results.columns:
-        raise ValueError("results have no 'status' column (expected the frame send_campaign returns)")
+        raise ValueError(
+            "results have no 'status' column (expected the frame send_campaign returns)")
     carriers = _labelled(_column(results, "carrier"))
     provinces = _labelled(_column(results, "region")).map(_province)
     return {
@@ -274,8 +276,8 @@ class _SheetWriter:
         self._header_fill = PatternFill("solid", start_color="DDEBF7")
         self._header_align = Alignment(vertical="center")
 
-    def cell(self, sheet: Any, value: Any, *, numeric: bool = True, number_format: str | None = None,
-             header: bool = False) -> Any:
+    def cell(self, sheet: Any, value: Any, *, numeric: bool = True,
+             number_format: str | None = None, header: bool = False) -> Any:
         from openpyxl.cell import WriteOnlyCell
 
         value = _plain(value)
@@ -309,7 +311,8 @@ class _SheetWriter:
         values where openpyxl stores them faithfully, styled cells only where needed."""
         if pd.api.types.is_datetime64_any_dtype(series.dtype):
             if getattr(series.dtype, "tz", None) is not None:
-                series = series.dt.tz_localize(None)  # wall time of its own zone; Excel has no zones
+                # Wall time of its own zone: Excel has no time zones.
+                series = series.dt.tz_localize(None)
             values = [None if pd.isna(v) else v.to_pydatetime() for v in series]
         else:
             values = [_plain(v) for v in series.tolist()]
@@ -332,7 +335,8 @@ class _SheetWriter:
             out.append(value)
         return out
 
-    def frame(self, title: str, frame: pd.DataFrame, *, number_formats: Mapping[str, str] | None = None,
+    def frame(self, title: str, frame: pd.DataFrame, *,
+              number_formats: Mapping[str, str] | None = None,
               rows_before: Iterable[Iterable[Any]] = ()) -> Any:
         """A sheet holding ``frame`` (after ``rows_before`` note rows) as a filterable table."""
         from openpyxl.utils import get_column_letter
@@ -342,7 +346,8 @@ class _SheetWriter:
         names = [str(c) for c in frame.columns]
         numeric = [
             name in _NUMERIC_OK
-            or (pd.api.types.is_numeric_dtype(frame[col]) and not pd.api.types.is_bool_dtype(frame[col])
+            or (pd.api.types.is_numeric_dtype(frame[col])
+                and not pd.api.types.is_bool_dtype(frame[col])
                 and not _is_phone_like(name, frame[col], self.phone_columns))
             for name, col in zip(names, frame.columns, strict=True)
         ]
@@ -356,7 +361,8 @@ class _SheetWriter:
         # Widths, column styles and panes must be set before the first row is streamed.
         for i, (name, values) in enumerate(zip(names, columns, strict=True), start=1):
             widths = [_display_width(name)] + [
-                _display_width(v if isinstance(v, str) else str(_number_text(getattr(v, "value", v))))
+                _display_width(
+                    v if isinstance(v, str) else str(_number_text(getattr(v, "value", v))))
                 for v in values[:500] if v is not None
             ]
             dimension = sheet.column_dimensions[get_column_letter(i)]
@@ -375,7 +381,8 @@ class _SheetWriter:
 
 
 def _plain(value: Any) -> Any:
-    """A Python value openpyxl can store: NA → None, numpy → Python, tz-aware → naive, lists joined."""
+    """A Python value openpyxl can store: NA → None, numpy → Python, tz-aware → naive, lists
+    joined."""
     if value is None:
         return None
     if isinstance(value, (list, tuple, set)):
@@ -445,7 +452,8 @@ def _overview_facts(results: pd.DataFrame, summary: pd.DataFrame, plan: Plan | N
         ]
     if replies is not None:
         facts.append(("回复 replies", len(replies)))
-    facts.append(("说明 note", "已受理 = 网关已接收，不代表已送达 (accepted by the gateway, not delivered)"))
+    facts.append(("说明 note",
+                  "已受理 = 网关已接收，不代表已送达 (accepted by the gateway, not delivered)"))
     return facts
 
 
@@ -460,14 +468,16 @@ def export_report(
 
     Sheets: 概览 (summary per status with a native Excel bar chart, then key facts — and the plan's
     template, charset, fingerprint when ``plan`` is given), 明细 (every recipient, every column),
-    错误 (per return code), 无效与重复 (invalid and duplicate rows with their reasons), 批次 (one row
-    per ``send_sms`` call), 运营商 and 地区 (per carrier / province), and 回复 (``replies``, e.g.
+    错误 (per return code), 无效与重复 (invalid and duplicate rows with their reasons),
+    批次 (one row per ``send_sms`` call), 运营商 and 地区 (per carrier / province), and 回复
+    (``replies``, e.g.
     from :func:`~smscampaign.inbound.fetch_replies`) when given.
 
     Every sheet has a bold frozen header, an autofilter and column widths fitted to the text.
     Numbers that are identifiers (mobiles, senders, phone columns) are written as text, so none
     becomes ``1.38E+10``; text beginning with ``=``, ``+``, ``-`` or ``@`` is stored as text with
-    Excel's quote prefix, never as a formula. ``results``, ``plan`` and ``replies`` are not modified.
+    Excel's quote prefix, never as a formula. ``results``, ``plan`` and ``replies`` are not
+    modified.
 
     >>> export_report(results, "reports/campaign.xlsx", plan=plan)   # doctest: +SKIP
     PosixPath('reports/campaign.xlsx')
@@ -496,7 +506,8 @@ def export_report(
     chart.y_axis.title = "人数 recipients"
     chart.legend = None
     last_row = len(summary) + 1
-    chart.add_data(Reference(overview, min_col=3, min_row=1, max_row=last_row), titles_from_data=True)
+    chart.add_data(Reference(overview, min_col=3, min_row=1, max_row=last_row),
+                   titles_from_data=True)
     chart.set_categories(Reference(overview, min_col=1, min_row=2, max_row=last_row))
     chart.width, chart.height = 18, 9
     overview.add_chart(chart, "F2")
@@ -570,7 +581,8 @@ def plot_report(results: pd.DataFrame, *, top: int = 8) -> Figure:
                   for c, en in zip(errors["code"], errors["en"], strict=True)]
         ax_errors.barh(labels[::-1], errors["recipients"].to_numpy()[::-1], color="#C00000")
     else:
-        ax_errors.text(0.5, 0.5, "no errors", ha="center", va="center", transform=ax_errors.transAxes)
+        ax_errors.text(0.5, 0.5, "no errors", ha="center", va="center",
+                       transform=ax_errors.transAxes)
         ax_errors.set_yticks([])
     ax_errors.set_title("Top error codes")
     ax_errors.set_xlabel("recipients")

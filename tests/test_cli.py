@@ -78,7 +78,8 @@ def test_check_sample_data(capsys: pytest.CaptureFixture[str], tmp_path: Path) -
     assert "300 rows" in out and "手机号码" in out
     assert "ok" in out and "invalid" in out and "duplicate" in out
     text = out_csv.read_text(encoding="utf-8-sig")
-    assert text.splitlines()[0].split(",")[-5:] == ["mobile", "status", "reason", "carrier", "region"]
+    header = text.splitlines()[0].split(",")
+    assert header[-5:] == ["mobile", "status", "reason", "carrier", "region"]
 
 
 def test_plan_sample_data(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

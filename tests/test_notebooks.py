@@ -18,7 +18,7 @@ pytest.importorskip("ipykernel")
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 SECRET_NAMES = ("SANDBOX_PASSWORD", "CARD_PASSWORD", "PUSH_KEY")
-# Appended at run time (never saved): tells the test which secrets the run used and which Python ran.
+# Appended at run time (never saved): which secrets the run used and which Python ran.
 PROBE = (
     "import json as _json, sys as _sys\n"
     f"print(_json.dumps({{'python': _sys.executable, 'secrets': "

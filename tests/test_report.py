@@ -23,13 +23,15 @@ def results_frame() -> pd.DataFrame:
         "status": ["accepted", "failed", "invalid", "duplicate", "unknown", "accepted"],
         "code": pd.array([50, -107, None, None, None, 50], dtype="Int64"),
         "message_zh": ["短信发送成功", "可发短信条数不够", None, None, "无响应", "短信发送成功"],
-        "message_en": ["ok", "Not enough messages left on the account", None, None, "no answer", "ok"],
+        "message_en": ["ok", "Not enough messages left on the account", None, None, "no answer",
+                       "ok"],
         "category": ["success", "account", None, None, "ambiguous", "success"],
         "batch": pd.array([1, 2, None, None, 3, 1], dtype="Int64"),
         "attempts": pd.array([1, 1, 0, 0, 3, 1], dtype="Int64"),
         "gateway_result": ["短信发送成功", "可发短信条数不够", None, None, None, "短信发送成功"],
-        "sent_at": pd.to_datetime(["2026-01-01 10:00", "2026-01-01 10:01", None, None,
-                                   "2026-01-01 10:02", "2026-01-01 10:00"]).tz_localize("Asia/Shanghai"),
+        "sent_at": pd.to_datetime(
+            ["2026-01-01 10:00", "2026-01-01 10:01", None, None, "2026-01-01 10:02",
+             "2026-01-01 10:00"]).tz_localize("Asia/Shanghai"),
         "content": ["您好【演示】", "您好【演示】", None, None, "您好【演示】", "您好【演示】"],
         "reason": [None, None, "wrong length", "duplicate of row 2", None, None],
         "carrier": ["中国移动", "中国移动", None, "中国移动", "中国联通", "中国移动"],
@@ -114,7 +116,8 @@ def test_sheets_headers_filters(workbook: openpyxl.Workbook) -> None:
     assert detail.max_row == 7  # header + every recipient
     invalid = workbook["无效与重复"]
     header = [c.value for c in invalid[1]]
-    rows = [dict(zip(header, [c.value for c in row], strict=True)) for row in invalid.iter_rows(min_row=2)]
+    rows = [dict(zip(header, [c.value for c in row], strict=True))
+            for row in invalid.iter_rows(min_row=2)]
     assert [(r["status"], r["reason"]) for r in rows] == [
         ("invalid", "wrong length"), ("duplicate", "duplicate of row 2")]
     assert [c.value for c in workbook["错误"]["A"][1:]] == [-107, None]
