@@ -76,3 +76,32 @@ def test_cli_recharge_shows_no_card_password(
     assert code != 0  # the demo sandbox has no such card
     assert_absent(KNOWN, captured.out, captured.err, all_logs.text)
     assert_absent(cli.DEMO_PASSWORD, captured.out, captured.err, all_logs.text)
+
+
+def test_pushed_replies_keep_no_push_key(
+    tmp_path: Path, all_logs: pytest.LogCaptureFixture,
+) -> None:
+    """A pushed reply reaches the store and the report; the push key (通讯密钥) neither."""
+    import io
+    from urllib.parse import urlencode
+
+    import pandas as pd
+
+    from smscampaign import ReplyStore, export_report, reply_receiver
+
+    store = ReplyStore(tmp_path / "replies.sqlite")
+    app = reply_receiver(KNOWN, store)
+    statuses: list[str] = []
+    for key in (KNOWN, "wrong-key"):
+        body = urlencode({"sender": "13800138000", "content": "退订", "key": key,
+                          "receivetime": "2026-01-02 03:04:05"}).encode()
+        environ = {"REQUEST_METHOD": "POST", "CONTENT_LENGTH": str(len(body)),
+                   "wsgi.input": io.BytesIO(body), "REMOTE_ADDR": "127.0.0.1"}
+        b"".join(app(environ, lambda status, headers: statuses.append(status)))
+    assert statuses[0].startswith("200") and statuses[1].startswith("403")
+    replies = store.to_frame()
+    store.close()
+    report = export_report(pd.DataFrame({"mobile": ["13800138000"], "status": ["accepted"]}),
+                           tmp_path / "r.xlsx", replies=replies)
+    assert_absent(KNOWN, replies.to_string(), all_logs.text,
+                  files=[report, tmp_path / "replies.sqlite"])
