@@ -247,12 +247,10 @@ def _add_send(sub: argparse._SubParsersAction) -> None:
         description="Load FILE, check the numbers, plan the messages and send them. Re-running with "
                     "the same file, template and journal resumes: nothing accepted is sent again.",
     )
-    parser.add_argument("file", metavar="FILE", help="recipient list (.xlsx, .csv …)")
-    parser.add_argument("--template", required=True, help="message template, e.g. '{姓名}您好…'")
-    parser.add_argument("--signature", help="sender signature, appended as 【…】")
+    add_recipient_options(parser)
+    add_plan_options(parser, charset=False)
     add_gateway_options(parser)
     parser.add_argument("--journal", required=True, help="journal file (SQLite); reuse it to resume")
-    parser.add_argument("--batch-size", type=int, default=500, help="numbers per request (≤ 500)")
     parser.add_argument("--workers", type=int, default=1, help="parallel requests (default 1)")
     parser.add_argument("--rate-limit", type=float, help="requests per second at most")
     parser.add_argument("--max-retries", type=int, default=3, help="retries per batch (default 3)")
@@ -270,16 +268,11 @@ def _add_send(sub: argparse._SubParsersAction) -> None:
 def _cmd_send(args: argparse.Namespace) -> int:
     import importlib.util  # noqa: PLC0415 - keep CLI start-up light
 
-    from smscampaign.numbers import check_numbers  # noqa: PLC0415
-    from smscampaign.plan import plan_campaign  # noqa: PLC0415
-    from smscampaign.recipients import load_recipients  # noqa: PLC0415
     from smscampaign.send import send_campaign  # noqa: PLC0415
 
     if args.workers < 1:
         raise UserError("--workers must be at least 1")
-    checked = check_numbers(load_recipients(args.file))
-    plan = plan_campaign(checked, args.template, signature=args.signature,
-                         charset=args.charset or "utf8", batch_size=args.batch_size)
+    plan = make_plan(args, load_checked(args))
     with open_gateway(args) as (gateway, _box):
         results = send_campaign(
             plan, gateway, journal=args.journal, workers=args.workers, rate_limit=args.rate_limit,
@@ -433,9 +426,9 @@ def _cmd_balance(args: argparse.Namespace) -> int:
     return 0
 
 
-def _binding_parser(sub: argparse._SubParsersAction, name: str, verb: str) -> None:
+def _binding_parser(sub: argparse._SubParsersAction, name: str, verb: str, why: str) -> None:
     parser = sub.add_parser(
-        name, help=f"{verb} the numbers of FILE (so replies reach the account)",
+        name, help=f"{verb} the numbers of FILE ({why})",
         description=f"{verb.capitalize()} the numbers of FILE, normalised and de-duplicated, in "
                     "calls of at most 500. Invalid numbers are reported, never sent.",
     )
@@ -447,11 +440,11 @@ def _binding_parser(sub: argparse._SubParsersAction, name: str, verb: str) -> No
 
 
 def _add_bind(sub: argparse._SubParsersAction) -> None:
-    _binding_parser(sub, "bind", "bind")
+    _binding_parser(sub, "bind", "bind", "so their replies reach the account")
 
 
 def _add_unbind(sub: argparse._SubParsersAction) -> None:
-    _binding_parser(sub, "unbind", "unbind")
+    _binding_parser(sub, "unbind", "unbind", "their replies stop reaching the account")
 
 
 def _cmd_binding(args: argparse.Namespace) -> int:
@@ -525,6 +518,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"smscampaign {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # Output piped into `head` and closed early: not an error worth a traceback.
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":
