@@ -316,10 +316,9 @@ def _secret_from_env(variable: str, option: str) -> str:
 
 
 def _write_or_print(frame: Any, out: str | None) -> None:
-    """Save ``frame`` as CSV (UTF-8 with BOM, so Excel reads the Chinese) or print it."""
+    """Save ``frame`` with :func:`_write_table` or print it."""
     if out:
-        frame.to_csv(out, index=False, encoding="utf-8-sig")
-        print(f"{len(frame)} rows written to {out}")
+        _write_table(frame, out)
     else:
         print(frame.to_string(index=False) if len(frame) else "(none)")
 
