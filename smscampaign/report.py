@@ -30,7 +30,7 @@ import math
 import os
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -337,8 +337,10 @@ class _SheetWriter:
 
     def frame(self, title: str, frame: pd.DataFrame, *,
               number_formats: Mapping[str, str] | None = None,
-              rows_before: Iterable[Iterable[Any]] = ()) -> Any:
-        """A sheet holding ``frame`` (after ``rows_before`` note rows) as a filterable table."""
+              rows_before: Iterable[Iterable[Any]] = (),
+              min_widths: Sequence[int] = ()) -> Any:
+        """A sheet holding ``frame`` (after ``rows_before`` note rows) as a filterable table;
+        ``min_widths`` widen the first columns for rows appended after the table."""
         from openpyxl.utils import get_column_letter
 
         sheet = self.workbook.create_sheet(title)
@@ -365,6 +367,8 @@ class _SheetWriter:
                     v if isinstance(v, str) else str(_number_text(getattr(v, "value", v))))
                 for v in values[:500] if v is not None
             ]
+            if i <= len(min_widths):
+                widths.append(min_widths[i - 1])
             dimension = sheet.column_dimensions[get_column_letter(i)]
             dimension.width = min(max(max(widths) + 2, 8), 60)
             if not numeric[i - 1]:
@@ -495,7 +499,10 @@ def export_report(
         "status": "status", "zh": "状态", "recipients": "人数 recipients", "share": "占比 share"})
     summary = summary[["状态", "status", "人数 recipients", "占比 share"]]
     facts = _overview_facts(results, tables["summary"], plan, replies)
-    overview = writer.frame("概览", summary, number_formats={"占比 share": "0.0%"})
+    fact_widths = [max((_display_width(str(_plain(column))) for column in values), default=0)
+                   for values in zip(*facts, strict=True)] if facts else []
+    overview = writer.frame("概览", summary, number_formats={"占比 share": "0.0%"},
+                            min_widths=[min(w, 40) for w in fact_widths])
     # Facts to the right of the summary would fight the autofilter; append them below instead.
     overview.append([])
     for key, value in facts:
