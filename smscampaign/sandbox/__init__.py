@@ -42,7 +42,6 @@ import re
 import signal
 import socket
 import struct
-import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -786,6 +785,3 @@ def serve(args: argparse.Namespace) -> int:
             pass
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())
