@@ -272,7 +272,7 @@ def test_ledger_columns(sandbox):
 def test_standalone_process_serves_a_real_client():
     proc = subprocess.Popen(
         [sys.executable, "-m", "smscampaign.sandbox", "--port", "0", "--account", "demo:secret:50"],
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
         url = proc.stdout.readline().strip()
@@ -285,5 +285,6 @@ def test_standalone_process_serves_a_real_client():
         assert set(ledger["content"]) == {"独立进程【测试】"}
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        _, stderr = proc.communicate(timeout=10)
     assert proc.returncode == 0
+    assert "Warning" not in stderr and "Traceback" not in stderr, stderr
