@@ -2,6 +2,7 @@
 
 import datetime
 import io
+import pathlib
 
 import openpyxl
 import pandas as pd
@@ -278,3 +279,17 @@ def test_load_then_check(tmp_path):
     df = sc.check_numbers(sc.load_recipients(write_csv(tmp_path / "list.csv")))
     assert df["status"].tolist() == ["ok", "ok", "invalid"]
     assert df["reason"].tolist() == [pd.NA, pd.NA, "empty"]
+
+
+def test_legacy_xls_with_numeric_cells_and_a_notes_sheet_first():
+    """A real BIFF8 .xls (written with xlwt, committed as a fixture): numeric cells read as exact
+    integer digits, the list sheet found after a notes sheet, source rows as Excel shows them."""
+    path = pathlib.Path(__file__).parent / "data" / "recipients_legacy.xls"
+    df = sc.load_recipients(path)
+    assert df.attrs["sheet_name"] == "名单" and df.attrs["phone_column"] == "手机号码"
+    assert df["手机号码"].tolist()[:3] == ["13800138000", "+86 139-0013-9000", "13800138000"]
+    assert df["手机号码"].isna().tolist() == [False, False, False, True, False]
+    assert df["source_row"].tolist() == [2, 3, 4, 5, 6]
+    checked = sc.check_numbers(df)
+    assert checked["status"].tolist() == ["ok", "ok", "duplicate", "invalid", "invalid"]
+    assert checked["reason"].iloc[2] == "duplicate of row 2"
