@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 
 from smscampaign.codes import ACCOUNT, CodeInfo
 from smscampaign.errors import AccountError, GatewayError
-from smscampaign.gateway import BEIJING, Gateway, GatewayResponse
+from smscampaign.gateway import BEIJING, TIME_FORMAT, Gateway, GatewayResponse
 from smscampaign.numbers import TEXT, as_text, check_numbers
 
 __all__ = [
@@ -43,7 +43,6 @@ logger = logging.getLogger(__name__)
 MAX_NUMBERS_PER_CALL: Final = 500
 #: Columns of :func:`bind_numbers` / :func:`unbind_numbers`.
 BIND_COLUMNS: Final = ("input", "mobile", "status", "code", "message_zh", "message_en")
-_TIME_FORMAT: Final = "%Y-%m-%d %H:%M:%S"
 
 
 # -- account_info -----------------------------------------------------------------------------------
@@ -75,7 +74,7 @@ class AccountInfo:
 
     def __repr__(self) -> str:
         expires = (
-            self.expired_date.strftime(_TIME_FORMAT)
+            self.expired_date.strftime(TIME_FORMAT)
             if self.expired_date
             else self.expired_text or "?"
         )
@@ -119,7 +118,7 @@ def account_info(gateway: Gateway) -> AccountInfo:
     fields = response.fields
     text = str(fields.get("expired_date", "")).strip()
     try:
-        expires: datetime | None = datetime.strptime(text, _TIME_FORMAT).replace(tzinfo=BEIJING)
+        expires: datetime | None = datetime.strptime(text, TIME_FORMAT).replace(tzinfo=BEIJING)
     except ValueError:
         expires = None
     return AccountInfo(

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from smscampaign.errors import SmsCampaignError
-from smscampaign.gateway import Gateway
+from smscampaign.gateway import TIME_FORMAT, Gateway
 from smscampaign.sandbox import Sandbox
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -415,7 +415,7 @@ def _cmd_balance(args: argparse.Namespace) -> int:
 
     with open_gateway(args) as (gateway, _box):
         info = account_info(gateway)
-    expires = info.expired_date.strftime("%Y-%m-%d %H:%M:%S") if info.expired_date else info.expired_text
+    expires = info.expired_date.strftime(TIME_FORMAT) if info.expired_date else info.expired_text
     print(f"user id        {info.user_id}")
     print(f"messages left  {info.sms_left}")
     print(f"balance        {info.balance:.2f} yuan (spent {info.amount:.2f})")

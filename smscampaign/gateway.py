@@ -45,6 +45,7 @@ __all__ = [
     "CHARSETS",
     "DEFAULT_BASE_URL",
     "ENDPOINTS",
+    "TIME_FORMAT",
     "Gateway",
     "GatewayResponse",
     "check_encodable",
@@ -62,6 +63,8 @@ DEFAULT_BASE_URL: Final = "http://a1.imrobots.cn"
 CHARSETS: Final[dict[str, str]] = {"utf8": "utf-8", "gbk": "gbk", "big5": "cp950"}
 ENDPOINTS: Final = ("send_sms", "bind_mobile", "get_sms", "cancel_bind", "user_info", "recharge")
 BEIJING: Final = timezone(timedelta(hours=8), "Asia/Shanghai")
+#: The protocol's timestamps (sendtime, receivetime, expired_date), Beijing time.
+TIME_FORMAT: Final = "%Y-%m-%d %H:%M:%S"
 MAX_BODY_BYTES: Final = 1 << 20
 
 # Codecs named in XML declarations -> Python codecs (GBK-family answers decode as GB18030, a superset).
@@ -148,7 +151,7 @@ def format_sendtime(value: datetime | str | None) -> str | None:
         value = value.to_pydatetime()
     if value.tzinfo is not None:
         value = value.astimezone(BEIJING)
-    return value.strftime("%Y-%m-%d %H:%M:%S")
+    return value.strftime(TIME_FORMAT)
 
 
 def redact(text: str, *secrets: str | None) -> str:

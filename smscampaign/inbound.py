@@ -33,7 +33,7 @@ from urllib.parse import parse_qsl
 import pandas as pd
 
 from smscampaign.errors import AccountError, ConfigError, GatewayError
-from smscampaign.gateway import BEIJING, Gateway, python_codec
+from smscampaign.gateway import BEIJING, TIME_FORMAT, Gateway, python_codec
 from smscampaign.numbers import TEXT, normalize_numbers
 
 __all__ = [
@@ -59,7 +59,6 @@ OPT_OUT_KEYWORDS: Final = ("T", "TD", "N", "退订", "退", "取消", "STOP", "U
 #: Largest push body accepted (413 above).
 MAX_PUSH_BYTES: Final = 64 * 1024
 
-_TIME_FORMAT: Final = "%Y-%m-%d %H:%M:%S"
 _VIA: Final = frozenset({"fetch", "push"})
 _MAX_PAGES: Final = 100_000  # a gateway that never answers −122 must not loop forever
 
@@ -76,7 +75,7 @@ def _time_text(value: Any) -> str | None:
         return None
     if isinstance(value, str):
         try:
-            return datetime.strptime(value.strip(), _TIME_FORMAT).strftime(_TIME_FORMAT)
+            return datetime.strptime(value.strip(), TIME_FORMAT).strftime(TIME_FORMAT)
         except ValueError:
             return None
     if isinstance(value, pd.Timestamp):
@@ -84,14 +83,14 @@ def _time_text(value: Any) -> str | None:
     if isinstance(value, datetime):
         if value.tzinfo is not None:
             value = value.astimezone(BEIJING)
-        return value.strftime(_TIME_FORMAT)
+        return value.strftime(TIME_FORMAT)
     return None
 
 
 def _as_datetimes(values: Iterable[Any]) -> pd.Series:
     """Beijing wall-clock texts as tz-aware datetimes (Asia/Shanghai, UTC+8); unreadable → NaT."""
     parsed = pd.to_datetime(
-        pd.Series(list(values), dtype=object), format=_TIME_FORMAT, errors="coerce"
+        pd.Series(list(values), dtype=object), format=TIME_FORMAT, errors="coerce"
     )
     return parsed.dt.tz_localize(BEIJING)
 
@@ -191,7 +190,7 @@ class ReplyStore:
         if received_via not in _VIA:
             raise ValueError(f"received_via must be 'fetch' or 'push', not {received_via!r}")
         records = replies.to_dict("records") if isinstance(replies, pd.DataFrame) else list(replies)
-        stored_at = datetime.now(BEIJING).strftime(_TIME_FORMAT)
+        stored_at = datetime.now(BEIJING).strftime(TIME_FORMAT)
         rows = []
         for record in records:
             when = _time_text(record.get("receivetime"))

@@ -35,7 +35,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from smscampaign.errors import ConfigError, PlanError, TemplateError
-from smscampaign.gateway import BEIJING, format_sendtime, python_codec, unencodable_characters
+from smscampaign.gateway import (
+    BEIJING,
+    TIME_FORMAT,
+    format_sendtime,
+    python_codec,
+    unencodable_characters,
+)
 from smscampaign.templates import (
     SIGNATURE_CLOSE,
     SIGNATURE_OPEN,
@@ -81,7 +87,6 @@ _READY, _INVALID, _DUPLICATE, _SUPPRESSED, _MISSING, _UNENCODABLE, _TOO_LONG = r
 OnTooLong = Literal["skip", "error", "truncate"]
 _ON_TOO_LONG: Final = ("skip", "error", "truncate")
 _FINGERPRINT_VERSION: Final = b"smscampaign-plan-v1"
-_SENDTIME_FORMAT: Final = "%Y-%m-%d %H:%M:%S"
 _LOOKS_LIKE_NUMBER: Final = re.compile(r"^\+?[\d\s()\-]{5,}$")
 _NULL_STR: Final = pa.scalar(None, pa.string())
 
@@ -135,7 +140,7 @@ def _parse_sendtime(value: Any) -> datetime:
     if isinstance(value, str):
         text = value.strip()
         try:
-            return _as_beijing(datetime.strptime(text, _SENDTIME_FORMAT))
+            return _as_beijing(datetime.strptime(text, TIME_FORMAT))
         except ValueError:
             pass
         try:

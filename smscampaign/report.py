@@ -33,11 +33,11 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 
 from smscampaign.codes import describe_code
+from smscampaign.gateway import BEIJING
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.figure import Figure
@@ -65,7 +65,6 @@ STATUS_LABELS: dict[str, str] = {
 _ALWAYS = ("accepted", "failed", "unknown")
 _ERROR_STATUSES = ("failed", "unknown")
 _UNKNOWN_LABEL = "未知"
-_BEIJING = ZoneInfo("Asia/Shanghai")
 
 _CARRIERS_EN = {"中国移动": "China Mobile", "中国联通": "China Unicom", "中国电信": "China Telecom",
                 "中国广电": "China Broadnet"}
@@ -434,7 +433,7 @@ def _overview_facts(results: pd.DataFrame, summary: pd.DataFrame, plan: Plan | N
     counts = dict(zip(summary["status"], summary["recipients"], strict=True))
     facts: list[tuple[str, Any]] = [
         ("生成时间 generated (北京时间)",
-         dt.datetime.now(_BEIJING).replace(microsecond=0, tzinfo=None)),
+         dt.datetime.now(BEIJING).replace(microsecond=0, tzinfo=None)),
         ("收件人 recipients", len(results)),
         ("已受理 accepted", int(counts.get("accepted", 0))),
         ("失败 failed", int(counts.get("failed", 0))),

@@ -56,7 +56,7 @@ import pandas as pd
 import requests
 
 from smscampaign.codes import CODES
-from smscampaign.gateway import BEIJING, CHARSETS, ENDPOINTS, Gateway
+from smscampaign.gateway import BEIJING, CHARSETS, ENDPOINTS, TIME_FORMAT, Gateway
 
 __all__ = ["LEDGER_COLUMNS", "Sandbox", "main"]
 
@@ -115,7 +115,7 @@ class _Account:
     def expired_date(self) -> str:
         now = _now()
         date = now - timedelta(days=1) if self.expired else now + timedelta(days=365)
-        return date.strftime("%Y-%m-%d %H:%M:%S")
+        return date.strftime(TIME_FORMAT)
 
 
 @dataclass
@@ -307,8 +307,8 @@ class Sandbox:
         """A mobile user replies. Queued for ``account`` only if ``sender`` is bound to it
         (returns False otherwise); pushed to the account's ``push_url`` if it has one."""
         if isinstance(receivetime, datetime):
-            receivetime = receivetime.strftime("%Y-%m-%d %H:%M:%S")
-        when = receivetime or _now().strftime("%Y-%m-%d %H:%M:%S")
+            receivetime = receivetime.strftime(TIME_FORMAT)
+        when = receivetime or _now().strftime(TIME_FORMAT)
         with self._lock:
             target = self._accounts.get(account)
             if target is None or self._bound.get(sender) != account:
@@ -430,7 +430,7 @@ class Sandbox:
         if not raw:
             return None
         try:
-            when = datetime.strptime(raw, "%Y-%m-%d %H:%M:%S")
+            when = datetime.strptime(raw, TIME_FORMAT)
         except ValueError:
             raise _Answer(-114) from None
         now = _now()
