@@ -16,7 +16,7 @@ import os
 import re
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Final
 from urllib.parse import urlencode, urlsplit
@@ -463,9 +463,7 @@ class Gateway:
             )
         parsed = parse_response(body, endpoint=endpoint, charset=self.charset)
         logger.debug("%s -> %d %s in %.3f s", endpoint, parsed.code, parsed.info.en, elapsed)
-        return GatewayResponse(
-            endpoint, parsed.code, parsed.message, parsed.info, parsed.fields, parsed.items, elapsed
-        )
+        return replace(parsed, elapsed=elapsed)
 
     def _read_body(self, response: requests.Response, endpoint: str) -> bytes:
         declared = response.headers.get("Content-Length", "")

@@ -576,15 +576,11 @@ class Sandbox:
 
     def _admin(self, method: str, name: str, payload: dict[str, Any]) -> tuple[int, Any]:
         if method == "GET" and name == "ledger":
-            frame = self.ledger
-            frame["accepted_at"] = frame["accepted_at"].astype(str)
-            return 200, frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+            return 200, _json_records(self.ledger, "accepted_at")
         if method == "GET" and name == "accounts":
             return 200, [self.account(u) for u in list(self._accounts)]
         if method == "GET" and name == "calls":
-            frame = self.calls
-            frame["at"] = frame["at"].astype(str)
-            return 200, frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+            return 200, _json_records(self.calls, "at")
         if method == "GET" and name == "pushes":
             return 200, self.pushes
         if method != "POST":
@@ -607,6 +603,12 @@ class Sandbox:
             self.fail_next(**payload)
             return 200, {"ok": True}
         return 404, {"error": f"no POST /_sandbox/{name}"}
+
+
+def _json_records(frame: pd.DataFrame, time_column: str) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts: the timestamp column as text, missing values as None."""
+    frame = frame.assign(**{time_column: frame[time_column].astype(str)})
+    return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
 
 
 class _Server(ThreadingHTTPServer):
