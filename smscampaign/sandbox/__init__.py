@@ -424,6 +424,17 @@ class Sandbox:
         if len(numbers) > MAX_NUMBERS:
             raise _Answer(-117)
 
+    @classmethod
+    def _mobiles(cls, raw: str) -> list[str]:
+        """The ``mobile`` list of bind_mobile / cancel_bind.
+
+        −112 if empty, −117 over 500 numbers, −119 if one is malformed."""
+        numbers = cls._numbers(raw)
+        cls._check_numbers(numbers)
+        if not all(_MOBILE.fullmatch(n) for n in numbers):
+            raise _Answer(-119)
+        return numbers
+
     @staticmethod
     def _check_sendtime(raw: str) -> str | None:
         raw = raw.strip()
@@ -469,10 +480,7 @@ class Sandbox:
         return request_id, []
 
     def _ep_bind_mobile(self, account: _Account, params: dict[str, str]) -> tuple[int, list[Any]]:
-        numbers = self._numbers(params.get("mobile", ""))
-        self._check_numbers(numbers)
-        if not all(_MOBILE.fullmatch(n) for n in numbers):
-            raise _Answer(-119)
+        numbers = self._mobiles(params.get("mobile", ""))
         if any(self._bound.get(n, account.username) != account.username for n in numbers):
             raise _Answer(-123)
         forced = self._forced_code("bind_mobile")
@@ -484,10 +492,7 @@ class Sandbox:
         return len(distinct), []
 
     def _ep_cancel_bind(self, account: _Account, params: dict[str, str]) -> tuple[int, list[Any]]:
-        numbers = self._numbers(params.get("mobile", ""))
-        self._check_numbers(numbers)
-        if not all(_MOBILE.fullmatch(n) for n in numbers):
-            raise _Answer(-119)
+        numbers = self._mobiles(params.get("mobile", ""))
         if any(self._bound.get(n) != account.username for n in numbers):
             raise _Answer(-125)
         forced = self._forced_code("cancel_bind")
