@@ -198,8 +198,7 @@ def main() -> None:
     rng = np.random.default_rng(1)
     idx = np.sort(rng.choice(len(checked), size=min(args.sample, len(checked)), replace=False))
     raws = [
-        ("" if v is None or v is sc.numbers.pd.NA else v)
-        for v in checked["手机号码"].iloc[idx].tolist()
+        ("" if v is None or v is sc.numbers.pd.NA else v) for v in checked["手机号码"].iloc[idx].tolist()
     ]
     start = time.perf_counter()
     naive = [naive_is_mobile(raw) for raw in raws]

@@ -29,9 +29,7 @@ def make_recipients(rows: int, seed: int = 4) -> pd.DataFrame:
     names = (
         np.array(SURNAMES)[rng.integers(0, len(SURNAMES), rows)].astype(object)
         + given[rng.integers(0, len(given), rows)].astype(object)
-        + np.where(rng.random(rows) < 0.5, given[rng.integers(0, len(given), rows)], "").astype(
-            object
-        )
+        + np.where(rng.random(rows) < 0.5, given[rng.integers(0, len(given), rows)], "").astype(object)
     )
     return pd.DataFrame(
         {

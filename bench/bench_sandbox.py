@@ -50,7 +50,7 @@ def main() -> None:
             naive = rate(box)
     finally:
         sandbox_module._Handler = original
-    print(f"500-number send_sms over keep-alive, 1 client thread:")
+    print("500-number send_sms over keep-alive, 1 client thread:")
     print(f"  sandbox as shipped (one segment, TCP_NODELAY): {shipped:8.0f} requests/s")
     print(f"  naive stdlib handler (two writes, Nagle on):   {naive:8.0f} requests/s")
     print(f"  ratio: {shipped / naive:.1f}x")

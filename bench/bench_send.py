@@ -36,10 +36,12 @@ def make_plan(rows: int, batch_size: int, seed: int = 5) -> sc.Plan:
     """A plan of ``rows`` unique numbers with one shared content, in batches of ``batch_size``."""
     rng = np.random.default_rng(seed)
     numbers = 13_000_000_000 + rng.permutation(rows * 3)[:rows].astype(np.int64)
-    frame = pd.DataFrame({
-        "mobile": pd.array(numbers.astype(str), dtype="str"),
-        "status": pd.array(np.full(rows, "ok", dtype=object), dtype="str"),
-    })
+    frame = pd.DataFrame(
+        {
+            "mobile": pd.array(numbers.astype(str), dtype="str"),
+            "status": pd.array(np.full(rows, "ok", dtype=object), dtype="str"),
+        }
+    )
     return sc.plan_campaign(frame, TEMPLATE, signature="小店", batch_size=batch_size)
 
 
@@ -49,10 +51,15 @@ def bare_loop(url: str, plan: sc.Plan) -> float:
     headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf8"}
     with requests.Session() as session:
         started = time.perf_counter()
-        for content, receivers in zip(plan.batches["content"], plan.batches["receivers"],
-                                      strict=True):
-            body = urlencode({"username": USER, "password": PASSWORD,
-                              "receiver": ",".join(receivers), "content": content})
+        for content, receivers in zip(plan.batches["content"], plan.batches["receivers"], strict=True):
+            body = urlencode(
+                {
+                    "username": USER,
+                    "password": PASSWORD,
+                    "receiver": ",".join(receivers),
+                    "content": content,
+                }
+            )
             response = session.post(endpoint, data=body.encode("ascii"), headers=headers, timeout=30)
             assert response.status_code == 200 and b"<result>-" not in response.content
         return time.perf_counter() - started
@@ -72,9 +79,21 @@ def standalone_sandbox(latency: float) -> Iterator[str]:
     """``python -m smscampaign.sandbox`` in its own process (as the CLI and a real gateway are: the
     server does not share this process's GIL); yields its URL."""
     proc = subprocess.Popen(
-        [sys.executable, "-W", "ignore", "-m", "smscampaign.sandbox", "--port", "0",
-         "--account", f"{USER}:{PASSWORD}:1000000000", "--latency", str(latency)],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-W",
+            "ignore",
+            "-m",
+            "smscampaign.sandbox",
+            "--port",
+            "0",
+            "--account",
+            f"{USER}:{PASSWORD}:1000000000",
+            "--latency",
+            str(latency),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert proc.stdout is not None
@@ -92,8 +111,12 @@ def sent_so_far(url: str) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=1000, help="requests for the rate comparison")
-    parser.add_argument("--latency-requests", type=int, default=200,
-                        help="requests for the workers comparison (20 ms latency)")
+    parser.add_argument(
+        "--latency-requests",
+        type=int,
+        default=200,
+        help="requests for the workers comparison (20 ms latency)",
+    )
     parser.add_argument("--rows", type=int, default=1_000_000, help="recipients of the large campaign")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench_send_"))
@@ -125,8 +148,10 @@ def main() -> None:
         one = engine(url, plan, tmp / "w1.sqlite", workers=1)
         four = engine(url, plan, tmp / "w4.sqlite", workers=4)
     print(f"workers, {plan.requests} requests, 20 ms latency, journal on:")
-    print(f"  workers=1  {one:6.2f} s   workers=4  {four:6.2f} s   speed-up {one / four:.2f}x  "
-          "(target ≥ 3x)")
+    print(
+        f"  workers=1  {one:6.2f} s   workers=4  {four:6.2f} s   speed-up {one / four:.2f}x  "
+        "(target ≥ 3x)"
+    )
 
     # 3. a million recipients, one shared content: 2,000 calls of 500.
     started = time.perf_counter()
@@ -135,8 +160,9 @@ def main() -> None:
     with standalone_sandbox(0.0) as url:
         with sc.Gateway(USER, PASSWORD, base_url=url) as gw:
             started = time.perf_counter()
-            results = sc.send_campaign(plan, gw, journal=tmp / "million.sqlite", workers=4,
-                                       progress=False)
+            results = sc.send_campaign(
+                plan, gw, journal=tmp / "million.sqlite", workers=4, progress=False
+            )
             sent = time.perf_counter() - started
         gateway_count = sent_so_far(url)
     started = time.perf_counter()
@@ -144,9 +170,11 @@ def main() -> None:
     read = time.perf_counter() - started
     accepted = int((results["status"] == "accepted").sum())
     print(f"{args.rows:,} recipients, one content, {plan.requests:,} calls, workers=4, journal on:")
-    print(f"  plan {planned:.2f} s, send {sent:.2f} s ({plan.requests / sent:.0f} req/s), "
-          f"accepted {accepted:,}, sandbox sent {gateway_count:,}, "
-          f"read_journal {read:.2f} s ({len(reread):,} rows)")
+    print(
+        f"  plan {planned:.2f} s, send {sent:.2f} s ({plan.requests / sent:.0f} req/s), "
+        f"accepted {accepted:,}, sandbox sent {gateway_count:,}, "
+        f"read_journal {read:.2f} s ({len(reread):,} rows)"
+    )
 
 
 if __name__ == "__main__":

@@ -74,9 +74,7 @@ class AccountInfo:
 
     def __repr__(self) -> str:
         expires = (
-            self.expired_date.strftime(TIME_FORMAT)
-            if self.expired_date
-            else self.expired_text or "?"
+            self.expired_date.strftime(TIME_FORMAT) if self.expired_date else self.expired_text or "?"
         )
         return (
             f"AccountInfo(user_id={self.user_id}, balance={self.balance:.2f}, amount={self.amount:.2f}, "
@@ -297,7 +295,8 @@ def bind_numbers(
     An account-level code (wrong password, frozen …) raises :class:`AccountError`.
     ``progress``: a bar, None = only on a terminal or in a notebook.
 
-    >>> bind_numbers(gw, ["13800138000", "138 0013 8000", "12345"])[["mobile", "status"]]  # doctest: +SKIP
+    >>> res = bind_numbers(gw, ["13800138000", "138 0013 8000", "12345"])  # doctest: +SKIP
+    >>> res[["mobile", "status"]]  # doctest: +SKIP
             mobile   status
     0  13800138000    bound
     1         <NA>  invalid

@@ -40,16 +40,26 @@ class UserError(Exception):
 
 def add_gateway_options(parser: argparse.ArgumentParser, *, sandbox: bool = True) -> None:
     """``--base-url``, ``--charset`` and (optionally) ``--sandbox``."""
-    parser.add_argument("--base-url", help="gateway host (default: $SMSCAMPAIGN_BASE_URL or the real host)")
-    parser.add_argument("--charset", choices=["utf8", "gbk", "big5"],
-                        help="endpoint charset (default: $SMSCAMPAIGN_CHARSET or utf8)")
+    parser.add_argument(
+        "--base-url", help="gateway host (default: $SMSCAMPAIGN_BASE_URL or the real host)"
+    )
+    parser.add_argument(
+        "--charset",
+        choices=["utf8", "gbk", "big5"],
+        help="endpoint charset (default: $SMSCAMPAIGN_CHARSET or utf8)",
+    )
     if sandbox:
-        parser.add_argument("--sandbox", action="store_true",
-                            help="run against an in-process sandbox with a demo account")
+        parser.add_argument(
+            "--sandbox",
+            action="store_true",
+            help="run against an in-process sandbox with a demo account",
+        )
 
 
 @contextlib.contextmanager
-def open_gateway(args: argparse.Namespace, *, sandbox_sms: int = DEMO_SMS) -> Iterator[tuple[Gateway, Sandbox | None]]:
+def open_gateway(
+    args: argparse.Namespace, *, sandbox_sms: int = DEMO_SMS
+) -> Iterator[tuple[Gateway, Sandbox | None]]:
     """The gateway the command talks to: the in-process sandbox with ``--sandbox``, else the
     environment's credentials (``--base-url`` / ``--charset`` override)."""
     if getattr(args, "sandbox", False):
@@ -82,8 +92,9 @@ def load_checked(args: argparse.Namespace) -> pd.DataFrame:
     from smscampaign.numbers import check_numbers  # noqa: PLC0415 - keep CLI start-up light
     from smscampaign.recipients import load_recipients  # noqa: PLC0415
 
-    recipients = load_recipients(args.file, sheet_name=args.sheet, phone_column=args.phone_column,
-                                 encoding=args.encoding)
+    recipients = load_recipients(
+        args.file, sheet_name=args.sheet, phone_column=args.phone_column, encoding=args.encoding
+    )
     return check_numbers(recipients)
 
 
@@ -93,18 +104,23 @@ def _write_table(frame: pd.DataFrame, out: str) -> None:
     if path.suffix.lower() not in (".csv", ".tsv", ".txt"):
         raise UserError(f"--out must name a .csv file, not {out!r}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, index=False, encoding="utf-8-sig",
-                 sep="\t" if path.suffix.lower() == ".tsv" else ",")
+    frame.to_csv(
+        path, index=False, encoding="utf-8-sig", sep="\t" if path.suffix.lower() == ".tsv" else ","
+    )
     print(f"{len(frame)} rows written to {path}")
 
 
 def _add_check(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("check", help="load a recipient list and check its numbers",
-                            description="Load a recipient list, normalise and check every number, "
-                                        "and print how many are ok, invalid or duplicate.")
+    parser = sub.add_parser(
+        "check",
+        help="load a recipient list and check its numbers",
+        description="Load a recipient list, normalise and check every number, "
+        "and print how many are ok, invalid or duplicate.",
+    )
     add_recipient_options(parser)
-    parser.add_argument("--out", metavar="CSV",
-                        help="write every row with mobile, status, reason, carrier, region")
+    parser.add_argument(
+        "--out", metavar="CSV", help="write every row with mobile, status, reason, carrier, region"
+    )
     parser.set_defaults(func=_cmd_check)
 
 
@@ -127,40 +143,54 @@ def _cmd_check(args: argparse.Namespace) -> int:
 def add_plan_options(parser: argparse.ArgumentParser, *, charset: bool = True) -> None:
     """``--template`` (required), ``--signature``, ``--suppress``, ``--sendtime``, ``--max-length``,
     ``--batch-size`` and (optionally) ``--charset``, as :func:`plan_campaign` takes them."""
-    parser.add_argument("--template", required=True,
-                        help="message text with {column} placeholders, e.g. '{姓名}您好，…回T退订'")
+    parser.add_argument(
+        "--template",
+        required=True,
+        help="message text with {column} placeholders, e.g. '{姓名}您好，…回T退订'",
+    )
     parser.add_argument("--signature", help="sender signature, e.g. 【演示商城】 (put at the end)")
-    parser.add_argument("--suppress", metavar="FILE",
-                        help="list of numbers not to send to (opt-outs)")
+    parser.add_argument("--suppress", metavar="FILE", help="list of numbers not to send to (opt-outs)")
     parser.add_argument("--sendtime", help="scheduled time YYYY-MM-DD HH:MM:SS, Beijing time")
-    parser.add_argument("--max-length", type=int, default=70,
-                        help="characters per message (default 70)")
-    parser.add_argument("--batch-size", type=int, default=500,
-                        help="numbers per request (default 500)")
+    parser.add_argument("--max-length", type=int, default=70, help="characters per message (default 70)")
+    parser.add_argument("--batch-size", type=int, default=500, help="numbers per request (default 500)")
     if charset:
-        parser.add_argument("--charset", choices=["utf8", "gbk", "big5"], default="utf8",
-                            help="charset the content must fit (default utf8)")
+        parser.add_argument(
+            "--charset",
+            choices=["utf8", "gbk", "big5"],
+            default="utf8",
+            help="charset the content must fit (default utf8)",
+        )
 
 
 def make_plan(args: argparse.Namespace, checked: pd.DataFrame) -> Plan:
     """The plan for ``checked`` from the options of :func:`add_plan_options`."""
     from smscampaign.plan import plan_campaign  # noqa: PLC0415
 
-    return plan_campaign(checked, args.template, signature=args.signature,
-                         charset=getattr(args, "charset", None) or "utf8",
-                         max_length=args.max_length, batch_size=args.batch_size,
-                         suppress=args.suppress, sendtime=args.sendtime)
+    return plan_campaign(
+        checked,
+        args.template,
+        signature=args.signature,
+        charset=getattr(args, "charset", None) or "utf8",
+        max_length=args.max_length,
+        batch_size=args.batch_size,
+        suppress=args.suppress,
+        sendtime=args.sendtime,
+    )
 
 
 def _add_plan(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("plan", help="plan a campaign without sending anything",
-                            description="Check the numbers, render every message and show who "
-                                        "would get what, who is skipped and why, and the "
-                                        "requests needed. Nothing is sent.")
+    parser = sub.add_parser(
+        "plan",
+        help="plan a campaign without sending anything",
+        description="Check the numbers, render every message and show who "
+        "would get what, who is skipped and why, and the "
+        "requests needed. Nothing is sent.",
+    )
     add_recipient_options(parser)
     add_plan_options(parser)
-    parser.add_argument("--out", metavar="CSV",
-                        help="write one row per recipient with content and status")
+    parser.add_argument(
+        "--out", metavar="CSV", help="write one row per recipient with content and status"
+    )
     parser.set_defaults(func=_cmd_plan)
 
 
@@ -181,16 +211,22 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
 
 def _add_report(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("report", help="write the Excel report of a campaign from its journal",
-                            description="Rebuild the results of a campaign from its journal and "
-                                        "write the Excel report (概览, 明细, 错误, 无效与重复, "
-                                        "批次 …).")
-    parser.add_argument("journal", metavar="JOURNAL",
-                        help="the journal file given to `send --journal`")
-    parser.add_argument("--out", metavar="XLSX",
-                        help="report workbook (default: beside the journal, <name>-report.xlsx)")
-    parser.add_argument("--replies", metavar="FILE",
-                        help="replies to include (CSV/Excel with sender, content, receivetime)")
+    parser = sub.add_parser(
+        "report",
+        help="write the Excel report of a campaign from its journal",
+        description="Rebuild the results of a campaign from its journal and "
+        "write the Excel report (概览, 明细, 错误, 无效与重复, "
+        "批次 …).",
+    )
+    parser.add_argument("journal", metavar="JOURNAL", help="the journal file given to `send --journal`")
+    parser.add_argument(
+        "--out", metavar="XLSX", help="report workbook (default: beside the journal, <name>-report.xlsx)"
+    )
+    parser.add_argument(
+        "--replies",
+        metavar="FILE",
+        help="replies to include (CSV/Excel with sender, content, receivetime)",
+    )
     parser.set_defaults(func=_cmd_report)
 
 
@@ -218,10 +254,14 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _add_sandbox(sub: argparse._SubParsersAction) -> None:
     from smscampaign import sandbox  # noqa: PLC0415
 
-    parser = sub.add_parser("sandbox", parents=[sandbox.build_parser()], add_help=False,
-                            help="serve a local simulator of the gateway",
-                            description="Serve a local simulator of the 短信通 gateway until "
-                                        "interrupted. Prints its URL on the first line.")
+    parser = sub.add_parser(
+        "sandbox",
+        parents=[sandbox.build_parser()],
+        add_help=False,
+        help="serve a local simulator of the gateway",
+        description="Serve a local simulator of the 短信通 gateway until "
+        "interrupted. Prints its URL on the first line.",
+    )
     parser.set_defaults(func=_cmd_sandbox)
 
 
@@ -243,9 +283,10 @@ def _window(text: str) -> tuple[str, str]:
 
 def _add_send(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
-        "send", help="plan and send a campaign, journaled so that a re-run never sends twice",
+        "send",
+        help="plan and send a campaign, journaled so that a re-run never sends twice",
         description="Load FILE, check the numbers, plan the messages and send them. Re-running with "
-                    "the same file, template and journal resumes: nothing accepted is sent again.",
+        "the same file, template and journal resumes: nothing accepted is sent again.",
     )
     add_recipient_options(parser)
     add_plan_options(parser, charset=False)
@@ -254,12 +295,22 @@ def _add_send(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--workers", type=int, default=1, help="parallel requests (default 1)")
     parser.add_argument("--rate-limit", type=float, help="requests per second at most")
     parser.add_argument("--max-retries", type=int, default=3, help="retries per batch (default 3)")
-    parser.add_argument("--resend-unknown", action="store_true",
-                        help="send again batches whose outcome is unknown (may text people twice)")
-    parser.add_argument("--allow-partial", action="store_true",
-                        help="send even if the balance does not cover the whole campaign")
-    parser.add_argument("--send-window", type=_window, metavar="HH:MM-HH:MM",
-                        help="only send within this daily window, Beijing time (e.g. 08:00-22:00)")
+    parser.add_argument(
+        "--resend-unknown",
+        action="store_true",
+        help="send again batches whose outcome is unknown (may text people twice)",
+    )
+    parser.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="send even if the balance does not cover the whole campaign",
+    )
+    parser.add_argument(
+        "--send-window",
+        type=_window,
+        metavar="HH:MM-HH:MM",
+        help="only send within this daily window, Beijing time (e.g. 08:00-22:00)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--report", metavar="PATH", help="also write the report workbook to PATH")
     parser.set_defaults(func=_cmd_send)
@@ -275,17 +326,25 @@ def _cmd_send(args: argparse.Namespace) -> int:
     plan = make_plan(args, load_checked(args))
     with open_gateway(args) as (gateway, _box):
         results = send_campaign(
-            plan, gateway, journal=args.journal, workers=args.workers, rate_limit=args.rate_limit,
-            max_retries=args.max_retries, resend_unknown=args.resend_unknown,
-            allow_partial=args.allow_partial, send_window=args.send_window,
+            plan,
+            gateway,
+            journal=args.journal,
+            workers=args.workers,
+            rate_limit=args.rate_limit,
+            max_retries=args.max_retries,
+            resend_unknown=args.resend_unknown,
+            allow_partial=args.allow_partial,
+            send_window=args.send_window,
             progress=not args.no_progress,
         )
     counts = results["status"].value_counts()
     print(f"{len(results)} recipients, {plan.messages} messages planned in {plan.requests} requests")
     for status, count in counts.items():
         print(f"  {status:<14}{count:>9}")
-    print(f"journal: {args.journal} (re-run the same command to resume; accepted = accepted by the "
-          "gateway, there are no delivery reports)")
+    print(
+        f"journal: {args.journal} (re-run the same command to resume; accepted = accepted by the "
+        "gateway, there are no delivery reports)"
+    )
     if args.report:
         if importlib.util.find_spec("smscampaign.report") is None:
             print("report: not available in this version", file=sys.stderr)
@@ -294,8 +353,10 @@ def _cmd_send(args: argparse.Namespace) -> int:
 
             print(f"report: {export_report(results, args.report, plan=plan)}")
     if counts.get("unknown", 0):
-        print(f"{counts['unknown']} recipients are unknown: their request may have reached the gateway; "
-              "they are not resent unless you pass --resend-unknown")
+        print(
+            f"{counts['unknown']} recipients are unknown: their request may have reached the gateway; "
+            "they are not resent unless you pass --resend-unknown"
+        )
     if results.attrs.get("interrupted"):
         return 130
     # 1 when re-running could still send something (failed or not sent); unknown is final unless asked.
@@ -325,17 +386,26 @@ def _write_or_print(frame: Any, out: str | None) -> None:
 
 def _add_receive(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
-        "receive", help="serve the reply-push receiver (waitress) and store replies",
+        "receive",
+        help="serve the reply-push receiver (waitress) and store replies",
         description="Serve the URL the gateway pushes replies to; each reply with the right key is "
-                    "stored once in --store. Prints the URL on the first line; Ctrl-C stops.",
+        "stored once in --store. Prints the URL on the first line; Ctrl-C stops.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8081, help="port (0 = a free one; default 8081)")
-    parser.add_argument("--key-env", required=True, metavar="VAR",
-                        help="name of the environment variable holding the push key (通讯密钥)")
+    parser.add_argument(
+        "--key-env",
+        required=True,
+        metavar="VAR",
+        help="name of the environment variable holding the push key (通讯密钥)",
+    )
     parser.add_argument("--store", required=True, help="reply store (SQLite file, created if missing)")
-    parser.add_argument("--charset", choices=["utf8", "gbk", "big5"], default="utf8",
-                        help="charset the gateway pushes in (default utf8)")
+    parser.add_argument(
+        "--charset",
+        choices=["utf8", "gbk", "big5"],
+        default="utf8",
+        help="charset the gateway pushes in (default utf8)",
+    )
     parser.add_argument("--threads", type=int, default=4, help="worker threads (default 4)")
     parser.set_defaults(func=_cmd_receive)
 
@@ -352,16 +422,24 @@ def _cmd_receive(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     with ReplyStore(args.store) as store:
-        serve_replies(key, store, args.host, args.port, charset=args.charset, threads=args.threads,
-                      ready=lambda url: print(url, flush=True))
+        serve_replies(
+            key,
+            store,
+            args.host,
+            args.port,
+            charset=args.charset,
+            threads=args.threads,
+            ready=lambda url: print(url, flush=True),
+        )
     return 0
 
 
 def _add_replies(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
-        "replies", help="fetch the replies not fetched yet (get_sms)",
+        "replies",
+        help="fetch the replies not fetched yet (get_sms)",
         description="Fetch every reply the gateway has not handed over yet; store them with --store, "
-                    "save them with --out, else print them.",
+        "save them with --out, else print them.",
     )
     add_gateway_options(parser)
     parser.add_argument("--store", help="also add them to this reply store (SQLite)")
@@ -381,9 +459,10 @@ def _cmd_replies(args: argparse.Namespace) -> int:
 
 def _add_opt_outs(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
-        "opt-outs", help="numbers that replied 退订 / TD / STOP …, from a reply store",
+        "opt-outs",
+        help="numbers that replied 退订 / TD / STOP …, from a reply store",
         description="List the numbers whose reply is an opt-out keyword (T, TD, N, 退订, 退, 取消, "
-                    "STOP, UNSUBSCRIBE), ready to pass as a suppression list.",
+        "STOP, UNSUBSCRIBE), ready to pass as a suppression list.",
     )
     parser.add_argument("--store", required=True, help="reply store (SQLite)")
     parser.add_argument("--out", metavar="FILE.csv", help="write them to a CSV file (column mobile)")
@@ -404,8 +483,11 @@ def _cmd_opt_outs(args: argparse.Namespace) -> int:
 
 
 def _add_balance(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("balance", help="account balance, messages left, expiry (user_info)",
-                            description="Show the account's balance, messages left and expiry date.")
+    parser = sub.add_parser(
+        "balance",
+        help="account balance, messages left, expiry (user_info)",
+        description="Show the account's balance, messages left and expiry date.",
+    )
     add_gateway_options(parser)
     parser.set_defaults(func=_cmd_balance)
 
@@ -427,9 +509,10 @@ def _cmd_balance(args: argparse.Namespace) -> int:
 
 def _binding_parser(sub: argparse._SubParsersAction, name: str, verb: str, why: str) -> None:
     parser = sub.add_parser(
-        name, help=f"{verb} the numbers of FILE ({why})",
+        name,
+        help=f"{verb} the numbers of FILE ({why})",
         description=f"{verb.capitalize()} the numbers of FILE, normalised and de-duplicated, in "
-                    "calls of at most 500. Invalid numbers are reported, never sent.",
+        "calls of at most 500. Invalid numbers are reported, never sent.",
     )
     parser.add_argument("file", metavar="FILE", help="a list of numbers (.xlsx, .csv …)")
     add_gateway_options(parser)
@@ -465,13 +548,18 @@ def _cmd_binding(args: argparse.Namespace) -> int:
 
 def _add_recharge(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
-        "recharge", help="credit an account with a recharge card",
+        "recharge",
+        help="credit an account with a recharge card",
         description="Credit --account (default: your own) with a recharge card. The card password "
-                    "is read from the environment variable named by --card-pwd-env, never from argv.",
+        "is read from the environment variable named by --card-pwd-env, never from argv.",
     )
     parser.add_argument("--card", required=True, metavar="NUMBER", help="recharge card number")
-    parser.add_argument("--card-pwd-env", required=True, metavar="VAR",
-                        help="name of the environment variable holding the card password")
+    parser.add_argument(
+        "--card-pwd-env",
+        required=True,
+        metavar="VAR",
+        help="name of the environment variable holding the card password",
+    )
     parser.add_argument("--account", help="account to credit (default: the gateway account)")
     add_gateway_options(parser)
     parser.set_defaults(func=_cmd_recharge)

@@ -36,13 +36,12 @@ ACCOUNT = "demo"
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m smscampaign.demo",
-        description="Run a full sandbox campaign on the sample recipients and write an Excel "
-                    "report.",
+        description="Run a full sandbox campaign on the sample recipients and write an Excel report.",
     )
-    parser.add_argument("--recipients", type=Path, default=SAMPLE,
-                        help=f"recipient list (default {SAMPLE})")
-    parser.add_argument("--out", type=Path, default=REPORT,
-                        help=f"report workbook (default {REPORT})")
+    parser.add_argument(
+        "--recipients", type=Path, default=SAMPLE, help=f"recipient list (default {SAMPLE})"
+    )
+    parser.add_argument("--out", type=Path, default=REPORT, help=f"report workbook (default {REPORT})")
     return parser
 
 
@@ -62,8 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="smscampaign-demo-") as tmp, Sandbox() as box:
         box.add_account(ACCOUNT, password, sms_left=10_000)
         with box.gateway(ACCOUNT, password) as gw:
-            results = send_campaign(plan, gw, journal=Path(tmp) / "demo.journal",
-                                    progress=sys.stderr.isatty())
+            results = send_campaign(
+                plan, gw, journal=Path(tmp) / "demo.journal", progress=sys.stderr.isatty()
+            )
             # A few customers answer; two of them opt out. Replies reach the account once bound.
             accepted = results.loc[results["status"] == "accepted", "mobile"].head(3).tolist()
             bind_numbers(gw, accepted, progress=False)
@@ -76,8 +76,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     summary = campaign_report(results)["summary"]
     print()
     print(summary.to_string(index=False))
-    print(f"\nsandbox messages left: {left}; replies: {len(replies)}, "
-          f"opt-outs: {len(opt_outs(replies))}")
+    print(
+        f"\nsandbox messages left: {left}; replies: {len(replies)}, opt-outs: {len(opt_outs(replies))}"
+    )
     print(f"report written to {path.resolve()}")
     return 0
 

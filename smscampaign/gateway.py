@@ -1,8 +1,8 @@
 """HTTP client for the 短信通 gateway: one method per endpoint, answers as :class:`GatewayResponse`.
 
 A negative return code is an *answer* (``response.ok`` is False, ``response.info`` explains it), not an
-exception. Exceptions (:class:`~smscampaign.errors.GatewayError` and its subclasses) are for transport and
-protocol failures, and each says whether the request may have reached the gateway (``request_sent``).
+exception. Exceptions (:class:`~smscampaign.errors.GatewayError` and its subclasses) are for transport
+and protocol failures, and each says whether the request may have reached the gateway (``request_sent``).
 
 >>> gw = Gateway("demo", "secret", base_url="http://127.0.0.1:8080")   # doctest: +SKIP
 >>> gw.send_sms(["13800138000"], "您好【小店】").code                   # doctest: +SKIP
@@ -69,8 +69,15 @@ MAX_BODY_BYTES: Final = 1 << 20
 
 # Codecs named in XML declarations -> Python codecs (GBK-family answers decode as GB18030, a superset).
 _DECLARED_CODECS: Final = {
-    "utf-8": "utf-8", "utf8": "utf-8", "gbk": "gb18030", "gb2312": "gb18030", "gb18030": "gb18030",
-    "cp936": "gb18030", "big5": "cp950", "cp950": "cp950", "big5-hkscs": "big5hkscs",
+    "utf-8": "utf-8",
+    "utf8": "utf-8",
+    "gbk": "gb18030",
+    "gb2312": "gb18030",
+    "gb18030": "gb18030",
+    "cp936": "gb18030",
+    "big5": "cp950",
+    "cp950": "cp950",
+    "big5-hkscs": "big5hkscs",
 }
 _DECLARATION = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"'][^>]*\?>")
 _DECLARATION_TEXT = re.compile(r"^\s*<\?xml[^>]*\?>")
@@ -78,8 +85,12 @@ _BARE_CODE = re.compile(r"^\s*(-?\d+)\s*$")
 
 #: Known user_info fields and their types; other fields stay text.
 _FIELD_TYPES: Final[dict[str, Any]] = {
-    "user_balance": float, "user_amount": float, "sms_left": int, "sms_send": int,
-    "sms_receive": int, "user_point": int,
+    "user_balance": float,
+    "user_amount": float,
+    "sms_left": int,
+    "sms_send": int,
+    "sms_receive": int,
+    "user_point": int,
 }
 #: Reply element names used by other members of the gateway family -> ours.
 _ITEM_ALIASES: Final = {"mobile": "sender", "recvtime": "receivetime"}
@@ -130,7 +141,8 @@ def check_encodable(text: str, charset: str, *, what: str = "content") -> None:
         shown = " ".join(f"{ch!r} (U+{ord(ch):04X})" for ch in bad)
         raise UnencodableContentError(
             f"{what} has characters the {charset} charset cannot carry: {shown}",
-            charset=charset, characters=bad,
+            charset=charset,
+            characters=bad,
         )
 
 
@@ -147,11 +159,10 @@ def format_sendtime(value: datetime | str | None) -> str | None:
         return None
     if isinstance(value, str):
         return value
-    if hasattr(value, "to_pydatetime"):  # pandas Timestamp
-        value = value.to_pydatetime()
-    if value.tzinfo is not None:
-        value = value.astimezone(BEIJING)
-    return value.strftime(TIME_FORMAT)
+    moment: datetime = value.to_pydatetime() if hasattr(value, "to_pydatetime") else value  # Timestamp
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(BEIJING)
+    return moment.strftime(TIME_FORMAT)
 
 
 def redact(text: str, *secrets: str | None) -> str:
@@ -187,9 +198,9 @@ class GatewayResponse:
     """One decoded gateway answer.
 
     ``code`` is the ``result`` element (``>= 0`` success), ``ok`` is ``code >= 0``, ``message`` the
-    gateway's own text, ``info`` the :func:`~smscampaign.codes.describe_code` record, ``fields`` the other
-    elements (typed where the type is known, e.g. user_info's ``sms_left`` is an int), ``items`` one dict
-    per ``<sms>`` reply of ``get_sms``.
+    gateway's own text, ``info`` the :func:`~smscampaign.codes.describe_code` record, ``fields`` the
+    other elements (typed where the type is known, e.g. user_info's ``sms_left`` is an int),
+    ``items`` one dict per ``<sms>`` reply of ``get_sms``.
     """
 
     endpoint: str
@@ -257,7 +268,9 @@ def parse_response(body: bytes, *, endpoint: str, charset: str = "utf8") -> Gate
             f"{endpoint}: answer refused: {type(exc).__name__}", endpoint=endpoint
         ) from None
     except SafeET.ParseError as exc:
-        raise GatewayProtocolError(f"{endpoint}: malformed XML answer: {exc}", endpoint=endpoint) from None
+        raise GatewayProtocolError(
+            f"{endpoint}: malformed XML answer: {exc}", endpoint=endpoint
+        ) from None
     result = root.find("result")
     if result is None or not _BARE_CODE.match(result.text or ""):
         raise GatewayProtocolError(f"{endpoint}: answer has no numeric <result>", endpoint=endpoint)
@@ -416,13 +429,14 @@ class Gateway:
         return self._call("get_sms", {})
 
     def user_info(self) -> GatewayResponse:
-        """Account details: ``fields`` holds ``sms_left``, ``user_balance``, …; ``code`` is the user id."""
+        """Account details: ``fields`` holds ``sms_left``, ``user_balance``, …; ``code``: user id."""
         return self._call("user_info", {})
 
     def recharge(self, cardnumber: str, cardpwd: str, account: str) -> GatewayResponse:
         """Credit ``account`` with a recharge card. The card password is never logged or shown."""
         return self._call(
-            "recharge", {"cardnumber": cardnumber, "cardpwd": cardpwd, "account": account},
+            "recharge",
+            {"cardnumber": cardnumber, "cardpwd": cardpwd, "account": account},
             secrets=(cardpwd,),
         )
 
@@ -446,8 +460,13 @@ class Gateway:
         try:
             if self.method == "POST":
                 response = self._session.post(
-                    url, data=query.encode("ascii"), timeout=self.timeout, stream=True,
-                    headers={"Content-Type": f"application/x-www-form-urlencoded; charset={self.charset}"},
+                    url,
+                    data=query.encode("ascii"),
+                    timeout=self.timeout,
+                    stream=True,
+                    headers={
+                        "Content-Type": f"application/x-www-form-urlencoded; charset={self.charset}"
+                    },
                 )
             else:
                 response = self._session.get(f"{url}?{query}", timeout=self.timeout, stream=True)
@@ -459,7 +478,8 @@ class Gateway:
         if response.status_code != 200:
             raise GatewayHTTPError(
                 f"{endpoint}: HTTP {response.status_code} {response.reason or ''}".rstrip(),
-                status=response.status_code, endpoint=endpoint,
+                status=response.status_code,
+                endpoint=endpoint,
             )
         parsed = parse_response(body, endpoint=endpoint, charset=self.charset)
         logger.debug("%s -> %d %s in %.3f s", endpoint, parsed.code, parsed.info.en, elapsed)
@@ -469,7 +489,8 @@ class Gateway:
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self.max_body_bytes:
             raise GatewayProtocolError(
-                f"{endpoint}: answer of {int(declared)} bytes exceeds the {self.max_body_bytes}-byte limit",
+                f"{endpoint}: answer of {int(declared)} bytes exceeds the "
+                f"{self.max_body_bytes}-byte limit",
                 endpoint=endpoint,
             )
         chunks, size = [], 0
@@ -499,11 +520,14 @@ class Gateway:
             )
         if isinstance(exc, requests.ReadTimeout):
             return GatewayTimeout(
-                f"{endpoint}: no answer from {host} within the timeout; the request may have been processed",
+                f"{endpoint}: no answer from {host} within the timeout; "
+                "the request may have been processed",
                 endpoint=endpoint,
             )
         if any(isinstance(c, NewConnectionError) for c in causes):
-            return GatewayConnectionError(f"{endpoint}: cannot connect to {host} ({detail})", endpoint=endpoint)
+            return GatewayConnectionError(
+                f"{endpoint}: cannot connect to {host} ({detail})", endpoint=endpoint
+            )
         if isinstance(exc, (requests.ConnectionError, requests.exceptions.ChunkedEncodingError)):
             return GatewayDisconnected(
                 f"{endpoint}: connection to {host} lost after sending ({detail}); "

@@ -89,9 +89,7 @@ def _time_text(value: Any) -> str | None:
 
 def _as_datetimes(values: Iterable[Any]) -> pd.Series:
     """Beijing wall-clock texts as tz-aware datetimes (Asia/Shanghai, UTC+8); unreadable → NaT."""
-    parsed = pd.to_datetime(
-        pd.Series(list(values), dtype=object), format=TIME_FORMAT, errors="coerce"
-    )
+    parsed = pd.to_datetime(pd.Series(list(values), dtype=object), format=TIME_FORMAT, errors="coerce")
     return parsed.dt.tz_localize(BEIJING)
 
 
@@ -151,7 +149,8 @@ class ReplyStore:
                 " received_via TEXT NOT NULL, stored_at TEXT NOT NULL)"
             )
             self._conn.execute(
-                "CREATE UNIQUE INDEX IF NOT EXISTS replies_once ON replies (sender, content, receivetime)"
+                "CREATE UNIQUE INDEX IF NOT EXISTS replies_once"
+                " ON replies (sender, content, receivetime)"
             )
 
     def __repr__(self) -> str:
@@ -202,17 +201,15 @@ class ReplyStore:
                 if content is None or (not isinstance(content, str) and pd.isna(content))
                 else str(content)
             )
-            rows.append(
-                (_sender_text(record.get("sender")), content, when, received_via, stored_at)
-            )
+            rows.append((_sender_text(record.get("sender")), content, when, received_via, stored_at))
         with self._lock:
             conn = self._connection()
             before = conn.total_changes
             conn.execute("BEGIN")
             try:
                 conn.executemany(
-                    "INSERT OR IGNORE INTO replies (sender, content, receivetime, received_via, stored_at)"
-                    " VALUES (?, ?, ?, ?, ?)",
+                    "INSERT OR IGNORE INTO replies"
+                    " (sender, content, receivetime, received_via, stored_at) VALUES (?, ?, ?, ?, ?)",
                     rows,
                 )
             except BaseException:
@@ -230,7 +227,8 @@ class ReplyStore:
             rows = (
                 self._connection()
                 .execute(
-                    "SELECT sender, content, receivetime, received_via FROM replies ORDER BY receivetime, rowid"
+                    "SELECT sender, content, receivetime, received_via FROM replies"
+                    " ORDER BY receivetime, rowid"
                 )
                 .fetchall()
             )
@@ -296,10 +294,9 @@ def fetch_replies(gateway: Gateway, store: ReplyStore | None = None) -> pd.DataF
             error = AccountError(
                 f"get_sms failed: {response.info}", code=response.code, info=response.info
             )
-            error.replies = collected()  # type: ignore[attr-defined]
-            logger.warning(
-                "get_sms answered %s after %d replies", response.info, len(error.replies)
-            )
+            got = collected()
+            error.replies = got  # type: ignore[attr-defined]
+            logger.warning("get_sms answered %s after %d replies", response.info, len(got))
             raise error
         page = _replies_frame(list(response.items))
         if store is not None and len(page):
@@ -335,7 +332,8 @@ def reply_receiver(key: str, store: ReplyStore, charset: str = "utf8") -> WSGIAp
 
     - 405 for other methods; 413 for a body over :data:`MAX_PUSH_BYTES` (never read past the limit);
     - 400 for a body that is not a form in ``charset``;
-    - 403 for a wrong or missing ``key`` (compared in constant time; nothing stored, the key never logged);
+    - 403 for a wrong or missing ``key`` (compared in constant time; nothing stored, the key never
+      logged);
     - 400 for a missing ``content``, or a missing or malformed ``sender`` / ``receivetime``
       (``YYYY-MM-DD HH:MM:SS``);
     - 200 ``ok`` once stored — also for a reply already stored, so the gateway does not retry.
@@ -388,9 +386,7 @@ def reply_receiver(key: str, store: ReplyStore, charset: str = "utf8") -> WSGIAp
         sender = _sender_text(fields.get("sender", ""))
         when = _time_text(fields.get("receivetime", ""))
         if "content" not in fields or when is None or not (sender.isdigit() and len(sender) == 11):
-            return _answer(
-                start_response, "400 Bad Request", "need sender, content and receivetime"
-            )
+            return _answer(start_response, "400 Bad Request", "need sender, content and receivetime")
         try:
             added = store.add(
                 [{"sender": sender, "content": fields["content"], "receivetime": when}], "push"
@@ -476,7 +472,8 @@ def opt_outs(
     reply. ``replies`` is a frame with ``sender, content`` (e.g. :func:`fetch_replies`) or a
     :class:`ReplyStore`; it is not mutated.
 
-    >>> opt_outs(pd.DataFrame({"sender": ["13800138000", "13900139000"], "content": ["退订。", "T恤还有吗"]}))
+    >>> replies = {"sender": ["13800138000", "13900139000"], "content": ["退订。", "T恤还有吗"]}
+    >>> opt_outs(pd.DataFrame(replies))
     0    13800138000
     Name: mobile, dtype: string
     """

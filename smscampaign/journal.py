@@ -57,7 +57,15 @@ PLANNED, IN_FLIGHT, ACCEPTED, FAILED, UNKNOWN = "planned", "in_flight", "accepte
 STATES: Final = (PLANNED, IN_FLIGHT, ACCEPTED, FAILED, UNKNOWN)
 #: Columns of :meth:`Journal.batches`.
 BATCH_COLUMNS: Final = (
-    "batch", "size", "state", "code", "gateway_result", "attempts", "sent_at", "error", "reason",
+    "batch",
+    "size",
+    "state",
+    "code",
+    "gateway_result",
+    "attempts",
+    "sent_at",
+    "error",
+    "reason",
     "retryable",
 )
 
@@ -129,9 +137,7 @@ class Journal:
             self._conn.executescript(_SCHEMA)
             row = self._conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
             if row is None:
-                self._conn.execute(
-                    "INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
-                )
+                self._conn.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
             elif int(row[0]) != SCHEMA_VERSION:
                 raise JournalError(f"{self.path}: journal schema {row[0]} is not {SCHEMA_VERSION}")
             found = self._conn.execute("SELECT fingerprint FROM plan").fetchone()
@@ -177,8 +183,9 @@ class Journal:
             return False
         blob = _recipients_blob(plan.recipients) if self.store_recipients else None
         batches = plan.batches
-        rows = list(zip(batches["batch"].astype(int).tolist(), batches["size"].astype(int).tolist(),
-                        strict=True))
+        rows = list(
+            zip(batches["batch"].astype(int).tolist(), batches["size"].astype(int).tolist(), strict=True)
+        )
         with self._lock, self._conn:
             self._conn.execute("BEGIN IMMEDIATE")
             self._conn.execute(
@@ -209,8 +216,9 @@ class Journal:
             ).fetchone()
         if row is None:
             raise JournalError(f"{self.path}: the journal holds no plan")
-        return dict(zip(("fingerprint", "created_at", "charset", "sendtime", "messages"), row,
-                        strict=True))
+        return dict(
+            zip(("fingerprint", "created_at", "charset", "sendtime", "messages"), row, strict=True)
+        )
 
     # -- batches -------------------------------------------------------------------------------------
 
@@ -219,16 +227,24 @@ class Journal:
         reason = "in flight when the previous run stopped: the request may have reached the gateway"
         with self._lock, self._conn:
             self._conn.execute("BEGIN IMMEDIATE")
-            found = [r[0] for r in self._conn.execute(
-                "SELECT batch FROM batches WHERE state='in_flight' ORDER BY batch")]
+            found = [
+                r[0]
+                for r in self._conn.execute(
+                    "SELECT batch FROM batches WHERE state='in_flight' ORDER BY batch"
+                )
+            ]
             self._conn.execute(
                 "UPDATE batches SET state='unknown', error='interrupted', reason=?, retryable=0 "
                 "WHERE state='in_flight'",
                 (reason,),
             )
         if found:
-            logger.warning("journal %s: %d batch(es) were in flight and are now unknown: %s",
-                           self.path, len(found), found[:10])
+            logger.warning(
+                "journal %s: %d batch(es) were in flight and are now unknown: %s",
+                self.path,
+                len(found),
+                found[:10],
+            )
         return found
 
     def mark_in_flight(self, batch: int) -> None:
@@ -240,7 +256,8 @@ class Journal:
                 self._conn.execute(
                     "UPDATE batches SET state='in_flight', attempts=attempts+1, sent_at=?, "
                     "code=NULL, gateway_result=NULL, error=NULL, reason=NULL, retryable=0 "
-                    "WHERE batch=?", (_now(), batch),
+                    "WHERE batch=?",
+                    (_now(), batch),
                 )
             finally:
                 if self.fsync:
@@ -265,8 +282,16 @@ class Journal:
             self._conn.execute(
                 "UPDATE batches SET state=?, code=?, gateway_result=?, error=?, reason=?, retryable=?, "
                 "sent_at=COALESCE(?, sent_at) WHERE batch=?",
-                (state, code, gateway_result, error, reason, int(retryable),
-                 _now() if state != PLANNED else None, batch),
+                (
+                    state,
+                    code,
+                    gateway_result,
+                    error,
+                    reason,
+                    int(retryable),
+                    _now() if state != PLANNED else None,
+                    batch,
+                ),
             )
 
     def record_many_planned(self, batches: list[int], *, code: int | None, reason: str | None) -> None:

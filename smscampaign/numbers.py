@@ -540,9 +540,7 @@ def _resolve_column(df: pd.DataFrame, column: str | None) -> str:
                 f"no phone column found; columns are: {', '.join(map(str, df.columns))}"
             )
     elif column not in df.columns:
-        raise RecipientsError(
-            f"no column {column!r}; columns are: {', '.join(map(str, df.columns))}"
-        )
+        raise RecipientsError(f"no column {column!r}; columns are: {', '.join(map(str, df.columns))}")
     return column
 
 
@@ -626,9 +624,7 @@ def check_numbers(df: pd.DataFrame, column: str | None = None) -> pd.DataFrame:
     if column in OUTPUT_COLUMNS:
         out = out.rename(columns={column: f"{column}_raw"})
         column = f"{column}_raw"
-    for name, values in zip(
-        OUTPUT_COLUMNS, (mobile, status_arr, reason, carrier, region), strict=True
-    ):
+    for name, values in zip(OUTPUT_COLUMNS, (mobile, status_arr, reason, carrier, region), strict=True):
         out[name] = pd.array(values, dtype=TEXT)
     out.attrs["phone_column"] = column
     logger.info(

@@ -115,8 +115,7 @@ def resolve_sendtime(
     shown = format_sendtime(when)
     if when <= current:
         raise PlanError(
-            f"sendtime {shown} (Beijing time) is not in the future; "
-            "the gateway would refuse it (−115)"
+            f"sendtime {shown} (Beijing time) is not in the future; the gateway would refuse it (−115)"
         )
     if when > current + timedelta(days=365):
         raise PlanError(
@@ -134,9 +133,7 @@ def _parse_sendtime(value: Any) -> datetime:
     if isinstance(value, datetime):
         return _as_beijing(value)
     if isinstance(value, date):
-        raise PlanError(
-            f"sendtime {value!r} is a date without a time; pass a datetime (−114 malformed)"
-        )
+        raise PlanError(f"sendtime {value!r} is a date without a time; pass a datetime (−114 malformed)")
     if isinstance(value, str):
         text = value.strip()
         try:
@@ -402,9 +399,7 @@ def plan_campaign(
     sig_text = sig or ""
     sig_len = sms_length(sig_text)
     if sig_len >= max_length:
-        raise TemplateError(
-            f"signature {sig} leaves no room for text within {max_length} characters"
-        )
+        raise TemplateError(f"signature {sig} leaves no room for text within {max_length} characters")
     columns = resolve_columns(tmpl, recipients.columns)
     fill = _check_defaults(defaults, tmpl)
     sendtime_text = resolve_sendtime(sendtime)
@@ -415,8 +410,10 @@ def plan_campaign(
     if "status" in frame.columns:
         in_status = pc.fill_null(field_text(frame["status"]), "ok")
     else:
-        logger.warning("recipients have no status column: numbers are sent as written; "
-                       "use check_numbers to validate and normalise them")
+        logger.warning(
+            "recipients have no status column: numbers are sent as written; "
+            "use check_numbers to validate and normalise them"
+        )
         in_status = pa.repeat(pa.scalar("ok"), n)
     if "reason" in frame.columns:
         in_reason = field_text(frame["reason"])
@@ -555,18 +552,12 @@ def _check_options(
         raise PlanError(
             f"max_length must be an int from 1 to 70 (the gateway's −118), not {max_length!r}"
         )
-    if (
-        isinstance(batch_size, bool)
-        or not isinstance(batch_size, int)
-        or not 1 <= batch_size <= 500
-    ):
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= 500:
         raise PlanError(
             f"batch_size must be an int from 1 to 500 (the gateway's −117), not {batch_size!r}"
         )
     if on_too_long not in _ON_TOO_LONG:
-        raise PlanError(
-            f"on_too_long must be one of {', '.join(_ON_TOO_LONG)}, not {on_too_long!r}"
-        )
+        raise PlanError(f"on_too_long must be one of {', '.join(_ON_TOO_LONG)}, not {on_too_long!r}")
 
 
 def _trailing_signature(tmpl: Template) -> tuple[Template, str | None]:
@@ -584,12 +575,8 @@ def _check_defaults(defaults: Mapping[str, Any] | None, tmpl: Template) -> dict[
     if defaults is None:
         return {}
     if not isinstance(defaults, Mapping):
-        raise PlanError(
-            f"defaults must be a mapping of column to value, not {type(defaults).__name__}"
-        )
-    fill = {
-        str(name): "" if value is None else str(value).strip() for name, value in defaults.items()
-    }
+        raise PlanError(f"defaults must be a mapping of column to value, not {type(defaults).__name__}")
+    fill = {str(name): "" if value is None else str(value).strip() for name, value in defaults.items()}
     unused = [name for name in fill if name not in tmpl.columns]
     if unused:
         logger.warning("defaults for columns the template does not use: %s", ", ".join(unused))

@@ -20,7 +20,7 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import IO, Any, Final, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -40,7 +40,7 @@ _ZIP_MAGIC: Final = b"PK\x03\x04"
 _OLE_MAGIC: Final = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _DELIMITERS: Final = (",", "\t", ";", "|")
 
-Source = str | os.PathLike[str] | IO[bytes] | IO[str] | bytes | pd.DataFrame
+Source: TypeAlias = str | os.PathLike[str] | IO[bytes] | IO[str] | bytes | pd.DataFrame
 
 
 # --------------------------------------------------------------------------------------------------
@@ -68,8 +68,7 @@ def _frame(columns: list[pd.Series], first_row: int = 1) -> pd.DataFrame:
     """
     headers = _unique_headers([None if pd.isna(c.iloc[0]) else c.iloc[0] for c in columns])
     data = {
-        name: col.iloc[1:].reset_index(drop=True)
-        for name, col in zip(headers, columns, strict=True)
+        name: col.iloc[1:].reset_index(drop=True) for name, col in zip(headers, columns, strict=True)
     }
     df = pd.DataFrame(data)
     source_row = np.arange(first_row + 1, first_row + 1 + len(df), dtype=np.int64)
@@ -167,9 +166,7 @@ class _Workbook:
         except Exception as calamine_error:  # calamine raises its own types; any means unreadable
             if suffix not in (".xlsx", ".xlsm", ""):
                 raise RecipientsError(f"cannot read the workbook: {calamine_error}") from None
-            logger.info(
-                "calamine could not open the workbook (%s); trying openpyxl", calamine_error
-            )
+            logger.info("calamine could not open the workbook (%s); trying openpyxl", calamine_error)
             if isinstance(source, io.BytesIO):
                 source.seek(0)
             try:
@@ -184,9 +181,7 @@ class _Workbook:
     def sheet(self, name: str) -> pd.DataFrame | None:
         """The sheet as a frame of text, or None when it has no cells at all."""
         try:
-            grid = pd.read_excel(
-                self.book, sheet_name=name, header=None, dtype=object, na_filter=False
-            )
+            grid = pd.read_excel(self.book, sheet_name=name, header=None, dtype=object, na_filter=False)
         except Exception as exc:
             raise RecipientsError(f"cannot read sheet {name!r}: {exc}") from exc
         # na_filter=False keeps "NA" and "null" as the text they are; empty cells arrive as "".
@@ -217,9 +212,7 @@ def _read_workbook(
                     )
                 sheet_name = names[sheet_name]
             if sheet_name not in names:
-                raise RecipientsError(
-                    f"no sheet {sheet_name!r}; the sheets are: {', '.join(names)}"
-                )
+                raise RecipientsError(f"no sheet {sheet_name!r}; the sheets are: {', '.join(names)}")
             df = book.sheet(sheet_name)
             if df is None:
                 raise RecipientsError(f"sheet {sheet_name!r} is empty")
@@ -304,9 +297,7 @@ def load_recipients(
     if isinstance(source, pd.DataFrame):
         if source.shape[1] == 0:
             raise RecipientsError("the DataFrame has no columns")
-        df = pd.DataFrame(
-            {str(c): as_text(source[c]).reset_index(drop=True) for c in source.columns}
-        )
+        df = pd.DataFrame({str(c): as_text(source[c]).reset_index(drop=True) for c in source.columns})
         if "source_row" in source.columns:
             df["source_row"] = source["source_row"].to_numpy()
         else:

@@ -66,8 +66,12 @@ _ALWAYS = ("accepted", "failed", "unknown")
 _ERROR_STATUSES = ("failed", "unknown")
 _UNKNOWN_LABEL = "未知"
 
-_CARRIERS_EN = {"中国移动": "China Mobile", "中国联通": "China Unicom", "中国电信": "China Telecom",
-                "中国广电": "China Broadnet"}
+_CARRIERS_EN = {
+    "中国移动": "China Mobile",
+    "中国联通": "China Unicom",
+    "中国电信": "China Telecom",
+    "中国广电": "China Broadnet",
+}
 _PROVINCE = re.compile(r"^(.*?(?:省|自治区|特别行政区))|^(北京|上海|天津|重庆)(?:市)?")
 
 # Excel's limits and the characters XML 1.0 cannot carry (openpyxl would refuse them).
@@ -77,8 +81,18 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _ERROR_LIKE = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"))
 _PHONE_HINT = re.compile(r"mobile|phone|tel|手机|电话|号码|receiver|sender", re.IGNORECASE)
 # Known numeric columns of our own frames, written as numbers.
-_NUMERIC_OK = {"source_row", "code", "batch", "attempts", "gateway_result", "recipients", "share",
-               "size", "length", "accepted_share"}
+_NUMERIC_OK = {
+    "source_row",
+    "code",
+    "batch",
+    "attempts",
+    "gateway_result",
+    "recipients",
+    "share",
+    "size",
+    "length",
+    "accepted_share",
+}
 
 
 # -- DataFrames ------------------------------------------------------------------------------------
@@ -108,11 +122,13 @@ def _summary(results: pd.DataFrame) -> pd.DataFrame:
     counts = status.value_counts()
     order = _status_order(counts.index)
     total = len(results)
-    table = pd.DataFrame({
-        "status": order,
-        "zh": [STATUS_LABELS.get(s, s) for s in order],
-        "recipients": [int(counts.get(s, 0)) for s in order],
-    })
+    table = pd.DataFrame(
+        {
+            "status": order,
+            "zh": [STATUS_LABELS.get(s, s) for s in order],
+            "recipients": [int(counts.get(s, 0)) for s in order],
+        }
+    )
     table["share"] = [round(n / total, 4) if total else 0.0 for n in table["recipients"]]
     table.attrs = {"recipients": total}
     return table
@@ -123,27 +139,39 @@ def _errors(results: pd.DataFrame) -> pd.DataFrame:
     status = _column(results, "status").astype("string")
     failing = results[status.isin(_ERROR_STATUSES).fillna(False).to_numpy(dtype=bool)]
     if failing.empty:
-        return pd.DataFrame({c: pd.Series(dtype="Int64" if c in ("code", "recipients") else object)
-                             for c in columns})
+        return pd.DataFrame(
+            {c: pd.Series(dtype="Int64" if c in ("code", "recipients") else object) for c in columns}
+        )
     codes = pd.to_numeric(_column(failing, "code"), errors="coerce").astype("Int64")
     rows: list[dict[str, Any]] = []
     for code, group in failing.groupby(codes, dropna=False, sort=False):
         if pd.isna(code):
             # No gateway answer (network failure …): take the send engine's own words.
-            zh, en, category = (_first(group, "message_zh", "无响应"),
-                                _first(group, "message_en", "No answer from the gateway"),
-                                _first(group, "category", "ambiguous"))
-            rows.append({"code": pd.NA, "zh": zh, "en": en, "category": category,
-                         "recipients": len(group)})
+            zh, en, category = (
+                _first(group, "message_zh", "无响应"),
+                _first(group, "message_en", "No answer from the gateway"),
+                _first(group, "category", "ambiguous"),
+            )
+            rows.append(
+                {"code": pd.NA, "zh": zh, "en": en, "category": category, "recipients": len(group)}
+            )
         else:
             info = describe_code(int(code))
-            rows.append({"code": int(code), "zh": info.zh, "en": info.en, "category": info.category,
-                         "recipients": len(group)})
+            rows.append(
+                {
+                    "code": int(code),
+                    "zh": info.zh,
+                    "en": info.en,
+                    "category": info.category,
+                    "recipients": len(group),
+                }
+            )
     table = pd.DataFrame(rows, columns=columns)
     table["code"] = table["code"].astype("Int64")
     table["recipients"] = table["recipients"].astype("Int64")
-    return table.sort_values(["recipients", "code"], ascending=[False, True],
-                             na_position="last", kind="stable").reset_index(drop=True)
+    return table.sort_values(
+        ["recipients", "code"], ascending=[False, True], na_position="last", kind="stable"
+    ).reset_index(drop=True)
 
 
 def _first(group: pd.DataFrame, column: str, default: str) -> str:
@@ -178,8 +206,17 @@ def _province(region: Any) -> str:
 
 
 def _batches(results: pd.DataFrame) -> pd.DataFrame:
-    columns = ["batch", "size", "status", "code", "message_zh", "message_en", "attempts", "sent_at",
-               "gateway_result"]
+    columns = [
+        "batch",
+        "size",
+        "status",
+        "code",
+        "message_zh",
+        "message_en",
+        "attempts",
+        "sent_at",
+        "gateway_result",
+    ]
     batch = pd.to_numeric(_column(results, "batch"), errors="coerce").astype("Int64")
     sent = results[batch.notna().to_numpy(dtype=bool)]
     if sent.empty:
@@ -190,18 +227,21 @@ def _batches(results: pd.DataFrame) -> pd.DataFrame:
         attempts = pd.to_numeric(_column(group, "attempts"), errors="coerce").max()
         code = pd.to_numeric(_column(group, "code"), errors="coerce").dropna()
         sent_at = _column(group, "sent_at").dropna()
-        rows.append({
-            "batch": int(number),
-            "size": len(group),
-            "status": ", ".join(statuses),
-            "code": int(code.iloc[0]) if len(code) else pd.NA,
-            "message_zh": _first(group, "message_zh", ""),
-            "message_en": _first(group, "message_en", ""),
-            "attempts": int(attempts) if pd.notna(attempts) else pd.NA,
-            "sent_at": sent_at.min() if len(sent_at) else pd.NA,
-            "gateway_result": _plain(_column(group, "gateway_result").dropna().iloc[0])
-            if _column(group, "gateway_result").notna().any() else pd.NA,
-        })
+        rows.append(
+            {
+                "batch": int(number),
+                "size": len(group),
+                "status": ", ".join(statuses),
+                "code": int(code.iloc[0]) if len(code) else pd.NA,
+                "message_zh": _first(group, "message_zh", ""),
+                "message_en": _first(group, "message_en", ""),
+                "attempts": int(attempts) if pd.notna(attempts) else pd.NA,
+                "sent_at": sent_at.min() if len(sent_at) else pd.NA,
+                "gateway_result": _plain(_column(group, "gateway_result").dropna().iloc[0])
+                if _column(group, "gateway_result").notna().any()
+                else pd.NA,
+            }
+        )
     table = pd.DataFrame(rows, columns=columns)
     for name in ("code", "attempts"):
         table[name] = table[name].astype("Int64")
@@ -229,8 +269,7 @@ def campaign_report(results: pd.DataFrame) -> dict[str, pd.DataFrame]:
     if not isinstance(results, pd.DataFrame):
         raise TypeError(f"results must be a DataFrame, not {type(results).__name__}")
     if "status" not in results.columns:
-        raise ValueError(
-            "results have no 'status' column (expected the frame send_campaign returns)")
+        raise ValueError("results have no 'status' column (expected the frame send_campaign returns)")
     carriers = _labelled(_column(results, "carrier"))
     provinces = _labelled(_column(results, "region")).map(_province)
     return {
@@ -275,8 +314,15 @@ class _SheetWriter:
         self._header_fill = PatternFill("solid", start_color="DDEBF7")
         self._header_align = Alignment(vertical="center")
 
-    def cell(self, sheet: Any, value: Any, *, numeric: bool = True,
-             number_format: str | None = None, header: bool = False) -> Any:
+    def cell(
+        self,
+        sheet: Any,
+        value: Any,
+        *,
+        numeric: bool = True,
+        number_format: str | None = None,
+        header: bool = False,
+    ) -> Any:
         from openpyxl.cell import WriteOnlyCell
 
         value = _plain(value)
@@ -304,8 +350,9 @@ class _SheetWriter:
             cell.alignment = self._header_align
         return cell
 
-    def _column_values(self, sheet: Any, series: pd.Series, *, numeric: bool,
-                       number_format: str | None) -> list[Any]:
+    def _column_values(
+        self, sheet: Any, series: pd.Series, *, numeric: bool, number_format: str | None
+    ) -> list[Any]:
         """One column as cell-ready values, converted once per column (not per cell): plain
         values where openpyxl stores them faithfully, styled cells only where needed."""
         if pd.api.types.is_datetime64_any_dtype(series.dtype):
@@ -334,10 +381,15 @@ class _SheetWriter:
             out.append(value)
         return out
 
-    def frame(self, title: str, frame: pd.DataFrame, *,
-              number_formats: Mapping[str, str] | None = None,
-              rows_before: Iterable[Iterable[Any]] = (),
-              min_widths: Sequence[int] = ()) -> Any:
+    def frame(
+        self,
+        title: str,
+        frame: pd.DataFrame,
+        *,
+        number_formats: Mapping[str, str] | None = None,
+        rows_before: Iterable[Iterable[Any]] = (),
+        min_widths: Sequence[int] = (),
+    ) -> Any:
         """A sheet holding ``frame`` (after ``rows_before`` note rows) as a filterable table;
         ``min_widths`` widen the first columns for rows appended after the table."""
         from openpyxl.utils import get_column_letter
@@ -347,14 +399,17 @@ class _SheetWriter:
         names = [str(c) for c in frame.columns]
         numeric = [
             name in _NUMERIC_OK
-            or (pd.api.types.is_numeric_dtype(frame[col])
+            or (
+                pd.api.types.is_numeric_dtype(frame[col])
                 and not pd.api.types.is_bool_dtype(frame[col])
-                and not _is_phone_like(name, frame[col], self.phone_columns))
+                and not _is_phone_like(name, frame[col], self.phone_columns)
+            )
             for name, col in zip(names, frame.columns, strict=True)
         ]
         columns = [
-            self._column_values(sheet, frame.iloc[:, i], numeric=numeric[i],
-                                number_format=number_formats.get(names[i]))
+            self._column_values(
+                sheet, frame.iloc[:, i], numeric=numeric[i], number_format=number_formats.get(names[i])
+            )
             for i in range(len(names))
         ]
         before = [list(r) for r in rows_before]
@@ -362,9 +417,9 @@ class _SheetWriter:
         # Widths, column styles and panes must be set before the first row is streamed.
         for i, (name, values) in enumerate(zip(names, columns, strict=True), start=1):
             widths = [_display_width(name)] + [
-                _display_width(
-                    v if isinstance(v, str) else str(_number_text(getattr(v, "value", v))))
-                for v in values[:500] if v is not None
+                _display_width(v if isinstance(v, str) else str(_number_text(getattr(v, "value", v))))
+                for v in values[:500]
+                if v is not None
             ]
             if i <= len(min_widths):
                 widths.append(min_widths[i - 1])
@@ -375,8 +430,8 @@ class _SheetWriter:
         sheet.freeze_panes = f"A{header_row + 1}"
         last = get_column_letter(max(len(names), 1))
         sheet.auto_filter.ref = f"A{header_row}:{last}{header_row + len(frame)}"
-        for row in before:
-            sheet.append([self.cell(sheet, v) for v in row])
+        for line in before:
+            sheet.append([self.cell(sheet, v) for v in line])
         sheet.append([self.cell(sheet, n, header=True) for n in names])
         for row in zip(*columns, strict=True):
             sheet.append(row)
@@ -428,12 +483,12 @@ def _phone_columns(results: pd.DataFrame, plan: Plan | None) -> set[str]:
     return names
 
 
-def _overview_facts(results: pd.DataFrame, summary: pd.DataFrame, plan: Plan | None,
-                    replies: pd.DataFrame | None) -> list[tuple[str, Any]]:
+def _overview_facts(
+    results: pd.DataFrame, summary: pd.DataFrame, plan: Plan | None, replies: pd.DataFrame | None
+) -> list[tuple[str, Any]]:
     counts = dict(zip(summary["status"], summary["recipients"], strict=True))
     facts: list[tuple[str, Any]] = [
-        ("生成时间 generated (北京时间)",
-         dt.datetime.now(BEIJING).replace(microsecond=0, tzinfo=None)),
+        ("生成时间 generated (北京时间)", dt.datetime.now(BEIJING).replace(microsecond=0, tzinfo=None)),
         ("收件人 recipients", len(results)),
         ("已受理 accepted", int(counts.get("accepted", 0))),
         ("失败 failed", int(counts.get("failed", 0))),
@@ -455,8 +510,9 @@ def _overview_facts(results: pd.DataFrame, summary: pd.DataFrame, plan: Plan | N
         ]
     if replies is not None:
         facts.append(("回复 replies", len(replies)))
-    facts.append(("说明 note",
-                  "已受理 = 网关已接收，不代表已送达 (accepted by the gateway, not delivered)"))
+    facts.append(
+        ("说明 note", "已受理 = 网关已接收，不代表已送达 (accepted by the gateway, not delivered)")
+    )
     return facts
 
 
@@ -494,14 +550,30 @@ def export_report(
     path.parent.mkdir(parents=True, exist_ok=True)
 
     writer = _SheetWriter(_phone_columns(results, plan))
-    summary = tables["summary"].rename(columns={
-        "status": "status", "zh": "状态", "recipients": "人数 recipients", "share": "占比 share"})
+    summary = tables["summary"].rename(
+        columns={
+            "status": "status",
+            "zh": "状态",
+            "recipients": "人数 recipients",
+            "share": "占比 share",
+        }
+    )
     summary = summary[["状态", "status", "人数 recipients", "占比 share"]]
     facts = _overview_facts(results, tables["summary"], plan, replies)
-    fact_widths = [max((_display_width(str(_plain(column))) for column in values), default=0)
-                   for values in zip(*facts, strict=True)] if facts else []
-    overview = writer.frame("概览", summary, number_formats={"占比 share": "0.0%"},
-                            min_widths=[min(w, 40) for w in fact_widths])
+    fact_widths = (
+        [
+            max((_display_width(str(_plain(column))) for column in values), default=0)
+            for values in zip(*facts, strict=True)
+        ]
+        if facts
+        else []
+    )
+    overview = writer.frame(
+        "概览",
+        summary,
+        number_formats={"占比 share": "0.0%"},
+        min_widths=[min(w, 40) for w in fact_widths],
+    )
     # Facts to the right of the summary would fight the autofilter; append them below instead.
     overview.append([])
     for key, value in facts:
@@ -512,8 +584,7 @@ def export_report(
     chart.y_axis.title = "人数 recipients"
     chart.legend = None
     last_row = len(summary) + 1
-    chart.add_data(Reference(overview, min_col=3, min_row=1, max_row=last_row),
-                   titles_from_data=True)
+    chart.add_data(Reference(overview, min_col=3, min_row=1, max_row=last_row), titles_from_data=True)
     chart.set_categories(Reference(overview, min_col=1, min_row=2, max_row=last_row))
     chart.width, chart.height = 18, 9
     overview.add_chart(chart, "F2")
@@ -535,8 +606,17 @@ def export_report(
 
 def _invalid_columns(bad: pd.DataFrame, phone_columns: set[str]) -> pd.DataFrame:
     """The invalid/duplicate rows with the columns a reader needs first."""
-    first = [c for c in ("source_row", *sorted(phone_columns - {"mobile", "sender"}), "mobile",
-                         "status", "reason") if c in bad.columns]
+    first = [
+        c
+        for c in (
+            "source_row",
+            *sorted(phone_columns - {"mobile", "sender"}),
+            "mobile",
+            "status",
+            "reason",
+        )
+        if c in bad.columns
+    ]
     rest = [c for c in bad.columns if c not in first]
     return bad[first + rest]
 
@@ -555,9 +635,7 @@ def plot_report(results: pd.DataFrame, *, top: int = 8) -> Figure:
     try:
         from matplotlib.figure import Figure
     except ImportError as exc:  # pragma: no cover - depends on the installation
-        raise ImportError(
-            "plot_report needs matplotlib: pip install 'smscampaign[notebook]'"
-        ) from exc
+        raise ImportError("plot_report needs matplotlib: pip install 'smscampaign[notebook]'") from exc
 
     tables = campaign_report(results)
     fig = Figure(figsize=(13, 4), layout="constrained")
@@ -569,8 +647,9 @@ def plot_report(results: pd.DataFrame, *, top: int = 8) -> Figure:
     ax_status.set_xlabel("recipients")
 
     carriers = tables["carriers"]
-    names = [_CARRIERS_EN.get(c, "unknown" if c == _UNKNOWN_LABEL else str(c))
-             for c in carriers["carrier"]]
+    names = [
+        _CARRIERS_EN.get(c, "unknown" if c == _UNKNOWN_LABEL else str(c)) for c in carriers["carrier"]
+    ]
     accepted = carriers["accepted"].to_numpy()
     other = carriers["recipients"].to_numpy() - accepted
     ax_carrier.bar(names, accepted, label="accepted", color="#70AD47")
@@ -583,12 +662,13 @@ def plot_report(results: pd.DataFrame, *, top: int = 8) -> Figure:
 
     errors = tables["errors"].head(top)
     if len(errors):
-        labels = [f"{'n/a' if pd.isna(c) else int(c)} {_shorten(str(en))}"
-                  for c, en in zip(errors["code"], errors["en"], strict=True)]
+        labels = [
+            f"{'n/a' if pd.isna(c) else int(c)} {_shorten(str(en))}"
+            for c, en in zip(errors["code"], errors["en"], strict=True)
+        ]
         ax_errors.barh(labels[::-1], errors["recipients"].to_numpy()[::-1], color="#C00000")
     else:
-        ax_errors.text(0.5, 0.5, "no errors", ha="center", va="center",
-                       transform=ax_errors.transAxes)
+        ax_errors.text(0.5, 0.5, "no errors", ha="center", va="center", transform=ax_errors.transAxes)
         ax_errors.set_yticks([])
     ax_errors.set_title("Top error codes")
     ax_errors.set_xlabel("recipients")

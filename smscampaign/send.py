@@ -48,13 +48,26 @@ logger = logging.getLogger(__name__)
 
 #: The leading columns of the results frame, in order; ``reason`` and the plan's other columns follow.
 RESULT_COLUMNS: Final = (
-    "source_row", "mobile", "status", "code", "message_zh", "message_en", "category", "batch",
-    "attempts", "gateway_result", "sent_at", "content",
+    "source_row",
+    "mobile",
+    "status",
+    "code",
+    "message_zh",
+    "message_en",
+    "category",
+    "batch",
+    "attempts",
+    "gateway_result",
+    "sent_at",
+    "content",
 )
 #: Statuses of ready rows after sending (rows that were never ready keep their plan status).
 RESULT_STATUSES: Final = ("accepted", "failed", "unknown", "not_sent")
 _STATUS_OF_STATE: Final = {
-    ACCEPTED: "accepted", FAILED: "failed", UNKNOWN: "unknown", IN_FLIGHT: "unknown",
+    ACCEPTED: "accepted",
+    FAILED: "failed",
+    UNKNOWN: "unknown",
+    IN_FLIGHT: "unknown",
     PLANNED: "not_sent",
 }
 _BACKOFF_CAP: Final = 30.0
@@ -93,8 +106,7 @@ def _in_window(now: datetime, window: tuple[dtime, dtime]) -> bool:
 
 def _seconds_until(now: datetime, target: dtime) -> float:
     local = now.astimezone(BEIJING)
-    opening = local.replace(hour=target.hour, minute=target.minute, second=target.second,
-                            microsecond=0)
+    opening = local.replace(hour=target.hour, minute=target.minute, second=target.second, microsecond=0)
     seconds = (opening - local).total_seconds()
     return seconds if seconds > 0 else seconds + 86400.0
 
@@ -147,10 +159,12 @@ def _ask(gateway: Gateway, receivers: list[str], content: str, sendtime: str | N
         response = gateway.send_sms(receivers, content, sendtime)
     except GatewayError as exc:
         if not exc.request_sent:
-            return _Outcome(FAILED, error=_error_text(exc), retryable=True,
-                            reason=f"not sent: {exc}")
-        return _Outcome(UNKNOWN, error=_error_text(exc),
-                        reason=f"{_transport_kind(exc)}: the request may have reached the gateway")
+            return _Outcome(FAILED, error=_error_text(exc), retryable=True, reason=f"not sent: {exc}")
+        return _Outcome(
+            UNKNOWN,
+            error=_error_text(exc),
+            reason=f"{_transport_kind(exc)}: the request may have reached the gateway",
+        )
     except SmsCampaignError as exc:  # refused locally (e.g. unencodable content): nothing left
         return _Outcome(FAILED, error=_error_text(exc), reason=f"not sent: {exc}")
     info = response.info
@@ -159,14 +173,24 @@ def _ask(gateway: Gateway, receivers: list[str], content: str, sendtime: str | N
         return _Outcome(ACCEPTED, code=response.code, gateway_result=message)
     reason = f"{info.en} ({info.code})"
     if info.category == RETRYABLE:
-        return _Outcome(FAILED, code=response.code, gateway_result=message, reason=reason,
-                        retryable=True)
+        return _Outcome(
+            FAILED, code=response.code, gateway_result=message, reason=reason, retryable=True
+        )
     if info.category == AMBIGUOUS:
-        return _Outcome(UNKNOWN, code=response.code, gateway_result=message,
-                        reason=f"{reason}: messages may have gone out")
+        return _Outcome(
+            UNKNOWN,
+            code=response.code,
+            gateway_result=message,
+            reason=f"{reason}: messages may have gone out",
+        )
     if info.category == ACCOUNT:
-        return _Outcome(PLANNED, code=response.code, gateway_result=message,
-                        reason=f"campaign stopped: {reason}", abort=True)
+        return _Outcome(
+            PLANNED,
+            code=response.code,
+            gateway_result=message,
+            reason=f"campaign stopped: {reason}",
+            abort=True,
+        )
     return _Outcome(FAILED, code=response.code, gateway_result=message, reason=reason)
 
 
@@ -187,8 +211,17 @@ class _Run:
     """State shared by the workers of one :func:`send_campaign` call."""
 
     def __init__(
-        self, plan: Any, gateway: Gateway, journal: Journal, todo: list[int], *, max_retries: int,
-        retry_backoff: float, window: tuple[dtime, dtime] | None, clock: Clock, rate_limit: float | None,
+        self,
+        plan: Any,
+        gateway: Gateway,
+        journal: Journal,
+        todo: list[int],
+        *,
+        max_retries: int,
+        retry_backoff: float,
+        window: tuple[dtime, dtime] | None,
+        clock: Clock,
+        rate_limit: float | None,
     ) -> None:
         self.gateway = gateway
         self.journal = journal
@@ -213,8 +246,13 @@ class _Run:
         batches = plan.batches
         self.batch: dict[int, tuple[str, list[str], str | None]] = {
             int(b): (c, list(r), s)
-            for b, c, r, s in zip(batches["batch"], batches["content"], batches["receivers"],
-                                  batches["sendtime"], strict=True)
+            for b, c, r, s in zip(
+                batches["batch"],
+                batches["content"],
+                batches["receivers"],
+                batches["sendtime"],
+                strict=True,
+            )
         }
         self._waiting_logged = False
 
@@ -249,8 +287,11 @@ class _Run:
                 return True
             with self._lock:
                 if not self._waiting_logged:
-                    logger.info("outside the send window %s–%s (Beijing time): waiting",
-                                self.window[0].strftime("%H:%M"), self.window[1].strftime("%H:%M"))
+                    logger.info(
+                        "outside the send window %s–%s (Beijing time): waiting",
+                        self.window[0].strftime("%H:%M"),
+                        self.window[1].strftime("%H:%M"),
+                    )
                     self._waiting_logged = True
             self.stop.wait(min(_WINDOW_STEP, _seconds_until(now, self.window[0])))
         return False
@@ -265,13 +306,21 @@ class _Run:
             try:
                 outcome = _ask(self.gateway, receivers, content, sendtime)
             except BaseException:
-                self.journal.record(number, UNKNOWN, error="interrupted",
-                                    reason="interrupted while in flight: the request may have "
-                                           "reached the gateway")
+                self.journal.record(
+                    number,
+                    UNKNOWN,
+                    error="interrupted",
+                    reason="interrupted while in flight: the request may have reached the gateway",
+                )
                 raise
             self.journal.record(
-                number, outcome.state, code=outcome.code, gateway_result=outcome.gateway_result,
-                error=outcome.error, reason=outcome.reason, retryable=outcome.retryable,
+                number,
+                outcome.state,
+                code=outcome.code,
+                gateway_result=outcome.gateway_result,
+                error=outcome.error,
+                reason=outcome.reason,
+                retryable=outcome.retryable,
             )
             logger.debug("batch %d: %s %s", number, outcome.state, outcome.code)
             if outcome.abort:
@@ -281,12 +330,18 @@ class _Run:
                         logger.error("batch %d: %s", number, outcome.reason)
                 self.stop.set()
             if outcome.retryable and retries < self.max_retries and not self.stop.is_set():
-                delay = min(_BACKOFF_CAP, self.retry_backoff * 2 ** retries)
+                delay = min(_BACKOFF_CAP, self.retry_backoff * 2**retries)
                 with self._lock:
                     delay *= 0.5 + self._rng.random() / 2  # jitter: workers do not retry in step
                 retries += 1
-                logger.info("batch %d: %s; retry %d of %d in %.2f s", number,
-                            outcome.reason, retries, self.max_retries, delay)
+                logger.info(
+                    "batch %d: %s; retry %d of %d in %.2f s",
+                    number,
+                    outcome.reason,
+                    retries,
+                    self.max_retries,
+                    delay,
+                )
                 if self.stop.wait(delay):
                     self.done.put((number, outcome))
                     return
@@ -377,20 +432,41 @@ def send_campaign(
     else:
         owned, book = True, Journal(journal)
     try:
-        return _send(plan, gateway, book, workers=workers, rate_limit=rate_limit,
-                     max_retries=max_retries, resend_unknown=resend_unknown,
-                     allow_partial=allow_partial, window=window, progress=progress,
-                     retry_backoff=retry_backoff, clock=clock or _default_clock,
-                     journal_path=None if journal is None else book.path)
+        return _send(
+            plan,
+            gateway,
+            book,
+            workers=workers,
+            rate_limit=rate_limit,
+            max_retries=max_retries,
+            resend_unknown=resend_unknown,
+            allow_partial=allow_partial,
+            window=window,
+            progress=progress,
+            retry_backoff=retry_backoff,
+            clock=clock or _default_clock,
+            journal_path=None if journal is None else book.path,
+        )
     finally:
         if owned:
             book.close()
 
 
 def _send(
-    plan: Any, gateway: Gateway, journal: Journal, *, workers: int, rate_limit: float | None,
-    max_retries: int, resend_unknown: bool, allow_partial: bool, window: tuple[dtime, dtime] | None,
-    progress: bool, retry_backoff: float, clock: Clock, journal_path: str | None,
+    plan: Any,
+    gateway: Gateway,
+    journal: Journal,
+    *,
+    workers: int,
+    rate_limit: float | None,
+    max_retries: int,
+    resend_unknown: bool,
+    allow_partial: bool,
+    window: tuple[dtime, dtime] | None,
+    progress: bool,
+    retry_backoff: float,
+    clock: Clock,
+    journal_path: str | None,
 ) -> pd.DataFrame:
     from tqdm.auto import tqdm  # noqa: PLC0415 - picks the notebook or terminal bar at call time
 
@@ -402,13 +478,27 @@ def _send(
         wanted |= state["state"] == UNKNOWN
     todo = state.loc[wanted, "batch"].astype(int).tolist()
     needed = int(state.loc[wanted, "size"].sum())
-    logger.info("campaign %s: %d of %d batches to send (%d messages)", plan.fingerprint[:12],
-                len(todo), len(state), needed)
+    logger.info(
+        "campaign %s: %d of %d batches to send (%d messages)",
+        plan.fingerprint[:12],
+        len(todo),
+        len(state),
+        needed,
+    )
     if todo:
         _preflight(gateway, needed, allow_partial=allow_partial)
 
-    run = _Run(plan, gateway, journal, todo, max_retries=max_retries, retry_backoff=retry_backoff,
-               window=window, clock=clock, rate_limit=rate_limit)
+    run = _Run(
+        plan,
+        gateway,
+        journal,
+        todo,
+        max_retries=max_retries,
+        retry_backoff=retry_backoff,
+        window=window,
+        clock=clock,
+        rate_limit=rate_limit,
+    )
     sizes = dict(zip(state["batch"].astype(int), state["size"].astype(int), strict=True))
     counts = {"accepted": 0, "failed": 0, "unknown": 0}
     for st, size in zip(state.loc[~wanted, "state"], state.loc[~wanted, "size"], strict=True):
@@ -416,8 +506,14 @@ def _send(
         if key in counts:
             counts[key] += int(size)
     interrupted = False
-    bar = tqdm(total=int(state["size"].sum()), initial=sum(counts.values()), unit="sms",
-               desc="sending", disable=not progress, dynamic_ncols=True)
+    bar = tqdm(
+        total=int(state["size"].sum()),
+        initial=sum(counts.values()),
+        unit="sms",
+        desc="sending",
+        disable=not progress,
+        dynamic_ncols=True,
+    )
 
     def drain() -> None:
         changed = False
@@ -434,8 +530,10 @@ def _send(
         if changed:
             bar.set_postfix(counts, refresh=False)
 
-    threads = [threading.Thread(target=run.worker, name=f"smscampaign-send-{i}", daemon=True)
-               for i in range(min(workers, max(1, len(todo))))]
+    threads = [
+        threading.Thread(target=run.worker, name=f"smscampaign-send-{i}", daemon=True)
+        for i in range(min(workers, max(1, len(todo))))
+    ]
     run.active = len(threads)
     if not threads:
         run.finished.set()
@@ -467,8 +565,7 @@ def _send(
     pending = "interrupted before sending" if interrupted else "not sent"
     results = _results(plan.recipients, journal.batches(), pending_reason=pending)
     results.attrs.update(fingerprint=plan.fingerprint, journal=journal_path, interrupted=interrupted)
-    logger.info("campaign %s: %s", plan.fingerprint[:12],
-                results["status"].value_counts().to_dict())
+    logger.info("campaign %s: %s", plan.fingerprint[:12], results["status"].value_counts().to_dict())
     return results
 
 
@@ -485,7 +582,8 @@ def _preflight(gateway: Gateway, needed: int, *, allow_partial: bool) -> None:
             raise InsufficientBalance(
                 f"the account has {left} messages left but the campaign needs {needed}; "
                 "recharge, or pass allow_partial=True to send what the balance allows",
-                needed=needed, available=left,
+                needed=needed,
+                available=left,
             )
         logger.warning("the account has %d messages left for %d: sending partially", left, needed)
 
@@ -501,13 +599,18 @@ def _batch_columns(batches: pd.DataFrame, pending_reason: str) -> dict[str, np.n
         for name in ("status", "message_zh", "message_en", "category", "reason")
     }
     codes = batches["code"]
-    for i, (st, code, error, reason) in enumerate(zip(
-            batches["state"], codes, batches["error"], batches["reason"], strict=True)):
+    for i, (st, code, error, reason) in enumerate(
+        zip(batches["state"], codes, batches["error"], batches["reason"], strict=True)
+    ):
         status = _STATUS_OF_STATE[st]
         out["status"][i] = status
         if code is not pd.NA and code is not None:
             info = describe_code(int(code))
-            out["message_zh"][i], out["message_en"][i], out["category"][i] = info.zh, info.en, info.category
+            out["message_zh"][i], out["message_en"][i], out["category"][i] = (
+                info.zh,
+                info.en,
+                info.category,
+            )
         elif error:
             kind = str(error).split(":", 1)[0]
             if kind == "interrupted":
@@ -552,37 +655,47 @@ def _results(recipients: pd.DataFrame, batches: pd.DataFrame, *, pending_reason:
             return np.full(n, fill, dtype=object)
         return np.where(sent, values.astype(object)[take], fill)
 
-    plan_reason = (recipients["reason"].astype(object).to_numpy() if "reason" in recipients
-                   else np.full(n, None, dtype=object))
+    plan_reason = (
+        recipients["reason"].astype(object).to_numpy()
+        if "reason" in recipients
+        else np.full(n, None, dtype=object)
+    )
     status = np.where(sent, spread(cols["status"]), status_in)
     reason = spread(cols["reason"])
     reason = np.where(pd.isna(reason), plan_reason, reason)  # truncation notes of ready rows stay
     code = batches["code"].astype("Int64").array.take(pos, allow_fill=True)
-    attempts = np.where(sent, batches["attempts"].to_numpy(dtype=np.int64)[take]
-                        if len(batches) else 0, 0)
+    attempts = np.where(
+        sent, batches["attempts"].to_numpy(dtype=np.int64)[take] if len(batches) else 0, 0
+    )
     sent_at = pd.to_datetime(batches["sent_at"].astype(object), format="ISO8601", utc=True)
     sent_at_col = sent_at.dt.tz_convert(BEIJING).dt.as_unit("us").array.take(pos, allow_fill=True)
-    source_row = (recipients["source_row"].to_numpy() if "source_row" in recipients
-                  else recipients.index.to_numpy())
+    source_row = (
+        recipients["source_row"].to_numpy()
+        if "source_row" in recipients
+        else recipients.index.to_numpy()
+    )
 
     def text(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
         return pd.array(pd.Series(values, dtype=object).where(pd.notna(values), None), dtype="str")
 
-    out = pd.DataFrame({
-        "source_row": source_row,
-        "mobile": recipients["mobile"].to_numpy(),
-        "status": text(status),
-        "code": code,
-        "message_zh": text(spread(cols["message_zh"])),
-        "message_en": text(spread(cols["message_en"])),
-        "category": text(spread(cols["category"])),
-        "batch": batch.array,
-        "attempts": attempts.astype(np.int64),
-        "gateway_result": text(spread(batches["gateway_result"].astype(object).to_numpy())),
-        "sent_at": sent_at_col,
-        "content": recipients["content"].to_numpy() if "content" in recipients else None,
-        "reason": text(reason),
-    }, index=recipients.index)
+    out = pd.DataFrame(
+        {
+            "source_row": source_row,
+            "mobile": recipients["mobile"].to_numpy(),
+            "status": text(status),
+            "code": code,
+            "message_zh": text(spread(cols["message_zh"])),
+            "message_en": text(spread(cols["message_en"])),
+            "category": text(spread(cols["category"])),
+            "batch": batch.array,
+            "attempts": attempts.astype(np.int64),
+            "gateway_result": text(spread(batches["gateway_result"].astype(object).to_numpy())),
+            "sent_at": sent_at_col,
+            "content": recipients["content"].to_numpy() if "content" in recipients else None,
+            "reason": text(reason),
+        },
+        index=recipients.index,
+    )
     for name in ("mobile", "content"):
         out[name] = out[name].astype("str")
     rest = [c for c in recipients.columns if c not in out.columns]

@@ -260,8 +260,9 @@ def field_text(values: pd.Series) -> pa.Array:
         floats = values.to_numpy(dtype="float64", na_value=np.nan)
         finite = floats[np.isfinite(floats)]
         if finite.size and np.all(finite == np.round(finite)) and np.all(np.abs(finite) < 2**53):
-            ints = pa.array(np.where(np.isfinite(floats), floats, 0).astype("int64"),
-                            mask=~np.isfinite(floats))
+            ints = pa.array(
+                np.where(np.isfinite(floats), floats, 0).astype("int64"), mask=~np.isfinite(floats)
+            )
             arr = pc.cast(ints, pa.string())
         else:
             arr = pc.cast(pa.array(floats, mask=np.isnan(floats)), pa.string())
@@ -271,8 +272,9 @@ def field_text(values: pd.Series) -> pa.Array:
             stamps = stamps.dt.tz_localize(None)
         whole_days = bool((stamps.dropna() == stamps.dropna().dt.normalize()).all())
         fmt = "%Y-%m-%d" if whole_days else "%Y-%m-%d %H:%M:%S"
-        arr = pa.array(stamps.dt.strftime(fmt).astype(object).where(stamps.notna(), None),
-                       type=pa.string())
+        arr = pa.array(
+            stamps.dt.strftime(fmt).astype(object).where(stamps.notna(), None), type=pa.string()
+        )
     elif isinstance(values.dtype, pd.StringDtype):
         arr = pa.array(values, from_pandas=True)
     else:
@@ -283,8 +285,9 @@ def field_text(values: pd.Series) -> pa.Array:
     if arr is None:
         objs = values.to_numpy(dtype=object)
         mask = pd.isna(values).to_numpy()
-        arr = pa.array([None if m else _scalar_text(v) for v, m in zip(objs, mask, strict=True)],
-                       type=pa.string())
+        arr = pa.array(
+            [None if m else _scalar_text(v) for v, m in zip(objs, mask, strict=True)], type=pa.string()
+        )
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     if not pa.types.is_string(arr.type):
@@ -320,9 +323,7 @@ def resolve_columns(template: Template, columns: Iterable[Any]) -> dict[str, Any
     if unknown:
         shown = ", ".join(f"{{{name}}}" for name in unknown)
         available = ", ".join(str(label) for label in labels) or "(none)"
-        raise TemplateError(
-            f"placeholder {shown} names no column; the columns are: {available}"
-        )
+        raise TemplateError(f"placeholder {shown} names no column; the columns are: {available}")
     return {name: by_text[name] for name in template.columns}
 
 
@@ -348,4 +349,3 @@ def render_bodies(template: Template, values: Mapping[str, pa.Array], length: in
     if len(pieces) == 1:
         return pieces[0]
     return pc.binary_join_element_wise(*pieces, "", null_handling="emit_null")
-

@@ -14,8 +14,20 @@ from smscampaign.cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data" / "recipients.xlsx"
-COMMANDS = ["balance", "bind", "check", "opt-outs", "plan", "receive", "recharge", "replies",
-            "report", "sandbox", "send", "unbind"]
+COMMANDS = [
+    "balance",
+    "bind",
+    "check",
+    "opt-outs",
+    "plan",
+    "receive",
+    "recharge",
+    "replies",
+    "report",
+    "sandbox",
+    "send",
+    "unbind",
+]
 TEMPLATE = "{姓名}您好，春季会员日全场八折。回T退订"
 
 
@@ -64,8 +76,13 @@ def test_missing_journal(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> 
 
 
 def test_user_error_from_a_real_process_has_no_traceback(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "smscampaign", "check", str(tmp_path / "x.xlsx")],
-                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "smscampaign", "check", str(tmp_path / "x.xlsx")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
@@ -84,8 +101,9 @@ def test_check_sample_data(capsys: pytest.CaptureFixture[str], tmp_path: Path) -
 
 def test_plan_sample_data(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     out_csv = tmp_path / "plan.csv"
-    code = main(["plan", str(SAMPLE), "--template", TEMPLATE, "--signature", "演示商城",
-                 "--out", str(out_csv)])
+    code = main(
+        ["plan", str(SAMPLE), "--template", TEMPLATE, "--signature", "演示商城", "--out", str(out_csv)]
+    )
     assert code == 0
     out = capsys.readouterr().out
     assert out.startswith("<Plan 300 recipients")
@@ -97,8 +115,22 @@ def test_send_sandbox_with_report_then_report_journal(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     journal, report = tmp_path / "spring.journal", tmp_path / "out" / "spring.xlsx"
-    code = main(["send", str(SAMPLE), "--template", TEMPLATE, "--signature", "演示商城",
-                 "--journal", str(journal), "--sandbox", "--no-progress", "--report", str(report)])
+    code = main(
+        [
+            "send",
+            str(SAMPLE),
+            "--template",
+            TEMPLATE,
+            "--signature",
+            "演示商城",
+            "--journal",
+            str(journal),
+            "--sandbox",
+            "--no-progress",
+            "--report",
+            str(report),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0, out
     assert "accepted" in out and str(report) in out
@@ -120,7 +152,9 @@ def test_send_sandbox_with_report_then_report_journal(
 def test_sandbox_command_serves_until_stopped() -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "smscampaign", "sandbox", "--port", "0", "--account", "u:pw:5"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         url = process.stdout.readline().strip()  # type: ignore[union-attr]

@@ -25,10 +25,26 @@ def test_chinese_texts_are_exactly_the_documents():
 
 @pytest.mark.parametrize(
     ("code", "category"),
-    [(-100, "retryable"), (-101, "retryable"), (-108, "retryable"), (-109, "ambiguous"),
-     (-102, "account"), (-103, "account"), (-104, "account"), (-105, "account"), (-106, "account"),
-     (-107, "account"), (-110, "account"), (-111, "account"), (-112, "request"), (-119, "request"),
-     (-122, "request"), (-133, "request"), (0, "success"), (50, "success")],
+    [
+        (-100, "retryable"),
+        (-101, "retryable"),
+        (-108, "retryable"),
+        (-109, "ambiguous"),
+        (-102, "account"),
+        (-103, "account"),
+        (-104, "account"),
+        (-105, "account"),
+        (-106, "account"),
+        (-107, "account"),
+        (-110, "account"),
+        (-111, "account"),
+        (-112, "request"),
+        (-119, "request"),
+        (-122, "request"),
+        (-133, "request"),
+        (0, "success"),
+        (50, "success"),
+    ],
 )
 def test_categories(code, category):
     assert sc.describe_code(code).category == category
@@ -37,7 +53,11 @@ def test_categories(code, category):
 def test_describe_code_record():
     info = sc.describe_code(-118)
     assert (info.code, info.zh, info.en, info.category) == (
-        -118, "内容超过最大长度70", "Content longer than 70 characters", "request")
+        -118,
+        "内容超过最大长度70",
+        "Content longer than 70 characters",
+        "request",
+    )
     assert not info.ok and sc.describe_code(7).ok
     with pytest.raises(AttributeError):
         info.code = 1  # frozen
@@ -55,5 +75,9 @@ def test_codes_table():
     assert set(table["category"]) <= set(CATEGORIES)
     row = table.set_index("code").loc[-103]
     pd.testing.assert_series_equal(
-        row, pd.Series({"zh": "帐号密码错误", "en": "Wrong account password", "category": "account"},
-                       name=-103), check_dtype=False)
+        row,
+        pd.Series(
+            {"zh": "帐号密码错误", "en": "Wrong account password", "category": "account"}, name=-103
+        ),
+        check_dtype=False,
+    )

@@ -8,7 +8,7 @@ import socketserver
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -33,8 +33,14 @@ def hostile_gateway(answer: bytes | None, *, delay: float = 0.0) -> Iterator[str
                     return
                 data += chunk
             head, _, body = data.partition(b"\r\n\r\n")
-            length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                           if line.lower().startswith(b"content-length:")), 0)
+            length = next(
+                (
+                    int(line.split(b":")[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length:")
+                ),
+                0,
+            )
             while len(body) < length:
                 body += self.request.recv(65536)
             if answer is None:
@@ -55,8 +61,10 @@ def hostile_gateway(answer: bytes | None, *, delay: float = 0.0) -> Iterator[str
 
 
 def http(body: bytes, status: str = "200 OK", content_type: str = "text/xml") -> bytes:
-    return (f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
-            "Connection: close\r\n\r\n").encode() + body
+    return (
+        f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
+        "Connection: close\r\n\r\n"
+    ).encode() + body
 
 
 def free_port() -> int:
@@ -66,6 +74,7 @@ def free_port() -> int:
 
 
 # -- parsing ---------------------------------------------------------------------------------------
+
 
 def test_parse_indented_xml_with_fields():
     body = """<?xml version="1.0" encoding="utf-8" ?>
@@ -77,29 +86,46 @@ def test_parse_indented_xml_with_fields():
     </response>""".encode()
     r = parse_response(body, endpoint="user_info")
     assert (r.code, r.ok, r.message) == (123, True, "获取用户信息成功")
-    assert r.fields == {"user_balance": 12.5, "sms_left": 88, "expired_date": "2027-01-01", "custom": "abc"}
+    assert r.fields == {
+        "user_balance": 12.5,
+        "sms_left": 88,
+        "expired_date": "2027-01-01",
+        "custom": "abc",
+    }
 
 
 def test_parse_declared_gbk_and_big5():
     for charset, declared in (("gbk", "gbk"), ("big5", "big5")):
-        text = f'<?xml version="1.0" encoding="{declared}" ?><response><result>-103</result>' \
-               f"<message>帐号密码错误</message></response>"
-        r = parse_response(text.encode("gbk" if charset == "gbk" else "cp950", errors="xmlcharrefreplace"),
-                           endpoint="x", charset=charset)
+        text = (
+            f'<?xml version="1.0" encoding="{declared}" ?><response><result>-103</result>'
+            f"<message>帐号密码错误</message></response>"
+        )
+        r = parse_response(
+            text.encode("gbk" if charset == "gbk" else "cp950", errors="xmlcharrefreplace"),
+            endpoint="x",
+            charset=charset,
+        )
         assert (r.code, r.message, r.info.category) == (-103, "帐号密码错误", "account")
 
 
 def test_parse_falls_back_to_endpoint_charset_when_declaration_lies():
-    body = '<?xml version="1.0" encoding="utf-8"?><response><result>-119</result><message>手机号不符合规则</message></response>'
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        "<response><result>-119</result><message>手机号不符合规则</message></response>"
+    )
     r = parse_response(body.encode("gbk"), endpoint="send_sms", charset="gbk")
     assert r.message == "手机号不符合规则"
 
 
 def test_parse_reply_items_with_aliases():
-    body = ("<response><result>2</result><message>ok</message>"
-            "<sms><sender>13800138000</sender><content>T</content><receivetime>2026-01-01 10:00:00</receivetime></sms>"
-            "<sms><mobile>13900139000</mobile><content>退订</content><recvtime>2026-01-01 11:00:00</recvtime></sms>"
-            "</response>").encode()
+    body = (
+        "<response><result>2</result><message>ok</message>"
+        "<sms><sender>13800138000</sender><content>T</content>"
+        "<receivetime>2026-01-01 10:00:00</receivetime></sms>"
+        "<sms><mobile>13900139000</mobile><content>退订</content>"
+        "<recvtime>2026-01-01 11:00:00</recvtime></sms>"
+        "</response>"
+    ).encode()
     r = parse_response(body, endpoint="get_sms")
     assert r.items == (
         {"sender": "13800138000", "content": "T", "receivetime": "2026-01-01 10:00:00"},
@@ -111,21 +137,31 @@ def test_bare_integer_body_is_tolerated():
     assert parse_response(b"-107", endpoint="send_sms").info.category == "account"
 
 
-@pytest.mark.parametrize("body", [
-    b"", b"<html>oops</html>", b"Service Unavailable", b"<response><result>x</result></response>",
-    b"<response><result>1</result>", b"\xff\xfe\x00garbage",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"<html>oops</html>",
+        b"Service Unavailable",
+        b"<response><result>x</result></response>",
+        b"<response><result>1</result>",
+        b"\xff\xfe\x00garbage",
+    ],
+)
 def test_unreadable_bodies_are_protocol_errors(body):
     with pytest.raises(sc.GatewayProtocolError):
         parse_response(body, endpoint="send_sms")
 
 
-@pytest.mark.parametrize("body", [
-    b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]>'
-    b"<response><result>&b;</result></response>",
-    b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
-    b"<response><result>1</result><message>&x;</message></response>",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]>'
+        b"<response><result>&b;</result></response>",
+        b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        b"<response><result>1</result><message>&x;</message></response>",
+    ],
+)
 def test_entity_tricks_are_refused(body):
     with pytest.raises(sc.GatewayProtocolError, match="refused"):
         parse_response(body, endpoint="send_sms")
@@ -133,7 +169,7 @@ def test_entity_tricks_are_refused(body):
 
 def test_helpers():
     assert unencodable_characters("您好", "gbk") == ()
-    assert format_sendtime(datetime(2030, 1, 1, 0, 0, tzinfo=timezone.utc)) == "2030-01-01 08:00:00"
+    assert format_sendtime(datetime(2030, 1, 1, 0, 0, tzinfo=UTC)) == "2030-01-01 08:00:00"
     assert format_sendtime(datetime(2030, 1, 1, 8, 0)) == "2030-01-01 08:00:00"
     assert format_sendtime(None) is None
     assert redact("a?username=u&password=p%20q&x=1", "zz") == "a?username=u&password=***&x=1"
@@ -149,8 +185,12 @@ def test_config_errors():
 
 
 def test_from_env_reads_the_four_variables():
-    env = {"SMSCAMPAIGN_USERNAME": "u", "SMSCAMPAIGN_PASSWORD": "p", "SMSCAMPAIGN_BASE_URL": "http://h:1",
-           "SMSCAMPAIGN_CHARSET": "gbk"}
+    env = {
+        "SMSCAMPAIGN_USERNAME": "u",
+        "SMSCAMPAIGN_PASSWORD": "p",
+        "SMSCAMPAIGN_BASE_URL": "http://h:1",
+        "SMSCAMPAIGN_CHARSET": "gbk",
+    }
     gw = sc.Gateway.from_env(env)
     assert (gw.username, gw.base_url, gw.charset) == ("u", "http://h:1", "gbk")
     assert sc.Gateway.from_env(env, base_url="http://other:2").base_url == "http://other:2"
@@ -159,6 +199,7 @@ def test_from_env_reads_the_four_variables():
 
 
 # -- transport over loopback -------------------------------------------------------------------------
+
 
 def test_response_record(gateway):
     r = gateway.send_sms([A], "hi")
@@ -206,17 +247,22 @@ def test_oversized_body_declared_and_streamed():
     with hostile_gateway(http(big)) as url:
         with pytest.raises(sc.GatewayProtocolError, match="limit"):
             sc.Gateway(USER, PASSWORD, base_url=url).user_info()
-    chunked = (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
-               + b"".join(b"%x\r\n%s\r\n" % (65536, b"y" * 65536) for _ in range(20)) + b"0\r\n\r\n")
+    chunked = (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        + b"".join(b"%x\r\n%s\r\n" % (65536, b"y" * 65536) for _ in range(20))
+        + b"0\r\n\r\n"
+    )
     with hostile_gateway(chunked) as url:
         with pytest.raises(sc.GatewayProtocolError, match="limit"):
             sc.Gateway(USER, PASSWORD, base_url=url).user_info()
 
 
 def test_entity_laden_body_over_http():
-    bomb = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-            b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
-            b"<response><result>1</result><message>&lol2;</message></response>")
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+        b"<response><result>1</result><message>&lol2;</message></response>"
+    )
     with hostile_gateway(http(bomb)) as url:
         with pytest.raises(sc.GatewayProtocolError):
             sc.Gateway(USER, PASSWORD, base_url=url).user_info()

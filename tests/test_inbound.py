@@ -159,9 +159,7 @@ def test_store_is_thread_safe():
 
         def worker(n: int) -> None:
             for i in range(50):
-                store.add(
-                    [{"sender": A, "content": f"{i}", "receivetime": WHEN}], received_via="push"
-                )
+                store.add([{"sender": A, "content": f"{i}", "receivetime": WHEN}], received_via="push")
 
         threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
         for t in threads:
@@ -384,9 +382,24 @@ def test_cli_receive_serves_pushes_then_opt_outs(tmp_path, capsys):
     db = tmp_path / "replies.sqlite"
     env = {**os.environ, "PUSH_KEY": KEY}
     process = subprocess.Popen(
-        [sys.executable, "-m", "smscampaign", "receive", "--port", "0", "--key-env", "PUSH_KEY",
-         "--store", str(db), "--charset", "gbk"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        [
+            sys.executable,
+            "-m",
+            "smscampaign",
+            "receive",
+            "--port",
+            "0",
+            "--key-env",
+            "PUSH_KEY",
+            "--store",
+            str(db),
+            "--charset",
+            "gbk",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     try:
         url = process.stdout.readline().strip()
@@ -410,6 +423,8 @@ def test_cli_receive_serves_pushes_then_opt_outs(tmp_path, capsys):
 def test_cli_receive_without_key_env(tmp_path, capsys):
     from smscampaign.cli import main
 
-    assert main(["receive", "--key-env", "SMSCAMPAIGN_TEST_UNSET", "--store", str(tmp_path / "r.db")]) == 2
+    assert (
+        main(["receive", "--key-env", "SMSCAMPAIGN_TEST_UNSET", "--store", str(tmp_path / "r.db")]) == 2
+    )
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "SMSCAMPAIGN_TEST_UNSET" in err

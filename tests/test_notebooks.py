@@ -28,7 +28,10 @@ PROBE = (
 
 def test_the_three_notebooks_exist() -> None:
     assert [p.name for p in NOTEBOOKS] == [
-        "01_quickstart.ipynb", "02_replies_and_optouts.ipynb", "03_account.ipynb"]
+        "01_quickstart.ipynb",
+        "02_replies_and_optouts.ipynb",
+        "03_account.ipynb",
+    ]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -52,7 +55,9 @@ def test_notebook_runs_and_leaks_no_secret(path: Path, tmp_path: Path) -> None:
     book = nbformat.read(path, as_version=4)
     book.cells.append(nbformat.v4.new_code_cell(PROBE))
     client = nbclient.NotebookClient(
-        book, timeout=180, kernel_name="python3",
+        book,
+        timeout=180,
+        kernel_name="python3",
         resources={"metadata": {"path": str(tmp_path / "notebooks")}},
     )
     client.execute()  # raises CellExecutionError on any error, with the cell and traceback

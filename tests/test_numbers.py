@@ -278,9 +278,7 @@ def test_verdicts_agree_with_phonenumbers(raws):
 
 def test_verdicts_agree_on_every_5_digit_prefix():
     rng = random.Random(3)
-    numbers = [
-        f"{prefix}{rng.randrange(10**6):06d}" for prefix in range(10000, 20000) for _ in range(3)
-    ]
+    numbers = [f"{prefix}{rng.randrange(10**6):06d}" for prefix in range(10000, 20000) for _ in range(3)]
     ours = is_valid_mobile(numbers).tolist()
     theirs = [phonenumbers_says_mobile(n) for n in numbers]
     assert ours == theirs

@@ -117,9 +117,7 @@ def test_defaults_fill_empty_values():
 
 
 def test_empty_default_is_allowed():
-    plan = plan_campaign(
-        people(""), "尊敬的会员{姓名}您好", signature="小店", defaults={"姓名": ""}
-    )
+    plan = plan_campaign(people(""), "尊敬的会员{姓名}您好", signature="小店", defaults={"姓名": ""})
     assert plan.recipients["content"].tolist() == ["尊敬的会员您好【小店】"]
 
 
@@ -175,9 +173,7 @@ def test_every_status_in_one_plan_and_in_the_summary():
     ]
     summary = plan.summary()
     assert summary["status"].tolist() == list(STATUSES)
-    assert dict(zip(summary["status"], summary["recipients"], strict=True)) == dict.fromkeys(
-        STATUSES, 1
-    )
+    assert dict(zip(summary["status"], summary["recipients"], strict=True)) == dict.fromkeys(STATUSES, 1)
     assert summary.attrs["messages"] == 1 and summary.attrs["requests"] == 1
     assert summary.attrs["recipients"] == 7
 
@@ -327,9 +323,7 @@ SUPPRESSED = "13800000001"
     ids=["list", "set", "generator", "formatted", "int", "series", "frame", "frame-phone-column"],
 )
 def test_suppression_forms(suppress):
-    plan = plan_campaign(
-        people("张三", "李四", "王五"), "八折", signature="小店", suppress=suppress
-    )
+    plan = plan_campaign(people("张三", "李四", "王五"), "八折", signature="小店", suppress=suppress)
     assert statuses(plan) == ["ready", "suppressed", "ready"]
 
 
@@ -388,10 +382,7 @@ def test_resolve_sendtime_forms():
     utc = datetime(2030, 1, 2, 1, 0, tzinfo=UTC)
     assert resolve_sendtime(utc, now=NOW) == "2030-01-02 09:00:00"
     assert resolve_sendtime(pd.Timestamp("2030-01-02 09:00"), now=NOW) == "2030-01-02 09:00:00"
-    assert (
-        resolve_sendtime(pd.Timestamp("2030-01-02 01:00", tz="UTC"), now=NOW)
-        == "2030-01-02 09:00:00"
-    )
+    assert resolve_sendtime(pd.Timestamp("2030-01-02 01:00", tz="UTC"), now=NOW) == "2030-01-02 09:00:00"
     assert resolve_sendtime("2030-01-02 09:00:00", now=NOW) == "2030-01-02 09:00:00"
     assert resolve_sendtime("2030-01-02T09:00", now=NOW) == "2030-01-02 09:00:00"
     assert resolve_sendtime("2030-01-02T01:00:00Z", now=NOW) == "2030-01-02 09:00:00"
@@ -463,9 +454,9 @@ def test_1200_personalised_contents_make_1200_batches_of_one():
 
 
 def test_exactly_500_make_one_batch_and_501_make_two():
-    assert plan_campaign(people(*["a"] * 500), "八折", signature="小店").batches[
-        "size"
-    ].tolist() == [500]
+    assert plan_campaign(people(*["a"] * 500), "八折", signature="小店").batches["size"].tolist() == [
+        500
+    ]
     sizes = plan_campaign(people(*["a"] * 501), "八折", signature="小店").batches["size"].tolist()
     assert sizes == [500, 1]
 
@@ -568,9 +559,7 @@ def test_fingerprint_depends_on_resolved_batches_not_on_the_template():
 def test_fingerprint_changes_with_what_is_sent(change):
     df = people("张三", "张三")
     base = {"template": "{姓名}您好", "signature": "小店"}
-    assert (
-        plan_campaign(df, **base).fingerprint != plan_campaign(df, **{**base, **change}).fingerprint
-    )
+    assert plan_campaign(df, **base).fingerprint != plan_campaign(df, **{**base, **change}).fingerprint
 
 
 def test_fingerprint_changes_with_receivers_order():

@@ -13,8 +13,10 @@ START, END = "<!-- codes-table:start -->", "<!-- codes-table:end -->"
 def codes_markdown() -> str:
     """The table as the README shows it (regenerate the README block with this function)."""
     lines = ["| code | 中文 (provider's text) | English | category |", "| ---: | --- | --- | --- |"]
-    lines += [f"| {row.code} | {row.zh} | {row.en} | {row.category} |"
-              for row in sc.codes_table().itertuples(index=False)]
+    lines += [
+        f"| {row.code} | {row.zh} | {row.en} | {row.category} |"
+        for row in sc.codes_table().itertuples(index=False)
+    ]
     return "\n".join(lines)
 
 

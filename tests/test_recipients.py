@@ -164,9 +164,7 @@ def test_sheet_errors(tmp_path):
         tmp_path / "list.xlsx",
         {"说明": [["备注"], ["hello"]], "空": [], "名单": [["手机"], [13800138000]]},
     )
-    with pytest.raises(
-        sc.RecipientsError, match=r"no sheet '其他'; the sheets are: 说明, 空, 名单"
-    ):
+    with pytest.raises(sc.RecipientsError, match=r"no sheet '其他'; the sheets are: 说明, 空, 名单"):
         sc.load_recipients(path, sheet_name="其他")
     with pytest.raises(sc.RecipientsError, match="sheet '空' is empty"):
         sc.load_recipients(path, sheet_name="空")
@@ -269,9 +267,7 @@ def test_missing_unreadable_and_empty_files(tmp_path):
     with pytest.raises(sc.RecipientsError, match="neither UTF-8 nor GBK"):
         sc.load_recipients(binary)
     with pytest.raises(sc.RecipientsError, match="no phone column in .*columns: a, b"):
-        sc.load_recipients(
-            write_csv(tmp_path / "nophone.csv", rows=[["x", "y"]], header=["a", "b"])
-        )
+        sc.load_recipients(write_csv(tmp_path / "nophone.csv", rows=[["x", "y"]], header=["a", "b"]))
     assert issubclass(sc.RecipientsError, ValueError)
 
 

@@ -16,29 +16,46 @@ RISKY = ["=SUM(A1)", "+8613800138000", "-1", "@cmd", "#N/A", '=HYPERLINK("http:/
 
 def results_frame() -> pd.DataFrame:
     """A small results frame with the columns send_campaign returns, plus two input columns."""
-    return pd.DataFrame({
-        "source_row": [2, 3, 4, 5, 6, 7],
-        "mobile": pd.array(["13800138000", "13912345678", None, "13800138000", "18612345678",
-                            "15012345678"], dtype="string"),
-        "status": ["accepted", "failed", "invalid", "duplicate", "unknown", "accepted"],
-        "code": pd.array([50, -107, None, None, None, 50], dtype="Int64"),
-        "message_zh": ["短信发送成功", "可发短信条数不够", None, None, "无响应", "短信发送成功"],
-        "message_en": ["ok", "Not enough messages left on the account", None, None, "no answer",
-                       "ok"],
-        "category": ["success", "account", None, None, "ambiguous", "success"],
-        "batch": pd.array([1, 2, None, None, 3, 1], dtype="Int64"),
-        "attempts": pd.array([1, 1, 0, 0, 3, 1], dtype="Int64"),
-        "gateway_result": ["短信发送成功", "可发短信条数不够", None, None, None, "短信发送成功"],
-        "sent_at": pd.to_datetime(
-            ["2026-01-01 10:00", "2026-01-01 10:01", None, None, "2026-01-01 10:02",
-             "2026-01-01 10:00"]).tz_localize("Asia/Shanghai"),
-        "content": ["您好【演示】", "您好【演示】", None, None, "您好【演示】", "您好【演示】"],
-        "reason": [None, None, "wrong length", "duplicate of row 2", None, None],
-        "carrier": ["中国移动", "中国移动", None, "中国移动", "中国联通", "中国移动"],
-        "region": ["北京市", "江苏省常州市", None, "北京市", "北京市", "云南省文山壮族苗族自治州"],
-        "手机号": [13800138000, 13912345678, 12, 13800138000, 18612345678, 15012345678],
-        "姓名": RISKY,
-    })
+    return pd.DataFrame(
+        {
+            "source_row": [2, 3, 4, 5, 6, 7],
+            "mobile": pd.array(
+                ["13800138000", "13912345678", None, "13800138000", "18612345678", "15012345678"],
+                dtype="string",
+            ),
+            "status": ["accepted", "failed", "invalid", "duplicate", "unknown", "accepted"],
+            "code": pd.array([50, -107, None, None, None, 50], dtype="Int64"),
+            "message_zh": ["短信发送成功", "可发短信条数不够", None, None, "无响应", "短信发送成功"],
+            "message_en": [
+                "ok",
+                "Not enough messages left on the account",
+                None,
+                None,
+                "no answer",
+                "ok",
+            ],
+            "category": ["success", "account", None, None, "ambiguous", "success"],
+            "batch": pd.array([1, 2, None, None, 3, 1], dtype="Int64"),
+            "attempts": pd.array([1, 1, 0, 0, 3, 1], dtype="Int64"),
+            "gateway_result": ["短信发送成功", "可发短信条数不够", None, None, None, "短信发送成功"],
+            "sent_at": pd.to_datetime(
+                [
+                    "2026-01-01 10:00",
+                    "2026-01-01 10:01",
+                    None,
+                    None,
+                    "2026-01-01 10:02",
+                    "2026-01-01 10:00",
+                ]
+            ).tz_localize("Asia/Shanghai"),
+            "content": ["您好【演示】", "您好【演示】", None, None, "您好【演示】", "您好【演示】"],
+            "reason": [None, None, "wrong length", "duplicate of row 2", None, None],
+            "carrier": ["中国移动", "中国移动", None, "中国移动", "中国联通", "中国移动"],
+            "region": ["北京市", "江苏省常州市", None, "北京市", "北京市", "云南省文山壮族苗族自治州"],
+            "手机号": [13800138000, 13912345678, 12, 13800138000, 18612345678, 15012345678],
+            "姓名": RISKY,
+        }
+    )
 
 
 def test_summary_counts_and_shares() -> None:
@@ -52,7 +69,11 @@ def test_summary_counts_and_shares() -> None:
 def test_summary_lists_core_statuses_at_zero() -> None:
     summary = campaign_report(pd.DataFrame({"mobile": [None], "status": ["invalid"]}))["summary"]
     assert summary.set_index("status")["recipients"].to_dict() == {
-        "accepted": 0, "failed": 0, "unknown": 0, "invalid": 1}
+        "accepted": 0,
+        "failed": 0,
+        "unknown": 0,
+        "invalid": 1,
+    }
 
 
 def test_errors_per_code_from_the_code_table() -> None:
@@ -60,7 +81,11 @@ def test_errors_per_code_from_the_code_table() -> None:
     assert list(errors.columns) == ["code", "zh", "en", "category", "recipients"]
     first = errors.iloc[0]
     assert (first["code"], first["zh"], first["category"], first["recipients"]) == (
-        -107, "可发短信条数不够", "account", 1)
+        -107,
+        "可发短信条数不够",
+        "account",
+        1,
+    )
     assert pd.isna(errors.iloc[1]["code"]) and errors.iloc[1]["zh"] == "无响应"
 
 
@@ -94,8 +119,9 @@ def test_campaign_report_needs_status() -> None:
 
 @pytest.fixture
 def workbook(tmp_path: Path) -> openpyxl.Workbook:
-    replies = pd.DataFrame({"sender": ["13800138000"], "content": ["=1+1 退订"],
-                            "receivetime": ["2026-01-01 10:00:00"]})
+    replies = pd.DataFrame(
+        {"sender": ["13800138000"], "content": ["=1+1 退订"], "receivetime": ["2026-01-01 10:00:00"]}
+    )
     path = export_report(results_frame(), tmp_path / "sub" / "report.xlsx", replies=replies)
     assert path == tmp_path / "sub" / "report.xlsx"
     with zipfile.ZipFile(path) as archive:  # a well-formed package with a real chart part
@@ -116,10 +142,13 @@ def test_sheets_headers_filters(workbook: openpyxl.Workbook) -> None:
     assert detail.max_row == 7  # header + every recipient
     invalid = workbook["无效与重复"]
     header = [c.value for c in invalid[1]]
-    rows = [dict(zip(header, [c.value for c in row], strict=True))
-            for row in invalid.iter_rows(min_row=2)]
+    rows = [
+        dict(zip(header, [c.value for c in row], strict=True)) for row in invalid.iter_rows(min_row=2)
+    ]
     assert [(r["status"], r["reason"]) for r in rows] == [
-        ("invalid", "wrong length"), ("duplicate", "duplicate of row 2")]
+        ("invalid", "wrong length"),
+        ("duplicate", "duplicate of row 2"),
+    ]
     assert [c.value for c in workbook["错误"]["A"][1:]] == [-107, None]
     assert workbook["回复"]["B2"].value == "=1+1 退订"
 
@@ -170,4 +199,7 @@ def test_plot_report_returns_a_figure() -> None:
     fig = plot_report(results_frame())
     assert isinstance(fig, Figure)
     assert [ax.get_title() for ax in fig.axes] == [
-        "Recipients by status", "Recipients by carrier", "Top error codes"]
+        "Recipients by status",
+        "Recipients by carrier",
+        "Top error codes",
+    ]

@@ -52,19 +52,27 @@ SCENARIOS = {
     -120: lambda box, gw: (box.fail_next("get_sms", -120), gw.get_sms())[1],
     -121: lambda box, gw: (box.fail_next("get_sms", -121), gw.get_sms())[1],
     -122: lambda box, gw: gw.get_sms(),
-    -123: lambda box, gw: (box.add_account("other", "pw"), box.gateway("other", "pw").bind_mobile([A]),
-                           gw.bind_mobile([A, B]))[2],
+    -123: lambda box, gw: (
+        box.add_account("other", "pw"),
+        box.gateway("other", "pw").bind_mobile([A]),
+        gw.bind_mobile([A, B]),
+    )[2],
     -124: lambda box, gw: (box.fail_next("bind_mobile", -124), gw.bind_mobile([A]))[1],
     -125: lambda box, gw: gw.cancel_bind([A]),
-    -126: lambda box, gw: (gw.bind_mobile([A]), box.fail_next("cancel_bind", -126), gw.cancel_bind([A]))[2],
+    -126: lambda box, gw: (gw.bind_mobile([A]), box.fail_next("cancel_bind", -126), gw.cancel_bind([A]))[
+        2
+    ],
     -127: lambda box, gw: gw.recharge("", "pw", USER),
     -128: lambda box, gw: gw.recharge("C1", "", USER),
     -129: lambda box, gw: gw.recharge("C1", "pw", ""),
     -130: lambda box, gw: gw.recharge("C1", "pw", "ghost"),
     -131: lambda box, gw: gw.recharge("NOPE", "pw", USER),
     -132: lambda box, gw: (box.add_card("C1", "right", sms=10), gw.recharge("C1", "wrong", USER))[1],
-    -133: lambda box, gw: (box.add_card("C1", "pw", sms=10), gw.recharge("C1", "pw", USER),
-                           gw.recharge("C1", "pw", USER))[2],
+    -133: lambda box, gw: (
+        box.add_card("C1", "pw", sms=10),
+        gw.recharge("C1", "pw", USER),
+        gw.recharge("C1", "pw", USER),
+    )[2],
 }
 
 
@@ -95,8 +103,8 @@ def test_rejected_sends_leave_no_trace_but_109_does(sandbox, gateway):
 
 CONTENTS = {
     "utf8": "您好，发票已开£😀【小店】",
-    "gbk": "您好，发票已开¤【小店】",       # 发 exists in GBK but not in Big5
-    "big5": "您好，裏面請€‧【小店】",       # € ‧ exist in Big5 (code page 950) but not in GBK
+    "gbk": "您好，发票已开¤【小店】",  # 发 exists in GBK but not in Big5
+    "big5": "您好，裏面請€‧【小店】",  # € ‧ exist in Big5 (code page 950) but not in GBK
 }
 
 
@@ -115,10 +123,15 @@ def test_chinese_content_arrives_exactly(sandbox, charset, method):
     assert list(calls[["method", "charset"]].iloc[0]) == [method, charset]
 
 
-@pytest.mark.parametrize(("charset", "text", "bad"), [
-    ("gbk", "价格€5【小店】", "€"), ("big5", "发票【小店】", "发"), ("gbk", "好的😀【小店】", "😀"),
-    ("big5", "價格£5【小店】", "£"),  # code page 950 would turn it into ￡
-])
+@pytest.mark.parametrize(
+    ("charset", "text", "bad"),
+    [
+        ("gbk", "价格€5【小店】", "€"),
+        ("big5", "发票【小店】", "发"),
+        ("gbk", "好的😀【小店】", "😀"),
+        ("big5", "價格£5【小店】", "£"),  # code page 950 would turn it into ￡
+    ],
+)
 def test_unencodable_content_refused_before_sending(sandbox, charset, text, bad):
     with sandbox.gateway(USER, PASSWORD, charset=charset) as gw:
         with pytest.raises(sc.UnencodableContentError) as info:
@@ -140,8 +153,15 @@ def test_sending_deducts_and_user_info_reports(sandbox, gateway):
     f = info.fields
     assert (f["sms_left"], f["sms_send"], f["sms_receive"]) == (998, 2, 0)
     assert isinstance(f["user_balance"], float) and isinstance(f["user_point"], int)
-    assert set(f) == {"user_balance", "user_amount", "sms_left", "sms_send", "sms_receive",
-                      "expired_date", "user_point"}
+    assert set(f) == {
+        "user_balance",
+        "user_amount",
+        "sms_left",
+        "sms_send",
+        "sms_receive",
+        "expired_date",
+        "user_point",
+    }
 
 
 def test_scheduled_send_records_sendtime(sandbox, gateway):
@@ -191,9 +211,9 @@ def test_allowed_ip_passes_loopback(sandbox, gateway):
 
 def test_push_reaches_url(sandbox, gateway):
     received = []
-    from wsgiref.simple_server import WSGIRequestHandler, make_server
     import threading
     from urllib.parse import parse_qsl
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
 
     def app(environ, start_response):
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
@@ -216,7 +236,9 @@ def test_push_reaches_url(sandbox, gateway):
     finally:
         server.shutdown()
         server.server_close()
-    assert received == [{"sender": A, "content": "退订", "receivetime": "2026-01-02 03:04:05", "key": "k3y"}]
+    assert received == [
+        {"sender": A, "content": "退订", "receivetime": "2026-01-02 03:04:05", "key": "k3y"}
+    ]
     assert sandbox.pushes[0]["ok"] is True
 
 
@@ -227,12 +249,17 @@ def test_not_found_paths(sandbox):
 
 def test_admin_api_drives_and_inspects(sandbox):
     url = sandbox.url + "/_sandbox"
-    assert requests.post(url + "/accounts", json={"username": "x", "password": "y", "sms_left": 3},
-                         timeout=5).status_code == 201
+    assert (
+        requests.post(
+            url + "/accounts", json={"username": "x", "password": "y", "sms_left": 3}, timeout=5
+        ).status_code
+        == 201
+    )
     gw = sandbox.gateway("x", "y")
     assert gw.bind_mobile([A]).ok
-    assert requests.post(url + "/reply", json={"sender": A, "content": "T", "account": "x"},
-                         timeout=5).json() == {"queued": True}
+    assert requests.post(
+        url + "/reply", json={"sender": A, "content": "T", "account": "x"}, timeout=5
+    ).json() == {"queued": True}
     assert gw.get_sms().items[0]["content"] == "T"
     gw.send_sms([A], "hello")
     ledger = requests.get(url + "/ledger", timeout=5).json()
@@ -265,14 +292,22 @@ def test_faults_are_seeded_and_ledger_is_ground_truth(sandbox):
 
 
 def test_ledger_columns(sandbox):
-    assert list(sandbox.ledger.columns) == ["account", "receiver", "content", "sendtime", "request_id",
-                                            "accepted_at"]
+    assert list(sandbox.ledger.columns) == [
+        "account",
+        "receiver",
+        "content",
+        "sendtime",
+        "request_id",
+        "accepted_at",
+    ]
 
 
 def test_standalone_process_serves_a_real_client():
     proc = subprocess.Popen(
         [sys.executable, "-m", "smscampaign.sandbox", "--port", "0", "--account", "demo:secret:50"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         url = proc.stdout.readline().strip()

@@ -41,7 +41,9 @@ def all_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
 
 
 def test_demo_shows_no_password(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
     all_logs: pytest.LogCaptureFixture,
 ) -> None:
     monkeypatch.setattr(secrets, "token_urlsafe", lambda n=None: KNOWN)
@@ -53,11 +55,27 @@ def test_demo_shows_no_password(
 
 
 def test_cli_send_and_report_show_no_password(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, all_logs: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    all_logs: pytest.LogCaptureFixture,
 ) -> None:
     journal, report = tmp_path / "c.journal", tmp_path / "c.xlsx"
-    cli.main(["send", str(SAMPLE), "--template", "{姓名}您好。回T退订", "--signature", "演示",
-              "--journal", str(journal), "--sandbox", "--no-progress", "--report", str(report)])
+    cli.main(
+        [
+            "send",
+            str(SAMPLE),
+            "--template",
+            "{姓名}您好。回T退订",
+            "--signature",
+            "演示",
+            "--journal",
+            str(journal),
+            "--sandbox",
+            "--no-progress",
+            "--report",
+            str(report),
+        ]
+    )
     cli.main(["report", str(journal), "--out", str(tmp_path / "again.xlsx")])
     cli.main(["balance", "--sandbox"])
     captured = capsys.readouterr()
@@ -67,7 +85,8 @@ def test_cli_send_and_report_show_no_password(
 
 
 def test_cli_recharge_shows_no_card_password(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
     all_logs: pytest.LogCaptureFixture,
 ) -> None:
     monkeypatch.setenv("CARD_PWD", KNOWN)
@@ -79,7 +98,8 @@ def test_cli_recharge_shows_no_card_password(
 
 
 def test_pushed_replies_keep_no_push_key(
-    tmp_path: Path, all_logs: pytest.LogCaptureFixture,
+    tmp_path: Path,
+    all_logs: pytest.LogCaptureFixture,
 ) -> None:
     """A pushed reply reaches the store and the report; the push key (通讯密钥) neither."""
     import io
@@ -93,15 +113,27 @@ def test_pushed_replies_keep_no_push_key(
     app = reply_receiver(KNOWN, store)
     statuses: list[str] = []
     for key in (KNOWN, "wrong-key"):
-        body = urlencode({"sender": "13800138000", "content": "退订", "key": key,
-                          "receivetime": "2026-01-02 03:04:05"}).encode()
-        environ = {"REQUEST_METHOD": "POST", "CONTENT_LENGTH": str(len(body)),
-                   "wsgi.input": io.BytesIO(body), "REMOTE_ADDR": "127.0.0.1"}
+        body = urlencode(
+            {
+                "sender": "13800138000",
+                "content": "退订",
+                "key": key,
+                "receivetime": "2026-01-02 03:04:05",
+            }
+        ).encode()
+        environ = {
+            "REQUEST_METHOD": "POST",
+            "CONTENT_LENGTH": str(len(body)),
+            "wsgi.input": io.BytesIO(body),
+            "REMOTE_ADDR": "127.0.0.1",
+        }
         b"".join(app(environ, lambda status, headers: statuses.append(status)))
     assert statuses[0].startswith("200") and statuses[1].startswith("403")
     replies = store.to_frame()
     store.close()
-    report = export_report(pd.DataFrame({"mobile": ["13800138000"], "status": ["accepted"]}),
-                           tmp_path / "r.xlsx", replies=replies)
-    assert_absent(KNOWN, replies.to_string(), all_logs.text,
-                  files=[report, tmp_path / "replies.sqlite"])
+    report = export_report(
+        pd.DataFrame({"mobile": ["13800138000"], "status": ["accepted"]}),
+        tmp_path / "r.xlsx",
+        replies=replies,
+    )
+    assert_absent(KNOWN, replies.to_string(), all_logs.text, files=[report, tmp_path / "replies.sqlite"])

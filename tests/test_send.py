@@ -29,28 +29,41 @@ READY = "ready"
 def people(n: int, *, extra: bool = True, names: int = 1) -> pd.DataFrame:
     """``n`` ok recipients with ``names`` distinct names (so as many contents), plus (``extra``) one
     invalid row and one duplicate."""
-    frame = pd.DataFrame({
-        "source_row": range(2, n + 2),
-        "mobile": [f"138{i:08d}" for i in range(n)],
-        "status": "ok",
-        "reason": pd.Series([None] * n, dtype="str"),
-        "name": [f"客户{i % names}" for i in range(n)],
-        "carrier": "中国移动",
-    })
+    frame = pd.DataFrame(
+        {
+            "source_row": range(2, n + 2),
+            "mobile": [f"138{i:08d}" for i in range(n)],
+            "status": "ok",
+            "reason": pd.Series([None] * n, dtype="str"),
+            "name": [f"客户{i % names}" for i in range(n)],
+            "carrier": "中国移动",
+        }
+    )
     if extra:
-        bad = pd.DataFrame({
-            "source_row": [n + 2, n + 3], "mobile": [None, "13800000000"],
-            "status": ["invalid", "duplicate"], "reason": ["wrong length", "duplicate of row 2"],
-            "name": ["x", "y"], "carrier": [None, "中国移动"],
-        })
+        bad = pd.DataFrame(
+            {
+                "source_row": [n + 2, n + 3],
+                "mobile": [None, "13800000000"],
+                "status": ["invalid", "duplicate"],
+                "reason": ["wrong length", "duplicate of row 2"],
+                "name": ["x", "y"],
+                "carrier": [None, "中国移动"],
+            }
+        )
         frame = pd.concat([frame, bad], ignore_index=True)
     return frame
 
 
-def make_plan(n: int = 10, *, batch_size: int = 3, extra: bool = True, names: int = 1,
-              **kwargs) -> sc.Plan:
-    return sc.plan_campaign(people(n, extra=extra, names=names), "{name}您好，会员日八折", signature="小店",
-                            batch_size=batch_size, **kwargs)
+def make_plan(
+    n: int = 10, *, batch_size: int = 3, extra: bool = True, names: int = 1, **kwargs
+) -> sc.Plan:
+    return sc.plan_campaign(
+        people(n, extra=extra, names=names),
+        "{name}您好，会员日八折",
+        signature="小店",
+        batch_size=batch_size,
+        **kwargs,
+    )
 
 
 def ready_pairs(plan: sc.Plan) -> set[tuple[str, str]]:
@@ -238,8 +251,9 @@ def test_read_timeout_is_unknown_and_not_retried(sandbox):
     def fast() -> None:
         sandbox.faults = {}
 
-    with ScriptedGateway(USER, PASSWORD, base_url=sandbox.url, timeout=(2.0, 0.2),
-                         script=[slow, fast]) as gw:
+    with ScriptedGateway(
+        USER, PASSWORD, base_url=sandbox.url, timeout=(2.0, 0.2), script=[slow, fast]
+    ) as gw:
         results = send(gw=gw, plan=plan)
     unknown = results[results["status"] == "unknown"]
     assert len(unknown) == 3 and (unknown["attempts"] == 1).all()
@@ -289,8 +303,9 @@ class FakeClock:
 
 def test_send_window_pauses_outside_the_window(sandbox):
     plan = make_plan(9, batch_size=3, extra=False)
-    clock = FakeClock("2030-01-01 21:50", "2030-01-01 22:10", "2030-01-02 07:59:59.9",
-                      "2030-01-02 08:00:05")
+    clock = FakeClock(
+        "2030-01-01 21:50", "2030-01-01 22:10", "2030-01-02 07:59:59.9", "2030-01-02 08:00:05"
+    )
     seen: list[datetime | None] = []
     record = lambda: seen.append(clock.last)  # noqa: E731
     with ScriptedGateway(USER, PASSWORD, base_url=sandbox.url, script=[record] * 3) as gw:
@@ -311,14 +326,16 @@ def test_send_window_is_validated(gateway):
 def test_resume_after_interruption_sends_the_rest_once(sandbox, tmp_path):
     plan = make_plan(15, batch_size=3, extra=False)
     journal = tmp_path / "j.sqlite"
+
     def ctrl_c() -> None:
         # Ctrl-C arrives in the main thread while the third request is being sent; the pause lets
         # the main thread handle it before this request completes.
         _thread.interrupt_main()
         time.sleep(0.5)
 
-    with ScriptedGateway(USER, PASSWORD, base_url=sandbox.url,
-                         script=[lambda: None, lambda: None, ctrl_c]) as gw:
+    with ScriptedGateway(
+        USER, PASSWORD, base_url=sandbox.url, script=[lambda: None, lambda: None, ctrl_c]
+    ) as gw:
         first = send(plan, gw, journal=journal)
     assert first.attrs["interrupted"]
     assert (first["status"] == "accepted").sum() == 9  # requests in flight finish
@@ -428,10 +445,12 @@ def test_faulty_gateway_no_duplicates_everyone_accounted_for(tmp_path):
 
 
 def write_csv(path: Path, n: int, *, names: int = 1) -> Path:
-    frame = pd.DataFrame({
-        "姓名": [f"客户{i % names}" for i in range(n)],
-        "手机": [f"139{i:08d}" for i in range(n)] + [],
-    })
+    frame = pd.DataFrame(
+        {
+            "姓名": [f"客户{i % names}" for i in range(n)],
+            "手机": [f"139{i:08d}" for i in range(n)] + [],
+        }
+    )
     frame.loc[len(frame)] = ["坏号", "12"]  # one invalid number
     frame.to_csv(path, index=False)
     return path
@@ -442,8 +461,20 @@ def test_cli_send_against_the_in_process_sandbox(tmp_path, capsys):
 
     source = write_csv(tmp_path / "people.csv", 7, names=2)
     journal = tmp_path / "j.sqlite"
-    argv = ["send", str(source), "--template", "{姓名}您好", "--signature", "小店", "--sandbox",
-            "--journal", str(journal), "--no-progress", "--workers", "2"]
+    argv = [
+        "send",
+        str(source),
+        "--template",
+        "{姓名}您好",
+        "--signature",
+        "小店",
+        "--sandbox",
+        "--journal",
+        str(journal),
+        "--no-progress",
+        "--workers",
+        "2",
+    ]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "accepted" in out and str(journal) in out
@@ -456,8 +487,19 @@ def test_cli_send_never_takes_credentials_from_argv(tmp_path, capsys):
     from smscampaign.cli import main
 
     source = write_csv(tmp_path / "people.csv", 2)
-    code = main(["send", str(source), "--template", "您好", "--journal", str(tmp_path / "j.sqlite"),
-                 "--base-url", "http://127.0.0.1:9", "--no-progress"])
+    code = main(
+        [
+            "send",
+            str(source),
+            "--template",
+            "您好",
+            "--journal",
+            str(tmp_path / "j.sqlite"),
+            "--base-url",
+            "http://127.0.0.1:9",
+            "--no-progress",
+        ]
+    )
     assert code == 2
     assert "SMSCAMPAIGN_USERNAME" in capsys.readouterr().err
 
@@ -485,17 +527,45 @@ def test_kill_9_at_random_moments_never_sends_twice(tmp_path):
     journal = tmp_path / "j.sqlite"
     env = {k: v for k, v in os.environ.items() if not k.startswith("SMSCAMPAIGN_")}
     env.update(SMSCAMPAIGN_USERNAME="demo", SMSCAMPAIGN_PASSWORD="secret")
-    server = _spawn(["-m", "smscampaign.sandbox", "--port", "0", "--account", "demo:secret:100000",
-                     "--latency", "0.02"], stdout=subprocess.PIPE, text=True)
+    server = _spawn(
+        [
+            "-m",
+            "smscampaign.sandbox",
+            "--port",
+            "0",
+            "--account",
+            "demo:secret:100000",
+            "--latency",
+            "0.02",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     child = None
     kills, runs = 0, 0
     in_flight_after_kill: list[int] = []
     try:
         url = server.stdout.readline().strip()
         assert url.startswith("http://")
-        argv = ["-m", "smscampaign", "send", str(source), "--template", "您好，会员日八折",
-                "--signature", "小店", "--base-url", url, "--journal", str(journal),
-                "--workers", str(workers), "--batch-size", str(batch_size), "--no-progress"]
+        argv = [
+            "-m",
+            "smscampaign",
+            "send",
+            str(source),
+            "--template",
+            "您好，会员日八折",
+            "--signature",
+            "小店",
+            "--base-url",
+            url,
+            "--journal",
+            str(journal),
+            "--workers",
+            str(workers),
+            "--batch-size",
+            str(batch_size),
+            "--no-progress",
+        ]
         while runs < 20:
             runs += 1
             child = _spawn(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -23,8 +23,13 @@ from smscampaign.templates import (
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("", 0), ("abc", 3), ("您好【小店】", 6), ("😀", 2), ("您好😀【小店】", 8),
-        ("👍🏽", 4), ("é", 1),
+        ("", 0),
+        ("abc", 3),
+        ("您好【小店】", 6),
+        ("😀", 2),
+        ("您好😀【小店】", 8),
+        ("👍🏽", 4),
+        ("é", 1),
     ],
 )
 def test_sms_length_counts_utf16_code_units(text, expected):
@@ -165,7 +170,9 @@ def test_render_bodies_vectorised_nulls_propagate():
         "积分": pa.array(["10", "20", "30"]),
     }
     assert render_bodies(t, values, 3).to_pylist() == [
-        "尊敬的张三，您的金卡积分10", "尊敬的李四，您的银卡积分20", None,
+        "尊敬的张三，您的金卡积分10",
+        "尊敬的李四，您的银卡积分20",
+        None,
     ]
 
 

@@ -68,8 +68,12 @@ MAX_LENGTH = 70
 _MOBILE = re.compile(r"1[3-9]\d{9}")
 _DECLARED = {"utf8": "utf-8", "gbk": "gbk", "big5": "big5"}
 _SUCCESS_TEXT = {
-    "send_sms": "短信发送成功", "bind_mobile": "绑定手机成功", "get_sms": "获取上行短信成功",
-    "cancel_bind": "取消绑定成功", "user_info": "获取用户信息成功", "recharge": "充值成功",
+    "send_sms": "短信发送成功",
+    "bind_mobile": "绑定手机成功",
+    "get_sms": "获取上行短信成功",
+    "cancel_bind": "取消绑定成功",
+    "user_info": "获取用户信息成功",
+    "recharge": "充值成功",
 }
 _FAULT_KEYS = {"reset", "delay", "delay_p", "http500", "garbage"}
 
@@ -105,11 +109,18 @@ class _Account:
     def public(self) -> dict[str, Any]:
         """The account as the admin API shows it: no password, no push key."""
         return {
-            "username": self.username, "user_id": self.user_id, "sms_left": self.sms_left,
-            "balance": self.balance, "amount": self.amount, "sms_send": self.sms_send,
-            "sms_receive": self.sms_receive, "expired": self.expired, "frozen": self.frozen,
+            "username": self.username,
+            "user_id": self.user_id,
+            "sms_left": self.sms_left,
+            "balance": self.balance,
+            "amount": self.amount,
+            "sms_send": self.sms_send,
+            "sms_receive": self.sms_receive,
+            "expired": self.expired,
+            "frozen": self.frozen,
             "allowed_ips": list(self.allowed_ips) if self.allowed_ips is not None else None,
-            "push_url": self.push_url, "bound": None,
+            "push_url": self.push_url,
+            "bound": None,
         }
 
     def expired_date(self) -> str:
@@ -170,7 +181,7 @@ class Sandbox:
         self._calls: list[tuple[Any, ...]] = []
         self._pushes: list[dict[str, Any]] = []
         self._request_id = 0
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._push_session = requests.Session()
 
@@ -184,8 +195,10 @@ class Sandbox:
         self._server = _Server((self.host, self.port), handler)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
-            name=f"sandbox-{self.port}", daemon=True,
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.02},
+            name=f"sandbox-{self.port}",
+            daemon=True,
         )
         self._thread.start()
         logger.info("sandbox serving at %s", self.url)
@@ -257,17 +270,31 @@ class Sandbox:
         with self._lock:
             old = self._accounts.get(username)
             self._accounts[username] = _Account(
-                username=username, password=password,
+                username=username,
+                password=password,
                 user_id=old.user_id if old else 10000 + len(self._accounts) + 1,
-                sms_left=int(sms_left), balance=float(balance), expired=expired, frozen=frozen,
+                sms_left=int(sms_left),
+                balance=float(balance),
+                expired=expired,
+                frozen=frozen,
                 allowed_ips=tuple(allowed_ips) if allowed_ips is not None else None,
-                push_url=push_url, push_key=push_key, push_charset=push_charset,
+                push_url=push_url,
+                push_key=push_key,
+                push_charset=push_charset,
             )
 
     def update_account(self, username: str, **changes: Any) -> None:
         """Change an account's state, e.g. ``update_account("demo", frozen=True, sms_left=0)``."""
-        allowed = {"sms_left", "balance", "expired", "frozen", "allowed_ips", "push_url", "push_key",
-                   "push_charset"}
+        allowed = {
+            "sms_left",
+            "balance",
+            "expired",
+            "frozen",
+            "allowed_ips",
+            "push_url",
+            "push_key",
+            "push_charset",
+        }
         unknown = set(changes) - allowed
         if unknown:
             raise ValueError(f"cannot change {sorted(unknown)}; changeable: {sorted(allowed)}")
@@ -316,19 +343,25 @@ class Sandbox:
             item = {"sender": sender, "content": content, "receivetime": when, "fetched": False}
             target.replies.append(item)
             target.sms_receive += 1
-            push = (target.push_url, target.push_key, target.push_charset)
-        if push[0]:
-            self._push(item, *push)
+            url, key, charset = target.push_url, target.push_key, target.push_charset
+        if url:
+            self._push(item, url, key, charset)
         return True
 
     def _push(self, item: dict[str, Any], url: str, key: str | None, charset: str) -> None:
-        form = {"sender": item["sender"], "content": item["content"],
-                "receivetime": item["receivetime"], "key": key or ""}
+        form = {
+            "sender": item["sender"],
+            "content": item["content"],
+            "receivetime": item["receivetime"],
+            "key": key or "",
+        }
         body = urlencode(form, encoding=CHARSETS[charset], errors="xmlcharrefreplace")
         outcome: dict[str, Any] = {"url": url, "sender": item["sender"], "status": None, "ok": False}
         try:
             answer = self._push_session.post(
-                url, data=body.encode("ascii"), timeout=5,
+                url,
+                data=body.encode("ascii"),
+                timeout=5,
                 headers={"Content-Type": f"application/x-www-form-urlencoded; charset={charset}"},
             )
             outcome["status"] = answer.status_code
@@ -354,7 +387,9 @@ class Sandbox:
         (``code`` is None where a fault answered instead)."""
         with self._lock:
             rows = list(self._calls)
-        return pd.DataFrame(rows, columns=["endpoint", "method", "charset", "username", "code", "fault", "at"])
+        return pd.DataFrame(
+            rows, columns=["endpoint", "method", "charset", "username", "code", "fault", "at"]
+        )
 
     @property
     def pushes(self) -> list[dict[str, Any]]:
@@ -513,7 +548,10 @@ class Sandbox:
         for item in pending:
             item["fetched"] = True
         elements = [
-            ("sms", [("sender", r["sender"]), ("content", r["content"]), ("receivetime", r["receivetime"])])
+            (
+                "sms",
+                [("sender", r["sender"]), ("content", r["content"]), ("receivetime", r["receivetime"])],
+            )
             for r in pending
         ]
         return len(pending), elements
@@ -523,9 +561,12 @@ class Sandbox:
         if forced is not None:
             raise _Answer(forced)
         return account.user_id, [
-            ("user_balance", f"{account.balance:.2f}"), ("user_amount", f"{account.amount:.2f}"),
-            ("sms_left", account.sms_left), ("sms_send", account.sms_send),
-            ("sms_receive", account.sms_receive), ("expired_date", account.expired_date()),
+            ("user_balance", f"{account.balance:.2f}"),
+            ("user_amount", f"{account.amount:.2f}"),
+            ("sms_left", account.sms_left),
+            ("sms_send", account.sms_send),
+            ("sms_receive", account.sms_receive),
+            ("expired_date", account.expired_date()),
             ("user_point", account.point),
         ]
 
@@ -556,16 +597,25 @@ class Sandbox:
         target.balance += card.amount
         return card.sms, []
 
-    def _record_call(self, endpoint: str, method: str, charset: str, username: str,
-                     code: int | None, fault: str | None) -> None:
+    def _record_call(
+        self,
+        endpoint: str,
+        method: str,
+        charset: str,
+        username: str,
+        code: int | None,
+        fault: str | None,
+    ) -> None:
         with self._lock:
             self._calls.append((endpoint, method, charset, username, code, fault, _now()))
 
     def _render(self, endpoint: str, charset: str, code: int, extra: list[Any]) -> bytes:
         message = _SUCCESS_TEXT[endpoint] if code >= 0 else CODES[code][0]
         lines = [
-            f'<?xml version="1.0" encoding="{_DECLARED[charset]}" ?>', "<response>",
-            f"  <result>{code}</result>", f"  <message>{escape(message)}</message>",
+            f'<?xml version="1.0" encoding="{_DECLARED[charset]}" ?>',
+            "<response>",
+            f"  <result>{code}</result>",
+            f"  <message>{escape(message)}</message>",
         ]
         for name, value in extra:
             if isinstance(value, list):
@@ -684,7 +734,11 @@ class _Handler(BaseHTTPRequestHandler):
         if segments[:1] == ["_sandbox"] and len(segments) == 2:
             self._dispatch_admin(segments[1], body)
             return
-        match = len(segments) == 3 and segments[1].lower() == "interface" and segments[2].lower().endswith(".aspx")
+        match = (
+            len(segments) == 3
+            and segments[1].lower() == "interface"
+            and segments[2].lower().endswith(".aspx")
+        )
         charset = segments[0].lower() if segments else ""
         endpoint = segments[2][:-5].lower() if match else ""
         if not match or charset not in CHARSETS or endpoint not in ENDPOINTS:
@@ -718,7 +772,9 @@ class _Handler(BaseHTTPRequestHandler):
         if garbage:
             self._send(200, bytes(box._rng.getrandbits(8) for _ in range(64)), "text/html")
             return
-        self._send(200, box._render(endpoint, charset, code, extra), f"text/xml; charset={_DECLARED[charset]}")
+        self._send(
+            200, box._render(endpoint, charset, code, extra), f"text/xml; charset={_DECLARED[charset]}"
+        )
 
     def _dispatch_admin(self, name: str, body: bytes) -> None:
         try:
@@ -737,7 +793,9 @@ def _parse_account(spec: str) -> tuple[str, str, int]:
         username, password, sms = spec.rsplit(":", 2)
         return username, password, int(sms)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected USER:PASSWORD:SMS, got {spec.split(':')[0]}:…") from None
+        raise argparse.ArgumentTypeError(
+            f"expected USER:PASSWORD:SMS, got {spec.split(':')[0]}:…"
+        ) from None
 
 
 def _parse_card(spec: str) -> tuple[str, str, int]:
@@ -755,13 +813,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8080, help="port (0 = a free port; default 8080)")
-    parser.add_argument("--account", action="append", type=_parse_account, default=[],
-                        metavar="USER:PASSWORD:SMS", help="create an account (repeatable)")
-    parser.add_argument("--card", action="append", type=_parse_card, default=[],
-                        metavar="NUMBER:PASSWORD:SMS", help="create a recharge card (repeatable)")
+    parser.add_argument(
+        "--account",
+        action="append",
+        type=_parse_account,
+        default=[],
+        metavar="USER:PASSWORD:SMS",
+        help="create an account (repeatable)",
+    )
+    parser.add_argument(
+        "--card",
+        action="append",
+        type=_parse_card,
+        default=[],
+        metavar="NUMBER:PASSWORD:SMS",
+        help="create a recharge card (repeatable)",
+    )
     parser.add_argument("--latency", type=float, default=0.0, help="seconds slept per request")
-    parser.add_argument("--faults", type=json.loads, default=None,
-                        help='fault probabilities as JSON, e.g. \'{"reset": 0.05, "http500": 0.05}\'')
+    parser.add_argument(
+        "--faults",
+        type=json.loads,
+        default=None,
+        help='fault probabilities as JSON, e.g. \'{"reset": 0.05, "http500": 0.05}\'',
+    )
     parser.add_argument("--seed", type=int, default=None, help="seed for fault injection")
     return parser
 
@@ -783,12 +857,14 @@ def serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with box:
         print(box.url, flush=True)
-        print(f"accounts: {', '.join(u for u, _, _ in args.account) or 'none'}; admin API at "
-              f"{box.url}/_sandbox/", flush=True)
+        print(
+            f"accounts: {', '.join(u for u, _, _ in args.account) or 'none'}; admin API at "
+            f"{box.url}/_sandbox/",
+            flush=True,
+        )
         try:
             while not stop.wait(0.5):
                 pass
         except KeyboardInterrupt:
             pass
     return 0
-
