@@ -23,8 +23,9 @@ from tqdm.auto import tqdm
 
 from smscampaign.codes import ACCOUNT, CodeInfo
 from smscampaign.errors import AccountError, GatewayError
-from smscampaign.gateway import BEIJING, TIME_FORMAT, Gateway, GatewayResponse
+from smscampaign.gateway import Gateway, GatewayResponse
 from smscampaign.numbers import TEXT, as_text, check_numbers
+from smscampaign.protocol import BEIJING, MAX_NUMBERS, TIME_FORMAT
 
 __all__ = [
     "BIND_COLUMNS",
@@ -40,7 +41,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 #: The gateway's limit on numbers per ``bind_mobile`` / ``cancel_bind`` call.
-MAX_NUMBERS_PER_CALL: Final = 500
+MAX_NUMBERS_PER_CALL: Final = MAX_NUMBERS
 #: Columns of :func:`bind_numbers` / :func:`unbind_numbers`.
 BIND_COLUMNS: Final = ("input", "mobile", "status", "code", "message_zh", "message_en")
 

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from smscampaign.errors import SmsCampaignError
-from smscampaign.gateway import TIME_FORMAT, Gateway
+from smscampaign.gateway import Gateway
+from smscampaign.protocol import CHARSETS, MAX_LENGTH, MAX_NUMBERS, TIME_FORMAT
 from smscampaign.sandbox import Sandbox
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -45,7 +46,7 @@ def add_gateway_options(parser: argparse.ArgumentParser, *, sandbox: bool = True
     )
     parser.add_argument(
         "--charset",
-        choices=["utf8", "gbk", "big5"],
+        choices=list(CHARSETS),
         help="endpoint charset (default: $SMSCAMPAIGN_CHARSET or utf8)",
     )
     if sandbox:
@@ -151,12 +152,22 @@ def add_plan_options(parser: argparse.ArgumentParser, *, charset: bool = True) -
     parser.add_argument("--signature", help="sender signature, e.g. 【演示商城】 (put at the end)")
     parser.add_argument("--suppress", metavar="FILE", help="list of numbers not to send to (opt-outs)")
     parser.add_argument("--sendtime", help="scheduled time YYYY-MM-DD HH:MM:SS, Beijing time")
-    parser.add_argument("--max-length", type=int, default=70, help="characters per message (default 70)")
-    parser.add_argument("--batch-size", type=int, default=500, help="numbers per request (default 500)")
+    parser.add_argument(
+        "--max-length",
+        type=int,
+        default=MAX_LENGTH,
+        help=f"characters a message (default {MAX_LENGTH})",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=MAX_NUMBERS,
+        help=f"numbers a request (default {MAX_NUMBERS})",
+    )
     if charset:
         parser.add_argument(
             "--charset",
-            choices=["utf8", "gbk", "big5"],
+            choices=list(CHARSETS),
             default="utf8",
             help="charset the content must fit (default utf8)",
         )
@@ -402,7 +413,7 @@ def _add_receive(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--store", required=True, help="reply store (SQLite file, created if missing)")
     parser.add_argument(
         "--charset",
-        choices=["utf8", "gbk", "big5"],
+        choices=list(CHARSETS),
         default="utf8",
         help="charset the gateway pushes in (default utf8)",
     )

@@ -17,7 +17,7 @@ import re
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any, Final
 from urllib.parse import urlencode, urlsplit
 
@@ -39,32 +39,23 @@ from smscampaign.errors import (
     GatewayTimeout,
     UnencodableContentError,
 )
+from smscampaign.protocol import (
+    DEFAULT_BASE_URL,
+    check_encodable,
+    format_sendtime,
+    python_codec,
+    unencodable_characters,
+)
 
 __all__ = [
-    "BEIJING",
-    "CHARSETS",
-    "DEFAULT_BASE_URL",
-    "ENDPOINTS",
-    "TIME_FORMAT",
     "Gateway",
     "GatewayResponse",
-    "check_encodable",
-    "format_sendtime",
     "parse_response",
-    "python_codec",
     "redact",
-    "unencodable_characters",
 ]
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_BASE_URL: Final = "http://a1.imrobots.cn"
-#: Endpoint charset folder -> Python codec. The gateway is ASP.NET: its "big5" is code page 950.
-CHARSETS: Final[dict[str, str]] = {"utf8": "utf-8", "gbk": "gbk", "big5": "cp950"}
-ENDPOINTS: Final = ("send_sms", "bind_mobile", "get_sms", "cancel_bind", "user_info", "recharge")
-BEIJING: Final = timezone(timedelta(hours=8), "Asia/Shanghai")
-#: The protocol's timestamps (sendtime, receivetime, expired_date), Beijing time.
-TIME_FORMAT: Final = "%Y-%m-%d %H:%M:%S"
 MAX_BODY_BYTES: Final = 1 << 20
 
 # Codecs named in XML declarations -> Python codecs (GBK-family answers decode as GB18030, a superset).
@@ -96,73 +87,6 @@ _FIELD_TYPES: Final[dict[str, Any]] = {
 _ITEM_ALIASES: Final = {"mobile": "sender", "recvtime": "receivetime"}
 _SECRET_NAMES: Final = frozenset({"password", "cardpwd"})
 _SECRET_PARAM = re.compile(r"(?i)\b(password|cardpwd|key)=[^&\s\"']*")
-
-
-def python_codec(charset: str) -> str:
-    """The Python codec for an endpoint charset (``utf8``, ``gbk``, ``big5``)."""
-    try:
-        return CHARSETS[charset]
-    except KeyError:
-        raise ConfigError(
-            f"unknown charset {charset!r}; expected one of {', '.join(CHARSETS)}"
-        ) from None
-
-
-def unencodable_characters(text: str, charset: str) -> tuple[str, ...]:
-    """The distinct characters of ``text`` that ``charset`` cannot carry, in order of appearance.
-
-    A character counts as carried only if it survives the round trip unchanged (code page 950 turns
-    ``£`` into ``￡``, which is not what the analyst wrote).
-
-    >>> unencodable_characters("你好😀", "gbk")
-    ('😀',)
-    """
-    codec = python_codec(charset)
-    try:
-        if text.encode(codec).decode(codec) == text:
-            return ()
-    except UnicodeEncodeError:
-        pass
-    bad: dict[str, None] = {}
-    for ch in text:
-        try:
-            if ch.encode(codec).decode(codec) == ch:
-                continue
-        except UnicodeEncodeError:
-            pass
-        bad[ch] = None
-    return tuple(bad)
-
-
-def check_encodable(text: str, charset: str, *, what: str = "content") -> None:
-    """Raise :class:`UnencodableContentError` naming the characters ``charset`` cannot carry."""
-    bad = unencodable_characters(text, charset)
-    if bad:
-        shown = " ".join(f"{ch!r} (U+{ord(ch):04X})" for ch in bad)
-        raise UnencodableContentError(
-            f"{what} has characters the {charset} charset cannot carry: {shown}",
-            charset=charset,
-            characters=bad,
-        )
-
-
-def format_sendtime(value: datetime | str | None) -> str | None:
-    """``sendtime`` as the gateway wants it: ``YYYY-MM-DD HH:MM:SS`` in Beijing time.
-
-    A naive datetime is taken to be Beijing time already; an aware one is converted. A string is passed
-    through unchanged (the gateway judges it: −114 if malformed); ``None`` means "send now".
-
-    >>> format_sendtime(datetime(2030, 1, 2, 1, 0, tzinfo=timezone.utc))
-    '2030-01-02 09:00:00'
-    """
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value
-    moment: datetime = value.to_pydatetime() if hasattr(value, "to_pydatetime") else value  # Timestamp
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(BEIJING)
-    return moment.strftime(TIME_FORMAT)
 
 
 def redact(text: str, *secrets: str | None) -> str:

@@ -33,8 +33,9 @@ from urllib.parse import parse_qsl
 import pandas as pd
 
 from smscampaign.errors import AccountError, ConfigError, GatewayError
-from smscampaign.gateway import BEIJING, TIME_FORMAT, Gateway, python_codec
+from smscampaign.gateway import Gateway
 from smscampaign.numbers import TEXT, normalize_numbers
+from smscampaign.protocol import BEIJING, TIME_FORMAT, python_codec
 
 __all__ = [
     "MAX_PUSH_BYTES",

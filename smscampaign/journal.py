@@ -45,7 +45,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from smscampaign.errors import JournalError
-from smscampaign.gateway import BEIJING
+from smscampaign.protocol import BEIJING
 
 __all__ = ["BATCH_COLUMNS", "STATES", "Journal"]
 

@@ -26,7 +26,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Any, Final, Literal
 
 import numpy as np
@@ -35,11 +35,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from smscampaign.errors import ConfigError, PlanError, TemplateError
-from smscampaign.gateway import (
-    BEIJING,
-    TIME_FORMAT,
-    format_sendtime,
+from smscampaign.protocol import (
+    MAX_LENGTH,
+    MAX_NUMBERS,
     python_codec,
+    resolve_sendtime,
+    sms_length,
     unencodable_characters,
 )
 from smscampaign.templates import (
@@ -52,7 +53,6 @@ from smscampaign.templates import (
     parse_template,
     render_bodies,
     resolve_columns,
-    sms_length,
     sms_lengths,
     truncate_sms,
 )
@@ -69,8 +69,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 #: The gateway's limits: characters per content (−118) and numbers per request (−117).
-MAX_CONTENT_LENGTH: Final = 70
-MAX_RECEIVERS: Final = 500
+MAX_CONTENT_LENGTH: Final = MAX_LENGTH
+MAX_RECEIVERS: Final = MAX_NUMBERS
 #: Every status a planned row can have, ``ready`` first; the rest in order of precedence for
 #: ``ok`` rows
 #: (``invalid``/``duplicate`` come from :func:`check_numbers` or the final duplicate guard).
@@ -92,66 +92,6 @@ _NULL_STR: Final = pa.scalar(None, pa.string())
 
 
 # -- sendtime --------------------------------------------------------------------------------------
-
-
-def resolve_sendtime(
-    value: datetime | pd.Timestamp | str | None, *, now: datetime | None = None
-) -> str | None:
-    """Check a scheduled send time; format it for the gateway (``YYYY-MM-DD HH:MM:SS``, Beijing).
-
-    Accepts a ``datetime`` or pandas ``Timestamp`` (naive = Beijing time, aware = converted) or a
-    string (``YYYY-MM-DD HH:MM:SS`` or an ISO 8601 form such as ``2030-01-02T09:00+08:00``).
-    ``None`` or an empty string means "send now" and gives ``None``. Raises :class:`PlanError` for
-    what the gateway would refuse: malformed (−114), not in the future (−115), more than a year
-    (365 days) ahead (−116). ``now`` (aware, or naive Beijing) defaults to the current time.
-
-    >>> resolve_sendtime("2030-01-02 09:00:00", now=datetime(2029, 6, 1))
-    '2030-01-02 09:00:00'
-    """
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    when = _parse_sendtime(value)
-    current = _as_beijing(now) if now is not None else datetime.now(BEIJING)
-    shown = format_sendtime(when)
-    if when <= current:
-        raise PlanError(
-            f"sendtime {shown} (Beijing time) is not in the future; the gateway would refuse it (−115)"
-        )
-    if when > current + timedelta(days=365):
-        raise PlanError(
-            f"sendtime {shown} (Beijing time) is more than a year ahead; "
-            "the gateway would refuse it (−116)"
-        )
-    return shown
-
-
-def _parse_sendtime(value: Any) -> datetime:
-    if value is pd.NaT:
-        raise PlanError("sendtime is NaT; the gateway would refuse it as malformed (−114)")
-    if isinstance(value, pd.Timestamp):
-        return _as_beijing(value.to_pydatetime())
-    if isinstance(value, datetime):
-        return _as_beijing(value)
-    if isinstance(value, date):
-        raise PlanError(f"sendtime {value!r} is a date without a time; pass a datetime (−114 malformed)")
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            return _as_beijing(datetime.strptime(text, TIME_FORMAT))
-        except ValueError:
-            pass
-        try:
-            return _as_beijing(datetime.fromisoformat(text))
-        except ValueError:
-            raise PlanError(
-                f"sendtime {value!r} is malformed; write YYYY-MM-DD HH:MM:SS (Beijing time) — "
-                "the gateway would refuse it (−114)"
-            ) from None
-    raise PlanError(f"sendtime must be a datetime or a string, not {type(value).__name__} (−114)")
-
-
-def _as_beijing(value: datetime) -> datetime:
-    return value.replace(tzinfo=BEIJING) if value.tzinfo is None else value.astimezone(BEIJING)
 
 
 # -- suppression -----------------------------------------------------------------------------------

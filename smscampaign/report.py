@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from smscampaign.codes import describe_code
-from smscampaign.gateway import BEIJING
+from smscampaign.protocol import BEIJING
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.figure import Figure

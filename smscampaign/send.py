@@ -39,8 +39,9 @@ from smscampaign.errors import (
     JournalError,
     SmsCampaignError,
 )
-from smscampaign.gateway import BEIJING, Gateway
+from smscampaign.gateway import Gateway
 from smscampaign.journal import ACCEPTED, FAILED, IN_FLIGHT, PLANNED, UNKNOWN, Journal
+from smscampaign.protocol import BEIJING
 
 __all__ = ["RESULT_COLUMNS", "RESULT_STATUSES", "read_journal", "send_campaign"]
 

@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from smscampaign.errors import TemplateError
+from smscampaign.protocol import sms_length
 
 __all__ = [
     "Template",
@@ -48,17 +49,6 @@ SIGNATURE_OPEN: Final = "【"
 SIGNATURE_CLOSE: Final = "】"
 # `{{`, `}}`, a placeholder `{name}`, or a lone brace (an error).
 _TOKEN: Final = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
-
-
-def sms_length(text: str) -> int:
-    """The length of ``text`` as the gateway counts it: UTF-16 code units (.NET ``String.Length``).
-
-    Characters outside the Basic Multilingual Plane (most emoji) count 2; everything else 1.
-
-    >>> sms_length("您好【小店】"), sms_length("😀")
-    (6, 2)
-    """
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
 
 
 def sms_lengths(texts: pa.Array | pa.ChunkedArray) -> pa.Array:

@@ -10,7 +10,7 @@ import pytest
 
 import smscampaign as sc
 from smscampaign.account import BIND_COLUMNS
-from smscampaign.gateway import BEIJING
+from smscampaign.protocol import BEIJING
 from tests.conftest import PASSWORD, USER
 
 A, B, C = "13800138000", "13900139000", "15000150000"

@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 import pytest
 
 import smscampaign as sc
-from smscampaign.gateway import format_sendtime, parse_response, redact, unencodable_characters
+from smscampaign.gateway import parse_response, redact
+from smscampaign.protocol import format_sendtime, unencodable_characters
 from tests.conftest import PASSWORD, USER
 
 A = "13800138000"

@@ -13,8 +13,8 @@ import requests
 from waitress import create_server
 
 import smscampaign as sc
-from smscampaign.gateway import BEIJING
 from smscampaign.inbound import MAX_PUSH_BYTES, reply_receiver
+from smscampaign.protocol import BEIJING
 from tests.conftest import PASSWORD, USER
 
 A, B, C = "13800138000", "13900139000", "15000150000"

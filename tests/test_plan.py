@@ -12,8 +12,8 @@ import pytest
 
 import smscampaign as sc
 from smscampaign import Plan, PlanError, TemplateError, plan_campaign
-from smscampaign.gateway import BEIJING
 from smscampaign.plan import STATUSES, resolve_sendtime
+from smscampaign.protocol import BEIJING
 
 SIG = "【小店】"
 

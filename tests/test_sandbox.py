@@ -13,7 +13,7 @@ import requests
 
 import smscampaign as sc
 from smscampaign.codes import CODES
-from smscampaign.gateway import BEIJING
+from smscampaign.protocol import BEIJING
 from tests.conftest import PASSWORD, USER
 
 A, B = "13800138000", "13900139001"

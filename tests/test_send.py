@@ -20,7 +20,8 @@ from conftest import PASSWORD, USER
 
 import smscampaign as sc
 from smscampaign.errors import GatewayConnectionError
-from smscampaign.gateway import BEIJING, Gateway
+from smscampaign.gateway import Gateway
+from smscampaign.protocol import BEIJING
 from smscampaign.send import RESULT_COLUMNS
 
 READY = "ready"

@@ -56,15 +56,22 @@ import pandas as pd
 import requests
 
 from smscampaign.codes import CODES
-from smscampaign.gateway import BEIJING, CHARSETS, ENDPOINTS, TIME_FORMAT, Gateway
+from smscampaign.gateway import Gateway
+from smscampaign.protocol import (
+    BEIJING,
+    CHARSETS,
+    ENDPOINTS,
+    MAX_LENGTH,
+    MAX_NUMBERS,
+    TIME_FORMAT,
+    sms_length,
+)
 
 __all__ = ["LEDGER_COLUMNS", "Sandbox", "main"]
 
 logger = logging.getLogger(__name__)
 
 LEDGER_COLUMNS = ["account", "receiver", "content", "sendtime", "request_id", "accepted_at"]
-MAX_NUMBERS = 500
-MAX_LENGTH = 70
 _MOBILE = re.compile(r"1[3-9]\d{9}")
 _DECLARED = {"utf8": "utf-8", "gbk": "gbk", "big5": "big5"}
 _SUCCESS_TEXT = {
@@ -81,10 +88,6 @@ _FAULT_KEYS = {"reset", "delay", "delay_p", "http500", "garbage"}
 def _now() -> datetime:
     """Beijing wall-clock time, naive (the gateway's own clock)."""
     return datetime.now(BEIJING).replace(tzinfo=None)
-
-
-def _utf16_length(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
 
 
 @dataclass
@@ -492,7 +495,7 @@ class Sandbox:
         if not content.strip():
             raise _Answer(-113)
         self._check_numbers(numbers)
-        if _utf16_length(content) > MAX_LENGTH:
+        if sms_length(content) > MAX_LENGTH:
             raise _Answer(-118)
         if not all(_MOBILE.fullmatch(n) for n in numbers):
             raise _Answer(-119)
