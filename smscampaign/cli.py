@@ -589,6 +589,55 @@ def _cmd_recharge(args: argparse.Namespace) -> int:
     return 1
 
 
+# -- demo, notebooks (issue 20): the shipped sample data and notebooks ----------------------------
+
+
+def _add_demo(sub: argparse._SubParsersAction) -> None:
+    from smscampaign.demo import add_demo_options  # noqa: PLC0415 - keep CLI start-up light
+
+    parser = sub.add_parser(
+        "demo",
+        help="a whole sandbox campaign on the shipped sample, ending in an Excel report",
+        description="Load the shipped sample recipients, check, plan and send them to an in-process "
+        "sandbox (no credentials, loopback only), let three customers reply, and write the report.",
+    )
+    add_demo_options(parser)
+    parser.set_defaults(func=_cmd_demo)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from smscampaign.demo import run_demo  # noqa: PLC0415
+
+    run_demo(args.out, recipients=args.recipients)
+    return 0
+
+
+def _add_notebooks(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "notebooks",
+        help="copy the analyst notebooks and their sample data into a folder",
+        description="Copy the notebooks to DIR/notebooks and the sample data they read to "
+        "DIR/sample_data, ready to open in JupyterLab.",
+    )
+    parser.add_argument("dir", metavar="DIR", help="destination folder (created if missing)")
+    parser.add_argument("--force", action="store_true", help="replace files that already exist")
+    parser.set_defaults(func=_cmd_notebooks)
+
+
+def _cmd_notebooks(args: argparse.Namespace) -> int:
+    import importlib.util  # noqa: PLC0415
+
+    from smscampaign.demo import copy_notebooks  # noqa: PLC0415
+
+    written = copy_notebooks(args.dir, overwrite=args.force)
+    books = [p for p in written if p.suffix == ".ipynb"]
+    print(f"{len(books)} notebooks and {len(written) - len(books)} sample files copied to {args.dir}")
+    print(f"open them with:  jupyter lab {Path(args.dir) / 'notebooks'}")
+    if importlib.util.find_spec("jupyterlab") is None:
+        print("(JupyterLab is not installed here: pip install 'smscampaign[notebook]')")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="smscampaign",
