@@ -36,6 +36,7 @@ from phonenumbers import PhoneNumberType
 from phonenumbers.carrierdata import CARRIER_DATA
 from phonenumbers.geodata import GEOCODE_DATA
 
+from smscampaign.dtypes import TEXT
 from smscampaign.errors import RecipientsError
 
 __all__ = [
@@ -52,9 +53,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-#: The dtype of every text column this package produces: pyarrow-backed, missing is ``<NA>``.
-TEXT: Final = pd.StringDtype("pyarrow")
 
 #: Columns :func:`check_numbers` adds, in this order.
 OUTPUT_COLUMNS: Final = ("mobile", "status", "reason", "carrier", "region")

@@ -34,6 +34,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from smscampaign.dtypes import TEXT
 from smscampaign.errors import ConfigError, PlanError, TemplateError
 from smscampaign.protocol import (
     MAX_LENGTH,
@@ -658,7 +659,7 @@ def _batch(
     batches = pd.DataFrame(
         {
             "batch": np.arange(1, len(starts) + 1, dtype=np.int64),
-            "content": pd.Series(batch_content.to_pandas(), dtype="str"),
+            "content": pd.Series(batch_content.to_pandas(), dtype=TEXT),
             "receivers": pd.Series(receivers.to_pylist(), dtype=object),
             "size": np.diff(offsets),
             "sendtime": pd.Series([sendtime] * len(starts), dtype=object),
@@ -734,4 +735,4 @@ def _assemble(
 
 
 def _to_str(values: pa.Array) -> pd.api.extensions.ExtensionArray:
-    return pd.array(values.to_pandas(), dtype="str")
+    return pd.array(values.to_pandas(), dtype=TEXT)

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from smscampaign.codes import describe_code
+from smscampaign.dtypes import TEXT
 from smscampaign.protocol import BEIJING
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -107,7 +108,7 @@ def _column(results: pd.DataFrame, name: str) -> pd.Series:
 
 def _labelled(values: pd.Series) -> pd.Series:
     """Text values with NA and blanks shown as 未知 (so they group and plot)."""
-    text = values.astype("string").str.strip()
+    text = values.astype(TEXT).str.strip()
     return text.mask(text.isna() | (text == ""), _UNKNOWN_LABEL).astype(object)
 
 
@@ -140,7 +141,7 @@ def _errors(results: pd.DataFrame) -> pd.DataFrame:
     failing = results[status.isin(_ERROR_STATUSES).fillna(False).to_numpy(dtype=bool)]
     if failing.empty:
         return pd.DataFrame(
-            {c: pd.Series(dtype="Int64" if c in ("code", "recipients") else object) for c in columns}
+            {c: pd.Series(dtype="Int64" if c in ("code", "recipients") else TEXT) for c in columns}
         )
     codes = pd.to_numeric(_column(failing, "code"), errors="coerce").astype("Int64")
     rows: list[dict[str, Any]] = []
@@ -272,13 +273,24 @@ def campaign_report(results: pd.DataFrame) -> dict[str, pd.DataFrame]:
         raise ValueError("results have no 'status' column (expected the frame send_campaign returns)")
     carriers = _labelled(_column(results, "carrier"))
     provinces = _labelled(_column(results, "region")).map(_province)
-    return {
+    tables = {
         "summary": _summary(results),
         "errors": _errors(results),
         "carriers": _crosstab(results, carriers, "carrier"),
         "regions": _crosstab(results, provinces, "province"),
         "batches": _batches(results),
     }
+    return _as_text(tables)
+
+
+def _as_text(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The tables with their text columns in the package's one text dtype (:data:`TEXT`)."""
+    for table in tables.values():
+        for name, column in table.items():
+            text = column.dtype == object and pd.api.types.infer_dtype(column) == "string"
+            if text or isinstance(column.dtype, pd.StringDtype):
+                table[name] = column.astype(TEXT)
+    return tables
 
 
 # -- Excel -----------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from smscampaign.codes import ACCOUNT, AMBIGUOUS, RETRYABLE, SUCCESS, describe_code
+from smscampaign.dtypes import TEXT
 from smscampaign.errors import (
     AccountError,
     GatewayError,
@@ -677,7 +678,7 @@ def _results(recipients: pd.DataFrame, batches: pd.DataFrame, *, pending_reason:
     )
 
     def text(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
-        return pd.array(pd.Series(values, dtype=object).where(pd.notna(values), None), dtype="str")
+        return pd.array(pd.Series(values, dtype=object).where(pd.notna(values), None), dtype=TEXT)
 
     out = pd.DataFrame(
         {
@@ -698,7 +699,7 @@ def _results(recipients: pd.DataFrame, batches: pd.DataFrame, *, pending_reason:
         index=recipients.index,
     )
     for name in ("mobile", "content"):
-        out[name] = out[name].astype("str")
+        out[name] = out[name].astype(TEXT)
     rest = [c for c in recipients.columns if c not in out.columns]
     for column in rest:
         out[column] = recipients[column].array
