@@ -33,9 +33,10 @@ lint: $(VENV)/.installed-dev
 test: lint
 	$(BIN)/python -m pytest -q
 
-# Open the notebooks in JupyterLab (the server runs until Ctrl-C).
+# JupyterLab on the clone (notebooks/, sample_data/, reports/); the server runs until Ctrl-C.
+# Jupyter refuses to run as root without --allow-root (containers, CI machines).
 lab: $(VENV)/.installed-dev
-	$(BIN)/jupyter lab notebooks/01_quickstart.ipynb
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # The wheel and the sdist, in dist/.
 dist: $(VENV)/.installed-dev
