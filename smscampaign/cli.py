@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from smscampaign.demo import format_table
 from smscampaign.errors import SmsCampaignError
 from smscampaign.gateway import Gateway
 from smscampaign.protocol import CHARSETS, MAX_LENGTH, MAX_NUMBERS, TIME_FORMAT
@@ -209,7 +210,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     plan = make_plan(args, load_checked(args))
     print(repr(plan))
     summary = plan.summary()
-    print(summary[summary["recipients"] > 0].to_string(index=False))
+    print(format_table(summary[summary["recipients"] > 0]))
     sample = plan.sample(3)
     if len(sample):
         print("\nsample messages:")
@@ -257,7 +258,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         replies = replies[[c for c in ("sender", "content", "receivetime") if c in replies.columns]]
     out = Path(args.out) if args.out else journal.with_name(f"{journal.stem}-report.xlsx")
     path = export_report(results, out, replies=replies)
-    print(campaign_report(results)["summary"].to_string(index=False))
+    print(format_table(campaign_report(results)["summary"]))
     print(f"report written to {path}")
     return 0
 
@@ -392,7 +393,7 @@ def _write_or_print(frame: Any, out: str | None) -> None:
     if out:
         _write_table(frame, out)
     else:
-        print(frame.to_string(index=False) if len(frame) else "(none)")
+        print(format_table(frame) if len(frame) else "(none)")
 
 
 def _add_receive(sub: argparse._SubParsersAction) -> None:

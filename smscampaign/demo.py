@@ -28,10 +28,12 @@ from collections.abc import Iterator, Sequence
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from smscampaign.errors import ConfigError
+
+if TYPE_CHECKING:  # pragma: no cover - typing only; pandas is imported when needed (CLI start-up)
+    import pandas as pd
 
 __all__ = ["copy_notebooks", "format_table", "run_demo", "sample_data"]
 
@@ -100,6 +102,8 @@ def copy_notebooks(dest: str | Path, *, overwrite: bool = False) -> list[Path]:
 
 def format_table(frame: pd.DataFrame) -> str:
     """``frame`` as terminal text, Chinese characters counted as two columns so the columns line up."""
+    import pandas as pd
+
     with pd.option_context("display.unicode.east_asian_width", True):
         return frame.to_string(index=False)
 
