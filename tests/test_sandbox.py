@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from datetime import datetime, timedelta
 
 import pandas as pd
@@ -323,3 +324,67 @@ def test_standalone_process_serves_a_real_client():
         _, stderr = proc.communicate(timeout=10)
     assert proc.returncode == 0
     assert "Warning" not in stderr and "Traceback" not in stderr, stderr
+
+
+def test_scheduled_send_deducts_at_acceptance(sandbox, gateway):
+    when = beijing_now().replace(microsecond=0) + timedelta(days=2)
+    assert gateway.send_sms([A, B], "后天见【x】", sendtime=when).ok
+    assert gateway.send_sms([A], "now【x】").ok
+    assert gateway.user_info().fields["sms_left"] == 1000 - 3  # the scheduled two count at once
+    assert sandbox.account(USER)["sms_left"] == 997
+
+
+def test_adjust_balance_behind_the_clients_back(sandbox, gateway):
+    assert sandbox.adjust_balance(USER, -7) == 993
+    assert gateway.user_info().fields["sms_left"] == 993
+    assert sandbox.adjust_balance(USER, 20) == 1013
+    gateway.send_sms([A], "hi【x】")
+    info = gateway.user_info().fields
+    assert (info["sms_left"], info["sms_send"]) == (1012, 1)  # a foreign change is not a send
+    assert sandbox.ledger["receiver"].tolist() == [A]
+    with pytest.raises(sc.ConfigError, match="only 1012 left"):
+        sandbox.adjust_balance(USER, -2000)
+    with pytest.raises(sc.ConfigError, match="no sandbox account"):
+        sandbox.adjust_balance("ghost", 1)
+    with pytest.raises(sc.ConfigError, match="whole number"):
+        sandbox.adjust_balance(USER, 1.5)  # type: ignore[arg-type]
+    assert sandbox.account(USER)["sms_left"] == 1012
+
+
+def first_line(proc: subprocess.Popen, timeout: float = 30.0) -> str:
+    """The child's first stdout line, or fail (and kill it) after ``timeout`` seconds."""
+    line: list[str] = []
+    reader = threading.Thread(target=lambda: line.append(proc.stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    if not line:
+        proc.kill()
+        raise AssertionError(f"no line from the child within {timeout} s")
+    return line[0].strip()
+
+
+def test_standalone_admin_balance_endpoint():
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "smscampaign.sandbox", "--port", "0", "--account", "demo:secret:50"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = first_line(proc)
+        admin = url + "/_sandbox/balance"
+        answer = requests.post(admin, json={"account": "demo", "delta": -5}, timeout=5)
+        assert answer.status_code == 200 and answer.json() == {"account": "demo", "sms_left": 45}
+        with sc.Gateway("demo", "secret", base_url=url) as gw:
+            assert gw.user_info().fields["sms_left"] == 45
+            answer = requests.post(admin, json={"account": "demo", "delta": 100}, timeout=5)
+            assert answer.json()["sms_left"] == 145
+            assert gw.user_info().fields["sms_left"] == 145
+        refused = requests.post(admin, json={"account": "demo", "delta": -1000}, timeout=5)
+        assert refused.status_code == 400 and "only 145 left" in refused.json()["error"]
+        assert requests.post(admin, json={"delta": 1}, timeout=5).status_code == 400
+        assert requests.get(url + "/_sandbox/ledger", timeout=5).json() == []
+    finally:
+        proc.terminate()
+        _, stderr = proc.communicate(timeout=10)
+    assert "Traceback" not in stderr, stderr

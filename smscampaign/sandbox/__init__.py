@@ -19,7 +19,11 @@ Standalone, for other processes (the URL is the first line printed)::
 
 with a JSON admin API under ``/_sandbox/``: ``GET ledger``, ``GET accounts``, ``GET calls``,
 ``POST accounts``, ``POST reply``, ``POST cards``, ``POST maintenance``, ``POST faults``,
-``POST fail_next``.
+``POST fail_next``, ``POST balance`` (``{"account": "demo", "delta": -3}``: a deduction or recharge
+behind the client's back, see :meth:`Sandbox.adjust_balance`).
+
+Sending deducts one message per receiver when the request is accepted, scheduled sends included, so
+``user_info``'s ``sms_left`` reflects every accepted send at once.
 
 Behaviour where the provider's document is silent is PROTOCOL.md's "our assumption", implemented
 exactly: validation order (empty account fields, credentials, IP, frozen, expired, empty receiver /
@@ -56,6 +60,7 @@ import pandas as pd
 import requests
 
 from smscampaign.codes import CODES
+from smscampaign.errors import ConfigError
 from smscampaign.gateway import Gateway
 from smscampaign.protocol import (
     BEIJING,
@@ -314,6 +319,26 @@ class Sandbox:
             info = self._accounts[username].public()
             info["bound"] = sorted(m for m, u in self._bound.items() if u == username)
             return info
+
+    def adjust_balance(self, account: str, delta: int) -> int:
+        """Change ``account``'s messages left by ``delta`` behind the client's back; returns the rest.
+
+        A negative ``delta`` is a foreign deduction (someone else sending from the account), a positive
+        one a recharge by the operator. Neither appears in the ledger or in ``sms_send``: only
+        ``user_info``'s ``sms_left`` moves, which is what a client reconciling by balance must notice.
+        """
+        if isinstance(delta, bool) or not isinstance(delta, int):
+            raise ConfigError(f"delta must be a whole number of messages, not {delta!r}")
+        with self._lock:
+            target = self._accounts.get(account)
+            if target is None:
+                raise ConfigError(f"no sandbox account {account!r}; create it with add_account()")
+            if target.sms_left + delta < 0:
+                raise ConfigError(
+                    f"cannot deduct {-delta} messages from {account!r}: only {target.sms_left} left"
+                )
+            target.sms_left += delta
+            return target.sms_left
 
     def add_card(self, number: str, password: str, sms: int = 100, amount: float = 0.0) -> None:
         """Create a single-use recharge card worth ``sms`` messages (and ``amount`` yuan)."""
@@ -657,6 +682,9 @@ class Sandbox:
         if name == "faults":
             self.faults = payload
             return 200, self.faults
+        if name == "balance":
+            account, delta = payload["account"], payload["delta"]
+            return 200, {"account": account, "sms_left": self.adjust_balance(account, delta)}
         if name == "fail_next":
             self.fail_next(**payload)
             return 200, {"ok": True}
