@@ -238,7 +238,7 @@ def test_push_reaches_url(sandbox, gateway):
         server.shutdown()
         server.server_close()
     assert received == [
-        {"sender": A, "content": "退订", "receivetime": "2026-01-02 03:04:05", "key": "k3y"}
+        {"sender": A, "content": "退订", "receivetime": "2026-01-02 03:04:05", "key": "k3y", "type": "0"}
     ]
     assert sandbox.pushes[0]["ok"] is True
 
