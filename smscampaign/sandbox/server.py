@@ -317,7 +317,7 @@ def _request_line(line: bytes) -> tuple[str, bytes, tuple[int, int]]:
         raise _BadRequest(505, "unsupported HTTP version")
     if _CONTROL.search(target):
         raise _BadRequest(400, "control character in the request target")
-    return method.decode("ascii"), target.strip(), (1, int(version.group(2)))
+    return method.decode("ascii"), target.lstrip(b" "), (1, int(version.group(2)))
 
 
 def _keep_alive(version: tuple[int, int], connection: str) -> bool:
