@@ -3,6 +3,7 @@
 A negative return code is an *answer* (``response.ok`` is False, ``response.info`` explains it), not an
 exception. Exceptions (:class:`~smscampaign.errors.GatewayError` and its subclasses) are for transport
 and protocol failures, and each says whether the request may have reached the gateway (``request_sent``).
+The protocol itself (endpoints, fields, answers, assumptions) is written down in ``docs/protocol.md``.
 
 >>> gw = Gateway("demo", "secret", base_url="http://127.0.0.1:8080")   # doctest: +SKIP
 >>> gw.send_sms(["13800138000"], "您好【小店】").code                   # doctest: +SKIP

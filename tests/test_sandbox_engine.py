@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import ast
 import inspect
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
 import smscampaign as sc
+import smscampaign.sandbox as sandbox_package
+from smscampaign import gateway
 from smscampaign.gateway import parse_response
 from smscampaign.sandbox import Engine, Sandbox, engine, server
+from smscampaign.sandbox.engine import ENGINE_ENDPOINTS
 
 A, B = "13800138000", "13900139001"
 
@@ -105,3 +109,27 @@ def test_public_api_is_where_it_was():
         "adjust_balance",
     ):
         assert hasattr(Sandbox, name), name
+
+
+def test_the_protocol_is_documented_in_the_repository():
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "docs" / "protocol.md").read_text(encoding="utf-8")
+    for endpoint in ENGINE_ENDPOINTS:
+        assert f"`{endpoint}`" in text, endpoint
+    for name in (
+        "receiver",
+        "content",
+        "sendtime",
+        "mobile",
+        "cardpwd",
+        "daytitle",
+        "monthtotal",
+        "type",
+    ):
+        assert f"`{name}`" in text, name
+    assert "sendsms.aspx" in text and "**[ours]**" in text
+    for module in (sandbox_package, engine, server, gateway):
+        doc = inspect.getsource(module)
+        assert "PROTOCOL.md" not in doc
+    assert "docs/protocol.md" in (sandbox_package.__doc__ or "")
+    assert "docs/protocol.md" in (gateway.__doc__ or "")
