@@ -829,6 +829,8 @@ def send_campaign(
         raise ConfigError(
             f"repeat_window must be a timedelta or a duration such as '24h', not {repeat_window!r}"
         ) from None
+    if journal is None and plan.requests == 0:
+        journal = False  # nothing to send: no journal file for an empty plan
     store = open_home(home)
     try:
         if isinstance(journal, Journal):
