@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import _thread
+import json
 import random
 import signal
 import subprocess
@@ -829,3 +830,166 @@ def test_unknown_and_in_flight_sends_count_in_the_registry(sandbox, gateway, tmp
     assert (second["status"] == "already_sent").all()
     assert second["reason"].str.contains("possibly sent").sum() == 3
     assert len(sandbox.ledger) == 6
+
+
+# -- unknowns settled by the balance (issue 10, item 4) --------------------------------------------
+
+FAULTS_20 = {"reset": 0.1, "http500": 0.05, "garbage": 0.05, "delay": 0.3, "delay_p": 0.05}
+
+
+def no_wait(seconds: float) -> None:
+    """The injected wait between balance readings: tests never sleep ``settle`` seconds."""
+
+
+def test_reconcile_balance_under_20_percent_faults_settles_every_unknown(standalone):
+    url = standalone("--faults", json.dumps(FAULTS_20), "--seed", "10")
+    plan = make_plan(400, batch_size=10, extra=False, names=3)
+    with Gateway("demo", "secret", base_url=url, timeout=(2.0, 0.15)) as gw:
+        results = send(
+            plan, gw, journal=False, reconcile="balance", settle=5.0, sleep=no_wait, max_retries=5
+        )
+    calls = pd.DataFrame(requests.get(f"{url}/_sandbox/calls", timeout=10).json())
+    assert calls["fault"].notna().sum() >= 10  # the faults did happen
+    ledger = _ledger(url)
+    assert not ledger.duplicated(["receiver", "content"]).any()  # 0 duplicates
+    assert (results["status"] == "accepted").all()  # 0 unknown: every ready recipient accepted
+    assert sorted(ledger_pairs(ledger)) == sorted(ready_pairs(plan))
+    verdicts = pd.DataFrame(results.attrs["reconciliations"])
+    assert {"reading", "accepted", "not_sent"} <= set(verdicts["verdict"])
+    settled = results[results["reason"].fillna("").str.contains("settled by balance")]
+    assert len(settled) > 0 and (settled["message_zh"] == "按余额核实：已受理").all()
+    assert not results.attrs["warnings"]
+
+
+class ForeignDeduction(Gateway):
+    """A real gateway whose ``n``-th ``send_sms`` is cut off after the sandbox processed it (a reset)
+    while someone else spends 7 messages of the account at that moment."""
+
+    def __init__(self, *args, url: str, at: int, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.admin, self.at, self.calls = url, at, 0
+
+    def send_sms(self, receivers, content, sendtime=None):
+        self.calls += 1
+        if self.calls != self.at:
+            return super().send_sms(receivers, content, sendtime)
+        post = lambda name, body: requests.post(f"{self.admin}/_sandbox/{name}", json=body, timeout=10)  # noqa: E731
+        post("balance", {"account": "demo", "delta": -7})
+        post("faults", {"reset": 1.0})
+        try:
+            return super().send_sms(receivers, content, sendtime)
+        finally:
+            post("faults", {})
+
+
+def test_reconcile_balance_with_a_foreign_deduction_stays_unknown_and_warns(standalone, caplog):
+    url = standalone()
+    plan = make_plan(60, batch_size=10, extra=False)
+    with ForeignDeduction("demo", "secret", base_url=url, url=url, at=3) as gw:
+        results = send(plan, gw, journal=False, reconcile="balance", sleep=no_wait)
+    ledger = _ledger(url)
+    assert not ledger.duplicated(["receiver", "content"]).any()
+    assert len(ledger) == 60  # the reset batch did go out; nothing was resent
+    unknown = results[results["status"] == "unknown"]
+    assert unknown["batch"].unique().tolist() == [3]  # the ambiguous batch
+    assert unknown["reason"].str.contains("someone else").all()
+    assert (results["status"] == "accepted").sum() == 50
+    assert any("switched off" in w for w in results.attrs["warnings"])
+    assert any("switched off" in r.getMessage() for r in caplog.records)
+    verdicts = [r["verdict"] for r in results.attrs["reconciliations"]]
+    assert verdicts == ["reading", "inconsistent"]
+
+
+def test_reconcile_is_off_by_default_and_validated(sandbox, gateway):
+    plan = make_plan(3, extra=False)
+    results = send(plan, gateway, journal=False)
+    assert results.attrs["reconciliations"] == []
+    with pytest.raises(sc.ConfigError, match="reconcile"):
+        send(plan, gateway, reconcile="ledger")
+
+
+def test_kill_9_during_a_reconciled_campaign_settles_what_it_can(tmp_path, standalone):
+    rng = random.Random(20261201)
+    batch_size, n = 20, 1500
+    url = standalone("--latency", "0.02")
+    source = write_csv(tmp_path / "people.csv", n)
+    journal = tmp_path / "j.journal"
+    env = child_env(SMSCAMPAIGN_USERNAME="demo", SMSCAMPAIGN_PASSWORD="secret")
+    argv = [
+        "-m",
+        "smscampaign",
+        "send",
+        str(source),
+        "--template",
+        "您好，会员日八折",
+        "--signature",
+        "小店",
+        "--base-url",
+        url,
+        "--journal",
+        str(journal),
+        "--batch-size",
+        str(batch_size),
+        "--reconcile",
+        "balance",
+        "--settle",
+        "0",
+        "--no-progress",
+    ]
+
+    def accepted_so_far() -> int:
+        try:
+            with sc.Journal(journal, readonly=True) as book:
+                return book.accepted_total()
+        except sc.JournalError:
+            return 0
+
+    kills, child = 0, None
+    try:
+        for _ in range(40):
+            child = _spawn(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if kills < 10:
+                # Kill once this run has sent a few more batches (watched in the journal), at a
+                # random moment of a request.
+                target = accepted_so_far() + batch_size * rng.randint(1, 4)
+                deadline = time.monotonic() + 120
+                while child.poll() is None and accepted_so_far() < target:
+                    assert time.monotonic() < deadline, "the campaign makes no progress"
+                    time.sleep(0.01)
+                if child.poll() is None:
+                    time.sleep(rng.uniform(0, 0.03))
+                    child.send_signal(signal.SIGKILL)
+                    child.wait()
+                    kills += 1
+                    continue
+            else:
+                child.wait(timeout=120)
+            if child.returncode != -signal.SIGKILL:
+                break
+        assert child.returncode == 0, f"last run exited {child.returncode}"
+    finally:
+        if child is not None and child.poll() is None:
+            child.kill()
+            child.wait()
+    ledger = _ledger(url)
+    results = sc.read_journal(journal)
+    ready = results[results["batch"].notna()].set_index("mobile")
+    assert kills == 10
+    assert not ledger["receiver"].duplicated().any()  # 0 duplicates
+    assert set(ledger["receiver"]) <= set(ready.index)
+    accepted = set(ready.index[ready["status"] == "accepted"])
+    assert accepted <= set(ledger["receiver"])
+    assert set(ready["status"]) <= {"accepted", "unknown"}
+    # unknown only where no single subset of the batches left in flight matched the balance
+    verdicts = pd.DataFrame(results.attrs["reconciliations"])
+    unsettled = {
+        int(b)
+        for row in verdicts.itertuples()
+        if row.verdict in ("ambiguous", "inconsistent")
+        for b in str(row.batches or "").split(",")
+        if b
+    }
+    unknown_batches = set(ready.loc[ready["status"] == "unknown", "batch"].astype(int))
+    assert unknown_batches <= unsettled
+    assert (ready["status"] == "accepted").sum() >= n - batch_size * len(unsettled)
+    assert "accepted" in set(verdicts["verdict"]) or "not_sent" in set(verdicts["verdict"])
