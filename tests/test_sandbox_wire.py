@@ -255,8 +255,13 @@ def requests_on_the_wire(draw: st.DrawFn) -> tuple[bytes, tuple[str, str] | None
         body = form
     if kind == "valid":
         return head + b"Connection: close\r\n\r\n" + body, (receiver, content)
-    part = draw(st.sampled_from(["line", "header", "body", "path"]))
+    part = draw(st.sampled_from(["line", "header", "body", "form", "path"]))
     junk = draw(noise)
+    if part == "form":  # random bytes inside the form itself, Content-Length kept right
+        form = junk + b"&" + form + b"&" + draw(noise)
+        path += b"?" + draw(noise).replace(b" ", b"") if method == "POST" else b""
+        line = b"POST " + path + b" HTTP/1.1\r\nHost: x\r\n"
+        return line + b"Content-Length: %d\r\n\r\n" % len(form) + form, None
     if part == "line":
         head = draw(noise) + head[: draw(st.integers(0, len(head)))] + junk + b"\r\n"
     elif part == "header":
