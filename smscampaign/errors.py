@@ -13,7 +13,9 @@ caller misuses the API or the world fails. Each also inherits from the builtin i
     │   ├── GatewayDisconnected           (ConnectionError) connection dropped after the request was sent
     │   ├── GatewayHTTPError              the gateway answered with an HTTP error status
     │   └── GatewayProtocolError          (ValueError) the body is not a gateway answer: not XML,
-    │                                     oversized, malformed, entity tricks
+    │       │                             wrong root element, code out of range, oversized,
+    │       │                             malformed, entity tricks
+    │       └── GatewayRedirect           a 3xx answer (never followed: it would carry the password)
     ├── UnencodableContentError           (ValueError) text the request charset cannot carry
     ├── RecipientsError                   (ValueError) unreadable list, no phone column, unknown sheet
     ├── TemplateError                     (ValueError) placeholder naming no column, content too long
@@ -42,6 +44,7 @@ __all__ = [
     "GatewayError",
     "GatewayHTTPError",
     "GatewayProtocolError",
+    "GatewayRedirect",
     "GatewayTimeout",
     "InsufficientBalance",
     "JournalError",
@@ -106,6 +109,15 @@ class GatewayHTTPError(GatewayError):
 
 class GatewayProtocolError(GatewayError, ValueError):
     """The body is not a readable gateway answer (not XML, oversized, malformed, entities)."""
+
+
+class GatewayRedirect(GatewayProtocolError):
+    """The gateway answered with a redirect (3xx, ``status``); it is never followed, since following
+    it would re-send the password (and a recharge card's password) to wherever ``Location`` points."""
+
+    def __init__(self, message: str, *, status: int, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.status = status
 
 
 class UnencodableContentError(SmsCampaignError, ValueError):

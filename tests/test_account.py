@@ -42,7 +42,7 @@ def test_account_info_typed(sandbox, gateway):
         (-104, lambda box, gw: box.update_account(USER, allowed_ips=["10.1.2.3"])),
         (-105, lambda box, gw: box.update_account(USER, frozen=True)),
         (-106, lambda box, gw: box.update_account(USER, expired=True)),
-        (-100, lambda box, gw: box.fail_next("user_info", -100)),
+        (-100, lambda box, gw: box.fail_next("user_info", -100, times=3)),
     ],
 )
 def test_account_info_failures_raise(sandbox, gateway, code, setup):
