@@ -22,7 +22,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from smscampaign.codes import ACCOUNT, CodeInfo
-from smscampaign.errors import AccountError, GatewayError
+from smscampaign.errors import AccountError, ConfigError, GatewayError, GatewayProtocolError
 from smscampaign.gateway import Gateway, GatewayResponse
 from smscampaign.numbers import TEXT, as_text, check_numbers
 from smscampaign.protocol import BEIJING, MAX_NUMBERS, TIME_FORMAT
@@ -89,8 +89,9 @@ def _number(fields: Any, name: str, kind: type) -> Any:
     try:
         return kind(value) if value != "" else kind(0)
     except (TypeError, ValueError):
-        raise AccountError(
-            f"user_info: field {name} is not a number ({value!r})", code=0, info=None
+        # A success whose numbers are not numbers is a broken answer, not an account problem.
+        raise GatewayProtocolError(
+            f"user_info: field {name} is not a number ({str(value)[:40]!r})", endpoint="user_info"
         ) from None
 
 
@@ -212,7 +213,7 @@ def _bind_calls(
     progress: bool | None,
 ) -> pd.DataFrame:
     if not 1 <= batch_size <= MAX_NUMBERS_PER_CALL:
-        raise ValueError(f"batch_size must be between 1 and {MAX_NUMBERS_PER_CALL}")
+        raise ConfigError(f"batch_size must be between 1 and {MAX_NUMBERS_PER_CALL}, not {batch_size!r}")
     frame = _numbers_frame(mobiles)
     if len(frame):
         checked = check_numbers(frame, column="input")

@@ -24,7 +24,8 @@ caller misuses the API or the world fails. Each also inherits from the builtin i
     │   ├── InsufficientBalance           fewer messages left than the plan needs
     │   └── JournalError                  the journal belongs to another plan or is unreadable
     ├── AccountError                      user_info / recharge answered with a negative code
-    └── ConfigError                       (ValueError) missing or invalid configuration
+    └── ConfigError                       (ValueError) missing or invalid configuration, API misuse
+        └── ReplyError                    replies without sender / content, unreadable receive time
 
 Every :class:`GatewayError` says whether the request may have reached the gateway
 (``request_sent``): ``False`` only when it provably did not, which is what makes a retry safe.
@@ -50,6 +51,7 @@ __all__ = [
     "JournalError",
     "PlanError",
     "RecipientsError",
+    "ReplyError",
     "SendError",
     "SmsCampaignError",
     "TemplateError",
@@ -65,16 +67,23 @@ class GatewayError(SmsCampaignError):
     """The gateway could not be asked, or its answer could not be read.
 
     ``endpoint`` names the interface (``"send_sms"`` …); ``request_sent`` is ``False`` only when the
-    request provably never reached the gateway, ``True`` when it may have.
+    request provably never reached the gateway, ``True`` when it may have; ``replies`` holds what
+    :func:`~smscampaign.inbound.fetch_replies` had already fetched when it failed (else None).
     """
 
     request_sent: bool = True
 
     def __init__(
-        self, message: str, *, endpoint: str | None = None, request_sent: bool | None = None
+        self,
+        message: str,
+        *,
+        endpoint: str | None = None,
+        request_sent: bool | None = None,
+        replies: Any = None,
     ) -> None:
         super().__init__(message)
         self.endpoint = endpoint
+        self.replies = replies
         if request_sent is not None:
             self.request_sent = request_sent
 
@@ -161,14 +170,29 @@ class JournalError(SendError):
 class AccountError(SmsCampaignError):
     """An account call (user_info, recharge) answered with a negative code.
 
-    ``code`` is the gateway's code and ``info`` its :class:`~smscampaign.codes.CodeInfo`.
+    ``code`` is the gateway's (negative) code and ``info`` its :class:`~smscampaign.codes.CodeInfo`.
+    ``replies`` holds what :func:`~smscampaign.inbound.fetch_replies` had already fetched.
     """
 
-    def __init__(self, message: str, *, code: int, info: Any = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: int,
+        info: Any = None,
+        replies: Any = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.info = info
+        self.replies = replies
 
 
 class ConfigError(SmsCampaignError, ValueError):
-    """Configuration is missing or invalid (e.g. no credentials in the environment)."""
+    """Configuration is missing or invalid (e.g. no credentials in the environment), or the API is
+    misused (an argument of the wrong type or out of range)."""
+
+
+class ReplyError(ConfigError):
+    """Replies handed to the reply store or to ``opt_outs`` are unusable (unreadable receive time,
+    missing ``sender`` / ``content`` columns)."""

@@ -34,6 +34,7 @@ import pandas as pd
 from smscampaign.codes import ACCOUNT, AMBIGUOUS, RETRYABLE, SUCCESS, describe_code
 from smscampaign.errors import (
     AccountError,
+    ConfigError,
     GatewayError,
     InsufficientBalance,
     JournalError,
@@ -89,11 +90,11 @@ def _parse_window(window: tuple[str, str] | None) -> tuple[dtime, dtime] | None:
     try:
         start, end = (dtime.fromisoformat(str(part).strip()) for part in window)
     except (TypeError, ValueError):
-        raise ValueError(
+        raise ConfigError(
             f"send_window must be two HH:MM times such as ('08:00', '22:00'), not {window!r}"
         ) from None
     if start == end:
-        raise ValueError("send_window start and end must differ")
+        raise ConfigError("send_window start and end must differ")
     return start, end
 
 
@@ -420,11 +421,11 @@ def send_campaign(
     {'accepted': 998, 'invalid': 2}
     """
     if workers < 1:
-        raise ValueError(f"workers must be at least 1, not {workers}")
+        raise ConfigError(f"workers must be at least 1, not {workers}")
     if max_retries < 0:
-        raise ValueError(f"max_retries must be at least 0, not {max_retries}")
+        raise ConfigError(f"max_retries must be at least 0, not {max_retries}")
     if rate_limit is not None and rate_limit <= 0:
-        raise ValueError(f"rate_limit must be positive requests per second, not {rate_limit}")
+        raise ConfigError(f"rate_limit must be positive requests per second, not {rate_limit}")
     window = _parse_window(send_window)
     if isinstance(journal, Journal):
         owned, book = False, journal
