@@ -112,7 +112,7 @@ def load_checked(args: argparse.Namespace) -> pd.DataFrame:
 
 
 #: First characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 _SIGNED_NUMBER = re.compile(r"[+-]\d+(?:\.\d+)?")
 
 
@@ -130,7 +130,7 @@ def _neutral(value: Any) -> Any:
 
 def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` whose text cells and column names cannot run as formulas when the CSV is
-    opened in Excel or LibreOffice: those starting with ``= + - @``, tab or CR get a leading ``'``.
+    opened in Excel or LibreOffice: those starting with ``= + - @``, tab, CR or LF get a leading ``'``.
     Numbers, dates and plain signed numbers (``+8613800138000``) are unchanged. Does not mutate
     ``frame``.
 
