@@ -626,12 +626,12 @@ def _cmd_binding(args: argparse.Namespace) -> int:
     action = bind_numbers if args.binding == "bind" else unbind_numbers
     with open_gateway(args) as (gateway, _box):
         result = action(gateway, mobiles, progress=False if args.no_progress else None)
-    print(f"{len(result)} distinct numbers")
+    print(f"{len(result)} numbers ({result['mobile'].nunique()} distinct valid)")
     for status, count in result["status"].value_counts().items():
         print(f"  {status:<10}{count:>9}")
     if args.out:
         _write_or_print(result, args.out)
-    return 0 if result["status"].isin(["bound", "unbound", "invalid"]).all() else 1
+    return 0 if result["status"].isin(["bound", "unbound", "invalid", "duplicate"]).all() else 1
 
 
 def _add_recharge(sub: argparse._SubParsersAction) -> None:

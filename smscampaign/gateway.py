@@ -32,6 +32,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NewConnectionError
 
+from smscampaign._display import html_table
 from smscampaign.codes import RETRYABLE, CodeInfo, describe_code
 from smscampaign.errors import (
     ConfigError,
@@ -149,6 +150,27 @@ class GatewayResponse:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ok", self.code >= 0)
+
+    def __repr__(self) -> str:
+        more = f", {len(self.fields)} fields" if self.fields else ""
+        more += f", {len(self.items)} replies" if self.items else ""
+        return f"GatewayResponse({self.endpoint}: {self.info}{more}, {self.elapsed:.3f} s)"
+
+    def _repr_html_(self) -> str:
+        rows: list[tuple[str, Any]] = [
+            ("endpoint", self.endpoint),
+            ("code 返回值", self.code),
+            ("ok", self.ok),
+            ("message", self.message),
+            ("zh", self.info.zh),
+            ("en", self.info.en),
+            ("category", self.info.category),
+        ]
+        rows += [(name, value) for name, value in self.fields.items()]
+        if self.items:
+            rows.append(("replies", len(self.items)))
+        rows.append(("elapsed (s)", f"{self.elapsed:.3f}"))
+        return html_table("GatewayResponse 网关应答", rows)
 
 
 def _decode_body(body: bytes, charset: str) -> str:
