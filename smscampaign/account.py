@@ -27,6 +27,7 @@ from smscampaign.errors import AccountError, ConfigError, GatewayError, GatewayP
 from smscampaign.gateway import Gateway, GatewayResponse
 from smscampaign.numbers import TEXT, as_text, check_numbers
 from smscampaign.protocol import BEIJING, MAX_NUMBERS, TIME_FORMAT
+from smscampaign.statuses import BindStatus, Reason, Status
 
 __all__ = [
     "BIND_COLUMNS",
@@ -46,13 +47,13 @@ MAX_NUMBERS_PER_CALL: Final = MAX_NUMBERS
 #: Columns of :func:`bind_numbers` / :func:`unbind_numbers`.
 BIND_COLUMNS: Final = ("input", "mobile", "status", "code", "message_zh", "message_en")
 #: Why a number is invalid, in Chinese saying what the English reason (``message_en``) says.
-_REASON_ZH: Final = {
-    "empty": "号码为空",
-    "digits lost to scientific notation": "数字已被科学计数法截断",
-    "foreign country code": "外国国家代码",
-    "not digits": "含有非数字字符",
-    "wrong length": "位数不对",
-    "not a mainland mobile range": "不是大陆手机号段",
+_REASON_ZH: Final[dict[str, str]] = {
+    Reason.EMPTY: "号码为空",
+    Reason.SCIENTIFIC: "数字已被科学计数法截断",
+    Reason.FOREIGN: "外国国家代码",
+    Reason.NOT_DIGITS: "含有非数字字符",
+    Reason.WRONG_LENGTH: "位数不对",
+    Reason.NOT_MOBILE_RANGE: "不是大陆手机号段",
     "invalid number": "号码无效",
 }
 
@@ -274,7 +275,7 @@ def _bind_calls(
     reasons = checked["reason"].astype(object).to_numpy()
     first_row: dict[str, int] = {}
     for position, (state, mobile) in enumerate(zip(states, mobiles_out, strict=True)):
-        if state == "ok":
+        if state == Status.OK:
             first_row.setdefault(str(mobile), position)
     numbers = list(first_row)
 
@@ -289,7 +290,7 @@ def _bind_calls(
                 # Bad rows are data: the batch is marked and the others still go; the caller decides.
                 logger.warning("%s of %d numbers failed: %s", endpoint, len(batch), exc)
                 outcome: tuple[str, Any, str, str] = (
-                    "error",
+                    BindStatus.ERROR,
                     pd.NA,
                     f"请求失败，结果未知：{exc}",
                     f"request failed, outcome unknown: {exc}",
@@ -297,7 +298,7 @@ def _bind_calls(
             else:
                 if not response.ok and response.info.category == ACCOUNT:
                     raise _account_error(response)
-                status = done if response.ok else "failed"
+                status = done if response.ok else BindStatus.FAILED
                 outcome = (status, response.code, response.info.zh, response.info.en)
                 logger.debug("%s of %d numbers -> %s", endpoint, len(batch), response.info)
             outcomes.update(dict.fromkeys(batch, outcome))
@@ -305,14 +306,14 @@ def _bind_calls(
 
     rows: list[tuple[Any, str, Any, str, str]] = []
     for state, mobile, reason in zip(states, mobiles_out, reasons, strict=True):
-        if state == "ok":
+        if state == Status.OK:
             rows.append((mobile, *outcomes[str(mobile)]))
-        elif state == "duplicate" and str(mobile) in first_row:
+        elif state == Status.DUPLICATE and str(mobile) in first_row:
             first = first_row[str(mobile)] + 1
             rows.append(
                 (
                     mobile,
-                    "duplicate",
+                    BindStatus.DUPLICATE,
                     pd.NA,
                     f"与第{first}个输入重复（{mobile}），只提交一次",
                     f"duplicate of input {first} ({mobile}), sent once",
@@ -320,7 +321,9 @@ def _bind_calls(
             )
         else:
             reason_en = str(reason) if isinstance(reason, str) and reason else "invalid number"
-            rows.append((pd.NA, "invalid", pd.NA, _REASON_ZH.get(reason_en, "号码无效"), reason_en))
+            rows.append(
+                (pd.NA, BindStatus.INVALID, pd.NA, _REASON_ZH.get(reason_en, "号码无效"), reason_en)
+            )
     result = pd.DataFrame(
         {
             "input": checked["input"].astype(TEXT).to_numpy(),
@@ -365,7 +368,7 @@ def bind_numbers(
         gateway,
         mobiles,
         endpoint="bind_mobile",
-        done="bound",
+        done=BindStatus.BOUND,
         batch_size=batch_size,
         progress=progress,
     )
@@ -388,7 +391,7 @@ def unbind_numbers(
         gateway,
         mobiles,
         endpoint="cancel_bind",
-        done="unbound",
+        done=BindStatus.UNBOUND,
         batch_size=batch_size,
         progress=progress,
     )

@@ -46,13 +46,20 @@ import pyarrow.parquet as pq
 
 from smscampaign.errors import JournalError
 from smscampaign.protocol import BEIJING
+from smscampaign.statuses import BatchState
 
 __all__ = ["BATCH_COLUMNS", "STATES", "Journal"]
 
 logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION: Final = 1
-PLANNED, IN_FLIGHT, ACCEPTED, FAILED, UNKNOWN = "planned", "in_flight", "accepted", "failed", "unknown"
+PLANNED, IN_FLIGHT, ACCEPTED, FAILED, UNKNOWN = (
+    BatchState.PLANNED,
+    BatchState.IN_FLIGHT,
+    BatchState.ACCEPTED,
+    BatchState.FAILED,
+    BatchState.UNKNOWN,
+)
 #: Every state a batch can be in.
 STATES: Final = (PLANNED, IN_FLIGHT, ACCEPTED, FAILED, UNKNOWN)
 #: Columns of :meth:`Journal.batches`.

@@ -43,6 +43,7 @@ from smscampaign.errors import (
 from smscampaign.gateway import Gateway
 from smscampaign.journal import ACCEPTED, FAILED, IN_FLIGHT, PLANNED, UNKNOWN, Journal
 from smscampaign.protocol import BEIJING
+from smscampaign.statuses import ResultStatus
 
 __all__ = ["RESULT_COLUMNS", "RESULT_STATUSES", "read_journal", "send_campaign"]
 
@@ -64,13 +65,13 @@ RESULT_COLUMNS: Final = (
     "content",
 )
 #: Statuses of ready rows after sending (rows that were never ready keep their plan status).
-RESULT_STATUSES: Final = ("accepted", "failed", "unknown", "not_sent")
-_STATUS_OF_STATE: Final = {
-    ACCEPTED: "accepted",
-    FAILED: "failed",
-    UNKNOWN: "unknown",
-    IN_FLIGHT: "unknown",
-    PLANNED: "not_sent",
+RESULT_STATUSES: Final[tuple[str, ...]] = tuple(ResultStatus)
+_STATUS_OF_STATE: Final[dict[str, str]] = {
+    ACCEPTED: ResultStatus.ACCEPTED,
+    FAILED: ResultStatus.FAILED,
+    UNKNOWN: ResultStatus.UNKNOWN,
+    IN_FLIGHT: ResultStatus.UNKNOWN,
+    PLANNED: ResultStatus.NOT_SENT,
 }
 _BACKOFF_CAP: Final = 30.0
 _WINDOW_STEP: Final = 1.0
