@@ -17,7 +17,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -462,7 +462,6 @@ class Gateway:
         retry_backoff: float = 0.5,
         pool_size: int = 10,
         max_body_bytes: int = MAX_BODY_BYTES,
-        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         python_codec(charset)
         if not deadline > 0:
@@ -485,7 +484,6 @@ class Gateway:
         self.read_retries = read_retries
         self.retry_backoff = retry_backoff
         self.max_body_bytes = max_body_bytes
-        self._sleep = sleep
         self._watchdog = _Watchdog()
         self._session = requests.Session()
         # max_retries=0: urllib3 never resends a request on its own (no idempotency on this gateway).
@@ -599,7 +597,7 @@ class Gateway:
                 if last or response.info.category != RETRYABLE:
                     return response
                 logger.info("%s answered %s; retrying", endpoint, response.info)
-            self._sleep(self.retry_backoff * 2**attempt)
+            time.sleep(self.retry_backoff * 2**attempt)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _call(
