@@ -10,7 +10,7 @@ place where a newcomer finds all of it:
 - :class:`ResultStatus` — :func:`~smscampaign.send.send_campaign`, per ready recipient;
 - :class:`BindStatus` — :func:`~smscampaign.account.bind_numbers` / ``unbind_numbers``, per input.
 
->>> Status.OK == "ok", str(PlanStatus.TOO_LONG), list(ResultStatus)[-1] == "not_sent"
+>>> Status.OK == "ok", str(PlanStatus.TOO_LONG), ResultStatus.NOT_SENT == "not_sent"
 (True, 'too_long', True)
 """
 
@@ -70,6 +70,7 @@ class ResultStatus(StrEnum):
     FAILED = "failed"
     UNKNOWN = "unknown"
     NOT_SENT = "not_sent"
+    ALREADY_SENT = "already_sent"
 
 
 class BindStatus(StrEnum):

@@ -25,7 +25,7 @@ def test_every_vocabulary_is_a_str_enum_with_the_old_values():
         "too_long",
     ]
     assert list(journal.STATES) == ["planned", "in_flight", "accepted", "failed", "unknown"]
-    assert list(send.RESULT_STATUSES) == ["accepted", "failed", "unknown", "not_sent"]
+    assert list(send.RESULT_STATUSES) == ["accepted", "failed", "unknown", "not_sent", "already_sent"]
     assert {str(s) for s in BindStatus} == {
         "bound",
         "unbound",
