@@ -205,6 +205,10 @@ class Store(Protocol):
         throw-away sends never hold back a real campaign.)"""
         ...
 
+    def batches_recorded(self, journal: str) -> dict[int, str]:
+        """The batches of ``journal`` the registry holds, with their status."""
+        ...
+
     def close(self) -> None:
         """Release the store's connections."""
         ...
@@ -317,6 +321,13 @@ class SQLiteStore:
                 "UPDATE sends SET status = ? WHERE journal = ? AND batch = ?",
                 (status, journal, int(batch)),
             )
+
+    def batches_recorded(self, journal: str) -> dict[int, str]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT batch, MIN(status) FROM sends WHERE journal = ? GROUP BY batch", (journal,)
+            ).fetchall()
+        return {int(b): str(st) for b, st in rows}
 
     def sends_before(
         self,
