@@ -43,6 +43,7 @@ from smscampaign.protocol import (
     sms_length,
     unencodable_characters,
 )
+from smscampaign.statuses import PlanStatus
 from smscampaign.templates import (
     SIGNATURE_CLOSE,
     SIGNATURE_OPEN,
@@ -74,15 +75,7 @@ MAX_RECEIVERS: Final = MAX_NUMBERS
 #: Every status a planned row can have, ``ready`` first; the rest in order of precedence for
 #: ``ok`` rows
 #: (``invalid``/``duplicate`` come from :func:`check_numbers` or the final duplicate guard).
-STATUSES: Final = (
-    "ready",
-    "invalid",
-    "duplicate",
-    "suppressed",
-    "missing_field",
-    "unencodable",
-    "too_long",
-)
+STATUSES: Final[tuple[str, ...]] = tuple(PlanStatus)
 _READY, _INVALID, _DUPLICATE, _SUPPRESSED, _MISSING, _UNENCODABLE, _TOO_LONG = range(len(STATUSES))
 OnTooLong = Literal["skip", "error", "truncate"]
 _ON_TOO_LONG: Final = ("skip", "error", "truncate")

@@ -52,6 +52,7 @@ from smscampaign.gateway import Gateway
 from smscampaign.home import Store, content_sha256, open_home
 from smscampaign.journal import ACCEPTED, FAILED, IN_FLIGHT, PLANNED, UNKNOWN, Journal
 from smscampaign.protocol import BEIJING
+from smscampaign.statuses import ResultStatus
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from smscampaign.plan import Plan
@@ -76,13 +77,13 @@ RESULT_COLUMNS: Final = (
     "content",
 )
 #: Statuses of ready rows after sending (rows that were never ready keep their plan status).
-RESULT_STATUSES: Final = ("accepted", "failed", "unknown", "not_sent", "already_sent")
-_STATUS_OF_STATE: Final = {
-    ACCEPTED: "accepted",
-    FAILED: "failed",
-    UNKNOWN: "unknown",
-    IN_FLIGHT: "unknown",
-    PLANNED: "not_sent",
+RESULT_STATUSES: Final[tuple[str, ...]] = tuple(ResultStatus)
+_STATUS_OF_STATE: Final[dict[str, str]] = {
+    ACCEPTED: ResultStatus.ACCEPTED,
+    FAILED: ResultStatus.FAILED,
+    UNKNOWN: ResultStatus.UNKNOWN,
+    IN_FLIGHT: ResultStatus.UNKNOWN,
+    PLANNED: ResultStatus.NOT_SENT,
 }
 _BACKOFF_CAP: Final = 30.0
 _WINDOW_STEP: Final = 1.0
@@ -406,7 +407,7 @@ class _Balance:
 # -- the engine ------------------------------------------------------------------------------------
 
 #: Registry status of a journal state.
-_REGISTRY_STATUS: Final = {ACCEPTED: "accepted", UNKNOWN: "unknown", FAILED: "not_sent"}
+_REGISTRY_STATUS: Final[dict[str, str]] = {ACCEPTED: "accepted", UNKNOWN: "unknown", FAILED: "not_sent"}
 
 
 class _Run:

@@ -512,3 +512,17 @@ def test_push_carries_a_configurable_type(sandbox, gateway):
         server.shutdown()
         server.server_close()
     assert [r["type"] for r in received] == ["1", "0"]
+
+
+def test_unstarted_sandbox_says_how_to_start_it():
+    box = sc.Sandbox()
+    for use in (lambda: box.url, lambda: box.gateway(USER, PASSWORD)):
+        with pytest.raises(
+            sc.ConfigError, match=r"not running.*with Sandbox\(\) as box.*box\.start\(\)"
+        ):
+            use()
+    assert "stopped" in repr(box)
+    with box:
+        assert box.url.startswith("http://127.0.0.1:") and box.running
+    with pytest.raises(sc.ConfigError, match="not running"):
+        box.gateway(USER, PASSWORD)

@@ -6,11 +6,13 @@ from __future__ import annotations
 import re
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote_from_bytes, urlsplit
@@ -60,17 +62,18 @@ def _first_line(proc: subprocess.Popen, timeout: float = 60.0) -> str:
     reader.join(timeout)
     if not line:
         proc.kill()
-        raise AssertionError(f"the sandbox printed no URL within {timeout} s")
+        raise AssertionError(f"no line from the child within {timeout} s")
     return line[0].strip()
 
 
-@pytest.fixture(scope="module")
-def wire(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Standalone]:
-    """One ``python -m smscampaign.sandbox`` for this module, its stderr in a file tests read."""
-    stderr_path = tmp_path_factory.mktemp("wire") / "stderr.txt"
+@contextmanager
+def standalone(folder: Path, *options: str) -> Iterator[Standalone]:
+    """``python -m smscampaign.sandbox`` in its own process, its stderr in a file tests read; ended with
+    SIGTERM, which stops the server and joins every connection thread before the process exits."""
+    stderr_path = folder / "stderr.txt"
     with stderr_path.open("wb") as stderr:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "smscampaign.sandbox", "--port", "0"],
+            [sys.executable, "-m", "smscampaign.sandbox", "--port", "0", *options],
             stdout=subprocess.PIPE,
             stderr=stderr,
             text=True,
@@ -81,11 +84,18 @@ def wire(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Standalone]:
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
-            proc.wait(timeout=20)
+            proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
-            proc.wait(timeout=20)
+            proc.wait(timeout=30)
         proc.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def wire(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Standalone]:
+    """One standalone sandbox for this module's tests (each uses its own account)."""
+    with standalone(tmp_path_factory.mktemp("wire")) as box:
+        yield box
     assert "Traceback" not in box.stderr, box.stderr
 
 
@@ -287,3 +297,55 @@ def test_fuzzed_requests_always_get_an_answer_and_never_a_traceback(wire):
     # The ledger holds what accepted calls sent, and every valid send exactly as it was sent.
     assert ledger.total() == accepted and ledger & valid_sends == valid_sends
     assert "Traceback" not in wire.stderr and "Error" not in wire.stderr, wire.stderr[-2000:]
+
+
+# -- clients that vanish (issue 17, item 6) -----------------------------------------------------------
+
+KILLED_CLIENT = """
+import socket, sys
+sock = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+sock.sendall(bytes.fromhex(sys.argv[3]))
+print("sent", flush=True)
+sys.stdin.read()  # wait to be killed
+"""
+
+
+def _reset(sock: socket.socket) -> None:
+    """Close with a RST, as a crashed client's kernel does."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+def test_clients_that_disconnect_cost_no_traceback(tmp_path):
+    form = b"username=gone&password=secret&receiver=" + A.encode() + b"&content=" + "再见".encode()
+    request = (
+        b"POST /utf8/interface/send_sms.aspx HTTP/1.1\r\nHost: x\r\n"
+        b"Content-Length: %d\r\n\r\n" % len(form) + form
+    )
+    with standalone(tmp_path, "--account", "gone:secret:100", "--latency", "0.3") as box:
+        # Reset mid-request line, mid-headers, mid-body, and after the whole request (while the
+        # sandbox is still in its latency, so its answer meets a closed connection).
+        for cut in (5, 40, len(request) - 3, len(request)):
+            sock = socket.create_connection(box.address, timeout=10)
+            sock.sendall(request[:cut])
+            _reset(sock)
+        # A client process killed (SIGKILL) right after sending, before the answer comes.
+        child = subprocess.Popen(
+            [sys.executable, "-c", KILLED_CLIENT, *map(str, box.address), request.hex()],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert _first_line(child) == "sent"
+        child.kill()
+        child.wait(timeout=10)
+        child.stdin.close()
+        child.stdout.close()
+        # A client that stops reading: keep-alive requests pile up, then it vanishes.
+        sock = socket.create_connection(box.address, timeout=10)
+        sock.sendall(request * 3)
+        _reset(sock)
+        assert requests.get(box.url + "/_sandbox/ledger", timeout=10).ok  # still serving
+    stderr = box.stderr  # complete: the process joined every connection before exiting
+    assert "Traceback" not in stderr and "Exception" not in stderr, stderr
+    assert len(stderr.splitlines()) <= 6  # at most one quiet line per vanished client

@@ -331,7 +331,10 @@ class SandboxServer(socketserver.ThreadingTCPServer):
     """A threaded server for ``engine`` on ``host:port`` (port 0: a free one), started in the background
     by :meth:`start`; :meth:`stop` also closes keep-alive connections still open."""
 
-    daemon_threads = True
+    # Connection threads are joined on stop (after close_all() has woken them), so that nothing a
+    # connection does outlives the server: no late log line, no write to a closed ledger.
+    daemon_threads = False
+    block_on_close = True
     allow_reuse_address = True
 
     def __init__(
