@@ -48,11 +48,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 from xml.sax.saxutils import escape
 
-import pandas as pd
 import requests
 
 from smscampaign.codes import CODES
@@ -66,6 +65,9 @@ from smscampaign.protocol import (
     TIME_FORMAT,
     sms_length,
 )
+
+if TYPE_CHECKING:  # ledger/calls import pandas: ``smscampaign --help`` starts without it
+    import pandas as pd
 
 __all__ = ["LEDGER_COLUMNS", "Sandbox", "main"]
 
@@ -378,6 +380,8 @@ class Sandbox:
     def ledger(self) -> pd.DataFrame:
         """Every message accepted, one row per receiver:
         ``account, receiver, content, sendtime, request_id, accepted_at``."""
+        import pandas as pd  # noqa: PLC0415 - keep start-up light
+
         with self._lock:
             rows = list(self._ledger)
         frame = pd.DataFrame(rows, columns=LEDGER_COLUMNS)
@@ -388,6 +392,8 @@ class Sandbox:
     def calls(self) -> pd.DataFrame:
         """Every interface request seen: ``endpoint, method, charset, username, code, fault, at``
         (``code`` is None where a fault answered instead)."""
+        import pandas as pd  # noqa: PLC0415
+
         with self._lock:
             rows = list(self._calls)
         return pd.DataFrame(
