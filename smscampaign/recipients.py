@@ -18,6 +18,7 @@ import csv
 import io
 import logging
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any, Final, TypeAlias
@@ -61,21 +62,26 @@ def _unique_headers(cells: Sequence[str | None]) -> list[str]:
     return names
 
 
-def _frame(columns: list[pd.Series], first_row: int = 1) -> pd.DataFrame:
-    """A frame from text columns whose first value is the header (sheet row ``first_row``).
+def _frame(
+    columns: list[pd.Series], first_row: int = 1, headers: Sequence[str | None] | None = None
+) -> pd.DataFrame:
+    """A frame from text columns whose first value is the header (sheet row ``first_row``), or
+    from data columns and their ``headers`` (the header is then row ``first_row``).
 
     Adds ``source_row`` and drops rows with no cell at all (their row numbers stay with the others).
     """
-    headers = _unique_headers([None if pd.isna(c.iloc[0]) else c.iloc[0] for c in columns])
-    data = {
-        name: col.iloc[1:].reset_index(drop=True) for name, col in zip(headers, columns, strict=True)
-    }
-    df = pd.DataFrame(data)
+    if headers is None:
+        headers = [None if pd.isna(c.iloc[0]) else c.iloc[0] for c in columns]
+        columns = [col.iloc[1:].reset_index(drop=True) for col in columns]
+    names = _unique_headers(headers)
+    df = pd.DataFrame(dict(zip(names, columns, strict=True)))
     source_row = np.arange(first_row + 1, first_row + 1 + len(df), dtype=np.int64)
     if "source_row" in df.columns:
         df = df.rename(columns={"source_row": "source_row_original"})
     df.insert(0, "source_row", source_row)
     filled = df.drop(columns="source_row").notna().any(axis=1)
+    if filled.all():  # the usual case: no copy
+        return df
     return df.loc[filled].reset_index(drop=True)
 
 
@@ -88,49 +94,95 @@ def _grid_frame(grid: pd.DataFrame) -> pd.DataFrame:
 # Text files
 
 
-def _decode(raw: bytes, encoding: str | None) -> tuple[str, str]:
-    """Decode text: the given encoding, else UTF-8 (BOM or not), UTF-16 by BOM, else GB18030."""
+def _utf16_without_bom(raw: bytes) -> str | None:
+    """The UTF-16 codec a BOM-less file is written in ("utf-16-le"/"-be"), judged by where its
+    NUL bytes fall in the first 4 KiB (ASCII text in UTF-16 has one beside every character);
+    None if the file has no NUL byte there."""
+    head = raw[:4096]
+    if b"\x00" not in head:
+        return None
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    if odd > 2 * even and odd >= len(head) // 8:
+        return "utf-16-le"
+    if even > 2 * odd and even >= len(head) // 8:
+        return "utf-16-be"
+    raise RecipientsError(
+        "the file contains NUL bytes: it is not UTF-8 or GBK text (a spreadsheet saved under a .csv "
+        "name, or UTF-16 that cannot be recognised); save it as CSV UTF-8, or pass encoding="
+    )
+
+
+def _is_utf8(data: memoryview) -> bool:
+    """Whether ``data`` is valid UTF-8, checked by Arrow without building a Python str."""
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64))
+    array = pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(data)])
+    try:
+        array.validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def _decode(raw: bytes, encoding: str) -> str:
+    try:
+        return raw.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise RecipientsError(f"cannot decode the file as {encoding}: {exc}") from exc
+
+
+def _as_utf8(raw: bytes, encoding: str | None) -> tuple[memoryview, str]:
+    """The content as UTF-8 bytes without a BOM (a view of ``raw`` when it already is), and the
+    encoding it was read as: ``encoding`` if given, else UTF-16 by BOM (or by its NUL bytes),
+    UTF-8 (BOM or not), else GB18030."""
     if encoding is not None:
         try:
-            return raw.decode(encoding), encoding
-        except (UnicodeDecodeError, LookupError) as exc:
-            raise RecipientsError(f"cannot decode the file as {encoding}: {exc}") from exc
+            is_utf8 = codecs.lookup(encoding).name == "utf-8"
+        except LookupError as exc:
+            raise RecipientsError(f"unknown encoding {encoding!r}") from exc
+        if is_utf8 and _is_utf8(memoryview(raw)):
+            return memoryview(raw)[3 if raw.startswith(codecs.BOM_UTF8) else 0 :], encoding
+        return memoryview(_decode(raw, encoding).encode("utf-8")), encoding
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return raw.decode("utf-16"), "utf-16"
-    try:
-        return raw.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError:
-        pass
+        return memoryview(_decode(raw, "utf-16").encode("utf-8")), "utf-16"
+    utf16 = _utf16_without_bom(raw)
+    if utf16 is not None:
+        return memoryview(_decode(raw, utf16).encode("utf-8")), utf16
+    view = memoryview(raw)[3 if raw.startswith(codecs.BOM_UTF8) else 0 :]
+    if _is_utf8(view):
+        return view, "utf-8"
     try:
         # GB18030 is a superset of GBK and GB2312: what Chinese Excel writes as "CSV".
-        return raw.decode("gb18030"), "gb18030"
+        return memoryview(raw.decode("gb18030").encode("utf-8")), "gb18030"
     except UnicodeDecodeError as exc:
         raise RecipientsError(
-            "cannot decode the file: it is neither UTF-8 nor GBK/GB18030; pass encoding="
+            "cannot decode the file: it is neither UTF-8 nor GBK/GB18030 (nor UTF-16); pass encoding="
         ) from exc
 
 
-def _delimiter(text: str, default: str) -> str:
+def _delimiter(header: str, default: str) -> str:
     """The delimiter of the header line: the most frequent of , TAB ; | (``default`` if none)."""
-    first = text.split("\n", 1)[0]
-    counts = {d: first.count(d) for d in _DELIMITERS}
+    counts = {d: header.count(d) for d in _DELIMITERS}
     best = max(counts, key=lambda d: (counts[d], d == default))
     return best if counts[best] else default
 
 
 def _read_text(raw: bytes, *, suffix: str, encoding: str | None) -> tuple[pd.DataFrame, str]:
-    """Parse delimited text into a frame of text: every field a string, empty fields <NA>."""
-    text, used = _decode(raw, encoding)
-    if not text.strip():
+    """Parse delimited text into a frame of text: every field a string, empty fields <NA>.
+
+    The bytes go to Arrow's CSV reader as they are (no Python str of the whole file is made).
+    """
+    utf8, used = _as_utf8(raw, encoding)
+    if re.fullmatch(rb"\s*", utf8):
         raise RecipientsError("the file is empty")
-    delimiter = _delimiter(text, "\t" if suffix == ".tsv" else ",")
-    header = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=delimiter))
+    end = bytes(utf8[:65536]).find(b"\n")
+    first_line = bytes(utf8[: end if end >= 0 else len(utf8)]).decode("utf-8", "replace")
+    delimiter = _delimiter(first_line, "\t" if suffix == ".tsv" else ",")
+    header = next(csv.reader(io.StringIO(first_line), delimiter=delimiter))
     names = [f"f{i}" for i in range(len(header))]
-    utf8 = raw.removeprefix(codecs.BOM_UTF8) if used == "utf-8" else text.encode("utf-8")
     try:
         table = pacsv.read_csv(
-            io.BytesIO(utf8),
-            read_options=pacsv.ReadOptions(column_names=names),
+            pa.BufferReader(pa.py_buffer(utf8)),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
             parse_options=pacsv.ParseOptions(
                 delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False
             ),
@@ -142,14 +194,17 @@ def _read_text(raw: bytes, *, suffix: str, encoding: str | None) -> tuple[pd.Dat
             ),
         )
         columns = [pd.Series(pd.array(table.column(n), dtype=TEXT)) for n in names]
+        del table
     except pa.ArrowInvalid as exc:
         # Ragged rows (more or fewer fields than the header): slower, forgiving path.
         logger.info("pyarrow could not parse the file (%s); using the csv module", exc)
+        text = bytes(utf8).decode("utf-8")
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
         width = max(len(r) for r in rows)
         grid = [r + [""] * (width - len(r)) for r in rows]
         columns = [pd.Series([row[i] or None for row in grid], dtype=TEXT) for i in range(width)]
-    return _frame(columns), used
+        return _frame(columns), used
+    return _frame(columns, headers=[h or None for h in header]), used
 
 
 # --------------------------------------------------------------------------------------------------

@@ -16,7 +16,9 @@ from smscampaign.numbers import (
     OUTPUT_COLUMNS,
     TEXT,
     Reason,
+    _build_prefix_table,
     _lookup,
+    _prefix_table,
     _zh_prefix_table,
     as_text,
     detect_phone_column,
@@ -304,3 +306,12 @@ def test_vectorised_carrier_and_region_agree_with_phonenumbers():
 
 def test_lookup_of_unknown_prefix_is_null():
     assert _lookup(np.array([9999999, 1380013]), "region").tolist() == [None, "北京市"]
+
+
+def test_prefix_table_in_use_is_what_phonenumbers_says_now():
+    """The shipped table (or the one built when phonenumbers changed) equals a fresh build."""
+    used, built = _prefix_table(), _build_prefix_table()
+    assert used.version == phonenumbers.__version__
+    for field in ("valid", "carrier", "region"):
+        np.testing.assert_array_equal(getattr(used, field), getattr(built, field), err_msg=field)
+    assert (used.carriers, used.regions) == (built.carriers, built.regions)
