@@ -194,7 +194,10 @@ def as_text(values: pd.Series | Iterable[Any]) -> pd.Series:
     series = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
     dtype = series.dtype
     if isinstance(dtype, pd.StringDtype):
-        return series.astype(TEXT)
+        try:
+            return series.astype(TEXT)
+        except UnicodeEncodeError:  # a lone surrogate in a python-backed string column
+            return _clean_text([None if v is pd.NA else v for v in series.tolist()], series.index)
     if pd.api.types.is_bool_dtype(dtype):
         return pd.Series(
             [_cell_text(v) for v in series.to_numpy(dtype=object)], index=series.index, dtype=TEXT
@@ -210,7 +213,22 @@ def as_text(values: pd.Series | Iterable[Any]) -> pd.Series:
         out[rest] = [repr(float(v)) for v in arr[rest]]
         return pd.Series(out, index=series.index, dtype=TEXT)
     objects = series.to_numpy(dtype=object)
-    return pd.Series([_cell_text(v) for v in objects], index=series.index, dtype=TEXT)
+    return _clean_text([_cell_text(v) for v in objects], series.index)
+
+
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+
+
+def _clean_text(texts: list[str | None], index: pd.Index) -> pd.Series:
+    """:data:`TEXT` of ``texts``; a lone surrogate (which no encoder accepts: it would break the
+    plan, the journal and the report) becomes U+FFFD, the replacement character."""
+    try:
+        return pd.Series(texts, index=index, dtype=TEXT)
+    except UnicodeEncodeError:
+        dirty = sum(1 for t in texts if t is not None and _SURROGATE.search(t))
+        logger.warning("%d cells held lone surrogates; replaced them with U+FFFD", dirty)
+        clean = [t if t is None else _SURROGATE.sub("\ufffd", t) for t in texts]
+        return pd.Series(clean, index=index, dtype=TEXT)
 
 
 def _arrow(series: pd.Series) -> pa.Array:

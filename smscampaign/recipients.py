@@ -19,6 +19,7 @@ import io
 import logging
 import os
 import re
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any, Final, TypeAlias
@@ -31,7 +32,7 @@ import pyarrow.csv as pacsv
 from smscampaign.errors import RecipientsError
 from smscampaign.numbers import TEXT, as_text, detect_phone_column
 
-__all__ = ["EXCEL_SUFFIXES", "TEXT_SUFFIXES", "load_recipients"]
+__all__ = ["EXCEL_SUFFIXES", "MAX_CELLS", "MAX_UNPACKED_BYTES", "TEXT_SUFFIXES", "load_recipients"]
 
 logger = logging.getLogger(__name__)
 
@@ -174,8 +175,8 @@ def _read_text(raw: bytes, *, suffix: str, encoding: str | None) -> tuple[pd.Dat
     utf8, used = _as_utf8(raw, encoding)
     if re.fullmatch(rb"\s*", utf8):
         raise RecipientsError("the file is empty")
-    end = bytes(utf8[:65536]).find(b"\n")
-    first_line = bytes(utf8[: end if end >= 0 else len(utf8)]).decode("utf-8", "replace")
+    head = bytes(utf8[: 1 << 20])
+    first_line = head[: head.find(b"\n") if b"\n" in head else len(head)].decode("utf-8", "replace")
     delimiter = _delimiter(first_line, "\t" if suffix == ".tsv" else ",")
     header = next(csv.reader(io.StringIO(first_line), delimiter=delimiter))
     names = [f"f{i}" for i in range(len(header))]
@@ -209,6 +210,75 @@ def _read_text(raw: bytes, *, suffix: str, encoding: str | None) -> tuple[pd.Dat
 
 # --------------------------------------------------------------------------------------------------
 # Spreadsheets
+
+
+#: Default bounds of :func:`load_recipients` for spreadsheets, checked before any cell is read.
+MAX_CELLS: Final = 20_000_000  # rows × columns a sheet spans: ~1M rows of 20 columns
+MAX_UNPACKED_BYTES: Final = 1 << 30  # the workbook's parts, uncompressed
+_CHUNK: Final = 1 << 20
+# A cell reference (``r="XFD1048576"``; a row's ``r="5"`` has no letters) and a declared dimension.
+_CELL_REF: Final = re.compile(rb'\sr="([A-Z]{1,3})([0-9]{1,9})"')
+_DIMENSION: Final = re.compile(
+    rb'<(?:\w+:)?dimension\s+ref="(?:[A-Z]+[0-9]+:)?([A-Z]{1,3})([0-9]{1,9})"'
+)
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+def _scan_part(stream: IO[bytes]) -> tuple[int, int]:
+    """(rows, columns) a worksheet part spans: its furthest cell reference or its declared
+    dimension, whichever is further; streamed, never held whole."""
+    rows = columns = 0
+    tail = b""
+    while chunk := stream.read(_CHUNK):
+        data = tail + chunk
+        tail = data[-64:]  # a match cut at the chunk edge is found whole in the next pass
+        for pattern in (_DIMENSION, _CELL_REF):
+            refs = pattern.findall(data)
+            if refs:
+                columns = max(columns, *(_column_number(c) for c in {c for c, _ in refs}))
+                rows = max(rows, *(int(r) for r in {r for _, r in refs}))
+    return rows, columns
+
+
+def _check_workbook(source: Path | io.BytesIO, *, max_cells: int, max_unpacked_bytes: int) -> None:
+    """Refuse a zipped workbook (xlsx, xlsm, xlsb, ods) whose parts unpack to more than
+    ``max_unpacked_bytes``, or an xlsx/xlsm sheet spanning more than ``max_cells`` cells — before a
+    reader allocates room for them (one cell at ``XFD1048576`` would make calamine ask for 512 GB)."""
+    if not zipfile.is_zipfile(source):
+        return  # .xls (OLE) is bounded by its format: 65,536 × 256 cells
+    if isinstance(source, io.BytesIO):
+        source.seek(0)
+    try:
+        with zipfile.ZipFile(source) as archive:
+            parts = archive.infolist()
+            unpacked = sum(part.file_size for part in parts)
+            if unpacked > max_unpacked_bytes:
+                raise RecipientsError(
+                    f"the workbook unpacks to {unpacked / 2**20:,.0f} MiB, more than the "
+                    f"{max_unpacked_bytes / 2**20:,.0f} MiB allowed (max_unpacked_bytes=)"
+                )
+            for part in parts:
+                name = part.filename
+                if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+                    continue  # (.xlsb sheets are binary, .ods ones have no cell references)
+                with archive.open(part) as stream:
+                    rows, columns = _scan_part(stream)
+                if rows * columns > max_cells:
+                    raise RecipientsError(
+                        f"worksheet {name} spans {rows:,} rows × {columns:,} columns = "
+                        f"{rows * columns:,} cells, more than the {max_cells:,} allowed (max_cells=)"
+                    )
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as exc:
+        raise RecipientsError(f"cannot read the workbook: {exc}") from exc
+    finally:
+        if isinstance(source, io.BytesIO):
+            source.seek(0)
 
 
 class _Workbook:
@@ -255,7 +325,10 @@ def _read_workbook(
     suffix: str,
     sheet_name: str | int | None,
     phone_column: str | None,
+    max_cells: int,
+    max_unpacked_bytes: int,
 ) -> pd.DataFrame:
+    _check_workbook(source, max_cells=max_cells, max_unpacked_bytes=max_unpacked_bytes)
     book = _Workbook(source, suffix=suffix)
     try:
         names = book.sheet_names
@@ -328,6 +401,8 @@ def load_recipients(
     sheet_name: str | int | None = None,
     phone_column: str | None = None,
     encoding: str | None = None,
+    max_cells: int = MAX_CELLS,
+    max_unpacked_bytes: int = MAX_UNPACKED_BYTES,
 ) -> pd.DataFrame:
     """Load a recipient list; every cell as exact text (dtype ``string``), empty cells <NA>.
 
@@ -342,8 +417,13 @@ def load_recipients(
     (``df.attrs["encoding"]`` says which). ``source_row`` is the row number a person sees in the
     sheet (header = row 1); rows with no cell at all are left out.
 
-    Raises :class:`RecipientsError` for a missing or unreadable file, an empty sheet, an unknown
-    sheet, or no phone column (the message names the columns seen).
+    A workbook is checked before any cell is read: its parts must unpack to at most
+    ``max_unpacked_bytes`` and each sheet span at most ``max_cells`` cells (rows × columns, by its
+    furthest cell and its declared dimension), so that no file can exhaust memory.
+
+    Raises :class:`RecipientsError` for a missing or unreadable file, a workbook over those bounds,
+    text in no recognisable encoding, an empty sheet, an unknown sheet, or no phone column (the
+    message names the columns seen).
 
     >>> df = load_recipients(pd.DataFrame({"姓名": ["张三"], "手机": [13800138000]}))
     >>> df.attrs["phone_column"], df.loc[0, "手机"], int(df.loc[0, "source_row"])
@@ -371,6 +451,8 @@ def load_recipients(
             suffix=suffix,
             sheet_name=sheet_name,
             phone_column=phone_column,
+            max_cells=max_cells,
+            max_unpacked_bytes=max_unpacked_bytes,
         )
     else:
         if sheet_name not in (None, 0):
