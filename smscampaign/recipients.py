@@ -215,12 +215,11 @@ def _read_text(raw: bytes, *, suffix: str, encoding: str | None) -> tuple[pd.Dat
 #: Default bounds of :func:`load_recipients` for spreadsheets, checked before any cell is read.
 MAX_CELLS: Final = 20_000_000  # rows × columns a sheet spans: ~1M rows of 20 columns
 MAX_UNPACKED_BYTES: Final = 1 << 30  # the workbook's parts, uncompressed
-_CHUNK: Final = 1 << 20
-# A cell reference (``r="XFD1048576"``; a row's ``r="5"`` has no letters) and a declared dimension.
-_CELL_REF: Final = re.compile(rb'\sr="([A-Z]{1,3})([0-9]{1,9})"')
-_DIMENSION: Final = re.compile(
-    rb'<(?:\w+:)?dimension\s+ref="(?:[A-Z]+[0-9]+:)?([A-Z]{1,3})([0-9]{1,9})"'
-)
+_CHUNK: Final = 4 << 20
+_WINDOW: Final = 14  # after ``r="``: up to 3 letters, 9 digits and the closing quote
+_DIMENSION: Final = re.compile(rb'dimension\s+ref=["\'](?:[A-Z]+[0-9]+:)?([A-Z]{1,3})([0-9]{1,9})["\']')
+_XML_SPACE: Final = (0x20, 0x09, 0x0A, 0x0D)
+_QUOTES: Final = (0x22, 0x27)
 
 
 def _column_number(letters: bytes) -> int:
@@ -230,20 +229,68 @@ def _column_number(letters: bytes) -> int:
     return number
 
 
+def _cell_refs_extent(data: np.ndarray) -> tuple[int, int]:
+    """(furthest row, furthest column) of the cell references ``r="XFD1048576"`` whose ``=``
+    lies in ``data[2 : len(data) - 2 - _WINDOW]``, vectorised (a worksheet holds millions);
+    a row element's ``r="5"`` has no letters and does not count."""
+    end = len(data) - 2 - _WINDOW
+    if end <= 2:
+        return 0, 0
+    equals = np.flatnonzero(data[:end] == ord("="))
+    equals = equals[equals >= 2]
+    before, name, quote = data[equals - 2], data[equals - 1], data[equals + 1]
+    keep = (name == ord("r")) & (
+        (before == 0x20) | (before == 0x09) | (before == 0x0A) | (before == 0x0D)
+    )
+    keep &= (quote == 0x22) | (quote == 0x27)
+    starts = equals[keep] + 2
+    if not len(starts):
+        return 0, 0
+    window = data[starts[:, None] + np.arange(_WINDOW)]
+    letters = np.argmin((window >= ord("A")) & (window <= ord("Z")), axis=1)
+    closing = np.argmax((window == 0x22) | (window == 0x27), axis=1)
+    digits = closing - letters
+    ok = (letters >= 1) & (letters <= 3) & (digits >= 1) & (digits <= 9)
+    if not ok.any():
+        return 0, 0
+    window, letters, digits = window[ok], letters[ok], digits[ok]
+    columns = 0
+    for width in np.unique(letters).tolist():  # 1, 2 or 3 letters: each a base-26 number
+        part = window[letters == width, :width].astype(np.int64) - (ord("A") - 1)
+        columns = max(columns, int((part @ (26 ** np.arange(width - 1, -1, -1))).max()))
+    longest = digits == digits.max()  # the furthest row has the most digits
+    width = int(digits.max())
+    part = window[longest][:, :13].astype(np.int64)
+    first = letters[longest][:, None] + np.arange(width)
+    values = np.take_along_axis(part, first, axis=1) - ord("0")
+    if (values < 0).any() or (values > 9).any():
+        values = np.clip(values, 0, 9)  # not a reference calamine reads; bounded all the same
+    rows = int((values @ (10 ** np.arange(width - 1, -1, -1))).max())
+    return rows, columns
+
+
 def _scan_part(stream: IO[bytes]) -> tuple[int, int]:
     """(rows, columns) a worksheet part spans: its furthest cell reference or its declared
     dimension, whichever is further; streamed, never held whole."""
     rows = columns = 0
-    tail = b""
-    while chunk := stream.read(_CHUNK):
-        data = tail + chunk
-        tail = data[-64:]  # a match cut at the chunk edge is found whole in the next pass
-        for pattern in (_DIMENSION, _CELL_REF):
-            refs = pattern.findall(data)
-            if refs:
-                columns = max(columns, *(_column_number(c) for c in {c for c, _ in refs}))
-                rows = max(rows, *(int(r) for r in {r for _, r in refs}))
-    return rows, columns
+    carry = b""
+    first = True
+    while True:
+        chunk = stream.read(_CHUNK)
+        data = carry + chunk
+        if first and (at := data.find(b"dimension")) >= 0:
+            found = _DIMENSION.match(data, at)
+            if found:
+                columns = _column_number(found.group(1))
+                rows = int(found.group(2))
+        first = False
+        # Pad the last chunk so that its final references fall inside a full window.
+        array = np.frombuffer(data if chunk else data + b" " * (2 + _WINDOW), dtype=np.uint8)
+        found_rows, found_columns = _cell_refs_extent(array)
+        rows, columns = max(rows, found_rows), max(columns, found_columns)
+        if not chunk:
+            return rows, columns
+        carry = data[max(0, len(data) - 4 - _WINDOW) :]  # its "=" are scanned next time
 
 
 def _check_workbook(source: Path | io.BytesIO, *, max_cells: int, max_unpacked_bytes: int) -> None:

@@ -417,3 +417,13 @@ def test_a_lone_surrogate_is_replaced_and_the_plan_goes_on():
         plan.recipients["content"].iloc[0].startswith("【小店】张\ufffd三")
         or "张\ufffd三" in plan.recipients["content"].iloc[0]
     )
+
+
+@pytest.mark.parametrize("chunk", [5, 7, 13, 1 << 20])
+def test_cell_extent_is_found_across_chunk_edges(monkeypatch, chunk):
+    from smscampaign import recipients
+
+    monkeypatch.setattr(recipients, "_CHUNK", chunk)
+    xml = b'<row r="9"><c r="B2"/>' * 5 + b'<c\tr=\'ZZ77\' s="1"/><c r="A1"/></row>'
+    assert recipients._scan_part(io.BytesIO(xml)) == (77, 702)
+    assert recipients._scan_part(io.BytesIO(b'<dimension ref="A1:C9"/><c r="A1"/>')) == (9, 3)
