@@ -217,6 +217,7 @@ MAX_CELLS: Final = 20_000_000  # rows × columns a sheet spans: ~1M rows of 20 c
 MAX_UNPACKED_BYTES: Final = 1 << 30  # the workbook's parts, uncompressed
 _CHUNK: Final = 4 << 20
 _WINDOW: Final = 14  # after ``r="``: up to 3 letters, 9 digits and the closing quote
+_CARRY: Final = 64  # bytes each chunk keeps from the one before
 _DIMENSION: Final = re.compile(rb'dimension\s+ref=["\'](?:[A-Z]+[0-9]+:)?([A-Z]{1,3})([0-9]{1,9})["\']')
 _XML_SPACE: Final = (0x20, 0x09, 0x0A, 0x0D)
 _QUOTES: Final = (0x22, 0x27)
@@ -229,15 +230,15 @@ def _column_number(letters: bytes) -> int:
     return number
 
 
-def _cell_refs_extent(data: np.ndarray) -> tuple[int, int]:
+def _cell_refs_extent(data: np.ndarray, first: int) -> tuple[int, int]:
     """(furthest row, furthest column) of the cell references ``r="XFD1048576"`` whose ``=``
-    lies in ``data[2 : len(data) - 2 - _WINDOW]``, vectorised (a worksheet holds millions);
+    lies in ``data[first : len(data) - 2 - _WINDOW]``, vectorised (a worksheet holds millions);
     a row element's ``r="5"`` has no letters and does not count."""
+    first = max(first, 2)
     end = len(data) - 2 - _WINDOW
-    if end <= 2:
+    if end <= first:
         return 0, 0
-    equals = np.flatnonzero(data[:end] == ord("="))
-    equals = equals[equals >= 2]
+    equals = np.flatnonzero(data[first:end] == ord("=")) + first
     before, name, quote = data[equals - 2], data[equals - 1], data[equals + 1]
     keep = (name == ord("r")) & (
         (before == 0x20) | (before == 0x09) | (before == 0x0A) | (before == 0x0D)
@@ -260,9 +261,9 @@ def _cell_refs_extent(data: np.ndarray) -> tuple[int, int]:
         columns = max(columns, int((part @ (26 ** np.arange(width - 1, -1, -1))).max()))
     longest = digits == digits.max()  # the furthest row has the most digits
     width = int(digits.max())
-    part = window[longest][:, :13].astype(np.int64)
-    first = letters[longest][:, None] + np.arange(width)
-    values = np.take_along_axis(part, first, axis=1) - ord("0")
+    part = window[longest].astype(np.int64)
+    positions = letters[longest][:, None] + np.arange(width)
+    values = np.take_along_axis(part, positions, axis=1) - ord("0")
     if (values < 0).any() or (values > 9).any():
         values = np.clip(values, 0, 9)  # not a reference calamine reads; bounded all the same
     rows = int((values @ (10 ** np.arange(width - 1, -1, -1))).max())
@@ -274,23 +275,24 @@ def _scan_part(stream: IO[bytes]) -> tuple[int, int]:
     dimension, whichever is further; streamed, never held whole."""
     rows = columns = 0
     carry = b""
-    first = True
+    dimension_seen = False
     while True:
         chunk = stream.read(_CHUNK)
         data = carry + chunk
-        if first and (at := data.find(b"dimension")) >= 0:
+        if not dimension_seen and (at := data.find(b"dimension")) >= 0:
             found = _DIMENSION.match(data, at)
             if found:
-                columns = _column_number(found.group(1))
-                rows = int(found.group(2))
-        first = False
+                dimension_seen = True
+                rows, columns = max(rows, int(found.group(2))), _column_number(found.group(1))
         # Pad the last chunk so that its final references fall inside a full window.
         array = np.frombuffer(data if chunk else data + b" " * (2 + _WINDOW), dtype=np.uint8)
-        found_rows, found_columns = _cell_refs_extent(array)
+        found_rows, found_columns = _cell_refs_extent(array, len(carry) - 2 - _WINDOW)
         rows, columns = max(rows, found_rows), max(columns, found_columns)
         if not chunk:
             return rows, columns
-        carry = data[max(0, len(data) - 4 - _WINDOW) :]  # its "=" are scanned next time
+        # Kept for the next pass: its "=" from len - 2 - _WINDOW on were not scanned, and a
+        # dimension cut at the chunk's end is found whole.
+        carry = data[-_CARRY:]
 
 
 def _check_workbook(source: Path | io.BytesIO, *, max_cells: int, max_unpacked_bytes: int) -> None:
