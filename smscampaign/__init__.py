@@ -71,6 +71,7 @@ if TYPE_CHECKING:
     from smscampaign.numbers import (
         check_numbers,
         normalize_numbers,
+        province_of,
     )
     from smscampaign.plan import (
         Plan,
@@ -135,6 +136,7 @@ _EXPORTS: dict[str, str] = {
     "Journal": "smscampaign.journal",
     "check_numbers": "smscampaign.numbers",
     "normalize_numbers": "smscampaign.numbers",
+    "province_of": "smscampaign.numbers",
     "Plan": "smscampaign.plan",
     "plan_campaign": "smscampaign.plan",
     "load_recipients": "smscampaign.recipients",
@@ -209,6 +211,7 @@ __all__ = [
     "opt_outs",
     "plan_campaign",
     "plot_report",
+    "province_of",
     "read_journal",
     "recharge",
     "reply_receiver",

@@ -123,7 +123,9 @@ def _add_check(sub: argparse._SubParsersAction) -> None:
     )
     add_recipient_options(parser)
     parser.add_argument(
-        "--out", metavar="CSV", help="write every row with mobile, status, reason, carrier, region"
+        "--out",
+        metavar="CSV",
+        help="write every row with mobile, status, reason, carrier, region, city, area_code",
     )
     parser.set_defaults(func=_cmd_check)
 

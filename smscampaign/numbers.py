@@ -18,9 +18,11 @@ and cell-to-text conversion (:func:`as_text`), which :mod:`smscampaign.recipient
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import math
 import re
+import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -41,7 +43,9 @@ from smscampaign.errors import RecipientsError
 __all__ = [
     "OUTPUT_COLUMNS",
     "PHONE_HEADERS",
+    "PROVINCES",
     "TEXT",
+    "UNKNOWN",
     "Reason",
     "Status",
     "as_text",
@@ -49,6 +53,7 @@ __all__ = [
     "detect_phone_column",
     "is_valid_mobile",
     "normalize_numbers",
+    "province_of",
 ]
 
 logger = logging.getLogger(__name__)
@@ -57,7 +62,50 @@ logger = logging.getLogger(__name__)
 TEXT: Final = pd.StringDtype("pyarrow")
 
 #: Columns :func:`check_numbers` adds, in this order.
-OUTPUT_COLUMNS: Final = ("mobile", "status", "reason", "carrier", "region")
+OUTPUT_COLUMNS: Final = ("mobile", "status", "reason", "carrier", "region", "city", "area_code")
+
+#: The 34 province-level divisions as :func:`province_of` names them: 23 provinces, 5 autonomous
+#: regions, 4 municipalities, 2 special administrative regions; anything else is :data:`UNKNOWN`.
+PROVINCES: Final = (
+    "北京市",
+    "天津市",
+    "上海市",
+    "重庆市",
+    "河北省",
+    "山西省",
+    "辽宁省",
+    "吉林省",
+    "黑龙江省",
+    "江苏省",
+    "浙江省",
+    "安徽省",
+    "福建省",
+    "江西省",
+    "山东省",
+    "河南省",
+    "湖北省",
+    "湖南省",
+    "广东省",
+    "海南省",
+    "四川省",
+    "贵州省",
+    "云南省",
+    "陕西省",
+    "甘肃省",
+    "青海省",
+    "台湾省",
+    "内蒙古自治区",
+    "广西壮族自治区",
+    "西藏自治区",
+    "宁夏回族自治区",
+    "新疆维吾尔自治区",
+    "香港特别行政区",
+    "澳门特别行政区",
+)
+UNKNOWN: Final = "未知"
+# Each division by the name it starts with in phonenumbers (内蒙古呼和浩特市, 广西南宁市) and in the
+# 号段 database (内蒙古, 广西): its first two characters, three for 黑龙江 and 内蒙古.
+_PROVINCE_STEMS: Final = {p[:3] if p[:3] in ("黑龙江", "内蒙古") else p[:2]: p for p in PROVINCES}
 
 #: Headers that name a phone column, most specific first. Compared after :func:`_header_key`
 #: (lower case, no spaces, punctuation or bracketed notes such as ``（必填）``).
@@ -610,6 +658,100 @@ def _prefix_labels(prefix_codes: np.ndarray, rows: np.ndarray, n: int, names: It
     return _labels(codes, names)
 
 
+@dataclass(frozen=True)
+class _Haoduan:
+    """The ``phone`` package's 号段 database per 7-digit prefix: ``record`` (−1: not listed)
+    indexes ``provinces``, ``cities`` and ``area_codes`` (as the database writes them: 广东, 深圳,
+    0755). Fills the places phonenumbers' geocoder lacks (many 16x/19x ranges)."""
+
+    version: str
+    record: np.ndarray
+    provinces: tuple[str, ...]
+    cities: tuple[str, ...]
+    area_codes: tuple[str, ...]
+
+
+_EMPTY_HAODUAN: Final = _Haoduan("", np.full(_PREFIX_COUNT, -1, dtype=np.int16), (), (), ())
+
+
+@lru_cache(maxsize=1)
+def _haoduan() -> _Haoduan:
+    """Read the ``phone`` package's ``phone.dat`` once, all of it, with numpy (no per-number
+    lookups). Its layout, from the package's own reader: a 4-byte version, an int32 offset of the
+    index; then ``省|市|邮编|区号`` records ending in NUL; then 9-byte index entries (int32 7-digit
+    prefix, int32 record offset, a carrier-type byte), sorted by prefix. Pure (the file is static).
+    """
+    spec = importlib.util.find_spec("phone")
+    if spec is None or spec.origin is None:
+        logger.warning("the phone package is not installed: no city or area code")
+        return _EMPTY_HAODUAN
+    raw = Path(spec.origin).with_name("phone.dat").read_bytes()
+    version, index_at = struct.unpack_from("<4si", raw)
+    entry = np.dtype({"names": ["prefix", "offset"], "formats": ["<i4", "<i4"], "itemsize": 9})
+    index = np.frombuffer(raw, dtype=entry, offset=index_at, count=(len(raw) - index_at) // 9)
+    texts = raw[8:index_at].split(b"\0")
+    starts = np.cumsum([8] + [len(t) + 1 for t in texts[:-1]])
+    fields = [t.decode("utf-8").split("|") for t in texts]
+    record = np.searchsorted(starts, index["offset"])
+    known = (record < len(starts)) & (starts[np.minimum(record, len(starts) - 1)] == index["offset"])
+    prefix = index["prefix"].astype(np.int64) - _PREFIX_BASE
+    known &= (
+        (prefix >= 0)
+        & (prefix < _PREFIX_COUNT)
+        & np.array([len(f) == 4 for f in fields])[np.minimum(record, len(fields) - 1)]
+    )
+    table = np.full(_PREFIX_COUNT, -1, dtype=np.int16)
+    table[prefix[known]] = record[known]
+    columns = [tuple(f[i] if len(f) == 4 else "" for f in fields) for i in (0, 1, 3)]
+    return _Haoduan(version.decode("ascii", "replace"), table, *columns)
+
+
+def _province_name(text: str | None) -> str:
+    """The province-level division a place name starts with, or :data:`UNKNOWN`."""
+    if text:
+        for stem in (text[:3], text[:2]):
+            if stem in _PROVINCE_STEMS:
+                return _PROVINCE_STEMS[stem]
+    return UNKNOWN
+
+
+def province_of(values: pd.Series | pd.DataFrame) -> pd.Series:
+    """Each row's province-level division: one of the 34 :data:`PROVINCES`, else ``"未知"``.
+
+    ``values`` is a Series of place names (phonenumbers' ``region`` such as 内蒙古兴安盟 or
+    广东省深圳市, or a bare 广西, 香港), or a frame from :func:`check_numbers` (or a plan or results
+    built from one): its ``region`` decides, and where phonenumbers has none the 号段 database's
+    province for ``mobile`` does. Keeps the index; does not mutate the input.
+
+    >>> province_of(pd.Series(["内蒙古兴安盟", "广西南宁市", "北京市", "香港", None])).tolist()
+    ['内蒙古自治区', '广西壮族自治区', '北京市', '香港特别行政区', '未知']
+    """
+    if isinstance(values, pd.DataFrame):
+        region = values["region"] if "region" in values.columns else pd.Series(pd.NA, index=values.index)
+        out = province_of(region)
+        if "mobile" in values.columns:
+            missing = (out == UNKNOWN).to_numpy() & values["mobile"].notna().to_numpy()
+            mobiles = values["mobile"].to_numpy(dtype=object)[missing]
+            digits = np.array([str(m).isdigit() and len(str(m)) == 11 for m in mobiles], dtype=bool)
+            if digits.any():
+                data = _haoduan()
+                prefix = np.array(mobiles[digits].tolist(), dtype=np.int64) // 10**4 - _PREFIX_BASE
+                record = data.record[np.clip(prefix, 0, _PREFIX_COUNT - 1)]
+                record = np.where((prefix >= 0) & (prefix < _PREFIX_COUNT), record, -1)
+                names = [
+                    _province_name(data.provinces[r]) if r >= 0 else UNKNOWN for r in record.tolist()
+                ]
+                filled = out.to_numpy(dtype=object)
+                rows = np.flatnonzero(missing)[digits]
+                filled[rows] = names
+                out = pd.Series(filled, index=values.index, dtype=TEXT)
+        return out
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    names = [_province_name(u if isinstance(u, str) else None) for u in uniques]
+    labels = np.array([*names, UNKNOWN], dtype=object)
+    return pd.Series(labels[codes], index=values.index, dtype=TEXT)
+
+
 # --------------------------------------------------------------------------------------------------
 # Phone column detection (shared with recipients.load_recipients)
 
@@ -700,7 +842,8 @@ def _labels(codes: np.ndarray, labels: Iterable[str | None]) -> pa.Array:
 
 
 def check_numbers(df: pd.DataFrame, column: str | None = None) -> pd.DataFrame:
-    """Return the rows of ``df`` with ``mobile, status, reason, carrier, region`` added.
+    """Return the rows of ``df`` with ``mobile, status, reason, carrier, region, city, area_code``
+    added.
 
     - ``mobile``: the normalised 11-digit number for ``ok`` and ``duplicate`` rows, <NA> otherwise
       (so nothing invalid can be sent);
@@ -710,7 +853,10 @@ def check_numbers(df: pd.DataFrame, column: str | None = None) -> pd.DataFrame:
       where N is the first occurrence's ``source_row`` (its index label when there is no
       ``source_row`` column);
     - ``carrier`` (中国移动 / 中国联通 / 中国电信 / 中国广电, the range's original carrier) and
-      ``region`` (e.g. 广东省深圳市) for valid numbers, <NA> where phonenumbers does not know them.
+      ``region`` (e.g. 广东省深圳市) for valid numbers, <NA> where phonenumbers does not know them;
+    - ``city`` and ``area_code`` (深圳, 0755) from the ``phone`` package's 号段 database, which
+      also knows most ranges phonenumbers' geocoder does not; <NA> where it has no entry.
+      :func:`province_of` groups rows by province from ``region``, else from that database.
 
     ``column`` defaults to ``df.attrs["phone_column"]``, else it is detected like
     :func:`~smscampaign.recipients.load_recipients` does; :class:`RecipientsError` if there is
@@ -767,13 +913,18 @@ def check_numbers(df: pd.DataFrame, column: str | None = None) -> pd.DataFrame:
     prefix = numbers // 10**4 - _PREFIX_BASE
     carrier = _prefix_labels(table.carrier[prefix], valid_rows, n, table.carriers)
     region = _prefix_labels(table.region[prefix], valid_rows, n, table.regions)
+    haoduan = _haoduan()
+    record = haoduan.record[prefix]
+    city = _prefix_labels(record, valid_rows, n, haoduan.cities)
+    area_code = _prefix_labels(record, valid_rows, n, haoduan.area_codes)
 
     out = df.copy(deep=False)
     out.attrs = dict(df.attrs)
     if column in OUTPUT_COLUMNS:
         out = out.rename(columns={column: f"{column}_raw"})
         column = f"{column}_raw"
-    for name, values in zip(OUTPUT_COLUMNS, (mobile, status_arr, reason, carrier, region), strict=True):
+    found = (mobile, status_arr, reason, carrier, region, city, area_code)
+    for name, values in zip(OUTPUT_COLUMNS, found, strict=True):
         out[name] = pd.array(values, dtype=TEXT)
     out.attrs["phone_column"] = column
     logger.info(
