@@ -337,17 +337,25 @@ def _digits(text: pa.Array) -> pa.Array:
     return pc.ascii_is_decimal(text)
 
 
-def _on_rows(text: pa.Array, mask: pa.Array, change: Any) -> pa.Array:
-    """``text`` with ``change`` applied to the rows where ``mask`` is true (and only those)."""
+def _on_rows(text: pa.Array, mask: pa.Array, change: Any, *, harmless: bool = False) -> pa.Array:
+    """``text`` with ``change`` applied to the rows where ``mask`` is true (and only those).
+
+    ``harmless``: ``change`` leaves the other rows as they are, so when most rows are picked it
+    runs on the whole array (cheaper than picking the rows and putting them back).
+    """
     picked = pc.fill_null(mask, False)
-    if not pc.any(picked).as_py():
+    count = pc.sum(picked).as_py() or 0
+    if not count:
         return text
+    if harmless and count * 3 > len(text):
+        return change(text).cast(text.type)
     rows = pa.array(np.flatnonzero(picked.to_numpy(zero_copy_only=False)))
     return pc.replace_with_mask(text, picked, change(text.take(rows)).cast(text.type))
 
 
-def _shape(raw: pd.Series) -> tuple[pa.Array, np.ndarray]:
-    """Normalise raw values; return (11-digit candidate or null, shape code per value)."""
+def _shape(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Normalise raw values; return (the 11-digit candidate as int64, −1 where there is none;
+    the shape code per value)."""
     text = _arrow(as_text(raw))
     # Fast path: cells that already are 11 digits starting with "1" (most of a real list).
     # (byte length 11, all ASCII digits, a leading "1": ``^1\d{10}$`` without a regex pass)
@@ -356,19 +364,19 @@ def _shape(raw: pd.Series) -> tuple[pa.Array, np.ndarray]:
     )
     n_clean = pc.sum(clean).as_py() or 0
     if n_clean == len(text):
-        return text, np.zeros(len(text), dtype=np.int8)
-    if n_clean:
-        messy_rows = np.flatnonzero(~clean.to_numpy(zero_copy_only=False))
-        messy_candidate, messy_codes = _shape_messy(text.take(pa.array(messy_rows)))
-        codes = np.zeros(len(text), dtype=np.int8)
-        codes[messy_rows] = messy_codes
-        mask = pc.invert(clean)
-        candidate = pc.replace_with_mask(text, mask, messy_candidate)
-        return candidate, codes
-    return _shape_messy(text)
+        return pc.cast(text, pa.int64()).to_numpy(), np.zeros(len(text), dtype=np.int8)
+    if not n_clean:
+        return _shape_messy(text)
+    is_clean = clean.to_numpy(zero_copy_only=False)
+    numbers = np.empty(len(text), dtype=np.int64)
+    numbers[is_clean] = pc.cast(text.filter(clean), pa.int64()).to_numpy()
+    messy_rows = np.flatnonzero(~is_clean)
+    codes = np.zeros(len(text), dtype=np.int8)
+    numbers[messy_rows], codes[messy_rows] = _shape_messy(text.take(pa.array(messy_rows)))
+    return numbers, codes
 
 
-def _shape_messy(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
+def _shape_messy(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_shape` for arbitrary text."""
     text = _fix_unicode(text)
     # Leading apostrophe (Excel's "keep as text") and surrounding whitespace.
@@ -394,56 +402,108 @@ def _shape_messy(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
             text, sci_mask, pa.array([v if v is not None else "" for v in values], text.type)
         )
 
-    # Float cells ("13800138000.0"), then separators, then the country code and trunk prefix. Each
-    # regex runs only on the cells it can change (regex passes are the slow part of this function).
-    text = _on_rows(
-        text,
-        _all(pc.ends_with(text, "0"), pc.match_substring(text, ".")),
-        lambda t: pc.replace_substring_regex(t, r"^(\+?\d+)\.0+$", r"\1"),
-    )
-    text = _on_rows(
-        text,
-        pc.invert(_digits(pc.utf8_ltrim(text, characters="+"))),
-        lambda t: pc.replace_substring_regex(t, _SEPARATORS_RE, ""),
-    )
-    text = _on_rows(text, pc.starts_with(text, "+86"), lambda t: pc.utf8_slice_codeunits(t, 3))
-    text = _on_rows(text, pc.starts_with(text, "0086"), lambda t: pc.utf8_slice_codeunits(t, 4))
-    length = pc.utf8_length(text)
-    national = pc.or_(
-        pc.and_(pc.equal(length, 13), pc.starts_with(text, "86")),
-        pc.and_(pc.equal(length, 14), pc.starts_with(text, "860")),
-    )
-    text = pc.if_else(pc.fill_null(national, False), pc.utf8_slice_codeunits(text, 2), text)
-    length = pc.utf8_length(text)
-    trunk = pc.and_(pc.equal(length, 12), pc.starts_with(text, "01"))
-    text = pc.if_else(pc.fill_null(trunk, False), pc.utf8_slice_codeunits(text, 1), text)
+    return _finish(text, codes), codes
 
-    def flag(mask: pa.Array) -> np.ndarray:
-        return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
 
-    length = pc.utf8_length(text)
-    empty = flag(pc.or_kleene(pc.is_null(text), pc.equal(length, 0)))
-    international = flag(pc.or_(pc.starts_with(text, "+"), pc.starts_with(text, "00")))
-    foreign = np.zeros(len(text), dtype=bool)
-    if international.any():
-        rows = np.flatnonzero(international)
-        foreign[rows] = flag(pc.match_substring_regex(text.take(pa.array(rows)), r"^(\+|00)[1-9]\d*$"))
-    digits = flag(_digits(text))
-    eleven = flag(pc.equal(length, 11))
-    leading_one = flag(pc.starts_with(text, "1"))
+# Bytes the normalisation looks at (the rest of a cell's text is never changed, only cut).
+_SEPARATOR_BYTES: Final = np.zeros(256, dtype=bool)
+_SEPARATOR_BYTES[[ord(c) for c in "\t\n\f\r -.()"]] = True  # RE2's \s is [\t\n\f\r ]
+_DIGIT_BYTES: Final = np.zeros(256, dtype=bool)
+_DIGIT_BYTES[ord("0") : ord("9") + 1] = True
+_HEAD: Final = 12  # leading bytes examined per cell: "+86", "86"/"860", "01", then 3 to classify
+
+
+def _finish(text: pa.Array, codes: np.ndarray) -> np.ndarray:
+    """The rest of :func:`_shape_messy` on the bytes of trimmed ``text``, vectorised with numpy:
+    float cells (``^(\\+?\\d+)\\.0+$`` → the part before the dot), separators removed
+    (``[\\s\\-.()]``), ``+86``/``0086`` cut, a national ``86`` (13 digits, or 14 with ``860``) and a
+    trunk ``0`` (12 digits, ``01…``) cut, then empty / foreign (``^(\\+|00)[1-9]\\d*$``) / not
+    digits / wrong length / not ``1…`` written to ``codes`` where unset. Returns the 11-digit
+    number per cell (int64), −1 where it has none. Non-ASCII bytes are never digits, separators,
+    signs or dots, so such a cell ends "not digits" (as with the regexes)."""
+    n = len(text)
+    buffers = text.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=np.int64)[text.offset : text.offset + n + 1]
+    base = int(offsets[0])
+    data = (
+        np.frombuffer(buffers[2], dtype=np.uint8)[base : int(offsets[-1])]
+        if buffers[2] is not None
+        else np.zeros(0, dtype=np.uint8)
+    )
+    bounds = offsets - base
+
+    def per_cell(flags: np.ndarray) -> np.ndarray:
+        """How many bytes of each cell are flagged (a running sum read at the cell bounds)."""
+        kind = np.int32 if len(flags) < 2**31 else np.int64  # int32 halves the memory traffic
+        running: np.ndarray = np.zeros(len(flags) + 1, dtype=kind)
+        np.cumsum(flags, dtype=kind, out=running[1:])
+        return (running[bounds[1:]] - running[bounds[:-1]]).astype(np.int64)
+
+    separator = _SEPARATOR_BYTES[data]
+    kept = data[~separator]
+    size = np.diff(bounds) - per_cell(separator)
+    start = np.zeros(n, dtype=np.int64)
+    np.cumsum(size[:-1], out=start[1:])
+    not_digits = per_cell(~separator & ~_DIGIT_BYTES[data])
+    # Float cells (``^(\\+?\\d+)\\.0+$``, a few): keep what stands before the dot; the zeros after
+    # it are digits, so only the cell's size changes.
+    maybe = pc.fill_null(_all(pc.ends_with(text, "0"), pc.match_substring(text, ".")), False)
+    if pc.any(maybe).as_py():
+        rows = np.flatnonzero(maybe.to_numpy(zero_copy_only=False))
+        subset = text.take(pa.array(rows))
+        floats = pc.fill_null(pc.match_substring_regex(subset, r"^\+?\d+\.0+$"), False)
+        floats_np = floats.to_numpy(zero_copy_only=False)
+        size[rows[floats_np]] = pc.find_substring(subset.filter(floats), ".").to_numpy()
+    size[pc.is_null(text).to_numpy(zero_copy_only=False)] = 0
+
+    column = np.arange(_HEAD)
+    head = np.zeros((n, _HEAD), dtype=np.uint8)
+    if len(kept):
+        inside = column < size[:, None]
+        head = np.where(inside, kept[np.minimum(start[:, None] + column, len(kept) - 1)], 0)
+
+    flat, row_base = head.ravel(), np.arange(n, dtype=np.int64) * _HEAD
+
+    def at(offset: np.ndarray, k: int) -> np.ndarray:
+        return flat[row_base + np.minimum(offset + k, _HEAD - 1)]
+
+    zero = np.zeros(n, dtype=np.int64)
+    plus86 = (at(zero, 0) == ord("+")) & (at(zero, 1) == ord("8")) & (at(zero, 2) == ord("6"))
+    zero086 = (at(zero, 0) == ord("0")) & (at(zero, 1) == ord("0")) & (at(zero, 2) == ord("8"))
+    zero086 &= at(zero, 3) == ord("6")
+    cut = np.where(plus86, 3, np.where(zero086, 4, 0)).astype(np.int64)
+    starts86 = (at(cut, 0) == ord("8")) & (at(cut, 1) == ord("6"))
+    national = starts86 & ((size - cut == 13) | ((size - cut == 14) & (at(cut, 2) == ord("0"))))
+    cut += 2 * national
+    trunk = (size - cut == 12) & (at(cut, 0) == ord("0")) & (at(cut, 1) == ord("1"))
+    cut += trunk
+    length = size - cut
+    rest_not_digits = not_digits - plus86  # the "+" of "+86" was cut; digits are the rest
+
+    first, second, third = at(cut, 0), at(cut, 1), at(cut, 2)
+    one_to_nine = (second >= ord("1")) & (second <= ord("9"))
+    foreign = (first == ord("+")) & one_to_nine & (rest_not_digits == 1)
+    foreign |= (first == ord("0")) & (second == ord("0")) & (third >= ord("1")) & (third <= ord("9"))
+    foreign &= (rest_not_digits == 0) | (first == ord("+"))
+    empty = length == 0
+    digits = (length > 0) & (rest_not_digits == 0)
     unset = codes == _CANDIDATE
     for mask, code in (
         (empty, _EMPTY),
         (foreign, _FOREIGN),
         (~digits, _NOT_DIGITS),
-        (~eleven, _WRONG_LENGTH),
-        (~leading_one, _NOT_RANGE),
+        (length != 11, _WRONG_LENGTH),
+        (first != ord("1"), _NOT_RANGE),
     ):
         hit = unset & mask
         codes[hit] = code
         unset &= ~hit
-    candidate = pc.if_else(pa.array(codes == _CANDIDATE), text, pa.scalar(None, text.type))
-    return candidate, codes
+    numbers = np.full(n, -1, dtype=np.int64)
+    rows = np.flatnonzero(unset)
+    if len(rows):
+        places = kept[(start[rows] + cut[rows])[:, None] + np.arange(11)].astype(np.int64) - ord("0")
+        numbers[rows] = places @ (10 ** np.arange(10, -1, -1, dtype=np.int64))
+    return numbers
 
 
 def normalize_numbers(values: pd.Series | Iterable[Any]) -> pd.Series:
@@ -459,8 +519,13 @@ def normalize_numbers(values: pd.Series | Iterable[Any]) -> pd.Series:
     ['13800138000', '13800138000', '13800138000', <NA>]
     """
     series = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
-    candidate, _ = _shape(series)
-    return pd.Series(pd.array(candidate.cast(pa.string()), dtype=TEXT), index=series.index)
+    numbers, _ = _shape(series)
+    return pd.Series(pd.array(_as_text_numbers(numbers, numbers >= 0), dtype=TEXT), index=series.index)
+
+
+def _as_text_numbers(numbers: np.ndarray, keep: np.ndarray) -> pa.Array:
+    """int64 numbers as a string array, null where ``keep`` is false."""
+    return pc.cast(pa.array(numbers, mask=~keep), pa.string())
 
 
 # --------------------------------------------------------------------------------------------------
@@ -496,13 +561,12 @@ def _valid_numbers(numbers: np.ndarray, table: _PrefixTable) -> np.ndarray:
     return valid
 
 
-def _valid(candidate: pa.Array) -> np.ndarray:
-    """Vectorised mobile validity of 11-digit candidates (null: False)."""
-    present = pc.is_valid(candidate).to_numpy(zero_copy_only=False)
-    valid = np.zeros(len(candidate), dtype=bool)
+def _valid(numbers: np.ndarray) -> np.ndarray:
+    """Vectorised mobile validity of 11-digit candidates (−1: False)."""
+    present = numbers >= 0
+    valid = np.zeros(len(numbers), dtype=bool)
     if present.any():
-        numbers = pc.cast(candidate.filter(pa.array(present)), pa.int64()).to_numpy()
-        valid[present] = _valid_numbers(numbers, _prefix_table())
+        valid[present] = _valid_numbers(numbers[present], _prefix_table())
     return valid
 
 
@@ -516,8 +580,8 @@ def is_valid_mobile(values: pd.Series | Iterable[Any]) -> pd.Series:
     [True, False, False]
     """
     series = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
-    candidate, _ = _shape(series)
-    return pd.Series(_valid(candidate), index=series.index, dtype=bool)
+    numbers, _ = _shape(series)
+    return pd.Series(_valid(numbers), index=series.index, dtype=bool)
 
 
 @lru_cache(maxsize=2)
@@ -872,18 +936,18 @@ def check_numbers(df: pd.DataFrame, column: str | None = None) -> pd.DataFrame:
      'carrier': ['中国移动', '中国移动', '中国广电', <NA>]}
     """
     column = _resolve_column(df, column)
-    candidate, codes = _shape(df[column])
-    n = len(candidate)
+    candidates, codes = _shape(df[column])
+    n = len(candidates)
     table = _prefix_table()
     candidate_rows = np.flatnonzero(codes == _CANDIDATE)
-    numbers = pc.cast(candidate.take(pa.array(candidate_rows)), pa.int64()).to_numpy()
+    numbers = candidates[candidate_rows]
     good = _valid_numbers(numbers, table)
     valid = np.zeros(n, dtype=bool)
     valid[candidate_rows[good]] = True
     codes[candidate_rows[~good]] = _NOT_RANGE
     valid_rows = candidate_rows[good]
     numbers = numbers[good]
-    mobile = pc.if_else(pa.array(valid), candidate, pa.scalar(None, candidate.type)).cast(pa.string())
+    mobile = _as_text_numbers(candidates, valid)
 
     # Duplicates among valid numbers, on integers: first position per number.
     # Hash-based (pd.factorize, O(n)) rather than np.unique's sort: codes follow first appearance.
