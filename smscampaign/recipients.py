@@ -167,6 +167,53 @@ def _delimiter(header: str, default: str) -> str:
     return best if counts[best] else default
 
 
+def _header(head: bytes, suffix: str) -> tuple[str, list[str]]:
+    """The delimiter and the header cells, from the first line of UTF-8 text."""
+    head = head.removeprefix(codecs.BOM_UTF8)
+    first_line = head[: head.find(b"\n") if b"\n" in head else len(head)].decode("utf-8", "replace")
+    delimiter = _delimiter(first_line, "\t" if suffix == ".tsv" else ",")
+    return delimiter, next(csv.reader(io.StringIO(first_line), delimiter=delimiter))
+
+
+def _arrow_csv(source: str | pa.NativeFile, delimiter: str, header: list[str]) -> pd.DataFrame:
+    """Arrow's CSV reader on UTF-8 text, every field a string; ArrowInvalid if it cannot."""
+    names = [f"f{i}" for i in range(len(header))]
+    table = pacsv.read_csv(
+        source,
+        read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+        parse_options=pacsv.ParseOptions(
+            delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False
+        ),
+        convert_options=pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in names},
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+            null_values=[""],
+        ),
+    )
+    columns = [pd.Series(pd.array(table.column(n), dtype=TEXT)) for n in names]
+    return _frame(columns, headers=[h or None for h in header])
+
+
+def _read_text_file(path: Path, *, suffix: str, encoding: str | None) -> tuple[pd.DataFrame, str]:
+    """:func:`_read_text` for a file: UTF-8 text is streamed by Arrow from the file itself (the
+    file is never held in memory whole); anything else is read and goes through the bytes."""
+    with path.open("rb") as file:
+        head = file.read(1 << 20)
+    try:
+        utf8_named = encoding is None or codecs.lookup(encoding).name == "utf-8"
+    except LookupError as exc:
+        raise RecipientsError(f"unknown encoding {encoding!r}") from exc
+    plain = not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and b"\x00" not in head
+    if utf8_named and plain and head.strip() and _is_utf8(memoryview(head[: head.rfind(b"\n") + 1])):
+        delimiter, header = _header(head, suffix)
+        try:  # Arrow skips a UTF-8 BOM and refuses invalid UTF-8 (then: the bytes path below)
+            return _arrow_csv(str(path), delimiter, header), encoding or "utf-8"
+        except pa.ArrowInvalid as exc:
+            logger.info("streaming the file failed (%s); reading it whole", exc)
+    return _read_text(path.read_bytes(), suffix=suffix, encoding=encoding)
+
+
 def _read_text(raw: bytes, *, suffix: str, encoding: str | None) -> tuple[pd.DataFrame, str]:
     """Parse delimited text into a frame of text: every field a string, empty fields <NA>.
 
@@ -175,27 +222,9 @@ def _read_text(raw: bytes, *, suffix: str, encoding: str | None) -> tuple[pd.Dat
     utf8, used = _as_utf8(raw, encoding)
     if re.fullmatch(rb"\s*", utf8):
         raise RecipientsError("the file is empty")
-    head = bytes(utf8[: 1 << 20])
-    first_line = head[: head.find(b"\n") if b"\n" in head else len(head)].decode("utf-8", "replace")
-    delimiter = _delimiter(first_line, "\t" if suffix == ".tsv" else ",")
-    header = next(csv.reader(io.StringIO(first_line), delimiter=delimiter))
-    names = [f"f{i}" for i in range(len(header))]
+    delimiter, header = _header(bytes(utf8[: 1 << 20]), suffix)
     try:
-        table = pacsv.read_csv(
-            pa.BufferReader(pa.py_buffer(utf8)),
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
-            parse_options=pacsv.ParseOptions(
-                delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names},
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=True,
-                null_values=[""],
-            ),
-        )
-        columns = [pd.Series(pd.array(table.column(n), dtype=TEXT)) for n in names]
-        del table
+        return _arrow_csv(pa.BufferReader(pa.py_buffer(utf8)), delimiter, header), used
     except pa.ArrowInvalid as exc:
         # Ragged rows (more or fewer fields than the header): slower, forgiving path.
         logger.info("pyarrow could not parse the file (%s); using the csv module", exc)
@@ -205,7 +234,6 @@ def _read_text(raw: bytes, *, suffix: str, encoding: str | None) -> tuple[pd.Dat
         grid = [r + [""] * (width - len(r)) for r in rows]
         columns = [pd.Series([row[i] or None for row in grid], dtype=TEXT) for i in range(width)]
         return _frame(columns), used
-    return _frame(columns, headers=[h or None for h in header]), used
 
 
 # --------------------------------------------------------------------------------------------------
@@ -506,7 +534,10 @@ def load_recipients(
     else:
         if sheet_name not in (None, 0):
             raise RecipientsError(f"no sheet {sheet_name!r}: a text file has a single sheet")
-        df, used = _read_text(raw, suffix=suffix, encoding=encoding)
+        if path is not None:
+            df, used = _read_text_file(path, suffix=suffix, encoding=encoding)
+        else:
+            df, used = _read_text(raw, suffix=suffix, encoding=encoding)
         df.attrs["encoding"] = used
         _set_phone_column(df, phone_column, where=name or "the text")
     if name:
@@ -515,14 +546,21 @@ def load_recipients(
     return df
 
 
+def _magic(path: Path) -> bytes:
+    with path.open("rb") as file:
+        return file.read(8)
+
+
 def _open(source: Any) -> tuple[str, bytes, Path | None, bool]:
-    """(name, content, path, text mode) of a path, open file or bytes; RecipientsError if not."""
+    """(name, content, path, text mode) of a path, open file or bytes; RecipientsError if not.
+
+    For a path the content is its first 8 bytes (the readers read the file themselves)."""
     if isinstance(source, bytes | bytearray | memoryview):
         return "", bytes(source), None, False
     if isinstance(source, str | os.PathLike):
         path = Path(source)
         try:
-            return str(path), path.read_bytes(), path, False
+            return str(path), _magic(path), path, False  # the content is read by the reader
         except FileNotFoundError:
             raise RecipientsError(f"no such file: {path}") from None
         except OSError as exc:
