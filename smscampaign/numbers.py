@@ -402,7 +402,11 @@ def _shape_messy(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
             text, sci_mask, pa.array([v if v is not None else "" for v in values], text.type)
         )
 
-    return _finish(text, codes), codes
+    numbers = np.empty(len(text), dtype=np.int64)
+    for lo in range(0, len(text), _FINISH_ROWS):  # in slices: the byte arrays stay small
+        hi = min(lo + _FINISH_ROWS, len(text))
+        numbers[lo:hi] = _finish(text.slice(lo, hi - lo), codes[lo:hi])  # codes: a view, updated
+    return numbers, codes
 
 
 # Bytes the normalisation looks at (the rest of a cell's text is never changed, only cut).
@@ -410,6 +414,7 @@ _SEPARATOR_BYTES: Final = np.zeros(256, dtype=bool)
 _SEPARATOR_BYTES[[ord(c) for c in "\t\n\f\r -.()"]] = True  # RE2's \s is [\t\n\f\r ]
 _DIGIT_BYTES: Final = np.zeros(256, dtype=bool)
 _DIGIT_BYTES[ord("0") : ord("9") + 1] = True
+_FINISH_ROWS: Final = 1 << 18
 _HEAD: Final = 12  # leading bytes examined per cell: "+86", "86"/"860", "01", then 3 to classify
 
 
@@ -528,7 +533,7 @@ def normalize_numbers(values: pd.Series | Iterable[Any]) -> pd.Series:
 
 def _as_text_numbers(numbers: np.ndarray, keep: np.ndarray) -> pa.Array:
     """int64 numbers as a string array, null where ``keep`` is false."""
-    return pc.cast(pa.array(numbers, mask=~keep), pa.string())
+    return pc.cast(pa.array(numbers, mask=~keep), pa.large_string())
 
 
 # --------------------------------------------------------------------------------------------------
@@ -903,9 +908,10 @@ def _labels(codes: np.ndarray, labels: Iterable[str | None]) -> pa.Array:
     """Integer codes to a string array (code -1 or a None label: null), no Python loop."""
     labels = list(labels)
     codes = np.where(codes < 0, len(labels), codes)
-    dictionary = pa.array([*labels, None], pa.string())
+    # large_string: what a TEXT column stores, so that pandas takes the array without a copy.
+    dictionary = pa.array([*labels, None], pa.large_string())
     indices = pa.array(codes.astype(np.int32))
-    return pa.DictionaryArray.from_arrays(indices, dictionary).cast(pa.string())
+    return pa.DictionaryArray.from_arrays(indices, dictionary).cast(pa.large_string())
 
 
 def check_numbers(df: pd.DataFrame, column: str | None = None) -> pd.DataFrame:
@@ -972,10 +978,11 @@ def check_numbers(df: pd.DataFrame, column: str | None = None) -> pd.DataFrame:
             else df.index.to_numpy(dtype=object)
         )
         try:
-            firsts = pa.array(rows[first[duplicate]].tolist()).cast(pa.string())
+            firsts = pa.array(rows[first[duplicate]].tolist()).cast(pa.large_string())
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-            firsts = pa.array([str(r) for r in rows[first[duplicate]]], pa.string())
-        texts = pc.binary_join_element_wise(f"{Reason.DUPLICATE.value} ", firsts, "")
+            firsts = pa.array([str(r) for r in rows[first[duplicate]]], pa.large_string())
+        prefix, empty = (pa.scalar(t, pa.large_string()) for t in (f"{Reason.DUPLICATE.value} ", ""))
+        texts = pc.binary_join_element_wise(prefix, firsts, empty)
         reason = pc.replace_with_mask(reason, pa.array(duplicate), texts)
     prefix = numbers // 10**4 - _PREFIX_BASE
     carrier = _prefix_labels(table.carrier[prefix], valid_rows, n, table.carriers)
