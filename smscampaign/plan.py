@@ -43,6 +43,7 @@ from smscampaign.protocol import (
     sms_length,
     unencodable_characters,
 )
+from smscampaign.statuses import PlanStatus
 from smscampaign.templates import (
     SIGNATURE_CLOSE,
     SIGNATURE_OPEN,
@@ -74,15 +75,7 @@ MAX_RECEIVERS: Final = MAX_NUMBERS
 #: Every status a planned row can have, ``ready`` first; the rest in order of precedence for
 #: ``ok`` rows
 #: (``invalid``/``duplicate`` come from :func:`check_numbers` or the final duplicate guard).
-STATUSES: Final = (
-    "ready",
-    "invalid",
-    "duplicate",
-    "suppressed",
-    "missing_field",
-    "unencodable",
-    "too_long",
-)
+STATUSES: Final[tuple[str, ...]] = tuple(PlanStatus)
 _READY, _INVALID, _DUPLICATE, _SUPPRESSED, _MISSING, _UNENCODABLE, _TOO_LONG = range(len(STATUSES))
 OnTooLong = Literal["skip", "error", "truncate"]
 _ON_TOO_LONG: Final = ("skip", "error", "truncate")
@@ -109,8 +102,11 @@ def _suppression_values(suppress: Any) -> pd.Series:
                 f"suppress={suppress!r} is read as a file path; "
                 f"pass numbers as a list, e.g. [{suppress!r}]"
             )
+        from smscampaign.journal import is_journal, journal_mobiles  # noqa: PLC0415
         from smscampaign.recipients import load_recipients  # noqa: PLC0415 (written alongside)
 
+        if is_journal(suppress):  # an earlier campaign: whoever it accepted or left unknown
+            return journal_mobiles(suppress)
         suppress = load_recipients(suppress)
     if isinstance(suppress, pd.DataFrame):
         column = "mobile" if "mobile" in suppress.columns else suppress.attrs.get("phone_column")
@@ -306,7 +302,8 @@ def plan_campaign(
     not ``ok`` keep it and their ``reason``. For ``ok`` rows the first that applies wins:
 
     1. ``suppressed`` — the number (normalised) is in ``suppress``: numbers as a list/set/Series, a
-       DataFrame with ``mobile``, or a path :func:`load_recipients` can read;
+       DataFrame with ``mobile``, a path :func:`load_recipients` can read, or an earlier
+       campaign's journal (everyone it accepted or left unknown);
     2. ``missing_field`` — a placeholder's value is empty and ``defaults`` has none for it;
     3. ``unencodable`` — ``charset`` (``utf8``, ``gbk``, ``big5``) cannot carry the content;
     4. ``too_long`` — longer than ``max_length`` UTF-16 code units, signature included
