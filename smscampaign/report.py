@@ -34,6 +34,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from smscampaign.codes import describe_code
@@ -106,9 +107,13 @@ def _column(results: pd.DataFrame, name: str) -> pd.Series:
 
 
 def _labelled(values: pd.Series) -> pd.Series:
-    """Text values with NA and blanks shown as 未知 (so they group and plot)."""
-    text = values.astype("string").str.strip()
-    return text.mask(text.isna() | (text == ""), _UNKNOWN_LABEL).astype(object)
+    """Text values with NA and blanks shown as 未知 (so they group and plot); each distinct value is
+    cleaned once, then spread back (a million rows hold a handful of statuses or carriers)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    text = pd.Series(uniques, dtype="string").str.strip()
+    labels = text.mask(text.isna() | (text == ""), _UNKNOWN_LABEL).astype(object).to_numpy()
+    labels = np.append(labels, _UNKNOWN_LABEL)  # code -1 (missing) takes the last one
+    return pd.Series(labels[codes], index=values.index, dtype=object)
 
 
 def _status_order(statuses: Iterable[str]) -> list[str]:
@@ -205,47 +210,89 @@ def _province(region: Any) -> str:
     return match.group(1) or f"{match.group(2)}市"
 
 
+_BATCH_COLUMNS = [
+    "batch",
+    "size",
+    "status",
+    "code",
+    "message_zh",
+    "message_en",
+    "attempts",
+    "sent_at",
+    "gateway_result",
+]
+
+
+def _per_batch(values: pd.Series, keys: np.ndarray, index: pd.Index, how: str) -> pd.Series:
+    """``how`` ("first", "min", "max") of each batch's non-missing ``values``, NA where a batch has
+    none; one groupby over the whole column, not one per batch."""
+    present = values.notna().to_numpy(dtype=bool)
+    grouped = pd.Series(values.array[present]).groupby(keys[present], sort=True)
+    return getattr(grouped, how)().reindex(index)
+
+
+def _built(values: pd.Series, convert: Any = None) -> Any:
+    """``values`` as a frame built from per-batch Python values holds them (the first release's
+    dtypes): text stays ``str``, complete datetimes stay datetimes, anything else goes through
+    Python objects with NA as ``pd.NA``."""
+    missing = values.isna().to_numpy(dtype=bool)
+    if not missing.all():
+        if pd.api.types.is_string_dtype(values.dtype) and values.dtype != object:
+            return values.astype("str").array
+        if pd.api.types.is_datetime64_any_dtype(values.dtype) and not missing.any():
+            return values.array
+    objects = values.astype(object).to_numpy().copy()
+    if convert is not None:
+        objects[~missing] = [convert(v) for v in objects[~missing]]
+    objects[missing] = pd.NA
+    return objects.tolist()
+
+
+def _integers(values: pd.Series) -> Any:
+    return pd.array(np.trunc(values.to_numpy(dtype=float, na_value=np.nan)), dtype="Int64")
+
+
 def _batches(results: pd.DataFrame) -> pd.DataFrame:
-    columns = [
-        "batch",
-        "size",
-        "status",
-        "code",
-        "message_zh",
-        "message_en",
-        "attempts",
-        "sent_at",
-        "gateway_result",
-    ]
     batch = pd.to_numeric(_column(results, "batch"), errors="coerce").astype("Int64")
-    sent = results[batch.notna().to_numpy(dtype=bool)]
-    if sent.empty:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
-    rows: list[dict[str, Any]] = []
-    for number, group in sent.groupby(batch[batch.notna()], sort=True):
-        statuses = list(dict.fromkeys(_labelled(_column(group, "status"))))
-        attempts = pd.to_numeric(_column(group, "attempts"), errors="coerce").max()
-        code = pd.to_numeric(_column(group, "code"), errors="coerce").dropna()
-        sent_at = _column(group, "sent_at").dropna()
-        rows.append(
-            {
-                "batch": int(number),
-                "size": len(group),
-                "status": ", ".join(statuses),
-                "code": int(code.iloc[0]) if len(code) else pd.NA,
-                "message_zh": _first(group, "message_zh", ""),
-                "message_en": _first(group, "message_en", ""),
-                "attempts": int(attempts) if pd.notna(attempts) else pd.NA,
-                "sent_at": sent_at.min() if len(sent_at) else pd.NA,
-                "gateway_result": _plain(_column(group, "gateway_result").dropna().iloc[0])
-                if _column(group, "gateway_result").notna().any()
-                else pd.NA,
-            }
-        )
-    table = pd.DataFrame(rows, columns=columns)
-    for name in ("code", "attempts"):
-        table[name] = table[name].astype("Int64")
-    return table
+    mask = batch.notna().to_numpy(dtype=bool)
+    if not mask.any():
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in _BATCH_COLUMNS})
+    keys = batch.to_numpy(dtype=np.int64, na_value=0)[mask]
+    sizes = pd.Series(keys).value_counts().sort_index()
+    index = sizes.index
+
+    def column(name: str) -> pd.Series:
+        return _column(results, name)[mask]
+
+    # Statuses of a batch in order of first appearance, joined (nearly always just one).
+    labels = pd.DataFrame({"batch": keys, "status": _labelled(column("status")).to_numpy()})
+    labels = labels.drop_duplicates()
+    statuses = labels.groupby("batch", sort=True)["status"].first()
+    mixed = labels["batch"].duplicated(keep=False).to_numpy()
+    if mixed.any():
+        joined = labels[mixed].groupby("batch", sort=True)["status"].agg(", ".join)
+        statuses.loc[joined.index] = joined
+    code = _per_batch(pd.to_numeric(column("code"), errors="coerce"), keys, index, "first")
+    attempts = _per_batch(pd.to_numeric(column("attempts"), errors="coerce"), keys, index, "max")
+
+    def first_text(name: str) -> Any:
+        values = _per_batch(column(name), keys, index, "first")
+        return values.astype(object).fillna("").astype("str").array
+
+    return pd.DataFrame(
+        {
+            "batch": index.to_numpy(dtype=np.int64),
+            "size": sizes.to_numpy(dtype=np.int64),
+            "status": pd.array(statuses.reindex(index).to_numpy(dtype=object), dtype="str"),
+            "code": _integers(code),
+            "message_zh": first_text("message_zh"),
+            "message_en": first_text("message_en"),
+            "attempts": _integers(attempts),
+            "sent_at": _built(_per_batch(column("sent_at"), keys, index, "min")),
+            "gateway_result": _built(_per_batch(column("gateway_result"), keys, index, "first"), _plain),
+        },
+        columns=_BATCH_COLUMNS,
+    )
 
 
 def campaign_report(results: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -271,7 +318,11 @@ def campaign_report(results: pd.DataFrame) -> dict[str, pd.DataFrame]:
     if "status" not in results.columns:
         raise ValueError("results have no 'status' column (expected the frame send_campaign returns)")
     carriers = _labelled(_column(results, "carrier"))
-    provinces = _labelled(_column(results, "region")).map(_province)
+    regions = _labelled(_column(results, "region"))
+    codes, uniques = pd.factorize(regions)
+    provinces = pd.Series(
+        np.array([_province(r) for r in uniques], dtype=object)[codes], index=results.index, dtype=object
+    )
     return {
         "summary": _summary(results),
         "errors": _errors(results),

@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pandas as pd
 import pytest
+from conftest import PASSWORD, USER
 
-from smscampaign.report import campaign_report, export_report, plot_report
+import smscampaign as sc
+from smscampaign.report import (
+    _column,
+    _first,
+    _labelled,
+    _plain,
+    campaign_report,
+    export_report,
+    plot_report,
+)
+
+SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "recipients.xlsx"
 
 RISKY = ["=SUM(A1)", "+8613800138000", "-1", "@cmd", "#N/A", '=HYPERLINK("http://evil")']
 
@@ -203,3 +216,83 @@ def test_plot_report_returns_a_figure() -> None:
         "Recipients by carrier",
         "Top error codes",
     ]
+
+
+# -- the batches table against the per-batch implementation it replaced ------------------------------
+
+
+def batches_oracle(results: pd.DataFrame) -> pd.DataFrame:
+    """The batches table as the first release built it: one pandas group per batch (slow, obvious)."""
+    columns = [
+        "batch",
+        "size",
+        "status",
+        "code",
+        "message_zh",
+        "message_en",
+        "attempts",
+        "sent_at",
+        "gateway_result",
+    ]
+    batch = pd.to_numeric(_column(results, "batch"), errors="coerce").astype("Int64")
+    sent = results[batch.notna().to_numpy(dtype=bool)]
+    if sent.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    rows: list[dict[str, Any]] = []
+    for number, group in sent.groupby(batch[batch.notna()], sort=True):
+        statuses = list(dict.fromkeys(_labelled(_column(group, "status"))))
+        attempts = pd.to_numeric(_column(group, "attempts"), errors="coerce").max()
+        code = pd.to_numeric(_column(group, "code"), errors="coerce").dropna()
+        sent_at = _column(group, "sent_at").dropna()
+        rows.append(
+            {
+                "batch": int(number),
+                "size": len(group),
+                "status": ", ".join(statuses),
+                "code": int(code.iloc[0]) if len(code) else pd.NA,
+                "message_zh": _first(group, "message_zh", ""),
+                "message_en": _first(group, "message_en", ""),
+                "attempts": int(attempts) if pd.notna(attempts) else pd.NA,
+                "sent_at": sent_at.min() if len(sent_at) else pd.NA,
+                "gateway_result": _plain(_column(group, "gateway_result").dropna().iloc[0])
+                if _column(group, "gateway_result").notna().any()
+                else pd.NA,
+            }
+        )
+    table = pd.DataFrame(rows, columns=columns)
+    for name in ("code", "attempts"):
+        table[name] = table[name].astype("Int64")
+    return table
+
+
+def sandbox_campaign(sandbox: sc.Sandbox, tmp_path: Path) -> pd.DataFrame:
+    """The sample list sent for real in batches of 7: accepted batches, a failed one (-119), an unknown
+    one (-109), a retried one (-100 then accepted), and the rows the plan never made ready."""
+    checked = sc.check_numbers(sc.load_recipients(SAMPLE))
+    plan = sc.plan_campaign(
+        checked, "{姓名}您好，会员日八折。回T退订", signature="【小店】", batch_size=7
+    )
+    for code in (-119, -109, -100):
+        sandbox.fail_next("send_sms", code)
+    with sandbox.gateway(USER, PASSWORD) as gw:
+        return sc.send_campaign(plan, gw, progress=False, retry_backoff=0.001)
+
+
+def test_batches_identical_to_the_per_batch_build_on_a_real_campaign(sandbox, tmp_path: Path) -> None:
+    results = sandbox_campaign(sandbox, tmp_path)
+    assert {"accepted", "failed", "unknown", "invalid"} <= set(results["status"])
+    assert results["batch"].nunique() > 20
+    expected = batches_oracle(results)
+    pd.testing.assert_frame_equal(campaign_report(results)["batches"], expected)
+    # Mixed statuses within a batch, missing values and object columns take the same path.
+    pd.testing.assert_frame_equal(
+        campaign_report(results_frame())["batches"], batches_oracle(results_frame())
+    )
+    mixed = results.copy()
+    mixed.loc[mixed.index[:3], "status"] = ["unknown", "accepted", "failed"]
+    mixed.loc[mixed.index[:5], "code"] = pd.NA
+    mixed["gateway_result"] = mixed["gateway_result"].astype(object)
+    mixed.loc[mixed["batch"] == mixed["batch"].max(), "sent_at"] = pd.NaT  # e.g. a not_sent batch
+    pd.testing.assert_frame_equal(campaign_report(mixed)["batches"], batches_oracle(mixed))
+    nothing = results.assign(batch=pd.array([None] * len(results), dtype="Int64"))
+    pd.testing.assert_frame_equal(campaign_report(nothing)["batches"], batches_oracle(nothing))
