@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,8 @@ import pytest
 from conftest import PASSWORD, USER
 
 import smscampaign as sc
+from smscampaign import xlsx
+from smscampaign.errors import ConfigError
 from smscampaign.report import (
     _column,
     _first,
@@ -21,6 +24,7 @@ from smscampaign.report import (
     export_report,
     plot_report,
 )
+from smscampaign.xlsx import display_width
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "recipients.xlsx"
 
@@ -68,7 +72,12 @@ def results_frame() -> pd.DataFrame:
             "手机号": [13800138000, 13912345678, 12, 13800138000, 18612345678, 15012345678],
             "姓名": RISKY,
         }
-    )
+    ).pipe(with_phone_column, "手机号")
+
+
+def with_phone_column(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    frame.attrs["phone_column"] = name  # as load_recipients records it
+    return frame
 
 
 def test_summary_counts_and_shares() -> None:
@@ -130,12 +139,54 @@ def test_campaign_report_needs_status() -> None:
         campaign_report(pd.DataFrame({"mobile": ["13800138000"]}))
 
 
+ENGINES = ["rust", "openpyxl"]
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    """Every workbook test runs with the compiled writer and with the pure-Python fallback."""
+    if request.param == "rust":
+        pytest.importorskip("rustpy_xlsxwriter")
+    return request.param
+
+
+def header_row(sheet) -> int:
+    """1-based row of a sheet's table header: the row its panes are frozen under."""
+    return int(sheet.freeze_panes[1:]) - 1
+
+
+def table(sheet) -> list[dict[str, Any]]:
+    """The sheet's table as dicts keyed by the header labels."""
+    top = header_row(sheet)
+    header = [c.value for c in sheet[top]]
+    return [
+        dict(zip(header, [c.value for c in row], strict=True))
+        for row in sheet.iter_rows(min_row=top + 1, max_col=len(header))
+    ]
+
+
+def column_width(sheet, index: int) -> float:
+    """Width of the 1-based column ``index`` (one <col> element may cover several columns)."""
+    for dimension in sheet.column_dimensions.values():
+        if dimension.min <= index <= dimension.max:
+            return dimension.width
+    raise AssertionError(f"{sheet.title}: no width for column {index}")
+
+
+def cells(sheet, label: str) -> list:
+    top = header_row(sheet)
+    header = [c.value for c in sheet[top]]
+    return [row[header.index(label)] for row in sheet.iter_rows(min_row=top + 1)]
+
+
 @pytest.fixture
-def workbook(tmp_path: Path) -> openpyxl.Workbook:
+def workbook(tmp_path: Path, engine: str) -> openpyxl.Workbook:
     replies = pd.DataFrame(
         {"sender": ["13800138000"], "content": ["=1+1 退订"], "receivetime": ["2026-01-01 10:00:00"]}
     )
-    path = export_report(results_frame(), tmp_path / "sub" / "report.xlsx", replies=replies)
+    path = export_report(
+        results_frame(), tmp_path / "sub" / "report.xlsx", replies=replies, engine=engine
+    )
     assert path == tmp_path / "sub" / "report.xlsx"
     with zipfile.ZipFile(path) as archive:  # a well-formed package with a real chart part
         assert archive.testzip() is None
@@ -147,62 +198,217 @@ def test_sheets_headers_filters(workbook: openpyxl.Workbook) -> None:
     assert workbook.sheetnames[:5] == ["概览", "明细", "错误", "无效与重复", "批次"]
     assert workbook.sheetnames[-1] == "回复"
     for sheet in workbook.worksheets:
-        assert sheet.freeze_panes == "A2", sheet.title
-        assert sheet.auto_filter.ref and sheet.auto_filter.ref.startswith("A1:"), sheet.title
-        assert all(cell.font.bold for cell in sheet[1] if cell.value is not None), sheet.title
+        top = header_row(sheet)
+        assert sheet.freeze_panes == f"A{top + 1}", sheet.title
+        assert sheet.auto_filter.ref and sheet.auto_filter.ref.startswith(f"A{top}:"), sheet.title
+        assert all(cell.font.bold for cell in sheet[top] if cell.value is not None), sheet.title
         assert all(dim.width and dim.width >= 8 for dim in sheet.column_dimensions.values())
-    detail = workbook["明细"]
-    assert detail.max_row == 7  # header + every recipient
-    invalid = workbook["无效与重复"]
-    header = [c.value for c in invalid[1]]
-    rows = [
-        dict(zip(header, [c.value for c in row], strict=True)) for row in invalid.iter_rows(min_row=2)
+    assert (
+        header_row(workbook["明细"]) == 1 and workbook["明细"].max_row == 7
+    )  # header + every recipient
+    rows = table(workbook["无效与重复"])
+    assert [
+        (r["状态 status"], r["中文状态 status (zh)"], r["原因 reason"], r["中文原因 reason (zh)"])
+        for r in rows
+    ] == [
+        ("invalid", "号码无效", "wrong length", "位数不对"),
+        ("duplicate", "号码重复", "duplicate of row 2", "与第 2 行重复"),
     ]
-    assert [(r["status"], r["reason"]) for r in rows] == [
-        ("invalid", "wrong length"),
-        ("duplicate", "duplicate of row 2"),
-    ]
-    assert [c.value for c in workbook["错误"]["A"][1:]] == [-107, None]
+    assert [r["错误码 error code"] for r in table(workbook["错误"])] == [-107, None]
     assert workbook["回复"]["B2"].value == "=1+1 退订"
+
+
+def test_every_header_is_bilingual_and_the_gateway_result_is_no_error_code(
+    workbook: openpyxl.Workbook,
+) -> None:
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    latin = re.compile(r"[A-Za-z]")
+    inputs = {"手机号", "姓名"}  # the recipient list's own column names stay as the user wrote them
+    for sheet in workbook.worksheets:
+        labels = [c.value for c in sheet[header_row(sheet)] if c.value is not None]
+        for label in labels:
+            assert label in inputs or (cjk.search(label) and latin.search(label)), (sheet.title, label)
+        assert "code" not in labels and "status" not in labels, sheet.title
+    detail = table(workbook["明细"])
+    accepted = [r for r in detail if r["状态 status"] == "accepted"]
+    assert [r["网关回执 gateway result"] for r in accepted] == [50, 50]
+    assert all(r["错误码 error code"] is None for r in accepted)
+    failed = next(r for r in detail if r["状态 status"] == "failed")
+    assert (failed["错误码 error code"], failed["网关回执 gateway result"]) == (-107, None)
+    assert [r["中文状态 status (zh)"] for r in detail][:3] == ["已受理", "失败", "号码无效"]
+
+
+def test_invalid_sheet_has_only_the_columns_that_mean_something(workbook: openpyxl.Workbook) -> None:
+    labels = [c.value for c in workbook["无效与重复"][1]]
+    assert labels[:7] == [
+        "行号 row",
+        "手机号",
+        "手机号 mobile",
+        "状态 status",
+        "中文状态 status (zh)",
+        "原因 reason",
+        "中文原因 reason (zh)",
+    ]
+    sent_only = {
+        "批次 batch",
+        "网关回执 gateway result",
+        "错误码 error code",
+        "短信内容 content",
+        "发送时间 sent at (北京时间)",
+        "请求次数 attempts",
+        "类别 category",
+        "网关说明 message (zh)",
+        "网关原文 gateway text",
+    }
+    assert not sent_only & set(labels)
+    # Every column holds something for at least one row.
+    rows = table(workbook["无效与重复"])
+    assert all(any(r[label] is not None for r in rows) for label in labels)
 
 
 def test_overview_has_a_bar_chart_on_the_summary(workbook: openpyxl.Workbook) -> None:
     overview = workbook["概览"]
-    assert [c.value for c in overview[1]] == ["状态", "status", "人数 recipients", "占比 share"]
-    assert overview["B2"].value == "accepted" and overview["C2"].value == 2
+    top = header_row(overview)
+    assert overview["A1"].value == "短信群发报告 SMS campaign report"
+    assert [c.value for c in overview[top]][:4] == [
+        "中文状态 status (zh)",
+        "状态 status",
+        "人数 recipients",
+        "占比 share",
+    ]
+    rows = table(overview)
+    assert [(r["状态 status"], r["人数 recipients"]) for r in rows] == [
+        ("accepted", 2),
+        ("failed", 1),
+        ("unknown", 1),
+        ("invalid", 1),
+        ("duplicate", 1),
+    ]
+    facts = {r["项目 item"]: r["数值 value"] for r in rows if r["项目 item"]}
+    assert facts == {"收件人合计 recipients": 6, "回复 replies": 1}
     charts = overview._charts
     assert len(charts) == 1 and charts[0].tagname == "barChart"
-    refs = charts[0].series[0].val.numRef.f
-    assert refs == "'概览'!$C$2:$C$6"
+    refs = charts[0].series[0].val.numRef.f.replace("'", "")
+    assert refs == f"概览!$C${top + 1}:$C${top + 5}"
+
+
+def test_counts_are_right_aligned_numbers(workbook: openpyxl.Workbook) -> None:
+    for title, label in [
+        ("概览", "人数 recipients"),
+        ("概览", "数值 value"),
+        ("运营商", "人数 recipients"),
+        ("地区", "已受理 accepted"),
+        ("错误", "人数 recipients"),
+    ]:
+        column = [c for c in cells(workbook[title], label) if c.value is not None]
+        assert column and all(
+            c.data_type == "n" and c.alignment.horizontal == "right" for c in column
+        ), (title, label)
+    shares = [c for c in cells(workbook["概览"], "占比 share")]
+    assert all(c.data_type == "n" and c.number_format == "0.0%" for c in shares)
+
+
+def test_the_workbook_prints(workbook: openpyxl.Workbook) -> None:
+    for sheet in workbook.worksheets:
+        top = header_row(sheet)
+        setup = sheet.page_setup
+        assert setup.orientation == "landscape", sheet.title
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title
+        assert (setup.fitToWidth or 1) == 1, sheet.title  # absent means 1
+        assert (setup.fitToHeight if setup.fitToHeight is not None else 1) == (
+            1 if sheet.title == "概览" else 0
+        )
+        assert sheet.print_title_rows == f"${top}:${top}", sheet.title
+
+
+def test_fonts_are_named_and_sized(workbook: openpyxl.Workbook) -> None:
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows(min_row=1, max_row=min(sheet.max_row, 12)):
+            for cell in row:
+                if cell.value is not None:
+                    assert (cell.font.name, cell.font.sz) in {("等线", 11), ("等线", 14)}, (
+                        sheet.title,
+                        cell.coordinate,
+                    )
+                    assert cell.font.family == 2, (sheet.title, cell.coordinate)  # sans-serif fallback
+
+
+def test_widths_follow_east_asian_display_width(workbook: openpyxl.Workbook) -> None:
+    for sheet in workbook.worksheets:
+        top = header_row(sheet)
+        for i, cell in enumerate(sheet[top], start=1):
+            if cell.value is None:
+                continue
+            width = column_width(sheet, i)
+            assert width >= display_width(cell.value), (sheet.title, cell.value, width)
+    detail = workbook["明细"]
+    names = {c.value: i for i, c in enumerate(detail[1], start=1)}
+    # 云南省文山壮族苗族自治州: 12 wide characters, 24 columns.
+    assert column_width(detail, names["归属地 region"]) >= 24
 
 
 def test_numbers_stay_text_and_nothing_is_a_formula(workbook: openpyxl.Workbook) -> None:
     detail = workbook["明细"]
-    header = [c.value for c in detail[1]]
-    mobiles = [row[header.index("mobile")].value for row in detail.iter_rows(min_row=2)]
-    raw = [row[header.index("手机号")].value for row in detail.iter_rows(min_row=2)]
+    mobiles = [c.value for c in cells(detail, "手机号 mobile")]
+    raw = [c.value for c in cells(detail, "手机号")]
     assert mobiles[0] == "13800138000" and raw[0] == "13800138000" and raw[2] == "12"
-    names = [row[header.index("姓名")].value for row in detail.iter_rows(min_row=2)]
+    names = [c.value for c in cells(detail, "姓名")]
     assert names == RISKY  # text preserved exactly
     for sheet in workbook.worksheets:
         for row in sheet.iter_rows():
             for cell in row:
                 assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
-    name_cells = [row[header.index("姓名")] for row in detail.iter_rows(min_row=2)]
+    name_cells = cells(detail, "姓名")
     assert all(c.data_type == "s" for c in name_cells)
     assert all(c.quotePrefix for c in name_cells if c.value[0] in "=+-@")
 
 
 def test_export_rejects_other_suffixes(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match=r"\.xlsx"):
+    with pytest.raises(ConfigError, match=r"\.xlsx"):
         export_report(results_frame(), tmp_path / "report.csv")
+    with pytest.raises(ConfigError, match="engine"):
+        export_report(results_frame(), tmp_path / "report.xlsx", engine="pandas")
 
 
-def test_export_handles_empty_results(tmp_path: Path) -> None:
+def test_export_handles_empty_results(tmp_path: Path, engine: str) -> None:
     empty = results_frame().iloc[0:0]
-    path = export_report(empty, tmp_path / "empty.xlsx")
+    path = export_report(empty, tmp_path / "empty.xlsx", engine=engine)
     book = openpyxl.load_workbook(path)
-    assert book["明细"].max_row == 1
+    for title in ("明细", "错误", "无效与重复", "批次"):
+        sheet = book[title]
+        assert sheet.max_row == 2, title
+        assert sheet["A2"].value == "无 none", title
+
+
+def test_errors_sheet_says_none_when_nothing_failed(tmp_path: Path, engine: str) -> None:
+    results = results_frame()
+    results = results[results["status"] == "accepted"]
+    book = openpyxl.load_workbook(export_report(results, tmp_path / "ok.xlsx", engine=engine))
+    assert [c.value for c in book["错误"]["A"]] == ["错误码 error code", "无 none"]
+    assert [r["状态 status"] for r in table(book["明细"])] == ["accepted", "accepted"]
+
+
+def test_a_detail_over_the_sheet_limit_continues_on_numbered_sheets(
+    tmp_path: Path, engine: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(xlsx, "MAX_ROWS", 3)  # header + 2 rows a sheet, as 1,048,576 would be
+    book = openpyxl.load_workbook(export_report(results_frame(), tmp_path / "big.xlsx", engine=engine))
+    details = [name for name in book.sheetnames if name.startswith("明细")]
+    assert details == ["明细", "明细 2", "明细 3"]
+    rows = [r for name in details for r in table(book[name])]
+    assert [r["行号 row"] for r in rows] == [2, 3, 4, 5, 6, 7]
+    assert all(header_row(book[name]) == 1 for name in details)
+    notes = [c.value for c in book["概览"]["C"] if isinstance(c.value, str)]
+    assert any("明细 2" in text and "1,048,576" not in text and "3" in text for text in notes) or any(
+        "明细, 明细 2, 明细 3" in text for text in notes
+    )
+
+
+def test_a_big_report_shows_a_progress_bar(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    export_report(results_frame(), tmp_path / "r.xlsx", progress=True)
+    assert "writing r.xlsx" in capsys.readouterr().err
+    export_report(results_frame(), tmp_path / "r.xlsx")  # small: no bar unless asked
+    assert "writing" not in capsys.readouterr().err
 
 
 def test_plot_report_returns_a_figure() -> None:
