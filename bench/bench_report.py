@@ -9,20 +9,23 @@ The results frames are generated in memory with the columns and dtypes ``send_ca
 some failed / unknown / invalid / duplicate rows, batches of 500 (shared content) or ~10.6
 (per-recipient ``{姓名}``, 1M rows → ~94k batches).
 
-    .venv/bin/python bench/bench_report.py [--rows N] [--big N] [--writers] [--split N]
+    .venv/bin/python bench/bench_report.py [--rows N] [--big N] [--split N] [--no-writers]
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from smscampaign import xlsx
 from smscampaign.protocol import BEIJING
-from smscampaign.report import campaign_report
+from smscampaign.report import campaign_report, export_report
 
 SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗")
 GIVEN = list("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华")
@@ -123,13 +126,149 @@ def bench_campaign_report(rows: int, big: int) -> None:
         print(f"  {label:<38} {batches:>7,} batches   first {first:5.2f} s, best {best:5.2f} s")
 
 
+def write_xlsxwriter(path: Path, sheets: list[xlsx.Sheet]) -> None:
+    """The same sheets written cell by cell with XlsxWriter (constant memory): the candidate between
+    openpyxl and the Rust writer. Bench-only: the package does not depend on XlsxWriter."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False})
+    base = {"font_name": xlsx.FONT_NAME, "font_size": xlsx.FONT_SIZE, "font_family": xlsx.FONT_FAMILY}
+    formats = {
+        kind: book.add_format({**base, "num_format": fmt})
+        for kind, fmt in {**xlsx._NUMBER_FORMATS, "integer": "General", "number": "General"}.items()
+    }
+    formats["text"].set_quote_prefix()
+    header = book.add_format({**base, "bold": True, "bg_color": xlsx.HEADER_FILL})
+    bold = book.add_format({**base, "bold": True})
+    for sheet in sheets:
+        ws = book.add_worksheet(sheet.name)
+        top = sheet.header_row
+        for i, column in enumerate(sheet.columns):
+            ws.set_column(i, i, column.width)
+        ws.set_landscape()
+        ws.set_paper(9)
+        ws.fit_to_pages(1, 1 if sheet.one_page else 0)
+        ws.repeat_rows(top)
+        ws.freeze_panes(top + 1, 0)
+        ws.autofilter(top, 0, top + len(sheet.data), len(sheet.columns) - 1)
+        row = 0
+        if sheet.title:
+            ws.merge_range(0, 0, 0, sheet.span - 1, sheet.title, bold)
+            row = 1
+        for label, text in sheet.notes:
+            ws.merge_range(row, 0, row, 1, label, bold)
+            ws.merge_range(row, 2, row, sheet.span - 1, text, formats["text"])
+            row += 1
+        for i, column in enumerate(sheet.columns):
+            ws.write_string(top, i, column.label, header)
+        columns = []
+        for i, column in enumerate(sheet.columns):
+            series = sheet.data.iloc[:, i]
+            if column.kind == "datetime":
+                values = [None if pd.isna(v) else v.to_pydatetime() for v in series]
+            else:
+                values = series.astype(object).where(series.notna(), None).tolist()
+            columns.append((values, column.kind, formats[column.kind]))
+        for r in range(len(sheet.data)):
+            for c, (values, kind, fmt) in enumerate(columns):
+                value = values[r]
+                if value is None:
+                    continue
+                if kind == "text":
+                    ws.write_string(top + 1 + r, c, value, fmt)
+                elif kind == "datetime":
+                    ws.write_datetime(top + 1 + r, c, value, fmt)
+                else:
+                    ws.write_number(top + 1 + r, c, value, fmt)
+        if sheet.chart is not None:
+            chart = book.add_chart({"type": "column"})
+            first, last = top + 1, top + len(sheet.data)
+            chart.add_series(
+                {
+                    "values": [sheet.name, first, sheet.chart.values, last, sheet.chart.values],
+                    "categories": [
+                        sheet.name,
+                        first,
+                        sheet.chart.categories,
+                        last,
+                        sheet.chart.categories,
+                    ],
+                }
+            )
+            chart.set_title({"name": sheet.chart.title})
+            chart.set_legend({"none": True})
+            ws.insert_chart(top, len(sheet.columns) + 1, chart)
+    book.close()
+
+
+def bench_writers(rows: int, folder: Path) -> None:
+    """export_report end to end with each engine, and the same sheets through XlsxWriter."""
+    results = make_results(rows, batch_mean=500)
+    print(f"export_report, {rows:,} recipients ({len(results.columns)} columns), end to end")
+    for engine in xlsx.ENGINES:
+        path = folder / f"report-{engine}.xlsx"
+        first, best = best_of(
+            lambda e=engine, p=path: export_report(results, p, engine=e, progress=False), 1
+        )
+        print(f"  {engine:<10} {first:6.2f} s   {path.stat().st_size / 1e6:5.1f} MB")
+    sheets = report_sheets(results)
+    path = folder / "report-xlsxwriter.xlsx"
+    started = time.perf_counter()
+    write_xlsxwriter(path, sheets)
+    took = time.perf_counter() - started
+    started = time.perf_counter()
+    report_sheets(results)
+    prepared = time.perf_counter() - started
+    print(
+        f"  xlsxwriter {took + prepared:6.2f} s   {path.stat().st_size / 1e6:5.1f} MB"
+        f"   (same sheets; {prepared:.2f} s of it preparing them)"
+    )
+
+
+def report_sheets(results: pd.DataFrame) -> list[xlsx.Sheet]:
+    """The sheets export_report writes, through its own helpers."""
+    from smscampaign import report
+
+    tables = campaign_report(results)
+    phones = report._phone_columns(results, None)
+    return [
+        report._overview(results, tables["summary"], None, None, ["明细"]),
+        report._sheet("明细", results, phones),
+        report._sheet("错误", tables["errors"], phones, split_code=False),
+        report._sheet("无效与重复", report._invalid_sheet(results, phones), phones),
+        report._sheet("批次", tables["batches"], phones),
+        report._sheet("运营商", tables["carriers"], phones),
+        report._sheet("地区", tables["regions"], phones),
+    ]
+
+
+def bench_split(rows: int, folder: Path) -> None:
+    results = make_results(rows, batch_mean=500)
+    path = folder / "report-split.xlsx"
+    started = time.perf_counter()
+    export_report(results, path, progress=False)
+    took = time.perf_counter() - started
+    names = xlsx.split_names("明细", rows, 0)
+    print(
+        f"export_report, {rows:,} recipients: {took:.2f} s, {path.stat().st_size / 1e6:.0f} MB, "
+        f"detail on {', '.join(names)}"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--big", type=int, default=1_000_000)
+    parser.add_argument("--split", type=int, default=0, help="also export this many (e.g. 1500000)")
+    parser.add_argument("--no-writers", action="store_true", help="campaign_report only")
     args = parser.parse_args()
     print(f"Python {sys.version.split()[0]}, pandas {pd.__version__}")
     bench_campaign_report(args.rows, args.big)
+    if not args.no_writers:
+        with tempfile.TemporaryDirectory(prefix="bench-report-") as folder:
+            bench_writers(args.rows, Path(folder))
+            if args.split:
+                bench_split(args.split, Path(folder))
     return 0
 
 

@@ -129,12 +129,14 @@ class Sheet:
 
 def display_width(text: str) -> int:
     """Columns ``text`` takes on screen: East Asian wide and full-width characters count two."""
+    if text.isascii():
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
 def fit_width(label: str, values: pd.Series, minimum: float = 8) -> float:
     """A column width for ``label`` over ``values`` (the first 500 distinct ones are measured)."""
-    sample = pd.Series(values.iloc[:2000]).dropna().astype(str).unique()[:500]
+    sample = pd.Series(values.iloc[:1000]).dropna().astype(str).unique()[:200]
     widest = max([display_width(label), *(display_width(v) for v in sample)])
     return float(min(max(widest + 2, minimum), _MAX_WIDTH))
 
@@ -173,19 +175,12 @@ def prepare(values: pd.Series, kind: Kind) -> pd.Series:
     if kind == "text":
         if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
             text = _number_text(values)
-        elif isinstance(values.dtype, pd.StringDtype) or values.dtype == "str":
-            text = values.astype(object).where(values.notna(), None)
+        elif isinstance(values.dtype, pd.StringDtype):
+            text = values
         else:
             text = pd.Series([_plain_text(v) for v in values.tolist()], index=values.index, dtype=object)
-        out = pd.Series(
-            pd.array(text.to_numpy(dtype=object), dtype="string[pyarrow]"), index=values.index
-        )
-        bad = out.str.contains(_ILLEGAL.pattern, regex=True).fillna(False) | (out.str.len() > _MAX_CELL)
-        if bad.any():
-            out[bad] = (
-                out[bad].str.replace(_ILLEGAL.pattern, "\ufffd", regex=True).str.slice(0, _MAX_CELL)
-            )
-        return out
+        out = text.astype("string[pyarrow]")
+        return _clean(out)
     if kind == "datetime":
         stamps = values
         if not pd.api.types.is_datetime64_any_dtype(stamps.dtype):
@@ -195,6 +190,22 @@ def prepare(values: pd.Series, kind: Kind) -> pd.Series:
         return stamps.astype("datetime64[us]")
     numbers = pd.to_numeric(values, errors="coerce").astype("float64")
     return numbers.where(np.isfinite(numbers.to_numpy(dtype=float, na_value=np.nan)))
+
+
+def _clean(text: pd.Series) -> pd.Series:
+    """Text without the control characters XML 1.0 cannot carry, cut at Excel's cell limit."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    array = pa.array(text.array)
+    if not len(array) or array.null_count == len(array):
+        return text
+    illegal = pc.any(pc.match_substring_regex(array, _ILLEGAL.pattern)).as_py()
+    too_long = (pc.max(pc.utf8_length(array)).as_py() or 0) > _MAX_CELL
+    if not (illegal or too_long):
+        return text
+    cleaned = text.str.replace(_ILLEGAL.pattern, "\ufffd", regex=True).str.slice(0, _MAX_CELL)
+    return cleaned.astype("string[pyarrow]")
 
 
 def _naive(value: Any) -> Any:

@@ -502,3 +502,11 @@ def test_batches_identical_to_the_per_batch_build_on_a_real_campaign(sandbox, tm
     pd.testing.assert_frame_equal(campaign_report(mixed)["batches"], batches_oracle(mixed))
     nothing = results.assign(batch=pd.array([None] * len(results), dtype="Int64"))
     pd.testing.assert_frame_equal(campaign_report(nothing)["batches"], batches_oracle(nothing))
+
+
+def test_text_excel_cannot_hold_is_cleaned_not_refused(tmp_path: Path, engine: str) -> None:
+    results = results_frame()
+    results["姓名"] = ["a\x01b", "x" * 40_000, "ok", "ok", "ok", "ok"]
+    book = openpyxl.load_workbook(export_report(results, tmp_path / "r.xlsx", engine=engine))
+    names = [c.value for c in cells(book["明细"], "姓名")]
+    assert names[0] == "a\ufffdb" and len(names[1]) == 32_767
