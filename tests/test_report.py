@@ -415,7 +415,7 @@ def test_plot_report_returns_a_figure() -> None:
     pytest.importorskip("matplotlib")
     from matplotlib.figure import Figure
 
-    fig = plot_report(results_frame())
+    fig = plot_report(results_frame(), language="en")
     assert isinstance(fig, Figure)
     assert [ax.get_title() for ax in fig.axes] == [
         "Recipients by status",
@@ -510,3 +510,63 @@ def test_text_excel_cannot_hold_is_cleaned_not_refused(tmp_path: Path, engine: s
     book = openpyxl.load_workbook(export_report(results, tmp_path / "r.xlsx", engine=engine))
     names = [c.value for c in cells(book["明细"], "姓名")]
     assert names[0] == "a\ufffdb" and len(names[1]) == 32_767
+
+
+def figure_texts(fig) -> list:
+    """Every visible text of a drawn figure: titles, axis labels, tick labels, legends, notes."""
+    from matplotlib.text import Text
+
+    fig.canvas.draw()
+    return [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip() and t.figure is fig]
+
+
+def test_plot_report_labels_never_collide() -> None:
+    pytest.importorskip("matplotlib")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    results = results_frame()
+    results.loc[0, "carrier"] = "中国广电"  # four carriers and 未知 on one axis
+    fig = plot_report(results, language="en")
+    FigureCanvasAgg(fig)
+    texts = figure_texts(fig)
+    renderer = fig.canvas.get_renderer()
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in texts]
+    assert len(boxes) > 15
+    for i, (a, box_a) in enumerate(boxes):
+        for b, box_b in boxes[i + 1 :]:
+            assert not box_a.overlaps(box_b), (a, b)
+    # Carriers read along the vertical axis, level, not tilted into the axis below.
+    carrier_ticks = [t.get_text() for t in fig.axes[1].get_yticklabels()]
+    assert set(carrier_ticks) == {"China Mobile", "China Unicom", "China Broadnet", "unknown"}
+
+
+def test_plot_report_says_so_when_there_are_no_errors() -> None:
+    pytest.importorskip("matplotlib")
+    results = results_frame()
+    accepted = results[results["status"] == "accepted"]
+    errors_panel = plot_report(accepted, language="en").axes[2]
+    assert not errors_panel.axison  # no meaningless 0-1 axis
+    assert [t.get_text() for t in errors_panel.texts] == ["no errors"]
+    assert errors_panel.get_title() == "Top error codes"
+    zh = plot_report(accepted, language="zh")
+    assert [t.get_text() for t in zh.axes[2].texts] == ["无错误 no errors"]
+    assert [ax.get_title() for ax in zh.axes] == [
+        "收件人状态 Recipients by status",
+        "运营商 Recipients by carrier",
+        "主要错误码 Top error codes",
+    ]
+    assert [t.get_text() for t in zh.axes[0].get_yticklabels()][-1] == "已受理"
+    with pytest.raises(ConfigError, match="language"):
+        plot_report(accepted, language="fr")
+
+
+def test_plot_report_speaks_chinese_when_a_cjk_font_is_installed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pytest.importorskip("matplotlib")
+    from smscampaign import report
+
+    monkeypatch.setattr(report, "_cjk_font", lambda: "Noto Sans CJK SC")
+    assert plot_report(results_frame()).axes[0].get_title() == "收件人状态 Recipients by status"
+    monkeypatch.setattr(report, "_cjk_font", lambda: None)
+    assert plot_report(results_frame()).axes[0].get_title() == "Recipients by status"
