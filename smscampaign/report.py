@@ -45,7 +45,15 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
     from smscampaign.plan import Plan
 
-__all__ = ["STATUS_LABELS", "campaign_report", "export_report", "plot_report"]
+__all__ = [
+    "CJK_FONTS",
+    "COLUMN_LABELS",
+    "PROVINCES",
+    "STATUS_LABELS",
+    "campaign_report",
+    "export_report",
+    "plot_report",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +81,26 @@ _CARRIERS_EN = {
     "中国电信": "China Telecom",
     "中国广电": "China Broadnet",
 }
-_PROVINCE = re.compile(r"^(.*?(?:省|自治区|特别行政区))|^(北京|上海|天津|重庆)(?:市)?")
+#: The 34 province-level divisions by the short name a region starts with (phonenumbers writes
+#: 内蒙古呼和浩特市, 广西南宁市, 新疆乌鲁木齐市 … without 自治区), in their full names: 23 provinces,
+#: 5 autonomous regions, 4 municipalities, 2 special administrative regions.
+PROVINCES: dict[str, str] = {
+    **{
+        short: f"{short}省"
+        for short in (
+            "河北 山西 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 广东 海南 "
+            "四川 贵州 云南 陕西 甘肃 青海 台湾"
+        ).split()
+    },
+    "内蒙古": "内蒙古自治区",
+    "广西": "广西壮族自治区",
+    "西藏": "西藏自治区",
+    "宁夏": "宁夏回族自治区",
+    "新疆": "新疆维吾尔自治区",
+    **{short: f"{short}市" for short in ("北京", "天津", "上海", "重庆")},
+    "香港": "香港特别行政区",
+    "澳门": "澳门特别行政区",
+}
 
 
 # -- DataFrames ------------------------------------------------------------------------------------
@@ -182,12 +209,15 @@ def _crosstab(results: pd.DataFrame, keys: pd.Series, name: str) -> pd.DataFrame
 
 
 def _province(region: Any) -> str:
-    if not isinstance(region, str) or region == _UNKNOWN_LABEL:
+    """The province-level division ``region`` lies in (one of :data:`PROVINCES`), else 未知."""
+    if not isinstance(region, str):
         return _UNKNOWN_LABEL
-    match = _PROVINCE.match(region)
-    if match is None:
-        return region
-    return match.group(1) or f"{match.group(2)}市"
+    region = region.strip()
+    for length in (3, 2):  # 黑龙江 / 内蒙古 before the two-character names
+        name = PROVINCES.get(region[:length])
+        if name is not None:
+            return name
+    return _UNKNOWN_LABEL
 
 
 _BATCH_COLUMNS = [
@@ -283,9 +313,10 @@ def campaign_report(results: pd.DataFrame) -> dict[str, pd.DataFrame]:
     - ``errors``: one row per return code among ``failed`` and ``unknown`` recipients —
       ``code, zh, en, category, recipients``, most frequent first (``code`` <NA>: no gateway
       answer);
-    - ``carriers`` / ``regions``: per carrier / per province (``region`` cut to its province,
-      e.g. 广东省深圳市 → 广东省) — ``carrier|province, recipients``, one column per status,
-      ``accepted_share``; unknown ones as 未知;
+    - ``carriers`` / ``regions``: per carrier / per province-level division (``region`` cut to
+      one of the 34 :data:`PROVINCES`, e.g. 广东省深圳市 → 广东省, 内蒙古呼和浩特市 → 内蒙古自治区)
+      — ``carrier|province, recipients``, one column per status, ``accepted_share``; unknown ones
+      as 未知 (``regions.attrs["unknown_share"]`` is their share of all recipients);
     - ``batches``: one row per ``send_sms`` call — ``batch, size, status, code, message_zh,
       message_en, attempts, sent_at, gateway_result``.
 
@@ -303,11 +334,14 @@ def campaign_report(results: pd.DataFrame) -> dict[str, pd.DataFrame]:
     provinces = pd.Series(
         np.array([_province(r) for r in uniques], dtype=object)[codes], index=results.index, dtype=object
     )
+    regions_table = _crosstab(results, provinces, "province")
+    unknown = int((provinces == _UNKNOWN_LABEL).sum())
+    regions_table.attrs = {"unknown_share": round(unknown / len(results), 4) if len(results) else 0.0}
     return {
         "summary": _summary(results),
         "errors": _errors(results),
         "carriers": _crosstab(results, carriers, "carrier"),
-        "regions": _crosstab(results, provinces, "province"),
+        "regions": regions_table,
         "batches": _batches(results),
     }
 
@@ -607,6 +641,14 @@ def _overview(
     )
 
 
+def _unknown_note(regions: pd.DataFrame) -> tuple[str, str]:
+    share = regions.attrs.get("unknown_share", 0.0)
+    return (
+        "未知 unknown",
+        f"{share:.1%} 的收件人归属地未知 (no province known for {share:.1%} of recipients)",
+    )
+
+
 def _invalid_sheet(results: pd.DataFrame, phone_columns: set[str]) -> pd.DataFrame:
     """The invalid and duplicate rows with the columns that mean something for them: the row, the
     number as given and as read, status and reason, then the input's own non-empty columns."""
@@ -680,7 +722,7 @@ def export_report(
         *xlsx.split(_sheet("无效与重复", _invalid_sheet(results, phones), phones)),
         *xlsx.split(_sheet("批次", tables["batches"], phones)),
         _sheet("运营商", tables["carriers"], phones),
-        _sheet("地区", tables["regions"], phones),
+        _sheet("地区", tables["regions"], phones, notes=[_unknown_note(tables["regions"])]),
     ]
     if replies is not None:
         sheets += xlsx.split(_sheet("回复", replies, phones, labels={"content": "回复内容 reply"}))

@@ -570,3 +570,61 @@ def test_plot_report_speaks_chinese_when_a_cjk_font_is_installed(
     assert plot_report(results_frame()).axes[0].get_title() == "收件人状态 Recipients by status"
     monkeypatch.setattr(report, "_cjk_font", lambda: None)
     assert plot_report(results_frame()).axes[0].get_title() == "Recipients by status"
+
+
+def test_provinces_are_the_34_divisions_and_unknown() -> None:
+    from smscampaign.report import PROVINCES
+
+    names = set(PROVINCES.values())
+    assert len(names) == 34
+    assert sum(n.endswith("自治区") for n in names) == 5
+    assert {"北京市", "天津市", "上海市", "重庆市", "香港特别行政区", "澳门特别行政区"} <= names
+    regions = {
+        "内蒙古呼和浩特市": "内蒙古自治区",
+        "内蒙古兴安盟": "内蒙古自治区",
+        "广西南宁市": "广西壮族自治区",
+        "新疆乌鲁木齐市": "新疆维吾尔自治区",
+        "西藏林芝地区": "西藏自治区",
+        "宁夏银川市": "宁夏回族自治区",
+        "黑龙江省哈尔滨市": "黑龙江省",
+        "陕西省西安市": "陕西省",
+        "山西省太原市": "山西省",
+        "北京市": "北京市",
+        "重庆": "重庆市",
+        "香港": "香港特别行政区",
+        "广东省深圳市": "广东省",
+        "中国": "未知",
+        "": "未知",
+    }
+    results = pd.DataFrame({"status": "accepted", "region": [*regions, None], "mobile": "13800138000"})
+    table = campaign_report(results)["regions"].set_index("province")["recipients"]
+    expected = pd.Series([*regions.values(), "未知"]).value_counts()
+    assert table.sort_index().to_dict() == expected.sort_index().to_dict()
+    assert campaign_report(results)["regions"].attrs["unknown_share"] == pytest.approx(3 / 16, abs=1e-4)
+
+
+def test_regions_of_real_numbers_group_into_provinces(tmp_path: Path) -> None:
+    """A fixed random sample of mobiles over many prefixes, checked by phonenumbers' geocoder: 地区
+    holds only the 34 names and 未知, and says how many are 未知."""
+    import numpy as np
+
+    from smscampaign.report import PROVINCES
+
+    rng = np.random.default_rng(19)
+    prefixes = [130, 131, 132, 133, 135, 136, 137, 138, 139, 147, 150, 151, 152, 153, 155, 156, 157]
+    prefixes += [158, 159, 166, 170, 171, 173, 175, 176, 177, 178, 180, 181, 182, 183, 184, 185, 186]
+    prefixes += [187, 188, 189, 190, 191, 192, 193, 195, 196, 197, 198, 199]
+    mobiles = [f"{rng.choice(prefixes)}{rng.integers(0, 10**8):08d}" for _ in range(2000)]
+    checked = sc.check_numbers(pd.DataFrame({"手机号": mobiles}))
+    results = checked.assign(status="accepted")
+    regions = campaign_report(results)["regions"]
+    assert set(regions["province"]) <= {*PROVINCES.values(), "未知"}
+    assert len(set(regions["province"])) >= 25  # the sample reaches most of the country
+    share = regions.attrs["unknown_share"]
+    assert share == pytest.approx(
+        regions.set_index("province")["recipients"].get("未知", 0) / 2000, abs=1e-4
+    )
+    book = openpyxl.load_workbook(export_report(results, tmp_path / "r.xlsx", engine="openpyxl"))
+    note = book["地区"]["C1"].value
+    assert book["地区"]["A1"].value == "未知 unknown" and f"{share:.1%}" in note
+    assert {r["省份 province"] for r in table(book["地区"])} <= {*PROVINCES.values(), "未知"}
