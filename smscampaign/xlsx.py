@@ -15,8 +15,9 @@ CJK-capable sans font, frozen panes, an autofilter, column widths from East Asia
 and a page setup that prints (landscape, one page wide, header row repeated). A sheet holds at most
 :data:`MAX_ROWS` rows; :func:`split` spreads a longer table over numbered sheets.
 
->>> sheet = Sheet("明细", prepare_frame(frame, kinds), columns)        # doctest: +SKIP
->>> write_workbook("r.xlsx", [sheet], engine="openpyxl")                # doctest: +SKIP
+>>> data = pd.DataFrame({"手机号 mobile": prepare(frame["mobile"], "text")})   # doctest: +SKIP
+>>> sheet = Sheet("明细", data, [Column("手机号 mobile", "text", 15)])         # doctest: +SKIP
+>>> write_workbook("r.xlsx", [sheet], engine="openpyxl")                      # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -44,8 +45,10 @@ __all__ = [
     "Sheet",
     "default_engine",
     "display_width",
+    "fit_width",
     "prepare",
     "split",
+    "split_names",
     "write_workbook",
 ]
 
@@ -102,7 +105,7 @@ class Chart:
 
 @dataclass
 class Sheet:
-    """A sheet to write: ``data`` (from :func:`prepare_frame`, columns named by the labels) under
+    """A sheet to write: ``data`` (columns from :func:`prepare`, named by the labels) under
     an optional ``title`` row and ``notes`` rows (label, text) above the table."""
 
     name: str
@@ -212,14 +215,6 @@ def _naive(value: Any) -> Any:
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
         return value.replace(tzinfo=None)
     return value
-
-
-def prepare_frame(frame: pd.DataFrame, columns: Sequence[Column]) -> pd.DataFrame:
-    """``frame``'s columns prepared by kind and renamed to the labels (the caller's frame is kept)."""
-    return pd.DataFrame(
-        {c.label: prepare(frame.iloc[:, i], c.kind).to_numpy() for i, c in enumerate(columns)},
-        index=pd.RangeIndex(len(frame)),
-    ).astype({c.label: "string[pyarrow]" for c in columns if c.kind == "text"})
 
 
 def split(sheet: Sheet) -> list[Sheet]:
