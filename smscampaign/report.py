@@ -445,7 +445,7 @@ def _per_distinct(values: pd.Series, translate: Any) -> pd.Series:
     """``translate`` applied once per distinct non-missing value, spread back over ``values``."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     out = np.array([translate(str(u)) for u in uniques] + [None], dtype=object)
-    return pd.Series(out[codes], index=values.index, dtype=object)
+    return pd.Series(pd.array(out[codes], dtype="string[pyarrow]"), index=values.index)
 
 
 def _status_zh(status: str) -> str:
