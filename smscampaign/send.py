@@ -399,7 +399,8 @@ def send_campaign(
     - **Throughput**: ``workers`` threads share the gateway's connection pool (at most ``workers``
       batches in flight, so a kill leaves at most ``workers × batch_size`` recipients ``unknown``);
       ``rate_limit`` requests per second in total; ``send_window=("08:00", "22:00")`` (Beijing time,
-      read from ``clock``, default the system clock) pauses outside the window.
+      read from ``clock``, default the system clock) pauses outside the window (default: the plan's
+      ``send_window``, e.g. a marketing plan's quiet hours, unless it has a ``sendtime``).
     - **Progress**: a ``tqdm.auto`` bar over ready recipients with accepted / failed / unknown counts
       (``progress=False`` silences it). Ctrl-C stops cleanly: requests in flight finish (a second
       Ctrl-C stops waiting; those batches become ``unknown``), the journal stays consistent, and the
@@ -425,6 +426,8 @@ def send_campaign(
         raise ValueError(f"max_retries must be at least 0, not {max_retries}")
     if rate_limit is not None and rate_limit <= 0:
         raise ValueError(f"rate_limit must be positive requests per second, not {rate_limit}")
+    if send_window is None and getattr(plan, "sendtime", None) is None:
+        send_window = getattr(plan, "send_window", None)  # a marketing plan's quiet hours
     window = _parse_window(send_window)
     if isinstance(journal, Journal):
         owned, book = False, journal

@@ -14,6 +14,7 @@ import pytest
 
 import smscampaign as sc
 from smscampaign import Plan, PlanError, TemplateError, plan_campaign
+from smscampaign.cli import main
 from smscampaign.numbers import TEXT
 from smscampaign.plan import STATUSES, load_suppression, resolve_sendtime
 from smscampaign.protocol import BEIJING
@@ -827,3 +828,107 @@ def test_suppression_is_loaded_by_one_named_helper(tmp_path):
     assert numbers.tolist() == ["13800000001"]
     plan = plan_campaign(people("张三", "李四"), "八折", signature="小店", suppress=numbers)
     assert statuses(plan) == ["ready", "suppressed"]
+
+
+# -- the command line: --on-too-long, nothing to send (issue 17, item 3) ------------------------------
+
+
+TOO_LONG = "{姓名}" + "春季会员日全场商品八折起" * 6 + "，回T退订"
+
+
+@pytest.fixture
+def recipients_csv(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("手机,姓名\n13800000001,张三\n13800000002,李四\n138000000,王五\n", encoding="utf-8")
+    return path
+
+
+def test_cli_plan_with_nothing_to_send_exits_2_with_counts_rows_lengths_and_the_fix(
+    recipients_csv, capsys
+):
+    code = main(["plan", str(recipients_csv), "--template", TOO_LONG, "--signature", "演示商城"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "nothing can be sent: all 3 recipients are skipped" in err
+    assert "too_long            2  rows 2 (85 characters), 3 (85 characters); at most 70" in err
+    assert "invalid             1  rows 4: wrong length" in err
+    assert "--on-too-long truncate" in err
+
+
+def test_cli_on_too_long_truncate_and_error(recipients_csv, capsys):
+    args = ["plan", str(recipients_csv), "--template", TOO_LONG, "--signature", "演示商城"]
+    assert main([*args, "--on-too-long", "truncate", "--preview", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "[70] 张三春季会员日" in out and "，回T退订【演示商城】" in out
+    assert "2 messages in 2 requests" in out  # the preview's totals
+    assert main([*args, "--on-too-long", "error"]) == 2
+    assert "e.g. row 2: 85 characters" in capsys.readouterr().err
+
+
+def test_cli_send_with_nothing_to_send_exits_2_and_creates_no_journal(recipients_csv, tmp_path, capsys):
+    journal = tmp_path / "c.journal"
+    code = main(
+        [
+            "send",
+            str(recipients_csv),
+            "--template",
+            TOO_LONG,
+            "--signature",
+            "演示商城",
+            "--sandbox",
+            "--journal",
+            str(journal),
+            "--no-progress",
+        ]
+    )
+    assert code == 2
+    assert "nothing can be sent" in capsys.readouterr().err
+    assert not journal.exists()
+
+
+# -- send window and preview (issue 12, items 3 and 4) ---------------------------------------------
+
+
+def test_marketing_plans_carry_quiet_hours_and_refuse_a_sendtime_outside():
+    df = people("张三")
+    template = "{姓名}您好，八折，回T退订"
+    plan = plan_campaign(df, template, signature="小店", kind="marketing")
+    assert plan.send_window == ("08:00", "21:00")
+    night = (datetime.now(BEIJING) + timedelta(days=1)).replace(hour=22, minute=30, second=0)
+    with pytest.raises(PlanError, match="outside the send window 08:00–21:00"):
+        plan_campaign(df, template, signature="小店", kind="marketing", sendtime=night)
+    lifted = plan_campaign(
+        df, template, signature="小店", kind="marketing", sendtime=night, send_window=None
+    )
+    assert lifted.send_window is None and lifted.messages == 1
+    custom = plan_campaign(
+        df, template, signature="小店", kind="marketing", sendtime=night, send_window=("08:00", "23:00")
+    )
+    assert custom.send_window == ("08:00", "23:00")
+    assert plan_campaign(df, template, signature="小店", kind="notification").send_window is None
+    assert plan_campaign(df, template, signature="小店").send_window is None
+
+
+def test_preview_shows_the_first_recipients_and_the_totals():
+    df = people("张三", "", "王五")
+    df.insert(0, "source_row", [5, 6, 7])
+    plan = plan_campaign(df, "{姓名}您好", signature="小店")
+    preview = plan.preview(2, workers=2, rate_limit=0.5)
+    assert preview.rows["row"].tolist() == [5, 6]
+    assert preview.rows["content"].tolist()[0] == "张三您好【小店】"
+    assert preview.rows["status"].tolist() == ["ready", "missing_field"]
+    assert preview.rows["length"].tolist()[0] == 8
+    assert (preview.messages, preview.requests) == (2, 2)
+    assert preview.seconds == 4.0  # 2 requests at 0.5 per second
+    text = repr(preview)
+    assert "(empty field: 姓名)" in text and "2 messages in 2 requests" in text
+    assert preview.sms_left is None and preview.sms_left_after is None
+
+
+def test_preview_with_a_gateway_says_what_is_left(sandbox):
+    sandbox.add_account("u", "p", sms_left=100)
+    plan = plan_campaign(people("张三", "李四"), "{姓名}您好", signature="小店")
+    with sandbox.gateway("u", "p") as gw:
+        preview = plan.preview(gateway=gw)
+    assert preview.sms_left == 100 and preview.sms_left_after == 98
+    assert "100 messages left now, 98 after" in repr(preview)
