@@ -48,6 +48,7 @@ from smscampaign.numbers import check_numbers, normalize_numbers
 from smscampaign.plan import Plan, plan_campaign
 from smscampaign.recipients import load_recipients
 from smscampaign.report import campaign_report, export_report, plot_report
+from smscampaign.review import review_content
 from smscampaign.sandbox import Sandbox
 from smscampaign.send import read_journal, send_campaign
 from smscampaign.templates import sms_length
@@ -97,6 +98,7 @@ __all__ = [
     "read_journal",
     "recharge",
     "reply_receiver",
+    "review_content",
     "send_campaign",
     "serve_replies",
     "sms_length",
