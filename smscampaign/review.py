@@ -157,37 +157,69 @@ class Lexicon:
         distinct = tuple(dict.fromkeys(w.strip().lower() for w in words if w and w.strip()))
         automaton = ahocorasick.Automaton()
         for index, word in enumerate(distinct):
-            automaton.add_word(word, (index, len(word)))
+            # Matched on UTF-8 bytes (as latin-1 text): an alphabet of 256 keeps every trie node's
+            # fan-out small, where thousands of Chinese first characters make the root slow.
+            # UTF-8 is self-synchronising, so a match always starts on a character boundary.
+            key = word.encode("utf-8").decode("latin-1")
+            automaton.add_word(key, (index, len(key)))
         if distinct:
             automaton.make_automaton()
         return cls(distinct, automaton)
 
-    def find(self, contents: pa.Array) -> dict[int, np.ndarray]:
-        """word index → positions of the contents holding it (contents: non-null strings)."""
+    def find(self, contents: pa.Array, prefix: str = "", suffix: str = "") -> dict[int, np.ndarray]:
+        """word index → positions of the contents holding it (contents: non-null strings).
+
+        ``prefix`` / ``suffix``: text every content starts / ends with (a template's literal ends),
+        scanned once instead of once per content."""
         if not self.words or len(contents) == 0:
             return {}
-        lowered = pc.utf8_lower(contents)
-        lowered = pa.concat_arrays([lowered.cast(pa.large_string())])  # one buffer, offset 0
-        # One pass over the concatenated text: the data buffer holds every content back to back.
-        data = lowered.buffers()[2]
-        text = b"" if data is None else data.to_pybytes()
-        big = text.decode("utf-8")
-        ends = np.cumsum(pc.utf8_length(lowered).to_numpy(zero_copy_only=False).astype(np.int64))
-        starts = ends - pc.utf8_length(lowered).to_numpy(zero_copy_only=False).astype(np.int64)
-        hits: list[tuple[int, int, int]] = [
-            (end, index, size) for end, (index, size) in self.automaton.iter(big)
-        ]
+        overlap = max(len(w) for w in self.words) - 1  # a word across the edge of a constant end
+        shared: dict[int, np.ndarray] = {}
+        start, stop = 0, 0
+        if (prefix or suffix) and pc.all(
+            pc.and_(pc.starts_with(contents, prefix), pc.ends_with(contents, suffix))
+        ).as_py():
+            every = np.arange(len(contents))
+            for text in (prefix, suffix):
+                for index in self._scan([text.lower()]):
+                    shared[index] = every
+            start = max(0, len(prefix) - overlap)
+            stop = max(0, len(suffix) - overlap)
+        if start or stop:
+            contents = pc.utf8_slice_codeunits(contents, start, -stop if stop else 2**31 - 1)
+        found = self._find(contents)
+        for index, rows in shared.items():
+            found[index] = rows
+        return found
+
+    def _scan(self, texts: list[str]) -> set[int]:
+        """The indices of the words found in ``texts``."""
+        return {
+            index
+            for text in texts
+            for _, (index, _) in self.automaton.iter(text.encode("utf-8").decode("latin-1"))
+        }
+
+    def _find(self, contents: pa.Array) -> dict[int, np.ndarray]:
+        lowered = pa.concat_arrays([pc.utf8_lower(contents).cast(pa.large_string())])  # offset 0
+        # One pass over the data buffer, which holds every content back to back.
+        _, offsets_buf, data = lowered.buffers()[:3]
+        offsets = np.frombuffer(offsets_buf, dtype=np.int64)[: len(lowered) + 1]
+        text = b"" if data is None else data.to_pybytes()[: int(offsets[-1])]
+        hits = [(end, index, size) for end, (index, size) in self.automaton.iter(text.decode("latin-1"))]
         if not hits:
             return {}
         found = np.array(hits, dtype=np.int64)
-        last = found[:, 0]
-        first = last - found[:, 2] + 1
-        owner = np.searchsorted(ends, last, side="right")
-        inside = first >= starts[owner]  # a match across two contents is no match
+        first_byte = found[:, 0] - found[:, 2] + 1
+        owner = np.searchsorted(offsets, found[:, 0], side="right") - 1
+        inside = first_byte >= offsets[owner]  # a match across two contents is no match
+        found, owner = found[inside], owner[inside]
+        order = np.lexsort((owner, found[:, 1]))  # by word, then content
+        words, owners = found[order, 1], owner[order]
+        starts = np.flatnonzero(np.r_[True, words[1:] != words[:-1]])
         result: dict[int, np.ndarray] = {}
-        for index in np.unique(found[inside, 1]).tolist():
-            sel = inside & (found[:, 1] == index)
-            result[int(index)] = np.unique(owner[sel])
+        for begin, end in zip(starts, np.r_[starts[1:], len(words)], strict=True):
+            result[int(words[begin])] = np.unique(owners[begin:end])
         return result
 
 
@@ -294,7 +326,10 @@ def _check(
 
     # Lexicon words, one finding each.
     if lexicon is not None:
-        for index, hits in sorted(lexicon.find(contents).items(), key=lambda item: int(item[1][0])):
+        prefix = "" if body_parts is None or len(body_parts) < 2 else body_parts[0]
+        suffix = "" if body_parts is None or len(body_parts) < 2 else body_parts[-1] + (signature or "")
+        found = lexicon.find(contents, prefix, suffix)
+        for index, hits in sorted(found.items(), key=lambda item: int(item[1][0])):
             findings.append(_Finding("lexicon", hits, {"word": lexicon.words[index]}))
     return findings
 

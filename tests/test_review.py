@@ -294,3 +294,18 @@ def test_cli_plan_with_kind_blocks_and_shows_the_review(recipients_csv, capsys):
     assert "opt_out_missing" in captured.out
     assert "blocked" in captured.err and "--review warn" in captured.err
     assert main([*args, "--review", "warn"]) == 0
+
+
+def test_lexicon_words_across_a_placeholder_edge_and_in_the_constant_text():
+    df = people("张三", "李四")
+    template = "尊敬的{姓名}您好，全场八折，回T退订【小店】"
+    plan = plan_campaign(df, template, kind="marketing", lexicon=["三您好", "的张", "八折", "小店"])
+    assert plan.review is not None
+    by_word = dict(zip(plan.review["message_zh"], plan.review["rows"], strict=True))
+    assert by_word == {
+        "含词库中的词「的张」": 1,
+        "含词库中的词「三您好」": 1,
+        "含词库中的词「八折」": 2,
+        "含词库中的词「小店」": 2,
+    }
+    assert plan.recipients["status"].tolist() == ["blocked", "blocked"]
