@@ -23,7 +23,6 @@ import math
 import re
 from collections.abc import Iterable
 from datetime import date, datetime, time
-from enum import StrEnum
 from functools import lru_cache
 from typing import Any, Final
 
@@ -37,6 +36,7 @@ from phonenumbers.carrierdata import CARRIER_DATA
 from phonenumbers.geodata import GEOCODE_DATA
 
 from smscampaign.errors import RecipientsError
+from smscampaign.statuses import Reason, Status
 
 __all__ = [
     "OUTPUT_COLUMNS",
@@ -92,26 +92,6 @@ _HEADER_PARTS_ZH: Final = ("手机", "电话")
 _HEADER_WORDS_EN: Final = frozenset({"mobile", "phone", "cellphone", "telephone", "tel", "msisdn"})
 _CONTENT_SAMPLE: Final = 2000  # rows examined when scoring a column's content
 _CONTENT_MIN_SHARE: Final = 0.5  # share of non-empty cells that must look like mobiles
-
-
-class Status(StrEnum):
-    """Verdict on one row."""
-
-    OK = "ok"
-    INVALID = "invalid"
-    DUPLICATE = "duplicate"
-
-
-class Reason(StrEnum):
-    """Why a row is not ``ok``; duplicates read ``"duplicate of row N"``."""
-
-    EMPTY = "empty"
-    SCIENTIFIC = "digits lost to scientific notation"
-    FOREIGN = "foreign country code"
-    NOT_DIGITS = "not digits"
-    WRONG_LENGTH = "wrong length"
-    NOT_MOBILE_RANGE = "not a mainland mobile range"
-    DUPLICATE = "duplicate of row"
 
 
 # Shape codes computed before validity, indexing _SHAPE_REASONS (0 = 11 digits starting with "1").

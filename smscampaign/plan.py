@@ -46,6 +46,7 @@ from smscampaign.protocol import (
     unencodable_characters,
 )
 from smscampaign.review import KINDS, Kind, Lexicon, RowReview, load_lexicon, review_rows
+from smscampaign.statuses import PlanStatus
 from smscampaign.templates import (
     Template,
     astral_counts,
@@ -83,17 +84,9 @@ MAX_RECEIVERS: Final = MAX_NUMBERS
 #: Every status a planned row can have, ``ready`` first; the rest in order of precedence for
 #: ``ok`` rows
 #: (``invalid``/``duplicate`` come from :func:`check_numbers` or the final duplicate guard).
-STATUSES: Final = (
-    "ready",
-    "invalid",
-    "duplicate",
-    "suppressed",
-    "missing_field",
-    "unencodable",
-    "too_long",
-)
+STATUSES: Final[tuple[str, ...]] = tuple(PlanStatus)
 #: The status of rows an error finding of the content review blocks (plans with a ``kind`` only;
-#: listed by :meth:`Plan.counts` when it occurs).
+#: listed by :meth:`Plan.counts` when it occurs, so not one of :data:`STATUSES`).
 BLOCKED: Final = "blocked"
 _STATUS_NAMES: Final = (*STATUSES, BLOCKED)
 _READY, _INVALID, _DUPLICATE, _SUPPRESSED, _MISSING, _UNENCODABLE, _TOO_LONG, _BLOCKED = range(
@@ -117,8 +110,9 @@ def load_suppression(suppress: Any) -> pd.Series:
     """The numbers of a suppression source, as written (matching normalises them).
 
     The one place suppression sources are read: numbers (a list, set, Series or any iterable), a
-    DataFrame (its ``mobile`` column, else its phone column), or a path :func:`load_recipients`
-    can read. A single string that looks like a number is refused (pass a list).
+    DataFrame (its ``mobile`` column, else its phone column), a path :func:`load_recipients`
+    can read, or an earlier campaign's journal (everyone it accepted or left unknown). A single
+    string that looks like a number is refused (pass a list).
 
     >>> load_suppression(["13800000001"]).tolist()
     ['13800000001']
@@ -133,8 +127,11 @@ def load_suppression(suppress: Any) -> pd.Series:
                 f"suppress={suppress!r} is read as a file path; "
                 f"pass numbers as a list, e.g. [{suppress!r}]"
             )
+        from smscampaign.journal import is_journal, journal_mobiles  # noqa: PLC0415
         from smscampaign.recipients import load_recipients  # noqa: PLC0415 (written alongside)
 
+        if is_journal(suppress):  # an earlier campaign: whoever it accepted or left unknown
+            return journal_mobiles(suppress)
         suppress = load_recipients(suppress)
     if isinstance(suppress, pd.DataFrame):
         column = "mobile" if "mobile" in suppress.columns else suppress.attrs.get("phone_column")
@@ -478,7 +475,9 @@ def plan_campaign(
     neither ``ok`` nor ``duplicate`` keep it and their ``reason``. For the others the first that
     applies wins:
 
-    1. ``suppressed`` — the number (normalised) is in ``suppress`` (see :func:`load_suppression`);
+    1. ``suppressed`` — the number (normalised) is in ``suppress`` (see :func:`load_suppression`):
+       numbers, a DataFrame, a list file, or an earlier campaign's journal (everyone it accepted or
+       left unknown);
     2. ``missing_field`` — a placeholder's value is empty and ``defaults`` has none for it;
     3. ``unencodable`` — ``charset`` (``utf8``, ``gbk``, ``big5``) cannot carry the content;
     4. ``too_long`` — longer than ``max_length`` UTF-16 code units, signature included

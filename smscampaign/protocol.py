@@ -189,6 +189,11 @@ def _parse_sendtime(value: Any) -> datetime:
         raise PlanError(f"sendtime {value!r} is a date without a time; pass a datetime (−114 malformed)")
     if isinstance(value, str):
         text = value.strip()
+        if len(text) <= 10 and text[:4].isdigit():  # "2026-11-27": fromisoformat would mean midnight
+            raise PlanError(
+                f"sendtime {value!r} is a date without a time; write YYYY-MM-DD HH:MM:SS (Beijing "
+                "time) — a bare date would silently mean midnight"
+            )
         try:
             return as_beijing(datetime.strptime(text, TIME_FORMAT))
         except ValueError:

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from smscampaign.codes import describe_code
+from smscampaign.errors import ConfigError
 from smscampaign.protocol import BEIJING
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -267,9 +268,9 @@ def campaign_report(results: pd.DataFrame) -> dict[str, pd.DataFrame]:
     {'status': ['accepted', 'failed', 'unknown', 'invalid'], 'recipients': [1, 0, 0, 1]}
     """
     if not isinstance(results, pd.DataFrame):
-        raise TypeError(f"results must be a DataFrame, not {type(results).__name__}")
+        raise ConfigError(f"results must be a DataFrame, not {type(results).__name__}")
     if "status" not in results.columns:
-        raise ValueError("results have no 'status' column (expected the frame send_campaign returns)")
+        raise ConfigError("results have no 'status' column (expected the frame send_campaign returns)")
     carriers = _labelled(_column(results, "carrier"))
     provinces = _labelled(_column(results, "region")).map(_province)
     return {
@@ -545,7 +546,7 @@ def export_report(
 
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
-        raise ValueError(f"report path must end in .xlsx: {str(path)!r}")
+        raise ConfigError(f"report path must end in .xlsx: {str(path)!r}")
     tables = campaign_report(results)
     path.parent.mkdir(parents=True, exist_ok=True)
 
