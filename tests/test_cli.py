@@ -24,6 +24,7 @@ COMMANDS = [
     "recharge",
     "replies",
     "report",
+    "review",
     "sandbox",
     "send",
     "unbind",
