@@ -1,8 +1,9 @@
 """Print the version floors declared in pyproject.toml as exact pins, for ``make test-min``.
 
-Every requirement of ``[project] dependencies`` and of every extra must read ``name>=X``; it is
-printed as ``name==X``. A requirement without a floor is an error: a floor that is not declared
-cannot be tested. ``NEEDED`` adds what those old releases need from their own dependencies
+Every requirement of ``[project] dependencies`` and of every extra must read ``name>=X`` (an
+upper bound ``,<Y`` and a marker ``; …`` may follow); it is printed as ``name==X`` (marker kept).
+A requirement without a floor is an error: a floor that is not declared cannot be tested.
+``NEEDED`` adds what those old releases need from their own dependencies
 (packages they do not pin themselves), each with its reason.
 
 Run with any Python >= 3.11 (tomllib), no third-party package: ``python .ci/floors.py [PYPROJECT]``.
@@ -20,7 +21,11 @@ NEEDED = {
     "numpy<2": "pandas 2.2.0, pyarrow 15 and matplotlib 3.8 are built against numpy 1.x",
 }
 
-_FLOOR = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*>=\s*([0-9][^,;\s]*)\s*$")
+#: ``name>=X``, optionally with an upper bound (``,<Y``) and an environment marker (``; …``).
+_FLOOR = re.compile(
+    r"^\s*(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*>=\s*(?P<floor>[0-9][^,;\s]*)\s*"
+    r"(?:,\s*<[^,;]+)?\s*(?:;\s*(?P<marker>.+?))?\s*$"
+)
 
 
 def floors(pyproject: Path) -> list[str]:
@@ -36,10 +41,11 @@ def floors(pyproject: Path) -> list[str]:
         match = _FLOOR.match(requirement)
         if match is None:
             raise SystemExit(f"{pyproject}: {requirement!r} has no plain 'name>=X' floor")
-        name, version = match.group(1).lower().replace("_", "-"), match.group(2)
-        if pins.setdefault(name, version) != version:
-            raise SystemExit(f"{pyproject}: two floors for {name}: {pins[name]} and {version}")
-    return [f"{name}=={version}" for name, version in sorted(pins.items())]
+        name = match["name"].lower().replace("_", "-")
+        pin = f"{name}=={match['floor']}" + (f"; {match['marker']}" if match["marker"] else "")
+        if pins.setdefault(name, pin) != pin:
+            raise SystemExit(f"{pyproject}: two floors for {name}: {pins[name]} and {pin}")
+    return [pin for _, pin in sorted(pins.items())]
 
 
 def main(argv: list[str]) -> int:

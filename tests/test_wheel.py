@@ -100,6 +100,7 @@ def test_wheel_carries_licence_types_notebooks_and_sample_data(dist: tuple[Path,
         metadata = HeaderParser().parsestr(wheel.read(info).decode())
         assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
         assert "smscampaign/py.typed" in names
+        assert "smscampaign/data/prefixes.npz" in names  # numbers' prefix table
         for name in NOTEBOOKS:
             packaged = wheel.read(f"smscampaign/data-files/notebooks/{name}")
             assert packaged == (ROOT / "notebooks" / name).read_bytes(), name
