@@ -147,8 +147,13 @@ def _run(recipients_path: Path, report: Path, *, shown: str) -> Path:
     with tempfile.TemporaryDirectory(prefix="smscampaign-demo-") as tmp, Sandbox() as box:
         box.add_account(ACCOUNT, password, sms_left=10_000)
         with box.gateway(ACCOUNT, password) as gw:
+            # A campaign home of its own: sandbox sends never enter the user's registry.
             results = send_campaign(
-                plan, gw, journal=Path(tmp) / "demo.journal", progress=sys.stderr.isatty()
+                plan,
+                gw,
+                journal=Path(tmp) / "demo.journal",
+                home=Path(tmp) / "home",
+                progress=sys.stderr.isatty(),
             )
             # A few customers answer; two of them opt out. Replies reach the account once bound.
             accepted = results.loc[results["status"] == "accepted", "mobile"].head(3).tolist()

@@ -93,6 +93,9 @@ def test_demo_command_writes_the_report_into_out_dir(
     assert report.stat().st_size > 0
     assert f"report written to {report}" in out
     assert "recipients: sample recipients.xlsx — 300 rows" in out
+    # Sandbox sends never enter the user's campaign home (its registry of who got what).
+    home = tmp_path / "home"
+    assert not home.exists() or not any(home.iterdir())
     # The summary table lines up although its zh column is Chinese.
     lines = out.split("\n\n")[1].splitlines()
     assert lines[0].split() == ["status", "zh", "recipients", "share"]

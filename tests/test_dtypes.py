@@ -41,15 +41,18 @@ def wrong_text_dtypes(frame: pd.DataFrame) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def stages() -> dict[str, pd.DataFrame]:
-    """Every stage's output for the sample list, sent to a sandbox."""
-    recipients = sc.load_recipients(SAMPLE)
-    checked = sc.check_numbers(recipients)
-    plan = sc.plan_campaign(checked, TEMPLATE, signature="【演示商城】")
-    with sc.Sandbox() as box:
-        box.add_account("demo", "dtype-test", sms_left=10_000)
-        with box.gateway("demo", "dtype-test") as gw:
-            results = sc.send_campaign(plan, gw, progress=False)
+def stages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pd.DataFrame]:
+    """Every stage's output for the sample list, sent to a sandbox (campaign home in a temporary
+    folder: module-scoped, so it sets SMSCAMPAIGN_HOME itself)."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("SMSCAMPAIGN_HOME", str(tmp_path_factory.mktemp("home")))
+        recipients = sc.load_recipients(SAMPLE)
+        checked = sc.check_numbers(recipients)
+        plan = sc.plan_campaign(checked, TEMPLATE, signature="【演示商城】")
+        with sc.Sandbox() as box:
+            box.add_account("demo", "dtype-test", sms_left=10_000)
+            with box.gateway("demo", "dtype-test") as gw:
+                results = sc.send_campaign(plan, gw, progress=False)
     out = {
         "load_recipients": recipients,
         "check_numbers": checked,
