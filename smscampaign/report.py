@@ -325,9 +325,9 @@ def campaign_report(results: pd.DataFrame) -> dict[str, pd.DataFrame]:
     {'status': ['accepted', 'failed', 'unknown', 'invalid'], 'recipients': [1, 0, 0, 1]}
     """
     if not isinstance(results, pd.DataFrame):
-        raise TypeError(f"results must be a DataFrame, not {type(results).__name__}")
+        raise ConfigError(f"results must be a DataFrame, not {type(results).__name__}")
     if "status" not in results.columns:
-        raise ValueError("results have no 'status' column (expected the frame send_campaign returns)")
+        raise ConfigError("results have no 'status' column (expected the frame send_campaign returns)")
     carriers = _labelled(_column(results, "carrier"))
     regions = _labelled(_column(results, "region"))
     codes, uniques = pd.factorize(regions)
