@@ -421,12 +421,10 @@ _REASONS_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^(\w+) cannot carry (.*)$", r"\1 无法编码 \2"),
         (r"^not sent", "未发送"),
         (r"^interrupted while in flight", "发送中断，结果未知"),
-        (r"^campaign stopped", "群发已停止"),
         (r"may have reached the gateway", "请求可能已到达网关，结果未知"),
-        (r"messages may have gone out", "短信可能已发出，结果未知"),
-        (r"^(.*) \((-\d+)\)$", r"网关返回 \2"),
     )
 )
+_GATEWAY_CODE = re.compile(r"\((-1\d\d)\)$")
 _PHONE_HINT = re.compile(r"mobile|phone|tel|手机|电话|号码|receiver|sender", re.IGNORECASE)
 _INTEGERS = frozenset(("source_row", "batch", "attempts"))
 _COUNTS = frozenset(("recipients", "size", *STATUS_LABELS))
@@ -434,6 +432,15 @@ _PERCENTS = frozenset(("share", "accepted_share"))
 
 
 def _reason_zh(reason: str) -> str:
+    """The Chinese of one English reason ("" when it has none): the send engine's reasons name the
+    gateway's code, whose Chinese text is the provider's own."""
+    if reason.startswith("campaign stopped: "):
+        return "群发已停止：" + _reason_zh(reason.removeprefix("campaign stopped: "))
+    if reason.endswith(": messages may have gone out"):
+        return _reason_zh(reason.removesuffix(": messages may have gone out")) + "，短信可能已发出"
+    code = _GATEWAY_CODE.search(reason)
+    if code:
+        return f"{describe_code(int(code.group(1))).zh}（{code.group(1)}）"
     for pattern, zh in _REASONS_ZH:
         match = pattern.search(reason)
         if match:

@@ -628,3 +628,17 @@ def test_regions_of_real_numbers_group_into_provinces(tmp_path: Path) -> None:
     note = book["地区"]["C1"].value
     assert book["地区"]["A1"].value == "未知 unknown" and f"{share:.1%}" in note
     assert {r["省份 province"] for r in table(book["地区"])} <= {*PROVINCES.values(), "未知"}
+
+
+def test_every_reason_has_its_chinese() -> None:
+    from smscampaign.numbers import Reason
+    from smscampaign.report import _reason_zh
+
+    for reason in Reason:
+        text = f"{reason} 3" if reason == Reason.DUPLICATE else str(reason)
+        assert _reason_zh(text), text
+    assert _reason_zh("duplicate of row 8") == "与第 8 行重复"
+    assert _reason_zh("Malformed mobile number (-119)") == "手机号不符合规则（-119）"
+    stopped = "campaign stopped: Not enough messages left on the account (-107)"
+    assert _reason_zh(stopped) == "群发已停止：可发短信条数不够（-107）"
+    assert _reason_zh("something new") == ""  # no guess: the English stays beside it
