@@ -642,3 +642,16 @@ def test_every_reason_has_its_chinese() -> None:
     stopped = "campaign stopped: Not enough messages left on the account (-107)"
     assert _reason_zh(stopped) == "群发已停止：可发短信条数不够（-107）"
     assert _reason_zh("something new") == ""  # no guess: the English stays beside it
+
+
+def test_without_the_compiled_writer_the_report_falls_back_to_openpyxl(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "rustpy_xlsxwriter", None)  # as if the wheel were missing
+    assert xlsx.default_engine() == "openpyxl"
+    path = export_report(results_frame(), tmp_path / "r.xlsx")
+    assert openpyxl.load_workbook(path)["明细"].max_row == 7
+    with pytest.raises(ConfigError, match="rustpy-xlsxwriter"):
+        export_report(results_frame(), tmp_path / "r.xlsx", engine="rust")
