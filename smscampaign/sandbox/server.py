@@ -30,7 +30,7 @@ import requests
 
 from smscampaign.sandbox.engine import ERROR_PAGE, Answer, Engine, split_target
 
-if TYPE_CHECKING:  # only annotations: ``smscampaign --help`` starts without pandas
+if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["Handler", "HttpPusher", "SandboxServer", "admin"]
