@@ -96,7 +96,7 @@ def test_check_sample_data(capsys: pytest.CaptureFixture[str], tmp_path: Path) -
     assert "ok" in out and "invalid" in out and "duplicate" in out
     text = out_csv.read_text(encoding="utf-8-sig")
     header = text.splitlines()[0].split(",")
-    assert header[-5:] == ["mobile", "status", "reason", "carrier", "region"]
+    assert header[-7:] == ["mobile", "status", "reason", "carrier", "region", "city", "area_code"]
 
 
 def test_plan_sample_data(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
