@@ -88,6 +88,9 @@ if TYPE_CHECKING:
         export_report,
         plot_report,
     )
+    from smscampaign.review import (
+        review_content,
+    )
     from smscampaign.sandbox import (
         Sandbox,
     )
@@ -149,6 +152,7 @@ _EXPORTS: dict[str, str] = {
     "campaign_report": "smscampaign.report",
     "export_report": "smscampaign.report",
     "plot_report": "smscampaign.report",
+    "review_content": "smscampaign.review",
     "Sandbox": "smscampaign.sandbox",
     "read_journal": "smscampaign.send",
     "send_campaign": "smscampaign.send",
@@ -172,6 +176,7 @@ _SUBMODULES = frozenset(
         "protocol",
         "recipients",
         "report",
+        "review",
         "sandbox",
         "send",
         "statuses",
@@ -226,6 +231,7 @@ __all__ = [
     "read_journal",
     "recharge",
     "reply_receiver",
+    "review_content",
     "send_campaign",
     "serve_replies",
     "sms_length",
