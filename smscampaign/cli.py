@@ -30,14 +30,14 @@ from smscampaign.errors import (
     TemplateError,
     UnencodableContentError,
 )
-from smscampaign.gateway import Gateway
 from smscampaign.protocol import CHARSETS, MAX_LENGTH, MAX_NUMBERS, TIME_FORMAT
-from smscampaign.sandbox import Sandbox
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import pandas as pd
 
+    from smscampaign.gateway import Gateway
     from smscampaign.plan import Plan
+    from smscampaign.sandbox import Sandbox
 
 __all__ = ["build_parser", "main"]
 
@@ -75,6 +75,9 @@ def open_gateway(
 ) -> Iterator[tuple[Gateway, Sandbox | None]]:
     """The gateway the command talks to: the in-process sandbox with ``--sandbox``, else the
     environment's credentials (``--base-url`` / ``--charset`` override)."""
+    from smscampaign.gateway import Gateway  # noqa: PLC0415 - keep CLI start-up light
+    from smscampaign.sandbox import Sandbox  # noqa: PLC0415
+
     if getattr(args, "sandbox", False):
         with Sandbox() as box:
             box.add_account(DEMO_USER, DEMO_PASSWORD, sms_left=sandbox_sms)
@@ -171,7 +174,9 @@ def _add_check(sub: argparse._SubParsersAction) -> None:
     )
     add_recipient_options(parser)
     parser.add_argument(
-        "--out", metavar="CSV", help="write every row with mobile, status, reason, carrier, region"
+        "--out",
+        metavar="CSV",
+        help="write every row with mobile, status, reason, carrier, region, city, area_code",
     )
     parser.set_defaults(func=_cmd_check)
 
@@ -222,12 +227,48 @@ def add_plan_options(parser: argparse.ArgumentParser, *, charset: bool = True) -
             default="utf8",
             help="charset the content must fit (default utf8)",
         )
+    parser.add_argument(
+        "--on-too-long",
+        choices=["skip", "error", "truncate"],
+        default="skip",
+        help="a message over --max-length: skip the row (default), stop with an error, or shorten "
+        "the text (never the signature nor the opt-out)",
+    )
+    add_review_options(parser)
+    parser.add_argument(
+        "--review",
+        choices=["block", "warn"],
+        default="block",
+        help="with --kind: rows with an error finding are blocked (default) or only reported",
+    )
+    parser.add_argument(
+        "--any-time",
+        action="store_true",
+        help="lift the marketing quiet hours (by default marketing goes out 08:00-21:00 Beijing time)",
+    )
+
+
+def add_review_options(parser: argparse.ArgumentParser) -> None:
+    """``--kind`` and ``--lexicon`` (see :func:`review_content`)."""
+    parser.add_argument(
+        "--kind",
+        choices=["marketing", "notification"],
+        help="review the content as marketing (opt-out required, quiet hours) or a notification",
+    )
+    parser.add_argument("--lexicon", metavar="FILE", help="words to refuse, one a line (with --kind)")
 
 
 def make_plan(args: argparse.Namespace, checked: pd.DataFrame) -> Plan:
     """The plan for ``checked`` from the options of :func:`add_plan_options`."""
     from smscampaign.plan import plan_campaign  # noqa: PLC0415
 
+    if args.lexicon and not args.kind:
+        raise UserError("--lexicon needs --kind marketing or --kind notification")
+    window: Any = "default"
+    if getattr(args, "send_window", None):
+        window = args.send_window
+    if args.any_time:
+        window = None
     return plan_campaign(
         checked,
         args.template,
@@ -237,7 +278,57 @@ def make_plan(args: argparse.Namespace, checked: pd.DataFrame) -> Plan:
         batch_size=args.batch_size,
         suppress=args.suppress,
         sendtime=args.sendtime,
+        on_too_long=args.on_too_long,
+        kind=args.kind,
+        lexicon=args.lexicon,
+        review=args.review,
+        send_window=window,
     )
+
+
+_FIXES = {
+    "too_long": "shorten the template (at most {max_length} characters with the signature), "
+    "or pass --on-too-long truncate",
+    "missing_field": "fill the empty columns named above, or remove their placeholders",
+    "invalid": "check the phone column (--phone-column); `smscampaign check FILE` lists why",
+    "suppressed": "every number is in the suppression list (--suppress)",
+    "unencodable": "remove the characters named above, or send with the utf8 charset",
+    "blocked": "fix the review findings (`smscampaign review FILE --template … --kind …`), "
+    "or pass --review warn",
+    "duplicate": "the first rows of these numbers are in another list",
+}
+
+
+def nothing_to_send(plan: Plan) -> str:
+    """Why a plan sends nothing: counts by reason, the first rows and lengths, and the fix."""
+    frame = plan.recipients
+    rows = frame["source_row"] if "source_row" in frame.columns else pd_index(frame)
+    lines = [f"nothing can be sent: all {len(frame):,} recipients are skipped"]
+    fixes = []
+    counts = sorted(plan.counts().items(), key=lambda item: -item[1])
+    for status, count in counts:
+        if not count or status == "ready":
+            continue
+        chosen = frame["status"] == status
+        shown = []
+        for row, length in list(zip(rows[chosen], frame.loc[chosen, "length"], strict=True))[:3]:
+            shown.append(f"{row} ({length} characters)" if status == "too_long" else str(row))
+        first = frame.loc[chosen, "reason"].dropna()
+        why = f": {first.iloc[0]}" if len(first) and status != "too_long" else ""
+        if status == "too_long":
+            why = f"; at most {plan.max_length}"
+        lines.append(f"  {status:<14}{count:>7}  rows {', '.join(shown)}{'…' if count > 3 else ''}{why}")
+        if status in _FIXES:
+            fixes.append(_FIXES[status].format(max_length=plan.max_length))
+    if not len(frame):
+        fixes.append("the list has no rows")
+    lines.extend(f"fix: {fix}" for fix in fixes)
+    return "\n".join(lines)
+
+
+def pd_index(frame: pd.DataFrame) -> Any:
+    """The index as a Series aligned with ``frame`` (row labels when there is no source_row)."""
+    return frame.index.to_series(index=frame.index)
 
 
 def _add_plan(sub: argparse._SubParsersAction) -> None:
@@ -253,6 +344,20 @@ def _add_plan(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--out", metavar="CSV", help="write one row per recipient with content and status"
     )
+    parser.add_argument(
+        "--send-window",
+        type=_window,
+        metavar="HH:MM-HH:MM",
+        help="daily window the campaign may be sent in, Beijing time (marketing default 08:00-21:00)",
+    )
+    parser.add_argument(
+        "--preview",
+        nargs="?",
+        type=int,
+        const=20,
+        metavar="N",
+        help="show what each of the first N recipients will receive (default 20) and the totals",
+    )
     parser.set_defaults(func=_cmd_plan)
 
 
@@ -261,15 +366,76 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     print(repr(plan))
     summary = plan.summary()
     print(summary[summary["recipients"] > 0].to_string(index=False))
+    if plan.review is not None and len(plan.review):
+        print("\nreview:")
+        print_findings(plan.review)
     sample = plan.sample(3)
     if len(sample):
         print("\nsample messages:")
         for row in sample.itertuples(index=False):
             print(f"  [{row.length:>2}] {row.content}")
+    if args.preview is not None:
+        print(f"\npreview of the first {args.preview} recipients:")
+        print(repr(plan.preview(args.preview)))
     print(f"\nfingerprint {plan.fingerprint}")
     if args.out:
         _write_table(plan.to_frame(), args.out)
+    if plan.messages == 0:
+        raise UserError(nothing_to_send(plan))
     return 0
+
+
+def print_findings(findings: pd.DataFrame) -> None:
+    """The review's findings as a table, then one example each."""
+    table = findings[["severity", "rule", "rows", "message_zh", "message_en"]].copy()
+    table["rows"] = table["rows"].astype("string").fillna("-")
+    print(table.to_string(index=False))
+    for row in findings.itertuples(index=False):
+        print(f"  e.g. {row.rule}: {row.example}")
+
+
+def _add_review(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "review",
+        help="review the content before the gateway does (审核预检): exit 1 on an error finding",
+        description="Plan FILE with --template (nothing is sent) and review every content: "
+        "signature, opt-out instruction, links, phone numbers, charset and --lexicon words. "
+        "Prints the findings; exits 1 when one is an error.",
+    )
+    add_recipient_options(parser)
+    parser.add_argument("--template", required=True, help="message text with {column} placeholders")
+    parser.add_argument("--signature", help="sender signature, e.g. 【演示商城】")
+    parser.add_argument(
+        "--charset", choices=list(CHARSETS), default="utf8", help="charset (default utf8)"
+    )
+    add_review_options(parser)
+    parser.set_defaults(func=_cmd_review, kind="marketing")
+
+
+def _cmd_review(args: argparse.Namespace) -> int:
+    from smscampaign.plan import plan_campaign  # noqa: PLC0415
+
+    plan = plan_campaign(
+        load_checked(args),
+        args.template,
+        signature=args.signature,
+        charset=args.charset,
+        kind=args.kind or "marketing",
+        lexicon=args.lexicon,
+        review="warn",
+        send_window=None,
+    )
+    findings = plan.review
+    assert findings is not None
+    reviewed = int((plan.recipients["status"] == "ready").sum())
+    print(f"{args.file}: {reviewed:,} messages reviewed as {args.kind or 'marketing'}")
+    if findings.empty:
+        print("no findings")
+        return 0
+    print_findings(findings)
+    errors = int((findings["severity"] == "error").sum())
+    print(f"{errors} error(s), {len(findings) - errors} warning(s)")
+    return 1 if errors else 0
 
 
 def _add_report(sub: argparse._SubParsersAction) -> None:
@@ -419,6 +585,9 @@ def _cmd_send(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise UserError("--workers must be at least 1")
     plan = make_plan(args, load_checked(args))
+    if plan.messages == 0:  # before any journal exists
+        print(repr(plan))
+        raise UserError(nothing_to_send(plan))
     with open_gateway(args) as (gateway, _box):
         results = send_campaign(
             plan,

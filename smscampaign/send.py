@@ -850,7 +850,8 @@ def send_campaign(
     - **Throughput**: ``workers`` threads share the gateway's connection pool (at most ``workers``
       batches in flight, so a kill leaves at most ``workers × batch_size`` recipients ``unknown``);
       ``rate_limit`` requests per second in total; ``send_window=("08:00", "22:00")`` (Beijing time,
-      read from ``clock``, default the system clock) pauses outside the window.
+      read from ``clock``, default the system clock) pauses outside the window (default: the plan's
+      ``send_window``, e.g. a marketing plan's quiet hours, unless it has a ``sendtime``).
     - **Progress**: a ``tqdm.auto`` bar over ready recipients with accepted / failed / unknown counts
       (``progress=False`` silences it). Ctrl-C stops cleanly: requests in flight finish (a second
       Ctrl-C stops waiting; those batches become ``unknown``), the journal stays consistent, and the
@@ -891,6 +892,8 @@ def send_campaign(
         raise ConfigError(f"reconcile must be None or 'balance', not {reconcile!r}")
     if settle < 0:
         raise ConfigError(f"settle must be seconds (>= 0), not {settle}")
+    if send_window is None and plan.sendtime is None:
+        send_window = plan.send_window  # a marketing plan's quiet hours
     window = _parse_window(send_window)
     try:
         repeat = pd.Timedelta(repeat_window).to_pytimedelta()
