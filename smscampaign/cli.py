@@ -30,14 +30,14 @@ from smscampaign.errors import (
     TemplateError,
     UnencodableContentError,
 )
-from smscampaign.gateway import Gateway
 from smscampaign.protocol import CHARSETS, MAX_LENGTH, MAX_NUMBERS, TIME_FORMAT
-from smscampaign.sandbox import Sandbox
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import pandas as pd
 
+    from smscampaign.gateway import Gateway
     from smscampaign.plan import Plan
+    from smscampaign.sandbox import Sandbox
 
 __all__ = ["build_parser", "main"]
 
@@ -75,6 +75,9 @@ def open_gateway(
 ) -> Iterator[tuple[Gateway, Sandbox | None]]:
     """The gateway the command talks to: the in-process sandbox with ``--sandbox``, else the
     environment's credentials (``--base-url`` / ``--charset`` override)."""
+    from smscampaign.gateway import Gateway  # noqa: PLC0415 - keep CLI start-up light
+    from smscampaign.sandbox import Sandbox  # noqa: PLC0415
+
     if getattr(args, "sandbox", False):
         with Sandbox() as box:
             box.add_account(DEMO_USER, DEMO_PASSWORD, sms_left=sandbox_sms)
@@ -171,7 +174,9 @@ def _add_check(sub: argparse._SubParsersAction) -> None:
     )
     add_recipient_options(parser)
     parser.add_argument(
-        "--out", metavar="CSV", help="write every row with mobile, status, reason, carrier, region"
+        "--out",
+        metavar="CSV",
+        help="write every row with mobile, status, reason, carrier, region, city, area_code",
     )
     parser.set_defaults(func=_cmd_check)
 

@@ -21,11 +21,10 @@ from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlencode, urlsplit
 
 import defusedxml.ElementTree as SafeET
-import pandas as pd
 import requests
 from defusedxml import DefusedXmlException
 from requests.adapters import HTTPAdapter
@@ -55,6 +54,9 @@ from smscampaign.protocol import (
     python_codec,
     unencodable_characters,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "Gateway",
@@ -607,6 +609,8 @@ class Gateway:
 
         A negative code raises :class:`~smscampaign.errors.AccountError`.
         """
+        import pandas as pd  # noqa: PLC0415 (only when asked: keeps the CLI's start-up light)
+
         from smscampaign.numbers import TEXT  # noqa: PLC0415 (pandas' text dtype, kept in one place)
 
         response = self._call("user_stat", {})
