@@ -1422,10 +1422,16 @@ def _results(
     def text(values: pa.Array) -> pd.api.extensions.ExtensionArray:
         return pd.array(values, dtype=TEXT)
 
+    def as_text(name: str) -> pd.api.extensions.ExtensionArray:
+        if name not in recipients:
+            return pd.array([None] * n, dtype=TEXT)
+        values = recipients[name]
+        return values.array if values.dtype == TEXT else values.astype(TEXT).array
+
     out = pd.DataFrame(
         {
             "source_row": source_row,
-            "mobile": recipients["mobile"].to_numpy(),
+            "mobile": as_text("mobile"),
             "status": text(status_arr),
             "code": code,
             "message_zh": text(spread(cols["message_zh"])),
@@ -1435,13 +1441,11 @@ def _results(
             "attempts": attempts.astype(np.int64),
             "gateway_result": text(spread(batches["gateway_result"])),
             "sent_at": sent_at_col,
-            "content": recipients["content"].to_numpy() if "content" in recipients else None,
+            "content": as_text("content"),
             "reason": text(reason_arr),
         },
         index=recipients.index,
     )
-    for name in ("mobile", "content"):
-        out[name] = out[name].astype(TEXT)
     rest = [c for c in recipients.columns if c not in out.columns]
     for column in rest:
         out[column] = recipients[column].array
