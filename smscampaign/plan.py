@@ -48,7 +48,7 @@ from smscampaign.protocol import (
     unencodable_characters,
 )
 from smscampaign.review import KINDS, Kind, Lexicon, RowReview, load_lexicon, review_rows
-from smscampaign.statuses import PlanStatus
+from smscampaign.statuses import OptionalPlanStatus, PlanStatus
 from smscampaign.templates import (
     Template,
     astral_counts,
@@ -89,7 +89,7 @@ MAX_RECEIVERS: Final = MAX_NUMBERS
 STATUSES: Final[tuple[str, ...]] = tuple(PlanStatus)
 #: The status of rows an error finding of the content review blocks (plans with a ``kind`` only;
 #: listed by :meth:`Plan.counts` when it occurs, so not one of :data:`STATUSES`).
-BLOCKED: Final = "blocked"
+BLOCKED: Final = OptionalPlanStatus.BLOCKED
 _STATUS_NAMES: Final = (*STATUSES, BLOCKED)
 _READY, _INVALID, _DUPLICATE, _SUPPRESSED, _MISSING, _UNENCODABLE, _TOO_LONG, _BLOCKED = range(
     len(_STATUS_NAMES)
