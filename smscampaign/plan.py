@@ -288,7 +288,7 @@ class Plan:
 
 def plan_campaign(
     recipients: pd.DataFrame,
-    template: str,
+    template: str | Mapping[str, str],
     *,
     signature: str | None = None,
     charset: str = "utf8",
@@ -298,6 +298,8 @@ def plan_campaign(
     defaults: Mapping[str, Any] | None = None,
     sendtime: datetime | pd.Timestamp | str | None = None,
     on_too_long: OnTooLong = "skip",
+    holdout: float = 0.0,
+    seed: Any = None,
 ) -> Plan:
     """Plan the exact gateway calls of a campaign; nothing is sent, ``recipients`` is not modified.
 
@@ -325,6 +327,12 @@ def plan_campaign(
     >>> plan_campaign(people, "会员日全场八折", signature="小店").batches.loc[0, "receivers"]
     ['13800138000']
     """
+    if isinstance(template, Mapping) or holdout:  # an A/B test (issue 13): smscampaign.variants
+        options = {k: v for k, v in locals().items() if k not in ("recipients", "template")}
+        from smscampaign.variants import plan_variants  # noqa: PLC0415
+
+        variants = template if isinstance(template, Mapping) else {"A": template}
+        return plan_variants(recipients, variants, **options)
     _check_options(recipients, charset, max_length, batch_size, on_too_long)
     sig = normalize_signature(signature)
     tmpl = parse_template(template)
