@@ -12,7 +12,6 @@ and protocol failures, and each says whether the request may have reached the ga
 from __future__ import annotations
 
 import logging
-import os
 import re
 import time
 from collections.abc import Iterable, Mapping
@@ -285,16 +284,19 @@ class Gateway:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Gateway:
         """A Gateway configured from ``SMSCAMPAIGN_USERNAME``, ``SMSCAMPAIGN_PASSWORD``,
-        ``SMSCAMPAIGN_BASE_URL`` and ``SMSCAMPAIGN_CHARSET`` (the only place they are read).
+        ``SMSCAMPAIGN_BASE_URL`` and ``SMSCAMPAIGN_CHARSET`` (read, like every environment
+        variable, by :func:`~smscampaign.home.read_environment`).
 
         ``overrides`` (e.g. ``base_url=…``) win over the environment.
         """
-        env = os.environ if environ is None else environ
+        from smscampaign.home import read_environment  # noqa: PLC0415 - the one env reader
+
+        env = read_environment(environ)
         settings: dict[str, Any] = {
-            "username": env.get("SMSCAMPAIGN_USERNAME", ""),
-            "password": env.get("SMSCAMPAIGN_PASSWORD", ""),
-            "base_url": env.get("SMSCAMPAIGN_BASE_URL") or DEFAULT_BASE_URL,
-            "charset": env.get("SMSCAMPAIGN_CHARSET") or "utf8",
+            "username": env.username,
+            "password": env.password,
+            "base_url": env.base_url or DEFAULT_BASE_URL,
+            "charset": env.charset or "utf8",
         }
         settings.update({k: v for k, v in overrides.items() if v is not None})
         missing = [name for name in ("username", "password") if not settings[name]]

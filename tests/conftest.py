@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -13,11 +14,29 @@ USER, PASSWORD = "demo", "s3cret-PW!"
 
 
 @pytest.fixture(autouse=True)
-def _no_smscampaign_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests never see the developer's SMSCAMPAIGN_* settings."""
+def _no_smscampaign_env(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """Tests never see the developer's SMSCAMPAIGN_* settings, and never write to the real campaign
+    home: SMSCAMPAIGN_HOME is a fresh temporary folder for every test (inherited by the children and
+    notebook kernels a test starts). Returns that folder."""
     for name in list(os.environ):
         if name.startswith("SMSCAMPAIGN_"):
             monkeypatch.delenv(name)
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("SMSCAMPAIGN_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def home(_no_smscampaign_env: Path) -> Path:
+    """This test's campaign home (the temporary folder SMSCAMPAIGN_HOME points at)."""
+    return _no_smscampaign_env
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment for a child process: this one (SMSCAMPAIGN_HOME included) plus ``extra``."""
+    return {**os.environ, **extra}
 
 
 @pytest.fixture

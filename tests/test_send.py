@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import _thread
-import os
 import random
 import signal
 import subprocess
@@ -16,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import requests
-from conftest import PASSWORD, USER
+from conftest import PASSWORD, USER, child_env
 
 import smscampaign as sc
 from smscampaign.errors import GatewayConnectionError
@@ -526,8 +525,7 @@ def test_kill_9_at_random_moments_never_sends_twice(tmp_path):
     workers, batch_size, n = 2, 20, 3000
     source = write_csv(tmp_path / "people.csv", n)
     journal = tmp_path / "j.sqlite"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SMSCAMPAIGN_")}
-    env.update(SMSCAMPAIGN_USERNAME="demo", SMSCAMPAIGN_PASSWORD="secret")
+    env = child_env(SMSCAMPAIGN_USERNAME="demo", SMSCAMPAIGN_PASSWORD="secret")
     server = _spawn(
         [
             "-m",

@@ -1,0 +1,325 @@
+"""The campaign home: what must outlive one run — journals, the send registry, campaign history.
+
+The home is a folder: the ``home`` argument, else ``SMSCAMPAIGN_HOME``, else the platform's user
+data dir (``platformdirs.user_data_dir("smscampaign")``, e.g. ``~/.local/share/smscampaign``).
+Tests and notebooks point it at a temporary folder.
+
+It holds:
+
+- ``journals/<fingerprint>.journal``: the journal of each plan sent without an explicit journal
+  path (:meth:`Store.journal_path`), so re-running the same command or cell resumes;
+- ``home.sqlite``: the **store** — the send registry (``sends``: who got which content, from which
+  campaign and journal, when) and, later, campaigns, replies and opt-outs.
+
+The store sits behind one small interface, :class:`Store`, with :class:`SQLiteStore` today; a
+team-shared PostgreSQL store is planned, so the SQL here is portable (``CREATE TABLE IF NOT EXISTS``,
+TEXT / INTEGER / BIGINT, times as ISO-8601 UTC text, no SQLite-only functions). Schema changes are
+appended to :data:`MIGRATIONS` (never edited), each applied once, in order.
+
+Environment variables are read in exactly one function, :func:`read_environment` (the gateway's
+credentials too).
+
+>>> home = open_home("/tmp/smscampaign-home")                       # doctest: +SKIP
+>>> home.journal_path(plan.fingerprint)                            # doctest: +SKIP
+PosixPath('/tmp/smscampaign-home/journals/3f9a….journal')
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Final, Protocol, runtime_checkable
+
+import pandas as pd
+
+from smscampaign.errors import ConfigError, JournalError
+
+__all__ = [
+    "ENV_HOME",
+    "MIGRATIONS",
+    "SEND_COLUMNS",
+    "Environment",
+    "SQLiteStore",
+    "Store",
+    "content_sha256",
+    "home_dir",
+    "open_home",
+    "read_environment",
+]
+
+#: The environment variable naming the campaign home.
+ENV_HOME: Final = "SMSCAMPAIGN_HOME"
+#: Columns of :meth:`Store.sends_before`.
+SEND_COLUMNS: Final = ("mobile", "content_sha256", "campaign", "journal", "batch", "status", "at")
+#: Registry statuses that mean "this person may have got this content" (``not_sent`` does not).
+SENT_STATUSES: Final = ("in_flight", "accepted", "unknown")
+
+#: Schema changes of the store, in order; the store applies each once (its number is its index + 1).
+#: Append, never edit: stores in the field have applied the earlier ones.
+MIGRATIONS: Final[list[str]] = [
+    """
+    CREATE TABLE IF NOT EXISTS sends (
+        mobile TEXT NOT NULL,
+        content_sha256 TEXT NOT NULL,
+        campaign TEXT NOT NULL,
+        journal TEXT NOT NULL,
+        batch INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS sends_by_content ON sends (content_sha256, at);
+    CREATE INDEX IF NOT EXISTS sends_by_batch ON sends (journal, batch);
+    """,
+]
+
+
+# -- environment -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Environment:
+    """The ``SMSCAMPAIGN_*`` settings (empty / ``None`` when unset); the password is never shown."""
+
+    username: str = ""
+    password: str = field(default="", repr=False)
+    base_url: str | None = None
+    charset: str | None = None
+    home: str | None = None
+
+
+def read_environment(environ: Mapping[str, str] | None = None) -> Environment:
+    """The project's one reader of environment variables: ``SMSCAMPAIGN_USERNAME``,
+    ``SMSCAMPAIGN_PASSWORD``, ``SMSCAMPAIGN_BASE_URL``, ``SMSCAMPAIGN_CHARSET``, ``SMSCAMPAIGN_HOME``.
+
+    >>> read_environment({"SMSCAMPAIGN_HOME": "/tmp/h"}).home
+    '/tmp/h'
+    """
+    env = os.environ if environ is None else environ
+    return Environment(
+        username=env.get("SMSCAMPAIGN_USERNAME", ""),
+        password=env.get("SMSCAMPAIGN_PASSWORD", ""),
+        base_url=env.get("SMSCAMPAIGN_BASE_URL") or None,
+        charset=env.get("SMSCAMPAIGN_CHARSET") or None,
+        home=env.get(ENV_HOME) or None,
+    )
+
+
+def home_dir(home: str | os.PathLike[str] | None = None) -> Path:
+    """The campaign home folder: ``home``, else ``$SMSCAMPAIGN_HOME``, else the user data dir.
+
+    Not created here (see :func:`open_home`).
+
+    >>> home_dir("/tmp/h")
+    PosixPath('/tmp/h')
+    """
+    if home is not None and str(home) != "":
+        return Path(home).expanduser()
+    configured = read_environment().home
+    if configured:
+        return Path(configured).expanduser()
+    import platformdirs  # noqa: PLC0415 - only needed for the default location
+
+    return Path(platformdirs.user_data_dir("smscampaign", appauthor=False))
+
+
+def content_sha256(content: str) -> str:
+    """The registry's key of a message text: SHA-256 hex of its UTF-8 bytes."""
+    return hashlib.sha256(content.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _utc(at: datetime | None = None) -> str:
+    """``at`` (default now) as the store's time text: ISO-8601 UTC, fixed width, so text order is
+    time order in any database."""
+    moment = (at or datetime.now(UTC)).astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+# -- the store -------------------------------------------------------------------------------------
+
+
+@runtime_checkable
+class Store(Protocol):
+    """What the rest of smscampaign needs from the campaign home's store (SQLite today).
+
+    Registry statuses: ``in_flight`` (recorded before the request leaves), then ``accepted``,
+    ``unknown`` or ``not_sent`` (provably not sent; ignored by :meth:`sends_before`).
+    """
+
+    @property
+    def location(self) -> str:
+        """Where the store lives (a path or a database name; never a password)."""
+        ...
+
+    def journal_path(self, fingerprint: str) -> Path:
+        """The journal file of the plan with this fingerprint (its folder created)."""
+        ...
+
+    def record_sends(
+        self,
+        *,
+        mobiles: Sequence[str],
+        content_sha256: str,
+        campaign: str,
+        journal: str,
+        batch: int,
+        status: str,
+        at: datetime | None = None,
+    ) -> None:
+        """Record that ``mobiles`` were (or are being) sent ``content_sha256`` by ``campaign`` from
+        ``journal``'s ``batch``; an earlier record of the same journal and batch is replaced."""
+        ...
+
+    def settle_sends(self, *, journal: str, batch: int, status: str) -> None:
+        """Set the status of a journal batch's records (``accepted``, ``unknown``, ``not_sent``)."""
+        ...
+
+    def sends_before(
+        self, content_sha256s: Iterable[str], *, since: datetime, exclude_journal: str | None = None
+    ) -> pd.DataFrame:
+        """Records of these contents at or after ``since`` whose status means "may have been sent",
+        from every journal but ``exclude_journal``: columns :data:`SEND_COLUMNS`, latest first."""
+        ...
+
+    def close(self) -> None:
+        """Release the store's connections."""
+        ...
+
+
+class SQLiteStore:
+    """The :class:`Store` in one SQLite file (WAL, one connection behind a lock, busy timeout)."""
+
+    def __init__(self, folder: str | os.PathLike[str]) -> None:
+        self.folder = Path(folder)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot create the campaign home {str(self.folder)!r} ({exc.strerror}); "
+                f"set {ENV_HOME} to a writable folder"
+            ) from None
+        self.path = self.folder / "home.sqlite"
+        self._lock = threading.Lock()
+        try:
+            self._conn = sqlite3.connect(
+                self.path, check_same_thread=False, isolation_level=None, timeout=30.0
+            )
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise JournalError(f"{self.path}: the campaign home's store is not usable ({exc})") from None
+
+    def _migrate(self) -> None:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.execute(
+                    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+                )
+                row = self._conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+                version = int(row[0]) if row else 0
+                if version > len(MIGRATIONS):
+                    raise JournalError(
+                        f"{self.path}: store schema {version} is newer than this smscampaign "
+                        f"({len(MIGRATIONS)}); upgrade smscampaign"
+                    )
+                for script in MIGRATIONS[version:]:
+                    for statement in filter(str.strip, script.split(";")):
+                        self._conn.execute(statement)
+                self._conn.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(len(MIGRATIONS)),)
+                )
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({str(self.folder)!r})"
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def journal_path(self, fingerprint: str) -> Path:
+        if not fingerprint or not all(c in "0123456789abcdef" for c in fingerprint):
+            raise ConfigError(f"not a plan fingerprint: {fingerprint!r}")
+        folder = self.folder / "journals"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / f"{fingerprint}.journal"
+
+    def record_sends(
+        self,
+        *,
+        mobiles: Sequence[str],
+        content_sha256: str,
+        campaign: str,
+        journal: str,
+        batch: int,
+        status: str,
+        at: datetime | None = None,
+    ) -> None:
+        when = _utc(at)
+        rows = [(m, content_sha256, campaign, journal, int(batch), status, when) for m in mobiles]
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.execute(
+                    "DELETE FROM sends WHERE journal = ? AND batch = ?", (journal, int(batch))
+                )
+                self._conn.executemany("INSERT INTO sends VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+
+    def settle_sends(self, *, journal: str, batch: int, status: str) -> None:
+        with self._lock:
+            self._conn.execute(
+                "UPDATE sends SET status = ? WHERE journal = ? AND batch = ?",
+                (status, journal, int(batch)),
+            )
+
+    def sends_before(
+        self, content_sha256s: Iterable[str], *, since: datetime, exclude_journal: str | None = None
+    ) -> pd.DataFrame:
+        keys = sorted(set(content_sha256s))
+        rows: list[tuple[object, ...]] = []
+        statuses = ", ".join("?" * len(SENT_STATUSES))
+        with self._lock:
+            for start in range(0, len(keys), 500):  # stay under any database's parameter limit
+                chunk = keys[start : start + 500]
+                rows += self._conn.execute(
+                    f"SELECT {', '.join(SEND_COLUMNS)} FROM sends "
+                    f"WHERE content_sha256 IN ({', '.join('?' * len(chunk))}) AND at >= ? "
+                    f"AND status IN ({statuses}) AND journal <> ? ORDER BY at DESC",
+                    (*chunk, _utc(since), *SENT_STATUSES, exclude_journal or ""),
+                ).fetchall()
+        frame = pd.DataFrame(rows, columns=list(SEND_COLUMNS))
+        frame["at"] = pd.to_datetime(frame["at"], format="ISO8601", utc=True)
+        return frame.sort_values("at", ascending=False, kind="stable", ignore_index=True)
+
+
+def open_home(home: str | os.PathLike[str] | None = None) -> SQLiteStore:
+    """The store of the campaign home :func:`home_dir` resolves (created if missing).
+
+    >>> with open_home("/tmp/h") as store:                            # doctest: +SKIP
+    ...     store.journal_path("ab12…")
+    """
+    return SQLiteStore(home_dir(home))
