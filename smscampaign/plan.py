@@ -300,6 +300,9 @@ def plan_campaign(
     on_too_long: OnTooLong = "skip",
     holdout: float = 0.0,
     seed: Any = None,
+    history: Any = None,
+    respect_opt_outs: bool = True,
+    frequency_cap: Any = None,
 ) -> Plan:
     """Plan the exact gateway calls of a campaign; nothing is sent, ``recipients`` is not modified.
 
@@ -333,6 +336,12 @@ def plan_campaign(
 
         variants = template if isinstance(template, Mapping) else {"A": template}
         return plan_variants(recipients, variants, **options)
+    if respect_opt_outs or frequency_cap is not None:  # the campaign history (issue 13)
+        from smscampaign.history import apply_history  # noqa: PLC0415
+
+        recipients = apply_history(
+            recipients, history, respect_opt_outs=respect_opt_outs, frequency_cap=frequency_cap
+        )
     _check_options(recipients, charset, max_length, batch_size, on_too_long)
     sig = normalize_signature(signature)
     tmpl = parse_template(template)

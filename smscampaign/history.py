@@ -1,0 +1,816 @@
+"""Campaign history: the memory across campaigns, kept in the campaign home.
+
+:class:`History` reads and writes the home's store (:mod:`smscampaign.home`): every campaign sent
+(``campaigns()``), every message sent or unknown (the send registry), every reply fetched or pushed, and
+every opt-out. From them it answers, as DataFrames:
+
+- ``campaigns()`` — name, created, template, signature, kind, fingerprint, journal, counts per status;
+- ``contacts(mobiles=None)`` — per number: first and last contacted, messages in the last 7 / 30 days,
+  replied, opted out;
+- ``replies()`` — each reply attributed to the most recent campaign that texted its sender within
+  ``attribution_window`` (default 72 h) before it, with the time to reply;
+- ``opt_outs()`` — every number that ever opted out, when, and why.
+
+``plan_campaign`` consults it: numbers that ever opted out are ``suppressed`` (``respect_opt_outs``),
+numbers already texted ``frequency_cap`` times in the window are ``capped``
+(:func:`apply_history`). :func:`compare_campaigns` sets campaigns side by side.
+
+Times are Beijing time (tz-aware) in every frame; ``clock`` (default: the system clock) is injectable,
+so a notebook or a test can play weeks of campaigns without waiting.
+
+>>> import smscampaign as sc
+>>> with sc.History() as history:                                    # doctest: +SKIP
+...     history.contacts(["13800138000"])[["mobile", "messages_7d", "opted_out"]]
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+import numpy as np
+import pandas as pd
+
+from smscampaign.errors import ConfigError, PlanError
+from smscampaign.home import CAMPAIGN_COLUMNS, SQLiteStore, home_dir, open_home
+from smscampaign.numbers import TEXT, normalize_numbers
+from smscampaign.protocol import BEIJING, TIME_FORMAT
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "ATTRIBUTION_WINDOW",
+    "CONTACT_COLUMNS",
+    "History",
+    "apply_history",
+    "compare_campaigns",
+    "export_comparison",
+    "parse_frequency_cap",
+    "plot_comparison",
+]
+
+logger = logging.getLogger(__name__)
+
+#: A reply belongs to the most recent campaign that texted its sender at most this long before.
+ATTRIBUTION_WINDOW: Final = pd.Timedelta(hours=72)
+#: Columns of :meth:`History.contacts`.
+CONTACT_COLUMNS: Final = (
+    "mobile",
+    "first_contacted",
+    "last_contacted",
+    "messages",
+    "messages_7d",
+    "messages_30d",
+    "replied",
+    "replies",
+    "last_reply",
+    "opted_out",
+    "opted_out_at",
+)
+#: Columns of :meth:`History.replies`.
+REPLY_COLUMNS: Final = (
+    "sender",
+    "content",
+    "receivetime",
+    "received_via",
+    "opt_out",
+    "campaign",
+    "fingerprint",
+    "sent_at",
+    "time_to_reply",
+)
+#: Columns of :meth:`History.opt_outs`.
+OPT_OUT_COLUMNS: Final = ("mobile", "at", "source", "note")
+#: Status of plan rows whose number already got ``frequency_cap`` messages in the window.
+CAPPED: Final = "capped"
+
+_STORE_TIME: Final = "%Y-%m-%dT%H:%M:%S.%fZ"
+_CAP_UNITS: Final = {"h": "hours", "d": "days", "w": "weeks"}
+Clock = Callable[[], datetime]
+
+
+def _store_time(moment: datetime) -> str:
+    """A datetime (naive = Beijing time) as the store's ISO-8601 UTC text."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=BEIJING)
+    return moment.astimezone(UTC).strftime(_STORE_TIME)
+
+
+def _times(values: Sequence[Any]) -> pd.Series:
+    """Store time texts as Beijing-time datetimes (microseconds)."""
+    parsed = pd.to_datetime(pd.Series(values, dtype=object), format=_STORE_TIME, utc=True)
+    return parsed.dt.tz_convert(BEIJING).dt.as_unit("us")
+
+
+def _as_moment(value: Any) -> datetime:
+    """A reply time: ``YYYY-MM-DD HH:MM:SS`` text or a datetime, naive = Beijing time."""
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=BEIJING)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return datetime.strptime(text, TIME_FORMAT).replace(tzinfo=BEIJING)
+        except ValueError:
+            try:
+                moment = datetime.fromisoformat(text)
+            except ValueError:
+                raise ConfigError(f"unreadable receivetime {value!r}") from None
+            return moment if moment.tzinfo is not None else moment.replace(tzinfo=BEIJING)
+    raise ConfigError(f"unreadable receivetime {value!r}")
+
+
+def _window(value: Any, what: str) -> pd.Timedelta:
+    try:
+        window = pd.Timedelta(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{what} must be a duration such as '72h' or '7D', not {value!r}") from None
+    if window <= pd.Timedelta(0):
+        raise ConfigError(f"{what} must be positive, not {value!r}")
+    return window
+
+
+def _is_opt_out(contents: Iterable[Any]) -> np.ndarray:
+    """Whether each reply is an opt-out keyword, as :func:`smscampaign.inbound.opt_outs` decides."""
+    from smscampaign.inbound import OPT_OUT_KEYWORDS, _keyword_key  # noqa: PLC0415
+
+    wanted = {_keyword_key(k) for k in OPT_OUT_KEYWORDS} - {""}
+    cache: dict[str, bool] = {}
+    out = []
+    for content in contents:
+        text = "" if content is None or content is pd.NA else str(content)
+        if text not in cache:
+            cache[text] = _keyword_key(text) in wanted
+        out.append(cache[text])
+    return np.array(out, dtype=bool)
+
+
+class History:
+    """The campaign home's record of campaigns, messages, replies and opt-outs.
+
+    ``home``: the campaign home folder (default ``SMSCAMPAIGN_HOME``, else the user data dir), or pass
+    an open ``store``. ``clock`` (returning an aware datetime, or naive Beijing time) is "now" for the
+    7/30-day counts, frequency caps and records made without a time. ``attribution_window``: how long
+    after a message a reply still belongs to its campaign. A context manager; thread-safe (the push
+    receiver can store into it). Usable wherever a :class:`~smscampaign.inbound.ReplyStore` is
+    (``add``, ``to_frame``), so ``fetch_replies`` and ``serve_replies`` store into the home.
+
+    >>> with History("/tmp/home") as history:                         # doctest: +SKIP
+    ...     history.campaigns()[["name", "created", "accepted"]]
+    """
+
+    def __init__(
+        self,
+        home: str | os.PathLike[str] | None = None,
+        *,
+        store: SQLiteStore | None = None,
+        clock: Clock | None = None,
+        attribution_window: Any = ATTRIBUTION_WINDOW,
+    ) -> None:
+        self._owned = store is None
+        self.store = store if store is not None else open_home(home)
+        self.clock = clock
+        self.attribution_window = _window(attribution_window, "attribution_window")
+
+    def __repr__(self) -> str:
+        return f"History({self.store.location!r})"
+
+    def __enter__(self) -> History:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the store if this History opened it."""
+        if self._owned:
+            self.store.close()
+
+    def now(self) -> datetime:
+        """The current time (Beijing, aware) by ``clock``."""
+        moment = self.clock() if self.clock is not None else datetime.now(BEIJING)
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=BEIJING)
+
+    # -- campaigns -------------------------------------------------------------------------------
+
+    def record_campaign(
+        self,
+        plan: Any,
+        *,
+        name: str | None = None,
+        journal: str | os.PathLike[str] | None = None,
+        results: pd.DataFrame | None = None,
+        created: datetime | None = None,
+    ) -> str:
+        """Record ``plan`` as a campaign (again: updates it); with ``results``, its counts per status.
+        Returns the campaign's name (default: the first 12 characters of its fingerprint)."""
+        fingerprint = str(plan.fingerprint)
+        known = {row[0]: row for row in self.store.campaigns()}
+        if name is None and fingerprint in known:
+            name = str(known[fingerprint][1])
+        variants = getattr(plan, "variants", None)
+        counts = None
+        if results is not None and "status" in results.columns:
+            found = results["status"].value_counts(dropna=False)
+            counts = json.dumps({str(k): int(v) for k, v in found.items()}, ensure_ascii=False)
+        elif fingerprint not in known:
+            found = plan.recipients["status"].value_counts(dropna=False)
+            counts = json.dumps({str(k): int(v) for k, v in found.items()}, ensure_ascii=False)
+        name = name or fingerprint[:12]
+        self.store.record_campaign(
+            {
+                "fingerprint": fingerprint,
+                "name": name,
+                "created": _store_time(created or self.now()),
+                "template": getattr(plan, "template", None),
+                "signature": getattr(plan, "signature", None),
+                "kind": getattr(plan, "kind", None),
+                "journal": None if journal is None else str(journal),
+                "charset": getattr(plan, "charset", None),
+                "variants": (
+                    json.dumps(
+                        {"variants": variants, "holdout": plan.holdout, "seed": plan.seed},
+                        ensure_ascii=False,
+                    )
+                    if variants
+                    else None
+                ),
+                "counts": counts,
+            }
+        )
+        return name
+
+    def campaigns(self) -> pd.DataFrame:
+        """One row per campaign, oldest first: ``name, created, template, signature, kind,
+        fingerprint, journal, messages`` (in the registry: sent or unknown), ``recipients``, then one
+        column per status (``accepted``, ``failed``, ``unknown``, ``not_sent``, ``suppressed`` …)."""
+        rows = self.store.campaigns()
+        frame = pd.DataFrame(rows, columns=list(CAMPAIGN_COLUMNS))
+        sent = pd.DataFrame(self.store.sent_messages(columns=("campaign",)), columns=["fingerprint"])
+        messages = sent["fingerprint"].value_counts()
+        counts = [json.loads(c) if c else {} for c in frame["counts"]]
+        statuses: list[str] = []
+        for first in ("accepted", "failed", "unknown", "not_sent"):
+            statuses.append(first)
+        for found in counts:
+            statuses += [s for s in found if s not in statuses]
+        out = pd.DataFrame(
+            {
+                "name": pd.Series(frame["name"], dtype=TEXT),
+                "created": _times(frame["created"].tolist()),
+                "template": pd.Series(frame["template"], dtype=TEXT),
+                "signature": pd.Series(frame["signature"], dtype=TEXT),
+                "kind": pd.Series(frame["kind"], dtype=TEXT),
+                "fingerprint": pd.Series(frame["fingerprint"], dtype=TEXT),
+                "journal": pd.Series(frame["journal"], dtype=TEXT),
+                "messages": [int(messages.get(f, 0)) for f in frame["fingerprint"]],
+                "recipients": [sum(c.values()) for c in counts],
+            }
+        )
+        for status in statuses:
+            out[status] = pd.array([int(c.get(status, 0)) for c in counts], dtype="Int64")
+        return out
+
+    # -- messages (the send registry) --------------------------------------------------------------
+
+    def messages(self, mobiles: Iterable[Any] | None = None) -> pd.DataFrame:
+        """Every message sent or unknown: ``mobile, campaign`` (name), ``fingerprint, status, at``
+        (Beijing time), oldest first."""
+        keys = None if mobiles is None else _mobile_keys(mobiles)
+        rows = self.store.sent_messages(keys, columns=("mobile", "campaign", "status", "at"))
+        frame = pd.DataFrame(rows, columns=["mobile", "fingerprint", "status", "at"])
+        names = {row[0]: row[1] for row in self.store.campaigns()}
+        out = pd.DataFrame(
+            {
+                "mobile": pd.Series(frame["mobile"], dtype=TEXT),
+                "campaign": pd.Series([names.get(f, f[:12]) for f in frame["fingerprint"]], dtype=TEXT),
+                "fingerprint": pd.Series(frame["fingerprint"], dtype=TEXT),
+                "status": pd.Series(frame["status"], dtype=TEXT),
+                "at": _times(frame["at"].tolist()),
+            }
+        )
+        return out.sort_values("at", kind="stable", ignore_index=True)
+
+    # -- replies and opt-outs ----------------------------------------------------------------------
+
+    def add(self, replies: pd.DataFrame | Iterable[Mapping[str, Any]], received_via: str) -> int:
+        """Store replies (``sender, content, receivetime``; times as ``YYYY-MM-DD HH:MM:SS`` text or
+        datetimes, naive = Beijing time), each once; returns how many were new. ``received_via``:
+        ``fetch`` or ``push``. The same interface as :meth:`ReplyStore.add`; ``replies`` is not
+        modified."""
+        if received_via not in ("fetch", "push"):
+            raise ConfigError(f"received_via must be 'fetch' or 'push', not {received_via!r}")
+        records = replies.to_dict("records") if isinstance(replies, pd.DataFrame) else list(replies)
+        if not records:
+            return 0
+        senders = [r.get("sender") for r in records]
+        normalized = normalize_numbers(pd.Series(senders, dtype=object))
+        rows = []
+        for record, sender, number in zip(records, senders, normalized, strict=True):
+            content = record.get("content")
+            text = (
+                "" if content is None or (not isinstance(content, str) and pd.isna(content)) else content
+            )
+            who = str(number) if not pd.isna(number) else ("" if sender is None else str(sender).strip())
+            when = _store_time(_as_moment(record.get("receivetime")))
+            rows.append((who, str(text), when, received_via))
+        added = self.store.add_replies(rows)
+        logger.debug("stored %d of %d replies (%s)", added, len(rows), received_via)
+        return added
+
+    def add_replies(self, replies: pd.DataFrame, received_via: str = "fetch") -> int:
+        """:meth:`add` with ``received_via`` defaulting to ``fetch``."""
+        return self.add(replies, received_via)
+
+    def __len__(self) -> int:
+        return len(self.store.replies())
+
+    def to_frame(self) -> pd.DataFrame:
+        """Every stored reply, oldest first: ``sender, content, receivetime, received_via`` (as
+        :meth:`ReplyStore.to_frame`)."""
+        rows = self.store.replies()
+        frame = pd.DataFrame(rows, columns=["sender", "content", "receivetime", "received_via"])
+        return pd.DataFrame(
+            {
+                "sender": pd.Series(frame["sender"], dtype=TEXT),
+                "content": pd.Series(frame["content"], dtype=TEXT),
+                "receivetime": _times(frame["receivetime"].tolist()),
+                "received_via": pd.Series(frame["received_via"], dtype=TEXT),
+            }
+        )
+
+    def add_opt_outs(
+        self,
+        mobiles: Iterable[Any],
+        *,
+        at: datetime | None = None,
+        source: str = "manual",
+        note: str = "",
+    ) -> int:
+        """Record numbers that asked not to be texted by another channel (a call, a form, an imported
+        list); returns how many were new. Opt-outs are never undone."""
+        keys = _mobile_keys(mobiles)
+        when = _store_time(at or self.now())
+        return self.store.add_opt_outs([(m, when, source, note or None) for m in keys])
+
+    def opt_outs(self) -> pd.DataFrame:
+        """Every number that ever opted out, once, at its first opt-out: ``mobile, at`` (Beijing
+        time), ``source`` (``reply`` or how it was recorded) and ``note`` (the reply's text)."""
+        replies = self.to_frame()
+        hit = _is_opt_out(replies["content"].tolist())
+        from_replies = pd.DataFrame(
+            {
+                "mobile": replies["sender"][hit].to_numpy(),
+                "at": replies["receivetime"][hit].to_numpy(),
+                "source": "reply",
+                "note": replies["content"][hit].to_numpy(),
+            }
+        )
+        manual_rows = self.store.opt_outs()
+        manual = pd.DataFrame(manual_rows, columns=list(OPT_OUT_COLUMNS))
+        manual["at"] = _times(manual["at"].tolist()).to_numpy()
+        both = pd.concat([from_replies, manual], ignore_index=True)
+        both = both[both["mobile"].str.fullmatch(r"\d{11}").fillna(False).astype(bool)]
+        both = both.sort_values(["at", "mobile"], kind="stable").drop_duplicates("mobile")
+        return pd.DataFrame(
+            {
+                "mobile": pd.Series(both["mobile"].to_numpy(), dtype=TEXT),
+                "at": _times_from_values(both["at"]),
+                "source": pd.Series(both["source"].to_numpy(), dtype=TEXT),
+                "note": pd.Series(both["note"].to_numpy(), dtype=TEXT),
+            }
+        )
+
+    def replies(self, attribution_window: Any = None) -> pd.DataFrame:
+        """Every reply, oldest first, attributed to the most recent campaign that texted its sender
+        at most ``attribution_window`` (default: this History's, 72 h) before it — columns
+        :data:`REPLY_COLUMNS`: ``campaign`` (name) / ``fingerprint`` / ``sent_at`` / ``time_to_reply``
+        are empty for a reply no campaign explains. A message and a reply at the same moment count
+        (the reply follows it); two campaigns texting at the same moment: the one recorded later."""
+        window = (
+            self.attribution_window
+            if attribution_window is None
+            else _window(attribution_window, "attribution_window")
+        )
+        replies = self.to_frame()
+        replies["opt_out"] = _is_opt_out(replies["content"].tolist())
+        sent = pd.DataFrame(
+            self.store.sent_messages(
+                list(replies["sender"].dropna().unique()) if len(replies) < 50_000 else None,
+                columns=("mobile", "campaign", "at"),
+            ),
+            columns=["mobile", "fingerprint", "at"],
+        )
+        campaigns = self.store.campaigns()
+        names = {row[0]: row[1] for row in campaigns}
+        order = {row[0]: i for i, row in enumerate(campaigns)}  # oldest first: later wins a tie
+        sent["sent_at"] = _times(sent["at"].tolist())
+        sent["rank"] = [order.get(f, -1) for f in sent["fingerprint"]]
+        sent = sent.sort_values(["sent_at", "rank"], kind="stable").drop(columns=["at", "rank"])
+        left = replies.reset_index(names="_order").sort_values("receivetime", kind="stable")
+        left["sender_key"] = left["sender"].astype(object)
+        sent["sender_key"] = sent["mobile"].astype(object)
+        if len(left) and len(sent):
+            merged = pd.merge_asof(
+                left,
+                sent[["sender_key", "fingerprint", "sent_at"]],
+                left_on="receivetime",
+                right_on="sent_at",
+                by="sender_key",
+                direction="backward",
+                allow_exact_matches=True,
+                tolerance=window,
+            )
+        else:
+            merged = left.assign(fingerprint=None, sent_at=pd.NaT)
+        merged = merged.sort_values("_order", kind="stable").reset_index(drop=True)
+        fingerprints = merged["fingerprint"].astype(object)
+        fingerprints = fingerprints.where(fingerprints.notna(), None)
+        sent_at = pd.Series(merged["sent_at"]).astype(replies["receivetime"].dtype)
+        return pd.DataFrame(
+            {
+                "sender": replies["sender"].to_numpy(),
+                "content": replies["content"].to_numpy(),
+                "receivetime": replies["receivetime"].to_numpy(),
+                "received_via": replies["received_via"].to_numpy(),
+                "opt_out": replies["opt_out"].to_numpy(dtype=bool),
+                "campaign": pd.Series(
+                    [None if f is None else names.get(f, f[:12]) for f in fingerprints], dtype=TEXT
+                ),
+                "fingerprint": pd.Series(fingerprints, dtype=TEXT),
+                "sent_at": sent_at.to_numpy(),
+                "time_to_reply": (merged["receivetime"] - sent_at).to_numpy(),
+            }
+        ).astype({"sender": TEXT, "content": TEXT, "received_via": TEXT})
+
+    # -- per number ------------------------------------------------------------------------------------
+
+    def contacts(self, mobiles: Iterable[Any] | None = None) -> pd.DataFrame:
+        """Per number (``mobiles``, normalised and in their order; default every number the home
+        knows): ``first_contacted, last_contacted`` (Beijing time), ``messages`` (sent or unknown,
+        ever), ``messages_7d, messages_30d`` (before now), ``replied`` / ``replies`` / ``last_reply``,
+        ``opted_out`` / ``opted_out_at``. A number never texted has zeros and empty times."""
+        now = pd.Timestamp(self.now()).tz_convert(BEIJING)
+        keys = None if mobiles is None else _mobile_keys(mobiles, keep_all=True)
+        wanted = None if keys is None or len(keys) > 50_000 else [k for k in keys if k]
+        rows = self.store.sent_messages(wanted, columns=("mobile", "at"))
+        sent_mobile = np.array([r[0] for r in rows], dtype=object)
+        sent_at = _times([r[1] for r in rows])
+        replies = self.to_frame()
+        opt = self.opt_outs()
+        if keys is None:
+            universe = pd.unique(
+                np.concatenate(
+                    [
+                        sent_mobile,
+                        replies["sender"].to_numpy(dtype=object),
+                        opt["mobile"].to_numpy(dtype=object),
+                    ]
+                )
+            )
+            index = pd.Index(universe, dtype=object)
+        else:
+            index = pd.Index(keys, dtype=object)
+        lookup = pd.Index(pd.unique(index.to_numpy()), dtype=object)
+        m = len(lookup)
+        out_first = np.full(m, np.iinfo(np.int64).max, dtype=np.int64)
+        out_last = np.full(m, np.iinfo(np.int64).min, dtype=np.int64)
+        code = lookup.get_indexer(sent_mobile) if len(sent_mobile) else np.zeros(0, dtype=np.int64)
+        known = code >= 0
+        code = code[known]
+        when = sent_at.to_numpy(dtype="datetime64[us]").astype(np.int64)[known]
+        total = np.bincount(code, minlength=m)
+        since7, since30, until = (
+            _micros(now - pd.Timedelta(days=7)),
+            _micros(now - pd.Timedelta(days=30)),
+            _micros(now),
+        )
+        in7 = np.bincount(code[(when > since7) & (when <= until)], minlength=m)
+        in30 = np.bincount(code[(when > since30) & (when <= until)], minlength=m)
+        np.minimum.at(out_first, code, when)
+        np.maximum.at(out_last, code, when)
+        reply_code = lookup.get_indexer(replies["sender"].to_numpy(dtype=object))
+        reply_known = reply_code >= 0
+        reply_count = np.bincount(reply_code[reply_known], minlength=m)
+        last_reply = np.full(m, np.iinfo(np.int64).min, dtype=np.int64)
+        reply_when = replies["receivetime"].to_numpy(dtype="datetime64[us]").astype(np.int64)
+        np.maximum.at(last_reply, reply_code[reply_known], reply_when[reply_known])
+        opt_at = np.full(m, np.iinfo(np.int64).min, dtype=np.int64)
+        opt_code = lookup.get_indexer(opt["mobile"].to_numpy(dtype=object))
+        opt_when = opt["at"].to_numpy(dtype="datetime64[us]").astype(np.int64)
+        opt_at[opt_code[opt_code >= 0]] = opt_when[opt_code >= 0]
+        pos = lookup.get_indexer(index.to_numpy())
+
+        def stamp(values: np.ndarray, empty: int) -> pd.Series:
+            taken = values[pos].astype("datetime64[us]")
+            series = pd.Series(taken).where(values[pos] != empty)
+            return series.dt.tz_localize("UTC").dt.tz_convert(BEIJING)
+
+        return pd.DataFrame(
+            {
+                "mobile": pd.Series(index.to_numpy(), dtype=TEXT),
+                "first_contacted": stamp(out_first, np.iinfo(np.int64).max),
+                "last_contacted": stamp(out_last, np.iinfo(np.int64).min),
+                "messages": total[pos].astype(np.int64),
+                "messages_7d": in7[pos].astype(np.int64),
+                "messages_30d": in30[pos].astype(np.int64),
+                "replied": reply_count[pos] > 0,
+                "replies": reply_count[pos].astype(np.int64),
+                "last_reply": stamp(last_reply, np.iinfo(np.int64).min),
+                "opted_out": opt_at[pos] != np.iinfo(np.int64).min,
+                "opted_out_at": stamp(opt_at, np.iinfo(np.int64).min),
+            }
+        )
+
+
+def _micros(moment: pd.Timestamp) -> int:
+    """An aware timestamp as microseconds since the epoch (UTC)."""
+    return int(np.datetime64(moment.tz_convert(None).to_datetime64(), "us").astype(np.int64))
+
+
+def _times_from_values(values: pd.Series) -> pd.Series:
+    series = pd.Series(pd.to_datetime(values.to_numpy(), utc=True))
+    return series.dt.tz_convert(BEIJING).dt.as_unit("us").reset_index(drop=True)
+
+
+def _mobile_keys(mobiles: Iterable[Any], *, keep_all: bool = False) -> list[str]:
+    """Normalised numbers (as written when they have no mobile shape); with ``keep_all`` in order with
+    repeats, else distinct."""
+    series = mobiles if isinstance(mobiles, pd.Series) else pd.Series(list(mobiles), dtype=object)
+    normalized = normalize_numbers(series.reset_index(drop=True))
+    raw = series.reset_index(drop=True).astype(object).map(lambda v: "" if v is None else str(v).strip())
+    keys = normalized.astype(object).where(normalized.notna(), raw).tolist()
+    return keys if keep_all else list(dict.fromkeys(k for k in keys if k))
+
+
+# -- planning: opt-outs follow the person, frequency caps ----------------------------------------------
+
+
+def parse_frequency_cap(value: Any) -> tuple[int, pd.Timedelta]:
+    """``(3, "7D")``, ``"3/7d"``, ``"2/24h"``, ``"1/2w"`` → (messages, window).
+
+    >>> parse_frequency_cap("3/7d")
+    (3, Timedelta('7 days 00:00:00'))
+    """
+    if isinstance(value, str):
+        found = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*([hdwHDW])\s*", value)
+        if not found:
+            raise ConfigError(f"frequency cap {value!r}: write messages/window, e.g. 3/7d, 2/24h, 1/2w")
+        count, size, unit = found.groups()
+        return int(count), pd.Timedelta(**{_CAP_UNITS[unit.lower()]: int(size)})
+    if isinstance(value, tuple | list) and len(value) == 2:
+        count, window = value
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ConfigError(f"a frequency cap allows at least 1 message, not {count!r}")
+        return count, _window(window, "the frequency cap's window")
+    raise ConfigError(
+        f"frequency_cap must be (messages, window) such as (3, '7D'), or '3/7d'; got {value!r}"
+    )
+
+
+def _window_text(window: pd.Timedelta) -> str:
+    hours = window / pd.Timedelta(hours=1)
+    if hours % 24 == 0:
+        return f"{int(hours // 24)}d"
+    return f"{hours:g}h"
+
+
+def apply_history(
+    recipients: pd.DataFrame,
+    history: History | str | os.PathLike[str] | None = None,
+    *,
+    respect_opt_outs: bool = True,
+    frequency_cap: Any = None,
+) -> pd.DataFrame:
+    """Mark the ``ok`` rows the campaign history rules out (what ``plan_campaign`` calls first).
+
+    - numbers that ever opted out (:meth:`History.opt_outs`) become ``suppressed``, the reason naming
+      the reply and its date (unless ``respect_opt_outs=False``);
+    - with ``frequency_cap=(n, window)`` (or ``"n/7d"``), numbers already sent ``n`` messages within
+      ``window`` before now become ``capped``, the reason giving the count and the last date.
+
+    ``history`` is a :class:`History`, a home folder, or ``None``: the default campaign home, and only
+    if it exists (planning never creates it). Returns ``recipients`` itself when nothing applies, else
+    a copy; ``recipients`` is not modified.
+    """
+    if not respect_opt_outs and frequency_cap is None:
+        return recipients
+    if not isinstance(recipients, pd.DataFrame) or "mobile" not in recipients.columns:
+        return recipients  # plan_campaign says what is wrong with it
+    try:
+        cap = None if frequency_cap is None else parse_frequency_cap(frequency_cap)
+    except ConfigError as exc:
+        raise PlanError(str(exc)) from None
+    if history is None or isinstance(history, str | os.PathLike):
+        folder = home_dir(history)
+        if not (Path(folder) / "home.sqlite").is_file():
+            return recipients
+        with History(folder) as opened:
+            return _apply(recipients, opened, respect_opt_outs, cap)
+    if not isinstance(history, History):
+        raise PlanError(f"history must be a History or a home folder, not {type(history).__name__}")
+    return _apply(recipients, history, respect_opt_outs, cap)
+
+
+def _apply(
+    recipients: pd.DataFrame,
+    history: History,
+    respect_opt_outs: bool,
+    cap: tuple[int, pd.Timedelta] | None,
+) -> pd.DataFrame:
+    n = len(recipients)
+    if "status" in recipients.columns:
+        status = recipients["status"].astype(object).to_numpy()
+        ok = np.asarray(pd.isna(status) | (status == "ok") | (status == "duplicate"), dtype=bool)
+    else:
+        ok = np.ones(n, dtype=bool)
+    keys = np.array(_mobile_keys(recipients["mobile"], keep_all=True), dtype=object)
+    new_status = np.full(n, None, dtype=object)
+    new_reason = np.full(n, None, dtype=object)
+    if respect_opt_outs and n:
+        opt = history.opt_outs()
+        if len(opt):
+            table = opt.set_index("mobile")
+            hit = ok & np.isin(keys, table.index.to_numpy())
+            for i in np.flatnonzero(hit):
+                row = table.loc[keys[i]]
+                when = row["at"].strftime("%Y-%m-%d %H:%M")
+                if row["source"] == "reply":
+                    why = f"opted out: replied {row['note']!r} on {when}"
+                else:
+                    note = f" ({row['note']})" if isinstance(row["note"], str) and row["note"] else ""
+                    why = f"opted out ({row['source']}{note}) on {when}"
+                new_status[i], new_reason[i] = "suppressed", why
+            ok = ok & ~hit
+    if cap is not None and ok.any():
+        limit, window = cap
+        now = history.now()
+        since = now - window.to_pytimedelta()
+        wanted = list(dict.fromkeys(keys[ok]))
+        rows = history.store.sent_messages(wanted if len(wanted) <= 50_000 else None, since=since)
+        sent = pd.DataFrame(rows, columns=["mobile", "at"])
+        sent = sent[sent["at"] <= _store_time(now)]
+        per = sent.groupby("mobile")["at"].agg(["size", "max"])
+        over = per[per["size"] >= limit]
+        if len(over):
+            hit = ok & np.isin(keys, over.index.to_numpy())
+            last = _times(over["max"].tolist())
+            last.index = over.index
+            for i in np.flatnonzero(hit):
+                count = int(over.at[keys[i], "size"])
+                when = last[keys[i]].strftime("%Y-%m-%d %H:%M")
+                new_status[i] = CAPPED
+                new_reason[i] = (
+                    f"frequency cap {limit}/{_window_text(window)}: {count} message"
+                    f"{'s' if count != 1 else ''} in the window, last {when}"
+                )
+    marked = pd.notna(new_status)
+    if not marked.any():
+        return recipients
+    out = recipients.copy()
+    out.attrs = dict(recipients.attrs)
+    if "status" in out.columns:
+        old_status = out["status"].astype(object).to_numpy()
+    else:
+        old_status = np.full(n, "ok", dtype=object)
+    old_reason = (
+        out["reason"].astype(object).to_numpy()
+        if "reason" in out.columns
+        else np.full(n, None, dtype=object)
+    )
+    out["status"] = pd.Series(np.where(marked, new_status, old_status), index=out.index, dtype=TEXT)
+    out["reason"] = pd.Series(np.where(marked, new_reason, old_reason), index=out.index, dtype=TEXT)
+    logger.info(
+        "campaign history: %d opted-out number(s) suppressed, %d capped",
+        int((new_status == "suppressed").sum()),
+        int((new_status == CAPPED).sum()),
+    )
+    return out
+
+
+# -- comparison ------------------------------------------------------------------------------------
+
+
+def compare_campaigns(
+    history: History, names: Sequence[str] | None = None, *, attribution_window: Any = None
+) -> pd.DataFrame:
+    """Campaigns side by side, one row each (``names`` in that order; default all, oldest first).
+
+    Columns: ``campaign, created, template, recipients`` (rows planned), ``messages`` (sent or unknown,
+    from the registry), ``accepted, replied`` (numbers with an attributed reply), ``reply_rate``
+    (replied / messages), ``opted_out`` (numbers whose attributed reply is an opt-out),
+    ``opt_out_rate``, ``median_time_to_reply``. Names may also be fingerprints (or their start).
+    """
+    campaigns = history.campaigns()
+    if names is None:
+        chosen = campaigns
+    else:
+        picked = []
+        for name in names:
+            match = campaigns[
+                (campaigns["name"] == name) | campaigns["fingerprint"].str.startswith(str(name))
+            ]
+            if match.empty:
+                known = ", ".join(campaigns["name"].astype(str)) or "none"
+                raise ConfigError(
+                    f"no campaign named {name!r} in {history.store.location} (known: {known})"
+                )
+            picked.append(match.iloc[-1])
+        chosen = pd.DataFrame(picked).reset_index(drop=True)
+    replies = history.replies(attribution_window)
+    attributed = replies[replies["fingerprint"].notna()]
+    rows = []
+    for row in chosen.itertuples(index=False):
+        mine = attributed[attributed["fingerprint"] == row.fingerprint]
+        replied = mine["sender"].nunique()
+        opted = mine.loc[mine["opt_out"], "sender"].nunique()
+        first = mine.drop_duplicates("sender")
+        messages = int(row.messages)
+        rows.append(
+            {
+                "campaign": row.name,
+                "created": row.created,
+                "template": row.template,
+                "recipients": int(row.recipients),
+                "messages": messages,
+                "accepted": int(getattr(row, "accepted", 0) or 0),
+                "replied": int(replied),
+                "reply_rate": replied / messages if messages else np.nan,
+                "opted_out": int(opted),
+                "opt_out_rate": opted / messages if messages else np.nan,
+                "median_time_to_reply": first["time_to_reply"].median() if len(first) else pd.NaT,
+            }
+        )
+    out = pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
+    for column in ("campaign", "template"):
+        out[column] = out[column].astype(TEXT)
+    out["median_time_to_reply"] = pd.to_timedelta(out["median_time_to_reply"])
+    return out
+
+
+#: Columns of :func:`compare_campaigns`.
+COMPARISON_COLUMNS: Final = (
+    "campaign",
+    "created",
+    "template",
+    "recipients",
+    "messages",
+    "accepted",
+    "replied",
+    "reply_rate",
+    "opted_out",
+    "opt_out_rate",
+    "median_time_to_reply",
+)
+
+
+def plot_comparison(comparison: pd.DataFrame) -> Figure:
+    """Reply and opt-out rates per campaign as grouped bars (matplotlib ``Figure``)."""
+    from matplotlib.figure import Figure  # noqa: PLC0415 (optional: the notebook extra)
+
+    fig = Figure(figsize=(max(4.0, 1.4 * len(comparison) + 2), 3.2))
+    ax = fig.add_subplot()
+    x = np.arange(len(comparison))
+    ax.bar(x - 0.2, comparison["reply_rate"].fillna(0) * 100, width=0.4, label="reply rate %")
+    ax.bar(x + 0.2, comparison["opt_out_rate"].fillna(0) * 100, width=0.4, label="opt-out rate %")
+    ax.set_xticks(x, [str(c) for c in comparison["campaign"]], rotation=20, ha="right")
+    ax.set_ylabel("% of messages")
+    ax.legend(frameon=False)
+    ax.set_title("Campaigns compared")
+    fig.tight_layout()
+    return fig
+
+
+def export_comparison(comparison: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write the comparison as an ``.xlsx`` workbook (sheet 对比, rates as percentages)."""
+    target = Path(path)
+    if target.suffix.lower() != ".xlsx":
+        raise ConfigError(f"the comparison is written as .xlsx, not {target.suffix or 'no suffix'}")
+    sheet = comparison.copy()
+    for column in sheet.columns:
+        if isinstance(sheet[column].dtype, pd.DatetimeTZDtype):
+            sheet[column] = sheet[column].dt.tz_localize(None)
+    sheet["median_time_to_reply"] = sheet["median_time_to_reply"].map(
+        lambda v: "" if pd.isna(v) else str(pd.Timedelta(v).floor("s"))
+    )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with pd.ExcelWriter(target, engine="openpyxl") as writer:
+        sheet.to_excel(writer, sheet_name="对比", index=False)
+        ws = writer.sheets["对比"]
+        ws.freeze_panes = "A2"
+        ws.auto_filter.ref = ws.dimensions
+        for i, column in enumerate(sheet.columns, start=1):
+            letter = ws.cell(row=1, column=i).column_letter
+            ws.column_dimensions[letter].width = min(60, max(10, len(str(column)) + 2))
+            if column.endswith("_rate"):
+                for cell in ws[letter][1:]:
+                    cell.number_format = "0.0%"
+    return target
