@@ -42,6 +42,7 @@ from smscampaign.errors import (
     UnencodableContentError,
 )
 from smscampaign.gateway import Gateway, GatewayResponse
+from smscampaign.history import History, compare_campaigns, export_comparison, plot_comparison
 from smscampaign.inbound import ReplyStore, fetch_replies, opt_outs, reply_receiver, serve_replies
 from smscampaign.journal import Journal
 from smscampaign.numbers import check_numbers, normalize_numbers
@@ -51,6 +52,7 @@ from smscampaign.report import campaign_report, export_report, plot_report
 from smscampaign.sandbox import Sandbox
 from smscampaign.send import read_journal, send_campaign
 from smscampaign.templates import sms_length
+from smscampaign.variants import two_proportion_test
 
 __version__ = "0.1.0"
 
@@ -68,6 +70,7 @@ __all__ = [
     "GatewayProtocolError",
     "GatewayResponse",
     "GatewayTimeout",
+    "History",
     "InsufficientBalance",
     "Journal",
     "JournalError",
@@ -86,13 +89,16 @@ __all__ = [
     "campaign_report",
     "check_numbers",
     "codes_table",
+    "compare_campaigns",
     "describe_code",
+    "export_comparison",
     "export_report",
     "fetch_replies",
     "load_recipients",
     "normalize_numbers",
     "opt_outs",
     "plan_campaign",
+    "plot_comparison",
     "plot_report",
     "read_journal",
     "recharge",
@@ -100,5 +106,6 @@ __all__ = [
     "send_campaign",
     "serve_replies",
     "sms_length",
+    "two_proportion_test",
     "unbind_numbers",
 ]

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import pandas as pd
 
-from smscampaign.errors import ConfigError, PlanError
+from smscampaign.errors import ConfigError, PlanError, SmsCampaignError
 from smscampaign.home import CAMPAIGN_COLUMNS, SQLiteStore, home_dir, open_home
 from smscampaign.numbers import TEXT, normalize_numbers
 from smscampaign.protocol import BEIJING, TIME_FORMAT
@@ -529,6 +529,50 @@ class History:
                 "opted_out_at": stamp(opt_at, np.iinfo(np.int64).min),
             }
         )
+
+
+def record_sent(
+    plan: Any,
+    results: pd.DataFrame,
+    *,
+    name: str | None = None,
+    clock: Clock | None = None,
+    home: str | os.PathLike[str] | None = None,
+) -> None:
+    """Record a finished (or interrupted) send in the campaign home: the campaign, its counts per
+    status and — when the send registry holds no message of it yet — its accepted and unknown
+    messages, at ``clock()``. What :func:`~smscampaign.send.send_campaign` calls; a failure to record
+    is logged, never raised (the messages are out already)."""
+    import sqlite3  # noqa: PLC0415
+
+    from smscampaign.home import content_sha256  # noqa: PLC0415
+
+    try:
+        with History(home, clock=clock) as history:
+            journal = results.attrs.get("journal")
+            history.record_campaign(plan, name=name, journal=journal, results=results)
+            sent = results[results["status"].isin(["accepted", "unknown"])]
+            if sent.empty:
+                return
+            probe = history.store.sent_messages([str(sent["mobile"].iloc[0])], columns=("campaign",))
+            if any(row[0] == plan.fingerprint for row in probe):
+                return  # the send engine keeps the registry itself
+            at = history.now()
+            key = str(journal) if journal else f"memory:{plan.fingerprint}"
+            for (batch, status, content), group in sent.groupby(
+                ["batch", "status", "content"], sort=True, dropna=False
+            ):
+                history.store.record_sends(
+                    mobiles=group["mobile"].astype(str).tolist(),
+                    content_sha256=content_sha256(str(content)),
+                    campaign=plan.fingerprint,
+                    journal=key,
+                    batch=int(batch),
+                    status=str(status),
+                    at=at,
+                )
+    except (sqlite3.Error, OSError, SmsCampaignError) as exc:  # pragma: no cover - a broken home
+        logger.warning("could not record the campaign in the campaign history: %s", exc)
 
 
 def _micros(moment: pd.Timestamp) -> int:

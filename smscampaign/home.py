@@ -383,7 +383,7 @@ class SQLiteStore:
         """Every campaign as a tuple of :data:`CAMPAIGN_COLUMNS`, oldest first."""
         with self._lock:
             return self._conn.execute(
-                f"SELECT {', '.join(CAMPAIGN_COLUMNS)} FROM campaigns ORDER BY created, fingerprint"
+                f"SELECT {', '.join(CAMPAIGN_COLUMNS)} FROM campaigns ORDER BY created, rowid"
             ).fetchall()
 
     def add_replies(self, rows: Sequence[tuple[str, str, str, str]]) -> int:

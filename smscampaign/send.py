@@ -373,6 +373,7 @@ def send_campaign(
     progress: bool = True,
     retry_backoff: float = 0.5,
     clock: Clock | None = None,
+    name: str | None = None,
 ) -> pd.DataFrame:
     """Send ``plan`` through ``gateway`` and return one result row per row of ``plan.recipients``.
 
@@ -413,7 +414,8 @@ def send_campaign(
     failure), ``gateway_result`` is the gateway's own message text, ``attempts`` counts requests over
     all runs, ``sent_at`` is the time of the last attempt (Beijing time), ``reason`` says why a row is
     not ``accepted``. ``plan`` is not modified. ``attrs`` hold ``fingerprint``, ``journal`` and
-    ``interrupted``.
+    ``interrupted``. The campaign is recorded in the campaign home's history under ``name``
+    (:class:`~smscampaign.history.History`).
 
     >>> results = send_campaign(plan, gw, journal="spring.sqlite", workers=4)   # doctest: +SKIP
     >>> results["status"].value_counts().to_dict()                             # doctest: +SKIP
@@ -433,7 +435,7 @@ def send_campaign(
     else:
         owned, book = True, Journal(journal)
     try:
-        return _send(
+        results = _send(
             plan,
             gateway,
             book,
@@ -448,6 +450,10 @@ def send_campaign(
             clock=clock or _default_clock,
             journal_path=None if journal is None else book.path,
         )
+        from smscampaign.history import record_sent  # noqa: PLC0415 (issue 13: campaign history)
+
+        record_sent(plan, results, name=name, clock=clock)
+        return results
     finally:
         if owned:
             book.close()
