@@ -21,6 +21,7 @@ caller misuses the API or the world fails. Each also inherits from the builtin i
     ├── SendError                         the send engine cannot go on
     │   ├── InsufficientBalance           fewer messages left than the plan needs
     │   └── JournalError                  the journal belongs to another plan or is unreadable
+    │       └── JournalBusy                   another run holds the journal (pid, host, start time)
     ├── AccountError                      user_info / recharge answered with a negative code
     └── ConfigError                       (ValueError) missing or invalid configuration
 
@@ -44,6 +45,7 @@ __all__ = [
     "GatewayProtocolError",
     "GatewayTimeout",
     "InsufficientBalance",
+    "JournalBusy",
     "JournalError",
     "PlanError",
     "RecipientsError",
@@ -144,6 +146,15 @@ class InsufficientBalance(SendError):
 
 class JournalError(SendError):
     """The journal cannot be used: it belongs to another plan, or is unreadable."""
+
+
+class JournalBusy(JournalError):
+    """Another run (in this or another process) is sending from the journal; ``holder`` has its
+    ``pid``, ``host`` and ``started`` time when known."""
+
+    def __init__(self, message: str, *, holder: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.holder = holder
 
 
 class AccountError(SmsCampaignError):

@@ -537,40 +537,23 @@ def record_sent(
     *,
     name: str | None = None,
     clock: Clock | None = None,
-    home: str | os.PathLike[str] | None = None,
+    store: SQLiteStore | None = None,
+    started: datetime | None = None,
 ) -> None:
-    """Record a finished (or interrupted) send in the campaign home: the campaign, its counts per
-    status and — when the send registry holds no message of it yet — its accepted and unknown
-    messages, at ``clock()``. What :func:`~smscampaign.send.send_campaign` calls; a failure to record
-    is logged, never raised (the messages are out already)."""
+    """Record a finished (or interrupted) send in the campaign home's history: the campaign and its
+    counts per status (the send engine keeps the registry of messages itself). With an injected
+    ``clock``, the run's registry records (made since ``started``, real time) take the clock's time,
+    so that simulated weeks are weeks to the history. What :func:`~smscampaign.send.send_campaign`
+    calls; a failure to record is logged, never raised (the messages are out already)."""
     import sqlite3  # noqa: PLC0415
 
-    from smscampaign.home import content_sha256  # noqa: PLC0415
-
     try:
-        with History(home, clock=clock) as history:
-            journal = results.attrs.get("journal")
-            history.record_campaign(plan, name=name, journal=journal, results=results)
-            sent = results[results["status"].isin(["accepted", "unknown"])]
-            if sent.empty:
-                return
-            probe = history.store.sent_messages([str(sent["mobile"].iloc[0])], columns=("campaign",))
-            if any(row[0] == plan.fingerprint for row in probe):
-                return  # the send engine keeps the registry itself
-            at = history.now()
-            key = str(journal) if journal else f"memory:{plan.fingerprint}"
-            for (batch, status, content), group in sent.groupby(
-                ["batch", "status", "content"], sort=True, dropna=False
-            ):
-                history.store.record_sends(
-                    mobiles=group["mobile"].astype(str).tolist(),
-                    content_sha256=content_sha256(str(content)),
-                    campaign=plan.fingerprint,
-                    journal=key,
-                    batch=int(batch),
-                    status=str(status),
-                    at=at,
-                )
+        with History(store=store, clock=clock) as history:
+            history.record_campaign(
+                plan, name=name, journal=results.attrs.get("journal"), results=results
+            )
+            if clock is not None and started is not None:
+                history.store.restamp_sends(campaign=plan.fingerprint, since=started, at=history.now())
     except (sqlite3.Error, OSError, SmsCampaignError) as exc:  # pragma: no cover - a broken home
         logger.warning("could not record the campaign in the campaign history: %s", exc)
 

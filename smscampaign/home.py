@@ -57,7 +57,16 @@ __all__ = [
 #: The environment variable naming the campaign home.
 ENV_HOME: Final = "SMSCAMPAIGN_HOME"
 #: Columns of :meth:`Store.sends_before`.
-SEND_COLUMNS: Final = ("mobile", "content_sha256", "campaign", "journal", "batch", "status", "at")
+SEND_COLUMNS: Final = (
+    "mobile",
+    "content_sha256",
+    "campaign",
+    "journal",
+    "batch",
+    "status",
+    "at",
+    "gateway",
+)
 #: Columns of the campaign history's ``campaigns`` table (:meth:`SQLiteStore.campaigns`).
 CAMPAIGN_COLUMNS: Final = (
     "fingerprint",
@@ -85,9 +94,10 @@ MIGRATIONS: Final[list[str]] = [
         journal TEXT NOT NULL,
         batch INTEGER NOT NULL,
         status TEXT NOT NULL,
-        at TEXT NOT NULL
+        at TEXT NOT NULL,
+        gateway TEXT NOT NULL
     );
-    CREATE INDEX IF NOT EXISTS sends_by_content ON sends (content_sha256, at);
+    CREATE INDEX IF NOT EXISTS sends_by_content ON sends (content_sha256, gateway, at);
     CREATE INDEX IF NOT EXISTS sends_by_batch ON sends (journal, batch);
     """,
     # 2: campaign history (smscampaign.history): campaigns, replies, opt-outs; sends by number.
@@ -214,10 +224,12 @@ class Store(Protocol):
         journal: str,
         batch: int,
         status: str,
+        gateway: str,
         at: datetime | None = None,
     ) -> None:
-        """Record that ``mobiles`` were (or are being) sent ``content_sha256`` by ``campaign`` from
-        ``journal``'s ``batch``; an earlier record of the same journal and batch is replaced."""
+        """Record that ``mobiles`` were (or are being) sent ``content_sha256`` through ``gateway``
+        (its base URL) by ``campaign`` from ``journal``'s ``batch``; an earlier record of the same
+        journal and batch is replaced."""
         ...
 
     def settle_sends(self, *, journal: str, batch: int, status: str) -> None:
@@ -225,10 +237,17 @@ class Store(Protocol):
         ...
 
     def sends_before(
-        self, content_sha256s: Iterable[str], *, since: datetime, exclude_journal: str | None = None
+        self,
+        content_sha256s: Iterable[str],
+        *,
+        gateway: str,
+        since: datetime,
+        exclude_journal: str | None = None,
     ) -> pd.DataFrame:
-        """Records of these contents at or after ``since`` whose status means "may have been sent",
-        from every journal but ``exclude_journal``: columns :data:`SEND_COLUMNS`, latest first."""
+        """Records of these contents through ``gateway`` at or after ``since`` whose status means
+        "may have been sent", from every journal but ``exclude_journal``: columns
+        :data:`SEND_COLUMNS`, latest first. (A sandbox on another port is another gateway: its
+        throw-away sends never hold back a real campaign.)"""
         ...
 
     def close(self) -> None:
@@ -318,17 +337,20 @@ class SQLiteStore:
         journal: str,
         batch: int,
         status: str,
+        gateway: str,
         at: datetime | None = None,
     ) -> None:
         when = _utc(at)
-        rows = [(m, content_sha256, campaign, journal, int(batch), status, when) for m in mobiles]
+        rows = [
+            (m, content_sha256, campaign, journal, int(batch), status, when, gateway) for m in mobiles
+        ]
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 self._conn.execute(
                     "DELETE FROM sends WHERE journal = ? AND batch = ?", (journal, int(batch))
                 )
-                self._conn.executemany("INSERT INTO sends VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+                self._conn.executemany("INSERT INTO sends VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
                 self._conn.execute("COMMIT")
             except BaseException:
                 self._conn.execute("ROLLBACK")
@@ -342,7 +364,12 @@ class SQLiteStore:
             )
 
     def sends_before(
-        self, content_sha256s: Iterable[str], *, since: datetime, exclude_journal: str | None = None
+        self,
+        content_sha256s: Iterable[str],
+        *,
+        gateway: str,
+        since: datetime,
+        exclude_journal: str | None = None,
     ) -> pd.DataFrame:
         keys = sorted(set(content_sha256s))
         rows: list[tuple[object, ...]] = []
@@ -352,9 +379,9 @@ class SQLiteStore:
                 chunk = keys[start : start + 500]
                 rows += self._conn.execute(
                     f"SELECT {', '.join(SEND_COLUMNS)} FROM sends "
-                    f"WHERE content_sha256 IN ({', '.join('?' * len(chunk))}) AND at >= ? "
-                    f"AND status IN ({statuses}) AND journal <> ? ORDER BY at DESC",
-                    (*chunk, _utc(since), *SENT_STATUSES, exclude_journal or ""),
+                    f"WHERE content_sha256 IN ({', '.join('?' * len(chunk))}) AND gateway = ? "
+                    f"AND at >= ? AND status IN ({statuses}) AND journal <> ? ORDER BY at DESC",
+                    (*chunk, gateway, _utc(since), *SENT_STATUSES, exclude_journal or ""),
                 ).fetchall()
         frame = pd.DataFrame(rows, columns=list(SEND_COLUMNS))
         frame["at"] = pd.to_datetime(frame["at"], format="ISO8601", utc=True)
@@ -427,6 +454,15 @@ class SQLiteStore:
             return self._conn.execute(
                 "SELECT mobile, at, source, note FROM opt_outs ORDER BY at, mobile"
             ).fetchall()
+
+    def restamp_sends(self, *, campaign: str, since: datetime, at: datetime) -> None:
+        """Set the time of ``campaign``'s records made at or after ``since`` to ``at`` (a run on an
+        injected clock is recorded at the clock's time)."""
+        with self._lock:
+            self._conn.execute(
+                "UPDATE sends SET at = ? WHERE campaign = ? AND at >= ?",
+                (_utc(at), campaign, _utc(since)),
+            )
 
     def sent_messages(
         self,

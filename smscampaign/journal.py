@@ -23,6 +23,18 @@ Design choices:
   state change is one short transaction.
 - **The plan's recipients are stored** (a Parquet blob) so that :func:`~smscampaign.send.read_journal`
   can rebuild the per-recipient results from the file alone.
+- **One runner per journal.** A run holds an exclusive OS lock (``flock`` on ``<journal>.lock``,
+  released by the kernel when the process dies) for its whole life: :meth:`Journal.runner`. A second
+  runner, in this or another process, gets :class:`~smscampaign.errors.JournalBusy` naming the holder
+  (pid, host, start time) before it sends anything. Reading needs no lock (``readonly=True`` opens
+  even a read-only file).
+- **Claims are compare-and-set.** :meth:`Journal.claim` moves a batch to ``in_flight`` only if it is
+  still in the state and at the attempt count the runner saw (``UPDATE … WHERE batch=? AND state
+  IN (…) AND attempts=?``, row count checked): even two runners that bypass the lock never send one
+  batch twice.
+- **Recipients left out** because the campaign home's registry says they already got the same
+  content (``excluded``) and the **balance readings** of ``reconcile="balance"``
+  (``reconciliations``) are journaled too.
 
 >>> with Journal("campaign.sqlite") as j:                # doctest: +SKIP
 ...     j.attach(plan)
@@ -31,11 +43,16 @@ Design choices:
 
 from __future__ import annotations
 
+import contextlib
 import io
+import json
 import logging
 import os
+import socket
 import sqlite3
 import threading
+import time
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
@@ -44,14 +61,27 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from smscampaign.errors import JournalError
+from smscampaign.errors import JournalBusy, JournalError
 from smscampaign.protocol import BEIJING
 
-__all__ = ["BATCH_COLUMNS", "STATES", "Journal"]
+try:  # POSIX; elsewhere the runner lock comes from filelock
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = [
+    "BATCH_COLUMNS",
+    "EXCLUDED_COLUMNS",
+    "RECONCILIATION_COLUMNS",
+    "STATES",
+    "Journal",
+    "journal_mobiles",
+    "open_journal",
+]
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 PLANNED, IN_FLIGHT, ACCEPTED, FAILED, UNKNOWN = "planned", "in_flight", "accepted", "failed", "unknown"
 #: Every state a batch can be in.
 STATES: Final = (PLANNED, IN_FLIGHT, ACCEPTED, FAILED, UNKNOWN)
@@ -67,6 +97,21 @@ BATCH_COLUMNS: Final = (
     "error",
     "reason",
     "retryable",
+    "error_kind",
+    "receivers",
+)
+#: Columns of :meth:`Journal.excluded`.
+EXCLUDED_COLUMNS: Final = ("mobile", "batch", "reason", "at")
+#: Columns of :meth:`Journal.reconciliations`.
+RECONCILIATION_COLUMNS: Final = (
+    "at",
+    "sms_left",
+    "expected",
+    "deducted",
+    "batches",
+    "verdict",
+    "note",
+    "accepted_total",
 )
 
 _SCHEMA: Final = """
@@ -82,6 +127,22 @@ CREATE TABLE IF NOT EXISTS batches (
     error TEXT, reason TEXT, retryable INTEGER NOT NULL DEFAULT 0
 );
 """
+# Version 2: error_kind (instead of parsing error texts), receivers (numbers in the last request),
+# settle (an unknown awaiting the balance), excluded recipients, balance readings.
+_SCHEMA_2: Final = """
+CREATE TABLE IF NOT EXISTS excluded (
+    mobile TEXT PRIMARY KEY, batch INTEGER NOT NULL, reason TEXT NOT NULL, at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS reconciliations (
+    id INTEGER PRIMARY KEY, at TEXT NOT NULL, sms_left INTEGER, expected INTEGER, deducted INTEGER,
+    batches TEXT, verdict TEXT NOT NULL, note TEXT, accepted_total INTEGER NOT NULL
+);
+"""
+_BATCH_COLUMNS_2: Final = (
+    ("error_kind", "TEXT"),
+    ("receivers", "INTEGER"),
+    ("settle", "TEXT"),
+)
 
 
 def _now() -> str:
@@ -103,14 +164,95 @@ def _recipients_blob(frame: pd.DataFrame) -> bytes:
     return sink.getvalue()
 
 
+class _RunnerLock:
+    """An exclusive, non-blocking OS lock on ``<journal>.lock`` holding a note of its holder."""
+
+    def __init__(self, journal: str) -> None:
+        self.journal = journal
+        self.path = f"{journal}.lock"
+        self._fd: int | None = None
+        self._fallback: Any = None
+
+    def acquire(self) -> None:
+        holder = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started": datetime.now(BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
+        }
+        if fcntl is None:  # pragma: no cover - Windows
+            import filelock  # noqa: PLC0415
+
+            lock = filelock.FileLock(self.path, timeout=0)
+            try:
+                lock.acquire()
+            except filelock.Timeout:
+                raise JournalBusy(
+                    f"{self.journal} is in use by another run; wait for it to finish",
+                    holder={},
+                ) from None
+            self._fallback = lock
+            return
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise JournalError(
+                f"{self.journal}: cannot lock the journal for sending ({exc.strerror}); "
+                "is its folder read-only?"
+            ) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            found = self._holder(fd)
+            os.close(fd)
+            who = (
+                f"pid {found.get('pid', '?')} on {found.get('host', '?')}, "
+                f"started {found.get('started', '?')} (Beijing time)"
+                if found
+                else "another process"
+            )
+            raise JournalBusy(
+                f"{self.journal} is in use by another run ({who}); nothing was sent. Wait for it to "
+                "finish, or stop it; a second run of the same campaign would only race it",
+                holder=found,
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(holder).encode(), 0)
+        self._fd = fd
+
+    @staticmethod
+    def _holder(fd: int) -> dict[str, Any]:
+        # The holder writes its note right after locking: give it a moment to appear.
+        deadline = time.monotonic() + 2.0
+        while True:
+            raw = os.pread(fd, 4096, 0)
+            try:
+                found = json.loads(raw.decode()) if raw else None
+            except ValueError:
+                found = None
+            if isinstance(found, dict) or time.monotonic() > deadline:
+                return found or {}
+            time.sleep(0.02)
+
+    def release(self) -> None:
+        if self._fallback is not None:  # pragma: no cover - Windows
+            self._fallback.release()
+            self._fallback = None
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, 0)
+            os.close(self._fd)  # closing the descriptor releases the flock
+            self._fd = None
+
+
 class Journal:
     """One campaign's send journal, in an SQLite file (``":memory:"`` for a throw-away one).
 
     Open it as a context manager; :meth:`attach` binds it to a plan (creating the records, or checking
-    the fingerprint of an existing file). Thread-safe: one connection behind a lock.
-    ``store_recipients=False`` leaves out the recipients frame (then :func:`read_journal` cannot
-    rebuild results); ``fsync=False`` does not fsync the ``in_flight`` marks (see the module
-    docstring).
+    the fingerprint of an existing file); a sending run holds :meth:`runner`. Thread-safe: one
+    connection behind a lock. ``store_recipients=False`` leaves out the recipients frame (then
+    :func:`read_journal` cannot rebuild results); ``fsync=False`` does not fsync the ``in_flight``
+    marks (see the module docstring); ``readonly=True`` only reads (no lock, no schema change; works
+    on a read-only file).
 
     >>> with Journal("spring.sqlite") as journal:           # doctest: +SKIP
     ...     journal.attach(plan)
@@ -119,31 +261,100 @@ class Journal:
     """
 
     def __init__(
-        self, path: str | os.PathLike[str], *, store_recipients: bool = True, fsync: bool = True
+        self,
+        path: str | os.PathLike[str],
+        *,
+        store_recipients: bool = True,
+        fsync: bool = True,
+        readonly: bool = False,
     ) -> None:
+        if isinstance(path, bool) or not isinstance(path, str | os.PathLike):
+            raise JournalError(f"a journal is a file path, not {path!r}")
         self.path = str(path)
         self.store_recipients = store_recipients
         self.fsync = fsync
+        self.readonly = readonly
         self._lock = threading.Lock()
+        self._runner: _RunnerLock | None = None
         self._fingerprint: str | None = None
+        self._columns: set[str] = set()
         try:
-            self._conn = sqlite3.connect(
-                self.path, check_same_thread=False, isolation_level=None, timeout=30.0
-            )
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            # NORMAL by default; mark_in_flight switches to FULL for its own commit (see the module
-            # docstring): that fsync also makes every earlier commit durable.
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.executescript(_SCHEMA)
-            row = self._conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-            if row is None:
-                self._conn.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-            elif int(row[0]) != SCHEMA_VERSION:
-                raise JournalError(f"{self.path}: journal schema {row[0]} is not {SCHEMA_VERSION}")
+            if readonly:
+                self._conn = self._connect_readonly()
+            else:
+                self._conn = self._connect_writable()
+            self._columns = {r[1] for r in self._conn.execute("PRAGMA table_info(batches)")}
             found = self._conn.execute("SELECT fingerprint FROM plan").fetchone()
             self._fingerprint = found[0] if found else None
         except sqlite3.DatabaseError as exc:
             raise JournalError(f"{self.path}: not a usable journal ({exc})") from None
+
+    def _connect_writable(self) -> sqlite3.Connection:
+        if self.path != ":memory:":
+            where = Path(self.path)
+            if where.exists() and not os.access(where, os.W_OK):
+                raise JournalError(
+                    f"{self.path}: the journal is read-only, so a run could not record what it "
+                    "sends; report on it (read_journal / smscampaign report) or make it writable"
+                )
+        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30.0)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            # NORMAL by default; claim switches to FULL for its own commit (see the module
+            # docstring): that fsync also makes every earlier commit durable.
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("BEGIN IMMEDIATE")  # two processes creating one journal take turns
+            try:
+                for statement in filter(str.strip, (_SCHEMA + _SCHEMA_2).split(";")):
+                    conn.execute(statement)
+                row = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+                version = int(row[0]) if row else SCHEMA_VERSION
+                if version > SCHEMA_VERSION:
+                    raise JournalError(
+                        f"{self.path}: journal schema {version} is newer than this smscampaign's "
+                        f"({SCHEMA_VERSION}); upgrade smscampaign"
+                    )
+                have = {r[1] for r in conn.execute("PRAGMA table_info(batches)")}
+                for name, kind in _BATCH_COLUMNS_2:
+                    if name not in have:
+                        conn.execute(f"ALTER TABLE batches ADD COLUMN {name} {kind}")
+                conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            if "readonly" in str(exc) or "read-only" in str(exc):
+                raise JournalError(
+                    f"{self.path}: the journal is read-only, so a run could not record what it "
+                    "sends; report on it (read_journal / smscampaign report) or make it writable"
+                ) from None
+            raise
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _connect_readonly(self) -> sqlite3.Connection:
+        if not Path(self.path).is_file():
+            raise JournalError(f"{self.path}: no such journal file")
+        uri = Path(self.path).resolve().as_uri()
+        last: sqlite3.DatabaseError | None = None
+        # mode=ro reads a live journal consistently; immutable=1 reads one in a read-only folder
+        # (no -shm can be made there), which nobody is writing.
+        for flags in ("mode=ro", "mode=ro&immutable=1"):
+            conn = sqlite3.connect(
+                f"{uri}?{flags}", uri=True, check_same_thread=False, isolation_level=None, timeout=30.0
+            )
+            try:
+                conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+                return conn
+            except sqlite3.DatabaseError as exc:
+                conn.close()
+                last = exc
+        assert last is not None
+        raise last
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
@@ -154,9 +365,13 @@ class Journal:
         self.close()
 
     def close(self) -> None:
-        """Close the connection (every state change is already committed)."""
+        """Close the connection (every state change is already committed) and release the runner
+        lock if this journal holds it."""
         with self._lock:
             self._conn.close()
+        if self._runner is not None:
+            self._runner.release()
+            self._runner = None
 
     def __repr__(self) -> str:
         return f"Journal({self.path!r}, fingerprint={self._fingerprint!r})"
@@ -166,6 +381,28 @@ class Journal:
         """The fingerprint of the plan this journal belongs to (``None`` before :meth:`attach`)."""
         return self._fingerprint
 
+    @contextlib.contextmanager
+    def runner(self) -> Iterator[Journal]:
+        """Hold the journal's runner lock for the block: :class:`JournalBusy` at once if another
+        run (in any process) holds it. In-memory journals need no lock.
+
+        >>> with Journal("spring.sqlite") as j, j.runner():       # doctest: +SKIP
+        ...     ...  # send
+        """
+        if self.readonly:
+            raise JournalError(f"{self.path}: opened read-only; a run needs a writable journal")
+        if self.path == ":memory:" or self._runner is not None:
+            yield self
+            return
+        lock = _RunnerLock(self.path)
+        lock.acquire()
+        self._runner = lock
+        try:
+            yield self
+        finally:
+            lock.release()
+            self._runner = None
+
     # -- plan ------------------------------------------------------------------------------------------
 
     def attach(self, plan: Any) -> bool:
@@ -174,30 +411,56 @@ class Journal:
         A new file gets the plan, its recipients and one ``planned`` row per batch; a file holding the
         same fingerprint is resumed as is; another fingerprint raises :class:`JournalError`.
         """
-        if self._fingerprint is not None:
-            if self._fingerprint != plan.fingerprint:
-                raise JournalError(
-                    f"{self.path} belongs to another plan ({self._fingerprint[:12]}…, this plan is "
-                    f"{plan.fingerprint[:12]}…); use a new journal file for a changed campaign"
+        if self._fingerprint is None and not self.readonly:
+            blob = _recipients_blob(plan.recipients) if self.store_recipients else None
+            batches = plan.batches
+            rows = list(
+                zip(
+                    batches["batch"].astype(int).tolist(),
+                    batches["size"].astype(int).tolist(),
+                    strict=True,
                 )
-            return False
-        blob = _recipients_blob(plan.recipients) if self.store_recipients else None
-        batches = plan.batches
-        rows = list(
-            zip(batches["batch"].astype(int).tolist(), batches["size"].astype(int).tolist(), strict=True)
-        )
-        with self._lock, self._conn:
-            self._conn.execute("BEGIN IMMEDIATE")
-            self._conn.execute(
-                "INSERT INTO plan VALUES (?, ?, ?, ?, ?, ?)",
-                (plan.fingerprint, _now(), plan.charset, plan.sendtime, int(plan.messages), blob),
             )
-            self._conn.executemany(
-                "INSERT INTO batches (batch, size, state) VALUES (?, ?, 'planned')", rows
+            with self._lock:
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    found = self._conn.execute("SELECT fingerprint FROM plan").fetchone()
+                    if found is None:  # still new: another process may have attached meanwhile
+                        self._conn.execute(
+                            "INSERT INTO plan VALUES (?, ?, ?, ?, ?, ?)",
+                            (
+                                plan.fingerprint,
+                                _now(),
+                                plan.charset,
+                                plan.sendtime,
+                                int(plan.messages),
+                                blob,
+                            ),
+                        )
+                        self._conn.executemany(
+                            "INSERT INTO batches (batch, size, state) VALUES (?, ?, 'planned')", rows
+                        )
+                    self._conn.execute("COMMIT")
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+            if found is None:
+                self._fingerprint = plan.fingerprint
+                logger.info(
+                    "journal %s: new plan %s, %d batches", self.path, plan.fingerprint[:12], len(rows)
+                )
+                return True
+            self._fingerprint = found[0]
+        if self._fingerprint != plan.fingerprint:
+            assert self._fingerprint is not None
+            raise JournalError(
+                f"{self.path} belongs to another plan ({self._fingerprint[:12]}…, this plan is "
+                f"{plan.fingerprint[:12]}…). Do not just start a new journal: people it already "
+                "texted would get the changed message too. Plan again with "
+                f"suppress={self.path!r} (CLI: --suppress {self.path}) to leave out everyone it "
+                "accepted or left unknown, then send that plan"
             )
-        self._fingerprint = plan.fingerprint
-        logger.info("journal %s: new plan %s, %d batches", self.path, plan.fingerprint[:12], len(rows))
-        return True
+        return False
 
     def recipients(self) -> pd.DataFrame:
         """The plan's recipients frame as stored by :meth:`attach`."""
@@ -222,22 +485,30 @@ class Journal:
 
     # -- batches -------------------------------------------------------------------------------------
 
-    def recover(self) -> list[int]:
-        """Batches left ``in_flight`` by a process that died: mark them ``unknown``; returns them."""
+    def recover(self, *, settle: bool = False) -> list[int]:
+        """Batches left ``in_flight`` by a process that died: mark them ``unknown``; returns them.
+
+        ``settle=True`` marks them as awaiting a balance reading (``reconcile="balance"``)."""
         reason = "in flight when the previous run stopped: the request may have reached the gateway"
-        with self._lock, self._conn:
+        with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
-            found = [
-                r[0]
-                for r in self._conn.execute(
-                    "SELECT batch FROM batches WHERE state='in_flight' ORDER BY batch"
+            try:
+                found = [
+                    r[0]
+                    for r in self._conn.execute(
+                        "SELECT batch FROM batches WHERE state='in_flight' ORDER BY batch"
+                    )
+                ]
+                self._conn.execute(
+                    "UPDATE batches SET state='unknown', error='interrupted', "
+                    "error_kind='interrupted', reason=?, retryable=0, settle=? "
+                    "WHERE state='in_flight'",
+                    (reason, "pending" if settle else None),
                 )
-            ]
-            self._conn.execute(
-                "UPDATE batches SET state='unknown', error='interrupted', reason=?, retryable=0 "
-                "WHERE state='in_flight'",
-                (reason,),
-            )
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
         if found:
             logger.warning(
                 "journal %s: %d batch(es) were in flight and are now unknown: %s",
@@ -247,21 +518,38 @@ class Journal:
             )
         return found
 
-    def mark_in_flight(self, batch: int) -> None:
-        """Commit ``batch`` as in flight (call it *before* the request leaves)."""
+    def claim(
+        self, batch: int, *, states: Sequence[str], attempts: int, receivers: int | None = None
+    ) -> bool:
+        """Compare-and-set: commit ``batch`` as in flight (call it *before* the request leaves) only
+        if it is still in one of ``states`` with ``attempts`` attempts; ``False`` if another runner
+        changed it meanwhile (then do not send it)."""
+        marks = ", ".join("?" * len(states))
         with self._lock:
             if self.fsync:
                 self._conn.execute("PRAGMA synchronous=FULL")
             try:
-                self._conn.execute(
+                cursor = self._conn.execute(
                     "UPDATE batches SET state='in_flight', attempts=attempts+1, sent_at=?, "
-                    "code=NULL, gateway_result=NULL, error=NULL, reason=NULL, retryable=0 "
-                    "WHERE batch=?",
-                    (_now(), batch),
+                    "code=NULL, gateway_result=NULL, error=NULL, reason=NULL, retryable=0, "
+                    "error_kind=NULL, settle=NULL, receivers=COALESCE(?, size) "
+                    f"WHERE batch=? AND state IN ({marks}) AND attempts=?",
+                    (_now(), receivers, batch, *states, attempts),
                 )
             finally:
                 if self.fsync:
                     self._conn.execute("PRAGMA synchronous=NORMAL")
+        return cursor.rowcount == 1
+
+    def mark_in_flight(self, batch: int) -> None:
+        """Commit ``batch`` as in flight whatever its state (tests and tools; the engine uses the
+        compare-and-set :meth:`claim`)."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT state, attempts FROM batches WHERE batch=?", (batch,)
+            ).fetchone()
+        if row is not None:
+            self.claim(batch, states=[row[0]], attempts=row[1])
 
     def record(
         self,
@@ -273,6 +561,8 @@ class Journal:
         error: str | None = None,
         reason: str | None = None,
         retryable: bool = False,
+        error_kind: str | None = None,
+        settle: str | None = None,
     ) -> None:
         """Commit the outcome of ``batch`` (``accepted``, ``failed``, ``unknown`` or back to
         ``planned`` when it was not sent)."""
@@ -281,7 +571,7 @@ class Journal:
         with self._lock:
             self._conn.execute(
                 "UPDATE batches SET state=?, code=?, gateway_result=?, error=?, reason=?, retryable=?, "
-                "sent_at=COALESCE(?, sent_at) WHERE batch=?",
+                "error_kind=?, settle=?, sent_at=COALESCE(?, sent_at) WHERE batch=?",
                 (
                     state,
                     code,
@@ -289,6 +579,8 @@ class Journal:
                     error,
                     reason,
                     int(retryable),
+                    error_kind,
+                    settle,
                     _now() if state != PLANNED else None,
                     batch,
                 ),
@@ -299,22 +591,29 @@ class Journal:
         campaign), in one transaction; they stay ``planned`` and are sent by the next run."""
         if not batches:
             return
-        with self._lock, self._conn:
+        with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
-            self._conn.executemany(
-                "UPDATE batches SET code=?, reason=? WHERE batch=? AND state='planned'",
-                [(code, reason, b) for b in batches],
-            )
+            try:
+                self._conn.executemany(
+                    "UPDATE batches SET code=?, reason=? WHERE batch=? AND state='planned'",
+                    [(code, reason, b) for b in batches],
+                )
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
 
     def batches(self) -> pd.DataFrame:
-        """One row per batch: ``batch, size, state, code, gateway_result, attempts, sent_at, error,
-        reason, retryable``."""
+        """One row per batch: :data:`BATCH_COLUMNS` (``error_kind`` names the failure — the
+        exception's class, or ``interrupted``; ``receivers`` counts the numbers of the last request)."""
+        columns = [c if c in self._columns else f"NULL AS {c}" for c in BATCH_COLUMNS]
         with self._lock:
             rows = self._conn.execute(
-                f"SELECT {', '.join(BATCH_COLUMNS)} FROM batches ORDER BY batch"
+                f"SELECT {', '.join(columns)} FROM batches ORDER BY batch"
             ).fetchall()
         frame = pd.DataFrame(rows, columns=list(BATCH_COLUMNS))
         frame["code"] = frame["code"].astype("Int64")
+        frame["receivers"] = frame["receivers"].astype("Int64")
         frame["retryable"] = frame["retryable"].astype(bool)
         return frame
 
@@ -324,9 +623,146 @@ class Journal:
             found = dict(self._conn.execute("SELECT state, COUNT(*) FROM batches GROUP BY state"))
         return {state: int(found.get(state, 0)) for state in STATES}
 
+    # -- recipients left out, balance readings ------------------------------------------------------
 
-def open_journal(path: str | os.PathLike[str]) -> Journal:
+    def _has_table(self, name: str) -> bool:
+        row = self._conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)
+        ).fetchone()
+        return row is not None
+
+    def exclude(self, rows: Sequence[tuple[str, int, str]]) -> None:
+        """Leave recipients out of their batch for good: ``(mobile, batch, reason)`` rows."""
+        if not rows:
+            return
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.executemany(
+                    "INSERT OR IGNORE INTO excluded VALUES (?, ?, ?, ?)",
+                    [(m, int(b), r, _now()) for m, b, r in rows],
+                )
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+
+    def unexclude(self, batches: Sequence[int]) -> None:
+        """Put the recipients left out of ``batches`` back (``allow_repeat=True``)."""
+        if not batches:
+            return
+        with self._lock:
+            self._conn.executemany("DELETE FROM excluded WHERE batch=?", [(int(b),) for b in batches])
+
+    def pending_settlement(self) -> list[int]:
+        """Unknown batches awaiting a balance reading (``reconcile="balance"``)."""
+        if "settle" not in self._columns:
+            return []
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT batch FROM batches WHERE state='unknown' AND settle='pending' ORDER BY batch"
+            ).fetchall()
+        return [int(r[0]) for r in rows]
+
+    def clear_settlement(self, batches: Sequence[int], *, note: str | None = None) -> None:
+        """These batches stay ``unknown`` for good (``note`` is added to their reason)."""
+        if not batches:
+            return
+        with self._lock:
+            self._conn.executemany(
+                "UPDATE batches SET settle=NULL, reason=CASE WHEN ? IS NULL THEN reason "
+                "ELSE COALESCE(reason || '; ', '') || ? END WHERE batch=?",
+                [(note, note, int(b)) for b in batches],
+            )
+
+    def excluded(self) -> pd.DataFrame:
+        """Recipients left out of their batch: :data:`EXCLUDED_COLUMNS`."""
+        with self._lock:
+            rows = (
+                self._conn.execute(
+                    f"SELECT {', '.join(EXCLUDED_COLUMNS)} FROM excluded ORDER BY batch, mobile"
+                ).fetchall()
+                if self._has_table("excluded")
+                else []
+            )
+        return pd.DataFrame(rows, columns=list(EXCLUDED_COLUMNS))
+
+    def add_reconciliation(
+        self,
+        *,
+        sms_left: int | None,
+        expected: int | None,
+        deducted: int | None,
+        batches: Sequence[int],
+        verdict: str,
+        note: str | None,
+        accepted_total: int,
+    ) -> None:
+        """Journal one balance reading and its verdict (``reconcile="balance"``)."""
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO reconciliations "
+                "(at, sms_left, expected, deducted, batches, verdict, note, accepted_total) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    _now(),
+                    sms_left,
+                    expected,
+                    deducted,
+                    ",".join(str(b) for b in batches),
+                    verdict,
+                    note,
+                    accepted_total,
+                ),
+            )
+
+    def reconciliations(self) -> pd.DataFrame:
+        """Every balance reading and verdict, in order: :data:`RECONCILIATION_COLUMNS`."""
+        with self._lock:
+            rows = (
+                self._conn.execute(
+                    f"SELECT {', '.join(RECONCILIATION_COLUMNS)} FROM reconciliations ORDER BY id"
+                ).fetchall()
+                if self._has_table("reconciliations")
+                else []
+            )
+        frame = pd.DataFrame(rows, columns=list(RECONCILIATION_COLUMNS))
+        for column in ("sms_left", "expected", "deducted", "accepted_total"):
+            frame[column] = frame[column].astype("Int64")
+        return frame
+
+    def accepted_total(self) -> int:
+        """Messages this journal's accepted batches carried (what the gateway deducted for them)."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT COALESCE(SUM(COALESCE(receivers, size)), 0) FROM batches WHERE state='accepted'"
+            ).fetchone()
+        return int(row[0])
+
+
+def open_journal(path: str | os.PathLike[str], *, readonly: bool = False) -> Journal:
     """Open an existing journal file (:class:`JournalError` if there is none)."""
     if not Path(path).is_file():
         raise JournalError(f"{path}: no such journal file")
-    return Journal(path)
+    return Journal(path, readonly=readonly)
+
+
+def journal_mobiles(path: str | os.PathLike[str]) -> pd.Series:
+    """The numbers an earlier journal **accepted or left unknown** (a ``mobile`` text Series), to
+    leave out of a changed plan: ``plan_campaign(..., suppress=JOURNAL_PATH)``. Read-only.
+
+    >>> journal_mobiles("spring.journal").head()                  # doctest: +SKIP
+    """
+    with open_journal(path, readonly=True) as journal:
+        recipients = journal.recipients()
+        states = journal.batches().set_index("batch")["state"]
+        excluded = set(journal.excluded()["mobile"])
+    if "batch" not in recipients or "mobile" not in recipients:
+        raise JournalError(f"{path}: the journal's recipients have no batch or mobile column")
+    batch = recipients["batch"].astype("Int64")
+    state = batch.map(states.to_dict())
+    # in_flight: a run may be going on, or died; either way the request may have gone out.
+    maybe_sent = state.isin([ACCEPTED, UNKNOWN, IN_FLIGHT]).fillna(False).astype(bool)
+    mobiles = recipients.loc[maybe_sent, "mobile"].astype(str)
+    mobiles = mobiles[~mobiles.isin(excluded)].drop_duplicates()
+    return pd.Series(mobiles.to_numpy(), name="mobile", dtype="str")

@@ -79,6 +79,9 @@ def test_store_is_created_with_its_schema_and_satisfies_the_interface(tmp_path):
         assert int(version[0]) == len(MIGRATIONS)
 
 
+GW = "http://127.0.0.1:8080"
+
+
 def test_registry_records_settles_and_finds_sends(tmp_path):
     sha = content_sha256("您好【小店】")
     other = content_sha256("再见【小店】")
@@ -91,6 +94,7 @@ def test_registry_records_settles_and_finds_sends(tmp_path):
             journal="/j1",
             batch=1,
             status="in_flight",
+            gateway=GW,
         )
         store.record_sends(
             mobiles=["13800000003"],
@@ -99,6 +103,7 @@ def test_registry_records_settles_and_finds_sends(tmp_path):
             journal="/j1",
             batch=2,
             status="in_flight",
+            gateway=GW,
         )
         store.record_sends(
             mobiles=["13800000009"],
@@ -107,15 +112,19 @@ def test_registry_records_settles_and_finds_sends(tmp_path):
             journal="/j1",
             batch=3,
             status="accepted",
+            gateway=GW,
         )
         store.settle_sends(journal="/j1", batch=1, status="accepted")
         store.settle_sends(journal="/j1", batch=2, status="not_sent")
-        found = store.sends_before([sha], since=now - timedelta(hours=1))
+        found = store.sends_before([sha], gateway=GW, since=now - timedelta(hours=1))
         assert sorted(found["mobile"]) == ["13800000001", "13800000002"]
         assert set(found["status"]) == {"accepted"} and set(found["campaign"]) == {"c1"}
         assert found["at"].dt.tz is not None
-        assert store.sends_before([sha], since=now - timedelta(hours=1), exclude_journal="/j1").empty
-        assert store.sends_before([sha], since=now + timedelta(minutes=1)).empty
+        assert store.sends_before(
+            [sha], gateway=GW, since=now - timedelta(hours=1), exclude_journal="/j1"
+        ).empty
+        assert store.sends_before([sha], gateway=GW, since=now + timedelta(minutes=1)).empty
+        assert store.sends_before([sha], gateway="http://other", since=now - timedelta(hours=1)).empty
         # A batch recorded again (a retry) replaces its earlier records.
         store.record_sends(
             mobiles=["13800000001"],
@@ -124,8 +133,9 @@ def test_registry_records_settles_and_finds_sends(tmp_path):
             journal="/j1",
             batch=1,
             status="unknown",
+            gateway=GW,
         )
-        found = store.sends_before([sha], since=now - timedelta(hours=1))
+        found = store.sends_before([sha], gateway=GW, since=now - timedelta(hours=1))
         assert found[["mobile", "status"]].values.tolist() == [["13800000001", "unknown"]]
 
 

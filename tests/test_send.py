@@ -389,11 +389,16 @@ def test_plan_with_nobody_ready_sends_nothing(sandbox, gateway):
     assert sandbox.calls.empty and isinstance(results["sent_at"].dtype, pd.DatetimeTZDtype)
 
 
-def test_without_journal_a_second_call_sends_again(sandbox, gateway):
-    # Documented: without a journal the rules hold within one call only.
+def test_in_memory_journal_with_allow_repeat_sends_again(sandbox, gateway, home):
+    # journal=False: the journal lives in memory for one call; only allow_repeat lets a second call
+    # text the same people the same content (issue 10: journal=None now means the campaign home).
     plan = make_plan(3, extra=False)
-    send(plan, gateway)
-    send(plan, gateway)
+    first = send(plan, gateway, journal=False)
+    assert first.attrs["journal"] is None
+    assert not Path("False").exists() and not list(home.glob("journals/*"))
+    again = send(plan, gateway, journal=False)
+    assert (again["status"] == "already_sent").all() and len(sandbox.ledger) == 3
+    send(plan, gateway, journal=False, allow_repeat=True)
     assert len(sandbox.ledger) == 6
 
 
