@@ -841,3 +841,169 @@ def export_comparison(comparison: pd.DataFrame, path: str | os.PathLike[str]) ->
                 for cell in ws[letter][1:]:
                     cell.number_format = "0.0%"
     return target
+
+
+# -- the report's history tables -------------------------------------------------------------------
+
+#: Result statuses of rows the send engine took on (the denominators of the A/B comparison).
+_TAKEN_ON: Final = ("accepted", "failed", "unknown", "not_sent", "already_sent")
+#: Sheets :func:`~smscampaign.report.export_report` adds for these tables, in order.
+REPORT_SHEETS: Final = (
+    ("回复率 engagement", "engagement"),
+    ("回复率-运营商", "engagement_carriers"),
+    ("回复率-地区", "engagement_regions"),
+    ("AB 分组", "arms"),
+    ("AB 检验", "arm_tests"),
+)
+
+
+def _engagement(frame: pd.DataFrame, keys: pd.Series, name: str) -> pd.DataFrame:
+    """Per key: ``messages`` (accepted or unknown), ``replied``, ``reply_rate``, ``opted_out``,
+    ``opt_out_rate``, ``median_time_to_reply``."""
+    grouped = frame.assign(_key=keys.to_numpy()).groupby("_key", sort=False, dropna=False)
+    table = pd.DataFrame(
+        {
+            "messages": grouped["sent"].sum().astype("int64"),
+            "replied": grouped["replied"].sum().astype("int64"),
+            "opted_out": grouped["opted_out"].sum().astype("int64"),
+            "median_time_to_reply": grouped["time_to_reply"].median(),
+        }
+    )
+    table["reply_rate"] = (table["replied"] / table["messages"].where(table["messages"] > 0)).round(4)
+    table["opt_out_rate"] = (table["opted_out"] / table["messages"].where(table["messages"] > 0)).round(
+        4
+    )
+    table = table.sort_values("messages", ascending=False, kind="stable")
+    table.index.name = name
+    table = table.reset_index()
+    columns = [name, "messages", "replied", "reply_rate", "opted_out", "opt_out_rate"]
+    return table[[*columns, "median_time_to_reply"]]
+
+
+def report_tables(
+    results: pd.DataFrame, history: History, *, attribution_window: Any = None
+) -> dict[str, pd.DataFrame]:
+    """The campaign history's tables for :func:`~smscampaign.report.campaign_report`.
+
+    Replies attributed to this campaign (``results.attrs["fingerprint"]``) give, over the messages
+    sent (``accepted`` or ``unknown``): ``engagement`` (the campaign), ``engagement_carriers``,
+    ``engagement_regions`` (per province) — ``messages, replied, reply_rate, opted_out, opt_out_rate,
+    median_time_to_reply``. With a ``variant`` column (an A/B test), ``arms`` (per variant:
+    ``recipients, accepted, accepted_rate, replied, reply_rate, opted_out, opt_out_rate``) and
+    ``arm_tests`` (each arm against the first, per rate, with :func:`two_proportion_test`'s p-value,
+    95 % interval and verdict). ``results`` is not modified.
+    """
+    from smscampaign.report import _province  # noqa: PLC0415 (report imports this lazily)
+
+    fingerprint = results.attrs.get("fingerprint")
+    replies = history.replies(attribution_window)
+    mine = replies[replies["fingerprint"] == fingerprint] if fingerprint else replies.iloc[0:0]
+    per = mine.groupby("sender").agg(time_to_reply=("time_to_reply", "min"), opt_out=("opt_out", "any"))
+    status = results["status"].astype(object).to_numpy()
+    mobile = results["mobile"].astype(object).to_numpy()
+    sent = np.isin(status, ["accepted", "unknown"])
+    replied = sent & np.isin(mobile, per.index.to_numpy())
+    opted = replied & np.isin(mobile, per.index[per["opt_out"]].to_numpy())
+    ttr = pd.Series(mobile).map(per["time_to_reply"]).where(replied)
+    frame = pd.DataFrame(
+        {
+            "sent": sent,
+            "replied": replied,
+            "opted_out": opted,
+            "time_to_reply": pd.to_timedelta(ttr.to_numpy()),
+        }
+    )
+    names = dict(zip(history.campaigns()["fingerprint"], history.campaigns()["name"], strict=True))
+    label = names.get(fingerprint, (fingerprint or "campaign")[:12])
+    unknown = "未知"
+
+    def labelled(column: str) -> pd.Series:
+        if column not in results.columns:
+            return pd.Series([unknown] * len(results), dtype=object)
+        values = results[column].astype(object).to_numpy()
+        return pd.Series([v if isinstance(v, str) and v else unknown for v in values], dtype=object)
+
+    tables = {
+        "engagement": _engagement(frame, pd.Series([label] * len(results), dtype=object), "campaign"),
+        "engagement_carriers": _engagement(frame, labelled("carrier"), "carrier"),
+        "engagement_regions": _engagement(frame, labelled("region").map(_province), "province"),
+    }
+    if "variant" in results.columns:
+        tables.update(_arms(results, frame))
+    return tables
+
+
+def _arms(results: pd.DataFrame, frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    from smscampaign.variants import HOLDOUT, two_proportion_test  # noqa: PLC0415
+
+    variant = results["variant"].astype(object).to_numpy()
+    status = results["status"].astype(object).to_numpy()
+    taken = np.isin(status, _TAKEN_ON) | (status == HOLDOUT)
+    rows: list[dict[str, Any]] = []
+    names = [v for v in pd.unique(variant[taken]) if isinstance(v, str)]
+    names = sorted(names, key=lambda v: (v == HOLDOUT, v))
+    for name in names:
+        arm = taken & (variant == name)
+        accepted = int((arm & (status == "accepted")).sum())
+        recipients = int(arm.sum())
+        replied = int(frame["replied"].to_numpy()[arm].sum())
+        opted = int(frame["opted_out"].to_numpy()[arm].sum())
+        rows.append(
+            {
+                "variant": name,
+                "recipients": recipients,
+                "accepted": accepted,
+                "accepted_rate": accepted / recipients if recipients else np.nan,
+                "replied": replied,
+                "reply_rate": replied / accepted if accepted else np.nan,
+                "opted_out": opted,
+                "opt_out_rate": opted / accepted if accepted else np.nan,
+            }
+        )
+    arms = pd.DataFrame(rows)
+    tests = []
+    sent_arms = [r for r in rows if r["variant"] != HOLDOUT]
+    if sent_arms:
+        ref = sent_arms[0]
+        for other in sent_arms[1:]:
+            for metric, hits, base in (
+                ("accepted_rate", "accepted", "recipients"),
+                ("reply_rate", "replied", "accepted"),
+                ("opt_out_rate", "opted_out", "accepted"),
+            ):
+                got = two_proportion_test(
+                    ref[hits],
+                    ref[base],
+                    other[hits],
+                    other[base],
+                    labels=(ref["variant"], other["variant"]),
+                )
+                tests.append(
+                    {
+                        "metric": metric,
+                        "reference": ref["variant"],
+                        "variant": other["variant"],
+                        "reference_rate": got["rate_a"],
+                        "variant_rate": got["rate_b"],
+                        "difference": got["difference"],
+                        "ci_low": got["ci_low"],
+                        "ci_high": got["ci_high"],
+                        "p_value": got["p_value"],
+                        "test": got["test"],
+                        "verdict": got["verdict"],
+                    }
+                )
+    columns = [
+        "metric",
+        "reference",
+        "variant",
+        "reference_rate",
+        "variant_rate",
+        "difference",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "test",
+        "verdict",
+    ]
+    return {"arms": arms, "arm_tests": pd.DataFrame(tests, columns=columns)}

@@ -248,7 +248,7 @@ def _batches(results: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def campaign_report(results: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def campaign_report(results: pd.DataFrame, history: Any = None) -> dict[str, pd.DataFrame]:
     """Summarise a results frame into small DataFrames; ``results`` is not modified.
 
     - ``summary``: ``status, zh, recipients, share`` — accepted / failed / unknown always, the other
@@ -261,6 +261,9 @@ def campaign_report(results: pd.DataFrame) -> dict[str, pd.DataFrame]:
       ``accepted_share``; unknown ones as 未知;
     - ``batches``: one row per ``send_sms`` call — ``batch, size, status, code, message_zh,
       message_en, attempts, sent_at, gateway_result``.
+    - with ``history`` (a :class:`~smscampaign.history.History`): ``engagement``,
+      ``engagement_carriers``, ``engagement_regions`` (reply rate, opt-out rate, time to reply) and,
+      for an A/B test, ``arms`` and ``arm_tests`` (:func:`~smscampaign.history.report_tables`).
 
     >>> results = pd.DataFrame({"mobile": ["13800138000", None], "status": ["accepted", "invalid"]})
     >>> campaign_report(results)["summary"][["status", "recipients"]].to_dict("list")
@@ -272,13 +275,18 @@ def campaign_report(results: pd.DataFrame) -> dict[str, pd.DataFrame]:
         raise ValueError("results have no 'status' column (expected the frame send_campaign returns)")
     carriers = _labelled(_column(results, "carrier"))
     provinces = _labelled(_column(results, "region")).map(_province)
-    return {
+    tables = {
         "summary": _summary(results),
         "errors": _errors(results),
         "carriers": _crosstab(results, carriers, "carrier"),
         "regions": _crosstab(results, provinces, "province"),
         "batches": _batches(results),
     }
+    if history is not None:  # reply / opt-out rates and A/B arms (smscampaign.history, issue 13)
+        from smscampaign.history import report_tables  # noqa: PLC0415
+
+        tables.update(report_tables(results, history))
+    return tables
 
 
 # -- Excel -----------------------------------------------------------------------------------------
@@ -522,6 +530,7 @@ def export_report(
     *,
     plan: Plan | None = None,
     replies: pd.DataFrame | None = None,
+    history: Any = None,
 ) -> Path:
     """Write the campaign workbook to ``path`` (``.xlsx``, parent folders created) and return it.
 
@@ -546,7 +555,7 @@ def export_report(
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
         raise ValueError(f"report path must end in .xlsx: {str(path)!r}")
-    tables = campaign_report(results)
+    tables = campaign_report(results, history=history)
     path.parent.mkdir(parents=True, exist_ok=True)
 
     writer = _SheetWriter(_phone_columns(results, plan))
@@ -599,6 +608,13 @@ def export_report(
     writer.frame("地区", tables["regions"], number_formats={"accepted_share": "0.0%"})
     if replies is not None:
         writer.frame("回复", replies)
+    if history is not None:  # the campaign history's sheets (issue 13)
+        from smscampaign.history import REPORT_SHEETS  # noqa: PLC0415
+
+        for title, key in REPORT_SHEETS:
+            if key in tables:
+                rates = {c: "0.0%" for c in tables[key].columns if str(c).endswith("_rate")}
+                writer.frame(title, tables[key], number_formats=rates)
     writer.workbook.save(path)
     logger.info("report written to %s (%d recipients)", path, len(results))
     return path

@@ -302,3 +302,55 @@ def test_apply_history_leaves_the_input_alone(history) -> None:
     pd.testing.assert_frame_equal(people, before)
     assert out["status"].tolist() == ["suppressed", "ok", "ok", "ok"]
     assert apply_history(people, history, respect_opt_outs=False) is people
+
+
+def test_report_gains_rates_and_compares_arms(sandbox, gw, history, clock, tmp_path) -> None:
+    many = [f"1370000{i:04d}" for i in range(200)]
+    sc.bind_numbers(gw, many)
+    plan = sc.plan_campaign(
+        _people(many),
+        {"A": "{姓名}您好，周末八折，回T退订", "B": "{姓名}您好，满百减二十，回T退订"},
+        signature="小店",
+        holdout=0.1,
+        seed="report",
+        history=history,
+    )
+    results = sc.send_campaign(plan, gw, progress=False, clock=clock, name="ab test")
+    arm = dict(zip(results["mobile"], results["variant"], strict=True))
+    a_numbers = [m for m in many if arm[m] == "A"]
+    b_numbers = [m for m in many if arm[m] == "B"]
+    held = [m for m in many if arm[m] == "holdout"]
+    repliers = a_numbers[:4] + b_numbers[:20]
+    for i, m in enumerate(repliers):
+        text = "退订" if m in (a_numbers[0], b_numbers[0], b_numbers[1]) else "好"
+        sandbox.reply(
+            m, text, USER, receivetime=(clock.now + timedelta(minutes=10 + i)).strftime(TIME_FORMAT)
+        )
+    sandbox.reply(
+        held[0], "在吗", USER, receivetime=(clock.now + timedelta(hours=1)).strftime(TIME_FORMAT)
+    )
+    sc.fetch_replies(gw, store=history)
+    tables = sc.campaign_report(results, history=history)
+    engagement = tables["engagement"].iloc[0]
+    sent = len(a_numbers) + len(b_numbers)
+    assert engagement["campaign"] == "ab test"
+    assert (engagement["messages"], engagement["replied"], engagement["opted_out"]) == (sent, 24, 3)
+    assert engagement["reply_rate"] == pytest.approx(round(24 / sent, 4))
+    assert tables["engagement_carriers"]["messages"].sum() == sent
+    assert tables["engagement_regions"]["replied"].sum() == 24
+    arms = tables["arms"].set_index("variant")
+    assert arms.loc["A", "recipients"] == arms.loc["A", "accepted"] == len(a_numbers)
+    assert (arms.loc["A", "replied"], arms.loc["B", "replied"]) == (4, 20)
+    assert (arms.loc["A", "opted_out"], arms.loc["B", "opted_out"]) == (1, 2)
+    assert arms.loc["B", "reply_rate"] == pytest.approx(20 / len(b_numbers))
+    assert arms.loc["holdout", "recipients"] == len(held) and arms.loc["holdout", "accepted"] == 0
+    tests = tables["arm_tests"].set_index("metric")
+    expected = sc.two_proportion_test(4, len(a_numbers), 20, len(b_numbers))
+    assert tests.loc["reply_rate", "p_value"] == pytest.approx(expected["p_value"])
+    assert tests.loc["reply_rate", "verdict"] == expected["verdict"]
+    assert tests.loc["opt_out_rate", "verdict"].startswith("too small to tell")
+    out = sc.export_report(results, tmp_path / "ab.xlsx", plan=plan, history=history)
+    book = openpyxl.load_workbook(out)
+    assert {"回复率 engagement", "AB 分组", "AB 检验"} <= set(book.sheetnames)
+    verdicts = [row[-1] for row in book["AB 检验"].iter_rows(min_row=2, values_only=True)]
+    assert expected["verdict"] in verdicts
