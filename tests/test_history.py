@@ -354,3 +354,86 @@ def test_report_gains_rates_and_compares_arms(sandbox, gw, history, clock, tmp_p
     assert {"回复率 engagement", "AB 分组", "AB 检验"} <= set(book.sheetnames)
     verdicts = [row[-1] for row in book["AB 检验"].iter_rows(min_row=2, values_only=True)]
     assert expected["verdict"] in verdicts
+
+
+def test_cli_history_compare_and_frequency_cap(home, tmp_path, capsys) -> None:
+    from smscampaign.cli import main
+
+    people = tmp_path / "people.csv"
+    people.write_text("手机,姓名\n" + "".join(f"{m},张三\n" for m in NUMBERS), encoding="utf-8")
+    common = [str(people), "--signature", "小店", "--sandbox", "--no-progress"]
+    assert (
+        main(
+            [
+                "send",
+                *common,
+                "--template",
+                "一，回T退订",
+                "--journal",
+                str(tmp_path / "1.j"),
+                "--name",
+                "first",
+            ]
+        )
+        == 0
+    )
+    with History() as history:  # a reply and an opt-out arrive
+        now = datetime.now(BEIJING).replace(microsecond=0)
+        history.add(
+            [
+                {"sender": NUMBERS[0], "content": "好", "receivetime": now + timedelta(seconds=5)},
+                {"sender": NUMBERS[1], "content": "退订", "receivetime": now + timedelta(seconds=5)},
+            ],
+            "push",
+        )
+    capsys.readouterr()
+    assert (
+        main(
+            [
+                "plan",
+                str(people),
+                "--template",
+                "二，回T退订",
+                "--signature",
+                "小店",
+                "--frequency-cap",
+                "1/7d",
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "capped" in out and "suppressed" in out
+    assert (
+        main(
+            [
+                "send",
+                *common,
+                "--template",
+                "二，回T退订",
+                "--journal",
+                str(tmp_path / "2.j"),
+                "--name",
+                "second",
+                "--ignore-opt-outs",
+            ]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    assert main(["history"]) == 0
+    out = capsys.readouterr().out
+    assert "first" in out and "second" in out
+    assert main(["history", "--contacts", NUMBERS[0], "--out", str(tmp_path / "c.csv")]) == 0
+    contacts = pd.read_csv(tmp_path / "c.csv", dtype=str)
+    assert contacts["messages"].tolist() == ["2"] and contacts["replied"].tolist() == ["True"]
+    assert main(["opt-outs"]) == 0
+    assert NUMBERS[1] in capsys.readouterr().out
+    book = tmp_path / "compare.xlsx"
+    assert (
+        main(["compare", "first", "second", "--out", str(book), "--plot", str(tmp_path / "c.png")]) == 0
+    )
+    out = capsys.readouterr().out
+    assert "50.0%" in out and "25.0%" in out  # first: 2 of 4 replied, 1 of 4 opted out
+    assert book.is_file() and (tmp_path / "c.png").stat().st_size > 0
+    assert main(["compare", "autumn"]) == 2
