@@ -373,6 +373,10 @@ def two_proportion_test(
     diff = pb_ - pa_
     low = diff - math.sqrt((pb_ - lb) ** 2 + (ua - pa_) ** 2)
     high = diff + math.sqrt((ub - pb_) ** 2 + (pa_ - la) ** 2)
+    if pa_ == pb_ and pa_ in (0.0, 1.0):  # no variation at all: nothing can differ
+        out.update(difference=0.0, ci_low=low, ci_high=high, p_value=1.0, test=None, enough=True)
+        out["verdict"] = f"no difference: {pa_:.0%} in both {a} and {b}"
+        return out
     enough = min(sa, na - sa, sb, nb - sb) >= MIN_COUNT
     if enough:
         pooled = (sa + sb) / (na + nb)

@@ -177,6 +177,8 @@ def test_two_proportion_test_matches_a_hand_computation() -> None:
     assert not small["enough"] and small["verdict"].startswith("too small to tell")
     assert small["test"] == "Fisher's exact test" and 0 < small["p_value"] <= 1
     assert two_proportion_test(0, 0, 3, 20)["verdict"].startswith("nothing to compare")
+    all_in = two_proportion_test(300, 300, 280, 280)
+    assert all_in["verdict"] == "no difference: 100% in both A and B" and all_in["p_value"] == 1.0
     with pytest.raises(sc.ConfigError):
         two_proportion_test(5, 3, 1, 10)
 
