@@ -242,7 +242,11 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
         "write the Excel report (概览, 明细, 错误, 无效与重复, "
         "批次 …).",
     )
-    parser.add_argument("journal", metavar="JOURNAL", help="the journal file given to `send --journal`")
+    parser.add_argument(
+        "journal",
+        metavar="JOURNAL",
+        help="the journal file `send` printed (read only: a read-only file will do)",
+    )
     parser.add_argument(
         "--out", metavar="XLSX", help="report workbook (default: beside the journal, <name>-report.xlsx)"
     )
@@ -310,12 +314,41 @@ def _add_send(sub: argparse._SubParsersAction) -> None:
         "send",
         help="plan and send a campaign, journaled so that a re-run never sends twice",
         description="Load FILE, check the numbers, plan the messages and send them. Re-running with "
-        "the same file, template and journal resumes: nothing accepted is sent again.",
+        "the same file and template resumes (the journal is found by the plan): nothing accepted is "
+        "sent again, and nobody gets the same content twice from another journal either.",
     )
     add_recipient_options(parser)
     add_plan_options(parser, charset=False)
     add_gateway_options(parser)
-    parser.add_argument("--journal", required=True, help="journal file (SQLite); reuse it to resume")
+    parser.add_argument(
+        "--journal",
+        help="journal file (SQLite); default: the plan's journal in the campaign home "
+        "($SMSCAMPAIGN_HOME), so re-running the same command resumes",
+    )
+    parser.add_argument(
+        "--allow-repeat",
+        action="store_true",
+        help="send even to people who got the same content from another journal recently",
+    )
+    parser.add_argument(
+        "--repeat-window",
+        default="24h",
+        metavar="DURATION",
+        help="how far back the send registry looks for the same content (default 24h)",
+    )
+    parser.add_argument(
+        "--reconcile",
+        choices=["balance"],
+        help="settle unknown outcomes by the account balance (only if nobody else uses the account "
+        "during the run)",
+    )
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="seconds between the two balance readings of --reconcile balance (default 5)",
+    )
     parser.add_argument("--workers", type=int, default=1, help="parallel requests (default 1)")
     parser.add_argument("--rate-limit", type=float, help="requests per second at most")
     parser.add_argument("--max-retries", type=int, default=3, help="retries per batch (default 3)")
@@ -361,16 +394,25 @@ def _cmd_send(args: argparse.Namespace) -> int:
             allow_partial=args.allow_partial,
             send_window=args.send_window,
             progress=not args.no_progress,
+            allow_repeat=args.allow_repeat,
+            repeat_window=args.repeat_window,
+            reconcile=args.reconcile,
+            settle=args.settle,
             name=args.name,
         )
     counts = results["status"].value_counts()
+    attrs = results.attrs
     print(f"{len(results)} recipients, {plan.messages} messages planned in {plan.requests} requests")
     for status, count in counts.items():
         print(f"  {status:<14}{count:>9}")
+    print(attrs.get("summary", ""))
+    where = attrs.get("journal") or "(none: nothing to send)"
     print(
-        f"journal: {args.journal} (re-run the same command to resume; accepted = accepted by the "
-        "gateway, there are no delivery reports)"
+        f"journal: {where} ({'resumed' if attrs.get('resumed') else 'new'}; re-run the same command "
+        "to resume; accepted = accepted by the gateway, there are no delivery reports)"
     )
+    for warning in attrs.get("warnings", []):
+        print(f"warning: {warning}", file=sys.stderr)
     if args.report:
         if importlib.util.find_spec("smscampaign.report") is None:
             print("report: not available in this version", file=sys.stderr)
@@ -378,6 +420,11 @@ def _cmd_send(args: argparse.Namespace) -> int:
             from smscampaign.report import export_report  # noqa: PLC0415
 
             print(f"report: {export_report(results, args.report, plan=plan)}")
+    if counts.get("already_sent", 0):
+        print(
+            f"{counts['already_sent']} recipients already got this content from another journal "
+            "recently and were not sent again (--allow-repeat sends anyway)"
+        )
     if counts.get("unknown", 0):
         print(
             f"{counts['unknown']} recipients are unknown: their request may have reached the gateway; "

@@ -3,6 +3,7 @@
 A negative return code is an *answer* (``response.ok`` is False, ``response.info`` explains it), not an
 exception. Exceptions (:class:`~smscampaign.errors.GatewayError` and its subclasses) are for transport
 and protocol failures, and each says whether the request may have reached the gateway (``request_sent``).
+The protocol itself (endpoints, fields, answers, assumptions) is written down in ``docs/protocol.md``.
 
 >>> gw = Gateway("demo", "secret", base_url="http://127.0.0.1:8080")   # doctest: +SKIP
 >>> gw.send_sms(["13800138000"], "您好【小店】").code                   # doctest: +SKIP
@@ -21,6 +22,7 @@ from typing import Any, Final
 from urllib.parse import urlencode, urlsplit
 
 import defusedxml.ElementTree as SafeET
+import pandas as pd
 import requests
 from defusedxml import DefusedXmlException
 from requests.adapters import HTTPAdapter
@@ -28,6 +30,7 @@ from urllib3.exceptions import NewConnectionError
 
 from smscampaign.codes import CodeInfo, describe_code
 from smscampaign.errors import (
+    AccountError,
     ConfigError,
     GatewayConnectionError,
     GatewayConnectTimeout,
@@ -72,6 +75,8 @@ _DECLARED_CODECS: Final = {
 _DECLARATION = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"'][^>]*\?>")
 _DECLARATION_TEXT = re.compile(r"^\s*<\?xml[^>]*\?>")
 _BARE_CODE = re.compile(r"^\s*(-?\d+)\s*$")
+_HTML_START = re.compile(r"\s*<(!doctype\s+html|html[\s>])", re.IGNORECASE)
+_VOICE_CODE = re.compile(r"[0-9]{4,8}")
 
 #: Known user_info fields and their types; other fields stay text.
 _FIELD_TYPES: Final[dict[str, Any]] = {
@@ -156,7 +161,25 @@ def _decode_body(body: bytes, charset: str) -> str:
             return body.decode(codec)
         except (UnicodeDecodeError, LookupError):
             continue
-    raise GatewayProtocolError("answer cannot be decoded in any expected charset")
+    first = body.lstrip().split(b"\n", 1)[0][:60]
+    raise GatewayProtocolError(f"answer cannot be decoded in any expected charset: {first!r}")
+
+
+def _first_line(text: str) -> str:
+    """The first non-blank line of an answer, short and with no secret, for error messages."""
+    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    return redact(line[:120] + ("…" if len(line) > 120 else ""))
+
+
+def _js_array(text: str, name: str, endpoint: str) -> list[str]:
+    """The items of a JavaScript array literal, as user_stat sends it: ``['11-29','11-30']``."""
+    inner = text.strip()
+    if not (inner.startswith("[") and inner.endswith("]")):
+        raise GatewayProtocolError(
+            f"{endpoint}: {name} is not an array: {inner[:60]!r}", endpoint=endpoint
+        )
+    items = [item.strip().strip("'\"").strip() for item in inner[1:-1].split(",")]
+    return [item for item in items if item] if inner[1:-1].strip() else []
 
 
 def _typed(name: str, text: str) -> Any:
@@ -182,8 +205,10 @@ def parse_response(body: bytes, *, endpoint: str, charset: str = "utf8") -> Gate
         code = int(bare.group(1))
         return GatewayResponse(endpoint, code, "", describe_code(code))
     text = _DECLARATION_TEXT.sub("", text, count=1)
-    if "<" not in text:
-        raise GatewayProtocolError(f"{endpoint}: answer is not XML", endpoint=endpoint)
+    if not text.lstrip().startswith("<") or _HTML_START.match(text):
+        raise GatewayProtocolError(
+            f"{endpoint}: answer is not the gateway's XML: {_first_line(text)!r}", endpoint=endpoint
+        )
     try:
         root = SafeET.fromstring(text, forbid_dtd=True)
     except DefusedXmlException as exc:
@@ -358,6 +383,44 @@ class Gateway:
         """Account details: ``fields`` holds ``sms_left``, ``user_balance``, …; ``code``: user id."""
         return self._call("user_info", {})
 
+    def user_stat(self) -> pd.DataFrame:
+        """Messages the account sent per day and per month, as the gateway counts them (an endpoint
+        of the vendor's plugins, see ``docs/protocol.md``): columns ``period`` (the gateway's label,
+        e.g. ``11-29`` or ``2026-11``), ``kind`` (``day`` / ``month``) and ``sent``.
+
+        A negative code raises :class:`~smscampaign.errors.AccountError`.
+        """
+        from smscampaign.numbers import TEXT  # noqa: PLC0415 (pandas' text dtype, kept in one place)
+
+        response = self._call("user_stat", {})
+        if not response.ok:
+            raise AccountError(
+                f"user_stat: {response.code} {response.info.zh} ({response.info.en})",
+                code=response.code,
+                info=response.info,
+            )
+        rows: list[tuple[str, str, int]] = []
+        for kind in ("day", "month"):
+            titles = _js_array(str(response.fields.get(f"{kind}title", "")), f"{kind}title", "user_stat")
+            totals = _js_array(str(response.fields.get(f"{kind}total", "")), f"{kind}total", "user_stat")
+            if len(titles) != len(totals) or not all(t.isdigit() for t in totals):
+                raise GatewayProtocolError(
+                    f"user_stat: {kind}title and {kind}total do not match", endpoint="user_stat"
+                )
+            rows.extend((title, kind, int(total)) for title, total in zip(titles, totals, strict=True))
+        frame = pd.DataFrame(rows, columns=["period", "kind", "sent"])
+        return frame.astype({"period": TEXT, "kind": TEXT, "sent": "int64"})
+
+    def send_voice(self, receiver: str, code: str) -> GatewayResponse:
+        """Have the gateway call ``receiver`` (one number) and read out ``code`` (4 to 8 digits, as
+        text so that leading zeros survive): the vendor's voice verification endpoint."""
+        number = receiver.strip() if isinstance(receiver, str) else ""
+        if not number.isdigit():
+            raise ConfigError(f"send_voice calls one mobile number given as text, not {receiver!r}")
+        if not isinstance(code, str) or not _VOICE_CODE.fullmatch(code):
+            raise ConfigError("send_voice needs a code of 4 to 8 digits, given as text")
+        return self._call("send_voice", {"receiver": number, "content": code})
+
     def recharge(self, cardnumber: str, cardpwd: str, account: str) -> GatewayResponse:
         """Credit ``account`` with a recharge card. The card password is never logged or shown."""
         return self._call(
@@ -401,6 +464,14 @@ class Gateway:
         except requests.RequestException as exc:
             raise self._translate(exc, endpoint, secrets) from None
         elapsed = time.perf_counter() - started
+        if response.status_code == 403:  # IIS's own page when the account's IP allow-list blocks us
+            raise GatewayHTTPError(
+                f"{endpoint}: HTTP 403 Forbidden from the gateway's host: this server's IP address is "
+                "not allowed to use the account (like −104 禁止从此IP请求); add it to the account's "
+                "allowed IPs in the provider's console",
+                status=403,
+                endpoint=endpoint,
+            )
         if response.status_code != 200:
             raise GatewayHTTPError(
                 f"{endpoint}: HTTP {response.status_code} {response.reason or ''}".rstrip(),

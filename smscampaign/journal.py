@@ -75,6 +75,7 @@ __all__ = [
     "RECONCILIATION_COLUMNS",
     "STATES",
     "Journal",
+    "is_journal",
     "journal_mobiles",
     "open_journal",
 ]
@@ -290,9 +291,22 @@ class Journal:
             raise JournalError(f"{self.path}: not a usable journal ({exc})") from None
 
     def _connect_writable(self) -> sqlite3.Connection:
+        # Two processes creating one file: switching it to WAL is refused at once (no busy wait)
+        # while the other holds it, so take turns.
+        deadline = time.monotonic() + 30.0
+        while True:
+            try:
+                return self._connect_writable_once()
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+
+    def _connect_writable_once(self) -> sqlite3.Connection:
         if self.path != ":memory:":
             where = Path(self.path)
-            if where.exists() and not os.access(where, os.W_OK):
+            # No write bit at all counts too: root may write anyway, but the owner meant read-only.
+            if where.exists() and (not os.access(where, os.W_OK) or not where.stat().st_mode & 0o222):
                 raise JournalError(
                     f"{self.path}: the journal is read-only, so a run could not record what it "
                     "sends; report on it (read_journal / smscampaign report) or make it writable"
@@ -766,3 +780,15 @@ def journal_mobiles(path: str | os.PathLike[str]) -> pd.Series:
     mobiles = recipients.loc[maybe_sent, "mobile"].astype(str)
     mobiles = mobiles[~mobiles.isin(excluded)].drop_duplicates()
     return pd.Series(mobiles.to_numpy(), name="mobile", dtype="str")
+
+
+def is_journal(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is an SQLite file holding a send journal (a quick, read-only look)."""
+    try:
+        with open(path, "rb") as handle:
+            if handle.read(16) != b"SQLite format 3\x00":
+                return False
+        with open_journal(path, readonly=True) as journal:
+            return journal._has_table("plan") and journal._has_table("batches")
+    except (OSError, JournalError):
+        return False

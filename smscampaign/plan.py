@@ -109,8 +109,11 @@ def _suppression_values(suppress: Any) -> pd.Series:
                 f"suppress={suppress!r} is read as a file path; "
                 f"pass numbers as a list, e.g. [{suppress!r}]"
             )
+        from smscampaign.journal import is_journal, journal_mobiles  # noqa: PLC0415
         from smscampaign.recipients import load_recipients  # noqa: PLC0415 (written alongside)
 
+        if is_journal(suppress):  # an earlier campaign: whoever it accepted or left unknown
+            return journal_mobiles(suppress)
         suppress = load_recipients(suppress)
     if isinstance(suppress, pd.DataFrame):
         column = "mobile" if "mobile" in suppress.columns else suppress.attrs.get("phone_column")
@@ -311,7 +314,8 @@ def plan_campaign(
     not ``ok`` keep it and their ``reason``. For ``ok`` rows the first that applies wins:
 
     1. ``suppressed`` — the number (normalised) is in ``suppress``: numbers as a list/set/Series, a
-       DataFrame with ``mobile``, or a path :func:`load_recipients` can read;
+       DataFrame with ``mobile``, a path :func:`load_recipients` can read, or an earlier
+       campaign's journal (everyone it accepted or left unknown);
     2. ``missing_field`` — a placeholder's value is empty and ``defaults`` has none for it;
     3. ``unencodable`` — ``charset`` (``utf8``, ``gbk``, ``big5``) cannot carry the content;
     4. ``too_long`` — longer than ``max_length`` UTF-16 code units, signature included

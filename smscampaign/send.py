@@ -238,7 +238,7 @@ def _transport_kind(exc: GatewayError) -> str:
 # -- the balance -----------------------------------------------------------------------------------
 
 
-def _sms_left(gateway: Gateway, *, retries: int = 4, sleep: Callable[[float], object]) -> int | None:
+def _sms_left(gateway: Gateway, *, retries: int = 6, sleep: Callable[[float], object]) -> int | None:
     """``sms_left`` from ``user_info``: a read, so transport failures and retryable codes are retried.
     ``None`` when the gateway gives no number. :class:`AccountError` on a negative answer."""
     for attempt in range(retries + 1):
@@ -319,18 +319,22 @@ class _Balance:
 
     def settle_pending(self, pending: dict[int, int]) -> tuple[list[int], list[int], str | None]:
         """(accepted batches, not-sent batches, warning) for ``pending`` (batch → messages sent)."""
-        reading = _settled_reading(self.gateway, self.settle, self.sleep)
+        try:
+            reading = _settled_reading(self.gateway, self.settle, self.sleep)
+        except (GatewayError, AccountError) as exc:
+            logger.warning("balance: user_info failed (%s)", exc)
+            reading = None
         total = self.journal.accepted_total()
         batches = sorted(pending)
         if self.baseline is None or reading is None:
             why = (
-                "the balance did not hold still between two readings"
+                "the balance could not be read, or did not hold still between two readings"
                 if reading is None
                 else "no earlier balance reading to compare with"
             )
             self._journal(reading, None, None, batches, "ambiguous", why, total)
-            if reading is not None:
-                self.baseline = (reading, total)
+            # What these batches were charged is unknown: only a new reading can be a baseline.
+            self.baseline = (reading, total) if reading is not None else None
             return [], [], why
         left, counted = self.baseline
         expected = left - (total - counted)
@@ -340,8 +344,10 @@ class _Balance:
             accepted = subsets[0]
             rest = [b for b in batches if b not in accepted]
             verdict = "accepted" if not rest else "not_sent" if not accepted else "split"
-            self._journal(reading, expected, deducted, batches, verdict, None, total)
-            self.baseline = (reading, total + sum(pending[b] for b in accepted))
+            # The reading includes the charges of the batches it found accepted: so does its total.
+            after = total + sum(pending[b] for b in accepted)
+            self._journal(reading, expected, deducted, batches, verdict, None, after)
+            self.baseline = (reading, after)
             return accepted, rest, None
         # Whatever the verdict, this reading includes every charge so far: the next baseline.
         self.baseline = (reading, total)
@@ -831,6 +837,8 @@ def send_campaign(
         raise ConfigError(
             f"repeat_window must be a timedelta or a duration such as '24h', not {repeat_window!r}"
         ) from None
+    if journal is None and plan.requests == 0:
+        journal = False  # nothing to send: no journal file for an empty plan
     store = open_home(home)
     try:
         if isinstance(journal, Journal):
@@ -955,8 +963,10 @@ def _send(
     from tqdm.auto import tqdm  # noqa: PLC0415 - picks the notebook or terminal bar at call time
 
     resumed = not journal.attach(plan)
-    journal.recover(settle=reconcile == "balance")
+    recovered = journal.recover(settle=reconcile == "balance")
     journal_id = _journal_id(journal)
+    for number in recovered:  # the registry said in_flight: now unknown until settled
+        store.settle_sends(journal=journal_id, batch=number, status="unknown")
     state = journal.batches()
     accepted_before = int(state.loc[state["state"] == ACCEPTED, "receivers"].fillna(state["size"]).sum())
     wanted = (state["state"] == PLANNED) | ((state["state"] == FAILED) & state["retryable"])

@@ -18,6 +18,8 @@ COMMANDS = [
     "balance",
     "bind",
     "check",
+    "compare",
+    "history",
     "opt-outs",
     "plan",
     "receive",

@@ -296,3 +296,55 @@ def test_password_never_logged_or_shown(sandbox, caplog, method):
     everything = "\n".join(texts + [r.getMessage() for r in caplog.records])
     assert PASSWORD not in everything and card_password not in everything
     assert "s3cret" not in everything
+
+
+# -- the host's own pages and other non-XML answers (issue 18) ----------------------------------------
+
+IIS_403 = (
+    "<!DOCTYPE html><html><head><title>403 Forbidden</title></head>"
+    "<body><h2>您未被授权查看该页</h2></body></html>"
+).encode()
+
+
+def test_html_403_from_the_host_says_the_ip_is_not_allowed():
+    with hostile_gateway(http(IIS_403, status="403 Forbidden", content_type="text/html")) as url:
+        with pytest.raises(sc.GatewayHTTPError) as info:
+            sc.Gateway(USER, PASSWORD, base_url=url).send_sms([A], "hi")
+    assert info.value.status == 403
+    assert "IP address is not allowed" in str(info.value) and "−104" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("body", "quoted"),
+    [
+        (b"<!DOCTYPE html>\r\n<html><body><result>1</result></body></html>", "<!DOCTYPE html>"),
+        (b"\n  <html><body><response><result>5</result></response></body></html>", "<html><body>"),
+        (b"Service Unavailable\r\nRetry later", "Service Unavailable"),
+        (b'<?xml version="1.0"?>\nOK 1', "OK 1"),
+    ],
+)
+def test_non_xml_answers_quote_their_first_line_and_never_succeed(body, quoted):
+    with hostile_gateway(http(body, content_type="text/html")) as url:
+        with pytest.raises(sc.GatewayProtocolError) as info:
+            sc.Gateway(USER, PASSWORD, base_url=url).send_sms([A], "hi")
+    assert quoted in str(info.value)
+
+
+def test_quoted_first_line_hides_secrets():
+    with pytest.raises(sc.GatewayProtocolError) as info:
+        parse_response(b"error for /send_sms.aspx?username=u&password=hunter2", endpoint="send_sms")
+    assert "hunter2" not in str(info.value) and "password=***" in str(info.value)
+
+
+def test_send_voice_is_validated_before_sending(sandbox, gateway):
+    for receiver, code in [([A], "1234"), (A + "," + A, "1234"), (A, "12a4"), (A, 1234), (A, "123")]:
+        with pytest.raises(sc.ConfigError):
+            gateway.send_voice(receiver, code)
+    assert sandbox.calls.empty
+    assert gateway.send_voice(A, "0427").ok
+
+
+def test_user_stat_refused_raises_account_error(sandbox):
+    with pytest.raises(sc.AccountError) as info:
+        sandbox.gateway(USER, "wrong").user_stat()
+    assert info.value.code == -103

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
 import pandas as pd
 import pytest
@@ -13,6 +15,8 @@ import requests
 
 import smscampaign as sc
 from smscampaign.codes import CODES
+from smscampaign.gateway import parse_response
+from smscampaign.numbers import TEXT
 from smscampaign.protocol import BEIJING
 from tests.conftest import PASSWORD, USER
 
@@ -237,7 +241,7 @@ def test_push_reaches_url(sandbox, gateway):
         server.shutdown()
         server.server_close()
     assert received == [
-        {"sender": A, "content": "退订", "receivetime": "2026-01-02 03:04:05", "key": "k3y"}
+        {"sender": A, "content": "退订", "receivetime": "2026-01-02 03:04:05", "key": "k3y", "type": "0"}
     ]
     assert sandbox.pushes[0]["ok"] is True
 
@@ -323,3 +327,202 @@ def test_standalone_process_serves_a_real_client():
         _, stderr = proc.communicate(timeout=10)
     assert proc.returncode == 0
     assert "Warning" not in stderr and "Traceback" not in stderr, stderr
+
+
+def test_scheduled_send_deducts_at_acceptance(sandbox, gateway):
+    when = beijing_now().replace(microsecond=0) + timedelta(days=2)
+    assert gateway.send_sms([A, B], "后天见【x】", sendtime=when).ok
+    assert gateway.send_sms([A], "now【x】").ok
+    assert gateway.user_info().fields["sms_left"] == 1000 - 3  # the scheduled two count at once
+    assert sandbox.account(USER)["sms_left"] == 997
+
+
+def test_adjust_balance_behind_the_clients_back(sandbox, gateway):
+    assert sandbox.adjust_balance(USER, -7) == 993
+    assert gateway.user_info().fields["sms_left"] == 993
+    assert sandbox.adjust_balance(USER, 20) == 1013
+    gateway.send_sms([A], "hi【x】")
+    info = gateway.user_info().fields
+    assert (info["sms_left"], info["sms_send"]) == (1012, 1)  # a foreign change is not a send
+    assert sandbox.ledger["receiver"].tolist() == [A]
+    with pytest.raises(sc.ConfigError, match="only 1012 left"):
+        sandbox.adjust_balance(USER, -2000)
+    with pytest.raises(sc.ConfigError, match="no sandbox account"):
+        sandbox.adjust_balance("ghost", 1)
+    with pytest.raises(sc.ConfigError, match="whole number"):
+        sandbox.adjust_balance(USER, 1.5)  # type: ignore[arg-type]
+    assert sandbox.account(USER)["sms_left"] == 1012
+
+
+def first_line(proc: subprocess.Popen, timeout: float = 30.0) -> str:
+    """The child's first stdout line, or fail (and kill it) after ``timeout`` seconds."""
+    line: list[str] = []
+    reader = threading.Thread(target=lambda: line.append(proc.stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    if not line:
+        proc.kill()
+        raise AssertionError(f"no line from the child within {timeout} s")
+    return line[0].strip()
+
+
+def test_standalone_admin_balance_endpoint():
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "smscampaign.sandbox", "--port", "0", "--account", "demo:secret:50"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = first_line(proc)
+        admin = url + "/_sandbox/balance"
+        answer = requests.post(admin, json={"account": "demo", "delta": -5}, timeout=5)
+        assert answer.status_code == 200 and answer.json() == {"account": "demo", "sms_left": 45}
+        with sc.Gateway("demo", "secret", base_url=url) as gw:
+            assert gw.user_info().fields["sms_left"] == 45
+            answer = requests.post(admin, json={"account": "demo", "delta": 100}, timeout=5)
+            assert answer.json()["sms_left"] == 145
+            assert gw.user_info().fields["sms_left"] == 145
+        refused = requests.post(admin, json={"account": "demo", "delta": -1000}, timeout=5)
+        assert refused.status_code == 400 and "only 145 left" in refused.json()["error"]
+        assert requests.post(admin, json={"delta": 1}, timeout=5).status_code == 400
+        assert requests.get(url + "/_sandbox/ledger", timeout=5).json() == []
+    finally:
+        proc.terminate()
+        _, stderr = proc.communicate(timeout=10)
+    assert "Traceback" not in stderr, stderr
+
+
+# -- what the vendor's plugins add (issue 18) ---------------------------------------------------------
+
+
+def test_user_stat_counts_the_ledger_per_day_and_month(sandbox, gateway):
+    empty = gateway.user_stat()
+    assert list(empty.columns) == ["period", "kind", "sent"]
+    assert empty["kind"].value_counts().to_dict() == {"day": 7, "month": 12}
+    assert empty["sent"].sum() == 0
+    gateway.send_sms([A, B], "一【x】")
+    gateway.send_sms([A], "二【x】", sendtime=beijing_now() + timedelta(days=3))
+    sandbox.add_account("other", "pw")
+    sandbox.gateway("other", "pw").send_sms([A], "别人的【x】")  # another account's sends don't count
+    stat = gateway.user_stat()
+    today = beijing_now()
+    days, months = stat[stat["kind"] == "day"], stat[stat["kind"] == "month"]
+    assert days["period"].iloc[-1] == today.strftime("%m-%d")
+    assert months["period"].iloc[-1] == today.strftime("%Y-%m")
+    assert days["sent"].tolist() == [0] * 6 + [3] and months["sent"].tolist() == [0] * 11 + [3]
+    assert str(stat["period"].dtype) == str(TEXT) and stat["sent"].dtype == "int64"
+
+
+def test_user_stat_answers_the_documents_array_texts(sandbox):
+    query = f"username={USER}&password={PASSWORD}"
+    answer = requests.get(f"{sandbox.url}/gbk/interface/user_stat.aspx?{query}", timeout=5)
+    parsed = parse_response(answer.content, endpoint="user_stat", charset="gbk")
+    assert parsed.code == sandbox.account(USER)["user_id"]
+    assert set(parsed.fields) == {"daytitle", "daytotal", "monthtitle", "monthtotal"}
+    assert parsed.fields["daytotal"] == "[0,0,0,0,0,0,0]"
+    assert parsed.fields["daytitle"].startswith("['") and parsed.fields["daytitle"].endswith("']")
+
+
+def test_send_voice_calls_one_number_and_deducts_one(sandbox, gateway):
+    response = gateway.send_voice(A, "0427")
+    assert response.ok and response.message == "语音验证码发送成功"
+    voice = sandbox.voice_calls
+    assert voice[["account", "receiver", "content"]].values.tolist() == [[USER, A, "0427"]]
+    assert sandbox.ledger.empty  # a voice call is not a text message
+    assert sandbox.account(USER)["sms_left"] == 999
+    url = f"{sandbox.url}/utf8/interface/send_voice.aspx"
+    base = {"username": USER, "password": PASSWORD}
+    for fields, code in [
+        ({"receiver": A, "content": "12ab"}, -118),
+        ({"receiver": f"{A},{B}", "content": "1234"}, -119),
+        ({"receiver": "", "content": "1234"}, -112),
+        ({"receiver": A, "content": ""}, -113),
+    ]:
+        answer = requests.post(url, data={**base, **fields}, timeout=5)
+        assert parse_response(answer.content, endpoint="send_voice").code == code
+    sandbox.update_account(USER, sms_left=0)
+    assert gateway.send_voice(A, "5555").code == -107
+    assert len(sandbox.voice_calls) == 1
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_sendsms_alias_sends_like_send_sms(sandbox, method):
+    fields = {"username": USER, "password": PASSWORD, "receiver": A, "content": "别名【x】"}
+    url = f"{sandbox.url}/gbk/SendSms.aspx"  # IIS paths ignore case
+    query = urlencode(fields, encoding="gbk")
+    if method == "GET":
+        answer = requests.get(f"{url}?{query}", timeout=5)
+    else:
+        answer = requests.post(url, data=query.encode("ascii"), timeout=5)
+    assert parse_response(answer.content, endpoint="send_sms", charset="gbk").ok
+    assert sandbox.ledger["content"].tolist() == ["别名【x】"]
+    assert sandbox.calls["endpoint"].tolist() == ["send_sms"]
+
+
+def test_blocked_ip_gets_the_hosts_403_page_when_the_account_says_so(sandbox, gateway):
+    sandbox.update_account(USER, allowed_ips=["10.1.2.3"], forbidden_page=True)
+    with pytest.raises(sc.GatewayHTTPError) as info:
+        gateway.send_sms([A], "hi【x】")
+    assert info.value.status == 403 and "IP address is not allowed" in str(info.value)
+    page = requests.post(
+        f"{sandbox.url}/utf8/interface/user_info.aspx",
+        data={"username": USER, "password": PASSWORD},
+        timeout=5,
+    )
+    assert page.status_code == 403 and page.headers["Content-Type"].startswith("text/html")
+    assert "403 Forbidden" in page.text and "您未被授权查看该页" in page.text
+    assert sandbox.ledger.empty
+    assert sandbox.calls["fault"].tolist() == ["http403", "http403"]
+    sandbox.update_account(USER, forbidden_page=False)
+    assert gateway.user_info().code == -104
+
+
+def _push_receiver():
+    from urllib.parse import parse_qsl
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+    received: list[dict[str, str]] = []
+
+    def app(environ, start_response):
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        received.append(dict(parse_qsl(body.decode("ascii"))))
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *a):
+            pass
+
+    server = make_server("127.0.0.1", 0, app, handler_class=Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_port}/push", received
+
+
+def test_push_carries_a_configurable_type(sandbox, gateway):
+    server, url, received = _push_receiver()
+    try:
+        sandbox.update_account(USER, push_url=url, push_key="k", push_type="1")
+        gateway.bind_mobile([A])
+        assert sandbox.reply(A, "收到", USER)
+        sandbox.add_account("plain", "pw", push_url=url)
+        sandbox.gateway("plain", "pw").bind_mobile([B])
+        assert sandbox.reply(B, "好", "plain")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [r["type"] for r in received] == ["1", "0"]
+
+
+def test_unstarted_sandbox_says_how_to_start_it():
+    box = sc.Sandbox()
+    for use in (lambda: box.url, lambda: box.gateway(USER, PASSWORD)):
+        with pytest.raises(
+            sc.ConfigError, match=r"not running.*with Sandbox\(\) as box.*box\.start\(\)"
+        ):
+            use()
+    assert "stopped" in repr(box)
+    with box:
+        assert box.url.startswith("http://127.0.0.1:") and box.running
+    with pytest.raises(sc.ConfigError, match="not running"):
+        box.gateway(USER, PASSWORD)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import _thread
+import json
 import random
 import signal
 import subprocess
@@ -610,3 +611,385 @@ def test_kill_9_at_random_moments_never_sends_twice(tmp_path):
     # Each kill leaves at most `workers` batches in flight: the unknowns it can cause.
     assert max(in_flight_after_kill) <= workers * batch_size
     assert (ready["status"] == "unknown").sum() <= sum(in_flight_after_kill)
+
+
+# -- never twice: one runner per journal, journals found by plan, the registry (issue 10) ----------
+
+
+def _readline(proc: subprocess.Popen, timeout: float = 120.0) -> str:
+    """One line of the child's stdout, or fail after ``timeout`` seconds."""
+    import selectors
+
+    with selectors.DefaultSelector() as sel:
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        if not sel.select(timeout):
+            raise AssertionError(f"no line from the child within {timeout} s")
+    return proc.stdout.readline().strip()
+
+
+@pytest.fixture
+def standalone():
+    """A standalone sandbox process (``python -m smscampaign.sandbox``) with demo:secret; yields
+    a function returning ``(url, stop)`` for given extra options."""
+    servers: list[subprocess.Popen] = []
+
+    def start(*options: str, sms: int = 1_000_000) -> str:
+        server = _spawn(
+            ["-m", "smscampaign.sandbox", "--port", "0", "--account", f"demo:secret:{sms}", *options],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        servers.append(server)
+        url = _readline(server, 60)
+        assert url.startswith("http://127.0.0.1:")
+        return url
+
+    yield start
+    for server in servers:
+        server.kill()
+        server.wait()
+        server.stdout.close()
+
+
+def _ledger(url: str) -> pd.DataFrame:
+    return pd.DataFrame(requests.get(f"{url}/_sandbox/ledger", timeout=10).json())
+
+
+# A child that plans round N (its own numbers) and sends it when told; prints one JSON line per round.
+# "bypass" replaces the runner lock by nothing (a test helper: production has no such switch), so
+# only the compare-and-set claims stand between two runners.
+RUNNER = """
+import contextlib, json, sys
+sys.path.insert(0, "tests")
+from test_send import people
+import smscampaign as sc
+from smscampaign.journal import Journal
+
+url, bypass = sys.argv[1], sys.argv[2] == "bypass"
+if bypass:
+    Journal.runner = lambda self: contextlib.nullcontext(self)
+print("ready", flush=True)
+for line in sys.stdin:
+    round_, path = line.split()
+    frame = people(40, extra=False)
+    frame["mobile"] = [f"139{int(round_):03d}{i:05d}" for i in range(40)]
+    plan = sc.plan_campaign(frame, "{name}您好，会员日八折", signature="小店", batch_size=4)
+    try:
+        with sc.Gateway("demo", "secret", base_url=url) as gw:
+            res = sc.send_campaign(plan, gw, journal=path, workers=2, progress=False)
+        out = {"ok": res["status"].value_counts().to_dict()}
+    except sc.JournalBusy as exc:
+        out = {"busy": str(exc), "holder": exc.holder}
+    print(json.dumps(out), flush=True)
+"""
+
+
+@pytest.mark.parametrize("mode", ["locked", "bypass"])
+def test_two_runners_on_one_journal_never_send_twice(standalone, tmp_path, mode):
+    url = standalone("--latency", "0.01")
+    children = [
+        _spawn(
+            ["-c", RUNNER, url, mode],
+            env=child_env(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    import json
+
+    busy = 0
+    try:
+        for child in children:
+            assert _readline(child) == "ready"
+        for round_ in range(30):
+            path = tmp_path / f"r{round_}.journal"
+            for child in children:  # both are told at once; both have everything imported
+                child.stdin.write(f"{round_} {path}\n")
+                child.stdin.flush()
+            said = [json.loads(_readline(child)) for child in children]
+            if mode == "locked":
+                outcomes = sorted("busy" if "busy" in s else "ok" for s in said)
+                if outcomes == ["busy", "ok"]:
+                    busy += 1
+                    (loser,) = [s for s in said if "busy" in s]
+                    pids = {child.pid for child in children}
+                    assert loser["holder"]["pid"] in pids and "started" in loser["busy"]
+            results = sc.read_journal(path)
+            assert (results["status"] == "accepted").all(), said
+    finally:
+        for child in children:
+            child.stdin.close()
+            child.wait(timeout=60)
+            child.stdout.close()
+    ledger = _ledger(url)
+    assert len(ledger) == 30 * 40
+    assert not ledger.duplicated(["receiver", "content"]).any()  # 0 duplicates
+    if mode == "locked":
+        # The loser fails before sending: every request of a round came from the winner. Nearly
+        # every round overlaps (both start together); a round where one finished before the other
+        # began is a plain resume, and sends nothing either.
+        assert busy >= 20
+
+
+def _cli_send(url: str, source: Path, *extra: str) -> tuple[int, str]:
+    import contextlib
+    import io
+
+    from smscampaign.cli import main
+
+    out = io.StringIO()
+    argv = [
+        "send",
+        str(source),
+        "--template",
+        "{姓名}您好，会员日八折",
+        "--signature",
+        "小店",
+        "--base-url",
+        url,
+        "--batch-size",
+        "4",
+        "--no-progress",
+        *extra,
+    ]
+    with contextlib.redirect_stdout(out):
+        code = main(argv)
+    return code, out.getvalue()
+
+
+def test_cli_rerun_without_journal_resumes_and_another_journal_sends_nobody_twice(
+    standalone, tmp_path, home, monkeypatch
+):
+    url = standalone()
+    monkeypatch.setenv("SMSCAMPAIGN_USERNAME", "demo")
+    monkeypatch.setenv("SMSCAMPAIGN_PASSWORD", "secret")
+    source = write_csv(tmp_path / "people.csv", 10, names=3)
+
+    code, out = _cli_send(url, source)
+    assert code == 0
+    journals = list((home / "journals").glob("*.journal"))
+    assert len(journals) == 1
+    assert f"journal: {journals[0]} (new" in out and "new campaign: 10 sent now" in out
+
+    code, out = _cli_send(url, source)  # the same command again: resumes
+    assert code == 0
+    assert f"journal: {journals[0]} (resumed" in out
+    assert "resumed: 10 accepted earlier, 0 sent now, nobody twice" in out
+    assert len(_ledger(url)) == 10
+
+    other = tmp_path / "typo.journal"
+    code, out = _cli_send(url, source, "--journal", str(other))
+    assert code == 0
+    assert "already_sent" in out and "10 recipients already got this content" in out
+    assert len(_ledger(url)) == 10  # nobody twice
+    results = sc.read_journal(other)
+    skipped = results[results["status"] == "already_sent"]
+    assert len(skipped) == 10
+    assert skipped["reason"].str.contains(r"already sent the same content at 20\d\d-").all()
+    assert skipped["reason"].str.contains(results.attrs["fingerprint"][:12]).all()
+
+    code, out = _cli_send(url, source, "--journal", str(tmp_path / "again.journal"), "--allow-repeat")
+    assert code == 0 and len(_ledger(url)) == 20  # asked for: sent again
+
+
+def test_changed_plan_in_the_home_gets_a_new_journal(gateway, home):
+    first = send(make_plan(3), gateway)
+    assert not first.attrs["resumed"] and first.attrs["summary"] == ("new campaign: 3 sent now")
+    # Another plan: another journal, no error; its first three people already got this content.
+    changed = send(make_plan(4), gateway)
+    assert len(list((home / "journals").glob("*.journal"))) == 2
+    assert changed.attrs["summary"] == "new campaign: 1 sent now (3 already sent)"
+    again = send(make_plan(4), gateway)
+    assert again.attrs["resumed"] and again.attrs["sent_now"] == 0
+    assert again.attrs["summary"] == (
+        "resumed: 1 accepted earlier, 0 sent now, nobody twice (3 already sent)"
+    )
+
+
+def test_registry_ignores_other_gateways_and_the_repeat_window(sandbox, gateway, tmp_path):
+    plan = make_plan(3, extra=False)
+    send(plan, gateway, journal=tmp_path / "a.journal")
+    with sc.Sandbox() as other:  # a sandbox on another port is another gateway
+        other.add_account(USER, PASSWORD, sms_left=100)
+        with other.gateway(USER, PASSWORD) as gw:
+            results = send(plan, gw, journal=tmp_path / "b.journal")
+        assert (results["status"] == "accepted").all() and len(other.ledger) == 3
+    results = send(plan, gateway, journal=tmp_path / "c.journal", repeat_window="0s")
+    assert (results["status"] == "accepted").all() and len(sandbox.ledger) == 6
+    with pytest.raises(sc.ConfigError, match="repeat_window"):
+        send(plan, gateway, repeat_window="soon")
+
+
+def test_unknown_and_in_flight_sends_count_in_the_registry(sandbox, gateway, tmp_path):
+    plan = make_plan(6, batch_size=3, extra=False)
+    sandbox.fail_next("send_sms", -109)  # batch 1 unknown: it may have gone out
+    send(plan, gateway, journal=tmp_path / "a.journal")
+    second = send(plan, gateway, journal=tmp_path / "b.journal")
+    assert (second["status"] == "already_sent").all()
+    assert second["reason"].str.contains("possibly sent").sum() == 3
+    assert len(sandbox.ledger) == 6
+
+
+# -- unknowns settled by the balance (issue 10, item 4) --------------------------------------------
+
+FAULTS_20 = {"reset": 0.1, "http500": 0.05, "garbage": 0.05, "delay": 0.3, "delay_p": 0.05}
+
+
+def no_wait(seconds: float) -> None:
+    """The injected wait between balance readings: tests never sleep ``settle`` seconds."""
+
+
+def test_reconcile_balance_under_20_percent_faults_settles_every_unknown(standalone):
+    url = standalone("--faults", json.dumps(FAULTS_20), "--seed", "10")
+    plan = make_plan(400, batch_size=10, extra=False, names=3)
+    with Gateway("demo", "secret", base_url=url, timeout=(2.0, 0.15)) as gw:
+        results = send(
+            plan, gw, journal=False, reconcile="balance", settle=5.0, sleep=no_wait, max_retries=5
+        )
+    calls = pd.DataFrame(requests.get(f"{url}/_sandbox/calls", timeout=10).json())
+    assert calls["fault"].notna().sum() >= 10  # the faults did happen
+    ledger = _ledger(url)
+    assert not ledger.duplicated(["receiver", "content"]).any()  # 0 duplicates
+    assert (results["status"] == "accepted").all()  # 0 unknown: every ready recipient accepted
+    assert sorted(ledger_pairs(ledger)) == sorted(ready_pairs(plan))
+    verdicts = pd.DataFrame(results.attrs["reconciliations"])
+    assert {"reading", "accepted", "not_sent"} <= set(verdicts["verdict"])
+    settled = results[results["reason"].fillna("").str.contains("settled by balance")]
+    assert len(settled) > 0 and (settled["message_zh"] == "按余额核实：已受理").all()
+    assert not results.attrs["warnings"]
+
+
+class ForeignDeduction(Gateway):
+    """A real gateway whose ``n``-th ``send_sms`` is cut off after the sandbox processed it (a reset)
+    while someone else spends 7 messages of the account at that moment."""
+
+    def __init__(self, *args, url: str, at: int, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.admin, self.at, self.calls = url, at, 0
+
+    def send_sms(self, receivers, content, sendtime=None):
+        self.calls += 1
+        if self.calls != self.at:
+            return super().send_sms(receivers, content, sendtime)
+        post = lambda name, body: requests.post(f"{self.admin}/_sandbox/{name}", json=body, timeout=10)  # noqa: E731
+        post("balance", {"account": "demo", "delta": -7})
+        post("faults", {"reset": 1.0})
+        try:
+            return super().send_sms(receivers, content, sendtime)
+        finally:
+            post("faults", {})
+
+
+def test_reconcile_balance_with_a_foreign_deduction_stays_unknown_and_warns(standalone, caplog):
+    url = standalone()
+    plan = make_plan(60, batch_size=10, extra=False)
+    with ForeignDeduction("demo", "secret", base_url=url, url=url, at=3) as gw:
+        results = send(plan, gw, journal=False, reconcile="balance", sleep=no_wait)
+    ledger = _ledger(url)
+    assert not ledger.duplicated(["receiver", "content"]).any()
+    assert len(ledger) == 60  # the reset batch did go out; nothing was resent
+    unknown = results[results["status"] == "unknown"]
+    assert unknown["batch"].unique().tolist() == [3]  # the ambiguous batch
+    assert unknown["reason"].str.contains("someone else").all()
+    assert (results["status"] == "accepted").sum() == 50
+    assert any("switched off" in w for w in results.attrs["warnings"])
+    assert any("switched off" in r.getMessage() for r in caplog.records)
+    verdicts = [r["verdict"] for r in results.attrs["reconciliations"]]
+    assert verdicts == ["reading", "inconsistent"]
+
+
+def test_reconcile_is_off_by_default_and_validated(sandbox, gateway):
+    plan = make_plan(3, extra=False)
+    results = send(plan, gateway, journal=False)
+    assert results.attrs["reconciliations"] == []
+    with pytest.raises(sc.ConfigError, match="reconcile"):
+        send(plan, gateway, reconcile="ledger")
+
+
+def test_kill_9_during_a_reconciled_campaign_settles_what_it_can(tmp_path, standalone):
+    rng = random.Random(20261201)
+    batch_size, n = 20, 1500
+    url = standalone("--latency", "0.02")
+    source = write_csv(tmp_path / "people.csv", n)
+    journal = tmp_path / "j.journal"
+    env = child_env(SMSCAMPAIGN_USERNAME="demo", SMSCAMPAIGN_PASSWORD="secret")
+    argv = [
+        "-m",
+        "smscampaign",
+        "send",
+        str(source),
+        "--template",
+        "您好，会员日八折",
+        "--signature",
+        "小店",
+        "--base-url",
+        url,
+        "--journal",
+        str(journal),
+        "--batch-size",
+        str(batch_size),
+        "--reconcile",
+        "balance",
+        "--settle",
+        "0",
+        "--no-progress",
+    ]
+
+    def accepted_so_far() -> int:
+        try:
+            with sc.Journal(journal, readonly=True) as book:
+                return book.accepted_total()
+        except sc.JournalError:
+            return 0
+
+    kills, child = 0, None
+    try:
+        for _ in range(40):
+            child = _spawn(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if kills < 10:
+                # Kill once this run has sent a few more batches (watched in the journal), at a
+                # random moment of a request.
+                target = accepted_so_far() + batch_size * rng.randint(1, 4)
+                deadline = time.monotonic() + 120
+                while child.poll() is None and accepted_so_far() < target:
+                    assert time.monotonic() < deadline, "the campaign makes no progress"
+                    time.sleep(0.01)
+                if child.poll() is None:
+                    time.sleep(rng.uniform(0, 0.03))
+                    child.send_signal(signal.SIGKILL)
+                    child.wait()
+                    kills += 1
+                    continue
+            else:
+                child.wait(timeout=120)
+            if child.returncode != -signal.SIGKILL:
+                break
+        assert child.returncode == 0, f"last run exited {child.returncode}"
+    finally:
+        if child is not None and child.poll() is None:
+            child.kill()
+            child.wait()
+    ledger = _ledger(url)
+    results = sc.read_journal(journal)
+    ready = results[results["batch"].notna()].set_index("mobile")
+    assert kills == 10
+    assert not ledger["receiver"].duplicated().any()  # 0 duplicates
+    assert set(ledger["receiver"]) <= set(ready.index)
+    accepted = set(ready.index[ready["status"] == "accepted"])
+    assert accepted <= set(ledger["receiver"])
+    assert set(ready["status"]) <= {"accepted", "unknown"}
+    # unknown only where no single subset of the batches left in flight matched the balance
+    verdicts = pd.DataFrame(results.attrs["reconciliations"])
+    unsettled = {
+        int(b)
+        for row in verdicts.itertuples()
+        if row.verdict in ("ambiguous", "inconsistent")
+        for b in str(row.batches or "").split(",")
+        if b
+    }
+    unknown_batches = set(ready.loc[ready["status"] == "unknown", "batch"].astype(int))
+    assert unknown_batches <= unsettled
+    assert (ready["status"] == "accepted").sum() >= n - batch_size * len(unsettled)
+    assert "accepted" in set(verdicts["verdict"]) or "not_sent" in set(verdicts["verdict"])

@@ -2,6 +2,6 @@
 
 import sys
 
-from smscampaign.sandbox import main
+from smscampaign.sandbox.cli import main
 
 sys.exit(main())

@@ -1,0 +1,135 @@
+"""The sandbox's protocol engine on its own (no sockets), and the seams of the split package."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+
+import smscampaign as sc
+import smscampaign.sandbox as sandbox_package
+from smscampaign import gateway
+from smscampaign.gateway import parse_response
+from smscampaign.sandbox import Engine, Sandbox, engine, server
+from smscampaign.sandbox.engine import ENGINE_ENDPOINTS
+
+A, B = "13800138000", "13900139001"
+
+
+@pytest.fixture
+def box() -> Engine:
+    eng = Engine()
+    eng.add_account("demo", "pw", sms_left=10)
+    return eng
+
+
+def form(**fields: str) -> bytes:
+    return urlencode({"username": "demo", "password": "pw", **fields}, encoding="gbk").encode("ascii")
+
+
+def test_engine_answers_a_post_without_sockets(box):
+    answer = box.handle(
+        "POST", b"/gbk/interface/send_sms.aspx", form(receiver=f"{A},{B}", content="您好【店】")
+    )
+    assert (answer.status, answer.content_type, answer.reset) == (200, "text/xml; charset=gbk", False)
+    parsed = parse_response(answer.body, endpoint="send_sms", charset="gbk")
+    assert parsed.ok and parsed.message == "短信发送成功"
+    assert box.ledger["content"].tolist() == ["您好【店】"] * 2
+    assert box.account("demo")["sms_left"] == 8
+    assert box.calls[["endpoint", "method", "charset", "username", "code"]].values.tolist() == [
+        ["send_sms", "POST", "gbk", "demo", parsed.code]
+    ]
+
+
+def test_engine_answers_a_get_and_refusals(box):
+    answer = box.handle("GET", b"/utf8/interface/user_info.aspx?" + form())
+    info = parse_response(answer.body, endpoint="user_info")
+    assert info.fields["sms_left"] == 10
+    wrong = box.handle("GET", b"/utf8/interface/user_info.aspx?username=demo&password=no")
+    assert parse_response(wrong.body, endpoint="user_info").code == -103
+    assert box.handle("GET", b"/utf8/interface/nothing.aspx").status == 404
+
+
+def test_engine_faults_are_answers(box):
+    box.faults = {"reset": 1.0}
+    answer = box.handle("POST", b"/utf8/interface/send_sms.aspx", form(receiver=A, content="x"))
+    assert answer.reset and len(box.ledger) == 1  # processed, then the connection is dropped
+    box.faults = {"http500": 1.0}
+    answer = box.handle("POST", b"/utf8/interface/send_sms.aspx", form(receiver=A, content="x"))
+    assert answer.status == 500 and len(box.ledger) == 1  # refused before processing
+
+
+def _private_engine_uses(module) -> list[str]:
+    """Attributes starting with ``_`` read from anything named ``engine`` in ``module``'s source."""
+    found = []
+    for node in ast.walk(ast.parse(inspect.getsource(module))):
+        if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
+            base = node.value
+            name = base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "")
+            if name == "engine":
+                found.append(node.attr)
+    return found
+
+
+def test_server_talks_to_the_engine_through_public_methods():
+    assert _private_engine_uses(server) == []
+    imported = {
+        alias.name.split(".")[0]
+        for node in ast.walk(ast.parse(inspect.getsource(engine)))
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in (node.names if isinstance(node, ast.Import) else [ast.alias(node.module or "")])
+    }
+    assert not imported & {"socket", "socketserver", "http", "requests", "urllib3"}  # no sockets
+
+
+def test_public_api_is_where_it_was():
+    assert sc.Sandbox is Sandbox and issubclass(Sandbox, Engine)
+    from smscampaign.sandbox import LEDGER_COLUMNS, build_parser, main, serve
+
+    assert LEDGER_COLUMNS == ["account", "receiver", "content", "sendtime", "request_id", "accepted_at"]
+    assert callable(build_parser) and callable(main) and callable(serve)
+    for name in (
+        "start",
+        "stop",
+        "url",
+        "gateway",
+        "add_account",
+        "update_account",
+        "account",
+        "add_card",
+        "fail_next",
+        "reply",
+        "ledger",
+        "calls",
+        "pushes",
+        "faults",
+        "adjust_balance",
+    ):
+        assert hasattr(Sandbox, name), name
+
+
+def test_the_protocol_is_documented_in_the_repository():
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "docs" / "protocol.md").read_text(encoding="utf-8")
+    for endpoint in ENGINE_ENDPOINTS:
+        assert f"`{endpoint}`" in text, endpoint
+    for name in (
+        "receiver",
+        "content",
+        "sendtime",
+        "mobile",
+        "cardpwd",
+        "daytitle",
+        "monthtotal",
+        "type",
+    ):
+        assert f"`{name}`" in text, name
+    assert "sendsms.aspx" in text and "**[ours]**" in text
+    for module in (sandbox_package, engine, server, gateway):
+        doc = inspect.getsource(module)
+        assert "PROTOCOL.md" not in doc
+    assert "docs/protocol.md" in (sandbox_package.__doc__ or "")
+    assert "docs/protocol.md" in (gateway.__doc__ or "")
