@@ -100,7 +100,8 @@ MIGRATIONS: Final[list[str]] = [
     CREATE INDEX IF NOT EXISTS sends_by_content ON sends (content_sha256, gateway, at);
     CREATE INDEX IF NOT EXISTS sends_by_batch ON sends (journal, batch);
     """,
-    # 2: campaign history (smscampaign.history): campaigns, replies, opt-outs; sends by number.
+    # 2: campaign history (smscampaign.history): campaigns, replies, opt-outs; sends by number
+    # (a covering index: History.contacts sums the registry per number without touching the table).
     """
     CREATE TABLE IF NOT EXISTS campaigns (
         fingerprint TEXT PRIMARY KEY,
@@ -129,7 +130,7 @@ MIGRATIONS: Final[list[str]] = [
         note TEXT,
         PRIMARY KEY (mobile, at, source)
     );
-    CREATE INDEX IF NOT EXISTS sends_by_mobile ON sends (mobile, at);
+    CREATE INDEX IF NOT EXISTS sends_by_mobile ON sends (mobile, at, status);
     """,
 ]
 
@@ -463,6 +464,22 @@ class SQLiteStore:
                 "UPDATE sends SET at = ? WHERE campaign = ? AND at >= ?",
                 (_utc(at), campaign, _utc(since)),
             )
+
+    def contact_summary(self, *, since: Sequence[datetime], until: datetime) -> list[tuple[object, ...]]:
+        """Per number in the registry (statuses that mean "may have been sent"): ``(mobile, first
+        at, last at, messages, messages after since[0], messages after since[1] …)``, each count up
+        to ``until``; one grouped query."""
+        windows = ", ".join("SUM(CASE WHEN at > ? AND at <= ? THEN 1 ELSE 0 END)" for _ in since)
+        statuses = ", ".join("?" * len(SENT_STATUSES))
+        params: list[str] = []
+        for start in since:
+            params += [_utc(start), _utc(until)]
+        with self._lock:
+            return self._conn.execute(
+                f"SELECT mobile, MIN(at), MAX(at), COUNT(*), {windows} FROM sends "
+                f"WHERE status IN ({statuses}) GROUP BY mobile",
+                (*params, *SENT_STATUSES),
+            ).fetchall()
 
     def sent_messages(
         self,
