@@ -330,6 +330,12 @@ def plan_campaign(
     ``sendtime`` (naive = Beijing time) must be in the future and within a year:
     :class:`PlanError` otherwise, as for bad options.
 
+    The campaign home's history (issue 13, :mod:`smscampaign.history`): numbers that ever opted out
+    are ``suppressed`` unless ``respect_opt_outs=False``; ``frequency_cap=(3, "7D")`` makes rows
+    whose number already got 3 messages in 7 days ``capped`` (``history``: a ``History`` or a home
+    folder, default the campaign home). ``template`` as ``{"A": …, "B": …}`` (and/or ``holdout``,
+    ``seed``) plans an A/B test: :func:`smscampaign.variants.plan_variants`.
+
     >>> people = pd.DataFrame({"mobile": ["13800138000"] * 2, "status": ["ok", "duplicate"]})
     >>> plan_campaign(people, "会员日全场八折", signature="小店").batches.loc[0, "receivers"]
     ['13800138000']
