@@ -3,7 +3,7 @@
 - :func:`account_info` — ``user_info`` as an :class:`AccountInfo` record (typed fields, readable repr);
 - :func:`recharge` — credit an account with a card; the outcome as a :class:`RechargeResult`;
 - :func:`bind_numbers` / :func:`unbind_numbers` — bind numbers so their replies reach the account (or
-  cancel that), normalised, de-duplicated, in calls of at most 500, one result row per distinct number.
+  cancel that), normalised, de-duplicated, in calls of at most 500, one result row per input.
 
 >>> import smscampaign as sc
 >>> sc.account_info(gw)                                            # doctest: +SKIP
@@ -21,11 +21,13 @@ from typing import Any, Final
 import pandas as pd
 from tqdm.auto import tqdm
 
+from smscampaign._display import html_table
 from smscampaign.codes import ACCOUNT, CodeInfo
-from smscampaign.errors import AccountError, GatewayError
+from smscampaign.errors import AccountError, ConfigError, GatewayError, GatewayProtocolError
 from smscampaign.gateway import Gateway, GatewayResponse
 from smscampaign.numbers import TEXT, as_text, check_numbers
 from smscampaign.protocol import BEIJING, MAX_NUMBERS, TIME_FORMAT
+from smscampaign.statuses import BindStatus, Reason, Status
 
 __all__ = [
     "BIND_COLUMNS",
@@ -44,6 +46,16 @@ logger = logging.getLogger(__name__)
 MAX_NUMBERS_PER_CALL: Final = MAX_NUMBERS
 #: Columns of :func:`bind_numbers` / :func:`unbind_numbers`.
 BIND_COLUMNS: Final = ("input", "mobile", "status", "code", "message_zh", "message_en")
+#: Why a number is invalid, in Chinese saying what the English reason (``message_en``) says.
+_REASON_ZH: Final[dict[str, str]] = {
+    Reason.EMPTY: "号码为空",
+    Reason.SCIENTIFIC: "数字已被科学计数法截断",
+    Reason.FOREIGN: "外国国家代码",
+    Reason.NOT_DIGITS: "含有非数字字符",
+    Reason.WRONG_LENGTH: "位数不对",
+    Reason.NOT_MOBILE_RANGE: "不是大陆手机号段",
+    "invalid number": "号码无效",
+}
 
 
 # -- account_info -----------------------------------------------------------------------------------
@@ -83,14 +95,33 @@ class AccountInfo:
             f"expired_date={expires}, point={self.point})"
         )
 
+    def _repr_html_(self) -> str:
+        expires = (
+            self.expired_date.strftime(TIME_FORMAT) if self.expired_date else self.expired_text or "?"
+        )
+        return html_table(
+            "AccountInfo 账户信息",
+            [
+                ("user_id 用户编号", self.user_id),
+                ("sms_left 可发条数", self.sms_left),
+                ("balance 余额 (yuan)", f"{self.balance:.2f}"),
+                ("amount 消费金额 (yuan)", f"{self.amount:.2f}"),
+                ("sms_send 已发", self.sms_send),
+                ("sms_receive 已收", self.sms_receive),
+                ("expired_date 到期", expires + (" (expired 已过期)" if self.expired else "")),
+                ("point 积分", self.point),
+            ],
+        )
+
 
 def _number(fields: Any, name: str, kind: type) -> Any:
     value = fields.get(name, "")
     try:
         return kind(value) if value != "" else kind(0)
     except (TypeError, ValueError):
-        raise AccountError(
-            f"user_info: field {name} is not a number ({value!r})", code=0, info=None
+        # A success whose numbers are not numbers is a broken answer, not an account problem.
+        raise GatewayProtocolError(
+            f"user_info: field {name} is not a number ({str(value)[:40]!r})", endpoint="user_info"
         ) from None
 
 
@@ -165,6 +196,20 @@ class RechargeResult:
         outcome = f"credited {self.code} messages" if self.ok else str(self.info)
         return f"RechargeResult({self.cardnumber!r} -> {self.account!r}: {outcome})"
 
+    def _repr_html_(self) -> str:
+        return html_table(
+            "RechargeResult 充值结果",
+            [
+                ("ok 成功", self.ok),
+                ("sms 充入条数", self.sms),
+                ("code 返回值", self.code),
+                ("message_zh", self.message_zh),
+                ("message_en", self.message_en),
+                ("cardnumber 卡号", self.cardnumber),
+                ("account 账户", self.account),
+            ],
+        )
+
 
 def recharge(gateway: Gateway, cardnumber: str, cardpwd: str, account: str) -> RechargeResult:
     """Credit ``account`` with recharge card ``cardnumber`` / ``cardpwd``; returns the decoded outcome.
@@ -212,7 +257,7 @@ def _bind_calls(
     progress: bool | None,
 ) -> pd.DataFrame:
     if not 1 <= batch_size <= MAX_NUMBERS_PER_CALL:
-        raise ValueError(f"batch_size must be between 1 and {MAX_NUMBERS_PER_CALL}")
+        raise ConfigError(f"batch_size must be between 1 and {MAX_NUMBERS_PER_CALL}, not {batch_size!r}")
     frame = _numbers_frame(mobiles)
     if len(frame):
         checked = check_numbers(frame, column="input")
@@ -224,12 +269,17 @@ def _bind_calls(
             status=pd.Series([], dtype=TEXT),
             reason=pd.Series([], dtype=TEXT),
         )
-    # One row per distinct number: valid ones by normalised number, invalid ones by their text.
-    valid = checked[checked["status"] == "ok"]
-    invalid = checked[checked["status"] == "invalid"].drop_duplicates("input")
-    numbers = valid["mobile"].astype(str).tolist()
+    # One call per distinct valid number; one result row per input.
+    states = checked["status"].astype(object).to_numpy()
+    mobiles_out = checked["mobile"].astype(object).to_numpy()
+    reasons = checked["reason"].astype(object).to_numpy()
+    first_row: dict[str, int] = {}
+    for position, (state, mobile) in enumerate(zip(states, mobiles_out, strict=True)):
+        if state == Status.OK:
+            first_row.setdefault(str(mobile), position)
+    numbers = list(first_row)
 
-    rows: dict[str, tuple[str, Any, str, str]] = {}
+    outcomes: dict[str, tuple[str, Any, str, str]] = {}
     call = getattr(gateway, endpoint)
     with _progress(len(numbers), endpoint, progress) as bar:
         for start in range(0, len(numbers), batch_size):
@@ -239,42 +289,51 @@ def _bind_calls(
             except GatewayError as exc:
                 # Bad rows are data: the batch is marked and the others still go; the caller decides.
                 logger.warning("%s of %d numbers failed: %s", endpoint, len(batch), exc)
-                outcome: tuple[str, Any, str, str] = ("error", pd.NA, "请求失败", str(exc))
+                outcome: tuple[str, Any, str, str] = (
+                    BindStatus.ERROR,
+                    pd.NA,
+                    f"请求失败，结果未知：{exc}",
+                    f"request failed, outcome unknown: {exc}",
+                )
             else:
                 if not response.ok and response.info.category == ACCOUNT:
                     raise _account_error(response)
-                status = done if response.ok else "failed"
+                status = done if response.ok else BindStatus.FAILED
                 outcome = (status, response.code, response.info.zh, response.info.en)
                 logger.debug("%s of %d numbers -> %s", endpoint, len(batch), response.info)
-            rows.update(dict.fromkeys(batch, outcome))
+            outcomes.update(dict.fromkeys(batch, outcome))
             bar.update(len(batch))
 
-    good = pd.DataFrame(
+    rows: list[tuple[Any, str, Any, str, str]] = []
+    for state, mobile, reason in zip(states, mobiles_out, reasons, strict=True):
+        if state == Status.OK:
+            rows.append((mobile, *outcomes[str(mobile)]))
+        elif state == Status.DUPLICATE and str(mobile) in first_row:
+            first = first_row[str(mobile)] + 1
+            rows.append(
+                (
+                    mobile,
+                    BindStatus.DUPLICATE,
+                    pd.NA,
+                    f"与第{first}个输入重复（{mobile}），只提交一次",
+                    f"duplicate of input {first} ({mobile}), sent once",
+                )
+            )
+        else:
+            reason_en = str(reason) if isinstance(reason, str) and reason else "invalid number"
+            rows.append(
+                (pd.NA, BindStatus.INVALID, pd.NA, _REASON_ZH.get(reason_en, "号码无效"), reason_en)
+            )
+    result = pd.DataFrame(
         {
-            "input": valid["input"].astype(TEXT).to_numpy(),
-            "mobile": valid["mobile"].astype(TEXT).to_numpy(),
-            "status": [rows[n][0] for n in numbers],
-            "code": pd.array([rows[n][1] for n in numbers], dtype="Int64"),
-            "message_zh": [rows[n][2] for n in numbers],
-            "message_en": [rows[n][3] for n in numbers],
-        },
-        index=valid.index,
+            "input": checked["input"].astype(TEXT).to_numpy(),
+            "mobile": pd.array([r[0] for r in rows], dtype=TEXT),
+            "status": pd.array([r[1] for r in rows], dtype=TEXT),
+            "code": pd.array([r[2] for r in rows], dtype="Int64"),
+            "message_zh": pd.array([r[3] for r in rows], dtype=TEXT),
+            "message_en": pd.array([r[4] for r in rows], dtype=TEXT),
+        }
     )
-    bad = pd.DataFrame(
-        {
-            "input": invalid["input"].astype(TEXT).to_numpy(),
-            "mobile": pd.array([pd.NA] * len(invalid), dtype=TEXT),
-            "status": "invalid",
-            "code": pd.array([pd.NA] * len(invalid), dtype="Int64"),
-            "message_zh": "号码无效",
-            "message_en": invalid["reason"].astype(object).fillna("invalid").astype(str).to_numpy(),
-        },
-        index=invalid.index,
-    )
-    result = pd.concat([good, bad]).sort_index().reset_index(drop=True)
-    for column in ("input", "mobile", "status", "message_zh", "message_en"):
-        result[column] = result[column].astype(TEXT)
-    result["code"] = result["code"].astype("Int64")
     return result[list(BIND_COLUMNS)]
 
 
@@ -285,28 +344,31 @@ def bind_numbers(
     batch_size: int = MAX_NUMBERS_PER_CALL,
     progress: bool | None = None,
 ) -> pd.DataFrame:
-    """Bind numbers to the account so their replies reach it; one row per distinct input number.
+    """Bind numbers to the account so their replies reach it; one result row per input, in order.
 
     Numbers are normalised (``+86 138-0013-8000`` → ``13800138000``) and de-duplicated, then sent in
     calls of at most ``batch_size`` (≤ 500). Columns ``input, mobile, status, code, message_zh,
     message_en``: ``status`` is ``bound``, ``failed`` (the gateway refused the call — it is
     all-or-nothing, so one number bound elsewhere, −123, fails its whole call), ``error`` (transport
-    failure: the call may or may not have bound them) or ``invalid`` (never sent; ``message_en``
-    says why). ``code`` is the call's return code. Rows keep the order of first appearance.
+    failure: the call may or may not have bound them), ``duplicate`` (the same number as an earlier
+    input, which the messages name — sent once, with that one) or ``invalid`` (never sent;
+    ``message_en`` says why, ``message_zh`` says the same in Chinese). ``code`` is the call's return
+    code.
     An account-level code (wrong password, frozen …) raises :class:`AccountError`.
     ``progress``: a bar, None = only on a terminal or in a notebook.
 
     >>> res = bind_numbers(gw, ["13800138000", "138 0013 8000", "12345"])  # doctest: +SKIP
-    >>> res[["mobile", "status"]]  # doctest: +SKIP
-            mobile   status
-    0  13800138000    bound
-    1         <NA>  invalid
+    >>> res[["mobile", "status", "message_en"]]  # doctest: +SKIP
+            mobile     status                              message_en
+    0  13800138000      bound                                 Success
+    1  13800138000  duplicate  duplicate of input 1 (13800138000), sent once
+    2         <NA>    invalid                            wrong length
     """
     return _bind_calls(
         gateway,
         mobiles,
         endpoint="bind_mobile",
-        done="bound",
+        done=BindStatus.BOUND,
         batch_size=batch_size,
         progress=progress,
     )
@@ -329,7 +391,7 @@ def unbind_numbers(
         gateway,
         mobiles,
         endpoint="cancel_bind",
-        done="unbound",
+        done=BindStatus.UNBOUND,
         batch_size=batch_size,
         progress=progress,
     )

@@ -2,7 +2,9 @@
 
 Credentials come from ``SMSCAMPAIGN_USERNAME`` / ``SMSCAMPAIGN_PASSWORD`` / ``SMSCAMPAIGN_BASE_URL`` /
 ``SMSCAMPAIGN_CHARSET`` (read by :meth:`Gateway.from_env`, never from argv); ``--sandbox`` runs against
-an in-process sandbox with a demo account instead. User errors print one clear line and exit 2.
+an in-process sandbox with a demo account instead. User errors print one clear line and exit 2;
+gateway and account failures (the gateway unreachable, its answer unreadable, a negative code) print one
+line and exit 1; anything else is a bug and shows its traceback. Every CSV written neutralises formulas.
 
 Each subcommand is a pair ``_add_<name>(subparsers)`` / ``_cmd_<name>(args) -> int``, registered in
 :func:`build_parser`.
@@ -12,20 +14,30 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from smscampaign.errors import SmsCampaignError
-from smscampaign.gateway import Gateway
+from smscampaign.errors import (
+    ConfigError,
+    GatewayError,
+    JournalError,
+    PlanError,
+    RecipientsError,
+    SmsCampaignError,
+    TemplateError,
+    UnencodableContentError,
+)
 from smscampaign.protocol import CHARSETS, MAX_LENGTH, MAX_NUMBERS, TIME_FORMAT
-from smscampaign.sandbox import Sandbox
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import pandas as pd
 
+    from smscampaign.gateway import Gateway
     from smscampaign.plan import Plan
+    from smscampaign.sandbox import Sandbox
 
 __all__ = ["build_parser", "main"]
 
@@ -63,6 +75,9 @@ def open_gateway(
 ) -> Iterator[tuple[Gateway, Sandbox | None]]:
     """The gateway the command talks to: the in-process sandbox with ``--sandbox``, else the
     environment's credentials (``--base-url`` / ``--charset`` override)."""
+    from smscampaign.gateway import Gateway  # noqa: PLC0415 - keep CLI start-up light
+    from smscampaign.sandbox import Sandbox  # noqa: PLC0415
+
     if getattr(args, "sandbox", False):
         with Sandbox() as box:
             box.add_account(DEMO_USER, DEMO_PASSWORD, sms_left=sandbox_sms)
@@ -99,13 +114,52 @@ def load_checked(args: argparse.Namespace) -> pd.DataFrame:
     return check_numbers(recipients)
 
 
+#: First characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+_SIGNED_NUMBER = re.compile(r"[+-]\d+(?:\.\d+)?")
+
+
+def _neutral(value: Any) -> Any:
+    """A text cell that starts with a formula trigger, prefixed with ``'`` (the OWASP rule).
+
+    Plain signed numbers (``+8613800138000``, ``-5``, ``+3.5``) are left alone: a spreadsheet reads
+    them as numbers, never as a call, and an international mobile number stays as written.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        if not _SIGNED_NUMBER.fullmatch(value):
+            return "'" + value
+    return value
+
+
+def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells and column names cannot run as formulas when the CSV is
+    opened in Excel or LibreOffice: those starting with ``= + - @``, tab, CR or LF get a leading ``'``.
+    Numbers, dates and plain signed numbers (``+8613800138000``) are unchanged. Does not mutate
+    ``frame``.
+
+    >>> import pandas as pd
+    >>> csv_safe(pd.DataFrame({"name": ["=1+1", "李雷", "+8613800138000"]}))["name"].tolist()
+    ["'=1+1", '李雷', '+8613800138000']
+    """
+    import pandas as pd  # noqa: PLC0415 - keep CLI start-up light
+
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if values.dtype == object or isinstance(values.dtype, pd.StringDtype):
+            out[column] = values.map(_neutral, na_action="ignore").astype(values.dtype)
+    out.columns = [_neutral(str(c)) if isinstance(c, str) else c for c in out.columns]
+    return out
+
+
 def _write_table(frame: pd.DataFrame, out: str) -> None:
-    """``--out``: CSV in UTF-8 with a BOM, so that Excel reads the Chinese text."""
+    """``--out``: CSV in UTF-8 with a BOM, so that Excel reads the Chinese text; formula triggers
+    neutralised (:func:`csv_safe`), since names and reply contents come from strangers."""
     path = Path(out)
     if path.suffix.lower() not in (".csv", ".tsv", ".txt"):
         raise UserError(f"--out must name a .csv file, not {out!r}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(
+    csv_safe(frame).to_csv(
         path, index=False, encoding="utf-8-sig", sep="\t" if path.suffix.lower() == ".tsv" else ","
     )
     print(f"{len(frame)} rows written to {path}")
@@ -120,7 +174,9 @@ def _add_check(sub: argparse._SubParsersAction) -> None:
     )
     add_recipient_options(parser)
     parser.add_argument(
-        "--out", metavar="CSV", help="write every row with mobile, status, reason, carrier, region"
+        "--out",
+        metavar="CSV",
+        help="write every row with mobile, status, reason, carrier, region, city, area_code",
     )
     parser.set_defaults(func=_cmd_check)
 
@@ -182,12 +238,48 @@ def add_plan_options(parser: argparse.ArgumentParser, *, charset: bool = True) -
             default="utf8",
             help="charset the content must fit (default utf8)",
         )
+    parser.add_argument(
+        "--on-too-long",
+        choices=["skip", "error", "truncate"],
+        default="skip",
+        help="a message over --max-length: skip the row (default), stop with an error, or shorten "
+        "the text (never the signature nor the opt-out)",
+    )
+    add_review_options(parser)
+    parser.add_argument(
+        "--review",
+        choices=["block", "warn"],
+        default="block",
+        help="with --kind: rows with an error finding are blocked (default) or only reported",
+    )
+    parser.add_argument(
+        "--any-time",
+        action="store_true",
+        help="lift the marketing quiet hours (by default marketing goes out 08:00-21:00 Beijing time)",
+    )
+
+
+def add_review_options(parser: argparse.ArgumentParser) -> None:
+    """``--kind`` and ``--lexicon`` (see :func:`review_content`)."""
+    parser.add_argument(
+        "--kind",
+        choices=["marketing", "notification"],
+        help="review the content as marketing (opt-out required, quiet hours) or a notification",
+    )
+    parser.add_argument("--lexicon", metavar="FILE", help="words to refuse, one a line (with --kind)")
 
 
 def make_plan(args: argparse.Namespace, checked: pd.DataFrame) -> Plan:
     """The plan for ``checked`` from the options of :func:`add_plan_options`."""
     from smscampaign.plan import plan_campaign  # noqa: PLC0415
 
+    if args.lexicon and not args.kind:
+        raise UserError("--lexicon needs --kind marketing or --kind notification")
+    window: Any = "default"
+    if getattr(args, "send_window", None):
+        window = args.send_window
+    if args.any_time:
+        window = None
     return plan_campaign(
         checked,
         args.template,
@@ -197,9 +289,59 @@ def make_plan(args: argparse.Namespace, checked: pd.DataFrame) -> Plan:
         batch_size=args.batch_size,
         suppress=args.suppress,
         sendtime=args.sendtime,
+        on_too_long=args.on_too_long,
+        kind=args.kind,
+        lexicon=args.lexicon,
+        review=args.review,
+        send_window=window,
         frequency_cap=args.frequency_cap,
         respect_opt_outs=not args.ignore_opt_outs,
     )
+
+
+_FIXES = {
+    "too_long": "shorten the template (at most {max_length} characters with the signature), "
+    "or pass --on-too-long truncate",
+    "missing_field": "fill the empty columns named above, or remove their placeholders",
+    "invalid": "check the phone column (--phone-column); `smscampaign check FILE` lists why",
+    "suppressed": "every number is in the suppression list (--suppress)",
+    "unencodable": "remove the characters named above, or send with the utf8 charset",
+    "blocked": "fix the review findings (`smscampaign review FILE --template … --kind …`), "
+    "or pass --review warn",
+    "duplicate": "the first rows of these numbers are in another list",
+}
+
+
+def nothing_to_send(plan: Plan) -> str:
+    """Why a plan sends nothing: counts by reason, the first rows and lengths, and the fix."""
+    frame = plan.recipients
+    rows = frame["source_row"] if "source_row" in frame.columns else pd_index(frame)
+    lines = [f"nothing can be sent: all {len(frame):,} recipients are skipped"]
+    fixes = []
+    counts = sorted(plan.counts().items(), key=lambda item: -item[1])
+    for status, count in counts:
+        if not count or status == "ready":
+            continue
+        chosen = frame["status"] == status
+        shown = []
+        for row, length in list(zip(rows[chosen], frame.loc[chosen, "length"], strict=True))[:3]:
+            shown.append(f"{row} ({length} characters)" if status == "too_long" else str(row))
+        first = frame.loc[chosen, "reason"].dropna()
+        why = f": {first.iloc[0]}" if len(first) and status != "too_long" else ""
+        if status == "too_long":
+            why = f"; at most {plan.max_length}"
+        lines.append(f"  {status:<14}{count:>7}  rows {', '.join(shown)}{'…' if count > 3 else ''}{why}")
+        if status in _FIXES:
+            fixes.append(_FIXES[status].format(max_length=plan.max_length))
+    if not len(frame):
+        fixes.append("the list has no rows")
+    lines.extend(f"fix: {fix}" for fix in fixes)
+    return "\n".join(lines)
+
+
+def pd_index(frame: pd.DataFrame) -> Any:
+    """The index as a Series aligned with ``frame`` (row labels when there is no source_row)."""
+    return frame.index.to_series(index=frame.index)
 
 
 def _add_plan(sub: argparse._SubParsersAction) -> None:
@@ -215,6 +357,20 @@ def _add_plan(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--out", metavar="CSV", help="write one row per recipient with content and status"
     )
+    parser.add_argument(
+        "--send-window",
+        type=_window,
+        metavar="HH:MM-HH:MM",
+        help="daily window the campaign may be sent in, Beijing time (marketing default 08:00-21:00)",
+    )
+    parser.add_argument(
+        "--preview",
+        nargs="?",
+        type=int,
+        const=20,
+        metavar="N",
+        help="show what each of the first N recipients will receive (default 20) and the totals",
+    )
     parser.set_defaults(func=_cmd_plan)
 
 
@@ -223,15 +379,76 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     print(repr(plan))
     summary = plan.summary()
     print(summary[summary["recipients"] > 0].to_string(index=False))
+    if plan.review is not None and len(plan.review):
+        print("\nreview:")
+        print_findings(plan.review)
     sample = plan.sample(3)
     if len(sample):
         print("\nsample messages:")
         for row in sample.itertuples(index=False):
             print(f"  [{row.length:>2}] {row.content}")
+    if args.preview is not None:
+        print(f"\npreview of the first {args.preview} recipients:")
+        print(repr(plan.preview(args.preview)))
     print(f"\nfingerprint {plan.fingerprint}")
     if args.out:
         _write_table(plan.to_frame(), args.out)
+    if plan.messages == 0:
+        raise UserError(nothing_to_send(plan))
     return 0
+
+
+def print_findings(findings: pd.DataFrame) -> None:
+    """The review's findings as a table, then one example each."""
+    table = findings[["severity", "rule", "rows", "message_zh", "message_en"]].copy()
+    table["rows"] = table["rows"].astype("string").fillna("-")
+    print(table.to_string(index=False))
+    for row in findings.itertuples(index=False):
+        print(f"  e.g. {row.rule}: {row.example}")
+
+
+def _add_review(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "review",
+        help="review the content before the gateway does (审核预检): exit 1 on an error finding",
+        description="Plan FILE with --template (nothing is sent) and review every content: "
+        "signature, opt-out instruction, links, phone numbers, charset and --lexicon words. "
+        "Prints the findings; exits 1 when one is an error.",
+    )
+    add_recipient_options(parser)
+    parser.add_argument("--template", required=True, help="message text with {column} placeholders")
+    parser.add_argument("--signature", help="sender signature, e.g. 【演示商城】")
+    parser.add_argument(
+        "--charset", choices=list(CHARSETS), default="utf8", help="charset (default utf8)"
+    )
+    add_review_options(parser)
+    parser.set_defaults(func=_cmd_review, kind="marketing")
+
+
+def _cmd_review(args: argparse.Namespace) -> int:
+    from smscampaign.plan import plan_campaign  # noqa: PLC0415
+
+    plan = plan_campaign(
+        load_checked(args),
+        args.template,
+        signature=args.signature,
+        charset=args.charset,
+        kind=args.kind or "marketing",
+        lexicon=args.lexicon,
+        review="warn",
+        send_window=None,
+    )
+    findings = plan.review
+    assert findings is not None
+    reviewed = int((plan.recipients["status"] == "ready").sum())
+    print(f"{args.file}: {reviewed:,} messages reviewed as {args.kind or 'marketing'}")
+    if findings.empty:
+        print("no findings")
+        return 0
+    print_findings(findings)
+    errors = int((findings["severity"] == "error").sum())
+    print(f"{errors} error(s), {len(findings) - errors} warning(s)")
+    return 1 if errors else 0
 
 
 def _add_report(sub: argparse._SubParsersAction) -> None:
@@ -382,6 +599,9 @@ def _cmd_send(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise UserError("--workers must be at least 1")
     plan = make_plan(args, load_checked(args))
+    if plan.messages == 0:  # before any journal exists
+        print(repr(plan))
+        raise UserError(nothing_to_send(plan))
     with open_gateway(args) as (gateway, _box):
         results = send_campaign(
             plan,
@@ -530,26 +750,51 @@ def _cmd_replies(args: argparse.Namespace) -> int:
     with open_gateway(args) as (gateway, _box), contextlib.ExitStack() as stack:
         store = stack.enter_context(ReplyStore(args.store)) if args.store else None
         replies = fetch_replies(gateway, store=store)
+        if store is not None:
+            _warn_undecoded(store)
     _write_or_print(replies, args.out)
     return 0
+
+
+def _warn_undecoded(store: Any) -> None:
+    """Replies whose bytes did not decode need a person: one may be an opt-out."""
+    undecoded = store.undecoded()
+    if not len(undecoded):
+        return
+    print(
+        f"attention: {len(undecoded)} replies in {store.path} could not be decoded (raw bytes kept, "
+        "decode_error); read them — one may be an opt-out:",
+        file=sys.stderr,
+    )
+    for row in undecoded.itertuples(index=False):
+        print(f"  {row.sender}  {row.receivetime:%Y-%m-%d %H:%M:%S}  {row.content}", file=sys.stderr)
 
 
 def _add_opt_outs(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "opt-outs",
         help="numbers that replied 退订 / TD / STOP …, from a reply store",
-        description="List the numbers whose reply is an opt-out keyword (T, TD, N, 退订, 退, 取消, "
-        "STOP, UNSUBSCRIBE), ready to pass as a suppression list.",
+        description="List the numbers whose reply is an opt-out keyword (T, TD, N, 退订, 退訂, 退, "
+        "取消, 取消订阅, 取消訂閱, STOP, UNSUBSCRIBE …; case and full width ignored), ready to pass "
+        "as a suppression list. Replies that could not be decoded are listed on stderr for a "
+        "person to read.",
     )
     parser.add_argument("--store", help="reply store (SQLite; default: the campaign home's history)")
     parser.add_argument("--out", metavar="FILE.csv", help="write them to a CSV file (column mobile)")
+    parser.add_argument(
+        "--keyword",
+        action="append",
+        default=[],
+        metavar="WORD",
+        help="one more opt-out keyword (repeatable), besides the default list",
+    )
     parser.set_defaults(func=_cmd_opt_outs)
 
 
 def _cmd_opt_outs(args: argparse.Namespace) -> int:
     from pathlib import Path  # noqa: PLC0415
 
-    from smscampaign.inbound import ReplyStore, opt_outs  # noqa: PLC0415
+    from smscampaign.inbound import OPT_OUT_KEYWORDS, ReplyStore, opt_outs  # noqa: PLC0415
 
     if args.store is None:  # the campaign home: opt-outs by reply and recorded ones (issue 13)
         from smscampaign.history import History  # noqa: PLC0415
@@ -560,7 +805,8 @@ def _cmd_opt_outs(args: argparse.Namespace) -> int:
     if not Path(args.store).is_file():
         raise FileNotFoundError(f"no reply store at {args.store}")
     with ReplyStore(args.store) as store:
-        numbers = opt_outs(store)
+        numbers = opt_outs(store, keywords=(*OPT_OUT_KEYWORDS, *args.keyword))
+        _warn_undecoded(store)
     _write_or_print(numbers.to_frame(), args.out)
     return 0
 
@@ -621,12 +867,12 @@ def _cmd_binding(args: argparse.Namespace) -> int:
     action = bind_numbers if args.binding == "bind" else unbind_numbers
     with open_gateway(args) as (gateway, _box):
         result = action(gateway, mobiles, progress=False if args.no_progress else None)
-    print(f"{len(result)} distinct numbers")
+    print(f"{len(result)} numbers ({result['mobile'].nunique()} distinct valid)")
     for status, count in result["status"].value_counts().items():
         print(f"  {status:<10}{count:>9}")
     if args.out:
         _write_or_print(result, args.out)
-    return 0 if result["status"].isin(["bound", "unbound", "invalid"]).all() else 1
+    return 0 if result["status"].isin(["bound", "unbound", "invalid", "duplicate"]).all() else 1
 
 
 def _add_recharge(sub: argparse._SubParsersAction) -> None:
@@ -750,18 +996,42 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: SmsCampaignError kinds that are the user's to fix (bad file, option, template, journal): exit 2.
+USER_ERRORS: tuple[type[SmsCampaignError], ...] = (
+    ConfigError,
+    RecipientsError,
+    TemplateError,
+    PlanError,
+    UnencodableContentError,
+    JournalError,
+)
+
+
+_USER_OS_ERRORS = (UserError, FileNotFoundError, IsADirectoryError, NotADirectoryError)
+
+
+def exit_code(exc: BaseException) -> int | None:
+    """The exit code for an exception: 2 for the user's mistakes, 1 for the gateway's and the
+    account's failures (unreachable, unreadable answer, negative code, balance); None for anything
+    else — a bug, which shows its traceback."""
+    if isinstance(exc, SmsCampaignError):
+        return 2 if isinstance(exc, USER_ERRORS) else 1
+    if isinstance(exc, _USER_OS_ERRORS):
+        return 2
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (2 for user errors, 1 for gateway failures)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (UserError, FileNotFoundError, IsADirectoryError, ValueError) as exc:
-        print(f"smscampaign {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    except SmsCampaignError as exc:
-        print(f"smscampaign {args.command}: error: {exc}", file=sys.stderr)
-        return 1
+    except (SmsCampaignError, *_USER_OS_ERRORS) as exc:
+        code = exit_code(exc)
+        kind = "error" if code == 2 else "gateway error" if isinstance(exc, GatewayError) else "failed"
+        print(f"smscampaign {args.command}: {kind}: {exc}", file=sys.stderr)
+        return code or 1
     except KeyboardInterrupt:
         print(f"smscampaign {args.command}: interrupted", file=sys.stderr)
         return 130

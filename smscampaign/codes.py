@@ -18,9 +18,10 @@ it, an English text and a category that tells the send engine what to do:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-import pandas as pd
+if TYPE_CHECKING:  # codes_table imports pandas: the CLI and the gateway client start without it
+    import pandas as pd
 
 __all__ = ["CATEGORIES", "CODES", "CodeInfo", "codes_table", "describe_code"]
 
@@ -114,5 +115,7 @@ def codes_table() -> pd.DataFrame:
     >>> codes_table().set_index("code").loc[-101, "category"]
     'retryable'
     """
+    import pandas as pd  # noqa: PLC0415
+
     rows = [(code, zh, en, category) for code, (zh, en, category) in sorted(CODES.items(), reverse=True)]
     return pd.DataFrame(rows, columns=["code", "zh", "en", "category"])

@@ -13,7 +13,9 @@ caller misuses the API or the world fails. Each also inherits from the builtin i
     │   ├── GatewayDisconnected           (ConnectionError) connection dropped after the request was sent
     │   ├── GatewayHTTPError              the gateway answered with an HTTP error status
     │   └── GatewayProtocolError          (ValueError) the body is not a gateway answer: not XML,
-    │                                     oversized, malformed, entity tricks
+    │       │                             wrong root element, code out of range, oversized,
+    │       │                             malformed, entity tricks
+    │       └── GatewayRedirect           a 3xx answer (never followed: it would carry the password)
     ├── UnencodableContentError           (ValueError) text the request charset cannot carry
     ├── RecipientsError                   (ValueError) unreadable list, no phone column, unknown sheet
     ├── TemplateError                     (ValueError) placeholder naming no column, content too long
@@ -23,7 +25,8 @@ caller misuses the API or the world fails. Each also inherits from the builtin i
     │   └── JournalError                  the journal belongs to another plan or is unreadable
     │       └── JournalBusy                   another run holds the journal (pid, host, start time)
     ├── AccountError                      user_info / recharge answered with a negative code
-    └── ConfigError                       (ValueError) missing or invalid configuration
+    └── ConfigError                       (ValueError) missing or invalid configuration, API misuse
+        └── ReplyError                    replies without sender / content, unreadable receive time
 
 Every :class:`GatewayError` says whether the request may have reached the gateway
 (``request_sent``): ``False`` only when it provably did not, which is what makes a retry safe.
@@ -43,12 +46,14 @@ __all__ = [
     "GatewayError",
     "GatewayHTTPError",
     "GatewayProtocolError",
+    "GatewayRedirect",
     "GatewayTimeout",
     "InsufficientBalance",
     "JournalBusy",
     "JournalError",
     "PlanError",
     "RecipientsError",
+    "ReplyError",
     "SendError",
     "SmsCampaignError",
     "TemplateError",
@@ -64,16 +69,23 @@ class GatewayError(SmsCampaignError):
     """The gateway could not be asked, or its answer could not be read.
 
     ``endpoint`` names the interface (``"send_sms"`` …); ``request_sent`` is ``False`` only when the
-    request provably never reached the gateway, ``True`` when it may have.
+    request provably never reached the gateway, ``True`` when it may have; ``replies`` holds what
+    :func:`~smscampaign.inbound.fetch_replies` had already fetched when it failed (else None).
     """
 
     request_sent: bool = True
 
     def __init__(
-        self, message: str, *, endpoint: str | None = None, request_sent: bool | None = None
+        self,
+        message: str,
+        *,
+        endpoint: str | None = None,
+        request_sent: bool | None = None,
+        replies: Any = None,
     ) -> None:
         super().__init__(message)
         self.endpoint = endpoint
+        self.replies = replies
         if request_sent is not None:
             self.request_sent = request_sent
 
@@ -108,6 +120,15 @@ class GatewayHTTPError(GatewayError):
 
 class GatewayProtocolError(GatewayError, ValueError):
     """The body is not a readable gateway answer (not XML, oversized, malformed, entities)."""
+
+
+class GatewayRedirect(GatewayProtocolError):
+    """The gateway answered with a redirect (3xx, ``status``); it is never followed, since following
+    it would re-send the password (and a recharge card's password) to wherever ``Location`` points."""
+
+    def __init__(self, message: str, *, status: int, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.status = status
 
 
 class UnencodableContentError(SmsCampaignError, ValueError):
@@ -160,14 +181,29 @@ class JournalBusy(JournalError):
 class AccountError(SmsCampaignError):
     """An account call (user_info, recharge) answered with a negative code.
 
-    ``code`` is the gateway's code and ``info`` its :class:`~smscampaign.codes.CodeInfo`.
+    ``code`` is the gateway's (negative) code and ``info`` its :class:`~smscampaign.codes.CodeInfo`.
+    ``replies`` holds what :func:`~smscampaign.inbound.fetch_replies` had already fetched.
     """
 
-    def __init__(self, message: str, *, code: int, info: Any = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: int,
+        info: Any = None,
+        replies: Any = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.info = info
+        self.replies = replies
 
 
 class ConfigError(SmsCampaignError, ValueError):
-    """Configuration is missing or invalid (e.g. no credentials in the environment)."""
+    """Configuration is missing or invalid (e.g. no credentials in the environment), or the API is
+    misused (an argument of the wrong type or out of range)."""
+
+
+class ReplyError(ConfigError):
+    """Replies handed to the reply store or to ``opt_outs`` are unusable (unreadable receive time,
+    missing ``sender`` / ``content`` columns)."""

@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
+import threading
 import time
 from collections.abc import Iterable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Final
@@ -26,9 +29,12 @@ import pandas as pd
 import requests
 from defusedxml import DefusedXmlException
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NewConnectionError
 
-from smscampaign.codes import CodeInfo, describe_code
+from smscampaign._display import html_table
+from smscampaign.codes import RETRYABLE, CodeInfo, describe_code
 from smscampaign.errors import (
     AccountError,
     ConfigError,
@@ -38,6 +44,7 @@ from smscampaign.errors import (
     GatewayError,
     GatewayHTTPError,
     GatewayProtocolError,
+    GatewayRedirect,
     GatewayTimeout,
     UnencodableContentError,
 )
@@ -59,6 +66,11 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES: Final = 1 << 20
+#: Default total deadline of one call, seconds: connect, send and the whole answer.
+DEFAULT_DEADLINE: Final = 60.0
+#: The protocol's root element (``<response><result>…``); any other root is not a gateway answer.
+ROOT_ELEMENT: Final = "response"
+_INT64: Final = (-(1 << 63), (1 << 63) - 1)
 
 # Codecs named in XML declarations -> Python codecs (GBK-family answers decode as GB18030, a superset).
 _DECLARED_CODECS: Final = {
@@ -143,6 +155,27 @@ class GatewayResponse:
     def __post_init__(self) -> None:
         object.__setattr__(self, "ok", self.code >= 0)
 
+    def __repr__(self) -> str:
+        more = f", {len(self.fields)} fields" if self.fields else ""
+        more += f", {len(self.items)} replies" if self.items else ""
+        return f"GatewayResponse({self.endpoint}: {self.info}{more}, {self.elapsed:.3f} s)"
+
+    def _repr_html_(self) -> str:
+        rows: list[tuple[str, Any]] = [
+            ("endpoint", self.endpoint),
+            ("code 返回值", self.code),
+            ("ok", self.ok),
+            ("message", self.message),
+            ("zh", self.info.zh),
+            ("en", self.info.en),
+            ("category", self.info.category),
+        ]
+        rows += [(name, value) for name, value in self.fields.items()]
+        if self.items:
+            rows.append(("replies", len(self.items)))
+        rows.append(("elapsed (s)", f"{self.elapsed:.3f}"))
+        return html_table("GatewayResponse 网关应答", rows)
+
 
 def _decode_body(body: bytes, charset: str) -> str:
     """Decode by the XML declaration, falling back to the endpoint's charset."""
@@ -202,7 +235,7 @@ def parse_response(body: bytes, *, endpoint: str, charset: str = "utf8") -> Gate
     text = _decode_body(body, charset)
     bare = _BARE_CODE.match(text)
     if bare:
-        code = int(bare.group(1))
+        code = _code(bare.group(1), endpoint)
         return GatewayResponse(endpoint, code, "", describe_code(code))
     text = _DECLARATION_TEXT.sub("", text, count=1)
     if not text.lstrip().startswith("<") or _HTML_START.match(text):
@@ -219,10 +252,15 @@ def parse_response(body: bytes, *, endpoint: str, charset: str = "utf8") -> Gate
         raise GatewayProtocolError(
             f"{endpoint}: malformed XML answer: {exc}", endpoint=endpoint
         ) from None
+    if root.tag != ROOT_ELEMENT:
+        raise GatewayProtocolError(
+            f"{endpoint}: answer's root element is <{str(root.tag)[:40]}>, not <{ROOT_ELEMENT}>",
+            endpoint=endpoint,
+        )
     result = root.find("result")
     if result is None or not _BARE_CODE.match(result.text or ""):
         raise GatewayProtocolError(f"{endpoint}: answer has no numeric <result>", endpoint=endpoint)
-    code = int((result.text or "").strip())
+    code = _code(result.text or "", endpoint)
     message, fields, items = "", {}, []
     for child in root:
         tag = child.tag
@@ -231,13 +269,34 @@ def parse_response(body: bytes, *, endpoint: str, charset: str = "utf8") -> Gate
         if tag == "message":
             message = (child.text or "").strip()
         elif tag == "sms":
-            items.append({_ITEM_ALIASES.get(e.tag, e.tag): (e.text or "").strip() for e in child})
+            items.append(_item(child))
         elif len(child):  # a container of replies, e.g. <list><sms>…</sms></list>
             for sms in child.iter("sms"):
-                items.append({_ITEM_ALIASES.get(e.tag, e.tag): (e.text or "").strip() for e in sms})
+                items.append(_item(sms))
         else:
             fields[tag] = _typed(tag, (child.text or "").strip())
     return GatewayResponse(endpoint, code, message, describe_code(code), fields, tuple(items))
+
+
+def _code(text: str, endpoint: str) -> int:
+    """The ``result`` code; one outside int64 is not a gateway answer (no code is that long)."""
+    code = int(text.strip())
+    if not _INT64[0] <= code <= _INT64[1]:
+        raise GatewayProtocolError(
+            f"{endpoint}: answer's result code has {len(text.strip())} digits, out of range",
+            endpoint=endpoint,
+        )
+    return code
+
+
+def _item(sms: Any) -> dict[str, str]:
+    """One ``<sms>`` reply; its ``content`` exactly as received (a leading tab or space is data)."""
+    item = {}
+    for element in sms:
+        name = _ITEM_ALIASES.get(element.tag, element.tag)
+        text = element.text or ""
+        item[name] = text if name == "content" else text.strip()
+    return item
 
 
 def _causes(exc: BaseException) -> Iterable[BaseException]:
@@ -252,10 +311,144 @@ def _causes(exc: BaseException) -> Iterable[BaseException]:
                 queue.append(nxt)
 
 
+def _may_retry(exc: GatewayError, *, after_sending: bool) -> bool:
+    """Whether a read-only call that failed with ``exc`` may be asked again."""
+    if not exc.request_sent:
+        return True
+    if not after_sending or isinstance(exc, GatewayRedirect):
+        return False
+    if isinstance(exc, GatewayHTTPError):
+        return exc.status >= 500
+    return isinstance(exc, (GatewayTimeout, GatewayDisconnected, GatewayProtocolError))
+
+
 def _join_numbers(numbers: str | Iterable[Any]) -> str:
     if isinstance(numbers, str):
         return numbers
     return ",".join(str(n).strip() for n in numbers)
+
+
+# -- the total deadline ------------------------------------------------------------------------------
+
+
+class _Call:
+    """One call's deadline and the sockets it uses; ``fired`` once the watchdog cut them off."""
+
+    __slots__ = ("deadline", "fired", "sockets")
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.fired = False
+        self.sockets: list[socket.socket] = []
+
+
+def _cut(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)  # a blocked recv returns at once; the pool drops the connection
+    except OSError:
+        pass
+
+
+class _Watchdog:
+    """Enforces total deadlines: a socket timeout bounds each read, but a server dripping one byte a
+    second never trips it. One thread per Gateway, only while calls are in flight (it ends when idle),
+    shuts down the sockets of a call past its deadline."""
+
+    _IDLE_SECONDS: Final = 5.0
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._calls: set[_Call] = set()
+        self._thread: threading.Thread | None = None
+
+    def start(self, deadline: float) -> _Call:
+        call = _Call(deadline)
+        with self._cond:
+            self._calls.add(call)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="smscampaign-deadline", daemon=True
+                )
+                self._thread.start()
+            self._cond.notify()
+        return call
+
+    def watch(self, call: _Call, sock: socket.socket | None) -> None:
+        if sock is None:
+            return
+        with self._cond:
+            if call.fired:
+                _cut(sock)
+            elif sock not in call.sockets:
+                call.sockets.append(sock)
+
+    def finish(self, call: _Call) -> None:
+        with self._cond:
+            self._calls.discard(call)
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                if not self._calls:
+                    self._cond.wait(self._IDLE_SECONDS)
+                    if not self._calls:
+                        self._thread = None
+                        return
+                    continue
+                now = time.monotonic()
+                for call in [c for c in self._calls if c.deadline <= now]:
+                    call.fired = True
+                    self._calls.discard(call)
+                    for sock in call.sockets:
+                        _cut(sock)
+                if self._calls:
+                    self._cond.wait(min(c.deadline for c in self._calls) - now)
+
+
+#: The call in progress in this thread (or context): the connections below report their sockets to it.
+_CURRENT: ContextVar[tuple[_Watchdog, _Call] | None] = ContextVar("smscampaign_call", default=None)
+
+
+def _watch(sock: socket.socket | None) -> None:
+    current = _CURRENT.get()
+    if current is not None:
+        current[0].watch(current[1], sock)
+
+
+class _WatchedHTTPConnection(HTTPConnection):
+    def connect(self) -> None:
+        super().connect()
+        _watch(self.sock)
+
+    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+        _watch(self.sock)  # a kept-alive connection is not connected again
+        return super().getresponse(*args, **kwargs)
+
+
+class _WatchedHTTPSConnection(HTTPSConnection):
+    def connect(self) -> None:
+        super().connect()
+        _watch(self.sock)
+
+    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+        _watch(self.sock)
+        return super().getresponse(*args, **kwargs)
+
+
+class _WatchedPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+class _Adapter(HTTPAdapter):
+    """An adapter whose connections report their sockets to the call's deadline watchdog."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedPool, "https": _WatchedHTTPSPool}
 
 
 class Gateway:
@@ -263,10 +456,17 @@ class Gateway:
 
     ``base_url`` is the host (``http://a1.imrobots.cn``; the sandbox's URL for tests), ``charset`` the
     endpoint folder and request encoding (``utf8``, ``gbk``, ``big5``), ``method`` ``POST`` (recommended:
-    GET puts the password in URLs) or ``GET``, ``timeout`` seconds or a ``(connect, read)`` pair.
+    GET puts the password in URLs) or ``GET``, ``timeout`` seconds or a ``(connect, read)`` pair (per
+    socket operation), ``deadline`` the total seconds one call may take — connect, send and the whole
+    answer — however slowly a server drips bytes (past it: :class:`GatewayTimeout`).
     One ``requests.Session`` with keep-alive is shared by all calls, threads included (``pool_size``
-    connections); requests are never retried automatically. The password never appears in the repr,
-    log records or exception texts.
+    connections). Redirects are never followed (a 3xx is a :class:`GatewayRedirect`: following one
+    would re-send the password to wherever ``Location`` points). Calls that change something
+    (``send_sms``, ``bind_mobile``, ``cancel_bind``, ``recharge``) are never retried; the read-only
+    ``user_info`` is retried up to ``read_retries`` times on transport failures, 5xx and retryable
+    codes (−100, −101), ``get_sms`` only when the request provably did not arrive or the code is
+    retryable (the gateway marks replies fetched once it has answered) — ``retry_backoff`` seconds,
+    doubling. The password never appears in the repr, log records or exception texts and chains.
 
     >>> with Gateway("demo", "secret", base_url=box.url) as gw:     # doctest: +SKIP
     ...     gw.user_info().fields["sms_left"]
@@ -281,10 +481,17 @@ class Gateway:
         method: str = "POST",
         timeout: float | tuple[float, float] = (5.0, 30.0),
         *,
+        deadline: float = DEFAULT_DEADLINE,
+        read_retries: int = 2,
+        retry_backoff: float = 0.5,
         pool_size: int = 10,
         max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         python_codec(charset)
+        if not deadline > 0:
+            raise ConfigError(f"deadline must be a positive number of seconds, not {deadline!r}")
+        if read_retries < 0 or retry_backoff < 0:
+            raise ConfigError("read_retries and retry_backoff must not be negative")
         method = method.upper()
         if method not in ("GET", "POST"):
             raise ConfigError(f"method must be 'GET' or 'POST', not {method!r}")
@@ -297,10 +504,14 @@ class Gateway:
         self.charset = charset
         self.method = method
         self.timeout = timeout
+        self.deadline = float(deadline)
+        self.read_retries = read_retries
+        self.retry_backoff = retry_backoff
         self.max_body_bytes = max_body_bytes
+        self._watchdog = _Watchdog()
         self._session = requests.Session()
         # max_retries=0: urllib3 never resends a request on its own (no idempotency on this gateway).
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(1, pool_size), max_retries=0)
+        adapter = _Adapter(pool_connections=1, pool_maxsize=max(1, pool_size), max_retries=0)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
         self._session.headers["User-Agent"] = "smscampaign/0.1"
@@ -376,12 +587,18 @@ class Gateway:
         return self._call("cancel_bind", {"mobile": _join_numbers(mobiles)})
 
     def get_sms(self) -> GatewayResponse:
-        """Fetch replies not fetched yet (``items``); −122 means there are none."""
-        return self._call("get_sms", {})
+        """Fetch replies not fetched yet (``items``); −122 means there are none.
+
+        Retried only when the request provably never arrived or the code is retryable: the gateway
+        counts replies as fetched once it has answered, so a lost answer must not be asked again.
+        """
+        return self._read_only("get_sms", after_sending=False)
 
     def user_info(self) -> GatewayResponse:
-        """Account details: ``fields`` holds ``sms_left``, ``user_balance``, …; ``code``: user id."""
-        return self._call("user_info", {})
+        """Account details: ``fields`` holds ``sms_left``, ``user_balance``, …; ``code``: user id.
+
+        Read-only, so retried on transport failures, 5xx and retryable codes (``read_retries``)."""
+        return self._read_only("user_info", after_sending=True)
 
     def user_stat(self) -> pd.DataFrame:
         """Messages the account sent per day and per month, as the gateway counts them (an endpoint
@@ -431,6 +648,23 @@ class Gateway:
 
     # -- transport ---------------------------------------------------------------------------------
 
+    def _read_only(self, endpoint: str, *, after_sending: bool) -> GatewayResponse:
+        """Call a read-only endpoint, retrying what is safe to retry (see the class docstring)."""
+        for attempt in range(self.read_retries + 1):
+            last = attempt == self.read_retries
+            try:
+                response = self._call(endpoint, {})
+            except GatewayError as exc:
+                if last or not _may_retry(exc, after_sending=after_sending):
+                    raise
+                logger.info("%s failed (%s); retrying", endpoint, exc)
+            else:
+                if last or response.info.category != RETRYABLE:
+                    return response
+                logger.info("%s answered %s; retrying", endpoint, response.info)
+            time.sleep(self.retry_backoff * 2**attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
     def _call(
         self, endpoint: str, params: dict[str, str], *, secrets: tuple[str, ...] = ()
     ) -> GatewayResponse:
@@ -446,24 +680,48 @@ class Gateway:
         url = self.url(endpoint)
         logger.debug("%s %s (%d parameters)", self.method, url, len(params) + 2)
         started = time.perf_counter()
+        call = self._watchdog.start(time.monotonic() + self.deadline)
+        token = _CURRENT.set((self._watchdog, call))
+        # The failure is raised outside the except block, so that no exception of requests/urllib3
+        # (whose texts and attributes hold the URL — in GET mode the password) is on its __context__.
+        failure: GatewayError | None = None
         try:
-            if self.method == "POST":
-                response = self._session.post(
-                    url,
-                    data=query.encode("ascii"),
-                    timeout=self.timeout,
-                    stream=True,
-                    headers={
-                        "Content-Type": f"application/x-www-form-urlencoded; charset={self.charset}"
-                    },
-                )
-            else:
-                response = self._session.get(f"{url}?{query}", timeout=self.timeout, stream=True)
-            with response:
-                body = self._read_body(response, endpoint)
-        except requests.RequestException as exc:
-            raise self._translate(exc, endpoint, secrets) from None
+            try:
+                timeout = self._timeouts(call)
+                if self.method == "POST":
+                    response = self._session.post(
+                        url,
+                        data=query.encode("ascii"),
+                        timeout=timeout,
+                        stream=True,
+                        allow_redirects=False,
+                        headers={
+                            "Content-Type": f"application/x-www-form-urlencoded; charset={self.charset}"
+                        },
+                    )
+                else:
+                    response = self._session.get(
+                        f"{url}?{query}", timeout=timeout, stream=True, allow_redirects=False
+                    )
+                with response:
+                    body = self._read_body(response, endpoint, call)
+            except requests.RequestException as exc:
+                failure = self._translate(exc, endpoint, secrets)
+        finally:
+            _CURRENT.reset(token)
+            self._watchdog.finish(call)
+        if call.fired:
+            failure = self._past_deadline(endpoint)
+        if failure is not None:
+            raise failure from None
         elapsed = time.perf_counter() - started
+        if 300 <= response.status_code < 400:
+            raise GatewayRedirect(
+                f"{endpoint}: HTTP {response.status_code}: the gateway answered with a redirect, "
+                "which is never followed (it would carry the password to another address)",
+                endpoint=endpoint,
+                status=response.status_code,
+            )
         if response.status_code == 403:  # IIS's own page when the account's IP allow-list blocks us
             raise GatewayHTTPError(
                 f"{endpoint}: HTTP 403 Forbidden from the gateway's host: this server's IP address is "
@@ -482,7 +740,21 @@ class Gateway:
         logger.debug("%s -> %d %s in %.3f s", endpoint, parsed.code, parsed.info.en, elapsed)
         return replace(parsed, elapsed=elapsed)
 
-    def _read_body(self, response: requests.Response, endpoint: str) -> bytes:
+    def _timeouts(self, call: _Call) -> tuple[float, float]:
+        """Per-operation timeouts, none longer than what is left of the deadline."""
+        left = max(call.deadline - time.monotonic(), 0.001)
+        connect, read = self.timeout if isinstance(self.timeout, tuple) else (self.timeout,) * 2
+        return min(connect, left), min(read, left)
+
+    def _past_deadline(self, endpoint: str) -> GatewayTimeout:
+        host = urlsplit(self.base_url).netloc
+        return GatewayTimeout(
+            f"{endpoint}: no complete answer from {host} within the {self.deadline:g} s deadline; "
+            "the request may have been processed",
+            endpoint=endpoint,
+        )
+
+    def _read_body(self, response: requests.Response, endpoint: str, call: _Call) -> bytes:
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self.max_body_bytes:
             raise GatewayProtocolError(
@@ -492,6 +764,8 @@ class Gateway:
             )
         chunks, size = [], 0
         for chunk in response.iter_content(65536):
+            if call.fired:
+                break
             size += len(chunk)
             if size > self.max_body_bytes:
                 raise GatewayProtocolError(
@@ -522,8 +796,11 @@ class Gateway:
                 endpoint=endpoint,
             )
         if any(isinstance(c, NewConnectionError) for c in causes):
+            hint = "check the URL (--base-url / SMSCAMPAIGN_BASE_URL)"
+            if urlsplit(self.base_url).hostname in ("127.0.0.1", "localhost", "::1"):
+                hint += " and that the sandbox is running (smscampaign sandbox)"
             return GatewayConnectionError(
-                f"{endpoint}: cannot connect to {host} ({detail})", endpoint=endpoint
+                f"{endpoint}: cannot connect to {self.base_url} ({detail}); {hint}", endpoint=endpoint
             )
         if isinstance(exc, (requests.ConnectionError, requests.exceptions.ChunkedEncodingError)):
             return GatewayDisconnected(

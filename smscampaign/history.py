@@ -923,8 +923,6 @@ def report_tables(
     ``arm_tests`` (each arm against the first, per rate, with :func:`two_proportion_test`'s p-value,
     95 % interval and verdict). ``results`` is not modified.
     """
-    from smscampaign.report import _province  # noqa: PLC0415 (report imports this lazily)
-
     fingerprint = results.attrs.get("fingerprint")
     replies = history.replies(attribution_window)
     mine = replies[replies["fingerprint"] == fingerprint] if fingerprint else replies.iloc[0:0]
@@ -956,11 +954,19 @@ def report_tables(
     tables = {
         "engagement": _engagement(frame, pd.Series([label] * len(results), dtype=object), "campaign"),
         "engagement_carriers": _engagement(frame, labelled("carrier"), "carrier"),
-        "engagement_regions": _engagement(frame, labelled("region").map(_province), "province"),
+        "engagement_regions": _engagement(frame, _provinces(results), "province"),
     }
     if "variant" in results.columns:
         tables.update(_arms(results, frame))
     return tables
+
+
+def _provinces(results: pd.DataFrame) -> pd.Series:
+    from smscampaign.numbers import province_of  # noqa: PLC0415
+
+    if "region" not in results.columns and "mobile" not in results.columns:
+        return pd.Series(["未知"] * len(results), dtype=object)
+    return province_of(results).reset_index(drop=True).astype(object)
 
 
 def _arms(results: pd.DataFrame, frame: pd.DataFrame) -> dict[str, pd.DataFrame]:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 import sqlite3
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -86,9 +87,12 @@ SENT_STATUSES: Final = ("in_flight", "accepted", "unknown")
 #: Schema changes of the store, in order; the store applies each once (its number is its index + 1).
 #: Append, never edit: stores in the field have applied the earlier ones.
 MIGRATIONS: Final[list[str]] = [
+    # The send registry: one row per request (batch) and one small row per number in it; the view
+    # ``sends`` shows one row per message (mobile, content_sha256, campaign, journal, batch, status,
+    # at, gateway). Ids are chosen by the application (no SERIAL / AUTOINCREMENT dialects).
     """
-    CREATE TABLE IF NOT EXISTS sends (
-        mobile TEXT NOT NULL,
+    CREATE TABLE IF NOT EXISTS send_batches (
+        id BIGINT PRIMARY KEY,
         content_sha256 TEXT NOT NULL,
         campaign TEXT NOT NULL,
         journal TEXT NOT NULL,
@@ -97,11 +101,16 @@ MIGRATIONS: Final[list[str]] = [
         at TEXT NOT NULL,
         gateway TEXT NOT NULL
     );
-    CREATE INDEX IF NOT EXISTS sends_by_content ON sends (content_sha256, gateway, at);
-    CREATE INDEX IF NOT EXISTS sends_by_batch ON sends (journal, batch);
+    CREATE INDEX IF NOT EXISTS send_batches_by_content ON send_batches (content_sha256, gateway, at);
+    CREATE UNIQUE INDEX IF NOT EXISTS send_batches_by_journal ON send_batches (journal, batch);
+    CREATE TABLE IF NOT EXISTS send_mobiles (batch_id BIGINT NOT NULL, mobile TEXT NOT NULL);
+    CREATE INDEX IF NOT EXISTS send_mobiles_by_batch ON send_mobiles (batch_id);
+    CREATE VIEW IF NOT EXISTS sends AS
+        SELECT m.mobile, b.content_sha256, b.campaign, b.journal, b.batch, b.status, b.at, b.gateway
+        FROM send_mobiles m JOIN send_batches b ON b.id = m.batch_id
     """,
-    # 2: campaign history (smscampaign.history): campaigns, replies, opt-outs; sends by number
-    # (a covering index: History.contacts sums the registry per number without touching the table).
+    # 2: campaign history (smscampaign.history): campaigns, replies, opt-outs; messages by number
+    # (History.contacts sums the registry per number along this index).
     """
     CREATE TABLE IF NOT EXISTS campaigns (
         fingerprint TEXT PRIMARY KEY,
@@ -130,7 +139,7 @@ MIGRATIONS: Final[list[str]] = [
         note TEXT,
         PRIMARY KEY (mobile, at, source)
     );
-    CREATE INDEX IF NOT EXISTS sends_by_mobile ON sends (mobile, at, status);
+    CREATE INDEX IF NOT EXISTS send_mobiles_by_mobile ON send_mobiles (mobile, batch_id);
     """,
 ]
 
@@ -251,6 +260,10 @@ class Store(Protocol):
         throw-away sends never hold back a real campaign.)"""
         ...
 
+    def batches_recorded(self, journal: str) -> dict[int, str]:
+        """The batches of ``journal`` the registry holds, with their status."""
+        ...
+
     def close(self) -> None:
         """Release the store's connections."""
         ...
@@ -341,17 +354,24 @@ class SQLiteStore:
         gateway: str,
         at: datetime | None = None,
     ) -> None:
-        when = _utc(at)
-        rows = [
-            (m, content_sha256, campaign, journal, int(batch), status, when, gateway) for m in mobiles
-        ]
+        row_id = secrets.randbits(62)
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
+                old = self._conn.execute(
+                    "SELECT id FROM send_batches WHERE journal = ? AND batch = ?",
+                    (journal, int(batch)),
+                ).fetchone()
+                if old is not None:
+                    self._conn.execute("DELETE FROM send_mobiles WHERE batch_id = ?", (old[0],))
+                    self._conn.execute("DELETE FROM send_batches WHERE id = ?", (old[0],))
                 self._conn.execute(
-                    "DELETE FROM sends WHERE journal = ? AND batch = ?", (journal, int(batch))
+                    "INSERT INTO send_batches VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (row_id, content_sha256, campaign, journal, int(batch), status, _utc(at), gateway),
                 )
-                self._conn.executemany("INSERT INTO sends VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                self._conn.executemany(
+                    "INSERT INTO send_mobiles VALUES (?, ?)", [(row_id, m) for m in mobiles]
+                )
                 self._conn.execute("COMMIT")
             except BaseException:
                 self._conn.execute("ROLLBACK")
@@ -360,9 +380,16 @@ class SQLiteStore:
     def settle_sends(self, *, journal: str, batch: int, status: str) -> None:
         with self._lock:
             self._conn.execute(
-                "UPDATE sends SET status = ? WHERE journal = ? AND batch = ?",
+                "UPDATE send_batches SET status = ? WHERE journal = ? AND batch = ?",
                 (status, journal, int(batch)),
             )
+
+    def batches_recorded(self, journal: str) -> dict[int, str]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT batch, status FROM send_batches WHERE journal = ?", (journal,)
+            ).fetchall()
+        return {int(b): str(st) for b, st in rows}
 
     def sends_before(
         self,
@@ -373,18 +400,30 @@ class SQLiteStore:
         exclude_journal: str | None = None,
     ) -> pd.DataFrame:
         keys = sorted(set(content_sha256s))
-        rows: list[tuple[object, ...]] = []
+        batches: list[tuple[object, ...]] = []
         statuses = ", ".join("?" * len(SENT_STATUSES))
+        columns = [c for c in SEND_COLUMNS if c != "mobile"]
         with self._lock:
             for start in range(0, len(keys), 500):  # stay under any database's parameter limit
                 chunk = keys[start : start + 500]
-                rows += self._conn.execute(
-                    f"SELECT {', '.join(SEND_COLUMNS)} FROM sends "
+                batches += self._conn.execute(
+                    f"SELECT id, {', '.join(columns)} FROM send_batches "
                     f"WHERE content_sha256 IN ({', '.join('?' * len(chunk))}) AND gateway = ? "
-                    f"AND at >= ? AND status IN ({statuses}) AND journal <> ? ORDER BY at DESC",
+                    f"AND at >= ? AND status IN ({statuses}) AND journal <> ?",
                     (*chunk, gateway, _utc(since), *SENT_STATUSES, exclude_journal or ""),
                 ).fetchall()
-        frame = pd.DataFrame(rows, columns=list(SEND_COLUMNS))
+            ids = [row[0] for row in batches]
+            mobiles: list[tuple[object, ...]] = []
+            for start in range(0, len(ids), 500):
+                chunk_ids = ids[start : start + 500]
+                mobiles += self._conn.execute(
+                    "SELECT batch_id, mobile FROM send_mobiles "
+                    f"WHERE batch_id IN ({', '.join('?' * len(chunk_ids))})",
+                    chunk_ids,
+                ).fetchall()
+        head = pd.DataFrame(batches, columns=["id", *columns])
+        frame = pd.DataFrame(mobiles, columns=["id", "mobile"]).merge(head, on="id")
+        frame = frame[list(SEND_COLUMNS)]
         frame["at"] = pd.to_datetime(frame["at"], format="ISO8601", utc=True)
         return frame.sort_values("at", ascending=False, kind="stable", ignore_index=True)
 
@@ -461,7 +500,7 @@ class SQLiteStore:
         injected clock is recorded at the clock's time)."""
         with self._lock:
             self._conn.execute(
-                "UPDATE sends SET at = ? WHERE campaign = ? AND at >= ?",
+                "UPDATE send_batches SET at = ? WHERE campaign = ? AND at >= ?",
                 (_utc(at), campaign, _utc(since)),
             )
 

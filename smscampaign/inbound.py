@@ -20,6 +20,7 @@ same reply (same sender, content and receive time) is kept once whichever way it
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 import os
 import sqlite3
@@ -32,12 +33,21 @@ from urllib.parse import parse_qsl
 
 import pandas as pd
 
-from smscampaign.errors import AccountError, ConfigError, GatewayError
+from smscampaign.errors import (
+    AccountError,
+    ConfigError,
+    GatewayError,
+    GatewayHTTPError,
+    GatewayRedirect,
+    ReplyError,
+    SmsCampaignError,
+)
 from smscampaign.gateway import Gateway
 from smscampaign.numbers import TEXT, normalize_numbers
 from smscampaign.protocol import BEIJING, TIME_FORMAT, python_codec
 
 __all__ = [
+    "DETAIL_COLUMNS",
     "MAX_PUSH_BYTES",
     "OPT_OUT_KEYWORDS",
     "REPLY_COLUMNS",
@@ -55,12 +65,45 @@ logger = logging.getLogger(__name__)
 REPLY_COLUMNS: Final = ("sender", "content", "receivetime")
 #: Columns of :meth:`ReplyStore.to_frame`.
 STORE_COLUMNS: Final = (*REPLY_COLUMNS, "received_via")
-#: Replies that mean "stop sending to me", compared after :func:`_keyword_key`.
-OPT_OUT_KEYWORDS: Final = ("T", "TD", "N", "退订", "退", "取消", "STOP", "UNSUBSCRIBE")
+#: Further columns of ``ReplyStore.to_frame(details=True)``: ``decode_error`` (the content's bytes did
+#: not decode; ``content`` shows them escaped, ``raw`` holds them), ``extra`` (push fields we do not
+#: know, as JSON).
+DETAIL_COLUMNS: Final = ("decode_error", "raw", "extra")
+#: Replies that mean "stop sending to me", compared after :func:`_keyword_key` (width and case folded,
+#: so ＴＤ and td count): Simplified and Traditional forms, as GBK and Big5 users write them.
+OPT_OUT_KEYWORDS: Final = (
+    "T",
+    "TD",
+    "N",
+    "退订",
+    "退訂",
+    "退",
+    "取消",
+    "取消订阅",
+    "取消訂閱",
+    "退订短信",
+    "退訂簡訊",
+    "STOP",
+    "UNSUBSCRIBE",
+)
 #: Largest push body accepted (413 above).
 MAX_PUSH_BYTES: Final = 64 * 1024
 
 _VIA: Final = frozenset({"fetch", "push"})
+#: The fields of the push we understand; any other one is kept in ``extra``.
+_PUSH_FIELDS: Final = frozenset({"sender", "content", "receivetime", "key"})
+#: Charsets a push may declare (``Content-Type: …; charset=…``) -> Python codecs.
+_DECLARED_CODECS: Final = {
+    "utf-8": "utf-8",
+    "utf8": "utf-8",
+    "gbk": "gb18030",
+    "gb2312": "gb18030",
+    "gb18030": "gb18030",
+    "cp936": "gb18030",
+    "big5": "cp950",
+    "cp950": "cp950",
+    "big5-hkscs": "big5hkscs",
+}
 _MAX_PAGES: Final = 100_000  # a gateway that never answers −122 must not loop forever
 
 
@@ -153,6 +196,14 @@ class ReplyStore:
                 "CREATE UNIQUE INDEX IF NOT EXISTS replies_once"
                 " ON replies (sender, content, receivetime)"
             )
+            have = {row[1] for row in self._conn.execute("PRAGMA table_info(replies)")}
+            for column, kind in (
+                ("decode_error", "INTEGER NOT NULL DEFAULT 0"),
+                ("raw", "BLOB"),
+                ("extra", "TEXT"),
+            ):
+                if column not in have:  # a store written by an earlier version
+                    self._conn.execute(f"ALTER TABLE replies ADD COLUMN {column} {kind}")
 
     def __repr__(self) -> str:
         state = "closed" if self._conn is None else f"{len(self)} replies"
@@ -181,36 +232,54 @@ class ReplyStore:
             return int(self._connection().execute("SELECT count(*) FROM replies").fetchone()[0])
 
     def add(self, replies: pd.DataFrame | Iterable[Mapping[str, Any]], received_via: str) -> int:
-        """Store replies (a frame or records with ``sender, content, receivetime``); returns how many
-        were new. ``received_via`` is ``"fetch"`` or ``"push"``; a reply already stored keeps its first
-        ``received_via``. Times may be text (``YYYY-MM-DD HH:MM:SS``, Beijing) or datetimes (naive =
-        Beijing); a reply whose time cannot be read raises ``ValueError`` and nothing is stored.
-        Does not mutate ``replies``.
+        """Store replies (a frame or records with ``sender, content, receivetime``, optionally
+        ``decode_error``, ``raw`` and ``extra``); returns how many were new. ``received_via`` is
+        ``"fetch"`` or ``"push"``; a reply already stored keeps its first ``received_via``. Times may
+        be text (``YYYY-MM-DD HH:MM:SS``, Beijing) or datetimes (naive = Beijing); a reply whose time
+        cannot be read raises :class:`ReplyError` and nothing is stored. Content is stored exactly as
+        given. Does not mutate ``replies``.
         """
         if received_via not in _VIA:
-            raise ValueError(f"received_via must be 'fetch' or 'push', not {received_via!r}")
+            raise ConfigError(f"received_via must be 'fetch' or 'push', not {received_via!r}")
         records = replies.to_dict("records") if isinstance(replies, pd.DataFrame) else list(replies)
         stored_at = datetime.now(BEIJING).strftime(TIME_FORMAT)
         rows = []
         for record in records:
             when = _time_text(record.get("receivetime"))
             if when is None:
-                raise ValueError(f"unreadable receivetime {record.get('receivetime')!r}")
+                raise ReplyError(f"unreadable receivetime {record.get('receivetime')!r}")
             content = record.get("content")
             content = (
                 ""
                 if content is None or (not isinstance(content, str) and pd.isna(content))
                 else str(content)
             )
-            rows.append((_sender_text(record.get("sender")), content, when, received_via, stored_at))
+            raw = record.get("raw")
+            extra = record.get("extra")
+            if isinstance(extra, Mapping):
+                extra = json.dumps(dict(extra), ensure_ascii=False, sort_keys=True) if extra else None
+            elif not isinstance(extra, str):
+                extra = None
+            rows.append(
+                (
+                    _sender_text(record.get("sender")),
+                    content,
+                    when,
+                    received_via,
+                    stored_at,
+                    1 if record.get("decode_error") is True else 0,
+                    bytes(raw) if isinstance(raw, (bytes, bytearray)) else None,
+                    extra,
+                )
+            )
         with self._lock:
             conn = self._connection()
             before = conn.total_changes
             conn.execute("BEGIN")
             try:
                 conn.executemany(
-                    "INSERT OR IGNORE INTO replies"
-                    " (sender, content, receivetime, received_via, stored_at) VALUES (?, ?, ?, ?, ?)",
+                    "INSERT OR IGNORE INTO replies (sender, content, receivetime, received_via,"
+                    " stored_at, decode_error, raw, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     rows,
                 )
             except BaseException:
@@ -221,22 +290,25 @@ class ReplyStore:
         logger.debug("stored %d of %d replies (%s)", added, len(rows), received_via)
         return added
 
-    def to_frame(self) -> pd.DataFrame:
+    def to_frame(self, *, details: bool = False) -> pd.DataFrame:
         """Every stored reply, oldest first: ``sender, content`` (text), ``receivetime`` (datetime,
-        Beijing time), ``received_via`` (``fetch`` / ``push``)."""
+        Beijing time), ``received_via`` (``fetch`` / ``push``); with ``details=True`` also
+        :data:`DETAIL_COLUMNS`: ``decode_error`` (bool — the content's bytes did not decode in the
+        push's charset; ``content`` shows them as ``\\x..`` escapes and ``raw`` holds the bytes),
+        ``raw`` (bytes or None) and ``extra`` (push fields we do not know, as JSON text, or NA)."""
         with self._lock:
             rows = (
                 self._connection()
                 .execute(
-                    "SELECT sender, content, receivetime, received_via FROM replies"
-                    " ORDER BY receivetime, rowid"
+                    "SELECT sender, content, receivetime, received_via, decode_error, raw, extra"
+                    " FROM replies ORDER BY receivetime, rowid"
                 )
                 .fetchall()
             )
-        if not rows:
-            return _empty_replies(STORE_COLUMNS)
-        senders, contents, times, via = zip(*rows, strict=True)
-        return pd.DataFrame(
+        senders, contents, times, via, errors, raws, extras = (
+            zip(*rows, strict=True) if rows else ((),) * 7
+        )
+        frame = pd.DataFrame(
             {
                 "sender": pd.Series(senders, dtype=TEXT),
                 "content": pd.Series(contents, dtype=TEXT),
@@ -244,6 +316,17 @@ class ReplyStore:
                 "received_via": pd.Series(via, dtype=TEXT),
             }
         )
+        if details:
+            frame["decode_error"] = pd.Series([bool(e) for e in errors], dtype=bool)
+            frame["raw"] = pd.Series(list(raws), dtype=object)
+            frame["extra"] = pd.Series(extras, dtype=TEXT)
+        return frame
+
+    def undecoded(self) -> pd.DataFrame:
+        """The replies whose bytes did not decode (``decode_error``): they need a person to read
+        them — one may be an opt-out. Columns as ``to_frame(details=True)``."""
+        frame = self.to_frame(details=True)
+        return frame[frame["decode_error"]].reset_index(drop=True)
 
 
 # -- pull -------------------------------------------------------------------------------------------
@@ -273,7 +356,8 @@ def fetch_replies(gateway: Gateway, store: Any = None) -> pd.DataFrame:
     ``category`` says ``account`` for credentials, frozen, expired …, ``retryable`` for maintenance,
     ``request`` for −120 / −121 "fetching / updating received messages failed"). Transport failures
     raise :class:`GatewayError`. Either way the replies of earlier pages are not lost: they are
-    already in ``store``, and the exception carries them as ``exc.replies`` (a frame like the result).
+    already in ``store``, and the exception carries them as ``exc.replies`` (a frame like the result;
+    the gateway client retries ``get_sms`` where that cannot lose replies).
 
     >>> replies = fetch_replies(gw)                         # doctest: +SKIP
     >>> replies.columns.tolist()                            # doctest: +SKIP
@@ -293,18 +377,18 @@ def fetch_replies(gateway: Gateway, store: Any = None) -> pd.DataFrame:
         try:
             response = gateway.get_sms()
         except GatewayError as exc:
-            exc.replies = collected()  # type: ignore[attr-defined]
-            raise
+            raise _with_replies(exc, collected()) from exc
         if response.code == -122:
             break
         if not response.ok:
-            error = AccountError(
-                f"get_sms failed: {response.info}", code=response.code, info=response.info
-            )
             got = collected()
-            error.replies = got  # type: ignore[attr-defined]
             logger.warning("get_sms answered %s after %d replies", response.info, len(got))
-            raise error
+            raise AccountError(
+                f"get_sms failed: {response.info}",
+                code=response.code,
+                info=response.info,
+                replies=got,
+            )
         page = _replies_frame(list(response.items))
         if store is not False and len(page):
             store.add(page, received_via="fetch")
@@ -314,6 +398,18 @@ def fetch_replies(gateway: Gateway, store: Any = None) -> pd.DataFrame:
     frame = collected()
     logger.info("fetched %d replies", len(frame))
     return frame
+
+
+def _with_replies(exc: GatewayError, replies: pd.DataFrame) -> GatewayError:
+    """The same failure, of the same class, carrying the replies fetched before it."""
+    kwargs: dict[str, Any] = {
+        "endpoint": exc.endpoint,
+        "request_sent": exc.request_sent,
+        "replies": replies,
+    }
+    if isinstance(exc, (GatewayHTTPError, GatewayRedirect)):
+        kwargs["status"] = exc.status
+    return type(exc)(str(exc), **kwargs)
 
 
 # -- push -------------------------------------------------------------------------------------------
@@ -330,15 +426,47 @@ def _answer(start_response: StartResponse, status: str, text: str) -> list[bytes
     return [body]
 
 
+def _declared_codec(content_type: str) -> str | None:
+    """The codec of a ``Content-Type: …; charset=…`` header, if it names one we know."""
+    for part in content_type.split(";")[1:]:
+        name, _, value = part.partition("=")
+        if name.strip().lower() == "charset":
+            return _DECLARED_CODECS.get(value.strip().strip("\"'").lower())
+    return None
+
+
+def _decode_text(data: bytes, codec: str, *, declared: bool) -> tuple[str, bool]:
+    """``data`` as text, and whether it failed to decode (then shown with ``\\x..`` escapes).
+
+    Without a declared charset, valid UTF-8 wins over a configured GBK or Big5: UTF-8 bytes of
+    Chinese text also decode as GBK — as mojibake (取消 → 鍙栨秷), which would hide an opt-out —
+    while GBK or Big5 Chinese text is practically never valid UTF-8.
+    """
+    if data.isascii():
+        return data.decode("ascii"), False
+    if not declared and codec != "utf-8":
+        try:
+            return data.decode("utf-8"), False
+        except UnicodeDecodeError:
+            pass
+    try:
+        return data.decode(codec), False
+    except UnicodeDecodeError:
+        return data.decode(codec, "backslashreplace"), True
+
+
 def reply_receiver(key: str, store: ReplyStore, charset: str = "utf8") -> WSGIApp:
     """A WSGI app receiving the gateway's reply push into ``store`` (``received_via="push"``).
 
     Accepts POST (form body) and GET (query string) with fields ``sender, content, receivetime, key``,
-    percent-encoded in ``charset`` (``utf8``, ``gbk``, ``big5`` — as set in the gateway's console).
-    Answers, in this order of checks:
+    percent-encoded in the charset the request declares (``Content-Type: …; charset=gbk``), else in
+    ``charset`` (``utf8``, ``gbk``, ``big5`` — as set in the gateway's console). Content whose bytes
+    do not decode is still stored — never dropped, never as mojibake: flagged ``decode_error``, its
+    bytes kept in ``raw`` (see :meth:`ReplyStore.undecoded`). Fields we do not know (e.g. ``type``)
+    are kept as JSON in ``extra``. Answers, in this order of checks:
 
     - 405 for other methods; 413 for a body over :data:`MAX_PUSH_BYTES` (never read past the limit);
-    - 400 for a body that is not a form in ``charset``;
+    - 400 for a body that is not a form;
     - 403 for a wrong or missing ``key`` (compared in constant time; nothing stored, the key never
       logged);
     - 400 for a missing ``content``, or a missing or malformed ``sender`` / ``receivetime``
@@ -348,7 +476,7 @@ def reply_receiver(key: str, store: ReplyStore, charset: str = "utf8") -> WSGIAp
     >>> app = reply_receiver(os.environ["PUSH_KEY"], ReplyStore("replies.sqlite"))   # doctest: +SKIP
     >>> waitress.serve(app, host="0.0.0.0", port=8081)                            # doctest: +SKIP
     """
-    codec = python_codec(charset)
+    configured: str = _DECLARED_CODECS[python_codec(charset)]
     if not key:
         raise ConfigError("the push key must not be empty")
     expected = key.encode("utf-8")
@@ -375,30 +503,53 @@ def reply_receiver(key: str, store: ReplyStore, charset: str = "utf8") -> WSGIAp
             raw = str(environ.get("QUERY_STRING", "")).encode("latin-1", "replace")
             if len(raw) > MAX_PUSH_BYTES:
                 return _answer(start_response, "413 Content Too Large", "too large")
+        declared_codec = _declared_codec(str(environ.get("CONTENT_TYPE", "")))
+        codec = declared_codec or configured
         try:
-            pairs = parse_qsl(
-                raw.decode("ascii"), keep_blank_values=True, encoding=codec, errors="strict"
-            )
-        except (UnicodeDecodeError, ValueError):
-            return _answer(start_response, "400 Bad Request", f"body is not a form in {charset}")
-        fields: dict[str, str] = {}
+            # Latin-1 maps bytes to code points one to one: percent-decoding yields the raw bytes,
+            # decoded below field by field, so that one bad field cannot lose the others.
+            pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True, encoding="latin-1")
+        except ValueError:
+            return _answer(start_response, "400 Bad Request", "body is not a form")
+        fields: dict[str, bytes] = {}
         for name, value in pairs:
-            fields.setdefault(name, value)
-        given = fields.get("key", "").encode("utf-8")
+            fields.setdefault(name, value.encode("latin-1"))
+        given_text, given_bad = _decode_text(fields.get("key", b""), codec, declared=True)
+        given = b"" if given_bad else given_text.encode("utf-8")
         if not hmac.compare_digest(given, expected):
             logger.warning(
                 "reply push refused: wrong or missing key (from %s)", environ.get("REMOTE_ADDR")
             )
             return _answer(start_response, "403 Forbidden", "forbidden")
-        sender = _sender_text(fields.get("sender", ""))
-        when = _time_text(fields.get("receivetime", ""))
+        sender = _sender_text(fields.get("sender", b"").decode("latin-1"))
+        when = _time_text(fields.get("receivetime", b"").decode("latin-1"))
         if "content" not in fields or when is None or not (sender.isdigit() and len(sender) == 11):
             return _answer(start_response, "400 Bad Request", "need sender, content and receivetime")
-        try:
-            added = store.add(
-                [{"sender": sender, "content": fields["content"], "receivetime": when}], "push"
+        content, bad = _decode_text(fields["content"], codec, declared=declared_codec is not None)
+        extra = {
+            _decode_text(name.encode("latin-1"), codec, declared=True)[0]: _decode_text(
+                value, codec, declared=declared_codec is not None
+            )[0]
+            for name, value in fields.items()
+            if name not in _PUSH_FIELDS
+        }
+        record = {
+            "sender": sender,
+            "content": content,
+            "receivetime": when,
+            "decode_error": bad,
+            "raw": fields["content"] if bad else None,
+            "extra": extra,
+        }
+        if bad:
+            logger.warning(
+                "reply from %s does not decode as %s: stored with decode_error, raw bytes kept",
+                sender,
+                codec,
             )
-        except (sqlite3.Error, ValueError):
+        try:
+            added = store.add([record], "push")
+        except (sqlite3.Error, SmsCampaignError):
             logger.exception("reply push could not be stored")
             return _answer(start_response, "500 Internal Server Error", "not stored")
         logger.info("reply pushed from %s (%s)", sender, "new" if added else "already stored")
@@ -462,10 +613,12 @@ def _keyword_key(text: str) -> str:
 
 
 def _records(replies: pd.DataFrame | ReplyStore) -> pd.DataFrame:
+    if not isinstance(replies, (ReplyStore, pd.DataFrame)):
+        raise ReplyError(f"replies must be a DataFrame or a ReplyStore, not {type(replies).__name__}")
     frame = replies.to_frame() if isinstance(replies, ReplyStore) else replies
     missing = {"sender", "content"} - set(frame.columns)
     if missing:
-        raise ValueError(f"replies need columns sender and content; missing {sorted(missing)}")
+        raise ReplyError(f"replies need columns sender and content; missing {sorted(missing)}")
     return frame
 
 

@@ -63,6 +63,7 @@ import pyarrow.parquet as pq
 
 from smscampaign.errors import JournalBusy, JournalError
 from smscampaign.protocol import BEIJING
+from smscampaign.statuses import BatchState
 
 try:  # POSIX; elsewhere the runner lock comes from filelock
     import fcntl
@@ -83,7 +84,13 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION: Final = 2
-PLANNED, IN_FLIGHT, ACCEPTED, FAILED, UNKNOWN = "planned", "in_flight", "accepted", "failed", "unknown"
+PLANNED, IN_FLIGHT, ACCEPTED, FAILED, UNKNOWN = (
+    BatchState.PLANNED,
+    BatchState.IN_FLIGHT,
+    BatchState.ACCEPTED,
+    BatchState.FAILED,
+    BatchState.UNKNOWN,
+)
 #: Every state a batch can be in.
 STATES: Final = (PLANNED, IN_FLIGHT, ACCEPTED, FAILED, UNKNOWN)
 #: Columns of :meth:`Journal.batches`.

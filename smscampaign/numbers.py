@@ -18,13 +18,16 @@ and cell-to-text conversion (:func:`as_text`), which :mod:`smscampaign.recipient
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import math
 import re
+import struct
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, time
-from enum import StrEnum
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
@@ -33,15 +36,16 @@ import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
 from phonenumbers import PhoneNumberType
-from phonenumbers.carrierdata import CARRIER_DATA
-from phonenumbers.geodata import GEOCODE_DATA
 
 from smscampaign.errors import RecipientsError
+from smscampaign.statuses import Reason, Status
 
 __all__ = [
     "OUTPUT_COLUMNS",
     "PHONE_HEADERS",
+    "PROVINCES",
     "TEXT",
+    "UNKNOWN",
     "Reason",
     "Status",
     "as_text",
@@ -49,6 +53,7 @@ __all__ = [
     "detect_phone_column",
     "is_valid_mobile",
     "normalize_numbers",
+    "province_of",
 ]
 
 logger = logging.getLogger(__name__)
@@ -57,7 +62,50 @@ logger = logging.getLogger(__name__)
 TEXT: Final = pd.StringDtype("pyarrow")
 
 #: Columns :func:`check_numbers` adds, in this order.
-OUTPUT_COLUMNS: Final = ("mobile", "status", "reason", "carrier", "region")
+OUTPUT_COLUMNS: Final = ("mobile", "status", "reason", "carrier", "region", "city", "area_code")
+
+#: The 34 province-level divisions as :func:`province_of` names them: 23 provinces, 5 autonomous
+#: regions, 4 municipalities, 2 special administrative regions; anything else is :data:`UNKNOWN`.
+PROVINCES: Final = (
+    "北京市",
+    "天津市",
+    "上海市",
+    "重庆市",
+    "河北省",
+    "山西省",
+    "辽宁省",
+    "吉林省",
+    "黑龙江省",
+    "江苏省",
+    "浙江省",
+    "安徽省",
+    "福建省",
+    "江西省",
+    "山东省",
+    "河南省",
+    "湖北省",
+    "湖南省",
+    "广东省",
+    "海南省",
+    "四川省",
+    "贵州省",
+    "云南省",
+    "陕西省",
+    "甘肃省",
+    "青海省",
+    "台湾省",
+    "内蒙古自治区",
+    "广西壮族自治区",
+    "西藏自治区",
+    "宁夏回族自治区",
+    "新疆维吾尔自治区",
+    "香港特别行政区",
+    "澳门特别行政区",
+)
+UNKNOWN: Final = "未知"
+# Each division by the name it starts with in phonenumbers (内蒙古呼和浩特市, 广西南宁市) and in the
+# 号段 database (内蒙古, 广西): its first two characters, three for 黑龙江 and 内蒙古.
+_PROVINCE_STEMS: Final = {p[:3] if p[:3] in ("黑龙江", "内蒙古") else p[:2]: p for p in PROVINCES}
 
 #: Headers that name a phone column, most specific first. Compared after :func:`_header_key`
 #: (lower case, no spaces, punctuation or bracketed notes such as ``（必填）``).
@@ -94,26 +142,6 @@ _CONTENT_SAMPLE: Final = 2000  # rows examined when scoring a column's content
 _CONTENT_MIN_SHARE: Final = 0.5  # share of non-empty cells that must look like mobiles
 
 
-class Status(StrEnum):
-    """Verdict on one row."""
-
-    OK = "ok"
-    INVALID = "invalid"
-    DUPLICATE = "duplicate"
-
-
-class Reason(StrEnum):
-    """Why a row is not ``ok``; duplicates read ``"duplicate of row N"``."""
-
-    EMPTY = "empty"
-    SCIENTIFIC = "digits lost to scientific notation"
-    FOREIGN = "foreign country code"
-    NOT_DIGITS = "not digits"
-    WRONG_LENGTH = "wrong length"
-    NOT_MOBILE_RANGE = "not a mainland mobile range"
-    DUPLICATE = "duplicate of row"
-
-
 # Shape codes computed before validity, indexing _SHAPE_REASONS (0 = 11 digits starting with "1").
 _CANDIDATE, _EMPTY, _SCIENTIFIC, _FOREIGN, _NOT_DIGITS, _WRONG_LENGTH, _NOT_RANGE = range(7)
 _SHAPE_REASONS: Final = (
@@ -147,8 +175,12 @@ _MOBILE_TYPES: Final = (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MO
 # 5 for a few ranges (``1740[0-5]``, ``1610\d``); _prefix_verdict probes each prefix and undecided
 # ones are refined to longer prefixes, then to single numbers. tests/test_numbers.py compares the
 # result with phonenumbers on every 5-digit prefix.
-_VALIDITY_PREFIXES: Final = (3, 5, 7)
 _PROBE_SUFFIXES: Final = ("0", "9", "5", "2")
+# Every 7-digit prefix of an 11-digit number starting with 1, answered once in _PrefixTable.
+_PREFIX_BASE: Final = 1_000_000
+_PREFIX_COUNT: Final = 1_000_000
+_NO, _YES, _ASK = 0, 1, 2
+_PREFIX_FILE: Final = Path(__file__).with_name("data") / "prefixes.npz"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -190,7 +222,10 @@ def as_text(values: pd.Series | Iterable[Any]) -> pd.Series:
     series = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
     dtype = series.dtype
     if isinstance(dtype, pd.StringDtype):
-        return series.astype(TEXT)
+        try:
+            return series.astype(TEXT)
+        except UnicodeEncodeError:  # a lone surrogate in a python-backed string column
+            return _clean_text([None if v is pd.NA else v for v in series.tolist()], series.index)
     if pd.api.types.is_bool_dtype(dtype):
         return pd.Series(
             [_cell_text(v) for v in series.to_numpy(dtype=object)], index=series.index, dtype=TEXT
@@ -206,7 +241,22 @@ def as_text(values: pd.Series | Iterable[Any]) -> pd.Series:
         out[rest] = [repr(float(v)) for v in arr[rest]]
         return pd.Series(out, index=series.index, dtype=TEXT)
     objects = series.to_numpy(dtype=object)
-    return pd.Series([_cell_text(v) for v in objects], index=series.index, dtype=TEXT)
+    return _clean_text([_cell_text(v) for v in objects], series.index)
+
+
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+
+
+def _clean_text(texts: list[str | None], index: pd.Index) -> pd.Series:
+    """:data:`TEXT` of ``texts``; a lone surrogate (which no encoder accepts: it would break the
+    plan, the journal and the report) becomes U+FFFD, the replacement character."""
+    try:
+        return pd.Series(texts, index=index, dtype=TEXT)
+    except UnicodeEncodeError:
+        dirty = sum(1 for t in texts if t is not None and _SURROGATE.search(t))
+        logger.warning("%d cells held lone surrogates; replaced them with U+FFFD", dirty)
+        clean = [t if t is None else _SURROGATE.sub("\ufffd", t) for t in texts]
+        return pd.Series(clean, index=index, dtype=TEXT)
 
 
 def _arrow(series: pd.Series) -> pa.Array:
@@ -255,26 +305,58 @@ def _scientific(text: str) -> str | None:
     return digits.lstrip("0") or None
 
 
-def _shape(raw: pd.Series) -> tuple[pa.Array, np.ndarray]:
-    """Normalise raw values; return (11-digit candidate or null, shape code per value)."""
+def _all(*masks: pa.Array) -> pa.Array:
+    out = masks[0]
+    for mask in masks[1:]:
+        out = pc.and_(out, mask)
+    return out
+
+
+def _digits(text: pa.Array) -> pa.Array:
+    r"""``^\d+$`` (ASCII digits, non-empty) without a regex pass."""
+    return pc.ascii_is_decimal(text)
+
+
+def _on_rows(text: pa.Array, mask: pa.Array, change: Any, *, harmless: bool = False) -> pa.Array:
+    """``text`` with ``change`` applied to the rows where ``mask`` is true (and only those).
+
+    ``harmless``: ``change`` leaves the other rows as they are, so when most rows are picked it
+    runs on the whole array (cheaper than picking the rows and putting them back).
+    """
+    picked = pc.fill_null(mask, False)
+    count = pc.sum(picked).as_py() or 0
+    if not count:
+        return text
+    if harmless and count * 3 > len(text):
+        return change(text).cast(text.type)
+    rows = pa.array(np.flatnonzero(picked.to_numpy(zero_copy_only=False)))
+    return pc.replace_with_mask(text, picked, change(text.take(rows)).cast(text.type))
+
+
+def _shape(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Normalise raw values; return (the 11-digit candidate as int64, −1 where there is none;
+    the shape code per value)."""
     text = _arrow(as_text(raw))
     # Fast path: cells that already are 11 digits starting with "1" (most of a real list).
-    clean = pc.fill_null(pc.match_substring_regex(text, r"^1\d{10}$"), False)
+    # (byte length 11, all ASCII digits, a leading "1": ``^1\d{10}$`` without a regex pass)
+    clean = pc.fill_null(
+        _all(pc.equal(pc.binary_length(text), 11), _digits(text), pc.starts_with(text, "1")), False
+    )
     n_clean = pc.sum(clean).as_py() or 0
     if n_clean == len(text):
-        return text, np.zeros(len(text), dtype=np.int8)
-    if n_clean:
-        messy_rows = np.flatnonzero(~clean.to_numpy(zero_copy_only=False))
-        messy_candidate, messy_codes = _shape_messy(text.take(pa.array(messy_rows)))
-        codes = np.zeros(len(text), dtype=np.int8)
-        codes[messy_rows] = messy_codes
-        mask = pc.invert(clean)
-        candidate = pc.replace_with_mask(text, mask, messy_candidate)
-        return candidate, codes
-    return _shape_messy(text)
+        return pc.cast(text, pa.int64()).to_numpy(), np.zeros(len(text), dtype=np.int8)
+    if not n_clean:
+        return _shape_messy(text)
+    is_clean = clean.to_numpy(zero_copy_only=False)
+    numbers = np.empty(len(text), dtype=np.int64)
+    numbers[is_clean] = pc.cast(text.filter(clean), pa.int64()).to_numpy()
+    messy_rows = np.flatnonzero(~is_clean)
+    codes = np.zeros(len(text), dtype=np.int8)
+    numbers[messy_rows], codes[messy_rows] = _shape_messy(text.take(pa.array(messy_rows)))
+    return numbers, codes
 
 
-def _shape_messy(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
+def _shape_messy(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_shape` for arbitrary text."""
     text = _fix_unicode(text)
     # Leading apostrophe (Excel's "keep as text") and surrounding whitespace.
@@ -282,7 +364,7 @@ def _shape_messy(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
     codes = np.zeros(len(text), dtype=np.int8)
 
     # Scientific notation: the regex runs only on the few cells that contain an "e".
-    has_e = pc.fill_null(pc.match_substring(text, "e", ignore_case=True), False)
+    has_e = pc.fill_null(pc.or_(pc.match_substring(text, "e"), pc.match_substring(text, "E")), False)
     sci = np.zeros(len(text), dtype=bool)
     if pc.any(has_e).as_py():
         e_rows = np.flatnonzero(has_e.to_numpy(zero_copy_only=False))
@@ -300,42 +382,116 @@ def _shape_messy(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
             text, sci_mask, pa.array([v if v is not None else "" for v in values], text.type)
         )
 
-    # Float cells ("13800138000.0"), then separators, then the country code and trunk prefix.
-    text = pc.replace_substring_regex(text, r"^(\+?\d+)\.0+$", r"\1")
-    text = pc.replace_substring_regex(text, _SEPARATORS_RE, "")
-    text = pc.replace_substring_regex(text, r"^(\+86|0086)", "")
-    length = pc.utf8_length(text)
-    national = pc.or_(
-        pc.and_(pc.equal(length, 13), pc.starts_with(text, "86")),
-        pc.and_(pc.equal(length, 14), pc.starts_with(text, "860")),
+    numbers = np.empty(len(text), dtype=np.int64)
+    for lo in range(0, len(text), _FINISH_ROWS):  # in slices: the byte arrays stay small
+        hi = min(lo + _FINISH_ROWS, len(text))
+        numbers[lo:hi] = _finish(text.slice(lo, hi - lo), codes[lo:hi])  # codes: a view, updated
+    return numbers, codes
+
+
+# Bytes the normalisation looks at (the rest of a cell's text is never changed, only cut).
+_SEPARATOR_BYTES: Final = np.zeros(256, dtype=bool)
+_SEPARATOR_BYTES[[ord(c) for c in "\t\n\f\r -.()"]] = True  # RE2's \s is [\t\n\f\r ]
+_DIGIT_BYTES: Final = np.zeros(256, dtype=bool)
+_DIGIT_BYTES[ord("0") : ord("9") + 1] = True
+_FINISH_ROWS: Final = 1 << 18
+_HEAD: Final = 12  # leading bytes examined per cell: "+86", "86"/"860", "01", then 3 to classify
+
+
+def _finish(text: pa.Array, codes: np.ndarray) -> np.ndarray:
+    """The rest of :func:`_shape_messy` on the bytes of trimmed ``text``, vectorised with numpy:
+    float cells (``^(\\+?\\d+)\\.0+$`` → the part before the dot), separators removed
+    (``[\\s\\-.()]``), ``+86``/``0086`` cut, a national ``86`` (13 digits, or 14 with ``860``) and a
+    trunk ``0`` (12 digits, ``01…``) cut, then empty / foreign (``^(\\+|00)[1-9]\\d*$``) / not
+    digits / wrong length / not ``1…`` written to ``codes`` where unset. Returns the 11-digit
+    number per cell (int64), −1 where it has none. Non-ASCII bytes are never digits, separators,
+    signs or dots, so such a cell ends "not digits" (as with the regexes)."""
+    n = len(text)
+    buffers = text.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=np.int64)[text.offset : text.offset + n + 1]
+    base = int(offsets[0])
+    data = (
+        np.frombuffer(buffers[2], dtype=np.uint8)[base : int(offsets[-1])]
+        if buffers[2] is not None
+        else np.zeros(0, dtype=np.uint8)
     )
-    text = pc.if_else(pc.fill_null(national, False), pc.utf8_slice_codeunits(text, 2), text)
-    length = pc.utf8_length(text)
-    trunk = pc.and_(pc.equal(length, 12), pc.starts_with(text, "01"))
-    text = pc.if_else(pc.fill_null(trunk, False), pc.utf8_slice_codeunits(text, 1), text)
+    bounds = offsets - base
 
-    def flag(mask: pa.Array) -> np.ndarray:
-        return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
+    def per_cell(flags: np.ndarray) -> np.ndarray:
+        """How many bytes of each cell are flagged (a running sum read at the cell bounds)."""
+        kind = np.int32 if len(flags) < 2**31 else np.int64  # int32 halves the memory traffic
+        running: np.ndarray = np.zeros(len(flags) + 1, dtype=kind)
+        np.cumsum(flags, dtype=kind, out=running[1:])
+        return (running[bounds[1:]] - running[bounds[:-1]]).astype(np.int64)
 
-    length = pc.utf8_length(text)
-    empty = flag(pc.or_kleene(pc.is_null(text), pc.equal(length, 0)))
-    foreign = flag(pc.match_substring_regex(text, r"^(\+|00)[1-9]\d*$"))
-    digits = flag(pc.match_substring_regex(text, r"^\d+$"))
-    eleven = flag(pc.equal(length, 11))
-    leading_one = flag(pc.starts_with(text, "1"))
+    separator = _SEPARATOR_BYTES[data]
+    kept = data[~separator]
+    size = np.diff(bounds) - per_cell(separator)
+    start = np.zeros(n, dtype=np.int64)
+    np.cumsum(size[:-1], out=start[1:])
+    not_digits = per_cell(~separator & ~_DIGIT_BYTES[data])
+    # Float cells (``^(\\+?\\d+)\\.0+$``, a few): keep what stands before the dot; the zeros after
+    # it are digits, so only the cell's size changes.
+    maybe = pc.fill_null(_all(pc.ends_with(text, "0"), pc.match_substring(text, ".")), False)
+    if pc.any(maybe).as_py():
+        rows = np.flatnonzero(maybe.to_numpy(zero_copy_only=False))
+        subset = text.take(pa.array(rows))
+        floats = pc.fill_null(pc.match_substring_regex(subset, r"^\+?\d+\.0+$"), False)
+        floats_np = floats.to_numpy(zero_copy_only=False)
+        size[rows[floats_np]] = pc.find_substring(subset.filter(floats), ".").to_numpy()
+    size[pc.is_null(text).to_numpy(zero_copy_only=False)] = 0
+
+    head = np.zeros((n, _HEAD), dtype=np.uint8)
+    if len(kept):
+        last = len(kept) - 1
+        for k in range(_HEAD):  # column by column: an (n, _HEAD) index matrix would be 8x larger
+            head[:, k] = np.where(k < size, kept[np.minimum(start + k, last)], 0)
+
+    flat, row_base = head.ravel(), np.arange(n, dtype=np.int64) * _HEAD
+
+    def at(offset: np.ndarray, k: int) -> np.ndarray:
+        return flat[row_base + np.minimum(offset + k, _HEAD - 1)]
+
+    zero = np.zeros(n, dtype=np.int64)
+    plus86 = (at(zero, 0) == ord("+")) & (at(zero, 1) == ord("8")) & (at(zero, 2) == ord("6"))
+    zero086 = (at(zero, 0) == ord("0")) & (at(zero, 1) == ord("0")) & (at(zero, 2) == ord("8"))
+    zero086 &= at(zero, 3) == ord("6")
+    cut = np.where(plus86, 3, np.where(zero086, 4, 0)).astype(np.int64)
+    starts86 = (at(cut, 0) == ord("8")) & (at(cut, 1) == ord("6"))
+    national = starts86 & ((size - cut == 13) | ((size - cut == 14) & (at(cut, 2) == ord("0"))))
+    cut += 2 * national
+    trunk = (size - cut == 12) & (at(cut, 0) == ord("0")) & (at(cut, 1) == ord("1"))
+    cut += trunk
+    length = size - cut
+    rest_not_digits = not_digits - plus86  # the "+" of "+86" was cut; digits are the rest
+
+    first, second, third = at(cut, 0), at(cut, 1), at(cut, 2)
+    one_to_nine = (second >= ord("1")) & (second <= ord("9"))
+    foreign = (first == ord("+")) & one_to_nine & (rest_not_digits == 1)
+    foreign |= (first == ord("0")) & (second == ord("0")) & (third >= ord("1")) & (third <= ord("9"))
+    foreign &= (rest_not_digits == 0) | (first == ord("+"))
+    empty = length == 0
+    digits = (length > 0) & (rest_not_digits == 0)
     unset = codes == _CANDIDATE
     for mask, code in (
         (empty, _EMPTY),
         (foreign, _FOREIGN),
         (~digits, _NOT_DIGITS),
-        (~eleven, _WRONG_LENGTH),
-        (~leading_one, _NOT_RANGE),
+        (length != 11, _WRONG_LENGTH),
+        (first != ord("1"), _NOT_RANGE),
     ):
         hit = unset & mask
         codes[hit] = code
         unset &= ~hit
-    candidate = pc.if_else(pa.array(codes == _CANDIDATE), text, pa.scalar(None, text.type))
-    return candidate, codes
+    numbers = np.full(n, -1, dtype=np.int64)
+    rows = np.flatnonzero(unset)
+    if len(rows):
+        first_digit = start[rows] + cut[rows]
+        value = np.zeros(len(rows), dtype=np.int64)
+        for k in range(11):
+            value = value * 10 + (kept[first_digit + k] - ord("0"))
+        numbers[rows] = value
+    return numbers
 
 
 def normalize_numbers(values: pd.Series | Iterable[Any]) -> pd.Series:
@@ -351,8 +507,13 @@ def normalize_numbers(values: pd.Series | Iterable[Any]) -> pd.Series:
     ['13800138000', '13800138000', '13800138000', <NA>]
     """
     series = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
-    candidate, _ = _shape(series)
-    return pd.Series(pd.array(candidate.cast(pa.string()), dtype=TEXT), index=series.index)
+    numbers, _ = _shape(series)
+    return pd.Series(pd.array(_as_text_numbers(numbers, numbers >= 0), dtype=TEXT), index=series.index)
+
+
+def _as_text_numbers(numbers: np.ndarray, keep: np.ndarray) -> pa.Array:
+    """int64 numbers as a string array, null where ``keep`` is false."""
+    return pc.cast(pa.array(numbers, mask=~keep), pa.large_string())
 
 
 # --------------------------------------------------------------------------------------------------
@@ -377,29 +538,23 @@ def _prefix_verdict(prefix: str) -> bool | None:
     return verdicts.pop() if len(verdicts) == 1 else None
 
 
-def _valid(candidate: pa.Array) -> np.ndarray:
-    """Vectorised mobile validity of 11-digit candidates (null: False), phonenumbers per prefix."""
-    valid = np.zeros(len(candidate), dtype=bool)
-    undecided = pc.is_valid(candidate).to_numpy(zero_copy_only=False)
-    for width in _VALIDITY_PREFIXES:
-        if not undecided.any():
-            return valid
-        rows = np.flatnonzero(undecided)
-        prefixes = pc.utf8_slice_codeunits(candidate.take(pa.array(rows)), 0, width)
-        verdicts = {p: _prefix_verdict(p) for p in pc.unique(prefixes).to_pylist()}
-        good = [p for p, v in verdicts.items() if v is True]
-        mixed = [p for p, v in verdicts.items() if v is None]
-        valid[rows] = pc.is_in(prefixes, value_set=pa.array(good, prefixes.type)).to_numpy(
-            zero_copy_only=False
-        )
-        undecided[:] = False
-        undecided[rows] = pc.is_in(prefixes, value_set=pa.array(mixed, prefixes.type)).to_numpy(
-            zero_copy_only=False
-        )
-    rows = np.flatnonzero(undecided)
-    if len(rows):  # prefixes phonenumbers splits below 7 digits: ask per number
-        logger.debug("checking %d numbers one by one", len(rows))
-        valid[rows] = [_is_mobile(n) for n in candidate.take(pa.array(rows)).to_pylist()]
+def _valid_numbers(numbers: np.ndarray, table: _PrefixTable) -> np.ndarray:
+    """Mobile validity of 11-digit numbers (int64 starting with 1), by the 7-digit prefix table."""
+    verdict = table.valid[numbers // 10**4 - _PREFIX_BASE]
+    valid = verdict == _YES
+    ask = np.flatnonzero(verdict == _ASK)
+    if len(ask):  # ranges phonenumbers splits below 7 digits: ask per number
+        logger.debug("checking %d numbers one by one", len(ask))
+        valid[ask] = [_is_mobile(str(n)) for n in numbers[ask].tolist()]
+    return valid
+
+
+def _valid(numbers: np.ndarray) -> np.ndarray:
+    """Vectorised mobile validity of 11-digit candidates (−1: False)."""
+    present = numbers >= 0
+    valid = np.zeros(len(numbers), dtype=bool)
+    if present.any():
+        valid[present] = _valid_numbers(numbers[present], _prefix_table())
     return valid
 
 
@@ -413,8 +568,8 @@ def is_valid_mobile(values: pd.Series | Iterable[Any]) -> pd.Series:
     [True, False, False]
     """
     series = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
-    candidate, _ = _shape(series)
-    return pd.Series(_valid(candidate), index=series.index, dtype=bool)
+    numbers, _ = _shape(series)
+    return pd.Series(_valid(numbers), index=series.index, dtype=bool)
 
 
 @lru_cache(maxsize=2)
@@ -427,7 +582,11 @@ def _zh_prefix_table(kind: str) -> tuple[tuple[int, np.ndarray, np.ndarray], ...
     answers against those two functions. Returns ``(digits after 86, sorted keys as integers,
     names)`` per key length, longest first. Pure (the tables are static), hence the cache.
     """
-    data = CARRIER_DATA if kind == "carrier" else GEOCODE_DATA
+    # Imported here: these modules take ~0.3 s to import, and only a table build needs them.
+    if kind == "carrier":
+        from phonenumbers.carrierdata import CARRIER_DATA as data  # noqa: PLC0415
+    else:
+        from phonenumbers.geodata import GEOCODE_DATA as data  # noqa: PLC0415
     by_length: dict[int, dict[int, str]] = {}
     for key, names in data.items():
         if key.startswith("861") and "zh" in names and len(key) <= 9:
@@ -453,15 +612,196 @@ def _lookup(prefix7: np.ndarray, kind: str) -> np.ndarray:
     return result
 
 
-def _carrier_region(numbers: np.ndarray) -> tuple[pa.Array, pa.Array]:
-    """Carrier and region per valid number (int64), looked up once per distinct 7-digit prefix."""
-    inverse, prefixes = pd.factorize(numbers // 10**4)
-    found = []
+@dataclass(frozen=True)
+class _PrefixTable:
+    """phonenumbers' answers for every 7-digit prefix ``1000000…1999999`` (index = prefix − 10⁶).
+
+    ``valid``: :data:`_NO` / :data:`_YES` / :data:`_ASK` (the range splits below 7 digits: ask
+    phonenumbers per number); ``carrier`` and ``region``: codes into ``carriers`` / ``regions``, −1
+    where phonenumbers has no name. One array lookup per row replaces per-prefix queries.
+    """
+
+    version: str
+    valid: np.ndarray
+    carrier: np.ndarray
+    carriers: tuple[str, ...]
+    region: np.ndarray
+    regions: tuple[str, ...]
+
+
+def _build_prefix_table() -> _PrefixTable:
+    """Ask phonenumbers (its metadata, carrier and geocoder tables) about every 7-digit prefix."""
+    valid = np.full(_PREFIX_COUNT, _ASK, dtype=np.uint8)
+
+    def settle(prefix: str) -> None:  # 3 digits, refined to 5 then 7 where the range splits
+        verdict = _prefix_verdict(prefix)
+        width = 10 ** (7 - len(prefix))
+        lo = int(prefix) * width - _PREFIX_BASE
+        if verdict is not None:
+            valid[lo : lo + width] = _YES if verdict else _NO
+        elif len(prefix) < 7:
+            for tail in range(100):
+                settle(f"{prefix}{tail:02d}")
+
+    for first3 in range(100, 200):
+        settle(str(first3))
+    found = {}
     for kind in ("carrier", "region"):
-        names = pd.Series(_lookup(prefixes, kind), dtype=object)
-        codes, labels = pd.factorize(names, use_na_sentinel=True)
-        found.append(_labels(codes[inverse], [*labels.tolist(), None]))
-    return found[0], found[1]
+        codes = np.full(_PREFIX_COUNT, -1, dtype=np.int16)
+        names: dict[str, int] = {}
+        for digits, keys, labels in reversed(_zh_prefix_table(kind)):  # shortest first: longest wins
+            label_codes = np.array([names.setdefault(n, len(names)) for n in labels], dtype=np.int16)
+            span = 10 ** (7 - digits)
+            starts = keys * span - _PREFIX_BASE
+            index = (starts[:, None] + np.arange(span)).ravel()
+            keep = (index >= 0) & (index < _PREFIX_COUNT)
+            codes[index[keep]] = np.repeat(label_codes, span)[keep]
+        found[kind] = (codes, tuple(names))
+    return _PrefixTable(phonenumbers.__version__, valid, *found["carrier"], *found["region"])
+
+
+def _write_prefix_table(path: Path = _PREFIX_FILE) -> None:
+    """Write :func:`_build_prefix_table` for the installed phonenumbers to ``path`` (ships with
+    the package: a fresh process then needs neither phonenumbers' carrier nor geocoder modules)."""
+    table = _build_prefix_table()
+    np.savez_compressed(
+        path,
+        version=np.array(table.version),
+        valid=table.valid,
+        carrier=table.carrier,
+        carriers=np.array(table.carriers),
+        region=table.region,
+        regions=np.array(table.regions),
+    )
+
+
+@lru_cache(maxsize=1)
+def _prefix_table() -> _PrefixTable:
+    """The shipped table when it was built from the installed phonenumbers, else built now.
+
+    Pure (phonenumbers' data is static for a version), hence the cache; the answers are the same
+    either way, only the time differs (~0.05 s loaded, ~1 s built).
+    """
+    try:
+        with np.load(_PREFIX_FILE, allow_pickle=False) as data:
+            if str(data["version"]) == phonenumbers.__version__:
+                return _PrefixTable(
+                    str(data["version"]),
+                    data["valid"],
+                    data["carrier"],
+                    tuple(data["carriers"].tolist()),
+                    data["region"],
+                    tuple(data["regions"].tolist()),
+                )
+            logger.info(
+                "prefix table is for phonenumbers %s, %s is installed: building it",
+                data["version"],
+                phonenumbers.__version__,
+            )
+    except (OSError, KeyError, ValueError) as exc:
+        logger.info("no usable prefix table (%s): building it", exc)
+    return _build_prefix_table()
+
+
+def _prefix_labels(prefix_codes: np.ndarray, rows: np.ndarray, n: int, names: Iterable[str]) -> pa.Array:
+    """A string array of length ``n``: ``names[prefix_codes[i]]`` at ``rows[i]``, null elsewhere."""
+    codes = np.full(n, -1, dtype=np.int32)
+    codes[rows] = prefix_codes
+    return _labels(codes, names)
+
+
+@dataclass(frozen=True)
+class _Haoduan:
+    """The ``phone`` package's 号段 database per 7-digit prefix: ``record`` (−1: not listed)
+    indexes ``provinces``, ``cities`` and ``area_codes`` (as the database writes them: 广东, 深圳,
+    0755). Fills the places phonenumbers' geocoder lacks (many 16x/19x ranges)."""
+
+    version: str
+    record: np.ndarray
+    provinces: tuple[str, ...]
+    cities: tuple[str, ...]
+    area_codes: tuple[str, ...]
+
+
+_EMPTY_HAODUAN: Final = _Haoduan("", np.full(_PREFIX_COUNT, -1, dtype=np.int16), (), (), ())
+
+
+@lru_cache(maxsize=1)
+def _haoduan() -> _Haoduan:
+    """Read the ``phone`` package's ``phone.dat`` once, all of it, with numpy (no per-number
+    lookups). Its layout, from the package's own reader: a 4-byte version, an int32 offset of the
+    index; then ``省|市|邮编|区号`` records ending in NUL; then 9-byte index entries (int32 7-digit
+    prefix, int32 record offset, a carrier-type byte), sorted by prefix. Pure (the file is static).
+    """
+    spec = importlib.util.find_spec("phone")
+    if spec is None or spec.origin is None:
+        logger.warning("the phone package is not installed: no city or area code")
+        return _EMPTY_HAODUAN
+    raw = Path(spec.origin).with_name("phone.dat").read_bytes()
+    version, index_at = struct.unpack_from("<4si", raw)
+    entry = np.dtype({"names": ["prefix", "offset"], "formats": ["<i4", "<i4"], "itemsize": 9})
+    index = np.frombuffer(raw, dtype=entry, offset=index_at, count=(len(raw) - index_at) // 9)
+    texts = raw[8:index_at].split(b"\0")
+    starts = np.cumsum([8] + [len(t) + 1 for t in texts[:-1]])
+    fields = [t.decode("utf-8").split("|") for t in texts]
+    record = np.searchsorted(starts, index["offset"])
+    known = (record < len(starts)) & (starts[np.minimum(record, len(starts) - 1)] == index["offset"])
+    prefix = index["prefix"].astype(np.int64) - _PREFIX_BASE
+    known &= (
+        (prefix >= 0)
+        & (prefix < _PREFIX_COUNT)
+        & np.array([len(f) == 4 for f in fields])[np.minimum(record, len(fields) - 1)]
+    )
+    table = np.full(_PREFIX_COUNT, -1, dtype=np.int16)
+    table[prefix[known]] = record[known]
+    columns = [tuple(f[i] if len(f) == 4 else "" for f in fields) for i in (0, 1, 3)]
+    return _Haoduan(version.decode("ascii", "replace"), table, *columns)
+
+
+def _province_name(text: str | None) -> str:
+    """The province-level division a place name starts with, or :data:`UNKNOWN`."""
+    if text:
+        for stem in (text[:3], text[:2]):
+            if stem in _PROVINCE_STEMS:
+                return _PROVINCE_STEMS[stem]
+    return UNKNOWN
+
+
+def province_of(values: pd.Series | pd.DataFrame) -> pd.Series:
+    """Each row's province-level division: one of the 34 :data:`PROVINCES`, else ``"未知"``.
+
+    ``values`` is a Series of place names (phonenumbers' ``region`` such as 内蒙古兴安盟 or
+    广东省深圳市, or a bare 广西, 香港), or a frame from :func:`check_numbers` (or a plan or results
+    built from one): its ``region`` decides, and where phonenumbers has none the 号段 database's
+    province for ``mobile`` does. Keeps the index; does not mutate the input.
+
+    >>> province_of(pd.Series(["内蒙古兴安盟", "广西南宁市", "北京市", "香港", None])).tolist()
+    ['内蒙古自治区', '广西壮族自治区', '北京市', '香港特别行政区', '未知']
+    """
+    if isinstance(values, pd.DataFrame):
+        region = values["region"] if "region" in values.columns else pd.Series(pd.NA, index=values.index)
+        out = province_of(region)
+        if "mobile" in values.columns:
+            missing = (out == UNKNOWN).to_numpy() & values["mobile"].notna().to_numpy()
+            mobiles = values["mobile"].to_numpy(dtype=object)[missing]
+            digits = np.array([str(m).isdigit() and len(str(m)) == 11 for m in mobiles], dtype=bool)
+            if digits.any():
+                data = _haoduan()
+                prefix = np.array(mobiles[digits].tolist(), dtype=np.int64) // 10**4 - _PREFIX_BASE
+                record = data.record[np.clip(prefix, 0, _PREFIX_COUNT - 1)]
+                record = np.where((prefix >= 0) & (prefix < _PREFIX_COUNT), record, -1)
+                names = [
+                    _province_name(data.provinces[r]) if r >= 0 else UNKNOWN for r in record.tolist()
+                ]
+                filled = out.to_numpy(dtype=object)
+                rows = np.flatnonzero(missing)[digits]
+                filled[rows] = names
+                out = pd.Series(filled, index=values.index, dtype=TEXT)
+        return out
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    names = [_province_name(u if isinstance(u, str) else None) for u in uniques]
+    labels = np.array([*names, UNKNOWN], dtype=object)
+    return pd.Series(labels[codes], index=values.index, dtype=TEXT)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -548,13 +888,15 @@ def _labels(codes: np.ndarray, labels: Iterable[str | None]) -> pa.Array:
     """Integer codes to a string array (code -1 or a None label: null), no Python loop."""
     labels = list(labels)
     codes = np.where(codes < 0, len(labels), codes)
-    dictionary = pa.array([*labels, None], pa.string())
+    # large_string: what a TEXT column stores, so that pandas takes the array without a copy.
+    dictionary = pa.array([*labels, None], pa.large_string())
     indices = pa.array(codes.astype(np.int32))
-    return pa.DictionaryArray.from_arrays(indices, dictionary).cast(pa.string())
+    return pa.DictionaryArray.from_arrays(indices, dictionary).cast(pa.large_string())
 
 
 def check_numbers(df: pd.DataFrame, column: str | None = None) -> pd.DataFrame:
-    """Return the rows of ``df`` with ``mobile, status, reason, carrier, region`` added.
+    """Return the rows of ``df`` with ``mobile, status, reason, carrier, region, city, area_code``
+    added.
 
     - ``mobile``: the normalised 11-digit number for ``ok`` and ``duplicate`` rows, <NA> otherwise
       (so nothing invalid can be sent);
@@ -564,7 +906,10 @@ def check_numbers(df: pd.DataFrame, column: str | None = None) -> pd.DataFrame:
       where N is the first occurrence's ``source_row`` (its index label when there is no
       ``source_row`` column);
     - ``carrier`` (中国移动 / 中国联通 / 中国电信 / 中国广电, the range's original carrier) and
-      ``region`` (e.g. 广东省深圳市) for valid numbers, <NA> where phonenumbers does not know them.
+      ``region`` (e.g. 广东省深圳市) for valid numbers, <NA> where phonenumbers does not know them;
+    - ``city`` and ``area_code`` (深圳, 0755) from the ``phone`` package's 号段 database, which
+      also knows most ranges phonenumbers' geocoder does not; <NA> where it has no entry.
+      :func:`province_of` groups rows by province from ``region``, else from that database.
 
     ``column`` defaults to ``df.attrs["phone_column"]``, else it is detected like
     :func:`~smscampaign.recipients.load_recipients` does; :class:`RecipientsError` if there is
@@ -580,22 +925,27 @@ def check_numbers(df: pd.DataFrame, column: str | None = None) -> pd.DataFrame:
      'carrier': ['中国移动', '中国移动', '中国广电', <NA>]}
     """
     column = _resolve_column(df, column)
-    candidate, codes = _shape(df[column])
-    valid = _valid(candidate)
-    codes[(codes == _CANDIDATE) & ~valid] = _NOT_RANGE
-    mobile = pc.if_else(pa.array(valid), candidate, pa.scalar(None, candidate.type))
-    mobile = mobile.cast(pa.string())
+    candidates, codes = _shape(df[column])
+    n = len(candidates)
+    table = _prefix_table()
+    candidate_rows = np.flatnonzero(codes == _CANDIDATE)
+    numbers = candidates[candidate_rows]
+    good = _valid_numbers(numbers, table)
+    valid = np.zeros(n, dtype=bool)
+    valid[candidate_rows[good]] = True
+    codes[candidate_rows[~good]] = _NOT_RANGE
+    valid_rows = candidate_rows[good]
+    numbers = numbers[good]
+    mobile = _as_text_numbers(candidates, valid)
 
     # Duplicates among valid numbers, on integers: first position per number.
-    valid_rows = np.flatnonzero(valid)
-    numbers = pc.cast(mobile.filter(pa.array(valid)), pa.int64()).to_numpy()
     # Hash-based (pd.factorize, O(n)) rather than np.unique's sort: codes follow first appearance.
     inverse, uniques = pd.factorize(numbers)
     first_idx = np.empty(len(uniques), dtype=np.int64)
     first_idx[inverse[::-1]] = np.arange(len(inverse) - 1, -1, -1)  # last write = first occurrence
-    first = np.arange(len(valid))
+    first = np.arange(n)
     first[valid_rows] = valid_rows[first_idx[inverse]]
-    duplicate = first != np.arange(len(valid))
+    duplicate = first != np.arange(n)
 
     status = np.where(valid, 0, 1).astype(np.int8)
     status[duplicate] = 2
@@ -608,23 +958,27 @@ def check_numbers(df: pd.DataFrame, column: str | None = None) -> pd.DataFrame:
             else df.index.to_numpy(dtype=object)
         )
         try:
-            firsts = pa.array(rows[first[duplicate]].tolist()).cast(pa.string())
+            firsts = pa.array(rows[first[duplicate]].tolist()).cast(pa.large_string())
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-            firsts = pa.array([str(r) for r in rows[first[duplicate]]], pa.string())
-        texts = pc.binary_join_element_wise(f"{Reason.DUPLICATE.value} ", firsts, "")
+            firsts = pa.array([str(r) for r in rows[first[duplicate]]], pa.large_string())
+        prefix, empty = (pa.scalar(t, pa.large_string()) for t in (f"{Reason.DUPLICATE.value} ", ""))
+        texts = pc.binary_join_element_wise(prefix, firsts, empty)
         reason = pc.replace_with_mask(reason, pa.array(duplicate), texts)
-    carrier = pa.nulls(len(mobile), pa.string())
-    region = carrier
-    if len(valid_rows):
-        found = _carrier_region(numbers)
-        carrier, region = (pc.replace_with_mask(carrier, pa.array(valid), f) for f in found)
+    prefix = numbers // 10**4 - _PREFIX_BASE
+    carrier = _prefix_labels(table.carrier[prefix], valid_rows, n, table.carriers)
+    region = _prefix_labels(table.region[prefix], valid_rows, n, table.regions)
+    haoduan = _haoduan()
+    record = haoduan.record[prefix]
+    city = _prefix_labels(record, valid_rows, n, haoduan.cities)
+    area_code = _prefix_labels(record, valid_rows, n, haoduan.area_codes)
 
     out = df.copy(deep=False)
     out.attrs = dict(df.attrs)
     if column in OUTPUT_COLUMNS:
         out = out.rename(columns={column: f"{column}_raw"})
         column = f"{column}_raw"
-    for name, values in zip(OUTPUT_COLUMNS, (mobile, status_arr, reason, carrier, region), strict=True):
+    found = (mobile, status_arr, reason, carrier, region, city, area_code)
+    for name, values in zip(OUTPUT_COLUMNS, found, strict=True):
         out[name] = pd.array(values, dtype=TEXT)
     out.attrs["phone_column"] = column
     logger.info(

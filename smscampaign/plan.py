@@ -27,7 +27,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, Literal
+from datetime import time as dtime
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import numpy as np
 import pandas as pd
@@ -35,6 +36,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from smscampaign.errors import ConfigError, PlanError, TemplateError
+from smscampaign.numbers import TEXT
 from smscampaign.protocol import (
     MAX_LENGTH,
     MAX_NUMBERS,
@@ -43,25 +45,33 @@ from smscampaign.protocol import (
     sms_length,
     unencodable_characters,
 )
+from smscampaign.review import KINDS, Kind, Lexicon, RowReview, load_lexicon, review_rows
+from smscampaign.statuses import PlanStatus
 from smscampaign.templates import (
-    SIGNATURE_CLOSE,
-    SIGNATURE_OPEN,
     Template,
     astral_counts,
     field_text,
-    normalize_signature,
     parse_template,
     render_bodies,
     resolve_columns,
     sms_lengths,
+    split_opt_out,
+    split_signature,
     truncate_sms,
 )
 
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from smscampaign.gateway import Gateway
+
 __all__ = [
+    "BLOCKED",
+    "MARKETING_WINDOW",
     "MAX_CONTENT_LENGTH",
     "MAX_RECEIVERS",
     "STATUSES",
     "Plan",
+    "Preview",
+    "load_suppression",
     "plan_campaign",
     "resolve_sendtime",
 ]
@@ -74,32 +84,40 @@ MAX_RECEIVERS: Final = MAX_NUMBERS
 #: Every status a planned row can have, ``ready`` first; the rest in order of precedence for
 #: ``ok`` rows
 #: (``invalid``/``duplicate`` come from :func:`check_numbers` or the final duplicate guard).
-STATUSES: Final = (
-    "ready",
-    "invalid",
-    "duplicate",
-    "suppressed",
-    "missing_field",
-    "unencodable",
-    "too_long",
+STATUSES: Final[tuple[str, ...]] = tuple(PlanStatus)
+#: The status of rows an error finding of the content review blocks (plans with a ``kind`` only;
+#: listed by :meth:`Plan.counts` when it occurs, so not one of :data:`STATUSES`).
+BLOCKED: Final = "blocked"
+_STATUS_NAMES: Final = (*STATUSES, BLOCKED)
+_READY, _INVALID, _DUPLICATE, _SUPPRESSED, _MISSING, _UNENCODABLE, _TOO_LONG, _BLOCKED = range(
+    len(_STATUS_NAMES)
 )
-_READY, _INVALID, _DUPLICATE, _SUPPRESSED, _MISSING, _UNENCODABLE, _TOO_LONG = range(len(STATUSES))
 OnTooLong = Literal["skip", "error", "truncate"]
 _ON_TOO_LONG: Final = ("skip", "error", "truncate")
+ReviewMode = Literal["block", "warn"]
+_REVIEW_MODES: Final = ("block", "warn")
+#: Marketing texts go out only in this daily window, Beijing time, unless the plan says otherwise.
+MARKETING_WINDOW: Final = ("08:00", "21:00")
 _FINGERPRINT_VERSION: Final = b"smscampaign-plan-v1"
 _LOOKS_LIKE_NUMBER: Final = re.compile(r"^\+?[\d\s()\-]{5,}$")
 _NULL_STR: Final = pa.scalar(None, pa.string())
 
 
-# -- sendtime --------------------------------------------------------------------------------------
-
-
 # -- suppression -----------------------------------------------------------------------------------
 
 
-def _suppression_values(suppress: Any) -> pd.Series:
-    """The raw numbers of a suppression list in any accepted form."""
-    if isinstance(suppress, str | os.PathLike):
+def load_suppression(suppress: Any) -> pd.Series:
+    """The numbers of a suppression source, as written (matching normalises them).
+
+    The one place suppression sources are read: numbers (a list, set, Series or any iterable), a
+    DataFrame (its ``mobile`` column, else its phone column), a path :func:`load_recipients`
+    can read, or an earlier campaign's journal (everyone it accepted or left unknown). A single
+    string that looks like a number is refused (pass a list).
+
+    >>> load_suppression(["13800000001"]).tolist()
+    ['13800000001']
+    """
+    if isinstance(suppress, str | os.PathLike):  # a file: every kind of file source is read here
         if (
             isinstance(suppress, str)
             and _LOOKS_LIKE_NUMBER.match(suppress.strip())
@@ -143,12 +161,14 @@ def _number_keys(values: pd.Series) -> tuple[pa.Array, pa.Array]:
     return normalized, raw
 
 
-def _suppressed_mask(mobiles: pd.Series, candidates: np.ndarray, suppress: Any) -> np.ndarray:
-    """Rows among ``candidates`` whose number (normalised, or as written) is in ``suppress``."""
+def _suppressed_mask(
+    mobiles: pd.Series, candidates: np.ndarray, numbers: pd.Series | None
+) -> np.ndarray:
+    """Rows among ``candidates`` whose number (normalised, or as written) is in ``numbers``."""
     mask = np.zeros(len(mobiles), dtype=bool)
-    if suppress is None:
+    if numbers is None:
         return mask
-    listed_norm, listed_raw = _number_keys(_suppression_values(suppress))
+    listed_norm, listed_raw = _number_keys(numbers)
     keys = pa.concat_arrays([listed_norm, listed_raw]).drop_null().unique()
     logger.debug("suppression list: %d distinct keys", len(keys))
     if len(keys) == 0 or not candidates.any():
@@ -177,6 +197,9 @@ class Plan:
     - ``fingerprint``: SHA-256 hex of the resolved batches (contents, receivers, order),
       ``charset`` and ``sendtime``: equal plans have equal fingerprints, in any process.
     - ``messages``: messages to be charged (one per ready recipient; every content fits one SMS).
+    - ``kind`` (``marketing``, ``notification`` or ``None``), ``review`` (the findings of
+      :func:`review_content` when a kind was given, else ``None``) and ``send_window`` (the daily
+      window, Beijing time, :func:`send_campaign` keeps to when it is given none).
 
     >>> plan.summary()                                         # doctest: +SKIP
               status  recipients
@@ -194,6 +217,9 @@ class Plan:
     batch_size: int
     messages: int
     fingerprint: str
+    kind: str | None = None
+    review: pd.DataFrame | None = None
+    send_window: tuple[str, str] | None = None
 
     @property
     def requests(self) -> int:
@@ -236,8 +262,70 @@ class Plan:
             "charset": self.charset,
             "sendtime": self.sendtime,
             "fingerprint": self.fingerprint,
+            "kind": self.kind,
+            "review_errors": self._findings("error"),
+            "review_warnings": self._findings("warning"),
+            "send_window": self.send_window,
         }
         return table
+
+    def _findings(self, severity: str) -> int:
+        if self.review is None:
+            return 0
+        return int((self.review["severity"] == severity).sum())
+
+    def preview(
+        self,
+        n: int = 20,
+        *,
+        gateway: Gateway | None = None,
+        workers: int = 1,
+        rate_limit: float | None = None,
+        seconds_per_request: float = 0.2,
+    ) -> Preview:
+        """A dry run: what each of the first ``n`` recipients will receive (or why not), with the
+        totals — messages, requests, messages left after sending (asks ``gateway``'s account when
+        one is given) and the time to send with ``workers`` and ``rate_limit`` (requests/s), each
+        request taking ``seconds_per_request``. Nothing is sent.
+
+        >>> plan.preview(3)                                    # doctest: +SKIP
+        """
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ConfigError(f"n must be a whole number of recipients, not {n!r}")
+        if workers < 1:
+            raise ConfigError(f"workers must be at least 1, not {workers}")
+        frame = self.recipients.head(n)
+        rows = pd.DataFrame(
+            {
+                "row": (
+                    frame["source_row"].to_numpy()
+                    if "source_row" in frame.columns
+                    else frame.index.to_numpy()
+                ),
+                "mobile": frame["mobile"].array,
+                "status": frame["status"].array,
+                "length": frame["length"].array,
+                "content": frame["content"].array,
+                "reason": frame["reason"].array,
+            }
+        )
+        sms_left = None
+        if gateway is not None:
+            from smscampaign.account import account_info  # noqa: PLC0415 - only with a gateway
+
+            sms_left = account_info(gateway).sms_left
+        seconds = self.requests * seconds_per_request / workers
+        if rate_limit:
+            seconds = max(seconds, self.requests / rate_limit)
+        return Preview(
+            rows=rows,
+            messages=self.messages,
+            requests=self.requests,
+            sms_left=sms_left,
+            seconds=seconds,
+            workers=workers,
+            rate_limit=rate_limit,
+        )
 
     def sample(self, n: int = 5) -> pd.DataFrame:
         """Up to ``n`` distinct contents in sending order, with their length and receivers."""
@@ -254,9 +342,12 @@ class Plan:
     def __repr__(self) -> str:
         skipped = len(self) - self.messages
         when = self.sendtime or "now"
+        review = ""
+        if self.review is not None:
+            review = f"; review: {self._findings('error')} errors, {self._findings('warning')} warnings"
         return (
             f"<Plan {len(self)} recipients: {self.messages} ready, {skipped} skipped; "
-            f"{self.requests} requests, {self.messages} messages, {self.charset}, send {when}>"
+            f"{self.requests} requests, {self.messages} messages, {self.charset}, send {when}{review}>"
         )
 
     def _repr_html_(self) -> str:
@@ -285,8 +376,79 @@ class Plan:
                 if samples
                 else ""
             )
+            + self._review_html()
             + f"<small>fingerprint {esc(self.fingerprint[:16])}…</small></div>"
         )
+
+    def _review_html(self) -> str:
+        if self.review is None:
+            return ""
+        if self.review.empty:
+            return f"<p>review ({esc_kind(self.kind)}): no findings</p>"
+        esc = html.escape
+        body = "".join(
+            f"<tr><td>{esc(str(r.severity))}</td><td>{esc(str(r.rule))}</td>"
+            f"<td>{esc(str(r.message_zh))}<br><small>{esc(str(r.message_en))}</small></td>"
+            f"<td style='text-align:right'>{'' if pd.isna(r.rows) else f'{int(r.rows):,}'}</td></tr>"
+            for r in self.review.itertuples(index=False)
+        )
+        return (
+            f"<p>review ({esc_kind(self.kind)}):</p><table><thead><tr><th>severity</th><th>rule</th>"
+            f"<th>finding</th><th>rows</th></tr></thead><tbody>{body}</tbody></table>"
+        )
+
+
+def esc_kind(kind: str | None) -> str:
+    return html.escape(kind or "")
+
+
+@dataclass(frozen=True, repr=False)
+class Preview:
+    """A dry run of a plan (:meth:`Plan.preview`): ``rows`` (``row`` in the spreadsheet, ``mobile``,
+    ``status``, ``length``, ``content``, ``reason``) and the totals."""
+
+    rows: pd.DataFrame
+    messages: int
+    requests: int
+    sms_left: int | None
+    seconds: float
+    workers: int
+    rate_limit: float | None
+
+    @property
+    def sms_left_after(self) -> int | None:
+        """Messages left on the account after sending (``None`` without a gateway)."""
+        return None if self.sms_left is None else self.sms_left - self.messages
+
+    def totals(self) -> str:
+        """The totals as one line."""
+        pace = f"{self.workers} worker{'s' if self.workers > 1 else ''}"
+        if self.rate_limit:
+            pace += f", at most {self.rate_limit:g} requests/s"
+        line = (
+            f"{self.messages:,} messages in {self.requests:,} requests; "
+            f"about {_duration(self.seconds)} to send ({pace})"
+        )
+        if self.sms_left is not None:
+            line += f"; {self.sms_left:,} messages left now, {self.sms_left_after:,} after"
+        return line
+
+    def __repr__(self) -> str:
+        shown = self.rows.copy()
+        shown["content"] = shown["content"].fillna("(" + shown["reason"].fillna("") + ")")
+        table = shown.drop(columns="reason").to_string(index=False) if len(shown) else "(no rows)"
+        return f"{table}\n{self.totals()}"
+
+    def _repr_html_(self) -> str:
+        return self.rows.to_html(index=False, na_rep="") + f"<p>{html.escape(self.totals())}</p>"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def plan_campaign(
@@ -301,6 +463,10 @@ def plan_campaign(
     defaults: Mapping[str, Any] | None = None,
     sendtime: datetime | pd.Timestamp | str | None = None,
     on_too_long: OnTooLong = "skip",
+    kind: Kind | None = None,
+    lexicon: Any = None,
+    review: ReviewMode = "block",
+    send_window: tuple[str, str] | None | Literal["default"] = "default",
     holdout: float = 0.0,
     seed: Any = None,
     history: Any = None,
@@ -311,17 +477,24 @@ def plan_campaign(
 
     ``recipients`` is the output of :func:`check_numbers` (or any DataFrame with ``mobile``;
     without a ``status`` column a row with a number counts as ``ok``). Rows whose input status is
-    not ``ok`` keep it and their ``reason``. For ``ok`` rows the first that applies wins:
+    neither ``ok`` nor ``duplicate`` keep it and their ``reason``. For the others the first that
+    applies wins:
 
-    1. ``suppressed`` — the number (normalised) is in ``suppress``: numbers as a list/set/Series, a
-       DataFrame with ``mobile``, a path :func:`load_recipients` can read, or an earlier
-       campaign's journal (everyone it accepted or left unknown);
+    1. ``suppressed`` — the number (normalised) is in ``suppress`` (see :func:`load_suppression`):
+       numbers, a DataFrame, a list file, or an earlier campaign's journal (everyone it accepted or
+       left unknown);
     2. ``missing_field`` — a placeholder's value is empty and ``defaults`` has none for it;
     3. ``unencodable`` — ``charset`` (``utf8``, ``gbk``, ``big5``) cannot carry the content;
     4. ``too_long`` — longer than ``max_length`` UTF-16 code units, signature included
-       (``on_too_long="skip"``; ``"error"`` raises :class:`TemplateError`; ``"truncate"`` cuts
-       the body so that body + signature fit and notes it in ``reason``, the row stays ``ready``);
-    5. ``duplicate`` — a number already ready in an earlier row (one message per number).
+       (``on_too_long="skip"``; ``"error"`` raises :class:`TemplateError` naming the spreadsheet
+       row; ``"truncate"`` shortens the body — never the signature nor a trailing opt-out such as
+       回T退订 — and says so in ``reason``; a row that cannot fit even then is ``too_long``);
+    5. ``blocked`` — with ``kind``, an error finding of the content review (:func:`review_content`)
+       applies to the row (``review="warn"`` only reports it); the rule is the ``reason``;
+    6. ``duplicate`` — among the rows that can be sent, one message per number: the first such row
+       is kept, the later ones read ``duplicate of row N`` (N: its ``source_row``, else its index
+       label). So a row :func:`check_numbers` called a duplicate is sent when the first row of its
+       number cannot be; a row it called a duplicate of the kept row keeps its reason.
 
     The rest are ``ready``. ``template`` uses ``{column}`` placeholders (``{{``/``}}`` for
     braces); the ``signature`` (``"小店"`` or ``"【小店】"``) ends every content — without one, a
@@ -329,6 +502,11 @@ def plan_campaign(
     batches of at most ``batch_size`` (≤ 500) receivers, in order of first appearance.
     ``sendtime`` (naive = Beijing time) must be in the future and within a year:
     :class:`PlanError` otherwise, as for bad options.
+
+    ``kind`` (``"marketing"`` or ``"notification"``) runs the review (``lexicon``: a word file or
+    words) and keeps its findings as :attr:`Plan.review`. Marketing is sent only within
+    ``send_window``, default 08:00–21:00 Beijing time (``send_window=None`` lifts it): a ``sendtime``
+    outside it is a :class:`PlanError`, and :func:`send_campaign` pauses outside it.
 
     The campaign home's history (issue 13, :mod:`smscampaign.history`): numbers that ever opted out
     are ``suppressed`` unless ``respect_opt_outs=False``; ``frequency_cap=(3, "7D")`` makes rows
@@ -352,141 +530,43 @@ def plan_campaign(
         recipients = apply_history(
             recipients, history, respect_opt_outs=respect_opt_outs, frequency_cap=frequency_cap
         )
-    _check_options(recipients, charset, max_length, batch_size, on_too_long)
-    sig = normalize_signature(signature)
-    tmpl = parse_template(template)
-    if sig is None:
-        tmpl, sig = _trailing_signature(tmpl)
-    else:
-        tmpl = tmpl.without_signature(sig)
+    _check_options(recipients, charset, max_length, batch_size, on_too_long, kind, review)
+    tmpl, sig = split_signature(parse_template(template), signature)
     if sig is None:
         logger.warning(
             "no signature: providers do not deliver content without a 【signature】 at the end"
         )
     sig_text = sig or ""
-    sig_len = sms_length(sig_text)
-    if sig_len >= max_length:
+    if sms_length(sig_text) >= max_length:
         raise TemplateError(f"signature {sig} leaves no room for text within {max_length} characters")
     columns = resolve_columns(tmpl, recipients.columns)
     fill = _check_defaults(defaults, tmpl)
     sendtime_text = resolve_sendtime(sendtime)
+    window = _send_window(send_window, kind, sendtime_text)
+    words = None if lexicon is None or kind is None else load_lexicon(lexicon)
+    suppressed_numbers = None if suppress is None else load_suppression(suppress)
 
-    n = len(recipients)
-    frame = recipients.reset_index(drop=True)
-    mobile = field_text(frame["mobile"])
-    if "status" in frame.columns:
-        in_status = pc.fill_null(field_text(frame["status"]), "ok")
-    else:
-        logger.warning(
-            "recipients have no status column: numbers are sent as written; "
-            "use check_numbers to validate and normalise them"
-        )
-        in_status = pa.repeat(pa.scalar("ok"), n)
-    if "reason" in frame.columns:
-        in_reason = field_text(frame["reason"])
-    else:
-        in_reason = pa.nulls(n, pa.string())
-    ok = _np(pc.equal(in_status, "ok"))
-    no_number = ok & _np(pc.is_null(mobile))
-    ok &= ~no_number
-
-    status = np.full(n, _READY, dtype=np.int8)
-    status[no_number] = _INVALID
-    reasons: list[tuple[np.ndarray, pa.Array | str]] = [(no_number, "no mobile number")]
-
-    # 1. suppressed
-    suppressed = _suppressed_mask(frame["mobile"], ok, suppress)
-    status[suppressed] = _SUPPRESSED
-    reasons.append((suppressed, "in the suppression list"))
-    live = ok & ~suppressed
-
-    # 2. missing fields; render
-    values: dict[str, pa.Array] = {}
-    pattern = np.zeros(n, dtype=np.int64)  # bit i set: placeholder i has no value
-    for bit, (name, label) in enumerate(columns.items()):
-        text = field_text(frame[label])
-        if name in fill:
-            text = pc.fill_null(text, fill[name])
-        values[name] = text
-        pattern |= _np(pc.is_null(text)).astype(np.int64) << bit
-    missing = live & (pattern != 0)
-    if missing.any():
-        status[missing] = _MISSING
-        reasons.append((missing, _missing_reason(pattern, list(columns))))
-    live &= ~missing
-
-    body = render_bodies(tmpl, values, n)
-    if tmpl.is_constant:
-        content_text = tmpl.literal_text() + sig_text
-        content = pa.repeat(pa.scalar(content_text), n)
-        length = pa.repeat(pa.scalar(sms_length(content_text), pa.int64()), n)
-    else:
-        content = pc.binary_join_element_wise(body, sig_text, "") if sig_text else body
-        length = pc.cast(sms_lengths(content), pa.int64())
-
-    # 3. unencodable (judged per distinct content)
-    unencodable, unencodable_reason = _unencodable(content, live, charset)
-    if unencodable.any():
-        status[unencodable] = _UNENCODABLE
-        reasons.append((unencodable, unencodable_reason))
-    live &= ~unencodable
-
-    # 4. too long
-    over = live & _np(pc.greater(pc.fill_null(length, 0), max_length))
-    if over.any():
-        if on_too_long == "error":
-            first = int(np.flatnonzero(over)[0])
-            raise TemplateError(
-                f"{int(over.sum())} message(s) longer than {max_length} characters, "
-                f"e.g. row {first}: {length[first].as_py()} characters "
-                f"({content[first].as_py()!r}); shorten the template "
-                "or pass on_too_long='truncate' or 'skip'"
-            )
-        if on_too_long == "skip":
-            status[over] = _TOO_LONG
-            reasons.append(
-                (
-                    over,
-                    pc.binary_join_element_wise(
-                        pc.cast(length, pa.string()), f" characters, more than {max_length}", ""
-                    ),
-                )
-            )
-            live &= ~over
-        else:
-            content, length, note = _truncate(body, content, length, over, sig_text, max_length)
-            reasons.append((over, note))
-
-    # 5. one message per number
-    # Checked numbers are normalised already; unchecked ones are compared by normalised form.
-    if "status" in frame.columns or not live.any():
-        keys = mobile
-    else:
-        keys = pc.coalesce(*_number_keys(frame["mobile"]))
-    duplicate = _later_duplicates(keys, live)
-    if duplicate.any():
-        status[duplicate] = _DUPLICATE
-        reasons.append((duplicate, "same number as an earlier ready row"))
-    ready = live & ~duplicate
+    rows = _Rows.of(recipients)
+    rows.skip(_SUPPRESSED, *_suppressed(rows, suppressed_numbers))
+    values = {name: _field_values(rows.frame[label], fill.get(name)) for name, label in columns.items()}
+    rows.skip(_MISSING, *_missing_fields(values, len(rows.live)))
+    rows.render(tmpl, values, sig_text)
+    unencodable = _unencodable(rows.content, rows.live, charset)
+    rows.skip(_UNENCODABLE, *unencodable)
+    rows.skip(_TOO_LONG, *_too_long(rows, sig_text, max_length, on_too_long))
+    findings = None
+    if kind is not None:
+        found = _review(rows, tmpl, sig, kind, words, charset, unencodable)
+        findings = found.findings
+        if review == "block":
+            rows.skip(_BLOCKED, found.blocked, found.reason)
+    rows.skip(_DUPLICATE, *_duplicates(rows))
 
     batch_of_row, batches, fingerprint = _batch(
-        ready, mobile, content, batch_size, sendtime_text, charset
+        rows.live, rows.mobile, rows.content, batch_size, sendtime_text, charset
     )
-    out = _assemble(
-        recipients,
-        mobile,
-        ok | no_number,
-        status,
-        in_status,
-        in_reason,
-        reasons,
-        content,
-        length,
-        batch_of_row,
-    )
-    messages = int(ready.sum())
     plan = Plan(
-        recipients=out,
+        recipients=rows.assemble(recipients, batch_of_row),
         batches=batches,
         template=template,
         signature=sig,
@@ -494,15 +574,323 @@ def plan_campaign(
         sendtime=sendtime_text,
         max_length=max_length,
         batch_size=batch_size,
-        messages=messages,
+        messages=int(rows.live.sum()),
         fingerprint=fingerprint,
+        kind=kind,
+        review=findings,
+        send_window=window,
     )
-    logger.info("planned %d recipients: %d ready in %d requests", n, messages, len(batches))
+    logger.info(
+        "planned %d recipients: %d ready in %d requests", len(rows.live), plan.messages, len(batches)
+    )
     return plan
 
 
+# -- the steps: each returns (rows it skips, their reason) ------------------------------------------
+
+
+@dataclass(eq=False)
+class _Rows:
+    """The working state of one planning run, one entry per input row (positions, not labels)."""
+
+    frame: pd.DataFrame  # the input, index reset
+    index: pd.Index  # the input's index (labels for messages when there is no source_row)
+    mobile: pa.Array
+    in_status: pa.Array
+    in_reason: pa.Array
+    planned: np.ndarray  # rows the plan decides (the others keep their input status)
+    candidates: np.ndarray  # rows with a number the plan may send to
+    live: np.ndarray  # candidates not skipped yet
+    status: np.ndarray
+    reasons: list[tuple[np.ndarray, pa.Array | str]]
+    body: pa.Array | None = None
+    content: pa.Array | None = None
+    length: pa.Array | None = None
+
+    @classmethod
+    def of(cls, recipients: pd.DataFrame) -> _Rows:
+        n = len(recipients)
+        frame = recipients.reset_index(drop=True)
+        mobile = field_text(frame["mobile"])
+        if "status" in frame.columns:
+            in_status = pc.fill_null(field_text(frame["status"]), "ok")
+        else:
+            logger.warning(
+                "recipients have no status column: numbers are sent as written; "
+                "use check_numbers to validate and normalise them"
+            )
+            in_status = pa.repeat(pa.scalar("ok"), n)
+        if "reason" in frame.columns:
+            in_reason = field_text(frame["reason"])
+        else:
+            in_reason = pa.nulls(n, pa.string())
+        ok = _np(pc.equal(in_status, "ok"))
+        has_number = _np(pc.is_valid(mobile))
+        no_number = ok & ~has_number
+        # check_numbers' duplicates are candidates again, as their first row may not be sendable —
+        # but only when that row is in this plan: a list split into two plans must not text a
+        # person from both.
+        duplicates = _np(pc.equal(in_status, "duplicate")) & has_number
+        if duplicates.any():
+            duplicates &= _shares_number_with_ok(mobile, ok & has_number, duplicates)
+        candidates = (ok & has_number) | duplicates
+        status = np.full(n, _READY, dtype=np.int8)
+        status[no_number] = _INVALID
+        return cls(
+            frame=frame,
+            index=recipients.index,
+            mobile=mobile,
+            in_status=in_status,
+            in_reason=in_reason,
+            planned=candidates | no_number,
+            candidates=candidates,
+            live=candidates.copy(),
+            status=status,
+            reasons=[(no_number, "no mobile number")],
+        )
+
+    def skip(self, code: int, mask: np.ndarray, reason: pa.Array | str) -> None:
+        """Give the ``mask`` rows still live status ``code`` and ``reason``."""
+        mask = mask & self.live
+        if mask.any():
+            self.status[mask] = code
+            self.reasons.append((mask, reason))
+            self.live &= ~mask
+
+    def render(self, tmpl: Template, values: Mapping[str, pa.Array], sig: str) -> None:
+        n = len(self.live)
+        self.body = render_bodies(tmpl, values, n)
+        if tmpl.is_constant:
+            text = tmpl.literal_text() + sig
+            self.content = pa.repeat(pa.scalar(text), n)
+            self.length = pa.repeat(pa.scalar(sms_length(text), pa.int64()), n)
+        else:
+            self.content = pc.binary_join_element_wise(self.body, sig, "") if sig else self.body
+            self.length = pc.cast(sms_lengths(self.content), pa.int64())
+
+    def keys(self) -> pa.Array:
+        """The number each row is compared by: checked numbers as they are, unchecked ones by
+        normalised form."""
+        if "status" in self.frame.columns or not self.live.any():
+            return self.mobile
+        return pc.coalesce(*_number_keys(self.frame["mobile"]))
+
+    def labels(self, positions: np.ndarray) -> list[str]:
+        """The spreadsheet row numbers of ``positions`` (``source_row``, else the index label)."""
+        source = (
+            self.frame["source_row"].to_numpy(dtype=object)
+            if "source_row" in self.frame.columns
+            else self.index.to_numpy(dtype=object)
+        )
+        return [_label(value) for value in source[positions]]
+
+    def assemble(self, recipients: pd.DataFrame, batch_of_row: np.ndarray) -> pd.DataFrame:
+        """The output frame: the input columns plus status, reason, content, length, batch."""
+        assert self.content is not None and self.length is not None
+        mask = pa.array(self.planned)
+        names = pc.take(pa.array(_STATUS_NAMES), pa.array(self.status))
+        status_text = pc.if_else(mask, names, self.in_status)
+        reason = pc.if_else(mask, _NULL_STR, self.in_reason)
+        for rows, text in self.reasons:
+            if rows.any():
+                reason = pc.if_else(pa.array(rows), text, reason)
+        # A duplicate gets nothing itself: its number gets the kept row's content.
+        shown = pa.array(self.planned & (self.status != _DUPLICATE))
+        content = pc.if_else(shown, self.content, _NULL_STR)
+        length = pc.if_else(shown, self.length, pa.scalar(None, pa.int64()))
+        out = recipients.copy(deep=False)
+        out.attrs = copy.deepcopy(recipients.attrs)
+        if out["mobile"].dtype != TEXT:
+            out["mobile"] = _text(self.mobile)
+        out["status"] = _text(status_text)
+        out["reason"] = _text(reason)
+        out["content"] = _text(content)
+        out["length"] = pd.array(length.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get))
+        batch = pd.array(batch_of_row, dtype="Int64")
+        batch[batch_of_row == 0] = pd.NA
+        out["batch"] = batch
+        return out
+
+
+def _shares_number_with_ok(mobile: pa.Array, ok: np.ndarray, duplicates: np.ndarray) -> np.ndarray:
+    """Which ``duplicates`` rows share their number with an ``ok`` row of the frame."""
+    rows = np.flatnonzero(ok | duplicates)
+    codes = _factorize(mobile.take(pa.array(rows)))
+    with_ok = np.zeros(int(codes.max()) + 1, dtype=bool)
+    with_ok[codes[ok[rows]]] = True
+    out = np.zeros(len(mobile), dtype=bool)
+    out[rows] = with_ok[codes]
+    return out & duplicates
+
+
+def _label(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _suppressed(rows: _Rows, numbers: pd.Series | None) -> tuple[np.ndarray, str]:
+    """Rows whose number (normalised, or as written) is in the suppression list."""
+    return _suppressed_mask(rows.frame["mobile"], rows.live, numbers), "in the suppression list"
+
+
+def _field_values(values: pd.Series, default: str | None) -> pa.Array:
+    """A placeholder's values as text, null where empty and without a default."""
+    text = field_text(values)
+    return text if default is None else pc.fill_null(text, default)
+
+
+def _missing_fields(values: Mapping[str, pa.Array], n: int) -> tuple[np.ndarray, pa.Array]:
+    """Rows with an empty placeholder value; the reason names the empty columns."""
+    names = list(values)
+    pattern = np.zeros(n, dtype=np.int64)  # bit i set: placeholder i has no value
+    for bit, text in enumerate(values.values()):
+        pattern |= _np(pc.is_null(text)).astype(np.int64) << bit
+    missing = pattern != 0
+    if not missing.any():
+        return missing, pa.nulls(n, pa.string())
+    return missing, _missing_reason(pattern, names)
+
+
+def _too_long(
+    rows: _Rows, sig: str, max_length: int, on_too_long: str
+) -> tuple[np.ndarray, pa.Array | str]:
+    """Rows longer than ``max_length``; with ``truncate`` only those that cannot be shortened (the
+    others get a shorter body and a note)."""
+    assert rows.content is not None and rows.length is not None and rows.body is not None
+    over = rows.live & _np(pc.greater(pc.fill_null(rows.length, 0), max_length))
+    if not over.any():
+        return over, ""
+    length_text = pc.cast(rows.length, pa.string())
+    if on_too_long == "error":
+        first = int(np.flatnonzero(over)[0])
+        raise TemplateError(
+            f"{int(over.sum())} message(s) longer than {max_length} characters, "
+            f"e.g. row {rows.labels(np.array([first]))[0]}: {rows.length[first].as_py()} characters "
+            f"({rows.content[first].as_py()!r}); shorten the template "
+            "or pass on_too_long='truncate' or 'skip'"
+        )
+    reason = pc.binary_join_element_wise(length_text, f" characters, more than {max_length}", "")
+    if on_too_long == "skip":
+        return over, reason
+    fits, content, length, note = _truncate(rows.body, rows.content, rows.length, over, sig, max_length)
+    rows.content, rows.length = content, length
+    rows.reasons.append((over & fits, note))
+    cannot = over & ~fits
+    return cannot, pc.binary_join_element_wise(
+        reason, "; the signature and opt-out instruction leave no room to shorten the text", ""
+    )
+
+
+def _review(
+    rows: _Rows,
+    tmpl: Template,
+    sig: str | None,
+    kind: Kind,
+    lexicon: Lexicon | None,
+    charset: str,
+    unencodable: tuple[np.ndarray, pa.Array],
+) -> RowReview:
+    """The content review of the rows still live, with the unencodable rows reported too."""
+    assert rows.content is not None
+    bad, why = unencodable
+    example = None
+    if bad.any():
+        example = why[int(np.flatnonzero(bad)[0])].as_py()
+    return review_rows(
+        rows.content,
+        rows.live,
+        template=tmpl,
+        signature=sig,
+        kind=kind,
+        lexicon=lexicon,
+        unencodable=(int(bad.sum()), example, charset),
+    )
+
+
+def _duplicates(rows: _Rows) -> tuple[np.ndarray, pa.Array]:
+    """Among the rows that can be sent, those whose number an earlier one already gets."""
+    n = len(rows.live)
+    mask = np.zeros(n, dtype=bool)
+    reason = pa.nulls(n, pa.string())
+    candidates = np.flatnonzero(rows.candidates)
+    if not rows.live.any():
+        return mask, reason
+    codes = _factorize(rows.keys().take(pa.array(candidates)))
+    groups = int(codes.max()) + 1
+    first = np.empty(groups, dtype=np.int64)
+    first[codes[::-1]] = candidates[::-1]  # last write wins: the first row of each number
+    live = rows.live[candidates]
+    kept = np.full(groups, -1, dtype=np.int64)
+    kept[codes[live][::-1]] = candidates[live][::-1]
+    later = live & (kept[codes] != candidates)
+    if not later.any():
+        return mask, reason
+    positions = candidates[later]
+    of = kept[codes[later]]
+    mask[positions] = True
+    texts = [
+        f"duplicate of row {label}, an earlier row with the same number" for label in rows.labels(of)
+    ]
+    reason = pc.replace_with_mask(reason, pa.array(mask), pa.array(texts, type=pa.string()))
+    # check_numbers already called it a duplicate of the very row that is sent: keep its words.
+    same = np.zeros(n, dtype=bool)
+    same[positions] = first[codes[later]] == of
+    same &= _np(pc.equal(rows.in_status, "duplicate")) & _np(pc.is_valid(rows.in_reason))
+    if same.any():
+        reason = pc.if_else(pa.array(same), rows.in_reason, reason)
+    return mask, reason
+
+
+def _factorize(keys: pa.Array) -> np.ndarray:
+    """Codes in order of first appearance: equal keys, equal codes."""
+    lengths = pc.min_max(pc.binary_length(keys))
+    if lengths["min"].as_py() == lengths["max"].as_py():
+        try:  # normalised numbers (all digits, one length): hash integers, not strings
+            return pd.factorize(pc.cast(keys, pa.int64()).to_numpy(zero_copy_only=False))[0]
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+    return pd.factorize(keys.to_numpy(zero_copy_only=False))[0]
+
+
+def _send_window(send_window: Any, kind: str | None, sendtime: str | None) -> tuple[str, str] | None:
+    """The daily window (Beijing time) the plan may be sent in; refuses a sendtime outside it."""
+    if isinstance(send_window, str) and send_window == "default":
+        window = MARKETING_WINDOW if kind == "marketing" else None
+    elif send_window is None:
+        return None
+    else:
+        try:
+            start, end = (dtime.fromisoformat(str(part).strip()) for part in send_window)
+        except (TypeError, ValueError):
+            raise PlanError(
+                f"send_window must be two HH:MM times such as ('08:00', '21:00'), not {send_window!r}"
+            ) from None
+        if start == end:
+            raise PlanError("send_window start and end must differ")
+        window = (start.strftime("%H:%M"), end.strftime("%H:%M"))
+    if window is None or sendtime is None:
+        return window
+    start, end = (dtime.fromisoformat(part) for part in window)
+    at = dtime.fromisoformat(sendtime[11:])
+    inside = start <= at < end if start < end else (at >= start or at < end)
+    if not inside:
+        raise PlanError(
+            f"sendtime {sendtime} is outside the send window {window[0]}–{window[1]} Beijing time"
+            + (" for marketing" if kind == "marketing" else "")
+            + "; choose a time inside it, or pass send_window=None to lift it"
+        )
+    return window
+
+
 def _check_options(
-    recipients: Any, charset: str, max_length: int, batch_size: int, on_too_long: str
+    recipients: Any,
+    charset: str,
+    max_length: int,
+    batch_size: int,
+    on_too_long: str,
+    kind: str | None,
+    review: str,
 ) -> None:
     if not isinstance(recipients, pd.DataFrame):
         raise PlanError(f"recipients must be a DataFrame, not {type(recipients).__name__}")
@@ -525,17 +913,10 @@ def _check_options(
         )
     if on_too_long not in _ON_TOO_LONG:
         raise PlanError(f"on_too_long must be one of {', '.join(_ON_TOO_LONG)}, not {on_too_long!r}")
-
-
-def _trailing_signature(tmpl: Template) -> tuple[Template, str | None]:
-    """Without a signature argument, a ``【…】`` ending the template is its signature."""
-    tail = tmpl.parts[-1].rstrip()
-    if tail.endswith(SIGNATURE_CLOSE) and SIGNATURE_OPEN in tail:
-        candidate = tail[tail.rindex(SIGNATURE_OPEN) :]
-        sig = normalize_signature(candidate)
-        if sig == candidate:
-            return tmpl.without_signature(sig), sig
-    return tmpl, None
+    if kind is not None and kind not in KINDS:
+        raise PlanError(f"kind must be one of {', '.join(KINDS)} or None, not {kind!r}")
+    if review not in _REVIEW_MODES:
+        raise PlanError(f"review must be one of {', '.join(_REVIEW_MODES)}, not {review!r}")
 
 
 def _check_defaults(defaults: Mapping[str, Any] | None, tmpl: Template) -> dict[str, str]:
@@ -594,54 +975,48 @@ def _unencodable(content: pa.Array, live: np.ndarray, charset: str) -> tuple[np.
 
 def _truncate(
     body: pa.Array, content: pa.Array, length: pa.Array, over: np.ndarray, sig: str, max_length: int
-) -> tuple[pa.Array, pa.Array, pa.Array]:
-    """Cut the body of the ``over`` rows so that body + signature fit; (content, length, reason)."""
-    limit = max_length - sms_length(sig)
-    bodies = body.filter(pa.array(over))
-    # Without astral characters a code point is one UTF-16 unit: slice in Arrow; else per row.
-    astral = astral_counts(bodies) > 0
-    cut = pc.utf8_slice_codeunits(bodies, 0, limit)
-    if astral.any():
-        slow = [truncate_sms(text, limit) for text in bodies.filter(pa.array(astral)).to_pylist()]
-        cut = pc.replace_with_mask(cut, pa.array(astral), pa.array(slow, type=pa.string()))
-    if sig:
-        cut = pc.binary_join_element_wise(cut, sig, "")
-    new_content = pc.replace_with_mask(content, pa.array(over), cut)
+) -> tuple[np.ndarray, pa.Array, pa.Array, pa.Array]:
+    """Shorten the body of the ``over`` rows so that body + opt-out + signature fit: the signature
+    and a trailing opt-out instruction (回T退订 …) are kept whole. (rows that fit, content, length,
+    reason)."""
+    idx = np.flatnonzero(over)
+    head, tail = split_opt_out(body.take(pa.array(idx)))
+    tail_length = sms_lengths(tail).to_numpy(zero_copy_only=False).astype(np.int64)
+    room = max_length - sms_length(sig) - tail_length
+    cut = pa.nulls(len(idx), pa.string())
+    for limit in np.unique(room[room > 0]).tolist():
+        selected = room == limit
+        part = head.filter(pa.array(selected))
+        # Without astral characters a code point is one UTF-16 unit: slice in Arrow; else per row.
+        shortened = pc.utf8_slice_codeunits(part, 0, limit)
+        astral = astral_counts(part) > 0
+        if astral.any():
+            slow = [truncate_sms(text, limit) for text in part.filter(pa.array(astral)).to_pylist()]
+            shortened = pc.replace_with_mask(shortened, pa.array(astral), pa.array(slow, pa.string()))
+        cut = pc.replace_with_mask(cut, pa.array(selected), shortened)
+    ok = _np(pc.greater(pc.fill_null(pc.utf8_length(cut), 0), 0))  # some text must be left
+    new = pc.binary_join_element_wise(cut, tail, sig, "")
+    fits = np.zeros(len(over), dtype=bool)
+    fits[idx[ok]] = True
+    new_content = pc.replace_with_mask(content, pa.array(fits), new.filter(pa.array(ok)))
     new_length = pc.cast(sms_lengths(new_content), pa.int64())
+    kept = pc.utf8_trim(tail, " \t\n，,。.;；、!！")
+    kept_full = pc.replace_with_mask(pa.nulls(len(over), pa.string()), pa.array(over), kept)
+    suffix = pc.if_else(
+        pc.greater(pc.fill_null(pc.utf8_length(kept_full), 0), 0),
+        pc.binary_join_element_wise(", body shortened before the opt-out ", kept_full, ""),
+        "",
+    )
     note = pc.binary_join_element_wise(
         "truncated from ",
         pc.cast(length, pa.string()),
         " to ",
         pc.cast(new_length, pa.string()),
         " characters",
+        suffix,
         "",
     )
-    return new_content, new_length, note
-
-
-def _later_duplicates(mobile: pa.Array, live: np.ndarray) -> np.ndarray:
-    """Rows among ``live`` whose number already appears in an earlier ``live`` row."""
-    mask = np.zeros(len(mobile), dtype=bool)
-    idx = np.flatnonzero(live)
-    if not len(idx):
-        return mask
-    numbers = mobile.take(pa.array(idx))
-    lengths = pc.min_max(pc.binary_length(numbers))
-    try:
-        # Fast path for normalised numbers (all digits, one length): duplicates by integer value.
-        if lengths["min"].as_py() != lengths["max"].as_py():
-            raise pa.ArrowInvalid("numbers of different lengths")
-        keys = pc.cast(numbers, pa.int64()).to_numpy(zero_copy_only=False)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        later = pd.Series(numbers.to_pandas(), copy=False).duplicated(keep="first").to_numpy()
-    else:
-        order = np.argsort(keys, kind="stable")
-        repeat_sorted = np.zeros(len(keys), dtype=bool)
-        repeat_sorted[1:] = keys[order][1:] == keys[order][:-1]
-        later = np.zeros(len(keys), dtype=bool)
-        later[order] = repeat_sorted
-    mask[idx[later]] = True
-    return mask
+    return fits, new_content, new_length, note
 
 
 def _batch(
@@ -685,7 +1060,7 @@ def _batch(
     batches = pd.DataFrame(
         {
             "batch": np.arange(1, len(starts) + 1, dtype=np.int64),
-            "content": pd.Series(batch_content.to_pandas(), dtype="str"),
+            "content": pd.Series(pd.array(batch_content, dtype=TEXT)),
             "receivers": pd.Series(receivers.to_pylist(), dtype=object),
             "size": np.diff(offsets),
             "sendtime": pd.Series([sendtime] * len(starts), dtype=object),
@@ -723,42 +1098,6 @@ def _update_strings(digest: Any, strings: pa.Array) -> None:
     _update_bytes(digest, b"" if data is None else data.to_pybytes()[:size])
 
 
-def _assemble(
-    recipients: pd.DataFrame,
-    mobile: pa.Array,
-    planned: np.ndarray,
-    status: np.ndarray,
-    in_status: pa.Array,
-    in_reason: pa.Array,
-    reasons: list[tuple[np.ndarray, pa.Array | str]],
-    content: pa.Array,
-    length: pa.Array,
-    batch_of_row: np.ndarray,
-) -> pd.DataFrame:
-    """The output frame: the input columns plus status, reason, content, length, batch."""
-    n = len(recipients)
-    mask = pa.array(planned)
-    status_text = pc.if_else(mask, pc.take(pa.array(STATUSES), pa.array(status)), in_status)
-    reason = pc.if_else(mask, _NULL_STR, in_reason)
-    for rows, text in reasons:
-        if rows.any():
-            reason = pc.if_else(pa.array(rows), text, reason)
-    content = pc.if_else(mask, content, _NULL_STR)
-    length = pc.if_else(mask, length, pa.scalar(None, pa.int64()))
-    out = recipients.copy(deep=False)
-    out.attrs = copy.deepcopy(recipients.attrs)
-    if not isinstance(recipients["mobile"].dtype, pd.StringDtype):
-        out["mobile"] = _to_str(mobile)
-    out["status"] = _to_str(status_text)
-    out["reason"] = _to_str(reason)
-    out["content"] = _to_str(content)
-    out["length"] = pd.array(length.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get))
-    batch = pd.array(batch_of_row, dtype="Int64")
-    batch[batch_of_row == 0] = pd.NA
-    out["batch"] = batch
-    assert len(out) == n
-    return out
-
-
-def _to_str(values: pa.Array) -> pd.api.extensions.ExtensionArray:
-    return pd.array(values.to_pandas(), dtype="str")
+def _text(values: pa.Array) -> pd.api.extensions.ExtensionArray:
+    """An Arrow string array as the project's text dtype (:data:`TEXT`, missing = ``<NA>``)."""
+    return pd.array(values, dtype=TEXT)

@@ -14,9 +14,7 @@ facts, as do ``plan``, ``journal`` and ``report``. The protocol is written down 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, Final
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Final
 
 from smscampaign.errors import ConfigError, PlanError, UnencodableContentError
 
@@ -38,6 +36,9 @@ __all__ = [
     "sms_length",
     "unencodable_characters",
 ]
+
+if TYPE_CHECKING:  # pandas is imported where a value needs it: the CLI starts without it
+    import pandas as pd
 
 #: The real gateway's host; point a client at a sandbox by changing this one URL.
 DEFAULT_BASE_URL: Final = "http://a1.imrobots.cn"
@@ -179,6 +180,8 @@ def resolve_sendtime(
 
 
 def _parse_sendtime(value: Any) -> datetime:
+    import pandas as pd  # noqa: PLC0415 - keep ``import smscampaign.protocol`` light
+
     if value is pd.NaT:
         raise PlanError("sendtime is NaT; the gateway would refuse it as malformed (−114)")
     if isinstance(value, pd.Timestamp):
@@ -189,6 +192,11 @@ def _parse_sendtime(value: Any) -> datetime:
         raise PlanError(f"sendtime {value!r} is a date without a time; pass a datetime (−114 malformed)")
     if isinstance(value, str):
         text = value.strip()
+        if len(text) <= 10 and text[:4].isdigit():  # "2026-11-27": fromisoformat would mean midnight
+            raise PlanError(
+                f"sendtime {value!r} is a date without a time; write YYYY-MM-DD HH:MM:SS (Beijing "
+                "time) — a bare date would silently mean midnight"
+            )
         try:
             return as_beijing(datetime.strptime(text, TIME_FORMAT))
         except ValueError:

@@ -26,17 +26,18 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 import os
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
+from smscampaign import xlsx
 from smscampaign.codes import describe_code
+from smscampaign.errors import ConfigError
 from smscampaign.protocol import BEIJING
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -44,7 +45,15 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
     from smscampaign.plan import Plan
 
-__all__ = ["STATUS_LABELS", "campaign_report", "export_report", "plot_report"]
+__all__ = [
+    "CJK_FONTS",
+    "COLUMN_LABELS",
+    "PROVINCES",
+    "STATUS_LABELS",
+    "campaign_report",
+    "export_report",
+    "plot_report",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -72,26 +81,25 @@ _CARRIERS_EN = {
     "中国电信": "China Telecom",
     "中国广电": "China Broadnet",
 }
-_PROVINCE = re.compile(r"^(.*?(?:省|自治区|特别行政区))|^(北京|上海|天津|重庆)(?:市)?")
-
-# Excel's limits and the characters XML 1.0 cannot carry (openpyxl would refuse them).
-_MAX_CELL = 32_767
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_ERROR_LIKE = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"))
-_PHONE_HINT = re.compile(r"mobile|phone|tel|手机|电话|号码|receiver|sender", re.IGNORECASE)
-# Known numeric columns of our own frames, written as numbers.
-_NUMERIC_OK = {
-    "source_row",
-    "code",
-    "batch",
-    "attempts",
-    "gateway_result",
-    "recipients",
-    "share",
-    "size",
-    "length",
-    "accepted_share",
+#: The 34 province-level divisions by the short name a region starts with (phonenumbers writes
+#: 内蒙古呼和浩特市, 广西南宁市, 新疆乌鲁木齐市 … without 自治区), in their full names: 23 provinces,
+#: 5 autonomous regions, 4 municipalities, 2 special administrative regions.
+PROVINCES: dict[str, str] = {
+    **{
+        short: f"{short}省"
+        for short in (
+            "河北 山西 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 广东 海南 "
+            "四川 贵州 云南 陕西 甘肃 青海 台湾"
+        ).split()
+    },
+    "内蒙古": "内蒙古自治区",
+    "广西": "广西壮族自治区",
+    "西藏": "西藏自治区",
+    "宁夏": "宁夏回族自治区",
+    "新疆": "新疆维吾尔自治区",
+    **{short: f"{short}市" for short in ("北京", "天津", "上海", "重庆")},
+    "香港": "香港特别行政区",
+    "澳门": "澳门特别行政区",
 }
 
 
@@ -106,9 +114,13 @@ def _column(results: pd.DataFrame, name: str) -> pd.Series:
 
 
 def _labelled(values: pd.Series) -> pd.Series:
-    """Text values with NA and blanks shown as 未知 (so they group and plot)."""
-    text = values.astype("string").str.strip()
-    return text.mask(text.isna() | (text == ""), _UNKNOWN_LABEL).astype(object)
+    """Text values with NA and blanks shown as 未知 (so they group and plot); each distinct value is
+    cleaned once, then spread back (a million rows hold a handful of statuses or carriers)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    text = pd.Series(uniques, dtype="string").str.strip()
+    labels = text.mask(text.isna() | (text == ""), _UNKNOWN_LABEL).astype(object).to_numpy()
+    labels = np.append(labels, _UNKNOWN_LABEL)  # code -1 (missing) takes the last one
+    return pd.Series(labels[codes], index=values.index, dtype=object)
 
 
 def _status_order(statuses: Iterable[str]) -> list[str]:
@@ -197,55 +209,100 @@ def _crosstab(results: pd.DataFrame, keys: pd.Series, name: str) -> pd.DataFrame
 
 
 def _province(region: Any) -> str:
-    if not isinstance(region, str) or region == _UNKNOWN_LABEL:
+    """The province-level division ``region`` lies in (one of :data:`PROVINCES`), else 未知."""
+    if not isinstance(region, str):
         return _UNKNOWN_LABEL
-    match = _PROVINCE.match(region)
-    if match is None:
-        return region
-    return match.group(1) or f"{match.group(2)}市"
+    region = region.strip()
+    for length in (3, 2):  # 黑龙江 / 内蒙古 before the two-character names
+        name = PROVINCES.get(region[:length])
+        if name is not None:
+            return name
+    return _UNKNOWN_LABEL
+
+
+_BATCH_COLUMNS = [
+    "batch",
+    "size",
+    "status",
+    "code",
+    "message_zh",
+    "message_en",
+    "attempts",
+    "sent_at",
+    "gateway_result",
+]
+
+
+def _per_batch(values: pd.Series, keys: np.ndarray, index: pd.Index, how: str) -> pd.Series:
+    """``how`` ("first", "min", "max") of each batch's non-missing ``values``, NA where a batch has
+    none; one groupby over the whole column, not one per batch."""
+    present = values.notna().to_numpy(dtype=bool)
+    grouped = pd.Series(values.array[present]).groupby(keys[present], sort=True)
+    return getattr(grouped, how)().reindex(index)
+
+
+def _built(values: pd.Series, convert: Any = None) -> Any:
+    """``values`` as a frame built from per-batch Python values holds them (the first release's
+    dtypes): text stays ``str``, complete datetimes stay datetimes, anything else goes through
+    Python objects with NA as ``pd.NA``."""
+    missing = values.isna().to_numpy(dtype=bool)
+    if not missing.all():
+        if pd.api.types.is_string_dtype(values.dtype) and values.dtype != object:
+            return values.astype("str").array
+        if pd.api.types.is_datetime64_any_dtype(values.dtype) and not missing.any():
+            return values.array
+    objects = values.astype(object).to_numpy().copy()
+    if convert is not None:
+        objects[~missing] = [convert(v) for v in objects[~missing]]
+    objects[missing] = pd.NA
+    return objects.tolist()
+
+
+def _integers(values: pd.Series) -> Any:
+    return pd.array(np.trunc(values.to_numpy(dtype=float, na_value=np.nan)), dtype="Int64")
 
 
 def _batches(results: pd.DataFrame) -> pd.DataFrame:
-    columns = [
-        "batch",
-        "size",
-        "status",
-        "code",
-        "message_zh",
-        "message_en",
-        "attempts",
-        "sent_at",
-        "gateway_result",
-    ]
     batch = pd.to_numeric(_column(results, "batch"), errors="coerce").astype("Int64")
-    sent = results[batch.notna().to_numpy(dtype=bool)]
-    if sent.empty:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
-    rows: list[dict[str, Any]] = []
-    for number, group in sent.groupby(batch[batch.notna()], sort=True):
-        statuses = list(dict.fromkeys(_labelled(_column(group, "status"))))
-        attempts = pd.to_numeric(_column(group, "attempts"), errors="coerce").max()
-        code = pd.to_numeric(_column(group, "code"), errors="coerce").dropna()
-        sent_at = _column(group, "sent_at").dropna()
-        rows.append(
-            {
-                "batch": int(number),
-                "size": len(group),
-                "status": ", ".join(statuses),
-                "code": int(code.iloc[0]) if len(code) else pd.NA,
-                "message_zh": _first(group, "message_zh", ""),
-                "message_en": _first(group, "message_en", ""),
-                "attempts": int(attempts) if pd.notna(attempts) else pd.NA,
-                "sent_at": sent_at.min() if len(sent_at) else pd.NA,
-                "gateway_result": _plain(_column(group, "gateway_result").dropna().iloc[0])
-                if _column(group, "gateway_result").notna().any()
-                else pd.NA,
-            }
-        )
-    table = pd.DataFrame(rows, columns=columns)
-    for name in ("code", "attempts"):
-        table[name] = table[name].astype("Int64")
-    return table
+    mask = batch.notna().to_numpy(dtype=bool)
+    if not mask.any():
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in _BATCH_COLUMNS})
+    keys = batch.to_numpy(dtype=np.int64, na_value=0)[mask]
+    sizes = pd.Series(keys).value_counts().sort_index()
+    index = sizes.index
+
+    def column(name: str) -> pd.Series:
+        return _column(results, name)[mask]
+
+    # Statuses of a batch in order of first appearance, joined (nearly always just one).
+    labels = pd.DataFrame({"batch": keys, "status": _labelled(column("status")).to_numpy()})
+    labels = labels.drop_duplicates()
+    statuses = labels.groupby("batch", sort=True)["status"].first()
+    mixed = labels["batch"].duplicated(keep=False).to_numpy()
+    if mixed.any():
+        joined = labels[mixed].groupby("batch", sort=True)["status"].agg(", ".join)
+        statuses.loc[joined.index] = joined
+    code = _per_batch(pd.to_numeric(column("code"), errors="coerce"), keys, index, "first")
+    attempts = _per_batch(pd.to_numeric(column("attempts"), errors="coerce"), keys, index, "max")
+
+    def first_text(name: str) -> Any:
+        values = _per_batch(column(name), keys, index, "first")
+        return values.astype(object).fillna("").astype("str").array
+
+    return pd.DataFrame(
+        {
+            "batch": index.to_numpy(dtype=np.int64),
+            "size": sizes.to_numpy(dtype=np.int64),
+            "status": pd.array(statuses.reindex(index).to_numpy(dtype=object), dtype="str"),
+            "code": _integers(code),
+            "message_zh": first_text("message_zh"),
+            "message_en": first_text("message_en"),
+            "attempts": _integers(attempts),
+            "sent_at": _built(_per_batch(column("sent_at"), keys, index, "min")),
+            "gateway_result": _built(_per_batch(column("gateway_result"), keys, index, "first"), _plain),
+        },
+        columns=_BATCH_COLUMNS,
+    )
 
 
 def campaign_report(results: pd.DataFrame, history: Any = None) -> dict[str, pd.DataFrame]:
@@ -256,9 +313,10 @@ def campaign_report(results: pd.DataFrame, history: Any = None) -> dict[str, pd.
     - ``errors``: one row per return code among ``failed`` and ``unknown`` recipients —
       ``code, zh, en, category, recipients``, most frequent first (``code`` <NA>: no gateway
       answer);
-    - ``carriers`` / ``regions``: per carrier / per province (``region`` cut to its province,
-      e.g. 广东省深圳市 → 广东省) — ``carrier|province, recipients``, one column per status,
-      ``accepted_share``; unknown ones as 未知;
+    - ``carriers`` / ``regions``: per carrier / per province-level division (``region`` cut to
+      one of the 34 :data:`PROVINCES`, e.g. 广东省深圳市 → 广东省, 内蒙古呼和浩特市 → 内蒙古自治区)
+      — ``carrier|province, recipients``, one column per status, ``accepted_share``; unknown ones
+      as 未知 (``regions.attrs["unknown_share"]`` is their share of all recipients);
     - ``batches``: one row per ``send_sms`` call — ``batch, size, status, code, message_zh,
       message_en, attempts, sent_at, gateway_result``.
     - with ``history`` (a :class:`~smscampaign.history.History`): ``engagement``,
@@ -270,16 +328,23 @@ def campaign_report(results: pd.DataFrame, history: Any = None) -> dict[str, pd.
     {'status': ['accepted', 'failed', 'unknown', 'invalid'], 'recipients': [1, 0, 0, 1]}
     """
     if not isinstance(results, pd.DataFrame):
-        raise TypeError(f"results must be a DataFrame, not {type(results).__name__}")
+        raise ConfigError(f"results must be a DataFrame, not {type(results).__name__}")
     if "status" not in results.columns:
-        raise ValueError("results have no 'status' column (expected the frame send_campaign returns)")
+        raise ConfigError("results have no 'status' column (expected the frame send_campaign returns)")
     carriers = _labelled(_column(results, "carrier"))
-    provinces = _labelled(_column(results, "region")).map(_province)
+    regions = _labelled(_column(results, "region"))
+    codes, uniques = pd.factorize(regions)
+    provinces = pd.Series(
+        np.array([_province(r) for r in uniques], dtype=object)[codes], index=results.index, dtype=object
+    )
+    regions_table = _crosstab(results, provinces, "province")
+    unknown = int((provinces == _UNKNOWN_LABEL).sum())
+    regions_table.attrs = {"unknown_share": round(unknown / len(results), 4) if len(results) else 0.0}
     tables = {
         "summary": _summary(results),
         "errors": _errors(results),
         "carriers": _crosstab(results, carriers, "carrier"),
-        "regions": _crosstab(results, provinces, "province"),
+        "regions": regions_table,
         "batches": _batches(results),
     }
     if history is not None:  # reply / opt-out rates and A/B arms (smscampaign.history, issue 13)
@@ -291,14 +356,108 @@ def campaign_report(results: pd.DataFrame, history: Any = None) -> dict[str, pd.
 
 # -- Excel -----------------------------------------------------------------------------------------
 
+#: Workbook labels of the results' and tables' columns: Chinese and English, like 概览. The
+#: DataFrames keep their names (a contract); only the workbook shows these.
+COLUMN_LABELS: dict[str, str] = {
+    "source_row": "行号 row",
+    "mobile": "手机号 mobile",
+    "status": "状态 status",
+    "reason": "原因 reason",
+    "message_zh": "网关说明 message (zh)",
+    "message_en": "网关说明 message (en)",
+    "category": "类别 category",
+    "batch": "批次 batch",
+    "attempts": "请求次数 attempts",
+    "gateway_result": "网关原文 gateway text",
+    "sent_at": "发送时间 sent at (北京时间)",
+    "content": "短信内容 content",
+    "length": "字数 length",
+    "carrier": "运营商 carrier",
+    "region": "归属地 region",
+    "province": "省份 province",
+    "city": "城市 city",
+    "area_code": "区号 area code",
+    "recipients": "人数 recipients",
+    "share": "占比 share",
+    "accepted_share": "受理率 accepted share",
+    "size": "人数 size",
+    "zh": "中文说明 description (zh)",
+    "en": "英文说明 description (en)",
+    "sender": "回复号码 sender",
+    "receivetime": "回复时间 received (北京时间)",
+    "key": "键 key",
+    **{status: f"{zh} {status}" for status, zh in STATUS_LABELS.items()},
+}
+_STATUS_ZH_LABEL = "中文状态 status (zh)"
+_REASON_ZH_LABEL = "中文原因 reason (zh)"
+#: ``code`` is two things: the gateway's receipt value (≥ 0) when it accepted, a return code (< 0)
+#: when it refused; the workbook never shows the first as an error code.
+_RESULT_LABEL = "网关回执 gateway result"
+_ERROR_CODE_LABEL = "错误码 error code"
+#: Columns that only mean something for rows that were sent (left off 无效与重复).
+_SEND_COLUMNS = frozenset(
+    (
+        "code",
+        "message_zh",
+        "message_en",
+        "category",
+        "batch",
+        "attempts",
+        "gateway_result",
+        "sent_at",
+        "content",
+        "length",
+    )
+)
+#: Reasons in Chinese: (pattern on the English reason, Chinese with \\1… from the pattern).
+_REASONS_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), zh)
+    for pattern, zh in (
+        (r"^empty$", "号码为空"),
+        (r"^no mobile number$", "没有手机号"),
+        (r"^digits lost to scientific notation$", "科学计数法丢失了数字"),
+        (r"^foreign country code$", "境外国家代码"),
+        (r"^not digits$", "含非数字字符"),
+        (r"^wrong length$", "位数不对"),
+        (r"^not a mainland mobile range$", "不是大陆手机号段"),
+        (r"^duplicate of row (\d+)", r"与第 \1 行重复"),
+        (r"^same number as an earlier ready row", "与前面待发送的行号码相同"),
+        (r"^in the suppression list", "在屏蔽名单中"),
+        (r"^empty field: (.*)$", r"字段为空：\1"),
+        (r"^(\d+) characters, more than (\d+)", r"\1 字，超过 \2 字"),
+        (r"^truncated from (\d+)", r"已从 \1 字截短"),
+        (r"^(\w+) cannot carry (.*)$", r"\1 无法编码 \2"),
+        (r"^not sent", "未发送"),
+        (r"^interrupted while in flight", "发送中断，结果未知"),
+        (r"^campaign stopped", "群发已停止"),
+        (r"may have reached the gateway", "请求可能已到达网关，结果未知"),
+        (r"messages may have gone out", "短信可能已发出，结果未知"),
+        (r"^(.*) \((-\d+)\)$", r"网关返回 \2"),
+    )
+)
+_PHONE_HINT = re.compile(r"mobile|phone|tel|手机|电话|号码|receiver|sender", re.IGNORECASE)
+_INTEGERS = frozenset(("source_row", "batch", "attempts"))
+_COUNTS = frozenset(("recipients", "size", *STATUS_LABELS))
+_PERCENTS = frozenset(("share", "accepted_share"))
 
-def _display_width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+def _reason_zh(reason: str) -> str:
+    for pattern, zh in _REASONS_ZH:
+        match = pattern.search(reason)
+        if match:
+            return match.expand(zh)
+    return ""
 
 
-def _text_cell(value: str) -> str:
-    text = _ILLEGAL.sub("\ufffd", value)
-    return text[:_MAX_CELL]
+def _per_distinct(values: pd.Series, translate: Any) -> pd.Series:
+    """``translate`` applied once per distinct non-missing value, spread back over ``values``."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    out = np.array([translate(str(u)) for u in uniques] + [None], dtype=object)
+    return pd.Series(pd.array(out[codes], dtype="string[pyarrow]"), index=values.index)
+
+
+def _status_zh(status: str) -> str:
+    return ", ".join(STATUS_LABELS.get(s, s) for s in status.split(", "))
 
 
 def _is_phone_like(name: str, series: pd.Series, phone_columns: set[str]) -> bool:
@@ -308,147 +467,72 @@ def _is_phone_like(name: str, series: pd.Series, phone_columns: set[str]) -> boo
     return bool((numbers >= 1e9).any())
 
 
-class _SheetWriter:
-    """Writes DataFrames into write-only sheets: bold frozen header, autofilter, widths, text
-    cells that stay text (never formulas), numbers only where a column is truly numeric."""
+def _kind(name: str, series: pd.Series, phone_columns: set[str]) -> xlsx.Kind:
+    if name in _PERCENTS:
+        return "percent"
+    if name in _COUNTS and pd.api.types.is_numeric_dtype(series.dtype):
+        return "count"
+    if name in _INTEGERS:
+        return "integer"
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        return "datetime"
+    if (
+        pd.api.types.is_numeric_dtype(series.dtype)
+        and not pd.api.types.is_bool_dtype(series.dtype)
+        and not _is_phone_like(name, series, phone_columns)
+    ):
+        return "number"
+    if (
+        series.dtype == object
+        and len(series)
+        and series.dropna().map(type).isin([dt.datetime, pd.Timestamp]).all()
+    ):
+        return "datetime" if series.notna().any() else "text"
+    return "text"
 
-    def __init__(self, phone_columns: set[str]) -> None:
-        from openpyxl import Workbook
-        from openpyxl.styles import Alignment, Font, PatternFill
 
-        self.workbook = Workbook(write_only=True)
-        self.phone_columns = phone_columns
-        self._header_font = Font(bold=True)
-        self._header_fill = PatternFill("solid", start_color="DDEBF7")
-        self._header_align = Alignment(vertical="center")
-
-    def cell(
-        self,
-        sheet: Any,
-        value: Any,
-        *,
-        numeric: bool = True,
-        number_format: str | None = None,
-        header: bool = False,
-    ) -> Any:
-        from openpyxl.cell import WriteOnlyCell
-
-        value = _plain(value)
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and not numeric:
-            value = _number_text(value)
-        if isinstance(value, float) and not math.isfinite(value):
-            value = None
-        if isinstance(value, str):
-            text = _text_cell(value)
-            cell = WriteOnlyCell(sheet, value=None)
-            cell.value = text  # openpyxl guesses "f" for "=…" and "e" for "#N/A": undo below
-            cell.data_type = "s"
-            cell.number_format = "@"
-            if text.startswith(_FORMULA_START):
-                cell.quotePrefix = True  # Excel/LibreOffice keep it text when the cell is edited
-        else:
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, dt.datetime):
-                cell.number_format = "yyyy-mm-dd hh:mm:ss"
-        if number_format:
-            cell.number_format = number_format
-        if header:
-            cell.font = self._header_font
-            cell.fill = self._header_fill
-            cell.alignment = self._header_align
-        return cell
-
-    def _column_values(
-        self, sheet: Any, series: pd.Series, *, numeric: bool, number_format: str | None
-    ) -> list[Any]:
-        """One column as cell-ready values, converted once per column (not per cell): plain
-        values where openpyxl stores them faithfully, styled cells only where needed."""
-        if pd.api.types.is_datetime64_any_dtype(series.dtype):
-            if getattr(series.dtype, "tz", None) is not None:
-                # Wall time of its own zone: Excel has no time zones.
-                series = series.dt.tz_localize(None)
-            values = [None if pd.isna(v) else v.to_pydatetime() for v in series]
-        else:
-            values = [_plain(v) for v in series.tolist()]
-        out: list[Any] = []
-        for value in values:
-            if isinstance(value, bool):
-                pass
-            elif isinstance(value, (int, float)):
-                if not numeric:
-                    value = _number_text(value)
-                elif isinstance(value, float) and not math.isfinite(value):
-                    value = None
-            if isinstance(value, str):
-                if _ILLEGAL.search(value) or len(value) > _MAX_CELL:
-                    value = _text_cell(value)
-                if value.startswith(_FORMULA_START) or value in _ERROR_LIKE:
-                    value = self.cell(sheet, value)
-            elif number_format and value is not None:
-                value = self.cell(sheet, value, number_format=number_format)
-            out.append(value)
-        return out
-
-    def frame(
-        self,
-        title: str,
-        frame: pd.DataFrame,
-        *,
-        number_formats: Mapping[str, str] | None = None,
-        rows_before: Iterable[Iterable[Any]] = (),
-        min_widths: Sequence[int] = (),
-    ) -> Any:
-        """A sheet holding ``frame`` (after ``rows_before`` note rows) as a filterable table;
-        ``min_widths`` widen the first columns for rows appended after the table."""
-        from openpyxl.utils import get_column_letter
-
-        sheet = self.workbook.create_sheet(title)
-        number_formats = dict(number_formats or {})
-        names = [str(c) for c in frame.columns]
-        numeric = [
-            name in _NUMERIC_OK
-            or (
-                pd.api.types.is_numeric_dtype(frame[col])
-                and not pd.api.types.is_bool_dtype(frame[col])
-                and not _is_phone_like(name, frame[col], self.phone_columns)
-            )
-            for name, col in zip(names, frame.columns, strict=True)
-        ]
-        columns = [
-            self._column_values(
-                sheet, frame.iloc[:, i], numeric=numeric[i], number_format=number_formats.get(names[i])
-            )
-            for i in range(len(names))
-        ]
-        before = [list(r) for r in rows_before]
-        header_row = len(before) + 1
-        # Widths, column styles and panes must be set before the first row is streamed.
-        for i, (name, values) in enumerate(zip(names, columns, strict=True), start=1):
-            widths = [_display_width(name)] + [
-                _display_width(v if isinstance(v, str) else str(_number_text(getattr(v, "value", v))))
-                for v in values[:500]
-                if v is not None
-            ]
-            if i <= len(min_widths):
-                widths.append(min_widths[i - 1])
-            dimension = sheet.column_dimensions[get_column_letter(i)]
-            dimension.width = min(max(max(widths) + 2, 8), 60)
-            if not numeric[i - 1]:
-                dimension.number_format = "@"  # text typed into the column later stays text
-        sheet.freeze_panes = f"A{header_row + 1}"
-        last = get_column_letter(max(len(names), 1))
-        sheet.auto_filter.ref = f"A{header_row}:{last}{header_row + len(frame)}"
-        for line in before:
-            sheet.append([self.cell(sheet, v) for v in line])
-        sheet.append([self.cell(sheet, n, header=True) for n in names])
-        for row in zip(*columns, strict=True):
-            sheet.append(row)
-        return sheet
+def _sheet(
+    name: str,
+    frame: pd.DataFrame,
+    phone_columns: set[str],
+    *,
+    labels: Mapping[str, str] | None = None,
+    split_code: bool = True,
+    **options: Any,
+) -> xlsx.Sheet:
+    """``frame`` as a workbook sheet: bilingual labels, Chinese beside ``status`` and ``reason``,
+    ``code`` split into the gateway's receipt value and the error code."""
+    labels = {**COLUMN_LABELS, **(labels or {})}
+    parts: list[tuple[str, pd.Series, xlsx.Kind]] = []
+    for column in frame.columns:
+        series, key = frame[column], str(column)
+        if key == "code" and split_code:
+            codes = pd.to_numeric(series, errors="coerce")
+            parts.append((_RESULT_LABEL, codes.where(codes >= 0), "integer"))
+            parts.append((_ERROR_CODE_LABEL, codes.where(codes < 0), "integer"))
+            continue
+        parts.append((labels.get(key, key), series, _kind(key, series, phone_columns)))
+        if key == "status":
+            parts.append((_STATUS_ZH_LABEL, _per_distinct(series, _status_zh), "text"))
+        elif key == "reason":
+            parts.append((_REASON_ZH_LABEL, _per_distinct(series, _reason_zh), "text"))
+    seen: dict[str, int] = {}
+    columns: list[xlsx.Column] = []
+    prepared: dict[str, Any] = {}
+    for label, series, kind in parts:
+        seen[label] = seen.get(label, 0) + 1
+        if seen[label] > 1:
+            label = f"{label} ({seen[label]})"
+        values = xlsx.prepare(series, kind)
+        shown = values.dt.strftime("%Y-%m-%d %H:%M:%S") if kind == "datetime" else values
+        columns.append(xlsx.Column(label, kind, xlsx.fit_width(label, shown)))
+        prepared[label] = values.to_numpy() if kind != "text" else values.array
+    data = pd.DataFrame(prepared, index=pd.RangeIndex(len(frame)))
+    return xlsx.Sheet(name, data, columns, **options)
 
 
 def _plain(value: Any) -> Any:
-    """A Python value openpyxl can store: NA → None, numpy → Python, tz-aware → naive, lists
-    joined."""
+    """A plain Python value: NA → None, numpy → Python, tz-aware → naive, lists joined."""
     if value is None:
         return None
     if isinstance(value, (list, tuple, set)):
@@ -468,17 +552,7 @@ def _plain(value: Any) -> Any:
         return value.replace(tzinfo=None)  # local wall time of its own zone; Excel has no zones
     if isinstance(value, (str, int, float, bool, dt.datetime, dt.date, dt.time)):
         return value
-    if isinstance(value, pd.Timedelta):
-        return str(value)
     return str(value)
-
-
-def _number_text(value: Any) -> Any:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return str(value)
-    return value if value is None else str(value)
 
 
 def _phone_columns(results: pd.DataFrame, plan: Plan | None) -> set[str]:
@@ -491,137 +565,103 @@ def _phone_columns(results: pd.DataFrame, plan: Plan | None) -> set[str]:
     return names
 
 
-def _overview_facts(
-    results: pd.DataFrame, summary: pd.DataFrame, plan: Plan | None, replies: pd.DataFrame | None
-) -> list[tuple[str, Any]]:
-    counts = dict(zip(summary["status"], summary["recipients"], strict=True))
-    facts: list[tuple[str, Any]] = [
-        ("生成时间 generated (北京时间)", dt.datetime.now(BEIJING).replace(microsecond=0, tzinfo=None)),
-        ("收件人 recipients", len(results)),
-        ("已受理 accepted", int(counts.get("accepted", 0))),
-        ("失败 failed", int(counts.get("failed", 0))),
-        ("结果未知 unknown", int(counts.get("unknown", 0))),
+def _time_text(value: Any) -> str:
+    value = _plain(value)
+    return value.strftime("%Y-%m-%d %H:%M:%S") if isinstance(value, dt.datetime) else str(value)
+
+
+def _overview(
+    results: pd.DataFrame,
+    summary: pd.DataFrame,
+    plan: Plan | None,
+    replies: pd.DataFrame | None,
+    detail_sheets: Sequence[str],
+) -> xlsx.Sheet:
+    """概览: title, key facts as text rows, then the summary per status (the chart's data) with the
+    key counts beside it as numbers."""
+    notes: list[tuple[str, str]] = [
+        ("生成时间 generated (北京时间)", _time_text(dt.datetime.now(BEIJING).replace(microsecond=0)))
     ]
     sent_at = _column(results, "sent_at").dropna()
     if len(sent_at):
-        facts.append(("首次发送 first sent", _plain(sent_at.min())))
-        facts.append(("最后发送 last sent", _plain(sent_at.max())))
+        notes.append(("首次发送 first sent", _time_text(sent_at.min())))
+        notes.append(("最后发送 last sent", _time_text(sent_at.max())))
+    counts: list[tuple[str, int]] = [("收件人合计 recipients", len(results))]
     if plan is not None:
-        facts += [
+        notes += [
             ("模板 template", plan.template),
             ("签名 signature", plan.signature or ""),
             ("字符集 charset", plan.charset),
             ("定时 sendtime (北京时间)", plan.sendtime or "立即 now"),
-            ("请求数 requests", plan.requests),
-            ("计费条数 messages", plan.messages),
             ("计划指纹 fingerprint", plan.fingerprint),
         ]
+        counts += [("请求数 requests", int(plan.requests)), ("计费条数 messages", int(plan.messages))]
     if replies is not None:
-        facts.append(("回复 replies", len(replies)))
-    facts.append(
+        counts.append(("回复 replies", len(replies)))
+    if len(detail_sheets) > 1:
+        notes.append(
+            (
+                "明细分表 detail sheets",
+                f"明细分为 {len(detail_sheets)} 个工作表：{'、'.join(detail_sheets)}（每个工作表最多 "
+                f"{xlsx.MAX_ROWS:,} 行）; detail split over {len(detail_sheets)} sheets "
+                f"({', '.join(detail_sheets)}): an .xlsx sheet holds at most {xlsx.MAX_ROWS:,} rows",
+            )
+        )
+    # The chart covers the table's rows, so the counts beside it never add rows; any left over
+    # (a three-status summary with replies) are stated in the notes.
+    for label, value in counts[len(summary) :]:
+        notes.append((label, f"{value:,}"))
+    counts = counts[: len(summary)]
+    notes.append(
         ("说明 note", "已受理 = 网关已接收，不代表已送达 (accepted by the gateway, not delivered)")
     )
-    return facts
-
-
-def export_report(
-    results: pd.DataFrame,
-    path: str | os.PathLike[str],
-    *,
-    plan: Plan | None = None,
-    replies: pd.DataFrame | None = None,
-    history: Any = None,
-) -> Path:
-    """Write the campaign workbook to ``path`` (``.xlsx``, parent folders created) and return it.
-
-    Sheets: 概览 (summary per status with a native Excel bar chart, then key facts — and the plan's
-    template, charset, fingerprint when ``plan`` is given), 明细 (every recipient, every column),
-    错误 (per return code), 无效与重复 (invalid and duplicate rows with their reasons),
-    批次 (one row per ``send_sms`` call), 运营商 and 地区 (per carrier / province), and 回复
-    (``replies``, e.g.
-    from :func:`~smscampaign.inbound.fetch_replies`) when given.
-
-    Every sheet has a bold frozen header, an autofilter and column widths fitted to the text.
-    Numbers that are identifiers (mobiles, senders, phone columns) are written as text, so none
-    becomes ``1.38E+10``; text beginning with ``=``, ``+``, ``-`` or ``@`` is stored as text with
-    Excel's quote prefix, never as a formula. ``results``, ``plan`` and ``replies`` are not
-    modified.
-
-    >>> export_report(results, "reports/campaign.xlsx", plan=plan)   # doctest: +SKIP
-    PosixPath('reports/campaign.xlsx')
-    """
-    from openpyxl.chart import BarChart, Reference
-
-    path = Path(path)
-    if path.suffix.lower() != ".xlsx":
-        raise ValueError(f"report path must end in .xlsx: {str(path)!r}")
-    tables = campaign_report(results, history=history)
-    path.parent.mkdir(parents=True, exist_ok=True)
-
-    writer = _SheetWriter(_phone_columns(results, plan))
-    summary = tables["summary"].rename(
-        columns={
-            "status": "status",
-            "zh": "状态",
-            "recipients": "人数 recipients",
-            "share": "占比 share",
+    pad = [None] * (len(summary) - len(counts))
+    table = pd.DataFrame(
+        {
+            _STATUS_ZH_LABEL: summary["zh"].to_numpy(),
+            "状态 status": summary["status"].to_numpy(),
+            "人数 recipients": summary["recipients"].to_numpy(),
+            "占比 share": summary["share"].to_numpy(),
+            "项目 item": [label for label, _ in counts] + pad,
+            "数值 value": pd.array([value for _, value in counts] + pad, dtype="Int64"),
         }
     )
-    summary = summary[["状态", "status", "人数 recipients", "占比 share"]]
-    facts = _overview_facts(results, tables["summary"], plan, replies)
-    fact_widths = (
-        [
-            max((_display_width(str(_plain(column))) for column in values), default=0)
-            for values in zip(*facts, strict=True)
-        ]
-        if facts
-        else []
+    kinds: list[xlsx.Kind] = ["text", "text", "count", "percent", "text", "count"]
+    columns = [
+        xlsx.Column(str(name), kind, xlsx.fit_width(str(name), table[name].astype(str)))
+        for name, kind in zip(table.columns, kinds, strict=True)
+    ]
+    # Note labels span A:B; widen A so they fit.
+    widest = max(xlsx.display_width(label) for label, _ in notes) + 2
+    if widest > columns[0].width + columns[1].width:
+        columns[0] = xlsx.Column(columns[0].label, "text", widest - columns[1].width)
+    data = pd.DataFrame(
+        {c.label: xlsx.prepare(table.iloc[:, i], c.kind).to_numpy() for i, c in enumerate(columns)}
     )
-    overview = writer.frame(
+    return xlsx.Sheet(
         "概览",
-        summary,
-        number_formats={"占比 share": "0.0%"},
-        min_widths=[min(w, 40) for w in fact_widths],
+        data,
+        columns,
+        title="短信群发报告 SMS campaign report",
+        notes=notes,
+        chart=xlsx.Chart("收件人状态 Recipients by status", 0, 2, "人数 recipients"),
+        one_page=True,
     )
-    # Facts to the right of the summary would fight the autofilter; append them below instead.
-    overview.append([])
-    for key, value in facts:
-        overview.append([writer.cell(overview, key, header=True), writer.cell(overview, value)])
-    chart = BarChart()
-    chart.type = "col"
-    chart.title = "收件人状态 Recipients by status"
-    chart.y_axis.title = "人数 recipients"
-    chart.legend = None
-    last_row = len(summary) + 1
-    chart.add_data(Reference(overview, min_col=3, min_row=1, max_row=last_row), titles_from_data=True)
-    chart.set_categories(Reference(overview, min_col=1, min_row=2, max_row=last_row))
-    chart.width, chart.height = 18, 9
-    overview.add_chart(chart, "F2")
 
-    writer.frame("明细", results)
-    writer.frame("错误", tables["errors"])
+
+def _unknown_note(regions: pd.DataFrame) -> tuple[str, str]:
+    share = regions.attrs.get("unknown_share", 0.0)
+    return (
+        "未知 unknown",
+        f"{share:.1%} 的收件人归属地未知 (no province known for {share:.1%} of recipients)",
+    )
+
+
+def _invalid_sheet(results: pd.DataFrame, phone_columns: set[str]) -> pd.DataFrame:
+    """The invalid and duplicate rows with the columns that mean something for them: the row, the
+    number as given and as read, status and reason, then the input's own non-empty columns."""
     status = _column(results, "status").astype("string")
     bad = results[status.isin(["invalid", "duplicate"]).fillna(False).to_numpy(dtype=bool)]
-    writer.frame("无效与重复", _invalid_columns(bad, writer.phone_columns))
-    writer.frame("批次", tables["batches"])
-    writer.frame("运营商", tables["carriers"], number_formats={"accepted_share": "0.0%"})
-    writer.frame("地区", tables["regions"], number_formats={"accepted_share": "0.0%"})
-    if replies is not None:
-        writer.frame("回复", replies)
-    if history is not None:  # the campaign history's sheets (issue 13)
-        from smscampaign.history import REPORT_SHEETS  # noqa: PLC0415
-
-        for title, key in REPORT_SHEETS:
-            if key in tables:
-                rates = {c: "0.0%" for c in tables[key].columns if str(c).endswith("_rate")}
-                writer.frame(title, tables[key], number_formats=rates)
-    writer.workbook.save(path)
-    logger.info("report written to %s (%d recipients)", path, len(results))
-    return path
-
-
-def _invalid_columns(bad: pd.DataFrame, phone_columns: set[str]) -> pd.DataFrame:
-    """The invalid/duplicate rows with the columns a reader needs first."""
     first = [
         c
         for c in (
@@ -633,62 +673,179 @@ def _invalid_columns(bad: pd.DataFrame, phone_columns: set[str]) -> pd.DataFrame
         )
         if c in bad.columns
     ]
-    rest = [c for c in bad.columns if c not in first]
+    rest = [
+        c
+        for c in bad.columns
+        if c not in first and c not in _SEND_COLUMNS and (bad.empty or bad[c].notna().any())
+    ]
     return bad[first + rest]
+
+
+def export_report(
+    results: pd.DataFrame,
+    path: str | os.PathLike[str],
+    *,
+    plan: Plan | None = None,
+    replies: pd.DataFrame | None = None,
+    engine: str | None = None,
+    progress: bool | None = None,
+    history: Any = None,
+) -> Path:
+    """Write the campaign workbook to ``path`` (``.xlsx``, parent folders created) and return it.
+
+    Sheets: 概览 (title, key facts, the summary per status with a native Excel column chart, and
+    — when ``plan`` is given — the template, charset, fingerprint, requests and messages),
+    明细 (every recipient, every column; over 1,048,576 rows it continues on 明细 2, 明细 3 …, and
+    概览 says so), 错误 (per return code), 无效与重复 (invalid and duplicate rows with the columns that
+    mean something for them), 批次 (one row per ``send_sms`` call), 运营商 and 地区 (per carrier /
+    province), and 回复 (``replies``, e.g. from :func:`~smscampaign.inbound.fetch_replies`) when given.
+
+    Headers are bilingual (``手机号 mobile``); ``status`` and ``reason`` have their Chinese beside
+    them; the gateway's non-negative answer to an accepted request is shown as ``网关回执 gateway
+    result``, a negative one as ``错误码 error code``; an empty table says ``无 none``. Every sheet
+    has a bold frozen header, an autofilter, widths from East Asian display width, a named
+    CJK-capable font, and prints landscape, one page wide, with the header row repeated (概览 on
+    one page). Identifiers (mobiles, senders, phone columns) are text, so none becomes ``1.38E+10``;
+    text beginning with ``=``, ``+``, ``-`` or ``@`` stays text, never a formula. ``engine``:
+    ``"rust"`` (rustpy-xlsxwriter, the default when installed) or ``"openpyxl"``; ``progress``: a
+    tqdm bar while a big report is written (None: from 50,000 rows). ``results``, ``plan`` and
+    ``replies`` are not modified. The DataFrame column names are unchanged; only the labels differ.
+
+    >>> export_report(results, "reports/campaign.xlsx", plan=plan)   # doctest: +SKIP
+    PosixPath('reports/campaign.xlsx')
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".xlsx":
+        raise ConfigError(
+            f"the report is an Excel workbook: its path must end in .xlsx, not {str(path)!r} "
+            "(for a CSV, use results.to_csv)"
+        )
+    tables = campaign_report(results, history=history)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    phones = _phone_columns(results, plan)
+    details = xlsx.split(_sheet("明细", results, phones))
+    sheets = [
+        _overview(results, tables["summary"], plan, replies, [s.name for s in details]),
+        *details,
+        _sheet("错误", tables["errors"], phones, split_code=False, labels={"code": _ERROR_CODE_LABEL}),
+        *xlsx.split(_sheet("无效与重复", _invalid_sheet(results, phones), phones)),
+        *xlsx.split(_sheet("批次", tables["batches"], phones)),
+        _sheet("运营商", tables["carriers"], phones),
+        _sheet("地区", tables["regions"], phones, notes=[_unknown_note(tables["regions"])]),
+    ]
+    if replies is not None:
+        sheets += xlsx.split(_sheet("回复", replies, phones, labels={"content": "回复内容 reply"}))
+    if history is not None:  # the campaign history's sheets (issue 13)
+        from smscampaign.history import REPORT_SHEETS  # noqa: PLC0415
+
+        sheets += [_sheet(title, tables[key], phones) for title, key in REPORT_SHEETS if key in tables]
+    xlsx.write_workbook(path, sheets, engine=engine, progress=progress)
+    logger.info("report written to %s (%d recipients)", path, len(results))
+    return path
 
 
 # -- matplotlib ------------------------------------------------------------------------------------
 
 
-def plot_report(results: pd.DataFrame, *, top: int = 8) -> Figure:
-    """A matplotlib figure with three panels: recipients per status, per carrier (accepted vs
-    not), and the ``top`` most frequent error codes. Labels are English so that no CJK font is
-    needed. ``results`` is not modified. Needs matplotlib (``pip install 'smscampaign[notebook]'``).
+#: CJK-capable fonts plot_report looks for, most common first (Linux, Windows, macOS).
+CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Microsoft YaHei",
+    "DengXian",
+    "SimHei",
+    "PingFang SC",
+    "Hiragino Sans GB",
+    "Heiti SC",
+    "Sarasa Gothic SC",
+)
+
+
+def _cjk_font() -> str | None:
+    """The first of :data:`CJK_FONTS` matplotlib can use, or None."""
+    from matplotlib import font_manager
+
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    return next((name for name in CJK_FONTS if name in installed), None)
+
+
+def plot_report(results: pd.DataFrame, *, top: int = 8, language: str | None = None) -> Figure:
+    """A matplotlib figure with three horizontal-bar panels: recipients per status, per carrier
+    (accepted vs not), and the ``top`` most frequent error codes. ``language``: ``"zh"`` (Chinese
+    labels beside the English), ``"en"``, or None — Chinese when a CJK font (:data:`CJK_FONTS`) is
+    installed, English otherwise. A panel with nothing to show says so in words (无错误 / no
+    errors). ``results`` is not modified. Needs matplotlib (``pip install 'smscampaign[notebook]'``).
 
     >>> fig = plot_report(results)                           # doctest: +SKIP
     >>> fig.savefig("reports/campaign.png")                  # doctest: +SKIP
     """
     try:
+        import matplotlib
         from matplotlib.figure import Figure
     except ImportError as exc:  # pragma: no cover - depends on the installation
         raise ImportError("plot_report needs matplotlib: pip install 'smscampaign[notebook]'") from exc
 
+    if language not in (None, "zh", "en"):
+        raise ConfigError(f"language must be 'zh', 'en' or None (detect), not {language!r}")
+    font = _cjk_font()
+    zh = language == "zh" or (language is None and font is not None)
+    rc: Any = {"font.family": [font, "sans-serif"]} if zh and font else {}
+
+    def words(chinese: str, english: str) -> str:
+        return f"{chinese} {english}" if zh else english
+
     tables = campaign_report(results)
-    fig = Figure(figsize=(13, 4), layout="constrained")
-    ax_status, ax_carrier, ax_errors = fig.subplots(1, 3)
+    with matplotlib.rc_context(rc):
+        fig = Figure(figsize=(13, 4.2), layout="constrained")
+        ax_status, ax_carrier, ax_errors = fig.subplots(1, 3)
+        if rc:  # tick labels are made again when drawn, after this context: name the font on them
+            for ax in (ax_status, ax_carrier, ax_errors):
+                ax.tick_params(labelfontfamily=font)
 
-    summary = tables["summary"]
-    ax_status.barh(summary["status"][::-1], summary["recipients"][::-1], color="#4472C4")
-    ax_status.set_title("Recipients by status")
-    ax_status.set_xlabel("recipients")
+        summary = tables["summary"]
+        names = summary["zh"] if zh else summary["status"]
+        ax_status.barh(list(names[::-1]), summary["recipients"][::-1], color="#4472C4")
+        ax_status.set_title(words("收件人状态", "Recipients by status"))
+        ax_status.set_xlabel(words("人数", "recipients"))
 
-    carriers = tables["carriers"]
-    names = [
-        _CARRIERS_EN.get(c, "unknown" if c == _UNKNOWN_LABEL else str(c)) for c in carriers["carrier"]
-    ]
-    accepted = carriers["accepted"].to_numpy()
-    other = carriers["recipients"].to_numpy() - accepted
-    ax_carrier.bar(names, accepted, label="accepted", color="#70AD47")
-    ax_carrier.bar(names, other, bottom=accepted, label="other", color="#BFBFBF")
-    ax_carrier.set_title("Recipients by carrier")
-    ax_carrier.set_ylabel("recipients")
-    ax_carrier.tick_params(axis="x", labelrotation=20)
-    if len(names):
-        ax_carrier.legend()
+        carriers = tables["carriers"]
+        ax_carrier.set_title(words("运营商", "Recipients by carrier"))
+        if len(carriers):
+            labels = [
+                str(c) if zh else _CARRIERS_EN.get(c, "unknown" if c == _UNKNOWN_LABEL else str(c))
+                for c in carriers["carrier"]
+            ][::-1]
+            accepted = carriers["accepted"].to_numpy()[::-1]
+            other = carriers["recipients"].to_numpy()[::-1] - accepted
+            ax_carrier.barh(labels, accepted, label=words("已受理", "accepted"), color="#70AD47")
+            ax_carrier.barh(labels, other, left=accepted, label=words("其他", "other"), color="#BFBFBF")
+            ax_carrier.set_xlabel(words("人数", "recipients"))
+            ax_carrier.legend(loc="lower right", fontsize="small")
+        else:
+            _say(ax_carrier, words("无数据", "no data"))
 
-    errors = tables["errors"].head(top)
-    if len(errors):
-        labels = [
-            f"{'n/a' if pd.isna(c) else int(c)} {_shorten(str(en))}"
-            for c, en in zip(errors["code"], errors["en"], strict=True)
-        ]
-        ax_errors.barh(labels[::-1], errors["recipients"].to_numpy()[::-1], color="#C00000")
-    else:
-        ax_errors.text(0.5, 0.5, "no errors", ha="center", va="center", transform=ax_errors.transAxes)
-        ax_errors.set_yticks([])
-    ax_errors.set_title("Top error codes")
-    ax_errors.set_xlabel("recipients")
+        errors = tables["errors"].head(top)
+        ax_errors.set_title(words("主要错误码", "Top error codes"))
+        if len(errors):
+            texts = errors["zh"] if zh else errors["en"]
+            labels = [
+                f"{'n/a' if pd.isna(c) else int(c)} {_shorten(str(t), 14 if zh else 28)}"
+                for c, t in zip(errors["code"], texts, strict=True)
+            ]
+            ax_errors.barh(labels[::-1], errors["recipients"].to_numpy()[::-1], color="#C00000")
+            ax_errors.set_xlabel(words("人数", "recipients"))
+        else:
+            _say(ax_errors, words("无错误", "no errors"))
     return fig
+
+
+def _say(ax: Any, text: str) -> None:
+    """An empty panel: the words instead of an axis with nothing on it."""
+    ax.set_axis_off()
+    ax.text(0.5, 0.5, text, ha="center", va="center", fontsize="large", transform=ax.transAxes)
 
 
 def _shorten(text: str, limit: int = 28) -> str:

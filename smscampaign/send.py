@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from smscampaign.codes import ACCOUNT, AMBIGUOUS, RETRYABLE, SUCCESS, describe_code
 from smscampaign.errors import (
@@ -50,6 +52,7 @@ from smscampaign.gateway import Gateway
 from smscampaign.home import Store, content_sha256, open_home
 from smscampaign.journal import ACCEPTED, FAILED, IN_FLIGHT, PLANNED, UNKNOWN, Journal
 from smscampaign.protocol import BEIJING
+from smscampaign.statuses import ResultStatus
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from smscampaign.plan import Plan
@@ -74,13 +77,13 @@ RESULT_COLUMNS: Final = (
     "content",
 )
 #: Statuses of ready rows after sending (rows that were never ready keep their plan status).
-RESULT_STATUSES: Final = ("accepted", "failed", "unknown", "not_sent", "already_sent")
-_STATUS_OF_STATE: Final = {
-    ACCEPTED: "accepted",
-    FAILED: "failed",
-    UNKNOWN: "unknown",
-    IN_FLIGHT: "unknown",
-    PLANNED: "not_sent",
+RESULT_STATUSES: Final[tuple[str, ...]] = tuple(ResultStatus)
+_STATUS_OF_STATE: Final[dict[str, str]] = {
+    ACCEPTED: ResultStatus.ACCEPTED,
+    FAILED: ResultStatus.FAILED,
+    UNKNOWN: ResultStatus.UNKNOWN,
+    IN_FLIGHT: ResultStatus.UNKNOWN,
+    PLANNED: ResultStatus.NOT_SENT,
 }
 _BACKOFF_CAP: Final = 30.0
 _WINDOW_STEP: Final = 1.0
@@ -404,7 +407,7 @@ class _Balance:
 # -- the engine ------------------------------------------------------------------------------------
 
 #: Registry status of a journal state.
-_REGISTRY_STATUS: Final = {ACCEPTED: "accepted", UNKNOWN: "unknown", FAILED: "not_sent"}
+_REGISTRY_STATUS: Final[dict[str, str]] = {ACCEPTED: "accepted", UNKNOWN: "unknown", FAILED: "not_sent"}
 
 
 class _Run:
@@ -694,7 +697,13 @@ class _Run:
 
 
 class _Registry:
-    """This run's link to the campaign home's send registry."""
+    """This run's link to the campaign home's send registry.
+
+    Writes go through one background thread, so that recording 500 numbers never delays a request:
+    the journal is the durable record (its ``in_flight`` mark is fsynced before each request), and
+    the start of every run puts into the registry whatever a killed run had no time to write
+    (:meth:`sync`).
+    """
 
     def __init__(
         self, store: Store, *, journal: str, campaign: str, gateway: str, contents: dict[int, str]
@@ -704,22 +713,76 @@ class _Registry:
         self.campaign = campaign
         self.gateway = gateway
         self.sha = {b: content_sha256(c) for b, c in contents.items()}
+        self.errors: list[BaseException] = []
+        self._queue: queue.SimpleQueue[tuple[int, list[str] | None, str] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._write, name="smscampaign-registry", daemon=True)
+        self._thread.start()
 
     def sending(self, batch: int, receivers: list[str]) -> None:
-        self.store.record_sends(
-            mobiles=receivers,
-            content_sha256=self.sha[batch],
-            campaign=self.campaign,
-            journal=self.journal,
-            batch=batch,
-            status="in_flight",
-            gateway=self.gateway,
-        )
+        """``receivers`` of ``batch`` are being sent (before the request leaves)."""
+        self._queue.put((batch, receivers, "in_flight"))
 
-    def settled(self, batch: int, state: str) -> None:
+    def settled(self, batch: int, state: str, receivers: list[str] | None = None) -> None:
+        """``batch`` ended in journal state ``state`` (``receivers`` if it may not be recorded yet)."""
         status = _REGISTRY_STATUS.get(state)
         if status is not None:
-            self.store.settle_sends(journal=self.journal, batch=batch, status=status)
+            self._queue.put((batch, receivers, status))
+
+    def sync(self, state: pd.DataFrame, receivers: dict[int, list[str]]) -> None:
+        """Record the batches the journal says were (or may have been) sent and the registry lacks."""
+        recorded = self.store.batches_recorded(self.journal)
+        for number, st in zip(state["batch"].astype(int), state["state"], strict=True):
+            status = _REGISTRY_STATUS.get(st)
+            if status in ("accepted", "unknown") and recorded.get(number) != status:
+                self.settled(number, st, receivers[number])
+
+    #: Seconds the writer gathers work before writing it: a batch sent and answered within it is
+    #: written once, with its outcome (the journal holds the truth meanwhile; see :meth:`sync`).
+    GATHER: Final = 0.1
+
+    def _write(self) -> None:
+        stop = False
+        while not stop:
+            items = [self._queue.get()]
+            if items[0] is not None:
+                time.sleep(self.GATHER)
+            while True:  # take whatever else is waiting: one pass writes it all
+                try:
+                    items.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            ops: dict[int, list[Any]] = {}
+            for item in items:
+                if item is None:
+                    stop = True
+                    continue
+                batch, batch_receivers, status = item
+                op = ops.setdefault(batch, [None, status])
+                if batch_receivers is not None:
+                    op[0] = batch_receivers
+                op[1] = status
+            for batch, (batch_receivers, status) in ops.items():
+                try:
+                    if batch_receivers is not None:
+                        self.store.record_sends(
+                            mobiles=batch_receivers,
+                            content_sha256=self.sha[batch],
+                            campaign=self.campaign,
+                            journal=self.journal,
+                            batch=batch,
+                            status=status,
+                            gateway=self.gateway,
+                        )
+                    else:
+                        self.store.settle_sends(journal=self.journal, batch=batch, status=status)
+                except Exception as exc:  # noqa: BLE001 - reported by close()
+                    logger.error("send registry: batch %d not recorded: %s", batch, exc)
+                    self.errors.append(exc)
+
+    def close(self) -> None:
+        """Write what is queued and stop the writer."""
+        self._queue.put(None)
+        self._thread.join()
 
 
 def send_campaign(
@@ -788,7 +851,8 @@ def send_campaign(
     - **Throughput**: ``workers`` threads share the gateway's connection pool (at most ``workers``
       batches in flight, so a kill leaves at most ``workers × batch_size`` recipients ``unknown``);
       ``rate_limit`` requests per second in total; ``send_window=("08:00", "22:00")`` (Beijing time,
-      read from ``clock``, default the system clock) pauses outside the window.
+      read from ``clock``, default the system clock) pauses outside the window (default: the plan's
+      ``send_window``, e.g. a marketing plan's quiet hours, unless it has a ``sendtime``).
     - **Progress**: a ``tqdm.auto`` bar over ready recipients with accepted / failed / unknown counts
       (``progress=False`` silences it). Ctrl-C stops cleanly: requests in flight finish (a second
       Ctrl-C stops waiting; those batches become ``unknown``), the journal stays consistent, and the
@@ -830,6 +894,8 @@ def send_campaign(
         raise ConfigError(f"reconcile must be None or 'balance', not {reconcile!r}")
     if settle < 0:
         raise ConfigError(f"settle must be seconds (>= 0), not {settle}")
+    if send_window is None and plan.sendtime is None:
+        send_window = plan.send_window  # a marketing plan's quiet hours
     window = _parse_window(send_window)
     try:
         repeat = pd.Timedelta(repeat_window).to_pytimedelta()
@@ -963,10 +1029,8 @@ def _send(
     from tqdm.auto import tqdm  # noqa: PLC0415 - picks the notebook or terminal bar at call time
 
     resumed = not journal.attach(plan)
-    recovered = journal.recover(settle=reconcile == "balance")
+    journal.recover(settle=reconcile == "balance")
     journal_id = _journal_id(journal)
-    for number in recovered:  # the registry said in_flight: now unknown until settled
-        store.settle_sends(journal=journal_id, batch=number, status="unknown")
     state = journal.batches()
     accepted_before = int(state.loc[state["state"] == ACCEPTED, "receivers"].fillna(state["size"]).sum())
     wanted = (state["state"] == PLANNED) | ((state["state"] == FAILED) & state["retryable"])
@@ -1012,32 +1076,6 @@ def _send(
         f", {len(excluded)} recipients already sent" if len(excluded) else "",
     )
 
-    stop = threading.Event()
-    wait = sleep or stop.wait  # waits end early when the run is stopped
-    warnings: list[str] = []
-    balance: _Balance | None = None
-    known: int | None = None
-    if reconcile == "balance":
-        balance = _Balance(gateway, journal, settle, wait)
-        pending = journal.pending_settlement()
-        if pending and balance.baseline is not None:
-            warnings += _settle_recovered(journal, balance, sizes, store, journal_id, pending)
-            state = journal.batches()  # those found not sent are sent again now
-            again = state.loc[
-                (state["state"] == FAILED) & state["retryable"] & ~state["batch"].isin(todo), "batch"
-            ]
-            todo += [int(b) for b in again if receivers.get(int(b), True)]
-            needed = sum(sizes[b] for b in todo)
-        else:
-            if pending:
-                journal.clear_settlement(pending, note="no earlier balance reading to settle it")
-                warnings.append(f"batches {pending} stay unknown: no earlier balance reading")
-            if todo:
-                balance.read("start of run")
-        known = balance.baseline[0] if balance.baseline else None
-    if todo:
-        _preflight(gateway, needed, allow_partial=allow_partial, sleep=wait, known=known)
-
     registry = _Registry(
         store,
         journal=journal_id,
@@ -1045,121 +1083,159 @@ def _send(
         gateway=gateway.base_url,
         contents=dict(zip(plan.batches["batch"].astype(int), plan.batches["content"], strict=True)),
     )
-    run = _Run(
-        plan,
-        gateway,
-        journal,
-        todo,
-        attempts=dict(zip(state["batch"].astype(int), state["attempts"].astype(int), strict=True)),
-        states=dict(zip(state["batch"].astype(int), state["state"], strict=True)),
-        receivers=receivers,
-        max_retries=max_retries,
-        retry_backoff=retry_backoff,
-        window=window,
-        clock=clock,
-        rate_limit=rate_limit,
-        registry=registry,
-        balance=balance,
-        stop=stop,
-    )
-    counts = {"accepted": 0, "failed": 0, "unknown": 0}
-    todo_set = set(todo)
-    for number, st in zip(state["batch"].astype(int), state["state"], strict=True):
-        key = _STATUS_OF_STATE.get(st)
-        if key in counts and number not in todo_set:
-            counts[key] += sizes[number]
-    interrupted = False
-    bar = tqdm(
-        total=sum(sizes.values()),
-        initial=sum(counts.values()),
-        unit="sms",
-        desc="sending",
-        disable=not progress,
-        dynamic_ncols=True,
-    )
-    sent_now = 0
-
-    def drain() -> None:
-        nonlocal sent_now
-        changed = False
-        while True:
-            try:
-                number, outcome = run.done.get_nowait()
-            except queue.Empty:
-                break
-            key = _STATUS_OF_STATE[outcome.state]
-            if key in counts:
-                counts[key] += sizes[number]
-                bar.update(sizes[number])
-                changed = True
-        if changed:
-            bar.set_postfix(counts, refresh=False)
-
-    threads = [
-        threading.Thread(target=run.worker, name=f"smscampaign-send-{i}", daemon=True)
-        for i in range(min(workers, max(1, len(todo))))
-    ]
-    run.active = len(threads)
-    if not threads or not todo:
-        run.active = 0
-        threads = []
-        run.finished.set()
+    full = {
+        int(b): receivers.get(int(b), list(r))
+        for b, r in zip(plan.batches["batch"], plan.batches["receivers"], strict=True)
+    }
+    registry.sync(state, full)  # what a killed run had no time to record
     try:
-        for thread in threads:
-            thread.start()
+        stop = threading.Event()
+        wait = sleep or stop.wait  # waits end early when the run is stopped
+        warnings: list[str] = []
+        balance: _Balance | None = None
+        known: int | None = None
+        if reconcile == "balance":
+            balance = _Balance(gateway, journal, settle, wait)
+            pending = journal.pending_settlement()
+            if pending and balance.baseline is not None:
+                warnings += _settle_recovered(journal, balance, sizes, registry, full, pending)
+                state = journal.batches()  # those found not sent are sent again now
+                again = state.loc[
+                    (state["state"] == FAILED) & state["retryable"] & ~state["batch"].isin(todo), "batch"
+                ]
+                todo += [int(b) for b in again if receivers.get(int(b), True)]
+                needed = sum(sizes[b] for b in todo)
+            else:
+                if pending:
+                    journal.clear_settlement(pending, note="no earlier balance reading to settle it")
+                    warnings.append(f"batches {pending} stay unknown: no earlier balance reading")
+                if todo:
+                    balance.read("start of run")
+            known = balance.baseline[0] if balance.baseline else None
+        if todo:
+            _preflight(gateway, needed, allow_partial=allow_partial, sleep=wait, known=known)
+
+        run = _Run(
+            plan,
+            gateway,
+            journal,
+            todo,
+            attempts=dict(zip(state["batch"].astype(int), state["attempts"].astype(int), strict=True)),
+            states=dict(zip(state["batch"].astype(int), state["state"], strict=True)),
+            receivers=receivers,
+            max_retries=max_retries,
+            retry_backoff=retry_backoff,
+            window=window,
+            clock=clock,
+            rate_limit=rate_limit,
+            registry=registry,
+            balance=balance,
+            stop=stop,
+        )
+        counts = {"accepted": 0, "failed": 0, "unknown": 0}
+        todo_set = set(todo)
+        for number, st in zip(state["batch"].astype(int), state["state"], strict=True):
+            key = _STATUS_OF_STATE.get(st)
+            if key in counts and number not in todo_set:
+                counts[key] += sizes[number]
+        interrupted = False
+        bar = tqdm(
+            total=sum(sizes.values()),
+            initial=sum(counts.values()),
+            unit="sms",
+            desc="sending",
+            disable=not progress,
+            dynamic_ncols=True,
+        )
+        sent_now = 0
+
+        def drain() -> None:
+            nonlocal sent_now
+            changed = False
+            while True:
+                try:
+                    number, outcome = run.done.get_nowait()
+                except queue.Empty:
+                    break
+                key = _STATUS_OF_STATE[outcome.state]
+                if key in counts:
+                    counts[key] += sizes[number]
+                    bar.update(sizes[number])
+                    changed = True
+            if changed:
+                bar.set_postfix(counts, refresh=False)
+
+        threads = [
+            threading.Thread(target=run.worker, name=f"smscampaign-send-{i}", daemon=True)
+            for i in range(min(workers, max(1, len(todo))))
+        ]
+        run.active = len(threads)
+        if not threads or not todo:
+            run.active = 0
+            threads = []
+            run.finished.set()
         try:
-            while not run.finished.wait(0.05):
-                drain()
-        except KeyboardInterrupt:
-            interrupted = True
-            run.stop.set()
-            logger.warning("interrupted: waiting for the requests in flight to finish")
+            for thread in threads:
+                thread.start()
             try:
-                while not run.finished.wait(0.1):
-                    pass
+                while not run.finished.wait(0.05):
+                    drain()
             except KeyboardInterrupt:
-                stuck = journal.recover()  # the workers' requests may still land: unknown
-                for number in stuck:
-                    registry.settled(number, UNKNOWN)
-                logger.warning("stopped waiting; batches %s are unknown", stuck)
-        drain()
+                interrupted = True
+                run.stop.set()
+                logger.warning("interrupted: waiting for the requests in flight to finish")
+                try:
+                    while not run.finished.wait(0.1):
+                        pass
+                except KeyboardInterrupt:
+                    stuck = journal.recover()  # the workers' requests may still land: unknown
+                    for number in stuck:
+                        registry.settled(number, UNKNOWN)
+                    logger.warning("stopped waiting; batches %s are unknown", stuck)
+            drain()
+        finally:
+            bar.set_postfix(counts, refresh=False)
+            bar.close()
+        if run.errors:
+            raise run.errors[0]
+        if run.abort is not None:
+            left = run.remaining()
+            journal.record_many_planned(left, code=run.abort.code, reason=run.abort.reason)
+        pending_reason = "interrupted before sending" if interrupted else "not sent"
+        final = journal.batches()
+        results = _results(
+            plan.recipients, final, pending_reason=pending_reason, excluded=journal.excluded()
+        )
+        accepted_total = int(
+            final.loc[final["state"] == ACCEPTED, "receivers"].fillna(final["size"]).sum()
+        )
+        sent_now = accepted_total - accepted_before
+        summary = _summary_line(
+            results, resumed=resumed, accepted_before=accepted_before, sent_now=sent_now
+        )
+        results.attrs.update(
+            fingerprint=plan.fingerprint,
+            journal=None if journal.path == ":memory:" else journal.path,
+            interrupted=interrupted,
+            resumed=resumed,
+            accepted_before=accepted_before,
+            sent_now=sent_now,
+            summary=summary,
+            reconciliations=_records(journal.reconciliations()),
+            warnings=warnings + run.warnings,
+        )
+        logger.info("campaign %s: %s", plan.fingerprint[:12], summary)
+        return results
     finally:
-        bar.set_postfix(counts, refresh=False)
-        bar.close()
-    if run.errors:
-        raise run.errors[0]
-    if run.abort is not None:
-        left = run.remaining()
-        journal.record_many_planned(left, code=run.abort.code, reason=run.abort.reason)
-    pending_reason = "interrupted before sending" if interrupted else "not sent"
-    final = journal.batches()
-    results = _results(
-        plan.recipients, final, pending_reason=pending_reason, excluded=journal.excluded()
-    )
-    accepted_total = int(final.loc[final["state"] == ACCEPTED, "receivers"].fillna(final["size"]).sum())
-    sent_now = accepted_total - accepted_before
-    summary = _summary_line(results, resumed=resumed, accepted_before=accepted_before, sent_now=sent_now)
-    results.attrs.update(
-        fingerprint=plan.fingerprint,
-        journal=None if journal.path == ":memory:" else journal.path,
-        interrupted=interrupted,
-        resumed=resumed,
-        accepted_before=accepted_before,
-        sent_now=sent_now,
-        summary=summary,
-        reconciliations=_records(journal.reconciliations()),
-        warnings=warnings + run.warnings,
-    )
-    logger.info("campaign %s: %s", plan.fingerprint[:12], summary)
-    return results
+        registry.close()
 
 
 def _settle_recovered(
     journal: Journal,
     balance: _Balance,
     sizes: dict[int, int],
-    store: Store,
-    journal_id: str,
+    registry: _Registry,
+    receivers: dict[int, list[str]],
     pending: list[int],
 ) -> list[str]:
     """Settle the batches a killed run left in flight or awaiting the balance, against the last
@@ -1167,7 +1243,7 @@ def _settle_recovered(
     accepted, not_sent, warning = balance.settle_pending({b: sizes.get(b, 0) for b in pending})
     for number in accepted:
         journal.record(number, ACCEPTED, reason="settled by balance (after a restart)")
-        store.settle_sends(journal=journal_id, batch=number, status="accepted")
+        registry.settled(number, ACCEPTED, receivers[number])
     for number in not_sent:
         journal.record(
             number,
@@ -1176,7 +1252,7 @@ def _settle_recovered(
             reason="not sent (settled by balance after a restart: nothing was charged for it)",
             retryable=True,
         )
-        store.settle_sends(journal=journal_id, batch=number, status="not_sent")
+        registry.settled(number, FAILED, receivers[number])
     if warning:
         still = [b for b in pending if b not in accepted and b not in not_sent]
         journal.clear_settlement(still, note=f"the balance could not settle it ({warning})")
@@ -1294,8 +1370,7 @@ def _results(
     """The results frame: ``recipients`` (a plan's) joined with the journal's batch states; the
     ``excluded`` recipients (the registry's) are ``already_sent`` with its reason."""
     n = len(recipients)
-    status_in = recipients["status"].astype(object).to_numpy()
-    ready = status_in == "ready"
+    ready = recipients["status"].eq("ready").to_numpy(dtype=bool, na_value=False)
     batch = recipients["batch"].astype("Int64")
     batch_index = pd.Index(batches["batch"].astype(int))
     pos = batch_index.get_indexer(batch.fillna(-1).astype(int).to_numpy())
@@ -1304,27 +1379,40 @@ def _results(
     take = np.where(sent, pos, 0)
     cols = _batch_columns(batches, pending_reason)
 
-    def spread(values: np.ndarray, fill: Any = None) -> np.ndarray:
-        if len(values) == 0:
-            return np.full(n, fill, dtype=object)
-        return np.where(sent, values.astype(object)[take], fill)
+    # Per-batch texts are spread to the rows by one Arrow take (NA where a row has no batch).
+    rows_pos = pa.array(take, mask=~sent)
 
-    plan_reason = (
-        recipients["reason"].astype(object).to_numpy()
-        if "reason" in recipients
-        else np.full(n, None, dtype=object)
-    )
-    status = np.where(sent, spread(cols["status"]), status_in)
-    reason = spread(cols["reason"])
-    reason = np.where(pd.isna(reason), plan_reason, reason)  # truncation notes of ready rows stay
+    def spread(values: np.ndarray | pd.Series) -> pa.Array:
+        clean = [v if isinstance(v, str) else None for v in values]
+        if not clean:
+            return pa.nulls(n, pa.large_string())
+        return pa.array(clean, type=pa.large_string()).take(rows_pos)
+
+    def column(name: str) -> pa.Array:
+        if name not in recipients:
+            return pa.nulls(n, pa.large_string())
+        values = recipients[name]
+        try:
+            return pa.array(values.array, type=pa.large_string(), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            return pa.array([v if isinstance(v, str) else None for v in values], type=pa.large_string())
+
+    sent_mask = pa.array(sent)
+    status_arr = pc.if_else(sent_mask, spread(cols["status"]), column("status"))
+    # truncation notes of ready rows stay where the batch says nothing
+    reason_arr = pc.coalesce(spread(cols["reason"]), column("reason"))
     if excluded is not None and len(excluded):
         why = dict(zip(excluded["mobile"], excluded["reason"], strict=True))
-        left_out = sent & recipients["mobile"].astype(object).isin(why.keys()).to_numpy()
+        mobiles = recipients["mobile"].to_numpy(dtype=object)
+        left_out = sent & pd.Series(mobiles).isin(why.keys()).to_numpy()
         if left_out.any():
-            status = status.astype(object)
-            reason = reason.astype(object)
-            status[left_out] = "already_sent"
-            reason[left_out] = [why[m] for m in recipients["mobile"].to_numpy()[left_out]]
+            override = pa.array(
+                [why[m] if out_ else None for m, out_ in zip(mobiles, left_out, strict=True)],
+                type=pa.large_string(),
+            )
+            mask = pa.array(left_out)
+            status_arr = pc.if_else(mask, pa.scalar("already_sent", pa.large_string()), status_arr)
+            reason_arr = pc.if_else(mask, override, reason_arr)
     code = batches["code"].astype("Int64").array.take(pos, allow_fill=True)
     attempts = np.where(
         sent, batches["attempts"].to_numpy(dtype=np.int64)[take] if len(batches) else 0, 0
@@ -1337,24 +1425,24 @@ def _results(
         else recipients.index.to_numpy()
     )
 
-    def text(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
-        return pd.array(pd.Series(values, dtype=object).where(pd.notna(values), None), dtype="str")
+    def text(values: pa.Array) -> pd.api.extensions.ExtensionArray:
+        return pd.array(values, dtype="str")
 
     out = pd.DataFrame(
         {
             "source_row": source_row,
             "mobile": recipients["mobile"].to_numpy(),
-            "status": text(status),
+            "status": text(status_arr),
             "code": code,
             "message_zh": text(spread(cols["message_zh"])),
             "message_en": text(spread(cols["message_en"])),
             "category": text(spread(cols["category"])),
             "batch": batch.array,
             "attempts": attempts.astype(np.int64),
-            "gateway_result": text(spread(batches["gateway_result"].astype(object).to_numpy())),
+            "gateway_result": text(spread(batches["gateway_result"])),
             "sent_at": sent_at_col,
             "content": recipients["content"].to_numpy() if "content" in recipients else None,
-            "reason": text(reason),
+            "reason": text(reason_arr),
         },
         index=recipients.index,
     )

@@ -31,6 +31,7 @@ from smscampaign.errors import TemplateError
 from smscampaign.protocol import sms_length
 
 __all__ = [
+    "OPT_OUT_FORMS",
     "Template",
     "astral_counts",
     "field_text",
@@ -40,6 +41,8 @@ __all__ = [
     "resolve_columns",
     "sms_length",
     "sms_lengths",
+    "split_opt_out",
+    "split_signature",
     "truncate_sms",
 ]
 
@@ -47,6 +50,27 @@ logger = logging.getLogger(__name__)
 
 SIGNATURE_OPEN: Final = "【"
 SIGNATURE_CLOSE: Final = "】"
+#: Opt-out instructions providers accept at the end of a marketing text (case is ignored). The plan
+#: never truncates one away; the review requires one in marketing content.
+OPT_OUT_FORMS: Final = (
+    "回T退订",
+    "回TD退订",
+    "回复T退订",
+    "回复TD退订",
+    "退订回T",
+    "退订回TD",
+    "退订回复T",
+    "退订回复TD",
+    "退订请回复T",
+    "回N退订",
+    "回0退订",
+    "拒收请回复R",
+    "拒收回R",
+    "回R拒收",
+)
+# Separators that belong with a trailing opt-out (", 回T退订" keeps its comma).
+_OPT_OUT_LEAD: Final = r"[\s，,。.;；、!！]*"
+_OPT_OUT_TAIL: Final = r"[\s。.!！]*"
 # `{{`, `}}`, a placeholder `{name}`, or a lone brace (an error).
 _TOKEN: Final = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 
@@ -107,6 +131,26 @@ def truncate_sms(text: str, limit: int) -> str:
         if used > limit:
             return text[:i]
     return text
+
+
+def _opt_out_pattern(forms: Iterable[str]) -> str:
+    """A regular expression (RE2 and Python) splitting text into ``head`` and a trailing opt-out."""
+    alternatives = "|".join(re.escape(f) for f in sorted(set(forms), key=len, reverse=True))
+    return rf"(?is)^(?P<head>.*?)(?P<tail>{_OPT_OUT_LEAD}(?:{alternatives}){_OPT_OUT_TAIL})$"
+
+
+def split_opt_out(texts: pa.Array, forms: Iterable[str] = OPT_OUT_FORMS) -> tuple[pa.Array, pa.Array]:
+    """Split every text into (head, trailing opt-out instruction); the tail is ``""`` where there is
+    none. Vectorised; nulls stay null in the head.
+
+    >>> head, tail = split_opt_out(pa.array(["八折，回T退订", "八折"]))
+    >>> head.to_pylist(), tail.to_pylist()
+    (['八折', '八折'], ['，回T退订', ''])
+    """
+    parts = pc.extract_regex(texts, _opt_out_pattern(forms))
+    head = pc.coalesce(pc.struct_field(parts, "head"), texts)
+    tail = pc.fill_null(pc.struct_field(parts, "tail"), "")
+    return head, tail
 
 
 def normalize_signature(signature: str | None) -> str | None:
@@ -182,6 +226,31 @@ class Template:
             out.append(str(values[name]))
             out.append(part)
         return "".join(out)
+
+
+def split_signature(template: Template, signature: str | None = None) -> tuple[Template, str | None]:
+    """(the template without its signature, the signature as ``【name】`` or ``None``).
+
+    A given ``signature`` is normalised and removed from the template's end if written there too;
+    without one, a ``【…】`` ending the template is taken as the signature.
+
+    >>> tmpl, sig = split_signature(parse_template("{姓名}您好【小店】"))
+    >>> tmpl.parts, sig
+    (('', '您好'), '【小店】')
+    """
+    sig = normalize_signature(signature)
+    if sig is not None:
+        return template.without_signature(sig), sig
+    tail = template.parts[-1].rstrip()
+    if tail.endswith(SIGNATURE_CLOSE) and SIGNATURE_OPEN in tail:
+        candidate = tail[tail.rindex(SIGNATURE_OPEN) :]
+        try:
+            found = normalize_signature(candidate)
+        except TemplateError:
+            return template, None
+        if found == candidate:
+            return template.without_signature(found), found
+    return template, None
 
 
 def parse_template(text: str) -> Template:

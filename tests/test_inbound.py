@@ -428,3 +428,194 @@ def test_cli_receive_without_key_env(tmp_path, capsys):
     )
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "SMSCAMPAIGN_TEST_UNSET" in err
+
+
+# -- a hostile world: charsets, undecodable bytes, unknown fields, Traditional opt-outs (issue 16, 18) --
+
+
+def _post(url: str, form: list[tuple[str, bytes]], content_type: str) -> requests.Response:
+    from urllib.parse import quote_from_bytes
+
+    body = "&".join(f"{name}={quote_from_bytes(value)}" for name, value in form)
+    return requests.post(
+        url, data=body.encode("ascii"), headers={"Content-Type": content_type}, timeout=5
+    )
+
+
+def _form(content: bytes, key: bytes, **more: bytes) -> list[tuple[str, bytes]]:
+    return [
+        ("sender", A.encode()),
+        ("content", content),
+        ("receivetime", WHEN.encode()),
+        ("key", key),
+        *more.items(),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("configured", "declared", "codec"),
+    [
+        ("utf8", "gbk", "gbk"),  # before: 400, the reply was gone
+        ("utf8", "big5", "cp950"),
+        ("gbk", "utf-8", "utf-8"),
+        ("gbk", None, "utf-8"),  # before: 200 and mojibake 鍙栨秷, the opt-out lost
+        ("big5", None, "utf-8"),
+        ("gbk", None, "gbk"),
+    ],
+)
+def test_push_decodes_by_declared_charset_never_mojibake(store, configured, declared, codec):
+    url, server, thread = _serve(reply_receiver(KEY, store, charset=configured))
+    content_type = "application/x-www-form-urlencoded" + (f"; charset={declared}" if declared else "")
+    try:
+        key = KEY.encode(codec if declared else sc.gateway.python_codec(configured))
+        answer = _post(url, _form("取消訂閱".encode(codec), key), content_type)
+        assert (answer.status_code, answer.text) == (200, "ok")
+    finally:
+        _stop(server, thread)
+    frame = store.to_frame(details=True)
+    assert frame["content"].tolist() == ["取消訂閱"]
+    assert frame["decode_error"].tolist() == [False]
+    assert sc.opt_outs(store).tolist() == [A]
+
+
+def test_undecodable_push_is_kept_raw_and_flagged(store, tmp_path, capsys):
+    raw = "退订".encode("gbk") + b"\xff"  # GBK, plus a byte no charset here decodes, nothing declared
+    url, server, thread = _serve(reply_receiver(KEY, store, charset="utf8"))
+    try:
+        answer = _post(url, _form(raw, KEY.encode()), "application/x-www-form-urlencoded")
+        assert (answer.status_code, answer.text) == (200, "ok")
+        # The gateway retrying the same push: still one row.
+        assert (
+            _post(url, _form(raw, KEY.encode()), "application/x-www-form-urlencoded").status_code == 200
+        )
+    finally:
+        _stop(server, thread)
+    assert len(store) == 1
+    undecoded = store.undecoded()
+    assert undecoded["raw"].tolist() == [raw] and undecoded["decode_error"].tolist() == [True]
+    shown = undecoded["content"].iloc[0]
+    assert "\\x" in shown and "退" not in shown  # escaped bytes, not mojibake
+    assert sc.opt_outs(store).empty
+    # It shows up in the command line as needing attention.
+    path = tmp_path / "replies.sqlite"
+    with sc.ReplyStore(path) as disk:
+        disk.add(store.to_frame(details=True), received_via="push")
+    from smscampaign.cli import main
+
+    assert main(["opt-outs", "--store", str(path)]) == 0
+    err = capsys.readouterr().err
+    assert "attention: 1 replies" in err and A in err and "decode" in err
+
+
+def test_unknown_push_fields_are_kept_in_extra(store):
+    url, server, thread = _serve(reply_receiver(KEY, store, charset="gbk"))
+    try:
+        form = _form("好的".encode("gbk"), KEY.encode("gbk"), type=b"1", 备注="测试".encode("gbk"))
+        form = [(n.encode("gbk").decode("latin-1") if not n.isascii() else n, v) for n, v in form]
+        from urllib.parse import quote_from_bytes
+
+        body = "&".join(
+            f"{quote_from_bytes(n.encode('latin-1'))}={quote_from_bytes(v)}" for n, v in form
+        )
+        answer = requests.post(
+            url,
+            data=body.encode("ascii"),
+            headers={"Content-Type": "application/x-www-form-urlencoded; charset=gbk"},
+            timeout=5,
+        )
+        assert (answer.status_code, answer.text) == (200, "ok")
+    finally:
+        _stop(server, thread)
+    frame = store.to_frame(details=True)
+    assert frame["content"].tolist() == ["好的"]
+    import json
+
+    assert json.loads(frame["extra"].iloc[0]) == {"type": "1", "备注": "测试"}
+    assert list(store.to_frame().columns) == ["sender", "content", "receivetime", "received_via"]
+
+
+def test_push_from_the_sandbox_with_type_is_stored(sandbox, gateway, store):
+    url, server, thread = _serve(reply_receiver(KEY, store, charset="big5"))
+    try:
+        sandbox.update_account(USER, push_url=url, push_key=KEY, push_charset="big5")
+        gateway.bind_mobile([A])
+        assert sandbox.reply(A, "退訂", USER, receivetime=WHEN)
+        assert sandbox.pushes[-1]["status"] == 200
+    finally:
+        _stop(server, thread)
+    assert sc.opt_outs(store).tolist() == [A]
+
+
+def test_store_from_an_earlier_version_gains_the_new_columns(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "CREATE TABLE replies (sender TEXT NOT NULL, content TEXT NOT NULL, receivetime TEXT NOT"
+            " NULL, received_via TEXT NOT NULL, stored_at TEXT NOT NULL)"
+        )
+        conn.execute("INSERT INTO replies VALUES (?, 'TD', ?, 'push', ?)", (A, WHEN, WHEN))
+    conn.close()
+    with sc.ReplyStore(path) as store:
+        frame = store.to_frame(details=True)
+        assert frame["decode_error"].tolist() == [False] and frame["content"].tolist() == ["TD"]
+        assert store.undecoded().empty
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "退訂",
+        "退订",
+        "取消訂閱",
+        "取消订阅",
+        "ｓｔｏｐ",
+        "ＴＤ",
+        "Ｎ",
+        "退訂。",
+        "「取消」",
+        "Ｕｎｓｕｂｓｃｒｉｂｅ",
+    ],
+)
+def test_opt_outs_cover_traditional_forms_and_full_width(content):
+    replies = pd.DataFrame({"sender": [A, B], "content": [content, "好的"]})
+    assert sc.opt_outs(replies).tolist() == [A]
+
+
+def test_opt_out_keywords_are_configurable(tmp_path, capsys):
+    replies = pd.DataFrame({"sender": [A, B], "content": ["别再发了", "TD"]})
+    assert sc.opt_outs(replies, keywords=["别再发了"]).tolist() == [A]
+    path = tmp_path / "r.sqlite"
+    with sc.ReplyStore(path) as store:
+        store.add(replies.assign(receivetime=WHEN), received_via="fetch")
+    from smscampaign.cli import main
+
+    assert main(["opt-outs", "--store", str(path), "--keyword", "别再发了"]) == 0
+    out = capsys.readouterr().out
+    assert A in out and B in out
+
+
+def test_misuse_is_a_config_error(store):
+    with pytest.raises(sc.ConfigError, match="received_via"):
+        store.add([], received_via="mail")
+    with pytest.raises(sc.ReplyError, match="receivetime"):
+        store.add([{"sender": A, "content": "x", "receivetime": "soon"}], received_via="push")
+    with pytest.raises(sc.ReplyError, match="columns"):
+        sc.opt_outs(pd.DataFrame({"x": [1]}))
+    with pytest.raises(sc.ReplyError, match="DataFrame"):
+        sc.opt_outs("13800138000")  # type: ignore[arg-type]
+    assert issubclass(sc.ReplyError, sc.ConfigError)
+
+
+def test_fetch_failure_carries_replies_as_a_constructor_argument(sandbox, gateway):
+    gateway.bind_mobile([A])
+    sandbox.reply(A, "r0", USER, receivetime=WHEN)
+    sandbox.fail_next("get_sms", -120)  # after the first page (page 1 succeeds, then -120)
+    with pytest.raises(sc.AccountError) as caught:
+        sc.fetch_replies(gateway)
+    assert caught.value.code == -120
+    frame = pd.DataFrame({"sender": [A]})
+    error = sc.GatewayHTTPError("x", status=500, endpoint="get_sms", replies=frame)
+    assert error.replies is frame and error.status == 500
+    assert sc.AccountError("y", code=-120, replies=frame).replies is frame

@@ -9,18 +9,23 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal, assert_series_equal
+from phone import Phone
 from phonenumbers import PhoneNumberType, carrier, geocoder
 
 import smscampaign as sc
 from smscampaign.numbers import (
     OUTPUT_COLUMNS,
+    PROVINCES,
     TEXT,
     Reason,
+    _build_prefix_table,
     _lookup,
+    _prefix_table,
     _zh_prefix_table,
     as_text,
     detect_phone_column,
     is_valid_mobile,
+    province_of,
 )
 
 
@@ -138,9 +143,12 @@ def test_check_numbers_output_frame():
         ),
         carrier=pd.array(["中国移动", "中国移动", "中国广电", None, None, "中国移动"], dtype=TEXT),
         region=pd.array(["北京市", "北京市", None, None, None, "北京市"], dtype=TEXT),
+        city=pd.array(["北京", "北京", "佛山", None, None, "北京"], dtype=TEXT),
+        area_code=pd.array(["010", "010", "0757", None, None, "010"], dtype=TEXT),
     )
     assert_frame_equal(out, expected)
-    assert list(out.columns[-5:]) == list(OUTPUT_COLUMNS)
+    assert list(out.columns[-len(OUTPUT_COLUMNS) :]) == list(OUTPUT_COLUMNS)
+    assert OUTPUT_COLUMNS[:5] == ("mobile", "status", "reason", "carrier", "region")
     assert out.attrs["phone_column"] == "tel"
     assert_frame_equal(df, before)  # not mutated
     assert list(df.columns) == ["source_row", "姓名", "tel"]
@@ -304,3 +312,95 @@ def test_vectorised_carrier_and_region_agree_with_phonenumbers():
 
 def test_lookup_of_unknown_prefix_is_null():
     assert _lookup(np.array([9999999, 1380013]), "region").tolist() == [None, "北京市"]
+
+
+def test_prefix_table_in_use_is_what_phonenumbers_says_now():
+    """The shipped table (or the one built when phonenumbers changed) equals a fresh build."""
+    used, built = _prefix_table(), _build_prefix_table()
+    assert used.version == phonenumbers.__version__
+    for field in ("valid", "carrier", "region"):
+        np.testing.assert_array_equal(getattr(used, field), getattr(built, field), err_msg=field)
+    assert (used.carriers, used.regions) == (built.carriers, built.regions)
+
+
+# --- regions: phonenumbers' region, the phone package's 号段 database, provinces ----------------------
+
+
+def _sample_mobiles(seed: int = 19, per_prefix: int = 40) -> list[str]:
+    """A fixed random sample: ``per_prefix`` numbers in every 3-digit mobile prefix."""
+    rng = random.Random(seed)
+    prefixes = [
+        p
+        for p in range(130, 200)
+        if is_valid_mobile([f"{p}{n:08d}" for n in range(0, 10**8, 10**6)]).any()
+    ]
+    assert len(prefixes) >= 50
+    return [f"{p}{rng.randrange(10**8):08d}" for p in prefixes for _ in range(per_prefix)]
+
+
+def test_city_and_area_code_are_the_phone_packages():
+    numbers = _sample_mobiles(per_prefix=10)
+    out = sc.check_numbers(pd.DataFrame({"手机": numbers}))
+    book = Phone()
+    for n, status, city, area in zip(numbers, out["status"], out["city"], out["area_code"], strict=True):
+        entry = book.find(n) if status != "invalid" else None
+        expected = (entry["city"], entry["area_code"]) if entry else (None, None)
+        assert (None if city is pd.NA else city, None if area is pd.NA else area) == expected, n
+
+
+def test_region_coverage_on_a_fixed_random_sample():
+    out = sc.check_numbers(pd.DataFrame({"手机": _sample_mobiles()}))
+    valid = out[out["status"] != "invalid"]
+    assert len(valid) > 2000
+    provinces = province_of(valid)
+    # phonenumbers' geocoder alone leaves about a third without a place (many 16x/19x ranges);
+    # with the 号段 database under a tenth is unknown.
+    assert valid["region"].isna().mean() > 0.25
+    assert (provinces == "未知").mean() < 0.10
+    # Where both know the place they name the same province almost always.
+    both = valid["region"].notna() & valid["city"].notna()
+    from_region = province_of(valid.loc[both, "region"])
+    from_haoduan = province_of(valid.loc[both].assign(region=pd.NA))
+    assert (from_region == from_haoduan).mean() > 0.9
+    assert set(provinces) <= {*PROVINCES, "未知"}
+
+
+PROVINCE_FORMS = {
+    "内蒙古兴安盟": "内蒙古自治区",
+    "内蒙古呼和浩特市": "内蒙古自治区",
+    "内蒙古": "内蒙古自治区",
+    "广西南宁市": "广西壮族自治区",
+    "广西": "广西壮族自治区",
+    "新疆乌鲁木齐市": "新疆维吾尔自治区",
+    "西藏林芝地区": "西藏自治区",
+    "宁夏银川市": "宁夏回族自治区",
+    "北京市": "北京市",
+    "重庆": "重庆市",
+    "黑龙江省哈尔滨市": "黑龙江省",
+    "黑龙江": "黑龙江省",
+    "陕西省西安市": "陕西省",
+    "山西": "山西省",
+    "香港": "香港特别行政区",
+    "澳门特别行政区": "澳门特别行政区",
+    "台湾": "台湾省",
+    "中国": "未知",
+    "": "未知",
+}
+
+
+def test_province_of_groups_every_division():
+    values = pd.Series([*PROVINCE_FORMS, None], index=range(10, 10 + len(PROVINCE_FORMS) + 1))
+    out = province_of(values)
+    assert out.tolist() == [*PROVINCE_FORMS.values(), "未知"]
+    assert out.index.equals(values.index) and out.dtype == TEXT
+    assert len(PROVINCES) == 34 and len(set(PROVINCES)) == 34
+    assert province_of(pd.Series(PROVINCES)).tolist() == list(PROVINCES)
+    # Every place phonenumbers and the 号段 database name maps to one of the 34.
+    table = _prefix_table()
+    assert "未知" not in set(province_of(pd.Series(table.regions)))
+
+
+def test_province_of_a_checked_frame_falls_back_to_the_haoduan_database():
+    out = sc.check_numbers(pd.DataFrame({"手机": ["13800138000", "19200000000", "abc"]}))
+    assert out["region"].tolist()[:2] == ["北京市", pd.NA]
+    assert province_of(out).tolist() == ["北京市", "广东省", "未知"]

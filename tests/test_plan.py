@@ -6,13 +6,17 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
+import hypothesis
+import hypothesis.strategies as st
 import pandas as pd
 import pandas.testing as pdt
 import pytest
 
 import smscampaign as sc
 from smscampaign import Plan, PlanError, TemplateError, plan_campaign
-from smscampaign.plan import STATUSES, resolve_sendtime
+from smscampaign.cli import main
+from smscampaign.numbers import TEXT
+from smscampaign.plan import STATUSES, load_suppression, resolve_sendtime
 from smscampaign.protocol import BEIJING
 
 SIG = "【小店】"
@@ -673,3 +677,258 @@ def test_plan_from_check_numbers_output():
     assert statuses(plan) == ["ready", "duplicate", "invalid"]
     assert plan.recipients["reason"].tolist()[1:] == checked["reason"].tolist()[1:]
     assert plan.batches["receivers"].tolist() == [["13800138000"]]
+
+
+# -- duplicates among sendable rows (issue 17, item 1) ------------------------------------------
+
+
+def test_a_duplicate_is_sent_when_the_first_row_of_its_number_cannot_be():
+    raw = pd.DataFrame(
+        {
+            "手机": ["13800000001", "13800000002", "138 0000 0002", "13800000003"],
+            "会员等级": ["金卡", "", "银卡", "铜卡"],
+        }
+    )
+    checked = sc.check_numbers(sc.load_recipients(raw))
+    assert checked["status"].tolist() == ["ok", "ok", "duplicate", "ok"]
+    plan = plan_campaign(checked, "{会员等级}会员您好", signature="小店")
+    assert statuses(plan) == ["ready", "missing_field", "ready", "ready"]
+    assert plan.recipients.loc[1, "reason"] == "empty field: 会员等级"
+    assert pd.isna(plan.recipients.loc[2, "reason"])
+    assert plan.recipients.loc[2, "content"] == "银卡会员您好【小店】"
+    assert plan.messages == 3
+
+
+def test_later_rows_name_the_kept_row_by_spreadsheet_number():
+    raw = pd.DataFrame({"手机": ["13800000002"] * 4, "会员等级": ["", "银卡", "金卡", ""]})
+    checked = sc.check_numbers(sc.load_recipients(raw))
+    plan = plan_campaign(checked, "{会员等级}会员您好", signature="小店")
+    assert statuses(plan) == ["missing_field", "ready", "duplicate", "missing_field"]
+    # source_row 3 is the kept row (the header is row 1)
+    assert plan.recipients["reason"].tolist()[2].startswith("duplicate of row 3")
+    assert plan.recipients["content"].isna().tolist() == [True, False, True, True]
+
+
+def test_when_no_row_of_a_number_can_be_sent_each_says_why():
+    raw = pd.DataFrame({"手机": ["13800000002"] * 3, "会员等级": ["", "", "长" * 80]})
+    checked = sc.check_numbers(sc.load_recipients(raw))
+    plan = plan_campaign(checked, "{会员等级}会员您好", signature="小店")
+    assert statuses(plan) == ["missing_field", "missing_field", "too_long"]
+    assert plan.messages == 0
+
+
+def test_a_duplicate_whose_first_row_is_in_another_plan_stays_a_duplicate():
+    checked = sc.check_numbers(
+        sc.load_recipients(pd.DataFrame({"手机": ["13800000002", "13800000002"], "姓名": ["甲", "乙"]}))
+    )
+    second_half = checked.iloc[1:]
+    plan = plan_campaign(second_half, "{姓名}您好", signature="小店")
+    assert statuses(plan) == ["duplicate"] and plan.messages == 0
+    assert plan.recipients["reason"].tolist() == ["duplicate of row 2"]
+
+
+def test_suppressed_rows_are_never_kept():
+    df = people("张三", "李四")
+    df.loc[1, "mobile"] = df.loc[0, "mobile"]
+    df.loc[1, "status"] = "duplicate"
+    plan = plan_campaign(df, "{姓名}您好", signature="小店", suppress=[df.loc[0, "mobile"]])
+    assert statuses(plan) == ["suppressed", "suppressed"]
+
+
+@hypothesis.settings(max_examples=150, deadline=None)
+@hypothesis.given(
+    st.lists(
+        st.tuples(st.integers(0, 5), st.sampled_from(["", "甲", "乙", "长" * 70])),
+        min_size=0,
+        max_size=25,
+    ),
+    st.booleans(),
+)
+def test_no_number_with_a_sendable_row_ends_unsent(rows, checked):
+    """Property: a number with at least one row that can be sent gets exactly one message."""
+    raw = pd.DataFrame(
+        {"手机": [f"1380000000{k}" for k, _ in rows], "姓名": [name for _, name in rows]},
+        dtype=object,
+    )
+    frame = (
+        sc.check_numbers(sc.load_recipients(raw))
+        if checked and rows
+        else raw.rename(columns={"手机": "mobile"})
+    )
+    plan = plan_campaign(frame, "{姓名}您好", signature="小店")
+    sendable = {f"1380000000{k}" for k, name in rows if name in ("甲", "乙")}
+    ready = plan.recipients.loc[plan.recipients["status"] == "ready", "mobile"].tolist()
+    assert sorted(ready) == sorted(sendable)  # each sendable number once, nobody else
+    sent = [n for receivers in plan.batches["receivers"] for n in receivers]
+    assert sorted(sent) == sorted(sendable)
+
+
+# -- truncation keeps the signature and the opt-out (issue 17, item 2) ---------------------------
+
+
+LONG = (
+    "尊敬的会员您好，春季会员日全场商品八折起，"
+    "更有满减好礼等你来拿，详情请到店咨询了解，欢迎光临本店选购新品"
+) * 2
+
+
+@pytest.mark.parametrize("opt_out", ["回T退订", "退订回T", "拒收请回复R", "回TD退订"])
+def test_truncate_keeps_a_trailing_opt_out_and_the_signature(opt_out):
+    template = "{姓名}" + LONG + "，" + opt_out
+    plan = plan_campaign(people("欧阳娜娜"), template, signature="演示商城", on_too_long="truncate")
+    content = plan.recipients.loc[0, "content"]
+    assert statuses(plan) == ["ready"]
+    assert content.endswith("，" + opt_out + "【演示商城】")
+    assert content.startswith("欧阳娜娜尊敬的会员")
+    assert plan.recipients.loc[0, "length"] == 70 == sc.sms_length(content)
+    reason = plan.recipients.loc[0, "reason"]
+    assert reason.startswith("truncated from ") and reason.endswith(f"before the opt-out {opt_out}")
+
+
+def test_truncate_without_room_for_the_opt_out_is_too_long():
+    plan = plan_campaign(
+        people("张三"),
+        "{姓名}" + LONG + "回T退订",
+        signature="小店",
+        max_length=8,
+        on_too_long="truncate",
+    )
+    assert statuses(plan) == ["too_long"]
+    assert "leave no room" in plan.recipients.loc[0, "reason"]
+    assert plan.messages == 0
+
+
+def test_on_too_long_error_names_the_spreadsheet_row():
+    raw = pd.DataFrame({"手机": ["13800000001", "13800000002"], "姓名": ["张三", "长" * 80]})
+    checked = sc.check_numbers(sc.load_recipients(raw))
+    with pytest.raises(TemplateError, match=r"e\.g\. row 3: 86 characters"):
+        plan_campaign(checked, "{姓名}您好", signature="小店", on_too_long="error")
+
+
+# -- one text dtype, missing reasons (issue 11, items 3 and 6) --------------------------------------
+
+
+def test_text_columns_use_the_project_text_dtype_and_missing_reasons_are_na():
+    df = people("张三", "", status=["ok", "ok"])
+    df["reason"] = pd.array([None, None], dtype="str")
+    df["mobile"] = df["mobile"].astype(object)
+    plan = plan_campaign(df, "{姓名}您好", signature="小店")
+    frame = plan.recipients
+    for column in ("mobile", "status", "reason", "content"):
+        assert frame[column].dtype == TEXT, column
+    assert frame.loc[0, "reason"] is pd.NA
+    assert frame["reason"].isna().tolist() == [True, False]
+    assert plan.batches["content"].dtype == TEXT
+
+
+def test_suppression_is_loaded_by_one_named_helper(tmp_path):
+    path = tmp_path / "optout.csv"
+    pd.DataFrame({"手机": ["13800000001"]}).to_csv(path, index=False)
+    numbers = load_suppression(path)
+    assert numbers.tolist() == ["13800000001"]
+    plan = plan_campaign(people("张三", "李四"), "八折", signature="小店", suppress=numbers)
+    assert statuses(plan) == ["ready", "suppressed"]
+
+
+# -- the command line: --on-too-long, nothing to send (issue 17, item 3) ------------------------------
+
+
+TOO_LONG = "{姓名}" + "春季会员日全场商品八折起" * 6 + "，回T退订"
+
+
+@pytest.fixture
+def recipients_csv(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("手机,姓名\n13800000001,张三\n13800000002,李四\n138000000,王五\n", encoding="utf-8")
+    return path
+
+
+def test_cli_plan_with_nothing_to_send_exits_2_with_counts_rows_lengths_and_the_fix(
+    recipients_csv, capsys
+):
+    code = main(["plan", str(recipients_csv), "--template", TOO_LONG, "--signature", "演示商城"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "nothing can be sent: all 3 recipients are skipped" in err
+    assert "too_long            2  rows 2 (85 characters), 3 (85 characters); at most 70" in err
+    assert "invalid             1  rows 4: wrong length" in err
+    assert "--on-too-long truncate" in err
+
+
+def test_cli_on_too_long_truncate_and_error(recipients_csv, capsys):
+    args = ["plan", str(recipients_csv), "--template", TOO_LONG, "--signature", "演示商城"]
+    assert main([*args, "--on-too-long", "truncate", "--preview", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "[70] 张三春季会员日" in out and "，回T退订【演示商城】" in out
+    assert "2 messages in 2 requests" in out  # the preview's totals
+    assert main([*args, "--on-too-long", "error"]) == 2
+    assert "e.g. row 2: 85 characters" in capsys.readouterr().err
+
+
+def test_cli_send_with_nothing_to_send_exits_2_and_creates_no_journal(recipients_csv, tmp_path, capsys):
+    journal = tmp_path / "c.journal"
+    code = main(
+        [
+            "send",
+            str(recipients_csv),
+            "--template",
+            TOO_LONG,
+            "--signature",
+            "演示商城",
+            "--sandbox",
+            "--journal",
+            str(journal),
+            "--no-progress",
+        ]
+    )
+    assert code == 2
+    assert "nothing can be sent" in capsys.readouterr().err
+    assert not journal.exists()
+
+
+# -- send window and preview (issue 12, items 3 and 4) ---------------------------------------------
+
+
+def test_marketing_plans_carry_quiet_hours_and_refuse_a_sendtime_outside():
+    df = people("张三")
+    template = "{姓名}您好，八折，回T退订"
+    plan = plan_campaign(df, template, signature="小店", kind="marketing")
+    assert plan.send_window == ("08:00", "21:00")
+    night = (datetime.now(BEIJING) + timedelta(days=1)).replace(hour=22, minute=30, second=0)
+    with pytest.raises(PlanError, match="outside the send window 08:00–21:00"):
+        plan_campaign(df, template, signature="小店", kind="marketing", sendtime=night)
+    lifted = plan_campaign(
+        df, template, signature="小店", kind="marketing", sendtime=night, send_window=None
+    )
+    assert lifted.send_window is None and lifted.messages == 1
+    custom = plan_campaign(
+        df, template, signature="小店", kind="marketing", sendtime=night, send_window=("08:00", "23:00")
+    )
+    assert custom.send_window == ("08:00", "23:00")
+    assert plan_campaign(df, template, signature="小店", kind="notification").send_window is None
+    assert plan_campaign(df, template, signature="小店").send_window is None
+
+
+def test_preview_shows_the_first_recipients_and_the_totals():
+    df = people("张三", "", "王五")
+    df.insert(0, "source_row", [5, 6, 7])
+    plan = plan_campaign(df, "{姓名}您好", signature="小店")
+    preview = plan.preview(2, workers=2, rate_limit=0.5)
+    assert preview.rows["row"].tolist() == [5, 6]
+    assert preview.rows["content"].tolist()[0] == "张三您好【小店】"
+    assert preview.rows["status"].tolist() == ["ready", "missing_field"]
+    assert preview.rows["length"].tolist()[0] == 8
+    assert (preview.messages, preview.requests) == (2, 2)
+    assert preview.seconds == 4.0  # 2 requests at 0.5 per second
+    text = repr(preview)
+    assert "(empty field: 姓名)" in text and "2 messages in 2 requests" in text
+    assert preview.sms_left is None and preview.sms_left_after is None
+
+
+def test_preview_with_a_gateway_says_what_is_left(sandbox):
+    sandbox.add_account("u", "p", sms_left=100)
+    plan = plan_campaign(people("张三", "李四"), "{姓名}您好", signature="小店")
+    with sandbox.gateway("u", "p") as gw:
+        preview = plan.preview(gateway=gw)
+    assert preview.sms_left == 100 and preview.sms_left_after == 98
+    assert "100 messages left now, 98 after" in repr(preview)

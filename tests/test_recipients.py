@@ -3,6 +3,9 @@
 import datetime
 import io
 import pathlib
+import subprocess
+import sys
+import zipfile
 
 import openpyxl
 import pandas as pd
@@ -289,3 +292,138 @@ def test_legacy_xls_with_numeric_cells_and_a_notes_sheet_first():
     checked = sc.check_numbers(df)
     assert checked["status"].tolist() == ["ok", "ok", "duplicate", "invalid", "invalid"]
     assert checked["reason"].iloc[2] == "duplicate of row 2"
+
+
+# --- hostile files (issue 16) ------------------------------------------------------------------------
+
+_XLSX_PARTS = {
+    "[Content_Types].xml": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" '
+        'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>'
+    ),
+    "_rels/.rels": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Target="xl/workbook.xml" Type="http://schemas.openxmlformats.org/'
+        'officeDocument/2006/relationships/officeDocument"/></Relationships>'
+    ),
+    "xl/workbook.xml": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+        '<sheets><sheet name="名单" sheetId="1" r:id="rId1"/></sheets></workbook>'
+    ),
+    "xl/_rels/workbook.xml.rels": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Target="worksheets/sheet1.xml" Type="http://schemas.openxmlformats.org/'
+        'officeDocument/2006/relationships/worksheet"/></Relationships>'
+    ),
+}
+
+
+def hand_made_xlsx(path, rows_xml: str, dimension: str = "") -> pathlib.Path:
+    """An .xlsx written part by part with zipfile (inline strings, no shared strings)."""
+    sheet = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f"{dimension}<sheetData>{rows_xml}</sheetData></worksheet>"
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in {**_XLSX_PARTS, "xl/worksheets/sheet1.xml": sheet}.items():
+            archive.writestr(name, text)
+    return path
+
+
+def _cell(ref: str, text: str) -> str:
+    return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
+
+
+GOOD_ROWS = (
+    f'<row r="1">{_cell("A1", "手机")}{_cell("B1", "姓名")}</row>'
+    f'<row r="2">{_cell("A2", "13800138000")}{_cell("B2", "张三")}</row>'
+)
+
+
+def test_hand_made_xlsx_loads(tmp_path):
+    df = sc.load_recipients(hand_made_xlsx(tmp_path / "ok.xlsx", GOOD_ROWS))
+    assert df[["手机", "姓名"]].values.tolist() == [["13800138000", "张三"]]
+
+
+@pytest.mark.parametrize(
+    "rows_xml, dimension",
+    [
+        (GOOD_ROWS + f'<row r="1048576">{_cell("XFD1048576", "x")}</row>', ""),
+        (GOOD_ROWS, '<dimension ref="A1:XFD1048576"/>'),
+    ],
+    ids=["far cell", "declared dimension"],
+)
+def test_a_workbook_spanning_the_whole_grid_is_refused_not_fatal(tmp_path, rows_xml, dimension):
+    # Read by calamine, the far cell makes it allocate ~512 GB and abort the process (exit 134):
+    # so the load runs in a child process, through the CLI a user would run.
+    path = hand_made_xlsx(tmp_path / "far.xlsx", rows_xml, dimension)
+    assert path.stat().st_size < 5000
+    out = subprocess.run(
+        [sys.executable, "-m", "smscampaign", "check", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 2, out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1, out.stderr
+    assert "1,048,576 rows × 16,384 columns" in lines[0] and "max_cells" in lines[0]
+
+
+def test_workbook_bounds_are_keyword_arguments(tmp_path):
+    path = hand_made_xlsx(tmp_path / "ok.xlsx", GOOD_ROWS)
+    with pytest.raises(sc.RecipientsError, match=r"2 rows × 2 columns = 4 cells, more than the 3"):
+        sc.load_recipients(path, max_cells=3)
+    with pytest.raises(sc.RecipientsError, match=r"unpacks to .* MiB.*max_unpacked_bytes"):
+        sc.load_recipients(path.read_bytes(), max_unpacked_bytes=100)
+    assert len(sc.load_recipients(path, max_cells=4)) == 1
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom_is_detected(tmp_path, codec):
+    df = sc.load_recipients(write_csv(tmp_path / "list.csv", encoding=codec))
+    assert_frame_equal(df, expected())
+    assert df.attrs["encoding"] == codec
+
+
+def test_nul_bytes_that_are_not_utf16_are_refused_clearly(tmp_path):
+    path = tmp_path / "list.csv"
+    path.write_bytes(b"\x00\x00\x00\x01" * 50 + "手机\n13800138000\n".encode())
+    with pytest.raises(sc.RecipientsError, match="NUL bytes"):
+        sc.load_recipients(path)
+
+
+def test_a_lone_surrogate_is_replaced_and_the_plan_goes_on():
+    source = pd.DataFrame(
+        {"手机": ["13800138000", "13900139000"], "姓名": ["张\ud800三", "李四"]}, dtype=object
+    )
+    df = sc.load_recipients(source)
+    assert df["姓名"].tolist() == ["张\ufffd三", "李四"]
+    plan = sc.plan_campaign(sc.check_numbers(df), "{姓名}您好", signature="小店")
+    assert plan.recipients["status"].tolist() == ["ready", "ready"]
+    assert (
+        plan.recipients["content"].iloc[0].startswith("【小店】张\ufffd三")
+        or "张\ufffd三" in plan.recipients["content"].iloc[0]
+    )
+
+
+@pytest.mark.parametrize("chunk", [5, 7, 13, 1 << 20])
+def test_cell_extent_is_found_across_chunk_edges(monkeypatch, chunk):
+    from smscampaign import recipients
+
+    monkeypatch.setattr(recipients, "_CHUNK", chunk)
+    xml = b'<row r="9"><c r="B2"/>' * 5 + b'<c\tr=\'ZZ77\' s="1"/><c r="A1"/></row>'
+    assert recipients._scan_part(io.BytesIO(xml)) == (77, 702)
+    assert recipients._scan_part(io.BytesIO(b'<dimension ref="A1:C9"/><c r="A1"/>')) == (9, 3)

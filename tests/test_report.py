@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pandas as pd
 import pytest
+from conftest import PASSWORD, USER
 
-from smscampaign.report import campaign_report, export_report, plot_report
+import smscampaign as sc
+from smscampaign import xlsx
+from smscampaign.errors import ConfigError
+from smscampaign.report import (
+    _column,
+    _first,
+    _labelled,
+    _plain,
+    campaign_report,
+    export_report,
+    plot_report,
+)
+from smscampaign.xlsx import display_width
+
+SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "recipients.xlsx"
 
 RISKY = ["=SUM(A1)", "+8613800138000", "-1", "@cmd", "#N/A", '=HYPERLINK("http://evil")']
 
@@ -55,7 +72,12 @@ def results_frame() -> pd.DataFrame:
             "手机号": [13800138000, 13912345678, 12, 13800138000, 18612345678, 15012345678],
             "姓名": RISKY,
         }
-    )
+    ).pipe(with_phone_column, "手机号")
+
+
+def with_phone_column(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    frame.attrs["phone_column"] = name  # as load_recipients records it
+    return frame
 
 
 def test_summary_counts_and_shares() -> None:
@@ -117,12 +139,54 @@ def test_campaign_report_needs_status() -> None:
         campaign_report(pd.DataFrame({"mobile": ["13800138000"]}))
 
 
+ENGINES = ["rust", "openpyxl"]
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    """Every workbook test runs with the compiled writer and with the pure-Python fallback."""
+    if request.param == "rust":
+        pytest.importorskip("rustpy_xlsxwriter")
+    return request.param
+
+
+def header_row(sheet) -> int:
+    """1-based row of a sheet's table header: the row its panes are frozen under."""
+    return int(sheet.freeze_panes[1:]) - 1
+
+
+def table(sheet) -> list[dict[str, Any]]:
+    """The sheet's table as dicts keyed by the header labels."""
+    top = header_row(sheet)
+    header = [c.value for c in sheet[top]]
+    return [
+        dict(zip(header, [c.value for c in row], strict=True))
+        for row in sheet.iter_rows(min_row=top + 1, max_col=len(header))
+    ]
+
+
+def column_width(sheet, index: int) -> float:
+    """Width of the 1-based column ``index`` (one <col> element may cover several columns)."""
+    for dimension in sheet.column_dimensions.values():
+        if dimension.min <= index <= dimension.max:
+            return dimension.width
+    raise AssertionError(f"{sheet.title}: no width for column {index}")
+
+
+def cells(sheet, label: str) -> list:
+    top = header_row(sheet)
+    header = [c.value for c in sheet[top]]
+    return [row[header.index(label)] for row in sheet.iter_rows(min_row=top + 1)]
+
+
 @pytest.fixture
-def workbook(tmp_path: Path) -> openpyxl.Workbook:
+def workbook(tmp_path: Path, engine: str) -> openpyxl.Workbook:
     replies = pd.DataFrame(
         {"sender": ["13800138000"], "content": ["=1+1 退订"], "receivetime": ["2026-01-01 10:00:00"]}
     )
-    path = export_report(results_frame(), tmp_path / "sub" / "report.xlsx", replies=replies)
+    path = export_report(
+        results_frame(), tmp_path / "sub" / "report.xlsx", replies=replies, engine=engine
+    )
     assert path == tmp_path / "sub" / "report.xlsx"
     with zipfile.ZipFile(path) as archive:  # a well-formed package with a real chart part
         assert archive.testzip() is None
@@ -134,72 +198,433 @@ def test_sheets_headers_filters(workbook: openpyxl.Workbook) -> None:
     assert workbook.sheetnames[:5] == ["概览", "明细", "错误", "无效与重复", "批次"]
     assert workbook.sheetnames[-1] == "回复"
     for sheet in workbook.worksheets:
-        assert sheet.freeze_panes == "A2", sheet.title
-        assert sheet.auto_filter.ref and sheet.auto_filter.ref.startswith("A1:"), sheet.title
-        assert all(cell.font.bold for cell in sheet[1] if cell.value is not None), sheet.title
+        top = header_row(sheet)
+        assert sheet.freeze_panes == f"A{top + 1}", sheet.title
+        assert sheet.auto_filter.ref and sheet.auto_filter.ref.startswith(f"A{top}:"), sheet.title
+        assert all(cell.font.bold for cell in sheet[top] if cell.value is not None), sheet.title
         assert all(dim.width and dim.width >= 8 for dim in sheet.column_dimensions.values())
-    detail = workbook["明细"]
-    assert detail.max_row == 7  # header + every recipient
-    invalid = workbook["无效与重复"]
-    header = [c.value for c in invalid[1]]
-    rows = [
-        dict(zip(header, [c.value for c in row], strict=True)) for row in invalid.iter_rows(min_row=2)
+    assert (
+        header_row(workbook["明细"]) == 1 and workbook["明细"].max_row == 7
+    )  # header + every recipient
+    rows = table(workbook["无效与重复"])
+    assert [
+        (r["状态 status"], r["中文状态 status (zh)"], r["原因 reason"], r["中文原因 reason (zh)"])
+        for r in rows
+    ] == [
+        ("invalid", "号码无效", "wrong length", "位数不对"),
+        ("duplicate", "号码重复", "duplicate of row 2", "与第 2 行重复"),
     ]
-    assert [(r["status"], r["reason"]) for r in rows] == [
-        ("invalid", "wrong length"),
-        ("duplicate", "duplicate of row 2"),
-    ]
-    assert [c.value for c in workbook["错误"]["A"][1:]] == [-107, None]
+    assert [r["错误码 error code"] for r in table(workbook["错误"])] == [-107, None]
     assert workbook["回复"]["B2"].value == "=1+1 退订"
+
+
+def test_every_header_is_bilingual_and_the_gateway_result_is_no_error_code(
+    workbook: openpyxl.Workbook,
+) -> None:
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    latin = re.compile(r"[A-Za-z]")
+    inputs = {"手机号", "姓名"}  # the recipient list's own column names stay as the user wrote them
+    for sheet in workbook.worksheets:
+        labels = [c.value for c in sheet[header_row(sheet)] if c.value is not None]
+        for label in labels:
+            assert label in inputs or (cjk.search(label) and latin.search(label)), (sheet.title, label)
+        assert "code" not in labels and "status" not in labels, sheet.title
+    detail = table(workbook["明细"])
+    accepted = [r for r in detail if r["状态 status"] == "accepted"]
+    assert [r["网关回执 gateway result"] for r in accepted] == [50, 50]
+    assert all(r["错误码 error code"] is None for r in accepted)
+    failed = next(r for r in detail if r["状态 status"] == "failed")
+    assert (failed["错误码 error code"], failed["网关回执 gateway result"]) == (-107, None)
+    assert [r["中文状态 status (zh)"] for r in detail][:3] == ["已受理", "失败", "号码无效"]
+
+
+def test_invalid_sheet_has_only_the_columns_that_mean_something(workbook: openpyxl.Workbook) -> None:
+    labels = [c.value for c in workbook["无效与重复"][1]]
+    assert labels[:7] == [
+        "行号 row",
+        "手机号",
+        "手机号 mobile",
+        "状态 status",
+        "中文状态 status (zh)",
+        "原因 reason",
+        "中文原因 reason (zh)",
+    ]
+    sent_only = {
+        "批次 batch",
+        "网关回执 gateway result",
+        "错误码 error code",
+        "短信内容 content",
+        "发送时间 sent at (北京时间)",
+        "请求次数 attempts",
+        "类别 category",
+        "网关说明 message (zh)",
+        "网关原文 gateway text",
+    }
+    assert not sent_only & set(labels)
+    # Every column holds something for at least one row.
+    rows = table(workbook["无效与重复"])
+    assert all(any(r[label] is not None for r in rows) for label in labels)
 
 
 def test_overview_has_a_bar_chart_on_the_summary(workbook: openpyxl.Workbook) -> None:
     overview = workbook["概览"]
-    assert [c.value for c in overview[1]] == ["状态", "status", "人数 recipients", "占比 share"]
-    assert overview["B2"].value == "accepted" and overview["C2"].value == 2
+    top = header_row(overview)
+    assert overview["A1"].value == "短信群发报告 SMS campaign report"
+    assert [c.value for c in overview[top]][:4] == [
+        "中文状态 status (zh)",
+        "状态 status",
+        "人数 recipients",
+        "占比 share",
+    ]
+    rows = table(overview)
+    assert [(r["状态 status"], r["人数 recipients"]) for r in rows] == [
+        ("accepted", 2),
+        ("failed", 1),
+        ("unknown", 1),
+        ("invalid", 1),
+        ("duplicate", 1),
+    ]
+    facts = {r["项目 item"]: r["数值 value"] for r in rows if r["项目 item"]}
+    assert facts == {"收件人合计 recipients": 6, "回复 replies": 1}
     charts = overview._charts
     assert len(charts) == 1 and charts[0].tagname == "barChart"
-    refs = charts[0].series[0].val.numRef.f
-    assert refs == "'概览'!$C$2:$C$6"
+    refs = charts[0].series[0].val.numRef.f.replace("'", "")
+    assert refs == f"概览!$C${top + 1}:$C${top + 5}"
+
+
+def test_counts_are_right_aligned_numbers(workbook: openpyxl.Workbook) -> None:
+    for title, label in [
+        ("概览", "人数 recipients"),
+        ("概览", "数值 value"),
+        ("运营商", "人数 recipients"),
+        ("地区", "已受理 accepted"),
+        ("错误", "人数 recipients"),
+    ]:
+        column = [c for c in cells(workbook[title], label) if c.value is not None]
+        assert column and all(
+            c.data_type == "n" and c.alignment.horizontal == "right" for c in column
+        ), (title, label)
+    shares = [c for c in cells(workbook["概览"], "占比 share")]
+    assert all(c.data_type == "n" and c.number_format == "0.0%" for c in shares)
+
+
+def test_the_workbook_prints(workbook: openpyxl.Workbook) -> None:
+    for sheet in workbook.worksheets:
+        top = header_row(sheet)
+        setup = sheet.page_setup
+        assert setup.orientation == "landscape", sheet.title
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title
+        assert (setup.fitToWidth or 1) == 1, sheet.title  # absent means 1
+        assert (setup.fitToHeight if setup.fitToHeight is not None else 1) == (
+            1 if sheet.title == "概览" else 0
+        )
+        assert sheet.print_title_rows == f"${top}:${top}", sheet.title
+
+
+def test_fonts_are_named_and_sized(workbook: openpyxl.Workbook) -> None:
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows(min_row=1, max_row=min(sheet.max_row, 12)):
+            for cell in row:
+                if cell.value is not None:
+                    assert (cell.font.name, cell.font.sz) in {("等线", 11), ("等线", 14)}, (
+                        sheet.title,
+                        cell.coordinate,
+                    )
+                    assert cell.font.family == 2, (sheet.title, cell.coordinate)  # sans-serif fallback
+
+
+def test_widths_follow_east_asian_display_width(workbook: openpyxl.Workbook) -> None:
+    for sheet in workbook.worksheets:
+        top = header_row(sheet)
+        for i, cell in enumerate(sheet[top], start=1):
+            if cell.value is None:
+                continue
+            width = column_width(sheet, i)
+            assert width >= display_width(cell.value), (sheet.title, cell.value, width)
+    detail = workbook["明细"]
+    names = {c.value: i for i, c in enumerate(detail[1], start=1)}
+    # 云南省文山壮族苗族自治州: 12 wide characters, 24 columns.
+    assert column_width(detail, names["归属地 region"]) >= 24
 
 
 def test_numbers_stay_text_and_nothing_is_a_formula(workbook: openpyxl.Workbook) -> None:
     detail = workbook["明细"]
-    header = [c.value for c in detail[1]]
-    mobiles = [row[header.index("mobile")].value for row in detail.iter_rows(min_row=2)]
-    raw = [row[header.index("手机号")].value for row in detail.iter_rows(min_row=2)]
+    mobiles = [c.value for c in cells(detail, "手机号 mobile")]
+    raw = [c.value for c in cells(detail, "手机号")]
     assert mobiles[0] == "13800138000" and raw[0] == "13800138000" and raw[2] == "12"
-    names = [row[header.index("姓名")].value for row in detail.iter_rows(min_row=2)]
+    names = [c.value for c in cells(detail, "姓名")]
     assert names == RISKY  # text preserved exactly
     for sheet in workbook.worksheets:
         for row in sheet.iter_rows():
             for cell in row:
                 assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
-    name_cells = [row[header.index("姓名")] for row in detail.iter_rows(min_row=2)]
+    name_cells = cells(detail, "姓名")
     assert all(c.data_type == "s" for c in name_cells)
     assert all(c.quotePrefix for c in name_cells if c.value[0] in "=+-@")
 
 
 def test_export_rejects_other_suffixes(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match=r"\.xlsx"):
+    with pytest.raises(ConfigError, match=r"\.xlsx"):
         export_report(results_frame(), tmp_path / "report.csv")
+    with pytest.raises(ConfigError, match="engine"):
+        export_report(results_frame(), tmp_path / "report.xlsx", engine="pandas")
 
 
-def test_export_handles_empty_results(tmp_path: Path) -> None:
+def test_export_handles_empty_results(tmp_path: Path, engine: str) -> None:
     empty = results_frame().iloc[0:0]
-    path = export_report(empty, tmp_path / "empty.xlsx")
+    path = export_report(empty, tmp_path / "empty.xlsx", engine=engine)
     book = openpyxl.load_workbook(path)
-    assert book["明细"].max_row == 1
+    for title in ("明细", "错误", "无效与重复", "批次"):
+        sheet = book[title]
+        assert sheet.max_row == 2, title
+        assert sheet["A2"].value == "无 none", title
+
+
+def test_errors_sheet_says_none_when_nothing_failed(tmp_path: Path, engine: str) -> None:
+    results = results_frame()
+    results = results[results["status"] == "accepted"]
+    book = openpyxl.load_workbook(export_report(results, tmp_path / "ok.xlsx", engine=engine))
+    assert [c.value for c in book["错误"]["A"]] == ["错误码 error code", "无 none"]
+    assert [r["状态 status"] for r in table(book["明细"])] == ["accepted", "accepted"]
+
+
+def test_a_detail_over_the_sheet_limit_continues_on_numbered_sheets(
+    tmp_path: Path, engine: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(xlsx, "MAX_ROWS", 3)  # header + 2 rows a sheet, as 1,048,576 would be
+    book = openpyxl.load_workbook(export_report(results_frame(), tmp_path / "big.xlsx", engine=engine))
+    details = [name for name in book.sheetnames if name.startswith("明细")]
+    assert details == ["明细", "明细 2", "明细 3"]
+    rows = [r for name in details for r in table(book[name])]
+    assert [r["行号 row"] for r in rows] == [2, 3, 4, 5, 6, 7]
+    assert all(header_row(book[name]) == 1 for name in details)
+    notes = [c.value for c in book["概览"]["C"] if isinstance(c.value, str)]
+    assert any("明细 2" in text and "1,048,576" not in text and "3" in text for text in notes) or any(
+        "明细, 明细 2, 明细 3" in text for text in notes
+    )
+
+
+def test_a_big_report_shows_a_progress_bar(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    export_report(results_frame(), tmp_path / "r.xlsx", progress=True)
+    assert "writing r.xlsx" in capsys.readouterr().err
+    export_report(results_frame(), tmp_path / "r.xlsx")  # small: no bar unless asked
+    assert "writing" not in capsys.readouterr().err
 
 
 def test_plot_report_returns_a_figure() -> None:
     pytest.importorskip("matplotlib")
     from matplotlib.figure import Figure
 
-    fig = plot_report(results_frame())
+    fig = plot_report(results_frame(), language="en")
     assert isinstance(fig, Figure)
     assert [ax.get_title() for ax in fig.axes] == [
         "Recipients by status",
         "Recipients by carrier",
         "Top error codes",
     ]
+
+
+# -- the batches table against the per-batch implementation it replaced ------------------------------
+
+
+def batches_oracle(results: pd.DataFrame) -> pd.DataFrame:
+    """The batches table as the first release built it: one pandas group per batch (slow, obvious)."""
+    columns = [
+        "batch",
+        "size",
+        "status",
+        "code",
+        "message_zh",
+        "message_en",
+        "attempts",
+        "sent_at",
+        "gateway_result",
+    ]
+    batch = pd.to_numeric(_column(results, "batch"), errors="coerce").astype("Int64")
+    sent = results[batch.notna().to_numpy(dtype=bool)]
+    if sent.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    rows: list[dict[str, Any]] = []
+    for number, group in sent.groupby(batch[batch.notna()], sort=True):
+        statuses = list(dict.fromkeys(_labelled(_column(group, "status"))))
+        attempts = pd.to_numeric(_column(group, "attempts"), errors="coerce").max()
+        code = pd.to_numeric(_column(group, "code"), errors="coerce").dropna()
+        sent_at = _column(group, "sent_at").dropna()
+        rows.append(
+            {
+                "batch": int(number),
+                "size": len(group),
+                "status": ", ".join(statuses),
+                "code": int(code.iloc[0]) if len(code) else pd.NA,
+                "message_zh": _first(group, "message_zh", ""),
+                "message_en": _first(group, "message_en", ""),
+                "attempts": int(attempts) if pd.notna(attempts) else pd.NA,
+                "sent_at": sent_at.min() if len(sent_at) else pd.NA,
+                "gateway_result": _plain(_column(group, "gateway_result").dropna().iloc[0])
+                if _column(group, "gateway_result").notna().any()
+                else pd.NA,
+            }
+        )
+    table = pd.DataFrame(rows, columns=columns)
+    for name in ("code", "attempts"):
+        table[name] = table[name].astype("Int64")
+    return table
+
+
+def sandbox_campaign(sandbox: sc.Sandbox, tmp_path: Path) -> pd.DataFrame:
+    """The sample list sent for real in batches of 7: accepted batches, a failed one (-119), an unknown
+    one (-109), a retried one (-100 then accepted), and the rows the plan never made ready."""
+    checked = sc.check_numbers(sc.load_recipients(SAMPLE))
+    plan = sc.plan_campaign(
+        checked, "{姓名}您好，会员日八折。回T退订", signature="【小店】", batch_size=7
+    )
+    for code in (-119, -109, -100):
+        sandbox.fail_next("send_sms", code)
+    with sandbox.gateway(USER, PASSWORD) as gw:
+        return sc.send_campaign(plan, gw, progress=False, retry_backoff=0.001)
+
+
+def test_batches_identical_to_the_per_batch_build_on_a_real_campaign(sandbox, tmp_path: Path) -> None:
+    results = sandbox_campaign(sandbox, tmp_path)
+    assert {"accepted", "failed", "unknown", "invalid"} <= set(results["status"])
+    assert results["batch"].nunique() > 20
+    expected = batches_oracle(results)
+    pd.testing.assert_frame_equal(campaign_report(results)["batches"], expected)
+    # Mixed statuses within a batch, missing values and object columns take the same path.
+    pd.testing.assert_frame_equal(
+        campaign_report(results_frame())["batches"], batches_oracle(results_frame())
+    )
+    mixed = results.copy()
+    mixed.loc[mixed.index[:3], "status"] = ["unknown", "accepted", "failed"]
+    mixed.loc[mixed.index[:5], "code"] = pd.NA
+    mixed["gateway_result"] = mixed["gateway_result"].astype(object)
+    mixed.loc[mixed["batch"] == mixed["batch"].max(), "sent_at"] = pd.NaT  # e.g. a not_sent batch
+    pd.testing.assert_frame_equal(campaign_report(mixed)["batches"], batches_oracle(mixed))
+    nothing = results.assign(batch=pd.array([None] * len(results), dtype="Int64"))
+    pd.testing.assert_frame_equal(campaign_report(nothing)["batches"], batches_oracle(nothing))
+
+
+def test_text_excel_cannot_hold_is_cleaned_not_refused(tmp_path: Path, engine: str) -> None:
+    results = results_frame()
+    results["姓名"] = ["a\x01b", "x" * 40_000, "ok", "ok", "ok", "ok"]
+    book = openpyxl.load_workbook(export_report(results, tmp_path / "r.xlsx", engine=engine))
+    names = [c.value for c in cells(book["明细"], "姓名")]
+    assert names[0] == "a\ufffdb" and len(names[1]) == 32_767
+
+
+def figure_texts(fig) -> list:
+    """Every visible text of a drawn figure: titles, axis labels, tick labels, legends, notes."""
+    from matplotlib.text import Text
+
+    fig.canvas.draw()
+    return [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip() and t.figure is fig]
+
+
+def test_plot_report_labels_never_collide() -> None:
+    pytest.importorskip("matplotlib")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    results = results_frame()
+    results.loc[0, "carrier"] = "中国广电"  # four carriers and 未知 on one axis
+    fig = plot_report(results, language="en")
+    FigureCanvasAgg(fig)
+    texts = figure_texts(fig)
+    renderer = fig.canvas.get_renderer()
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in texts]
+    assert len(boxes) > 15
+    for i, (a, box_a) in enumerate(boxes):
+        for b, box_b in boxes[i + 1 :]:
+            assert not box_a.overlaps(box_b), (a, b)
+    # Carriers read along the vertical axis, level, not tilted into the axis below.
+    carrier_ticks = [t.get_text() for t in fig.axes[1].get_yticklabels()]
+    assert set(carrier_ticks) == {"China Mobile", "China Unicom", "China Broadnet", "unknown"}
+
+
+def test_plot_report_says_so_when_there_are_no_errors() -> None:
+    pytest.importorskip("matplotlib")
+    results = results_frame()
+    accepted = results[results["status"] == "accepted"]
+    errors_panel = plot_report(accepted, language="en").axes[2]
+    assert not errors_panel.axison  # no meaningless 0-1 axis
+    assert [t.get_text() for t in errors_panel.texts] == ["no errors"]
+    assert errors_panel.get_title() == "Top error codes"
+    zh = plot_report(accepted, language="zh")
+    assert [t.get_text() for t in zh.axes[2].texts] == ["无错误 no errors"]
+    assert [ax.get_title() for ax in zh.axes] == [
+        "收件人状态 Recipients by status",
+        "运营商 Recipients by carrier",
+        "主要错误码 Top error codes",
+    ]
+    assert [t.get_text() for t in zh.axes[0].get_yticklabels()][-1] == "已受理"
+    with pytest.raises(ConfigError, match="language"):
+        plot_report(accepted, language="fr")
+
+
+def test_plot_report_speaks_chinese_when_a_cjk_font_is_installed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pytest.importorskip("matplotlib")
+    from smscampaign import report
+
+    monkeypatch.setattr(report, "_cjk_font", lambda: "Noto Sans CJK SC")
+    assert plot_report(results_frame()).axes[0].get_title() == "收件人状态 Recipients by status"
+    monkeypatch.setattr(report, "_cjk_font", lambda: None)
+    assert plot_report(results_frame()).axes[0].get_title() == "Recipients by status"
+
+
+def test_provinces_are_the_34_divisions_and_unknown() -> None:
+    from smscampaign.report import PROVINCES
+
+    names = set(PROVINCES.values())
+    assert len(names) == 34
+    assert sum(n.endswith("自治区") for n in names) == 5
+    assert {"北京市", "天津市", "上海市", "重庆市", "香港特别行政区", "澳门特别行政区"} <= names
+    regions = {
+        "内蒙古呼和浩特市": "内蒙古自治区",
+        "内蒙古兴安盟": "内蒙古自治区",
+        "广西南宁市": "广西壮族自治区",
+        "新疆乌鲁木齐市": "新疆维吾尔自治区",
+        "西藏林芝地区": "西藏自治区",
+        "宁夏银川市": "宁夏回族自治区",
+        "黑龙江省哈尔滨市": "黑龙江省",
+        "陕西省西安市": "陕西省",
+        "山西省太原市": "山西省",
+        "北京市": "北京市",
+        "重庆": "重庆市",
+        "香港": "香港特别行政区",
+        "广东省深圳市": "广东省",
+        "中国": "未知",
+        "": "未知",
+    }
+    results = pd.DataFrame({"status": "accepted", "region": [*regions, None], "mobile": "13800138000"})
+    table = campaign_report(results)["regions"].set_index("province")["recipients"]
+    expected = pd.Series([*regions.values(), "未知"]).value_counts()
+    assert table.sort_index().to_dict() == expected.sort_index().to_dict()
+    assert campaign_report(results)["regions"].attrs["unknown_share"] == pytest.approx(3 / 16, abs=1e-4)
+
+
+def test_regions_of_real_numbers_group_into_provinces(tmp_path: Path) -> None:
+    """A fixed random sample of mobiles over many prefixes, checked by phonenumbers' geocoder: 地区
+    holds only the 34 names and 未知, and says how many are 未知."""
+    import numpy as np
+
+    from smscampaign.report import PROVINCES
+
+    rng = np.random.default_rng(19)
+    prefixes = [130, 131, 132, 133, 135, 136, 137, 138, 139, 147, 150, 151, 152, 153, 155, 156, 157]
+    prefixes += [158, 159, 166, 170, 171, 173, 175, 176, 177, 178, 180, 181, 182, 183, 184, 185, 186]
+    prefixes += [187, 188, 189, 190, 191, 192, 193, 195, 196, 197, 198, 199]
+    mobiles = [f"{rng.choice(prefixes)}{rng.integers(0, 10**8):08d}" for _ in range(2000)]
+    checked = sc.check_numbers(pd.DataFrame({"手机号": mobiles}))
+    results = checked.assign(status="accepted")
+    regions = campaign_report(results)["regions"]
+    assert set(regions["province"]) <= {*PROVINCES.values(), "未知"}
+    assert len(set(regions["province"])) >= 25  # the sample reaches most of the country
+    share = regions.attrs["unknown_share"]
+    assert share == pytest.approx(
+        regions.set_index("province")["recipients"].get("未知", 0) / 2000, abs=1e-4
+    )
+    book = openpyxl.load_workbook(export_report(results, tmp_path / "r.xlsx", engine="openpyxl"))
+    note = book["地区"]["C1"].value
+    assert book["地区"]["A1"].value == "未知 unknown" and f"{share:.1%}" in note
+    assert {r["省份 province"] for r in table(book["地区"])} <= {*PROVINCES.values(), "未知"}

@@ -8,13 +8,15 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import smscampaign as sc
 import smscampaign.sandbox as sandbox_package
 from smscampaign import gateway
 from smscampaign.gateway import parse_response
 from smscampaign.sandbox import Engine, Sandbox, engine, server
-from smscampaign.sandbox.engine import ENGINE_ENDPOINTS
+from smscampaign.sandbox.engine import ENGINE_ENDPOINTS, parse_form
 
 A, B = "13800138000", "13900139001"
 
@@ -133,3 +135,20 @@ def test_the_protocol_is_documented_in_the_repository():
         assert "PROTOCOL.md" not in doc
     assert "docs/protocol.md" in (sandbox_package.__doc__ or "")
     assert "docs/protocol.md" in (gateway.__doc__ or "")
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.dictionaries(
+        st.text(st.characters(codec="gbk", exclude_characters="\x00"), min_size=1, max_size=8),
+        st.text(st.characters(codec="gbk"), max_size=30),
+        max_size=5,
+    ),
+    st.sampled_from(["utf-8", "gbk"]),
+)
+def test_parse_form_reads_what_urlencode_writes(fields, codec):
+    assert parse_form(urlencode(fields, encoding=codec).encode("ascii"), codec) == fields
+    raw = "&".join(f"{k}={v}" for k, v in fields.items() if "&" not in k + v and "=" not in k)
+    expected = {k: v for k, v in fields.items() if "&" not in k + v and "=" not in k}
+    if "%" not in raw and "+" not in raw:  # raw bytes, as PHP-style clients send them
+        assert parse_form(raw.encode(codec), codec) == expected

@@ -255,8 +255,13 @@ def requests_on_the_wire(draw: st.DrawFn) -> tuple[bytes, tuple[str, str] | None
         body = form
     if kind == "valid":
         return head + b"Connection: close\r\n\r\n" + body, (receiver, content)
-    part = draw(st.sampled_from(["line", "header", "body", "path"]))
+    part = draw(st.sampled_from(["line", "header", "body", "form", "path"]))
     junk = draw(noise)
+    if part == "form":  # random bytes inside the form itself, Content-Length kept right
+        form = junk + b"&" + form + b"&" + draw(noise)
+        path += b"?" + draw(noise).replace(b" ", b"") if method == "POST" else b""
+        line = b"POST " + path + b" HTTP/1.1\r\nHost: x\r\n"
+        return line + b"Content-Length: %d\r\n\r\n" % len(form) + form, None
     if part == "line":
         head = draw(noise) + head[: draw(st.integers(0, len(head)))] + junk + b"\r\n"
     elif part == "header":
@@ -349,3 +354,24 @@ def test_clients_that_disconnect_cost_no_traceback(tmp_path):
     stderr = box.stderr  # complete: the process joined every connection before exiting
     assert "Traceback" not in stderr and "Exception" not in stderr, stderr
     assert len(stderr.splitlines()) <= 6  # at most one quiet line per vanished client
+
+
+def test_expect_100_continue_is_honoured(wire):
+    wire.add_account("curl")
+    form = b"username=curl&password=secret&receiver=" + A.encode() + b"&content=" + "继续".encode()
+    head = (
+        b"POST /utf8/interface/send_sms.aspx HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+        b"Connection: close\r\nContent-Length: %d\r\n\r\n" % len(form)
+    )
+    with socket.create_connection(wire.address, timeout=20) as sock:
+        sock.sendall(head)
+        interim = b""
+        while b"\r\n\r\n" not in interim:
+            interim += sock.recv(1)
+        assert interim == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.sendall(form)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    assert parse_response(body_of(b"".join(chunks)), endpoint="send_sms").ok
+    assert [r["content"] for r in wire.ledger("curl")] == ["继续"]

@@ -16,6 +16,8 @@ from smscampaign.templates import (
     render_bodies,
     resolve_columns,
     sms_lengths,
+    split_opt_out,
+    split_signature,
     truncate_sms,
 )
 
@@ -199,3 +201,36 @@ def test_astral_counts_on_slices_large_strings_and_nulls():
     assert astral_counts(pa.array([], pa.string())).tolist() == []
     chunked = pa.chunked_array([["😀"], ["a", "😀😀"]])
     assert sms_lengths(chunked).to_pylist() == [2, 1, 4]
+
+
+# -- opt-out and signature splitting ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "head", "tail"),
+    [
+        ("全场八折，回T退订", "全场八折", "，回T退订"),
+        ("全场八折 退订回TD。", "全场八折", " 退订回TD。"),
+        ("全场八折拒收请回复R", "全场八折", "拒收请回复R"),
+        ("全场八折回t退订", "全场八折", "回t退订"),
+        ("回T退订后全场八折", "回T退订后全场八折", ""),  # not at the end: not a trailing opt-out
+        ("全场八折", "全场八折", ""),
+    ],
+)
+def test_split_opt_out(text, head, tail):
+    got_head, got_tail = split_opt_out(pa.array([text]))
+    assert (got_head[0].as_py(), got_tail[0].as_py()) == (head, tail)
+
+
+def test_split_opt_out_keeps_nulls():
+    head, tail = split_opt_out(pa.array([None], type=pa.string()))
+    assert head.to_pylist() == [None] and tail.to_pylist() == [""]
+
+
+def test_split_signature_given_or_trailing():
+    tmpl, sig = split_signature(parse_template("{姓名}您好【小店】"))
+    assert sig == "【小店】" and tmpl.parts == ("", "您好")
+    tmpl, sig = split_signature(parse_template("{姓名}您好【小店】"), "小店")
+    assert sig == "【小店】" and tmpl.parts == ("", "您好")
+    tmpl, sig = split_signature(parse_template("【小店】{姓名}您好"))
+    assert sig is None and tmpl.parts == ("【小店】", "您好")

@@ -185,7 +185,12 @@ class _Forbidden(Exception):
 
 def _decode_component(raw: bytes, codec: str) -> str:
     """One form name or value: ``+`` is a space, ``%XX`` and raw bytes alike are bytes of ``codec``."""
-    return unquote_to_bytes(raw.replace(b"+", b" ")).decode(codec, errors="replace")
+    raw = raw.replace(b"+", b" ")
+    if b"%" in raw:
+        # Commas between 500 numbers are most of the escapes; replacing them first is the same
+        # decoding and spares unquote_to_bytes a Python-level step per number.
+        raw = unquote_to_bytes(raw.replace(b"%2C", b",").replace(b"%2c", b","))
+    return raw.decode(codec, errors="replace")
 
 
 def parse_form(raw: bytes, codec: str) -> dict[str, str]:
