@@ -21,11 +21,10 @@ from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlencode, urlsplit
 
 import defusedxml.ElementTree as SafeET
-import pandas as pd
 import requests
 from defusedxml import DefusedXmlException
 from requests.adapters import HTTPAdapter
@@ -55,6 +54,9 @@ from smscampaign.protocol import (
     python_codec,
     unencodable_characters,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "Gateway",
@@ -463,10 +465,11 @@ class Gateway:
     connections). Redirects are never followed (a 3xx is a :class:`GatewayRedirect`: following one
     would re-send the password to wherever ``Location`` points). Calls that change something
     (``send_sms``, ``bind_mobile``, ``cancel_bind``, ``recharge``) are never retried; the read-only
-    ``user_info`` is retried up to ``read_retries`` times on transport failures, 5xx and retryable
-    codes (−100, −101), ``get_sms`` only when the request provably did not arrive or the code is
-    retryable (the gateway marks replies fetched once it has answered) — ``retry_backoff`` seconds,
-    doubling. The password never appears in the repr, log records or exception texts and chains.
+    ``user_info`` and ``user_stat`` are retried up to ``read_retries`` times on transport failures,
+    5xx and retryable codes (−100, −101), ``get_sms`` only when the request provably did not arrive
+    or the code is retryable (the gateway marks replies fetched once it has answered) —
+    ``retry_backoff`` seconds, doubling. The password never appears in the repr, log records or
+    exception texts and chains.
 
     >>> with Gateway("demo", "secret", base_url=box.url) as gw:     # doctest: +SKIP
     ...     gw.user_info().fields["sms_left"]
@@ -607,9 +610,11 @@ class Gateway:
 
         A negative code raises :class:`~smscampaign.errors.AccountError`.
         """
+        import pandas as pd  # noqa: PLC0415 (only when asked: keeps the CLI's start-up light)
+
         from smscampaign.numbers import TEXT  # noqa: PLC0415 (pandas' text dtype, kept in one place)
 
-        response = self._call("user_stat", {})
+        response = self._read_only("user_stat", after_sending=True)
         if not response.ok:
             raise AccountError(
                 f"user_stat: {response.code} {response.info.zh} ({response.info.en})",

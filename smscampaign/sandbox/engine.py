@@ -24,11 +24,9 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import unquote_to_bytes, urlencode
 from xml.sax.saxutils import escape
-
-import pandas as pd
 
 from smscampaign.codes import CODES
 from smscampaign.errors import ConfigError
@@ -41,6 +39,9 @@ from smscampaign.protocol import (
     TIME_FORMAT,
     sms_length,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["ENGINE_ENDPOINTS", "LEDGER_COLUMNS", "VOICE_COLUMNS", "Answer", "Engine", "Pusher"]
 
@@ -461,6 +462,8 @@ class Engine:
     def ledger(self) -> pd.DataFrame:
         """Every message accepted, one row per receiver:
         ``account, receiver, content, sendtime, request_id, accepted_at``."""
+        import pandas as pd  # noqa: PLC0415 (only when asked: keeps the CLI's start-up light)
+
         with self._lock:
             rows = list(self._ledger)
         frame = pd.DataFrame(rows, columns=LEDGER_COLUMNS)
@@ -471,6 +474,8 @@ class Engine:
     def voice_calls(self) -> pd.DataFrame:
         """Every voice verification call accepted (send_voice):
         ``account, receiver, content, request_id, accepted_at``."""
+        import pandas as pd  # noqa: PLC0415 (only when asked: keeps the CLI's start-up light)
+
         with self._lock:
             rows = list(self._voice)
         frame = pd.DataFrame(rows, columns=VOICE_COLUMNS)
@@ -481,6 +486,8 @@ class Engine:
     def calls(self) -> pd.DataFrame:
         """Every interface request seen: ``endpoint, method, charset, username, code, fault, at``
         (``code`` is None where a fault or the host's 403 page answered instead)."""
+        import pandas as pd  # noqa: PLC0415 (only when asked: keeps the CLI's start-up light)
+
         with self._lock:
             rows = list(self._calls)
         return pd.DataFrame(rows, columns=CALL_COLUMNS)

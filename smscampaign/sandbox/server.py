@@ -24,12 +24,14 @@ import sys
 import threading
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-import pandas as pd
 import requests
 
 from smscampaign.sandbox.engine import ERROR_PAGE, Answer, Engine, split_target
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["Handler", "HttpPusher", "SandboxServer", "admin"]
 
