@@ -541,7 +541,7 @@ def _normalized_keys(mobiles: Iterable[Any]) -> pa.Array:
         if isinstance(text, pa.ChunkedArray):
             text = text.combine_chunks()
         shaped = pc.and_(pc.utf8_is_digit(text), pc.equal(pc.utf8_length(text), 11))
-        if pc.all(pc.fill_null(shaped, False)).as_py():
+        if pc.all(shaped).as_py() is not False:  # every number present is normalised already
             return text
     return pa.array(_mobile_keys(mobiles, keep_all=True), pa.string())
 
@@ -689,7 +689,7 @@ def _apply(
         ok = np.asarray(pd.isna(status) | (status == "ok") | (status == "duplicate"), dtype=bool)
     else:
         ok = np.ones(n, dtype=bool)
-    keys = np.array(_mobile_keys(recipients["mobile"], keep_all=True), dtype=object)
+    keys = _normalized_keys(recipients["mobile"]).to_numpy(zero_copy_only=False).astype(object)
     new_status = np.full(n, None, dtype=object)
     new_reason = np.full(n, None, dtype=object)
     if respect_opt_outs and n:
@@ -697,15 +697,19 @@ def _apply(
         if len(opt):
             table = opt.set_index("mobile")
             hit = ok & np.isin(keys, table.index.to_numpy())
-            for i in np.flatnonzero(hit):
-                row = table.loc[keys[i]]
-                when = row["at"].strftime("%Y-%m-%d %H:%M")
-                if row["source"] == "reply":
-                    why = f"opted out: replied {row['note']!r} on {when}"
-                else:
-                    note = f" ({row['note']})" if isinstance(row["note"], str) and row["note"] else ""
-                    why = f"opted out ({row['source']}{note}) on {when}"
-                new_status[i], new_reason[i] = "suppressed", why
+            # One reason per opted-out number, then spread to its rows.
+            whens = table["at"].dt.strftime("%Y-%m-%d %H:%M").tolist()
+            reasons = [
+                f"opted out: replied {note!r} on {when}"
+                if source == "reply"
+                else f"opted out ({source}{f' ({note})' if isinstance(note, str) and note else ''}) "
+                f"on {when}"
+                for source, note, when in zip(table["source"], table["note"], whens, strict=True)
+            ]
+            rows_hit = np.flatnonzero(hit)
+            where = table.index.get_indexer(keys[rows_hit])
+            new_status[rows_hit] = "suppressed"
+            new_reason[rows_hit] = np.array(reasons, dtype=object)[where]
             ok = ok & ~hit
     if cap is not None and ok.any():
         limit, window = cap
@@ -719,16 +723,16 @@ def _apply(
         over = per[per["size"] >= limit]
         if len(over):
             hit = ok & np.isin(keys, over.index.to_numpy())
-            last = _times(over["max"].tolist())
-            last.index = over.index
-            for i in np.flatnonzero(hit):
-                count = int(over.at[keys[i], "size"])
-                when = last[keys[i]].strftime("%Y-%m-%d %H:%M")
-                new_status[i] = CAPPED
-                new_reason[i] = (
-                    f"frequency cap {limit}/{_window_text(window)}: {count} message"
-                    f"{'s' if count != 1 else ''} in the window, last {when}"
-                )
+            whens = _times(over["max"].tolist()).dt.strftime("%Y-%m-%d %H:%M").tolist()
+            reasons = [
+                f"frequency cap {limit}/{_window_text(window)}: {count} message"
+                f"{'s' if count != 1 else ''} in the window, last {when}"
+                for count, when in zip(over["size"].tolist(), whens, strict=True)
+            ]
+            rows_hit = np.flatnonzero(hit)
+            where = over.index.get_indexer(keys[rows_hit])
+            new_status[rows_hit] = CAPPED
+            new_reason[rows_hit] = np.array(reasons, dtype=object)[where]
     marked = pd.notna(new_status)
     if not marked.any():
         return recipients
