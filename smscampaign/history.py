@@ -696,7 +696,7 @@ def _apply(
         opt = history.opt_outs()
         if len(opt):
             table = opt.set_index("mobile")
-            hit = ok & np.isin(keys, table.index.to_numpy())
+            hit = ok & pd.Index(keys, dtype=object).isin(table.index)
             # One reason per opted-out number, then spread to its rows.
             whens = table["at"].dt.strftime("%Y-%m-%d %H:%M").tolist()
             reasons = [
@@ -722,7 +722,7 @@ def _apply(
         per = sent.groupby("mobile")["at"].agg(["size", "max"])
         over = per[per["size"] >= limit]
         if len(over):
-            hit = ok & np.isin(keys, over.index.to_numpy())
+            hit = ok & pd.Index(keys, dtype=object).isin(over.index)
             whens = _times(over["max"].tolist()).dt.strftime("%Y-%m-%d %H:%M").tolist()
             reasons = [
                 f"frequency cap {limit}/{_window_text(window)}: {count} message"
@@ -934,8 +934,8 @@ def report_tables(
     status = results["status"].astype(object).to_numpy()
     mobile = results["mobile"].astype(object).to_numpy()
     sent = np.isin(status, ["accepted", "unknown"])
-    replied = sent & np.isin(mobile, per.index.to_numpy())
-    opted = replied & np.isin(mobile, per.index[per["opt_out"]].to_numpy())
+    replied = sent & pd.Index(mobile, dtype=object).isin(per.index)
+    opted = replied & pd.Index(mobile, dtype=object).isin(per.index[per["opt_out"]])
     ttr = pd.Series(mobile).map(per["time_to_reply"]).where(replied)
     frame = pd.DataFrame(
         {
