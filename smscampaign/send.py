@@ -51,7 +51,7 @@ from smscampaign.errors import (
 from smscampaign.gateway import Gateway
 from smscampaign.home import Store, content_sha256, open_home
 from smscampaign.journal import ACCEPTED, FAILED, IN_FLIGHT, PLANNED, UNKNOWN, Journal
-from smscampaign.protocol import BEIJING
+from smscampaign.protocol import BEIJING, in_window, parse_window
 from smscampaign.statuses import ResultStatus
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -95,28 +95,6 @@ Clock = Callable[[], datetime]
 
 
 # -- options ---------------------------------------------------------------------------------------
-
-
-def _parse_window(window: tuple[str, str] | None) -> tuple[dtime, dtime] | None:
-    if window is None:
-        return None
-    try:
-        start, end = (dtime.fromisoformat(str(part).strip()) for part in window)
-    except (TypeError, ValueError):
-        raise ConfigError(
-            f"send_window must be two HH:MM times such as ('08:00', '22:00'), not {window!r}"
-        ) from None
-    if start == end:
-        raise ConfigError("send_window start and end must differ")
-    return start, end
-
-
-def _in_window(now: datetime, window: tuple[dtime, dtime]) -> bool:
-    start, end = window
-    t = now.astimezone(BEIJING).time().replace(tzinfo=None)
-    if start < end:
-        return start <= t < end
-    return t >= start or t < end  # a window across midnight
 
 
 def _seconds_until(now: datetime, target: dtime) -> float:
@@ -574,7 +552,7 @@ class _Run:
             return not self.stop.is_set()
         while not self.stop.is_set():
             now = self.clock()
-            if _in_window(now, self.window):
+            if in_window(now, self.window):
                 return True
             with self._lock:
                 if not self._waiting_logged:
@@ -896,7 +874,7 @@ def send_campaign(
         raise ConfigError(f"settle must be seconds (>= 0), not {settle}")
     if send_window is None and plan.sendtime is None:
         send_window = plan.send_window  # a marketing plan's quiet hours
-    window = _parse_window(send_window)
+    window = parse_window(send_window)
     try:
         repeat = pd.Timedelta(repeat_window).to_pytimedelta()
     except (TypeError, ValueError):
@@ -1428,10 +1406,16 @@ def _results(
     def text(values: pa.Array) -> pd.api.extensions.ExtensionArray:
         return pd.array(values, dtype="str")
 
+    def as_text(name: str) -> pd.api.extensions.ExtensionArray:
+        if name not in recipients:
+            return pd.array([None] * n, dtype="str")
+        values = recipients[name]
+        return values.array if values.dtype == "str" else values.astype("str").array
+
     out = pd.DataFrame(
         {
             "source_row": source_row,
-            "mobile": recipients["mobile"].to_numpy(),
+            "mobile": as_text("mobile"),
             "status": text(status_arr),
             "code": code,
             "message_zh": text(spread(cols["message_zh"])),
@@ -1441,13 +1425,11 @@ def _results(
             "attempts": attempts.astype(np.int64),
             "gateway_result": text(spread(batches["gateway_result"])),
             "sent_at": sent_at_col,
-            "content": recipients["content"].to_numpy() if "content" in recipients else None,
+            "content": as_text("content"),
             "reason": text(reason_arr),
         },
         index=recipients.index,
     )
-    for name in ("mobile", "content"):
-        out[name] = out[name].astype("str")
     rest = [c for c in recipients.columns if c not in out.columns]
     for column in rest:
         out[column] = recipients[column].array
