@@ -101,6 +101,9 @@ if TYPE_CHECKING:
     from smscampaign.templates import (
         sms_length,
     )
+    from smscampaign.views import (
+        view,
+    )
 
 __version__ = "0.1.0"
 
@@ -157,6 +160,7 @@ _EXPORTS: dict[str, str] = {
     "read_journal": "smscampaign.send",
     "send_campaign": "smscampaign.send",
     "sms_length": "smscampaign.templates",
+    "view": "smscampaign.views",
 }
 #: Submodules reachable as attributes (``sc.numbers.province_of``) before anyone imported them.
 _SUBMODULES = frozenset(
@@ -181,6 +185,7 @@ _SUBMODULES = frozenset(
         "send",
         "statuses",
         "templates",
+        "views",
     }
 )
 
@@ -236,6 +241,7 @@ __all__ = [
     "serve_replies",
     "sms_length",
     "unbind_numbers",
+    "view",
 ]
 
 

@@ -503,11 +503,16 @@ def _sheet(
             parts.append((_RESULT_LABEL, codes.where(codes >= 0), "integer"))
             parts.append((_ERROR_CODE_LABEL, codes.where(codes < 0), "integer"))
             continue
+        if key == "reason_zh" and "reason" in frame.columns:
+            continue  # the results' own Chinese reason is written beside reason, below
         parts.append((labels.get(key, key), series, _kind(key, series, phone_columns)))
         if key == "status":
             parts.append((_STATUS_ZH_LABEL, _per_distinct(series, _status_zh), "text"))
         elif key == "reason":
-            parts.append((_REASON_ZH_LABEL, _per_distinct(series, _reason_zh), "text"))
+            zh = frame["reason_zh"] if "reason_zh" in frame.columns else None
+            parts.append(
+                (_REASON_ZH_LABEL, _per_distinct(series, _reason_zh) if zh is None else zh, "text")
+            )
     seen: dict[str, int] = {}
     columns: list[xlsx.Column] = []
     prepared: dict[str, Any] = {}

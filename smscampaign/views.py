@@ -1,0 +1,178 @@
+"""What an analyst reads first: result columns in reading order, and a view that fits a notebook.
+
+- :func:`arrange` — the results frame of :func:`~smscampaign.send.send_campaign` with the columns a
+  person reads first (``source_row``, the name-like columns, ``mobile``, ``status``, ``reason_zh``,
+  ``reason``, ``message_zh``, ``message_en``, ``content``), then the technical ones; text columns in
+  the one text dtype (:data:`~smscampaign.numbers.TEXT`, missing is ``<NA>``). Names are unchanged.
+- :func:`view` — a pandas Styler of those leading columns for JupyterLab: no Chinese column narrower
+  than its header, the message wrapped but whole, one marker for missing values. Also
+  ``results.sms.view()``.
+
+>>> sc.view(results)                                      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from html import escape
+from typing import TYPE_CHECKING, Final
+
+import pandas as pd
+
+from smscampaign.numbers import TEXT
+from smscampaign.xlsx import display_width
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from pandas.io.formats.style import Styler
+
+__all__ = ["LEAD_COLUMNS", "MISSING", "arrange", "name_columns", "view"]
+
+#: The fixed columns a person reads first, in order; name-like columns go right after ``source_row``.
+LEAD_COLUMNS: Final = (
+    "source_row",
+    "mobile",
+    "status",
+    "reason_zh",
+    "reason",
+    "message_zh",
+    "message_en",
+    "content",
+)
+#: How :func:`view` shows a missing value (every column the same way).
+MISSING: Final = "—"
+
+_NAME_HINT: Final = re.compile(r"姓名|名字|名称|称呼|客户|联系人|收件人|name|customer|contact", re.I)
+#: Identifiers are not names: 客户编号, customer_id, contact number …
+_NOT_NAME_HINT: Final = re.compile(
+    r"编号|号码|电话|手机|代码|id\b|_id|code|number|phone|mobile|tel|no\b", re.I
+)
+#: Short text columns that never wrap; longer text wraps inside these widths (in ``ch``).
+_NOWRAP_UP_TO: Final = 24
+_WRAP_WIDTH: Final = {"content": (34, 46), "reason": (18, 30), "message_en": (14, 24)}
+_DEFAULT_WRAP: Final = (16, 28)
+
+
+def name_columns(frame: pd.DataFrame) -> list[str]:
+    """The columns holding a name or the like (``姓名``, ``客户名称``, ``name`` …), in order."""
+    phone = str(frame.attrs.get("phone_column", ""))
+    return [
+        str(c)
+        for c in frame.columns
+        if _NAME_HINT.search(str(c)) and not _NOT_NAME_HINT.search(str(c)) and str(c) != phone
+    ]
+
+
+def _reason_zh(frame: pd.DataFrame) -> pd.Series:
+    """``reason`` in Chinese: the gateway's own Chinese text for a refused request, else the
+    report's translation of the English reason; ``<NA>`` where there is no reason or no translation."""
+    from smscampaign.report import _reason_zh as translate  # noqa: PLC0415 - one translation table
+
+    reason = frame["reason"].astype(TEXT)
+    codes, uniques = pd.factorize(reason, use_na_sentinel=True)
+    table = [translate(str(u)) or None for u in uniques]
+    out = pd.Series(
+        pd.array([table[c] if c >= 0 else None for c in codes], dtype=TEXT), index=frame.index
+    )
+    if "message_zh" in frame and "code" in frame:
+        refused = pd.to_numeric(frame["code"], errors="coerce").lt(0).fillna(False).astype(bool)
+        out = out.mask(refused & reason.notna(), frame["message_zh"].astype(TEXT))
+    return out
+
+
+def arrange(results: pd.DataFrame) -> pd.DataFrame:
+    """``results`` with the columns a person reads first, and every text column in one dtype.
+
+    Order: ``source_row``, the name-like columns (:func:`name_columns`), ``mobile``, ``status``,
+    ``reason_zh``, ``reason``, ``message_zh``, ``message_en``, ``content``, then every other column
+    in its order. ``reason_zh`` (``reason`` in Chinese) is added when ``reason`` is there and it is
+    not. Text columns become :data:`~smscampaign.numbers.TEXT` (missing is ``<NA>``, never ``nan``).
+    Column names, rows, index and ``attrs`` are unchanged; ``results`` is not modified.
+
+    >>> arrange(pd.DataFrame({"mobile": ["13800138000"], "source_row": [2], "姓名": ["张三"]})).columns.tolist()
+    ['source_row', '姓名', 'mobile']
+    """  # noqa: E501
+    out = results.copy(deep=False)
+    if "reason" in out and "reason_zh" not in out:
+        out["reason_zh"] = _reason_zh(out)
+    for column in out.columns:
+        dtype = out[column].dtype
+        if isinstance(dtype, pd.StringDtype) and dtype != TEXT:
+            out[column] = out[column].astype(TEXT)
+    names = [c for c in name_columns(out) if c not in LEAD_COLUMNS]
+    lead = [c for c in (LEAD_COLUMNS[0], *names, *LEAD_COLUMNS[1:]) if c in out.columns]
+    order = [*lead, *(c for c in out.columns if c not in lead)]
+    arranged = out[order]
+    arranged.attrs = dict(results.attrs)
+    return arranged
+
+
+def _is_text(series: pd.Series) -> bool:
+    return isinstance(series.dtype, pd.StringDtype) or series.dtype == object
+
+
+def _widest(series: pd.Series) -> int:
+    sample = series.dropna().astype(str).unique()[:500]
+    return max((display_width(str(v)) for v in sample), default=0)
+
+
+def view(
+    results: pd.DataFrame,
+    columns: Sequence[str] | None = None,
+    *,
+    rows: int | None = 20,
+) -> Styler:
+    """The leading columns of ``results`` (see :func:`arrange`) as a Styler that fits a notebook.
+
+    ``columns`` (default: :data:`LEAD_COLUMNS` with the name-like columns, those present) are shown
+    for the first ``rows`` rows (``None``: all), without the index. Every column is at least as wide
+    as its header and short text columns never wrap (so ``姓名`` or ``中国联通`` stay on one line);
+    long text (``content``, ``reason``) wraps inside a fixed width and is never cut. Missing values
+    show as :data:`MISSING` in every column. ``results`` is not modified.
+
+    >>> sc.view(results[results["status"] != "accepted"], rows=10)    # doctest: +SKIP
+    """
+    frame = arrange(results)
+    if columns is None:
+        columns = [c for c in frame.columns if c in (*LEAD_COLUMNS, *name_columns(frame))]
+    else:
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            from smscampaign.errors import ConfigError  # noqa: PLC0415
+
+            raise ConfigError(f"view: no column {', '.join(map(repr, missing))} in the results")
+    shown = frame.loc[:, list(columns)]
+    total = len(shown)
+    if rows is not None:
+        shown = shown.head(rows)
+    styles: dict[str, list[dict[str, str]]] = {}
+    for column in shown.columns:
+        series = shown[column]
+        header = display_width(str(column))
+        props = ["vertical-align: top"]
+        if _is_text(series):
+            props.append("text-align: left")
+            widest = _widest(series)
+            low, high = _WRAP_WIDTH.get(str(column), _DEFAULT_WRAP)
+            if widest <= _NOWRAP_UP_TO:
+                props += [f"min-width: {max(header, widest) + 1}ch", "white-space: nowrap"]
+            else:
+                props += [
+                    f"min-width: {max(header + 1, low)}ch",
+                    f"max-width: {max(header + 1, high)}ch",
+                    "white-space: normal",
+                    "overflow-wrap: anywhere",
+                ]
+        else:
+            props += [f"min-width: {header + 1}ch", "white-space: nowrap"]
+        css = "; ".join(props)
+        styles[str(column)] = [{"selector": "", "props": css}]  # the column's th and td
+    styler = shown.style.hide(axis="index").format(na_rep=MISSING)
+    styler = styler.set_table_styles(styles, overwrite=False)
+    styler = styler.set_table_styles(
+        [{"selector": "th.col_heading", "props": "text-align: left; white-space: nowrap"}],
+        overwrite=False,
+    )
+    if rows is not None and total > len(shown):
+        styler = styler.set_caption(escape(f"first {len(shown):,} of {total:,} rows"))
+    return styler
