@@ -380,6 +380,13 @@ COLUMN_LABELS: dict[str, str] = {
     "key": "键 key",
     **{status: f"{zh} {status}" for status, zh in STATUS_LABELS.items()},
 }
+_ACCOUNT_LABELS = {
+    "period": "时段 period",
+    "kind": "日/月 kind",
+    "sent": "账户发送量 account sent",
+    "campaign_accepted": "本次受理 this campaign",
+    "other": "其他发送 other sends",
+}
 _STATUS_ZH_LABEL = "中文状态 status (zh)"
 _REASON_ZH_LABEL = "中文原因 reason (zh)"
 #: ``code`` is two things: the gateway's receipt value (≥ 0) when it accepted, a return code (< 0)
@@ -686,6 +693,7 @@ def export_report(
     replies: pd.DataFrame | None = None,
     engine: str | None = None,
     progress: bool | None = None,
+    account_stats: pd.DataFrame | None = None,
 ) -> Path:
     """Write the campaign workbook to ``path`` (``.xlsx``, parent folders created) and return it.
 
@@ -695,6 +703,8 @@ def export_report(
     概览 says so), 错误 (per return code), 无效与重复 (invalid and duplicate rows with the columns that
     mean something for them), 批次 (one row per ``send_sms`` call), 运营商 and 地区 (per carrier /
     province), and 回复 (``replies``, e.g. from :func:`~smscampaign.inbound.fetch_replies`) when given.
+    ``account_stats`` (:meth:`~smscampaign.gateway.Gateway.user_stat`) adds 账户发送量: the account's
+    sends per day and month beside this campaign's (:func:`~smscampaign.views.account_sends`).
 
     Headers are bilingual (``手机号 mobile``); ``status`` and ``reason`` have their Chinese beside
     them; the gateway's non-negative answer to an accepted request is shown as ``网关回执 gateway
@@ -731,6 +741,11 @@ def export_report(
     ]
     if replies is not None:
         sheets += xlsx.split(_sheet("回复", replies, phones, labels={"content": "回复内容 reply"}))
+    if account_stats is not None:
+        from smscampaign.views import account_sends  # noqa: PLC0415
+
+        sends = account_sends(results, account_stats)
+        sheets.append(_sheet("账户发送量", sends, phones, labels=_ACCOUNT_LABELS))
     xlsx.write_workbook(path, sheets, engine=engine, progress=progress)
     logger.info("report written to %s (%d recipients)", path, len(results))
     return path

@@ -4,6 +4,8 @@
   person reads first (``source_row``, the name-like columns, ``mobile``, ``status``, ``reason_zh``,
   ``reason``, ``message_zh``, ``message_en``, ``content``), then the technical ones; text columns in
   the one text dtype (:data:`~smscampaign.numbers.TEXT`, missing is ``<NA>``). Names are unchanged.
+- :func:`account_sends` — the account's sends per day and month (``Gateway.user_stat()``) beside
+  what this campaign had accepted in the same periods.
 - :func:`view` — a pandas Styler of those leading columns for JupyterLab: no Chinese column narrower
   than its header, the message wrapped but whole, one marker for missing values. Also
   ``results.sms.view()``.
@@ -26,7 +28,7 @@ from smscampaign.xlsx import display_width
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from pandas.io.formats.style import Styler
 
-__all__ = ["LEAD_COLUMNS", "MISSING", "arrange", "name_columns", "view"]
+__all__ = ["LEAD_COLUMNS", "MISSING", "account_sends", "arrange", "name_columns", "view"]
 
 #: The fixed columns a person reads first, in order; name-like columns go right after ``source_row``.
 LEAD_COLUMNS: Final = (
@@ -176,3 +178,39 @@ def view(
     if rows is not None and total > len(shown):
         styler = styler.set_caption(escape(f"first {len(shown):,} of {total:,} rows"))
     return styler
+
+
+def account_sends(results: pd.DataFrame, stats: pd.DataFrame) -> pd.DataFrame:
+    """The account's sends (``stats``, from :meth:`~smscampaign.gateway.Gateway.user_stat`) beside
+    this campaign's: ``period, kind, sent`` plus ``campaign_accepted`` (recipients of ``results``
+    accepted in that period, by ``sent_at`` in Beijing time) and ``other`` (``sent`` minus them,
+    never below 0: what else the account sent). Periods are the gateway's labels (``11-29``,
+    ``2026-11``). Neither input is modified.
+
+    >>> account_sends(results, gw.user_stat()).tail(3)        # doctest: +SKIP
+        period   kind  sent  campaign_accepted  other
+    """
+    from smscampaign.errors import ConfigError  # noqa: PLC0415
+    from smscampaign.protocol import BEIJING  # noqa: PLC0415
+
+    missing = [c for c in ("period", "kind", "sent") if c not in stats.columns]
+    if missing:
+        raise ConfigError(
+            f"account stats need the columns period, kind, sent (Gateway.user_stat()); missing {missing}"
+        )
+    out = stats.loc[:, ["period", "kind", "sent"]].astype({"period": TEXT, "kind": TEXT})
+    campaign = pd.Series(0, index=out.index, dtype="int64")
+    if {"status", "sent_at"} <= set(results.columns):
+        accepted = results["status"].eq("accepted").fillna(False).astype(bool)
+        when = pd.to_datetime(results.loc[accepted, "sent_at"], utc=True).dt.tz_convert(BEIJING)
+        counts = {
+            "day": when.dt.strftime("%m-%d").value_counts(),
+            "month": when.dt.strftime("%Y-%m").value_counts(),
+        }
+        for kind, per in counts.items():
+            rows = out["kind"].eq(kind).fillna(False).astype(bool)
+            looked_up = out.loc[rows, "period"].map(per.to_dict())
+            campaign[rows] = looked_up.fillna(0).astype("int64")
+    out["campaign_accepted"] = campaign
+    out["other"] = (out["sent"].astype("int64") - campaign).clip(lower=0)
+    return out.reset_index(drop=True)

@@ -11,7 +11,7 @@ import pytest
 import smscampaign as sc
 from smscampaign.numbers import TEXT
 from smscampaign.send import RESULT_COLUMNS
-from smscampaign.views import LEAD_COLUMNS, MISSING, arrange, name_columns, view
+from smscampaign.views import LEAD_COLUMNS, MISSING, account_sends, arrange, name_columns, view
 
 CONTENT = (
     "{姓名}您好，春季会员日全场八折，详询门店，地址见会员卡背面，活动截止到本月三十一日晚上十点。回T退订"
@@ -153,3 +153,26 @@ def test_report_writes_the_chinese_reason_once(results, tmp_path):
     assert "reason_zh" not in header
     assert sum("中文原因" in str(c) for c in header) == 1
     assert header.index("原因 reason") + 1 == header.index("中文原因 reason (zh)")
+
+
+def test_account_sends_beside_the_campaign(results, gateway, sandbox, tmp_path):
+    gateway.send_sms(["13700137000"], "另一条短信")  # sent from the account, not by this campaign
+    stats = gateway.user_stat()
+    before = stats.copy()
+    table = account_sends(results, stats)
+    pd.testing.assert_frame_equal(stats, before)
+    assert list(table.columns) == ["period", "kind", "sent", "campaign_accepted", "other"]
+    accepted = int(results["status"].eq("accepted").sum())
+    for kind in ("day", "month"):
+        rows = table[table["kind"] == kind]
+        assert rows["sent"].sum() == len(sandbox.ledger) == accepted + 1
+        assert rows["campaign_accepted"].sum() == accepted and rows["other"].sum() == 1
+    path = sc.export_report(results, tmp_path / "r.xlsx", account_stats=stats)
+    sheet = openpyxl.load_workbook(path, read_only=True)["账户发送量"]
+    values = list(sheet.iter_rows(values_only=True))
+    header = [c for c in values[0] if c]
+    assert header[:3] == ["时段 period", "日/月 kind", "账户发送量 account sent"]
+    sent_col = header.index("本次受理 this campaign")
+    assert sum(row[sent_col] for row in values[1:] if row[1] == "day") == accepted
+    with pytest.raises(sc.ConfigError, match="period"):
+        account_sends(results, pd.DataFrame({"x": [1]}))
