@@ -102,6 +102,7 @@ if TYPE_CHECKING:
         sms_length,
     )
     from smscampaign.views import (
+        account_sends,
         view,
     )
 
@@ -160,6 +161,7 @@ _EXPORTS: dict[str, str] = {
     "read_journal": "smscampaign.send",
     "send_campaign": "smscampaign.send",
     "sms_length": "smscampaign.templates",
+    "account_sends": "smscampaign.views",
     "view": "smscampaign.views",
 }
 #: Submodules reachable as attributes (``sc.numbers.province_of``) before anyone imported them.
@@ -220,6 +222,7 @@ __all__ = [
     "TemplateError",
     "UnencodableContentError",
     "account_info",
+    "account_sends",
     "bind_numbers",
     "campaign_report",
     "check_numbers",
