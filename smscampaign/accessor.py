@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import pandas as pd
-    from pandas.io.formats.style import Styler
+
+    from smscampaign.views import ResultsView
 
 __all__ = ["SmsAccessor", "register", "register_when_pandas_loads"]
 
@@ -44,7 +45,7 @@ class SmsAccessor:
 
         return check_numbers(self._df, column)
 
-    def view(self, columns: Sequence[str] | None = None, *, rows: int | None = 20) -> Styler:
+    def view(self, columns: Sequence[str] | None = None, *, rows: int | None = 20) -> ResultsView:
         """Return ``smscampaign.view(df, columns, rows=rows)``: the results as an analyst reads them."""
         from smscampaign.views import view  # noqa: PLC0415 - views loads numbers
 

@@ -6,7 +6,7 @@
   the one text dtype (:data:`~smscampaign.numbers.TEXT`, missing is ``<NA>``). Names are unchanged.
 - :func:`account_sends` — the account's sends per day and month (``Gateway.user_stat()``) beside
   what this campaign had accepted in the same periods.
-- :func:`view` — a pandas Styler of those leading columns for JupyterLab: no Chinese column narrower
+- :func:`view` — an HTML table of those leading columns for JupyterLab: no Chinese column narrower
   than its header, the message wrapped but whole, one marker for missing values. Also
   ``results.sms.view()``.
 
@@ -17,18 +17,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from html import escape
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 import pandas as pd
 
 from smscampaign.numbers import TEXT
 from smscampaign.xlsx import display_width
 
-if TYPE_CHECKING:  # pragma: no cover - typing only
-    from pandas.io.formats.style import Styler
-
-__all__ = ["LEAD_COLUMNS", "MISSING", "account_sends", "arrange", "name_columns", "view"]
+__all__ = ["LEAD_COLUMNS", "MISSING", "ResultsView", "account_sends", "arrange", "name_columns", "view"]
 
 #: The fixed columns a person reads first, in order; name-like columns go right after ``source_row``.
 LEAD_COLUMNS: Final = (
@@ -51,8 +49,8 @@ _NOT_NAME_HINT: Final = re.compile(
 )
 #: Short text columns that never wrap; longer text wraps inside these widths (in ``ch``).
 _NOWRAP_UP_TO: Final = 24
-_WRAP_WIDTH: Final = {"content": (34, 46), "reason": (18, 30), "message_en": (14, 24)}
-_DEFAULT_WRAP: Final = (16, 28)
+_WRAP_WIDTH: Final = {"content": (40, 56), "reason": (22, 34), "message_en": (18, 28)}
+_DEFAULT_WRAP: Final = (20, 32)
 
 
 def name_columns(frame: pd.DataFrame) -> list[str]:
@@ -113,9 +111,84 @@ def _is_text(series: pd.Series) -> bool:
     return isinstance(series.dtype, pd.StringDtype) or series.dtype == object
 
 
-def _widest(series: pd.Series) -> int:
+def _em(width: float) -> str:
+    """A display width (East Asian wide characters count two) in ``em`` of a sans-serif font; ``ch``
+    would be closer, but JupyterLab's sanitizer keeps only px/em/… in an untrusted output's style."""
+    return f"{round(width * 0.6 + 0.8, 1)}em"
+
+
+def _column_style(name: str, series: pd.Series) -> str:
+    """Inline CSS for one column's cells: at least as wide as the header, short text on one line,
+    long text wrapped inside a fixed width (never cut)."""
+    header = display_width(name)
+    if not _is_text(series):
+        return f"text-align: right; white-space: nowrap; min-width: {_em(header)}"
     sample = series.dropna().astype(str).unique()[:500]
-    return max((display_width(str(v)) for v in sample), default=0)
+    widest = max((display_width(str(v)) for v in sample), default=0)
+    if widest <= _NOWRAP_UP_TO:
+        return f"text-align: left; white-space: nowrap; min-width: {_em(max(header, widest))}"
+    low, high = _WRAP_WIDTH.get(name, _DEFAULT_WRAP)
+    return (
+        f"text-align: left; white-space: normal; overflow-wrap: anywhere; "
+        f"min-width: {_em(max(header, low))}; max-width: {_em(max(header, high))}"
+    )
+
+
+def _cell(value: object) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return MISSING
+    if value is pd.NaT:
+        return MISSING
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return str(value)
+
+
+@dataclass(frozen=True)
+class ResultsView:
+    """What :func:`view` returns: the shown ``data`` (a new DataFrame) and the ``total`` rows of the
+    frame it came from. In a notebook it is an HTML table with inline styles (they survive
+    JupyterLab's sanitizer for untrusted outputs and GitHub's renderer); ``repr`` is plain text."""
+
+    data: pd.DataFrame
+    total: int
+
+    def to_html(self) -> str:
+        """The table as HTML: one ``<th>``/``<td>`` style per column, values escaped, missing = —."""
+        styles = [_column_style(str(c), self.data[c]) for c in self.data.columns]
+        head = "".join(
+            f'<th style="{css}; vertical-align: bottom">{escape(str(c))}</th>'
+            for c, css in zip(self.data.columns, styles, strict=True)
+        )
+        body = "".join(
+            "<tr>"
+            + "".join(
+                f'<td style="{css}; vertical-align: top">{escape(_cell(v))}</td>'
+                for v, css in zip(row, styles, strict=True)
+            )
+            + "</tr>"
+            for row in self.data.itertuples(index=False, name=None)
+        )
+        caption = ""
+        if self.total > len(self.data):
+            caption = (
+                '<caption style="text-align: left; caption-side: bottom">'
+                f"first {len(self.data):,} of {self.total:,} rows</caption>"
+            )
+        return (
+            f'<table class="smscampaign-view">{caption}<thead><tr>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table>"
+        )
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def __repr__(self) -> str:
+        text = self.data.astype(object).map(_cell).to_string(index=False)
+        more = (
+            f"\n(first {len(self.data):,} of {self.total:,} rows)" if self.total > len(self.data) else ""
+        )
+        return text + more
 
 
 def view(
@@ -123,14 +196,15 @@ def view(
     columns: Sequence[str] | None = None,
     *,
     rows: int | None = 20,
-) -> Styler:
-    """The leading columns of ``results`` (see :func:`arrange`) as a Styler that fits a notebook.
+) -> ResultsView:
+    """The leading columns of ``results`` (see :func:`arrange`) as a table that fits a notebook.
 
     ``columns`` (default: :data:`LEAD_COLUMNS` with the name-like columns, those present) are shown
     for the first ``rows`` rows (``None``: all), without the index. Every column is at least as wide
     as its header and short text columns never wrap (so ``姓名`` or ``中国联通`` stay on one line);
     long text (``content``, ``reason``) wraps inside a fixed width and is never cut. Missing values
-    show as :data:`MISSING` in every column. ``results`` is not modified.
+    show as :data:`MISSING` in every column. ``results`` is not modified; ``.data`` is the shown
+    frame.
 
     >>> sc.view(results[results["status"] != "accepted"], rows=10)    # doctest: +SKIP
     """
@@ -144,40 +218,9 @@ def view(
 
             raise ConfigError(f"view: no column {', '.join(map(repr, missing))} in the results")
     shown = frame.loc[:, list(columns)]
-    total = len(shown)
     if rows is not None:
         shown = shown.head(rows)
-    styles: dict[str, list[dict[str, str]]] = {}
-    for column in shown.columns:
-        series = shown[column]
-        header = display_width(str(column))
-        props = ["vertical-align: top"]
-        if _is_text(series):
-            props.append("text-align: left")
-            widest = _widest(series)
-            low, high = _WRAP_WIDTH.get(str(column), _DEFAULT_WRAP)
-            if widest <= _NOWRAP_UP_TO:
-                props += [f"min-width: {max(header, widest) + 1}ch", "white-space: nowrap"]
-            else:
-                props += [
-                    f"min-width: {max(header + 1, low)}ch",
-                    f"max-width: {max(header + 1, high)}ch",
-                    "white-space: normal",
-                    "overflow-wrap: anywhere",
-                ]
-        else:
-            props += [f"min-width: {header + 1}ch", "white-space: nowrap"]
-        css = "; ".join(props)
-        styles[str(column)] = [{"selector": "", "props": css}]  # the column's th and td
-    styler = shown.style.hide(axis="index").format(na_rep=MISSING)
-    styler = styler.set_table_styles(styles, overwrite=False)
-    styler = styler.set_table_styles(
-        [{"selector": "th.col_heading", "props": "text-align: left; white-space: nowrap"}],
-        overwrite=False,
-    )
-    if rows is not None and total > len(shown):
-        styler = styler.set_caption(escape(f"first {len(shown):,} of {total:,} rows"))
-    return styler
+    return ResultsView(shown.reset_index(drop=True), len(frame))
 
 
 def account_sends(results: pd.DataFrame, stats: pd.DataFrame) -> pd.DataFrame:
