@@ -49,8 +49,11 @@ _NOT_NAME_HINT: Final = re.compile(
 )
 #: Short text columns that never wrap; longer text wraps inside these widths (in ``ch``).
 _NOWRAP_UP_TO: Final = 24
-_WRAP_WIDTH: Final = {"content": (40, 56), "reason": (22, 34), "message_en": (18, 28)}
-_DEFAULT_WRAP: Final = (20, 32)
+_WRAP_WIDTH: Final = {"content": (24, 40), "reason": (14, 24), "message_en": (14, 24)}
+_DEFAULT_WRAP: Final = (16, 28)
+#: What :func:`view` shows by default: the lead without the gateway's messages (for a refused row
+#: ``reason_zh`` is the gateway's Chinese already; for an accepted one they say only "success").
+_VIEW_COLUMNS: Final = tuple(c for c in LEAD_COLUMNS if c not in ("message_zh", "message_en"))
 
 
 def name_columns(frame: pd.DataFrame) -> list[str]:
@@ -114,7 +117,7 @@ def _is_text(series: pd.Series) -> bool:
 def _em(width: float) -> str:
     """A display width (East Asian wide characters count two) in ``em`` of a sans-serif font; ``ch``
     would be closer, but JupyterLab's sanitizer keeps only px/em/… in an untrusted output's style."""
-    return f"{round(width * 0.6 + 0.8, 1)}em"
+    return f"{round(width * 0.55 + 0.3, 1)}em"
 
 
 def _column_style(name: str, series: pd.Series) -> str:
@@ -199,7 +202,8 @@ def view(
 ) -> ResultsView:
     """The leading columns of ``results`` (see :func:`arrange`) as a table that fits a notebook.
 
-    ``columns`` (default: :data:`LEAD_COLUMNS` with the name-like columns, those present) are shown
+    ``columns`` (default: :data:`LEAD_COLUMNS` and the name-like columns present, less
+    ``message_zh`` / ``message_en``, which ``reason_zh`` / ``reason`` already carry) are shown
     for the first ``rows`` rows (``None``: all), without the index. Every column is at least as wide
     as its header and short text columns never wrap (so ``姓名`` or ``中国联通`` stay on one line);
     long text (``content``, ``reason``) wraps inside a fixed width and is never cut. Missing values
@@ -210,7 +214,7 @@ def view(
     """
     frame = arrange(results)
     if columns is None:
-        columns = [c for c in frame.columns if c in (*LEAD_COLUMNS, *name_columns(frame))]
+        columns = [c for c in frame.columns if c in (*_VIEW_COLUMNS, *name_columns(frame))]
     else:
         missing = [c for c in columns if c not in frame.columns]
         if missing:

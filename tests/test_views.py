@@ -120,13 +120,14 @@ def _style_of(html: str, header: str) -> str:
 def test_view_fits_a_notebook(results):
     shown = view(results)
     html = shown._repr_html_()
-    assert list(shown.data.columns) == [LEAD_COLUMNS[0], "姓名", *LEAD_COLUMNS[1:]]
+    lead = ["source_row", "姓名", "mobile", "status", "reason_zh", "reason", "content"]
+    assert list(shown.data.columns) == lead
     assert "<style" not in html  # inline styles: kept by JupyterLab's sanitizer and GitHub
-    for name in ("姓名", "reason_zh", "message_zh"):  # short Chinese columns: one line, header-wide
+    for name in ("姓名", "reason_zh"):  # short Chinese columns: one line, header-wide
         css = _style_of(html, name)
         assert "white-space: nowrap" in css
         width = float(re.search(r"min-width: ([\d.]+)em", css).group(1))
-        assert width >= 2  # at least the header's width (two wide characters is 2 em)
+        assert width >= 2  # at least the header's width (two wide characters are 2 em)
         assert html.count(f'<td style="{css.rsplit("; vertical-align", 1)[0]}') >= 1
     content = _style_of(html, "content")
     assert "white-space: normal" in content and "max-width" in content
