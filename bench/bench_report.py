@@ -121,6 +121,7 @@ def bench_campaign_report(rows: int, big: int) -> None:
     print("campaign_report")
     for label, n, mean in (
         (f"{rows:,} results, batches of 500", rows, 500.0),
+        (f"{rows:,} personalised results", rows, 10.6),
         (f"{big:,} personalised results", big, 10.6),
     ):
         results = make_results(n, batch_mean=mean)

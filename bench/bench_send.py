@@ -156,6 +156,9 @@ def main() -> None:
     )
     parser.add_argument("--rows", type=int, default=1_000_000, help="recipients of the large campaign")
     parser.add_argument("--floor-rounds", type=int, default=3, help="rounds of the floor comparison")
+    parser.add_argument(
+        "--floor-only", action="store_true", help="only the durable-floor comparison (section 0)"
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench_send_"))
     os.environ["SMSCAMPAIGN_HOME"] = str(tmp / "home")  # never the real campaign home
@@ -175,6 +178,8 @@ def main() -> None:
         f"  send_campaign, journal (default), w=1         {best:6.2f} s  ({200 / best:5.0f} req/s)"
         f"   ratio {floor / best:.2f}  (target ≥ 0.90)"
     )
+    if args.floor_only:
+        return
 
     # 1. request rate: bare Session loop vs engine + journal, same batches, same sandbox (no latency).
     plan = make_plan(args.requests * 50, batch_size=50)

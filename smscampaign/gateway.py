@@ -465,10 +465,11 @@ class Gateway:
     connections). Redirects are never followed (a 3xx is a :class:`GatewayRedirect`: following one
     would re-send the password to wherever ``Location`` points). Calls that change something
     (``send_sms``, ``bind_mobile``, ``cancel_bind``, ``recharge``) are never retried; the read-only
-    ``user_info`` is retried up to ``read_retries`` times on transport failures, 5xx and retryable
-    codes (−100, −101), ``get_sms`` only when the request provably did not arrive or the code is
-    retryable (the gateway marks replies fetched once it has answered) — ``retry_backoff`` seconds,
-    doubling. The password never appears in the repr, log records or exception texts and chains.
+    ``user_info`` and ``user_stat`` are retried up to ``read_retries`` times on transport failures,
+    5xx and retryable codes (−100, −101), ``get_sms`` only when the request provably did not arrive
+    or the code is retryable (the gateway marks replies fetched once it has answered) —
+    ``retry_backoff`` seconds, doubling. The password never appears in the repr, log records or
+    exception texts and chains.
 
     >>> with Gateway("demo", "secret", base_url=box.url) as gw:     # doctest: +SKIP
     ...     gw.user_info().fields["sms_left"]
@@ -613,7 +614,7 @@ class Gateway:
 
         from smscampaign.numbers import TEXT  # noqa: PLC0415 (pandas' text dtype, kept in one place)
 
-        response = self._call("user_stat", {})
+        response = self._read_only("user_stat", after_sending=True)
         if not response.ok:
             raise AccountError(
                 f"user_stat: {response.code} {response.info.zh} ({response.info.en})",

@@ -248,7 +248,8 @@ class Plan:
     def summary(self) -> pd.DataFrame:
         """Recipients per status as a small DataFrame ``status, recipients`` (all statuses, zeros
         included), with the totals in ``attrs``: ``recipients``, ``requests``, ``messages`` (to be
-        charged), ``charset``, ``sendtime``, ``fingerprint``.
+        charged), ``charset``, ``sendtime``, ``fingerprint``, ``kind``, ``review_errors`` and
+        ``review_warnings`` (counts of :attr:`review` findings), ``send_window``.
 
         >>> plan.summary().attrs["messages"]                   # doctest: +SKIP
         1
@@ -507,7 +508,7 @@ def plan_campaign(
     >>> plan_campaign(people, "会员日全场八折", signature="小店").batches.loc[0, "receivers"]
     ['13800138000']
     """
-    _check_options(recipients, charset, max_length, batch_size, on_too_long, kind, review)
+    _check_options(recipients, charset, max_length, batch_size, on_too_long, kind, review, lexicon)
     tmpl, sig = split_signature(parse_template(template), signature)
     if sig is None:
         logger.warning(
@@ -520,7 +521,7 @@ def plan_campaign(
     fill = _check_defaults(defaults, tmpl)
     sendtime_text = resolve_sendtime(sendtime)
     window = _send_window(send_window, kind, sendtime_text)
-    words = None if lexicon is None or kind is None else load_lexicon(lexicon)
+    words = None if lexicon is None else load_lexicon(lexicon)
     suppressed_numbers = None if suppress is None else load_suppression(suppress)
 
     rows = _Rows.of(recipients)
@@ -868,6 +869,7 @@ def _check_options(
     on_too_long: str,
     kind: str | None,
     review: str,
+    lexicon: Any,
 ) -> None:
     if not isinstance(recipients, pd.DataFrame):
         raise PlanError(f"recipients must be a DataFrame, not {type(recipients).__name__}")
@@ -894,6 +896,8 @@ def _check_options(
         raise PlanError(f"kind must be one of {', '.join(KINDS)} or None, not {kind!r}")
     if review not in _REVIEW_MODES:
         raise PlanError(f"review must be one of {', '.join(_REVIEW_MODES)}, not {review!r}")
+    if lexicon is not None and kind is None:
+        raise PlanError("a lexicon is used by the review: pass kind='marketing' or 'notification'")
 
 
 def _check_defaults(defaults: Mapping[str, Any] | None, tmpl: Template) -> dict[str, str]:

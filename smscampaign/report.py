@@ -38,6 +38,7 @@ import pandas as pd
 from smscampaign import xlsx
 from smscampaign.codes import describe_code
 from smscampaign.errors import ConfigError
+from smscampaign.numbers import province_of
 from smscampaign.protocol import BEIJING
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -48,7 +49,6 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 __all__ = [
     "CJK_FONTS",
     "COLUMN_LABELS",
-    "PROVINCES",
     "STATUS_LABELS",
     "campaign_report",
     "export_report",
@@ -81,28 +81,6 @@ _CARRIERS_EN = {
     "中国电信": "China Telecom",
     "中国广电": "China Broadnet",
 }
-#: The 34 province-level divisions by the short name a region starts with (phonenumbers writes
-#: 内蒙古呼和浩特市, 广西南宁市, 新疆乌鲁木齐市 … without 自治区), in their full names: 23 provinces,
-#: 5 autonomous regions, 4 municipalities, 2 special administrative regions.
-PROVINCES: dict[str, str] = {
-    **{
-        short: f"{short}省"
-        for short in (
-            "河北 山西 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 广东 海南 "
-            "四川 贵州 云南 陕西 甘肃 青海 台湾"
-        ).split()
-    },
-    "内蒙古": "内蒙古自治区",
-    "广西": "广西壮族自治区",
-    "西藏": "西藏自治区",
-    "宁夏": "宁夏回族自治区",
-    "新疆": "新疆维吾尔自治区",
-    **{short: f"{short}市" for short in ("北京", "天津", "上海", "重庆")},
-    "香港": "香港特别行政区",
-    "澳门": "澳门特别行政区",
-}
-
-
 # -- DataFrames ------------------------------------------------------------------------------------
 
 
@@ -206,18 +184,6 @@ def _crosstab(results: pd.DataFrame, keys: pd.Series, name: str) -> pd.DataFrame
     table = table.reset_index()
     table[name] = table[name].astype(object)
     return table.astype({c: "int64" for c in table.columns if c not in (name, "accepted_share")})
-
-
-def _province(region: Any) -> str:
-    """The province-level division ``region`` lies in (one of :data:`PROVINCES`), else 未知."""
-    if not isinstance(region, str):
-        return _UNKNOWN_LABEL
-    region = region.strip()
-    for length in (3, 2):  # 黑龙江 / 内蒙古 before the two-character names
-        name = PROVINCES.get(region[:length])
-        if name is not None:
-            return name
-    return _UNKNOWN_LABEL
 
 
 _BATCH_COLUMNS = [
@@ -329,11 +295,9 @@ def campaign_report(results: pd.DataFrame) -> dict[str, pd.DataFrame]:
     if "status" not in results.columns:
         raise ConfigError("results have no 'status' column (expected the frame send_campaign returns)")
     carriers = _labelled(_column(results, "carrier"))
-    regions = _labelled(_column(results, "region"))
-    codes, uniques = pd.factorize(regions)
-    provinces = pd.Series(
-        np.array([_province(r) for r in uniques], dtype=object)[codes], index=results.index, dtype=object
-    )
+    # phonenumbers' region, else the 号段 database's province for the mobile (numbers.province_of).
+    provinces = province_of(results[[c for c in ("region", "mobile") if c in results.columns]])
+    provinces = provinces.astype(object)
     regions_table = _crosstab(results, provinces, "province")
     unknown = int((provinces == _UNKNOWN_LABEL).sum())
     regions_table.attrs = {"unknown_share": round(unknown / len(results), 4) if len(results) else 0.0}
@@ -428,12 +392,10 @@ _REASONS_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^(\w+) cannot carry (.*)$", r"\1 无法编码 \2"),
         (r"^not sent", "未发送"),
         (r"^interrupted while in flight", "发送中断，结果未知"),
-        (r"^campaign stopped", "群发已停止"),
         (r"may have reached the gateway", "请求可能已到达网关，结果未知"),
-        (r"messages may have gone out", "短信可能已发出，结果未知"),
-        (r"^(.*) \((-\d+)\)$", r"网关返回 \2"),
     )
 )
+_GATEWAY_CODE = re.compile(r"\((-1\d\d)\)$")
 _PHONE_HINT = re.compile(r"mobile|phone|tel|手机|电话|号码|receiver|sender", re.IGNORECASE)
 _INTEGERS = frozenset(("source_row", "batch", "attempts"))
 _COUNTS = frozenset(("recipients", "size", *STATUS_LABELS))
@@ -441,6 +403,15 @@ _PERCENTS = frozenset(("share", "accepted_share"))
 
 
 def _reason_zh(reason: str) -> str:
+    """The Chinese of one English reason ("" when it has none): the send engine's reasons name the
+    gateway's code, whose Chinese text is the provider's own."""
+    if reason.startswith("campaign stopped: "):
+        return "群发已停止：" + _reason_zh(reason.removeprefix("campaign stopped: "))
+    if reason.endswith(": messages may have gone out"):
+        return _reason_zh(reason.removesuffix(": messages may have gone out")) + "，短信可能已发出"
+    code = _GATEWAY_CODE.search(reason)
+    if code:
+        return f"{describe_code(int(code.group(1))).zh}（{code.group(1)}）"
     for pattern, zh in _REASONS_ZH:
         match = pattern.search(reason)
         if match:

@@ -1427,10 +1427,16 @@ def _results(
     def text(values: pa.Array) -> pd.api.extensions.ExtensionArray:
         return pd.array(values, dtype="str")
 
+    def as_text(name: str) -> pd.api.extensions.ExtensionArray:
+        if name not in recipients:
+            return pd.array([None] * n, dtype="str")
+        values = recipients[name]
+        return values.array if values.dtype == "str" else values.astype("str").array
+
     out = pd.DataFrame(
         {
             "source_row": source_row,
-            "mobile": recipients["mobile"].to_numpy(),
+            "mobile": as_text("mobile"),
             "status": text(status_arr),
             "code": code,
             "message_zh": text(spread(cols["message_zh"])),
@@ -1440,13 +1446,11 @@ def _results(
             "attempts": attempts.astype(np.int64),
             "gateway_result": text(spread(batches["gateway_result"])),
             "sent_at": sent_at_col,
-            "content": recipients["content"].to_numpy() if "content" in recipients else None,
+            "content": as_text("content"),
             "reason": text(reason_arr),
         },
         index=recipients.index,
     )
-    for name in ("mobile", "content"):
-        out[name] = out[name].astype("str")
     rest = [c for c in recipients.columns if c not in out.columns]
     for column in rest:
         out[column] = recipients[column].array

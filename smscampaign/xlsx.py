@@ -277,6 +277,8 @@ def write_workbook(
     engine = engine or default_engine()
     if engine not in ENGINES:
         raise ConfigError(f"unknown workbook engine {engine!r}: choose one of {', '.join(ENGINES)}")
+    if engine == "rust" and default_engine() != "rust":
+        raise ConfigError("engine 'rust' needs rustpy-xlsxwriter: pip install 'rustpy-xlsxwriter<0.9'")
     path = Path(path)
     sheets = [_empty(s) if s.data.empty else s for s in sheets]
     total = sum(len(s.data) for s in sheets)

@@ -646,3 +646,11 @@ def test_user_stat_refused_raises_account_error(sandbox):
     with pytest.raises(sc.AccountError) as info:
         sandbox.gateway(USER, "wrong").user_stat()
     assert info.value.code == -103
+
+
+def test_user_stat_is_read_only_and_retried(sandbox):
+    sandbox.fail_next("user_stat", -100, times=2)
+    with sandbox.gateway(USER, PASSWORD, retry_backoff=0) as gw:
+        frame = gw.user_stat()
+    assert list(frame.columns) == ["period", "kind", "sent"]
+    assert (sandbox.calls["endpoint"] == "user_stat").sum() == 3

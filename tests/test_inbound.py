@@ -619,3 +619,16 @@ def test_fetch_failure_carries_replies_as_a_constructor_argument(sandbox, gatewa
     error = sc.GatewayHTTPError("x", status=500, endpoint="get_sms", replies=frame)
     assert error.replies is frame and error.status == 500
     assert sc.AccountError("y", code=-120, replies=frame).replies is frame
+
+
+def test_replies_command_lists_undecoded_replies_for_attention(tmp_path, capsys):
+    from smscampaign.cli import main
+
+    path = tmp_path / "replies.sqlite"
+    with sc.ReplyStore(path) as disk:
+        record = {"sender": A, "content": "\\xcd\\xcb", "receivetime": WHEN}
+        disk.add([{**record, "decode_error": True, "raw": b"\xcd\xcb"}], received_via="push")
+        assert disk.undecoded()["raw"].tolist() == [b"\xcd\xcb"]
+    assert main(["replies", "--sandbox", "--store", str(path)]) == 0
+    err = capsys.readouterr().err
+    assert "attention: 1 replies" in err and A in err

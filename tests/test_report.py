@@ -573,9 +573,9 @@ def test_plot_report_speaks_chinese_when_a_cjk_font_is_installed(
 
 
 def test_provinces_are_the_34_divisions_and_unknown() -> None:
-    from smscampaign.report import PROVINCES
+    from smscampaign.numbers import PROVINCES
 
-    names = set(PROVINCES.values())
+    names = set(PROVINCES)
     assert len(names) == 34
     assert sum(n.endswith("自治区") for n in names) == 5
     assert {"北京市", "天津市", "上海市", "重庆市", "香港特别行政区", "澳门特别行政区"} <= names
@@ -596,7 +596,7 @@ def test_provinces_are_the_34_divisions_and_unknown() -> None:
         "中国": "未知",
         "": "未知",
     }
-    results = pd.DataFrame({"status": "accepted", "region": [*regions, None], "mobile": "13800138000"})
+    results = pd.DataFrame({"status": "accepted", "region": [*regions, None]})
     table = campaign_report(results)["regions"].set_index("province")["recipients"]
     expected = pd.Series([*regions.values(), "未知"]).value_counts()
     assert table.sort_index().to_dict() == expected.sort_index().to_dict()
@@ -608,7 +608,7 @@ def test_regions_of_real_numbers_group_into_provinces(tmp_path: Path) -> None:
     holds only the 34 names and 未知, and says how many are 未知."""
     import numpy as np
 
-    from smscampaign.report import PROVINCES
+    from smscampaign.numbers import PROVINCES
 
     rng = np.random.default_rng(19)
     prefixes = [130, 131, 132, 133, 135, 136, 137, 138, 139, 147, 150, 151, 152, 153, 155, 156, 157]
@@ -618,7 +618,7 @@ def test_regions_of_real_numbers_group_into_provinces(tmp_path: Path) -> None:
     checked = sc.check_numbers(pd.DataFrame({"手机号": mobiles}))
     results = checked.assign(status="accepted")
     regions = campaign_report(results)["regions"]
-    assert set(regions["province"]) <= {*PROVINCES.values(), "未知"}
+    assert set(regions["province"]) <= {*PROVINCES, "未知"}
     assert len(set(regions["province"])) >= 25  # the sample reaches most of the country
     share = regions.attrs["unknown_share"]
     assert share == pytest.approx(
@@ -627,4 +627,31 @@ def test_regions_of_real_numbers_group_into_provinces(tmp_path: Path) -> None:
     book = openpyxl.load_workbook(export_report(results, tmp_path / "r.xlsx", engine="openpyxl"))
     note = book["地区"]["C1"].value
     assert book["地区"]["A1"].value == "未知 unknown" and f"{share:.1%}" in note
-    assert {r["省份 province"] for r in table(book["地区"])} <= {*PROVINCES.values(), "未知"}
+    assert {r["省份 province"] for r in table(book["地区"])} <= {*PROVINCES, "未知"}
+
+
+def test_every_reason_has_its_chinese() -> None:
+    from smscampaign.numbers import Reason
+    from smscampaign.report import _reason_zh
+
+    for reason in Reason:
+        text = f"{reason} 3" if reason == Reason.DUPLICATE else str(reason)
+        assert _reason_zh(text), text
+    assert _reason_zh("duplicate of row 8") == "与第 8 行重复"
+    assert _reason_zh("Malformed mobile number (-119)") == "手机号不符合规则（-119）"
+    stopped = "campaign stopped: Not enough messages left on the account (-107)"
+    assert _reason_zh(stopped) == "群发已停止：可发短信条数不够（-107）"
+    assert _reason_zh("something new") == ""  # no guess: the English stays beside it
+
+
+def test_without_the_compiled_writer_the_report_falls_back_to_openpyxl(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "rustpy_xlsxwriter", None)  # as if the wheel were missing
+    assert xlsx.default_engine() == "openpyxl"
+    path = export_report(results_frame(), tmp_path / "r.xlsx")
+    assert openpyxl.load_workbook(path)["明细"].max_row == 7
+    with pytest.raises(ConfigError, match="rustpy-xlsxwriter"):
+        export_report(results_frame(), tmp_path / "r.xlsx", engine="rust")

@@ -6,6 +6,7 @@ import _thread
 import json
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -995,3 +996,23 @@ def test_kill_9_during_a_reconciled_campaign_settles_what_it_can(tmp_path, stand
     assert unknown_batches <= unsettled
     assert (ready["status"] == "accepted").sum() >= n - batch_size * len(unsettled)
     assert "accepted" in set(verdicts["verdict"]) or "not_sent" in set(verdicts["verdict"])
+
+
+def test_empty_plan_creates_no_journal(sandbox, gateway, home):
+    plan = sc.plan_campaign(people(2).iloc[2:], "您好", signature="小店")
+    results = send(plan, gateway)
+    assert results.attrs["journal"] is None
+    assert not list(home.glob("journals/*.journal"))
+
+
+def test_registry_writes_lost_by_a_killed_run_are_restored_on_resume(sandbox, gateway, home, tmp_path):
+    plan = make_plan(6, batch_size=3, extra=False)
+    first = tmp_path / "a.journal"
+    send(plan, gateway, journal=first)
+    with sqlite3.connect(home / "home.sqlite") as conn:  # as if killed before the writer wrote
+        conn.execute("DELETE FROM send_mobiles")
+        conn.execute("DELETE FROM send_batches")
+    send(plan, gateway, journal=first)  # resuming puts the journal's sends back in the registry
+    other = send(plan, gateway, journal=tmp_path / "b.journal")
+    assert (other["status"] == "already_sent").all()
+    assert len(sandbox.ledger) == 6
