@@ -22,6 +22,7 @@ from html import escape
 from typing import Final
 
 import pandas as pd
+import pyarrow as pa
 
 from smscampaign.numbers import TEXT
 from smscampaign.xlsx import display_width
@@ -73,10 +74,9 @@ def _reason_zh(frame: pd.DataFrame) -> pd.Series:
 
     reason = frame["reason"].astype(TEXT)
     codes, uniques = pd.factorize(reason, use_na_sentinel=True)
-    table = [translate(str(u)) or None for u in uniques]
-    out = pd.Series(
-        pd.array([table[c] if c >= 0 else None for c in codes], dtype=TEXT), index=frame.index
-    )
+    table = pa.array([translate(str(u)) or None for u in uniques], type=pa.large_string())
+    spread = table.take(pa.array(codes, mask=codes < 0))  # once per distinct reason, then one take
+    out = pd.Series(pd.array(spread, dtype=TEXT), index=frame.index)
     if "message_zh" in frame and "code" in frame:
         refused = pd.to_numeric(frame["code"], errors="coerce").lt(0).fillna(False).astype(bool)
         out = out.mask(refused & reason.notna(), frame["message_zh"].astype(TEXT))
