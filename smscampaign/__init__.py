@@ -61,6 +61,12 @@ if TYPE_CHECKING:
         Gateway,
         GatewayResponse,
     )
+    from smscampaign.history import (
+        History,
+        compare_campaigns,
+        export_comparison,
+        plot_comparison,
+    )
     from smscampaign.inbound import (
         ReplyStore,
         fetch_replies,
@@ -100,6 +106,9 @@ if TYPE_CHECKING:
     )
     from smscampaign.templates import (
         sms_length,
+    )
+    from smscampaign.variants import (
+        two_proportion_test,
     )
     from smscampaign.views import (
         account_sends,
@@ -141,6 +150,10 @@ _EXPORTS: dict[str, str] = {
     "UnencodableContentError": "smscampaign.errors",
     "Gateway": "smscampaign.gateway",
     "GatewayResponse": "smscampaign.gateway",
+    "History": "smscampaign.history",
+    "compare_campaigns": "smscampaign.history",
+    "export_comparison": "smscampaign.history",
+    "plot_comparison": "smscampaign.history",
     "ReplyStore": "smscampaign.inbound",
     "fetch_replies": "smscampaign.inbound",
     "opt_outs": "smscampaign.inbound",
@@ -161,6 +174,7 @@ _EXPORTS: dict[str, str] = {
     "read_journal": "smscampaign.send",
     "send_campaign": "smscampaign.send",
     "sms_length": "smscampaign.templates",
+    "two_proportion_test": "smscampaign.variants",
     "account_sends": "smscampaign.views",
     "view": "smscampaign.views",
 }
@@ -174,6 +188,7 @@ _SUBMODULES = frozenset(
         "demo",
         "errors",
         "gateway",
+        "history",
         "home",
         "inbound",
         "journal",
@@ -187,6 +202,7 @@ _SUBMODULES = frozenset(
         "send",
         "statuses",
         "templates",
+        "variants",
         "views",
     }
 )
@@ -206,6 +222,7 @@ __all__ = [
     "GatewayRedirect",
     "GatewayResponse",
     "GatewayTimeout",
+    "History",
     "InsufficientBalance",
     "Journal",
     "JournalBusy",
@@ -227,13 +244,16 @@ __all__ = [
     "campaign_report",
     "check_numbers",
     "codes_table",
+    "compare_campaigns",
     "describe_code",
+    "export_comparison",
     "export_report",
     "fetch_replies",
     "load_recipients",
     "normalize_numbers",
     "opt_outs",
     "plan_campaign",
+    "plot_comparison",
     "plot_report",
     "province_of",
     "read_journal",
@@ -243,6 +263,7 @@ __all__ = [
     "send_campaign",
     "serve_replies",
     "sms_length",
+    "two_proportion_test",
     "unbind_numbers",
     "view",
 ]

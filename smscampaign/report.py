@@ -272,7 +272,7 @@ def _batches(results: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def campaign_report(results: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def campaign_report(results: pd.DataFrame, history: Any = None) -> dict[str, pd.DataFrame]:
     """Summarise a results frame into small DataFrames; ``results`` is not modified.
 
     - ``summary``: ``status, zh, recipients, share`` — accepted / failed / unknown always, the other
@@ -286,6 +286,9 @@ def campaign_report(results: pd.DataFrame) -> dict[str, pd.DataFrame]:
       as 未知 (``regions.attrs["unknown_share"]`` is their share of all recipients);
     - ``batches``: one row per ``send_sms`` call — ``batch, size, status, code, message_zh,
       message_en, attempts, sent_at, gateway_result``.
+    - with ``history`` (a :class:`~smscampaign.history.History`): ``engagement``,
+      ``engagement_carriers``, ``engagement_regions`` (reply rate, opt-out rate, time to reply) and,
+      for an A/B test, ``arms`` and ``arm_tests`` (:func:`~smscampaign.history.report_tables`).
 
     >>> results = pd.DataFrame({"mobile": ["13800138000", None], "status": ["accepted", "invalid"]})
     >>> campaign_report(results)["summary"][["status", "recipients"]].to_dict("list")
@@ -309,6 +312,10 @@ def campaign_report(results: pd.DataFrame) -> dict[str, pd.DataFrame]:
         "regions": regions_table,
         "batches": _batches(results),
     }
+    if history is not None:  # reply / opt-out rates and A/B arms (smscampaign.history, issue 13)
+        from smscampaign.history import report_tables  # noqa: PLC0415
+
+        tables.update(report_tables(results, history))
     return _as_text(tables)
 
 
@@ -677,6 +684,7 @@ def export_report(
     engine: str | None = None,
     progress: bool | None = None,
     account_stats: pd.DataFrame | None = None,
+    history: Any = None,
 ) -> Path:
     """Write the campaign workbook to ``path`` (``.xlsx``, parent folders created) and return it.
 
@@ -709,7 +717,7 @@ def export_report(
             f"the report is an Excel workbook: its path must end in .xlsx, not {str(path)!r} "
             "(for a CSV, use results.to_csv)"
         )
-    tables = campaign_report(results)
+    tables = campaign_report(results, history=history)
     path.parent.mkdir(parents=True, exist_ok=True)
     phones = _phone_columns(results, plan)
     details = xlsx.split(_sheet("明细", results, phones))
@@ -729,6 +737,10 @@ def export_report(
 
         sends = account_sends(results, account_stats)
         sheets.append(_sheet("账户发送量", sends, phones, labels=_ACCOUNT_LABELS))
+    if history is not None:  # the campaign history's sheets (issue 13)
+        from smscampaign.history import REPORT_SHEETS  # noqa: PLC0415
+
+        sheets += [_sheet(title, tables[key], phones) for title, key in REPORT_SHEETS if key in tables]
     xlsx.write_workbook(path, sheets, engine=engine, progress=progress)
     logger.info("report written to %s (%d recipients)", path, len(results))
     return path
