@@ -39,6 +39,7 @@ from typing import Final, Protocol, runtime_checkable
 
 import pandas as pd
 
+from smscampaign._sqlite import connect_wal
 from smscampaign.errors import ConfigError, JournalError
 
 __all__ = [
@@ -284,11 +285,7 @@ class SQLiteStore:
         self.path = self.folder / "home.sqlite"
         self._lock = threading.Lock()
         try:
-            self._conn = sqlite3.connect(
-                self.path, check_same_thread=False, isolation_level=None, timeout=30.0
-            )
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn = connect_wal(self.path)
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise JournalError(f"{self.path}: the campaign home's store is not usable ({exc})") from None

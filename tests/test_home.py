@@ -155,3 +155,30 @@ def test_children_inherit_the_temporary_home(home):
         check=True,
     ).stdout.strip()
     assert out == str(home)
+
+
+def test_a_new_home_opened_by_many_threads_at_once_is_never_locked(tmp_path):
+    # Two kernels or a CLI started twice open a fresh home together: switching the new file to WAL
+    # is refused at once while another connection does it, so opening takes turns instead of failing.
+    import threading
+
+    for round_ in range(10):
+        folder = tmp_path / f"home{round_}"
+        barrier = threading.Barrier(4)
+        errors: list[BaseException] = []
+
+        def open_it(
+            folder: Path = folder, barrier: threading.Barrier = barrier, errors: list = errors
+        ) -> None:
+            barrier.wait(timeout=30)
+            try:
+                SQLiteStore(folder).close()
+            except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=open_it) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert errors == []
