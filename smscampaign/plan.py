@@ -27,7 +27,6 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from datetime import time as dtime
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 import numpy as np
@@ -40,13 +39,16 @@ from smscampaign.numbers import TEXT
 from smscampaign.protocol import (
     MAX_LENGTH,
     MAX_NUMBERS,
+    in_window,
+    parse_time,
+    parse_window,
     python_codec,
     resolve_sendtime,
     sms_length,
     unencodable_characters,
 )
 from smscampaign.review import KINDS, Kind, Lexicon, RowReview, load_lexicon, review_rows
-from smscampaign.statuses import PlanStatus
+from smscampaign.statuses import OptionalPlanStatus, PlanStatus
 from smscampaign.templates import (
     Template,
     astral_counts,
@@ -87,7 +89,7 @@ MAX_RECEIVERS: Final = MAX_NUMBERS
 STATUSES: Final[tuple[str, ...]] = tuple(PlanStatus)
 #: The status of rows an error finding of the content review blocks (plans with a ``kind`` only;
 #: listed by :meth:`Plan.counts` when it occurs, so not one of :data:`STATUSES`).
-BLOCKED: Final = "blocked"
+BLOCKED: Final = OptionalPlanStatus.BLOCKED
 _STATUS_NAMES: Final = (*STATUSES, BLOCKED)
 _READY, _INVALID, _DUPLICATE, _SUPPRESSED, _MISSING, _UNENCODABLE, _TOO_LONG, _BLOCKED = range(
     len(_STATUS_NAMES)
@@ -851,24 +853,15 @@ def _send_window(send_window: Any, kind: str | None, sendtime: str | None) -> tu
     """The daily window (Beijing time) the plan may be sent in; refuses a sendtime outside it."""
     if isinstance(send_window, str) and send_window == "default":
         window = MARKETING_WINDOW if kind == "marketing" else None
-    elif send_window is None:
-        return None
     else:
-        try:
-            start, end = (dtime.fromisoformat(str(part).strip()) for part in send_window)
-        except (TypeError, ValueError):
-            raise PlanError(
-                f"send_window must be two HH:MM times such as ('08:00', '21:00'), not {send_window!r}"
-            ) from None
-        if start == end:
-            raise PlanError("send_window start and end must differ")
-        window = (start.strftime("%H:%M"), end.strftime("%H:%M"))
+        parsed = parse_window(send_window)
+        if parsed is None:
+            return None
+        window = (parsed[0].strftime("%H:%M"), parsed[1].strftime("%H:%M"))
     if window is None or sendtime is None:
         return window
-    start, end = (dtime.fromisoformat(part) for part in window)
-    at = dtime.fromisoformat(sendtime[11:])
-    inside = start <= at < end if start < end else (at >= start or at < end)
-    if not inside:
+    bounds = parse_window(window)
+    if bounds is not None and not in_window(parse_time(sendtime), bounds):
         raise PlanError(
             f"sendtime {sendtime} is outside the send window {window[0]}–{window[1]} Beijing time"
             + (" for marketing" if kind == "marketing" else "")

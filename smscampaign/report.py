@@ -37,6 +37,7 @@ import pandas as pd
 
 from smscampaign import xlsx
 from smscampaign.codes import describe_code
+from smscampaign.dtypes import TEXT
 from smscampaign.errors import ConfigError
 from smscampaign.numbers import province_of
 from smscampaign.protocol import BEIJING
@@ -95,7 +96,7 @@ def _labelled(values: pd.Series) -> pd.Series:
     """Text values with NA and blanks shown as 未知 (so they group and plot); each distinct value is
     cleaned once, then spread back (a million rows hold a handful of statuses or carriers)."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    text = pd.Series(uniques, dtype="string").str.strip()
+    text = pd.Series(uniques, dtype=TEXT).str.strip()
     labels = text.mask(text.isna() | (text == ""), _UNKNOWN_LABEL).astype(object).to_numpy()
     labels = np.append(labels, _UNKNOWN_LABEL)  # code -1 (missing) takes the last one
     return pd.Series(labels[codes], index=values.index, dtype=object)
@@ -130,7 +131,7 @@ def _errors(results: pd.DataFrame) -> pd.DataFrame:
     failing = results[status.isin(_ERROR_STATUSES).fillna(False).to_numpy(dtype=bool)]
     if failing.empty:
         return pd.DataFrame(
-            {c: pd.Series(dtype="Int64" if c in ("code", "recipients") else object) for c in columns}
+            {c: pd.Series(dtype="Int64" if c in ("code", "recipients") else TEXT) for c in columns}
         )
     codes = pd.to_numeric(_column(failing, "code"), errors="coerce").astype("Int64")
     rows: list[dict[str, Any]] = []
@@ -214,7 +215,7 @@ def _built(values: pd.Series, convert: Any = None) -> Any:
     missing = values.isna().to_numpy(dtype=bool)
     if not missing.all():
         if pd.api.types.is_string_dtype(values.dtype) and values.dtype != object:
-            return values.astype("str").array
+            return values.astype(TEXT).array
         if pd.api.types.is_datetime64_any_dtype(values.dtype) and not missing.any():
             return values.array
     objects = values.astype(object).to_numpy().copy()
@@ -253,13 +254,13 @@ def _batches(results: pd.DataFrame) -> pd.DataFrame:
 
     def first_text(name: str) -> Any:
         values = _per_batch(column(name), keys, index, "first")
-        return values.astype(object).fillna("").astype("str").array
+        return values.astype(object).fillna("").astype(TEXT).array
 
     return pd.DataFrame(
         {
             "batch": index.to_numpy(dtype=np.int64),
             "size": sizes.to_numpy(dtype=np.int64),
-            "status": pd.array(statuses.reindex(index).to_numpy(dtype=object), dtype="str"),
+            "status": pd.array(statuses.reindex(index).to_numpy(dtype=object), dtype=TEXT),
             "code": _integers(code),
             "message_zh": first_text("message_zh"),
             "message_en": first_text("message_en"),
@@ -301,13 +302,24 @@ def campaign_report(results: pd.DataFrame) -> dict[str, pd.DataFrame]:
     regions_table = _crosstab(results, provinces, "province")
     unknown = int((provinces == _UNKNOWN_LABEL).sum())
     regions_table.attrs = {"unknown_share": round(unknown / len(results), 4) if len(results) else 0.0}
-    return {
+    tables = {
         "summary": _summary(results),
         "errors": _errors(results),
         "carriers": _crosstab(results, carriers, "carrier"),
         "regions": regions_table,
         "batches": _batches(results),
     }
+    return _as_text(tables)
+
+
+def _as_text(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The tables with their text columns in the package's one text dtype (:data:`TEXT`)."""
+    for table in tables.values():
+        for name, column in table.items():
+            text = column.dtype == object and pd.api.types.infer_dtype(column) == "string"
+            if text or isinstance(column.dtype, pd.StringDtype):
+                table[name] = column.astype(TEXT)
+    return tables
 
 
 # -- Excel -----------------------------------------------------------------------------------------

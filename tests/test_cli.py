@@ -18,6 +18,8 @@ COMMANDS = [
     "balance",
     "bind",
     "check",
+    "demo",
+    "notebooks",
     "opt-outs",
     "plan",
     "receive",
