@@ -61,6 +61,12 @@ if TYPE_CHECKING:
         Gateway,
         GatewayResponse,
     )
+    from smscampaign.history import (
+        History,
+        compare_campaigns,
+        export_comparison,
+        plot_comparison,
+    )
     from smscampaign.inbound import (
         ReplyStore,
         fetch_replies,
@@ -101,6 +107,13 @@ if TYPE_CHECKING:
     from smscampaign.templates import (
         sms_length,
     )
+    from smscampaign.variants import (
+        two_proportion_test,
+    )
+    from smscampaign.views import (
+        account_sends,
+        view,
+    )
 
 __version__ = "0.1.0"
 
@@ -137,6 +150,10 @@ _EXPORTS: dict[str, str] = {
     "UnencodableContentError": "smscampaign.errors",
     "Gateway": "smscampaign.gateway",
     "GatewayResponse": "smscampaign.gateway",
+    "History": "smscampaign.history",
+    "compare_campaigns": "smscampaign.history",
+    "export_comparison": "smscampaign.history",
+    "plot_comparison": "smscampaign.history",
     "ReplyStore": "smscampaign.inbound",
     "fetch_replies": "smscampaign.inbound",
     "opt_outs": "smscampaign.inbound",
@@ -157,6 +174,9 @@ _EXPORTS: dict[str, str] = {
     "read_journal": "smscampaign.send",
     "send_campaign": "smscampaign.send",
     "sms_length": "smscampaign.templates",
+    "two_proportion_test": "smscampaign.variants",
+    "account_sends": "smscampaign.views",
+    "view": "smscampaign.views",
 }
 #: Submodules reachable as attributes (``sc.numbers.province_of``) before anyone imported them.
 _SUBMODULES = frozenset(
@@ -168,6 +188,7 @@ _SUBMODULES = frozenset(
         "demo",
         "errors",
         "gateway",
+        "history",
         "home",
         "inbound",
         "journal",
@@ -181,6 +202,8 @@ _SUBMODULES = frozenset(
         "send",
         "statuses",
         "templates",
+        "variants",
+        "views",
     }
 )
 
@@ -199,6 +222,7 @@ __all__ = [
     "GatewayRedirect",
     "GatewayResponse",
     "GatewayTimeout",
+    "History",
     "InsufficientBalance",
     "Journal",
     "JournalBusy",
@@ -215,17 +239,21 @@ __all__ = [
     "TemplateError",
     "UnencodableContentError",
     "account_info",
+    "account_sends",
     "bind_numbers",
     "campaign_report",
     "check_numbers",
     "codes_table",
+    "compare_campaigns",
     "describe_code",
+    "export_comparison",
     "export_report",
     "fetch_replies",
     "load_recipients",
     "normalize_numbers",
     "opt_outs",
     "plan_campaign",
+    "plot_comparison",
     "plot_report",
     "province_of",
     "read_journal",
@@ -235,7 +263,9 @@ __all__ = [
     "send_campaign",
     "serve_replies",
     "sms_length",
+    "two_proportion_test",
     "unbind_numbers",
+    "view",
 ]
 
 

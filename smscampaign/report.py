@@ -272,7 +272,7 @@ def _batches(results: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def campaign_report(results: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def campaign_report(results: pd.DataFrame, history: Any = None) -> dict[str, pd.DataFrame]:
     """Summarise a results frame into small DataFrames; ``results`` is not modified.
 
     - ``summary``: ``status, zh, recipients, share`` — accepted / failed / unknown always, the other
@@ -286,6 +286,9 @@ def campaign_report(results: pd.DataFrame) -> dict[str, pd.DataFrame]:
       as 未知 (``regions.attrs["unknown_share"]`` is their share of all recipients);
     - ``batches``: one row per ``send_sms`` call — ``batch, size, status, code, message_zh,
       message_en, attempts, sent_at, gateway_result``.
+    - with ``history`` (a :class:`~smscampaign.history.History`): ``engagement``,
+      ``engagement_carriers``, ``engagement_regions`` (reply rate, opt-out rate, time to reply) and,
+      for an A/B test, ``arms`` and ``arm_tests`` (:func:`~smscampaign.history.report_tables`).
 
     >>> results = pd.DataFrame({"mobile": ["13800138000", None], "status": ["accepted", "invalid"]})
     >>> campaign_report(results)["summary"][["status", "recipients"]].to_dict("list")
@@ -309,6 +312,10 @@ def campaign_report(results: pd.DataFrame) -> dict[str, pd.DataFrame]:
         "regions": regions_table,
         "batches": _batches(results),
     }
+    if history is not None:  # reply / opt-out rates and A/B arms (smscampaign.history, issue 13)
+        from smscampaign.history import report_tables  # noqa: PLC0415
+
+        tables.update(report_tables(results, history))
     return _as_text(tables)
 
 
@@ -355,6 +362,13 @@ COLUMN_LABELS: dict[str, str] = {
     "receivetime": "回复时间 received (北京时间)",
     "key": "键 key",
     **{status: f"{zh} {status}" for status, zh in STATUS_LABELS.items()},
+}
+_ACCOUNT_LABELS = {
+    "period": "时段 period",
+    "kind": "日/月 kind",
+    "sent": "账户发送量 account sent",
+    "campaign_accepted": "本次受理 this campaign",
+    "other": "其他发送 other sends",
 }
 _STATUS_ZH_LABEL = "中文状态 status (zh)"
 _REASON_ZH_LABEL = "中文原因 reason (zh)"
@@ -486,11 +500,16 @@ def _sheet(
             parts.append((_RESULT_LABEL, codes.where(codes >= 0), "integer"))
             parts.append((_ERROR_CODE_LABEL, codes.where(codes < 0), "integer"))
             continue
+        if key == "reason_zh" and "reason" in frame.columns:
+            continue  # the results' own Chinese reason is written beside reason, below
         parts.append((labels.get(key, key), series, _kind(key, series, phone_columns)))
         if key == "status":
             parts.append((_STATUS_ZH_LABEL, _per_distinct(series, _status_zh), "text"))
         elif key == "reason":
-            parts.append((_REASON_ZH_LABEL, _per_distinct(series, _reason_zh), "text"))
+            zh = frame["reason_zh"] if "reason_zh" in frame.columns else None
+            parts.append(
+                (_REASON_ZH_LABEL, _per_distinct(series, _reason_zh) if zh is None else zh, "text")
+            )
     seen: dict[str, int] = {}
     columns: list[xlsx.Column] = []
     prepared: dict[str, Any] = {}
@@ -664,6 +683,8 @@ def export_report(
     replies: pd.DataFrame | None = None,
     engine: str | None = None,
     progress: bool | None = None,
+    account_stats: pd.DataFrame | None = None,
+    history: Any = None,
 ) -> Path:
     """Write the campaign workbook to ``path`` (``.xlsx``, parent folders created) and return it.
 
@@ -673,6 +694,8 @@ def export_report(
     概览 says so), 错误 (per return code), 无效与重复 (invalid and duplicate rows with the columns that
     mean something for them), 批次 (one row per ``send_sms`` call), 运营商 and 地区 (per carrier /
     province), and 回复 (``replies``, e.g. from :func:`~smscampaign.inbound.fetch_replies`) when given.
+    ``account_stats`` (:meth:`~smscampaign.gateway.Gateway.user_stat`) adds 账户发送量: the account's
+    sends per day and month beside this campaign's (:func:`~smscampaign.views.account_sends`).
 
     Headers are bilingual (``手机号 mobile``); ``status`` and ``reason`` have their Chinese beside
     them; the gateway's non-negative answer to an accepted request is shown as ``网关回执 gateway
@@ -694,7 +717,7 @@ def export_report(
             f"the report is an Excel workbook: its path must end in .xlsx, not {str(path)!r} "
             "(for a CSV, use results.to_csv)"
         )
-    tables = campaign_report(results)
+    tables = campaign_report(results, history=history)
     path.parent.mkdir(parents=True, exist_ok=True)
     phones = _phone_columns(results, plan)
     details = xlsx.split(_sheet("明细", results, phones))
@@ -709,6 +732,15 @@ def export_report(
     ]
     if replies is not None:
         sheets += xlsx.split(_sheet("回复", replies, phones, labels={"content": "回复内容 reply"}))
+    if account_stats is not None:
+        from smscampaign.views import account_sends  # noqa: PLC0415
+
+        sends = account_sends(results, account_stats)
+        sheets.append(_sheet("账户发送量", sends, phones, labels=_ACCOUNT_LABELS))
+    if history is not None:  # the campaign history's sheets (issue 13)
+        from smscampaign.history import REPORT_SHEETS  # noqa: PLC0415
+
+        sheets += [_sheet(title, tables[key], phones) for title, key in REPORT_SHEETS if key in tables]
     xlsx.write_workbook(path, sheets, engine=engine, progress=progress)
     logger.info("report written to %s (%d recipients)", path, len(results))
     return path
