@@ -94,6 +94,9 @@ _FIELD_TYPES: Final[dict[str, Any]] = {
 #: Reply element names used by other members of the gateway family -> ours.
 _ITEM_ALIASES: Final = {"mobile": "sender", "recvtime": "receivetime"}
 _SECRET_NAMES: Final = frozenset({"password", "cardpwd"})
+# What quote_plus leaves as it is; a number list is that plus commas, quoted with one replace.
+_FORM_SAFE = re.compile(r"[A-Za-z0-9_.~,-]*")
+_NAME_SAFE = re.compile(r"[A-Za-z0-9_.~-]*")
 _SECRET_PARAM = re.compile(r"(?i)\b(password|cardpwd|key)=[^&\s\"']*")
 
 
@@ -320,6 +323,18 @@ def _join_numbers(numbers: str | Iterable[Any]) -> str:
     return ",".join(str(n).strip() for n in numbers)
 
 
+def _form_encode(values: Mapping[str, str], codec: str) -> str:
+    """``urlencode(values, encoding=codec)``, byte for byte, without quoting a 500-number list one
+    character at a time (quote_plus's slow path, ~0.5 ms a call)."""
+    pairs = []
+    for name, value in values.items():
+        if isinstance(value, str) and _FORM_SAFE.fullmatch(value) and _NAME_SAFE.fullmatch(name):
+            pairs.append(f"{name}={value.replace(',', '%2C')}")
+        else:
+            pairs.append(urlencode({name: value}, encoding=codec))
+    return "&".join(pairs)
+
+
 # -- the total deadline ------------------------------------------------------------------------------
 
 
@@ -352,6 +367,7 @@ class _Watchdog:
         self._cond = threading.Condition()
         self._calls: set[_Call] = set()
         self._thread: threading.Thread | None = None
+        self._wake_at = 0.0  # when the thread wakes up next (it is told only about earlier deadlines)
 
     def start(self, deadline: float) -> _Call:
         call = _Call(deadline)
@@ -362,7 +378,8 @@ class _Watchdog:
                     target=self._run, name="smscampaign-deadline", daemon=True
                 )
                 self._thread.start()
-            self._cond.notify()
+            elif deadline < self._wake_at:
+                self._cond.notify()
         return call
 
     def watch(self, call: _Call, sock: socket.socket | None) -> None:
@@ -382,6 +399,7 @@ class _Watchdog:
         with self._cond:
             while True:
                 if not self._calls:
+                    self._wake_at = time.monotonic() + self._IDLE_SECONDS
                     self._cond.wait(self._IDLE_SECONDS)
                     if not self._calls:
                         self._thread = None
@@ -394,7 +412,8 @@ class _Watchdog:
                     for sock in call.sockets:
                         _cut(sock)
                 if self._calls:
-                    self._cond.wait(min(c.deadline for c in self._calls) - now)
+                    self._wake_at = min(c.deadline for c in self._calls)
+                    self._cond.wait(self._wake_at - now)
 
 
 #: The call in progress in this thread (or context): the connections below report their sockets to it.
@@ -671,7 +690,7 @@ class Gateway:
                 raise UnencodableContentError(
                     f"{name} cannot be encoded in {self.charset}", charset=self.charset, characters=()
                 )
-        query = urlencode(values, encoding=python_codec(self.charset))
+        query = _form_encode(values, python_codec(self.charset))
         url = self.url(endpoint)
         logger.debug("%s %s (%d parameters)", self.method, url, len(params) + 2)
         started = time.perf_counter()

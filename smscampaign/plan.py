@@ -566,7 +566,7 @@ def plan_campaign(
     rows.skip(_DUPLICATE, *_duplicates(rows))
 
     batch_of_row, batches, fingerprint = _batch(
-        rows.live, rows.mobile, rows.content, batch_size, sendtime_text, charset
+        rows.live, rows.mobile, rows.content, batch_size, sendtime_text, charset, rows.constant
     )
     plan = Plan(
         recipients=rows.assemble(recipients, batch_of_row),
@@ -609,6 +609,11 @@ class _Rows:
     body: pa.Array | None = None
     content: pa.Array | None = None
     length: pa.Array | None = None
+    # The one text every row gets while the template has no placeholder (None once truncation
+    # made contents differ): the body is then built only if truncation needs it, and batches and
+    # the output column come from this one string instead of copies of a 10M-row column.
+    constant: str | None = None
+    literal: str | None = None
 
     @classmethod
     def of(cls, recipients: pd.DataFrame) -> _Rows:
@@ -662,12 +667,13 @@ class _Rows:
 
     def render(self, tmpl: Template, values: Mapping[str, pa.Array], sig: str) -> None:
         n = len(self.live)
-        self.body = render_bodies(tmpl, values, n)
         if tmpl.is_constant:
             text = tmpl.literal_text() + sig
+            self.literal, self.constant = tmpl.literal_text(), text
             self.content = pa.repeat(pa.scalar(text), n)
             self.length = pa.repeat(pa.scalar(sms_length(text), pa.int64()), n)
         else:
+            self.body = render_bodies(tmpl, values, n)
             self.content = pc.binary_join_element_wise(self.body, sig, "") if sig else self.body
             self.length = pc.cast(sms_lengths(self.content), pa.int64())
 
@@ -699,8 +705,15 @@ class _Rows:
                 reason = pc.if_else(pa.array(rows), text, reason)
         # A duplicate gets nothing itself: its number gets the kept row's content.
         shown = pa.array(self.planned & (self.status != _DUPLICATE))
-        content = pc.if_else(shown, self.content, _NULL_STR)
         length = pc.if_else(shown, self.length, pa.scalar(None, pa.int64()))
+        self.body = self.length = None
+        if self.constant is not None:
+            # Free the per-row copy before building the output column from the one string.
+            self.content = None
+            content = pc.if_else(shown, pa.scalar(self.constant), _NULL_STR)
+        else:
+            content = pc.if_else(shown, self.content, _NULL_STR)
+        self.content = None
         out = recipients.copy(deep=False)
         out.attrs = copy.deepcopy(recipients.attrs)
         if out["mobile"].dtype != TEXT:
@@ -760,7 +773,7 @@ def _too_long(
 ) -> tuple[np.ndarray, pa.Array | str]:
     """Rows longer than ``max_length``; with ``truncate`` only those that cannot be shortened (the
     others get a shorter body and a note)."""
-    assert rows.content is not None and rows.length is not None and rows.body is not None
+    assert rows.content is not None and rows.length is not None
     over = rows.live & _np(pc.greater(pc.fill_null(rows.length, 0), max_length))
     if not over.any():
         return over, ""
@@ -776,8 +789,11 @@ def _too_long(
     reason = pc.binary_join_element_wise(length_text, f" characters, more than {max_length}", "")
     if on_too_long == "skip":
         return over, reason
-    fits, content, length, note = _truncate(rows.body, rows.content, rows.length, over, sig, max_length)
-    rows.content, rows.length = content, length
+    body = rows.body
+    if body is None:
+        body = pa.repeat(pa.scalar(rows.literal, pa.string()), len(rows.live))
+    fits, content, length, note = _truncate(body, rows.content, rows.length, over, sig, max_length)
+    rows.content, rows.length, rows.constant = content, length, None
     rows.reasons.append((over & fits, note))
     cannot = over & ~fits
     return cannot, pc.binary_join_element_wise(
@@ -1023,8 +1039,10 @@ def _batch(
     batch_size: int,
     sendtime: str | None,
     charset: str,
+    constant: str | None = None,
 ) -> tuple[np.ndarray, pd.DataFrame, str]:
-    """(batch number per row, 0 = none; the batches frame; the fingerprint)."""
+    """(batch number per row, 0 = none; the batches frame; the fingerprint). ``constant``: the one
+    content every row has, when known (saves a copy of the column)."""
     n = len(ready)
     batch_of_row = np.zeros(n, dtype=np.int64)
     idx = np.flatnonzero(ready)
@@ -1034,6 +1052,10 @@ def _batch(
         order = idx
         codes = np.zeros(0, dtype=np.int64)
         uniques = pa.array([], type=pa.string())
+    elif constant is not None:
+        codes = np.zeros(m, dtype=np.int64)
+        uniques = pa.array([constant], type=content.type)
+        order = np.arange(m)
     else:
         ready_content = content.take(taken)
         encoded = pc.dictionary_encode(ready_content)  # codes in order of first appearance

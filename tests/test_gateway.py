@@ -6,15 +6,19 @@ import logging
 import socket
 import socketserver
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import smscampaign as sc
-from smscampaign.gateway import parse_response, redact
+from smscampaign.gateway import _form_encode, _Watchdog, parse_response, redact
 from smscampaign.protocol import format_sendtime, unencodable_characters
 from tests.conftest import PASSWORD, USER
 
@@ -654,3 +658,31 @@ def test_user_stat_is_read_only_and_retried(sandbox):
         frame = gw.user_stat()
     assert list(frame.columns) == ["period", "kind", "sent"]
     assert (sandbox.calls["endpoint"] == "user_stat").sum() == 3
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.dictionaries(st.text(min_size=1), st.text() | st.from_regex(r"[0-9]{11}(,[0-9]{11}){0,5}")),
+    st.sampled_from(["utf-8", "gbk", "big5"]),
+)
+def test_form_body_is_what_urlencode_gives(values: dict[str, str], codec: str) -> None:
+    # the request body is built without urlencode's per-character quoting of number lists
+    try:
+        expected = urlencode(values, encoding=codec)
+    except UnicodeEncodeError:
+        return
+    assert _form_encode(values, codec) == expected
+
+
+def test_deadline_still_cuts_a_call_after_many_quick_ones() -> None:
+    # the watchdog is only woken for a deadline earlier than its next wake-up
+    dog = _Watchdog()
+    for _ in range(50):
+        dog.finish(dog.start(time.monotonic() + 60))
+    left, right = socket.socketpair()
+    with left, right:
+        call = dog.start(time.monotonic() + 0.05)
+        dog.watch(call, left)
+        left.settimeout(10)
+        assert left.recv(1) == b""  # shut down by the watchdog, not by the 10 s timeout
+        assert call.fired

@@ -932,3 +932,18 @@ def test_preview_with_a_gateway_says_what_is_left(sandbox):
         preview = plan.preview(gateway=gw)
     assert preview.sms_left == 100 and preview.sms_left_after == 98
     assert "100 messages left now, 98 after" in repr(preview)
+
+
+@pytest.mark.parametrize("on_too_long", ["skip", "truncate"])
+def test_constant_template_plans_like_the_same_text_through_a_placeholder(on_too_long):
+    # a template without placeholders takes a shortcut (one string, no per-row copies): it must
+    # give the rows, contents and batches a placeholder filled with the same text gives
+    df = people("a", "b", "c", "d", "e", status=["ok", "duplicate", "invalid", "ok", "ok"])
+    df.loc[1, "mobile"] = df.loc[0, "mobile"]
+    df.loc[2, "mobile"] = None
+    df["店"] = "会员日"
+    for text in ("全场八折", "字" * 80):
+        constant = plan_campaign(df, f"会员日{text}", signature="小店", on_too_long=on_too_long)
+        general = plan_campaign(df, f"{{店}}{text}", signature="小店", on_too_long=on_too_long)
+        pdt.assert_frame_equal(constant.recipients, general.recipients)
+        pdt.assert_frame_equal(constant.batches, general.batches)
