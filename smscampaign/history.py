@@ -760,9 +760,9 @@ def _apply(
         if len(over):
             hit = ok & row_keys.isin(over.index)
             whens = _from_micros(over["max"].to_numpy()).dt.strftime("%Y-%m-%d %H:%M").tolist()
+            label = f"frequency cap {limit}/{_window_text(window)}"  # once, not per number
             reasons = [
-                f"frequency cap {limit}/{_window_text(window)}: {count} message"
-                f"{'s' if count != 1 else ''} in the window, last {when}"
+                f"{label}: {count} message{'s' if count != 1 else ''} in the window, last {when}"
                 for count, when in zip(over["size"].tolist(), whens, strict=True)
             ]
             rows_hit = np.flatnonzero(hit)
