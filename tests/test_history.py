@@ -493,3 +493,27 @@ def test_cli_history_compare_and_frequency_cap(home, tmp_path, capsys) -> None:
     assert "50.0%" in out and "25.0%" in out  # first: 2 of 4 replied, 1 of 4 opted out
     assert book.is_file() and (tmp_path / "c.png").stat().st_size > 0
     assert main(["compare", "autumn"]) == 2
+
+
+def test_contacts_of_numbers_without_mobile_shape_match_the_plain_count(history, clock) -> None:
+    """Registry numbers that are not 11 digits (joined as text, not as integers) and one with a
+    leading zero."""
+    for batch, (mobiles, days) in enumerate(
+        [(["13800000001", "+85291234567"], 0), (["+85291234567", "01234567890"], 3)]
+    ):
+        history.store.record_sends(
+            mobiles=mobiles,
+            content_sha256="0" * 64,
+            campaign="c" * 64,
+            journal="j",
+            batch=batch,
+            status="accepted",
+            gateway="http://127.0.0.1",
+            at=T0 + timedelta(days=days),
+        )
+    clock.advance(days=8)
+    asked = ["+85291234567", "13800000001", "01234567890"]
+    pd.testing.assert_frame_equal(history.contacts(asked), _plain_contacts(history, asked))
+    everyone = history.contacts()
+    assert everyone["mobile"].tolist() == ["+85291234567", "01234567890", "13800000001"]
+    assert everyone["messages"].tolist() == [2, 1, 1] and everyone["messages_7d"].tolist() == [1, 1, 0]
