@@ -367,7 +367,10 @@ class History:
     def opt_outs(self) -> pd.DataFrame:
         """Every number that ever opted out, once, at its first opt-out: ``mobile, at`` (Beijing
         time), ``source`` (``reply`` or how it was recorded) and ``note`` (the reply's text)."""
-        replies = self.to_frame()
+        return self._opt_outs(self.to_frame())
+
+    def _opt_outs(self, replies: pd.DataFrame) -> pd.DataFrame:
+        """:meth:`opt_outs` from the replies already read (:meth:`to_frame`)."""
         hit = _is_opt_out(replies["content"].tolist())
         from_replies = pd.DataFrame(
             {
@@ -462,29 +465,26 @@ class History:
         ever), ``messages_7d, messages_30d`` (before now), ``replied`` / ``replies`` / ``last_reply``,
         ``opted_out`` / ``opted_out_at``. A number never texted has zeros and empty times.
 
-        The registry is summed up by the store (one grouped query), then joined on integer keys:
-        1M numbers against a home of 1M messages in about a second (``bench/bench_history.py``).
+        The store hands over the registry's numbers and times (integers) in two plain queries; they
+        are summed per number in one pandas groupby and joined on integer keys
+        (``bench/bench_history.py``: 1M numbers against a home of 1M messages).
         """
-        now = pd.Timestamp(self.now()).tz_convert(BEIJING)
-        rows = self.store.contact_summary(
-            since=[(now - pd.Timedelta(days=d)).to_pydatetime() for d in (7, 30)],
-            until=now.to_pydatetime(),
-        )
-        columns = list(zip(*rows, strict=True)) if rows else [()] * 6
-        sent = pd.DataFrame(
+        now = _micros(pd.Timestamp(self.now()))
+        registry, at = self.store.message_times()
+        registry_keys = pa.array(registry, pa.string())
+        sent = _per_number(
+            _join_keys([registry_keys])[0],
+            at,
             {
-                "first_contacted": _iso_times(columns[1]),
-                "last_contacted": _iso_times(columns[2]),
-                "messages": np.asarray(columns[3], dtype=np.int64),
-                "messages_7d": np.asarray(columns[4], dtype=np.int64),
-                "messages_30d": np.asarray(columns[5], dtype=np.int64),
-            }
+                "messages_7d": (now - 7 * _DAY_US, now),
+                "messages_30d": (now - 30 * _DAY_US, now),
+            },
         )
         replies = self.to_frame()
         per_reply = replies.groupby("sender", sort=False)["receivetime"].agg(["size", "max"])
-        opt = self.opt_outs()
+        opt = self._opt_outs(replies)
         sources = [
-            pa.array(columns[0], pa.string()),
+            _sorted_text(sent.index),
             _arrow_text(per_reply.index),
             _arrow_text(opt["mobile"]),
         ]
@@ -524,10 +524,45 @@ def _aware(values: pd.Series) -> pd.api.extensions.ExtensionArray:
 _COUNT_COLUMNS: Final = ("messages", "messages_7d", "messages_30d")
 
 
-def _iso_times(values: Sequence[Any]) -> pd.Series:
-    """Store time texts as Beijing-time datetimes (the fast ISO-8601 parser)."""
-    parsed = pd.to_datetime(pd.Series(values, dtype=object), format="ISO8601", utc=True)
-    return parsed.dt.tz_convert(BEIJING).dt.as_unit("us")
+_DAY_US: Final = 86_400_000_000
+
+
+def _from_micros(values: np.ndarray) -> pd.Series:
+    """Integer microseconds since the epoch (UTC) as Beijing-time datetimes (microseconds)."""
+    utc = pd.Series(np.asarray(values, dtype=np.int64).view("datetime64[us]")).dt.tz_localize(UTC)
+    return utc.dt.tz_convert(BEIJING)
+
+
+def _per_number(keys: pd.Index, at: np.ndarray, windows: Mapping[str, tuple[int, int]]) -> pd.DataFrame:
+    """Registry messages (``keys[i]`` texted at ``at[i]``, µs) summed per number, numbers in text
+    order: ``first_contacted, last_contacted`` (Beijing time), ``messages`` and, per window
+    ``(after, up_to)`` (µs), the messages at ``after < at <= up_to``. Factorised keys, then
+    ``bincount`` and ``minimum/maximum.at`` (no sort per column)."""
+    codes, numbers = pd.factorize(keys, sort=True)
+    size = len(numbers)
+    first = np.full(size, np.iinfo(np.int64).max, dtype=np.int64)
+    last = np.full(size, np.iinfo(np.int64).min, dtype=np.int64)
+    np.minimum.at(first, codes, at)
+    np.maximum.at(last, codes, at)
+    out = pd.DataFrame(
+        {
+            "first_contacted": _from_micros(first).array,
+            "last_contacted": _from_micros(last).array,
+            "messages": np.bincount(codes, minlength=size).astype(np.int64),
+        },
+        index=pd.Index(numbers),
+    )
+    for column, (after, up_to) in windows.items():
+        inside = (at > after) & (at <= up_to)
+        out[column] = np.bincount(codes, weights=inside, minlength=size).astype(np.int64)
+    return out
+
+
+def _sorted_text(index: pd.Index) -> pa.Array:
+    """Per-number keys (int64 or text) back as the registry's number text."""
+    if index.dtype == np.int64:  # 11-digit keys (_join_keys): padding restores a leading zero
+        return pc.utf8_lpad(pc.cast(pa.array(index.to_numpy()), pa.string()), 11, "0")
+    return _arrow_text(index)
 
 
 def _arrow_text(values: Any) -> pa.Array:
@@ -716,22 +751,24 @@ def _apply(
         limit, window = cap
         now = history.now()
         since = now - window.to_pytimedelta()
-        wanted = list(dict.fromkeys(keys[ok]))
-        rows = history.store.sent_messages(wanted if len(wanted) <= 50_000 else None, since=since)
-        sent = pd.DataFrame(rows, columns=["mobile", "at"])
-        sent = sent[sent["at"] <= _store_time(now)]
-        per = sent.groupby("mobile")["at"].agg(["size", "max"])
+        registry, at = history.store.message_times(since=since)
+        recent = at <= _micros(pd.Timestamp(now))
+        sent_keys, row_keys = _join_keys(
+            [pa.array(registry, pa.string()).filter(pa.array(recent)), pa.array(keys, pa.string())]
+        )
+        per = pd.DataFrame({"key": sent_keys.to_numpy(), "at": at[recent]}).groupby("key")["at"]
+        per = per.agg(["size", "max"])
         over = per[per["size"] >= limit]
         if len(over):
-            hit = ok & pd.Index(keys, dtype=object).isin(over.index)
-            whens = _times(over["max"].tolist()).dt.strftime("%Y-%m-%d %H:%M").tolist()
+            hit = ok & row_keys.isin(over.index)
+            whens = _from_micros(over["max"].to_numpy()).dt.strftime("%Y-%m-%d %H:%M").tolist()
+            label = f"frequency cap {limit}/{_window_text(window)}"  # once, not per number
             reasons = [
-                f"frequency cap {limit}/{_window_text(window)}: {count} message"
-                f"{'s' if count != 1 else ''} in the window, last {when}"
+                f"{label}: {count} message{'s' if count != 1 else ''} in the window, last {when}"
                 for count, when in zip(over["size"].tolist(), whens, strict=True)
             ]
             rows_hit = np.flatnonzero(hit)
-            where = over.index.get_indexer(keys[rows_hit])
+            where = over.index.get_indexer(row_keys[rows_hit])
             new_status[rows_hit] = CAPPED
             new_reason[rows_hit] = np.array(reasons, dtype=object)[where]
     marked = pd.notna(new_status)

@@ -233,6 +233,73 @@ def test_contacts_and_campaigns(sandbox, gw, history, clock) -> None:
     assert messages["campaign"].tolist() == ["one", "two"]
 
 
+def _plain_contacts(history: History, asked: list[str]) -> pd.DataFrame:
+    """The oracle of History.contacts: a row-by-row pandas count over the registry's messages, the
+    replies and the opt-outs as History lists them."""
+    now = pd.Timestamp(history.now())
+    messages, replies, opted = history.messages(), history.to_frame(), history.opt_outs()
+    rows = []
+    for mobile in asked:
+        at = messages.loc[messages["mobile"] == mobile, "at"]
+        replied = replies.loc[replies["sender"] == mobile, "receivetime"]
+        opt_at = opted.loc[opted["mobile"] == mobile, "at"]
+        rows.append(
+            {
+                "mobile": mobile,
+                "first_contacted": at.min() if len(at) else pd.NaT,
+                "last_contacted": at.max() if len(at) else pd.NaT,
+                "messages": len(at),
+                "messages_7d": int(((at > now - pd.Timedelta(days=7)) & (at <= now)).sum()),
+                "messages_30d": int(((at > now - pd.Timedelta(days=30)) & (at <= now)).sum()),
+                "replied": len(replied) > 0,
+                "replies": len(replied),
+                "last_reply": replied.max() if len(replied) else pd.NaT,
+                "opted_out": len(opt_at) > 0,
+                "opted_out_at": opt_at.iloc[0] if len(opt_at) else pd.NaT,
+            }
+        )
+    frame = pd.DataFrame(rows, columns=list(sc.history.CONTACT_COLUMNS))
+    frame["mobile"] = frame["mobile"].astype(sc.numbers.TEXT)
+    for column in ("first_contacted", "last_contacted", "last_reply", "opted_out_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True).dt.tz_convert(BEIJING).dt.as_unit("us")
+    for column in ("messages", "messages_7d", "messages_30d", "replies"):
+        frame[column] = frame[column].astype("int64")
+    return frame.astype({"replied": bool, "opted_out": bool})
+
+
+def test_contacts_match_a_plain_pandas_count(sandbox, gw, history, clock) -> None:
+    replier = "13900000009"  # replies, never texted
+    sc.bind_numbers(gw, [replier])
+    _campaign(gw, history, "一，回T退订", "one")
+    clock.advance(days=20)
+    _campaign(gw, history, "二，回T退订", "two", people=_people(NUMBERS[:3]))
+    clock.advance(days=6)
+    _campaign(gw, history, "三，回T退订", "three", people=_people(NUMBERS[:1]))
+    _reply(sandbox, gw, history, NUMBERS[1], "好的", clock.now)
+    _reply(sandbox, gw, history, NUMBERS[1], "几点开门", clock.now + timedelta(hours=1))
+    _reply(sandbox, gw, history, NUMBERS[2], "退订", clock.now + timedelta(hours=2))
+    _reply(sandbox, gw, history, replier, "T", clock.now + timedelta(hours=3))
+    history.add_opt_outs(["13700000007"], source="call", note="hotline")
+    clock.advance(days=1)  # "two" exactly 7 days ago (outside the 7 days), "one" 27 (inside 30)
+    asked = [*NUMBERS, replier, "13700000007", "13600000000", NUMBERS[0]]
+    expected = _plain_contacts(history, asked)
+    assert expected["messages"].tolist() == [3, 2, 2, 1, 0, 0, 0, 3]
+    assert expected["messages_7d"].tolist() == [1, 0, 0, 0, 0, 0, 0, 1]
+    pd.testing.assert_frame_equal(history.contacts(asked), expected, check_exact=True)
+    everyone = history.contacts()
+    assert set(everyone["mobile"]) == {*NUMBERS, replier, "13700000007"}
+    ordered = everyone.sort_values("mobile", ignore_index=True)
+    pd.testing.assert_frame_equal(
+        ordered, _plain_contacts(history, ordered["mobile"].tolist()), check_exact=True
+    )
+    # Seen from earlier (a clock before "two" and "three"): later messages count in ``messages``
+    # but in no window.
+    with History(store=history.store, clock=lambda: T0 + timedelta(days=10)) as earlier:
+        expected = _plain_contacts(earlier, asked)
+        assert expected["messages_30d"].tolist() == [1, 1, 1, 1, 0, 0, 0, 1]
+        pd.testing.assert_frame_equal(earlier.contacts(asked), expected, check_exact=True)
+
+
 def test_comparison_rates_match_a_hand_count(sandbox, gw, history, clock, tmp_path) -> None:
     many = [f"1390000{i:04d}" for i in range(40)]
     sc.bind_numbers(gw, many)
@@ -426,3 +493,27 @@ def test_cli_history_compare_and_frequency_cap(home, tmp_path, capsys) -> None:
     assert "50.0%" in out and "25.0%" in out  # first: 2 of 4 replied, 1 of 4 opted out
     assert book.is_file() and (tmp_path / "c.png").stat().st_size > 0
     assert main(["compare", "autumn"]) == 2
+
+
+def test_contacts_of_numbers_without_mobile_shape_match_the_plain_count(history, clock) -> None:
+    """Registry numbers that are not 11 digits (joined as text, not as integers) and one with a
+    leading zero."""
+    for batch, (mobiles, days) in enumerate(
+        [(["13800000001", "+85291234567"], 0), (["+85291234567", "01234567890"], 3)]
+    ):
+        history.store.record_sends(
+            mobiles=mobiles,
+            content_sha256="0" * 64,
+            campaign="c" * 64,
+            journal="j",
+            batch=batch,
+            status="accepted",
+            gateway="http://127.0.0.1",
+            at=T0 + timedelta(days=days),
+        )
+    clock.advance(days=8)
+    asked = ["+85291234567", "13800000001", "01234567890"]
+    pd.testing.assert_frame_equal(history.contacts(asked), _plain_contacts(history, asked))
+    everyone = history.contacts()
+    assert everyone["mobile"].tolist() == ["+85291234567", "01234567890", "13800000001"]
+    assert everyone["messages"].tolist() == [2, 1, 1] and everyone["messages_7d"].tolist() == [1, 1, 0]
