@@ -127,7 +127,7 @@ def screenshot_lab(work: Path, books: list[Path], env: dict[str, str]) -> None:
                     chromium,
                     *CHROMIUM_FLAGS,
                     f"--user-data-dir={work / 'chromium'}",
-                    "--window-size=1280,1800",
+                    "--window-size=1280,4800",
                     "--virtual-time-budget=25000",
                     f"--screenshot={out}",
                     url,
