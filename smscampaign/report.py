@@ -50,6 +50,7 @@ __all__ = [
     "CJK_FONTS",
     "COLUMN_LABELS",
     "STATUS_LABELS",
+    "VERDICT_LABELS",
     "campaign_report",
     "export_report",
     "plot_report",
@@ -284,7 +285,10 @@ def campaign_report(results: pd.DataFrame) -> dict[str, pd.DataFrame]:
       — ``carrier|province, recipients``, one column per status, ``accepted_share``; unknown ones
       as 未知 (``regions.attrs["unknown_share"]`` is their share of all recipients);
     - ``batches``: one row per ``send_sms`` call — ``batch, size, status, code, message_zh,
-      message_en, attempts, sent_at, gateway_result``.
+      message_en, attempts, sent_at, gateway_result``;
+    - ``reconciliations``: every balance reading and verdict of ``reconcile="balance"`` (from
+      ``results.attrs["reconciliations"]``), in order — ``at, sms_left, expected, deducted, batches,
+      verdict, note, accepted_total``; empty when the campaign was not reconciled.
 
     >>> results = pd.DataFrame({"mobile": ["13800138000", None], "status": ["accepted", "invalid"]})
     >>> campaign_report(results)["summary"][["status", "recipients"]].to_dict("list")
@@ -307,7 +311,88 @@ def campaign_report(results: pd.DataFrame) -> dict[str, pd.DataFrame]:
         "carriers": _crosstab(results, carriers, "carrier"),
         "regions": regions_table,
         "batches": _batches(results),
+        "reconciliations": _reconciliations(results),
     }
+
+
+#: Columns of ``campaign_report(results)["reconciliations"]`` (the journal's, same order).
+_RECONCILIATION_COLUMNS = (
+    "at",
+    "sms_left",
+    "expected",
+    "deducted",
+    "batches",
+    "verdict",
+    "note",
+    "accepted_total",
+)
+#: Verdicts of a balance reading (send._Balance), in Chinese.
+VERDICT_LABELS: dict[str, str] = {
+    "reading": "余额读数",
+    "accepted": "已扣费，确认已受理",
+    "not_sent": "未扣费，确认未发送",
+    "split": "部分已受理",
+    "ambiguous": "无法判定",
+    "inconsistent": "余额不符（账户另有使用）",
+}
+
+
+def _reconciliations(results: pd.DataFrame) -> pd.DataFrame:
+    """``results.attrs["reconciliations"]`` (a list of dicts) as a frame, in journal order."""
+    records = results.attrs.get("reconciliations") or []
+    table = pd.DataFrame(list(records), columns=list(_RECONCILIATION_COLUMNS))
+    for column in ("sms_left", "expected", "deducted", "accepted_total"):
+        table[column] = pd.to_numeric(table[column], errors="coerce").astype("Int64")
+    for column in ("at", "batches", "verdict", "note"):
+        table[column] = table[column].astype(object).where(table[column].notna(), None)
+    return table
+
+
+def _reconciled_batches(
+    batches: pd.DataFrame, readings: pd.DataFrame
+) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+    """批次 with each batch's balance verdicts beside it (the last reading's figures), and the
+    readings that named no batch (a run's first reading) as note rows above the table."""
+    if readings.empty:
+        return batches, []
+    notes: list[tuple[str, str]] = []
+    per_batch: dict[int, list[Any]] = {}
+    for row in readings.itertuples(index=False):
+        numbers = [int(b) for b in str(row.batches or "").split(",") if b.strip()]
+        for number in numbers:
+            per_batch.setdefault(number, []).append(row)
+        if not numbers:
+            left = "—" if pd.isna(row.sms_left) else f"{int(row.sms_left):,}"
+            verdict = str(row.verdict)
+            notes.append(
+                (
+                    f"{VERDICT_LABELS.get(verdict, verdict)} {verdict}",
+                    f"{_time_text(pd.Timestamp(row.at))} 剩余 sms left {left}"
+                    + (f" · {row.note}" if row.note else ""),
+                )
+            )
+    rows = [per_batch.get(int(b), []) for b in batches["batch"]]
+
+    def last(name: str) -> Any:
+        values = [getattr(r[-1], name) if r else pd.NA for r in rows]
+        return pd.array([pd.NA if pd.isna(v) else v for v in values], dtype="Int64")
+
+    def verdicts(zh: bool) -> list[str | None]:
+        return [
+            " → ".join(VERDICT_LABELS.get(r.verdict, r.verdict) if zh else r.verdict for r in found)
+            or None
+            for found in rows
+        ]
+
+    out = batches.copy()
+    out["reconciliation"] = verdicts(zh=False)
+    out["reconciliation_zh"] = verdicts(zh=True)
+    out["reconciled_at"] = [_plain(pd.Timestamp(r[-1].at)) if r else None for r in rows]
+    out["sms_left"] = last("sms_left")
+    out["expected"] = last("expected")
+    out["deducted"] = last("deducted")
+    out["reconciliation_note"] = [(r[-1].note or None) if r else None for r in rows]
+    return out, notes
 
 
 # -- Excel -----------------------------------------------------------------------------------------
@@ -342,6 +427,13 @@ COLUMN_LABELS: dict[str, str] = {
     "sender": "回复号码 sender",
     "receivetime": "回复时间 received (北京时间)",
     "key": "键 key",
+    "reconciliation": "余额对账 reconciliation",
+    "reconciliation_zh": "中文对账 reconciliation (zh)",
+    "reconciled_at": "对账时间 reconciled at (北京时间)",
+    "sms_left": "剩余条数 sms left",
+    "expected": "预期剩余 expected",
+    "deducted": "扣除条数 deducted",
+    "reconciliation_note": "对账说明 reconciliation note",
     **{status: f"{zh} {status}" for status, zh in STATUS_LABELS.items()},
 }
 _STATUS_ZH_LABEL = "中文状态 status (zh)"
@@ -391,7 +483,7 @@ _REASONS_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 _GATEWAY_CODE = re.compile(r"\((-1\d\d)\)$")
 _PHONE_HINT = re.compile(r"mobile|phone|tel|手机|电话|号码|receiver|sender", re.IGNORECASE)
 _INTEGERS = frozenset(("source_row", "batch", "attempts"))
-_COUNTS = frozenset(("recipients", "size", *STATUS_LABELS))
+_COUNTS = frozenset(("recipients", "size", "sms_left", "expected", "deducted", *STATUS_LABELS))
 _PERCENTS = frozenset(("share", "accepted_share"))
 
 
@@ -659,7 +751,9 @@ def export_report(
     — when ``plan`` is given — the template, charset, fingerprint, requests and messages),
     明细 (every recipient, every column; over 1,048,576 rows it continues on 明细 2, 明细 3 …, and
     概览 says so), 错误 (per return code), 无效与重复 (invalid and duplicate rows with the columns that
-    mean something for them), 批次 (one row per ``send_sms`` call), 运营商 and 地区 (per carrier /
+    mean something for them), 批次 (one row per ``send_sms`` call; for a ``reconcile="balance"``
+    campaign each batch's balance verdicts and figures beside it, and the readings that named no
+    batch — a run's first reading — as rows above the table), 运营商 and 地区 (per carrier /
     province), and 回复 (``replies``, e.g. from :func:`~smscampaign.inbound.fetch_replies`) when given.
 
     Headers are bilingual (``手机号 mobile``); ``status`` and ``reason`` have their Chinese beside
@@ -686,12 +780,13 @@ def export_report(
     path.parent.mkdir(parents=True, exist_ok=True)
     phones = _phone_columns(results, plan)
     details = xlsx.split(_sheet("明细", results, phones))
+    batches, batch_notes = _reconciled_batches(tables["batches"], tables["reconciliations"])
     sheets = [
         _overview(results, tables["summary"], plan, replies, [s.name for s in details]),
         *details,
         _sheet("错误", tables["errors"], phones, split_code=False, labels={"code": _ERROR_CODE_LABEL}),
         *xlsx.split(_sheet("无效与重复", _invalid_sheet(results, phones), phones)),
-        *xlsx.split(_sheet("批次", tables["batches"], phones)),
+        *xlsx.split(_sheet("批次", batches, phones, notes=batch_notes)),
         _sheet("运营商", tables["carriers"], phones),
         _sheet("地区", tables["regions"], phones, notes=[_unknown_note(tables["regions"])]),
     ]
