@@ -1217,6 +1217,14 @@ def _send(
             reconciliations=_records(journal.reconciliations()),
             warnings=warnings + run.warnings,
         )
+        journal.record_run(
+            {
+                "summary": summary,
+                "resumed": resumed,
+                "accepted_before": accepted_before,
+                "sent_now": sent_now,
+            }
+        )
         logger.info("campaign %s: %s", plan.fingerprint[:12], summary)
         return results
     finally:
@@ -1459,7 +1467,9 @@ def read_journal(path: str | os.PathLike[str], fingerprint: str | None = None) -
     died) are reported ``unknown``, ``planned`` ones ``not_sent``. The file is opened read-only
     (no lock is needed, and a read-only file or folder will do) and is not modified.
     ``fingerprint``, if given, must match the journal's plan (:class:`JournalError` otherwise).
-    ``attrs`` hold ``fingerprint``, ``journal``, ``interrupted`` (False) and ``reconciliations``.
+    ``attrs`` hold ``fingerprint``, ``journal``, ``interrupted`` (False) and ``reconciliations``,
+    and — once a run has finished — that run's ``summary`` line (``resumed: 2,968 accepted earlier,
+    32 sent now, nobody twice``), ``resumed``, ``accepted_before`` and ``sent_now``.
 
     >>> read_journal("spring.sqlite")["status"].value_counts()     # doctest: +SKIP
     """
@@ -1482,7 +1492,13 @@ def read_journal(path: str | os.PathLike[str], fingerprint: str | None = None) -
             interrupted=False,
             reconciliations=_records(journal.reconciliations()),
         )
+        last = journal.last_run()  # what the last finished run printed (resumed: … sent now …)
+        results.attrs.update({k: last[k] for k in _RUN_FACTS if k in last})
         return results
+
+
+#: What each run keeps in its journal and :func:`read_journal` puts back in ``attrs``.
+_RUN_FACTS: Final = ("summary", "resumed", "accepted_before", "sent_now")
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -807,6 +807,11 @@ def test_changed_plan_in_the_home_gets_a_new_journal(gateway, home):
     assert again.attrs["summary"] == (
         "resumed: 1 accepted earlier, 0 sent now, nobody twice (3 already sent)"
     )
+    # The journal keeps what its last run did: read back, the same line and facts.
+    read = sc.read_journal(again.attrs["journal"])
+    assert {k: read.attrs[k] for k in ("summary", "resumed", "accepted_before", "sent_now")} == {
+        k: again.attrs[k] for k in ("summary", "resumed", "accepted_before", "sent_now")
+    }
 
 
 def test_registry_ignores_other_gateways_and_the_repeat_window(sandbox, gateway, tmp_path):
