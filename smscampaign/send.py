@@ -431,6 +431,7 @@ class _Run:
         registry: _Registry | None,
         balance: _Balance | None,
         stop: threading.Event,
+        wait: Callable[[float], object] | None = None,
     ) -> None:
         self.gateway = gateway
         self.journal = journal
@@ -442,6 +443,7 @@ class _Run:
         self.registry = registry
         self.balance = balance
         self.stop = stop
+        self.wait = wait or stop.wait  # the injected ``sleep``, else a wait the stop ends early
         self.abort: _Outcome | None = None
         self.todo: queue.SimpleQueue[int] = queue.SimpleQueue()
         for number in todo:
@@ -584,7 +586,7 @@ class _Run:
                         self.window[1].strftime("%H:%M"),
                     )
                     self._waiting_logged = True
-            self.stop.wait(min(_WINDOW_STEP, _seconds_until(now, self.window[0])))
+            self.wait(min(_WINDOW_STEP, _seconds_until(now, self.window[0])))
         return False
 
     def _claim(self, number: int, receivers: list[str]) -> bool:
@@ -846,7 +848,7 @@ def send_campaign(
       reconciliation stops for the run, and a warning says why. Batches a killed run left in flight
       are settled the same way on the next start when exactly one subset of them matches. Readings
       and verdicts are journaled (``results.attrs["reconciliations"]``). ``sleep`` (default: an
-      interruptible wait) is how the engine waits between readings.
+      interruptible wait) is how the engine waits between readings and outside the send window.
     - **Throughput**: ``workers`` threads share the gateway's connection pool (at most ``workers``
       batches in flight, so a kill leaves at most ``workers × batch_size`` recipients ``unknown``);
       ``rate_limit`` requests per second in total; ``send_window=("08:00", "22:00")`` (Beijing time,
@@ -1124,6 +1126,7 @@ def _send(
             registry=registry,
             balance=balance,
             stop=stop,
+            wait=wait,
         )
         counts = {"accepted": 0, "failed": 0, "unknown": 0}
         todo_set = set(todo)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import _thread
 import json
+import logging
 import random
 import signal
 import sqlite3
@@ -17,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import requests
-from conftest import PASSWORD, USER, child_env
+from conftest import PASSWORD, USER, child_env, readline
 
 import smscampaign as sc
 from smscampaign.errors import GatewayConnectionError
@@ -97,6 +98,61 @@ class ScriptedGateway(Gateway):
         if action is not None:
             action()
         return super().send_sms(receivers, content, sendtime)
+
+
+class LogSeen(logging.Handler):
+    """While active (``with``), sets ``event`` when smscampaign logs a message containing ``text``:
+    a test waits for what the library says it did, never for a while."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text, self.event = text, threading.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.text in record.getMessage():
+            self.event.set()
+
+    def __enter__(self) -> LogSeen:
+        logging.getLogger("smscampaign").addHandler(self)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        logging.getLogger("smscampaign").removeHandler(self)
+
+
+def accepted_in(journal: Path) -> int:
+    """Messages the journal at ``journal`` has accepted so far (0 before it exists)."""
+    try:
+        with sc.Journal(journal, readonly=True) as book:
+            return book.accepted_total()
+    except sc.JournalError:
+        return 0
+
+
+def wait_for_progress(child: subprocess.Popen, journal: Path, target: int, timeout: float = 120) -> bool:
+    """Wait until ``journal`` has accepted ``target`` messages (True) or ``child`` has exited (False);
+    the waits are the child's own (``Popen.wait``), bounded by ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while accepted_in(journal) < target:
+        assert time.monotonic() < deadline, "the campaign makes no progress"
+        try:
+            child.wait(timeout=0.01)
+            return False
+        except subprocess.TimeoutExpired:
+            pass
+    return True
+
+
+def kill_at_random(child: subprocess.Popen, rng: random.Random, within: float = 0.03) -> bool:
+    """SIGKILL ``child`` at a random moment of the next ``within`` seconds, unless it exits first;
+    True if it was killed."""
+    try:
+        child.wait(timeout=rng.uniform(0, within))
+        return False
+    except subprocess.TimeoutExpired:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        return True
 
 
 # -- a full campaign -------------------------------------------------------------------------------
@@ -247,8 +303,8 @@ def test_connection_refused_exhausted_is_failed_and_not_sent(sandbox):
 def test_read_timeout_is_unknown_and_not_retried(sandbox):
     plan = make_plan(6, batch_size=3, extra=False)
 
-    def slow() -> None:
-        sandbox.faults = dict(delay=0.6, delay_p=1.0)
+    def slow() -> None:  # answered only when the sandbox stops: the 0.2 s read timeout always wins
+        sandbox.faults = dict(delay=600, delay_p=1.0)
 
     def fast() -> None:
         sandbox.faults = {}
@@ -310,11 +366,13 @@ def test_send_window_pauses_outside_the_window(sandbox):
     )
     seen: list[datetime | None] = []
     record = lambda: seen.append(clock.last)  # noqa: E731
+    waits: list[float] = []  # the engine's waits, injected: no real time passes under the fake clock
     with ScriptedGateway(USER, PASSWORD, base_url=sandbox.url, script=[record] * 3) as gw:
-        results = send(plan, gw, send_window=("08:00", "22:00"), clock=clock)
+        results = send(plan, gw, send_window=("08:00", "22:00"), clock=clock, sleep=waits.append)
     assert (results["status"] == "accepted").all()
     assert [t.strftime("%H:%M") for t in seen] == ["21:50", "08:00", "08:00"]
     assert clock.calls >= 4
+    assert waits == pytest.approx([1.0, 0.1])  # a step at 22:10, the last 0.1 s before 08:00
 
 
 def test_send_window_is_validated(gateway):
@@ -329,15 +387,20 @@ def test_resume_after_interruption_sends_the_rest_once(sandbox, tmp_path):
     plan = make_plan(15, batch_size=3, extra=False)
     journal = tmp_path / "j.sqlite"
 
-    def ctrl_c() -> None:
-        # Ctrl-C arrives in the main thread while the third request is being sent; the pause lets
-        # the main thread handle it before this request completes.
-        _thread.interrupt_main()
-        time.sleep(0.5)
+    handled = LogSeen("interrupted: waiting for the requests in flight to finish")
 
-    with ScriptedGateway(
-        USER, PASSWORD, base_url=sandbox.url, script=[lambda: None, lambda: None, ctrl_c]
-    ) as gw:
+    def ctrl_c() -> None:
+        # Ctrl-C arrives in the main thread while the third request is being sent; the request
+        # waits until the main thread has handled it (the run says so in its log).
+        _thread.interrupt_main()
+        assert handled.event.wait(60), "the run did not handle the interrupt"
+
+    with (
+        handled,
+        ScriptedGateway(
+            USER, PASSWORD, base_url=sandbox.url, script=[lambda: None, lambda: None, ctrl_c]
+        ) as gw,
+    ):
         first = send(plan, gw, journal=journal)
     assert first.attrs["interrupted"]
     assert (first["status"] == "accepted").sum() == 9  # requests in flight finish
@@ -551,7 +614,7 @@ def test_kill_9_at_random_moments_never_sends_twice(tmp_path):
     kills, runs = 0, 0
     in_flight_after_kill: list[int] = []
     try:
-        url = server.stdout.readline().strip()
+        url = readline(server, 60)
         assert url.startswith("http://")
         argv = [
             "-m",
@@ -576,11 +639,10 @@ def test_kill_9_at_random_moments_never_sends_twice(tmp_path):
             runs += 1
             child = _spawn(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             if kills < 8:
-                try:
-                    child.wait(timeout=rng.uniform(0.8, 2.0))
-                except subprocess.TimeoutExpired:
-                    child.send_signal(signal.SIGKILL)
-                    child.wait()
+                # Kill once this run has sent a few more batches (watched in the journal), at a
+                # random moment of a request: 150 batches cannot all go out before the 8th kill.
+                target = accepted_in(journal) + batch_size * rng.randint(1, 6)
+                if wait_for_progress(child, journal, target) and kill_at_random(child, rng):
                     kills += 1
                     in_flight_after_kill.append(_in_flight(journal))
                     continue
@@ -600,7 +662,7 @@ def test_kill_9_at_random_moments_never_sends_twice(tmp_path):
 
     results = sc.read_journal(journal)
     ready = results[results["batch"].notna()].set_index("mobile")
-    assert kills >= 1
+    assert kills == 8
     assert len(ready) == n
     assert not ledger["receiver"].duplicated().any()  # nobody texted twice
     assert set(ledger["receiver"]) <= set(ready.index)
@@ -619,13 +681,7 @@ def test_kill_9_at_random_moments_never_sends_twice(tmp_path):
 
 def _readline(proc: subprocess.Popen, timeout: float = 120.0) -> str:
     """One line of the child's stdout, or fail after ``timeout`` seconds."""
-    import selectors
-
-    with selectors.DefaultSelector() as sel:
-        sel.register(proc.stdout, selectors.EVENT_READ)
-        if not sel.select(timeout):
-            raise AssertionError(f"no line from the child within {timeout} s")
-    return proc.stdout.readline().strip()
+    return readline(proc, timeout)
 
 
 @pytest.fixture
@@ -943,13 +999,6 @@ def test_kill_9_during_a_reconciled_campaign_settles_what_it_can(tmp_path, stand
         "--no-progress",
     ]
 
-    def accepted_so_far() -> int:
-        try:
-            with sc.Journal(journal, readonly=True) as book:
-                return book.accepted_total()
-        except sc.JournalError:
-            return 0
-
     kills, child = 0, None
     try:
         for _ in range(40):
@@ -957,15 +1006,8 @@ def test_kill_9_during_a_reconciled_campaign_settles_what_it_can(tmp_path, stand
             if kills < 10:
                 # Kill once this run has sent a few more batches (watched in the journal), at a
                 # random moment of a request.
-                target = accepted_so_far() + batch_size * rng.randint(1, 4)
-                deadline = time.monotonic() + 120
-                while child.poll() is None and accepted_so_far() < target:
-                    assert time.monotonic() < deadline, "the campaign makes no progress"
-                    time.sleep(0.01)
-                if child.poll() is None:
-                    time.sleep(rng.uniform(0, 0.03))
-                    child.send_signal(signal.SIGKILL)
-                    child.wait()
+                target = accepted_in(journal) + batch_size * rng.randint(1, 4)
+                if wait_for_progress(child, journal, target) and kill_at_random(child, rng):
                     kills += 1
                     continue
             else:
