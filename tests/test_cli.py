@@ -163,7 +163,7 @@ def test_sandbox_command_serves_until_stopped() -> None:
         text=True,
     )
     try:
-        url = process.stdout.readline().strip()  # type: ignore[union-attr]
+        url = readline(process, 60)
         assert url.startswith("http://127.0.0.1:")
         from smscampaign import Gateway
 
