@@ -1,9 +1,12 @@
-# `make demo` and `make test` work on a fresh machine with Python 3.11+.
+# `make demo`, `make test`, `make test-min` and `make lab` work on a fresh clone with Python 3.11+.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+# The floors environment: exactly the lowest versions pyproject.toml declares (see .ci/floors.py).
+MIN_VENV := .venv-min
+MIN_BIN  := $(MIN_VENV)/bin
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test test-min lint lab dist bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -14,12 +17,13 @@ $(VENV)/.installed-base: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
+# dev includes the notebook extra: jupyterlab, ipykernel, nbclient, matplotlib …
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.installed-base
 
 demo: $(VENV)/.installed-base
-	$(BIN)/python -m smscampaign.demo
+	$(BIN)/python -m smscampaign demo
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/python -m ruff check .
@@ -29,8 +33,32 @@ lint: $(VENV)/.installed-dev
 test: lint
 	$(BIN)/python -m pytest -q
 
+# JupyterLab on the clone (notebooks/, sample_data/, reports/); the server runs until Ctrl-C.
+# Jupyter refuses to run as root without --allow-root (containers, CI machines).
+lab: $(VENV)/.installed-dev
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)
+
+# The wheel and the sdist, in dist/.
+dist: $(VENV)/.installed-dev
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+
+# The whole suite on the declared floors (pins generated from pyproject.toml, rebuilt when it
+# changes; pip's cache keeps a rebuild to downloads once).
+$(MIN_VENV)/.installed: pyproject.toml .ci/floors.py
+	rm -rf $(MIN_VENV)
+	$(PYTHON) -m venv $(MIN_VENV)
+	$(PYTHON) .ci/floors.py > $(MIN_VENV)/floors.txt
+	$(MIN_BIN)/python -m pip install --quiet --prefer-binary -r $(MIN_VENV)/floors.txt
+	$(MIN_BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+test-min: $(MIN_VENV)/.installed
+	$(MIN_BIN)/python -m pip list --format=freeze | grep -iE '^(pandas|numpy|pyarrow|phonenumbers)=='
+	$(MIN_BIN)/python -m pytest -q
+
 bench: $(VENV)/.installed-dev
 	for f in bench/bench_*.py; do $(BIN)/python $$f || exit 1; done
 
 clean:
-	rm -rf $(VENV) build *.egg-info reports .pytest_cache
+	rm -rf $(VENV) $(MIN_VENV) build dist *.egg-info reports .pytest_cache

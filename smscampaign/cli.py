@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from smscampaign.demo import format_table
 from smscampaign.errors import (
     ConfigError,
     GatewayError,
@@ -365,7 +366,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     plan = make_plan(args, load_checked(args))
     print(repr(plan))
     summary = plan.summary()
-    print(summary[summary["recipients"] > 0].to_string(index=False))
+    print(format_table(summary[summary["recipients"] > 0]))
     if plan.review is not None and len(plan.review):
         print("\nreview:")
         print_findings(plan.review)
@@ -389,7 +390,7 @@ def print_findings(findings: pd.DataFrame) -> None:
     """The review's findings as a table, then one example each."""
     table = findings[["severity", "rule", "rows", "message_zh", "message_en"]].copy()
     table["rows"] = table["rows"].astype("string").fillna("-")
-    print(table.to_string(index=False))
+    print(format_table(table))
     for row in findings.itertuples(index=False):
         print(f"  e.g. {row.rule}: {row.example}")
 
@@ -478,7 +479,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         replies = replies[[c for c in ("sender", "content", "receivetime") if c in replies.columns]]
     out = Path(args.out) if args.out else journal.with_name(f"{journal.stem}-report.xlsx")
     path = export_report(results, out, replies=replies)
-    print(campaign_report(results)["summary"].to_string(index=False))
+    print(format_table(campaign_report(results)["summary"]))
     if results.attrs.get("summary"):  # what the last run printed: resumed: … accepted earlier, …
         print(f"last run: {results.attrs['summary']}")
     print(f"report written to {path}")
@@ -661,7 +662,7 @@ def _write_or_print(frame: Any, out: str | None) -> None:
     if out:
         _write_table(frame, out)
     else:
-        print(frame.to_string(index=False) if len(frame) else "(none)")
+        print(format_table(frame) if len(frame) else "(none)")
 
 
 def _add_receive(sub: argparse._SubParsersAction) -> None:
@@ -882,6 +883,55 @@ def _cmd_recharge(args: argparse.Namespace) -> int:
         return 0
     print(f"recharge refused: {result.info}", file=sys.stderr)
     return 1
+
+
+# -- demo, notebooks (issue 20): the shipped sample data and notebooks ----------------------------
+
+
+def _add_demo(sub: argparse._SubParsersAction) -> None:
+    from smscampaign.demo import add_demo_options  # noqa: PLC0415 - keep CLI start-up light
+
+    parser = sub.add_parser(
+        "demo",
+        help="a whole sandbox campaign on the shipped sample, ending in an Excel report",
+        description="Load the shipped sample recipients, check, plan and send them to an in-process "
+        "sandbox (no credentials, loopback only), let three customers reply, and write the report.",
+    )
+    add_demo_options(parser)
+    parser.set_defaults(func=_cmd_demo)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from smscampaign.demo import run_demo  # noqa: PLC0415
+
+    run_demo(args.out, recipients=args.recipients)
+    return 0
+
+
+def _add_notebooks(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "notebooks",
+        help="copy the analyst notebooks and their sample data into a folder",
+        description="Copy the notebooks to DIR/notebooks and the sample data they read to "
+        "DIR/sample_data, ready to open in JupyterLab.",
+    )
+    parser.add_argument("dir", metavar="DIR", help="destination folder (created if missing)")
+    parser.add_argument("--force", action="store_true", help="replace files that already exist")
+    parser.set_defaults(func=_cmd_notebooks)
+
+
+def _cmd_notebooks(args: argparse.Namespace) -> int:
+    import importlib.util  # noqa: PLC0415
+
+    from smscampaign.demo import copy_notebooks  # noqa: PLC0415
+
+    written = copy_notebooks(args.dir, overwrite=args.force)
+    books = [p for p in written if p.suffix == ".ipynb"]
+    print(f"{len(books)} notebooks and {len(written) - len(books)} sample files copied to {args.dir}")
+    print(f"open them with:  jupyter lab {Path(args.dir) / 'notebooks'}")
+    if importlib.util.find_spec("jupyterlab") is None:
+        print("(JupyterLab is not installed here: pip install 'smscampaign[notebook]')")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -48,6 +48,7 @@ from smscampaign.errors import (
     UnencodableContentError,
 )
 from smscampaign.protocol import (
+    DECLARED_CODECS,
     DEFAULT_BASE_URL,
     check_encodable,
     format_sendtime,
@@ -75,17 +76,6 @@ ROOT_ELEMENT: Final = "response"
 _INT64: Final = (-(1 << 63), (1 << 63) - 1)
 
 # Codecs named in XML declarations -> Python codecs (GBK-family answers decode as GB18030, a superset).
-_DECLARED_CODECS: Final = {
-    "utf-8": "utf-8",
-    "utf8": "utf-8",
-    "gbk": "gb18030",
-    "gb2312": "gb18030",
-    "gb18030": "gb18030",
-    "cp936": "gb18030",
-    "big5": "cp950",
-    "cp950": "cp950",
-    "big5-hkscs": "big5hkscs",
-}
 _DECLARATION = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"'][^>]*\?>")
 _DECLARATION_TEXT = re.compile(r"^\s*<\?xml[^>]*\?>")
 _BARE_CODE = re.compile(r"^\s*(-?\d+)\s*$")
@@ -187,7 +177,7 @@ def _decode_body(body: bytes, charset: str) -> str:
     match = _DECLARATION.match(body)
     if match:
         declared = match.group(1).decode("ascii").lower()
-        candidates.append(_DECLARED_CODECS.get(declared, declared))
+        candidates.append(DECLARED_CODECS.get(declared, declared))
     candidates.append(python_codec(charset))
     if "utf-8" not in candidates:
         candidates.append("utf-8")

@@ -44,7 +44,7 @@ from smscampaign.errors import (
 )
 from smscampaign.gateway import Gateway
 from smscampaign.numbers import TEXT, normalize_numbers
-from smscampaign.protocol import BEIJING, TIME_FORMAT, python_codec
+from smscampaign.protocol import BEIJING, DECLARED_CODECS, TIME_FORMAT, python_codec
 
 __all__ = [
     "DETAIL_COLUMNS",
@@ -93,17 +93,6 @@ _VIA: Final = frozenset({"fetch", "push"})
 #: The fields of the push we understand; any other one is kept in ``extra``.
 _PUSH_FIELDS: Final = frozenset({"sender", "content", "receivetime", "key"})
 #: Charsets a push may declare (``Content-Type: …; charset=…``) -> Python codecs.
-_DECLARED_CODECS: Final = {
-    "utf-8": "utf-8",
-    "utf8": "utf-8",
-    "gbk": "gb18030",
-    "gb2312": "gb18030",
-    "gb18030": "gb18030",
-    "cp936": "gb18030",
-    "big5": "cp950",
-    "cp950": "cp950",
-    "big5-hkscs": "big5hkscs",
-}
 _MAX_PAGES: Final = 100_000  # a gateway that never answers −122 must not loop forever
 
 
@@ -425,7 +414,7 @@ def _declared_codec(content_type: str) -> str | None:
     for part in content_type.split(";")[1:]:
         name, _, value = part.partition("=")
         if name.strip().lower() == "charset":
-            return _DECLARED_CODECS.get(value.strip().strip("\"'").lower())
+            return DECLARED_CODECS.get(value.strip().strip("\"'").lower())
     return None
 
 
@@ -470,7 +459,7 @@ def reply_receiver(key: str, store: ReplyStore, charset: str = "utf8") -> WSGIAp
     >>> app = reply_receiver(os.environ["PUSH_KEY"], ReplyStore("replies.sqlite"))   # doctest: +SKIP
     >>> waitress.serve(app, host="0.0.0.0", port=8081)                            # doctest: +SKIP
     """
-    configured: str = _DECLARED_CODECS[python_codec(charset)]
+    configured: str = DECLARED_CODECS[python_codec(charset)]
     if not key:
         raise ConfigError("the push key must not be empty")
     expected = key.encode("utf-8")

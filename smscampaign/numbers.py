@@ -38,6 +38,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from phonenumbers import PhoneNumberType
 
+from smscampaign.dtypes import TEXT
 from smscampaign.errors import RecipientsError
 from smscampaign.statuses import Reason, Status
 
@@ -58,9 +59,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-#: The dtype of every text column this package produces: pyarrow-backed, missing is ``<NA>``.
-TEXT: Final = pd.StringDtype("pyarrow")
 
 #: Columns :func:`check_numbers` adds, in this order.
 OUTPUT_COLUMNS: Final = ("mobile", "status", "reason", "carrier", "region", "city", "area_code")

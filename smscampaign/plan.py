@@ -27,7 +27,6 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from datetime import time as dtime
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 import numpy as np
@@ -40,13 +39,16 @@ from smscampaign.numbers import TEXT
 from smscampaign.protocol import (
     MAX_LENGTH,
     MAX_NUMBERS,
+    in_window,
+    parse_time,
+    parse_window,
     python_codec,
     resolve_sendtime,
     sms_length,
     unencodable_characters,
 )
 from smscampaign.review import KINDS, Kind, Lexicon, RowReview, load_lexicon, review_rows
-from smscampaign.statuses import PlanStatus
+from smscampaign.statuses import OptionalPlanStatus, PlanStatus
 from smscampaign.templates import (
     Template,
     astral_counts,
@@ -87,7 +89,7 @@ MAX_RECEIVERS: Final = MAX_NUMBERS
 STATUSES: Final[tuple[str, ...]] = tuple(PlanStatus)
 #: The status of rows an error finding of the content review blocks (plans with a ``kind`` only;
 #: listed by :meth:`Plan.counts` when it occurs, so not one of :data:`STATUSES`).
-BLOCKED: Final = "blocked"
+BLOCKED: Final = OptionalPlanStatus.BLOCKED
 _STATUS_NAMES: Final = (*STATUSES, BLOCKED)
 _READY, _INVALID, _DUPLICATE, _SUPPRESSED, _MISSING, _UNENCODABLE, _TOO_LONG, _BLOCKED = range(
     len(_STATUS_NAMES)
@@ -248,7 +250,8 @@ class Plan:
     def summary(self) -> pd.DataFrame:
         """Recipients per status as a small DataFrame ``status, recipients`` (all statuses, zeros
         included), with the totals in ``attrs``: ``recipients``, ``requests``, ``messages`` (to be
-        charged), ``charset``, ``sendtime``, ``fingerprint``.
+        charged), ``charset``, ``sendtime``, ``fingerprint``, ``kind``, ``review_errors`` and
+        ``review_warnings`` (counts of :attr:`review` findings), ``send_window``.
 
         >>> plan.summary().attrs["messages"]                   # doctest: +SKIP
         1
@@ -507,7 +510,7 @@ def plan_campaign(
     >>> plan_campaign(people, "会员日全场八折", signature="小店").batches.loc[0, "receivers"]
     ['13800138000']
     """
-    _check_options(recipients, charset, max_length, batch_size, on_too_long, kind, review)
+    _check_options(recipients, charset, max_length, batch_size, on_too_long, kind, review, lexicon)
     tmpl, sig = split_signature(parse_template(template), signature)
     if sig is None:
         logger.warning(
@@ -520,7 +523,7 @@ def plan_campaign(
     fill = _check_defaults(defaults, tmpl)
     sendtime_text = resolve_sendtime(sendtime)
     window = _send_window(send_window, kind, sendtime_text)
-    words = None if lexicon is None or kind is None else load_lexicon(lexicon)
+    words = None if lexicon is None else load_lexicon(lexicon)
     suppressed_numbers = None if suppress is None else load_suppression(suppress)
 
     rows = _Rows.of(recipients)
@@ -834,24 +837,15 @@ def _send_window(send_window: Any, kind: str | None, sendtime: str | None) -> tu
     """The daily window (Beijing time) the plan may be sent in; refuses a sendtime outside it."""
     if isinstance(send_window, str) and send_window == "default":
         window = MARKETING_WINDOW if kind == "marketing" else None
-    elif send_window is None:
-        return None
     else:
-        try:
-            start, end = (dtime.fromisoformat(str(part).strip()) for part in send_window)
-        except (TypeError, ValueError):
-            raise PlanError(
-                f"send_window must be two HH:MM times such as ('08:00', '21:00'), not {send_window!r}"
-            ) from None
-        if start == end:
-            raise PlanError("send_window start and end must differ")
-        window = (start.strftime("%H:%M"), end.strftime("%H:%M"))
+        parsed = parse_window(send_window)
+        if parsed is None:
+            return None
+        window = (parsed[0].strftime("%H:%M"), parsed[1].strftime("%H:%M"))
     if window is None or sendtime is None:
         return window
-    start, end = (dtime.fromisoformat(part) for part in window)
-    at = dtime.fromisoformat(sendtime[11:])
-    inside = start <= at < end if start < end else (at >= start or at < end)
-    if not inside:
+    bounds = parse_window(window)
+    if bounds is not None and not in_window(parse_time(sendtime), bounds):
         raise PlanError(
             f"sendtime {sendtime} is outside the send window {window[0]}–{window[1]} Beijing time"
             + (" for marketing" if kind == "marketing" else "")
@@ -868,6 +862,7 @@ def _check_options(
     on_too_long: str,
     kind: str | None,
     review: str,
+    lexicon: Any,
 ) -> None:
     if not isinstance(recipients, pd.DataFrame):
         raise PlanError(f"recipients must be a DataFrame, not {type(recipients).__name__}")
@@ -894,6 +889,8 @@ def _check_options(
         raise PlanError(f"kind must be one of {', '.join(KINDS)} or None, not {kind!r}")
     if review not in _REVIEW_MODES:
         raise PlanError(f"review must be one of {', '.join(_REVIEW_MODES)}, not {review!r}")
+    if lexicon is not None and kind is None:
+        raise PlanError("a lexicon is used by the review: pass kind='marketing' or 'notification'")
 
 
 def _check_defaults(defaults: Mapping[str, Any] | None, tmpl: Template) -> dict[str, str]:

@@ -13,7 +13,7 @@ facts, as do ``plan``, ``journal`` and ``report``. The protocol is written down 
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Final
 
 from smscampaign.errors import ConfigError, PlanError, UnencodableContentError
@@ -21,6 +21,7 @@ from smscampaign.errors import ConfigError, PlanError, UnencodableContentError
 __all__ = [
     "BEIJING",
     "CHARSETS",
+    "DECLARED_CODECS",
     "DEFAULT_BASE_URL",
     "ENDPOINTS",
     "MAX_LENGTH",
@@ -30,7 +31,9 @@ __all__ = [
     "beijing_now",
     "check_encodable",
     "format_sendtime",
+    "in_window",
     "parse_time",
+    "parse_window",
     "python_codec",
     "resolve_sendtime",
     "sms_length",
@@ -44,6 +47,19 @@ if TYPE_CHECKING:  # pandas is imported where a value needs it: the CLI starts w
 DEFAULT_BASE_URL: Final = "http://a1.imrobots.cn"
 #: Endpoint charset folder -> Python codec. The gateway is ASP.NET: its "big5" is code page 950.
 CHARSETS: Final[dict[str, str]] = {"utf8": "utf-8", "gbk": "gbk", "big5": "cp950"}
+#: Charsets named in XML declarations and push Content-Types -> Python codecs (the GBK family decodes
+#: as GB18030, a superset; Big5 as code page 950, what ASP.NET means by it).
+DECLARED_CODECS: Final[dict[str, str]] = {
+    "utf-8": "utf-8",
+    "utf8": "utf-8",
+    "gbk": "gb18030",
+    "gb2312": "gb18030",
+    "gb18030": "gb18030",
+    "cp936": "gb18030",
+    "big5": "cp950",
+    "cp950": "cp950",
+    "big5-hkscs": "big5hkscs",
+}
 ENDPOINTS: Final = ("send_sms", "bind_mobile", "get_sms", "cancel_bind", "user_info", "recharge")
 #: At most this many numbers in one call (−117).
 MAX_NUMBERS: Final = 500
@@ -214,3 +230,38 @@ def _parse_sendtime(value: Any) -> datetime:
 def as_beijing(value: datetime) -> datetime:
     """``value`` in Beijing time: a naive datetime is taken as Beijing time, an aware one converted."""
     return value.replace(tzinfo=BEIJING) if value.tzinfo is None else value.astimezone(BEIJING)
+
+
+def parse_window(window: tuple[str, str] | None) -> tuple[time, time] | None:
+    """A daily send window ``("08:00", "21:00")`` (Beijing time) as two times; ``None`` stays ``None``.
+
+    The window may run across midnight (``("22:00", "06:00")``). Raises :class:`ConfigError` for
+    anything but two different ``HH:MM`` times.
+
+    >>> parse_window(("08:00", "21:00"))
+    (datetime.time(8, 0), datetime.time(21, 0))
+    """
+    if window is None:
+        return None
+    try:
+        start, end = (time.fromisoformat(str(part).strip()) for part in window)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"send_window must be two HH:MM times such as ('08:00', '21:00'), not {window!r}"
+        ) from None
+    if start == end:
+        raise ConfigError("send_window start and end must differ")
+    return start, end
+
+
+def in_window(moment: datetime, window: tuple[time, time]) -> bool:
+    """Whether ``moment`` (aware, or naive Beijing time) falls in the daily ``window`` (Beijing time).
+
+    >>> in_window(datetime(2030, 1, 2, 23, 30), (time(22, 0), time(6, 0)))
+    True
+    """
+    start, end = window
+    t = as_beijing(moment).time().replace(tzinfo=None)
+    if start < end:
+        return start <= t < end
+    return t >= start or t < end  # a window across midnight

@@ -37,6 +37,7 @@ import pandas as pd
 
 from smscampaign import xlsx
 from smscampaign.codes import describe_code
+from smscampaign.dtypes import TEXT
 from smscampaign.errors import ConfigError
 from smscampaign.numbers import province_of
 from smscampaign.protocol import BEIJING
@@ -96,7 +97,7 @@ def _labelled(values: pd.Series) -> pd.Series:
     """Text values with NA and blanks shown as 未知 (so they group and plot); each distinct value is
     cleaned once, then spread back (a million rows hold a handful of statuses or carriers)."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    text = pd.Series(uniques, dtype="string").str.strip()
+    text = pd.Series(uniques, dtype=TEXT).str.strip()
     labels = text.mask(text.isna() | (text == ""), _UNKNOWN_LABEL).astype(object).to_numpy()
     labels = np.append(labels, _UNKNOWN_LABEL)  # code -1 (missing) takes the last one
     return pd.Series(labels[codes], index=values.index, dtype=object)
@@ -131,7 +132,7 @@ def _errors(results: pd.DataFrame) -> pd.DataFrame:
     failing = results[status.isin(_ERROR_STATUSES).fillna(False).to_numpy(dtype=bool)]
     if failing.empty:
         return pd.DataFrame(
-            {c: pd.Series(dtype="Int64" if c in ("code", "recipients") else object) for c in columns}
+            {c: pd.Series(dtype="Int64" if c in ("code", "recipients") else TEXT) for c in columns}
         )
     codes = pd.to_numeric(_column(failing, "code"), errors="coerce").astype("Int64")
     rows: list[dict[str, Any]] = []
@@ -215,7 +216,7 @@ def _built(values: pd.Series, convert: Any = None) -> Any:
     missing = values.isna().to_numpy(dtype=bool)
     if not missing.all():
         if pd.api.types.is_string_dtype(values.dtype) and values.dtype != object:
-            return values.astype("str").array
+            return values.astype(TEXT).array
         if pd.api.types.is_datetime64_any_dtype(values.dtype) and not missing.any():
             return values.array
     objects = values.astype(object).to_numpy().copy()
@@ -254,13 +255,13 @@ def _batches(results: pd.DataFrame) -> pd.DataFrame:
 
     def first_text(name: str) -> Any:
         values = _per_batch(column(name), keys, index, "first")
-        return values.astype(object).fillna("").astype("str").array
+        return values.astype(object).fillna("").astype(TEXT).array
 
     return pd.DataFrame(
         {
             "batch": index.to_numpy(dtype=np.int64),
             "size": sizes.to_numpy(dtype=np.int64),
-            "status": pd.array(statuses.reindex(index).to_numpy(dtype=object), dtype="str"),
+            "status": pd.array(statuses.reindex(index).to_numpy(dtype=object), dtype=TEXT),
             "code": _integers(code),
             "message_zh": first_text("message_zh"),
             "message_en": first_text("message_en"),
@@ -305,7 +306,7 @@ def campaign_report(results: pd.DataFrame) -> dict[str, pd.DataFrame]:
     regions_table = _crosstab(results, provinces, "province")
     unknown = int((provinces == _UNKNOWN_LABEL).sum())
     regions_table.attrs = {"unknown_share": round(unknown / len(results), 4) if len(results) else 0.0}
-    return {
+    tables = {
         "summary": _summary(results),
         "errors": _errors(results),
         "carriers": _crosstab(results, carriers, "carrier"),
@@ -313,6 +314,17 @@ def campaign_report(results: pd.DataFrame) -> dict[str, pd.DataFrame]:
         "batches": _batches(results),
         "reconciliations": _reconciliations(results),
     }
+    return _as_text(tables)
+
+
+def _as_text(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The tables with their text columns in the package's one text dtype (:data:`TEXT`)."""
+    for table in tables.values():
+        for name, column in table.items():
+            text = column.dtype == object and pd.api.types.infer_dtype(column) == "string"
+            if text or isinstance(column.dtype, pd.StringDtype):
+                table[name] = column.astype(TEXT)
+    return tables
 
 
 #: Columns of ``campaign_report(results)["reconciliations"]`` (the journal's, same order).
@@ -344,8 +356,13 @@ def _reconciliations(results: pd.DataFrame) -> pd.DataFrame:
     for column in ("sms_left", "expected", "deducted", "accepted_total"):
         table[column] = pd.to_numeric(table[column], errors="coerce").astype("Int64")
     for column in ("at", "batches", "verdict", "note"):
-        table[column] = table[column].astype(object).where(table[column].notna(), None)
+        table[column] = [None if v is None or pd.isna(v) else str(v) for v in table[column]]
     return table
+
+
+def _maybe(value: Any) -> Any:
+    """``value``, or None where it is missing (None, NaN, NA) or empty."""
+    return None if value is None or value is pd.NA or value != value or value == "" else value
 
 
 def _reconciled_batches(
@@ -358,7 +375,7 @@ def _reconciled_batches(
     notes: list[tuple[str, str]] = []
     per_batch: dict[int, list[Any]] = {}
     for row in readings.itertuples(index=False):
-        numbers = [int(b) for b in str(row.batches or "").split(",") if b.strip()]
+        numbers = [int(b) for b in str(_maybe(row.batches) or "").split(",") if b.strip()]
         for number in numbers:
             per_batch.setdefault(number, []).append(row)
         if not numbers:
@@ -368,7 +385,7 @@ def _reconciled_batches(
                 (
                     f"{VERDICT_LABELS.get(verdict, verdict)} {verdict}",
                     f"{_time_text(pd.Timestamp(row.at))} 剩余 sms left {left}"
-                    + (f" · {row.note}" if row.note else ""),
+                    + (f" · {row.note}" if _maybe(row.note) else ""),
                 )
             )
     rows = [per_batch.get(int(b), []) for b in batches["batch"]]
@@ -391,7 +408,7 @@ def _reconciled_batches(
     out["sms_left"] = last("sms_left")
     out["expected"] = last("expected")
     out["deducted"] = last("deducted")
-    out["reconciliation_note"] = [(r[-1].note or None) if r else None for r in rows]
+    out["reconciliation_note"] = [_maybe(r[-1].note) if r else None for r in rows]
     return out, notes
 
 

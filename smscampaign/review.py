@@ -278,9 +278,6 @@ def _check(
     findings: list[_Finding] = []
     n = len(contents)
 
-    def where(mask: Any) -> np.ndarray:
-        return np.flatnonzero(np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False)))
-
     # Signature: template-level.
     if signature is None:
         findings.append(_Finding("signature_missing", None, {}))
@@ -290,44 +287,65 @@ def _check(
             findings.append(_Finding("signature_length", None, {"name": name, "length": len(name)}))
         if not all(ch.isalnum() and ch != "_" for ch in name):
             findings.append(_Finding("signature_symbols", None, {"name": name}))
-    opens = pc.count_substring(contents, SIGNATURE_OPEN)
-    closes = pc.count_substring(contents, SIGNATURE_CLOSE)
+    # Every content is prefix + variable middle + suffix (the template's literal ends and the
+    # signature): the ends are judged once, only the middles per content.
+    prefix = suffix = ""
+    if body_parts is not None and len(body_parts) >= 2:
+        prefix, suffix = body_parts[0], body_parts[-1] + (signature or "")
+    framed = bool(n and (prefix or suffix)) and bool(
+        pc.all(pc.and_(pc.starts_with(contents, prefix), pc.ends_with(contents, suffix))).as_py()
+        and pc.min(pc.utf8_length(contents)).as_py() >= len(prefix) + len(suffix)
+    )
+    middle = contents
+    ends = pa.array([], pa.string())
+    if framed:
+        middle = pc.utf8_slice_codeunits(contents, len(prefix), -len(suffix) if suffix else 2**31 - 1)
+        ends = pa.array([prefix, suffix], pa.string())
+
+    def count(kernel: Any) -> np.ndarray:
+        per = np.asarray(kernel(middle).to_numpy(zero_copy_only=False), dtype=np.int64)
+        return per + int(np.asarray(kernel(ends).to_numpy(zero_copy_only=False)).sum())
+
+    def has(kernel: Any) -> np.ndarray:
+        per = np.asarray(pc.fill_null(kernel(middle), False).to_numpy(zero_copy_only=False), bool)
+        return per | bool(np.asarray(kernel(ends).to_numpy(zero_copy_only=False), bool).any())
+
+    opens = count(lambda texts: pc.count_substring(texts, SIGNATURE_OPEN))
+    closes = count(lambda texts: pc.count_substring(texts, SIGNATURE_CLOSE))
     expected = 0 if signature is None else 1
-    bad = pc.or_(pc.not_equal(opens, expected), pc.not_equal(closes, expected))
-    if signature is not None:
-        bad = pc.or_(bad, pc.invert(pc.ends_with(contents, signature)))
-    if n and (hits := where(bad)).size:
+    bad = (opens != expected) | (closes != expected)
+    if signature is not None and not (framed and suffix.endswith(signature)):
+        bad |= ~np.asarray(pc.ends_with(contents, signature).to_numpy(zero_copy_only=False), bool)
+    if n and (hits := np.flatnonzero(bad)).size:
         findings.append(_Finding("signature_brackets", hits, {}))
 
     # Opt-out instruction.
     forms = tuple(dict.fromkeys(str(f) for f in opt_out if str(f).strip()))
     if forms:
         pattern = "(?i)" + "|".join(re.escape(f) for f in forms)
-        has = pc.match_substring_regex(contents, pattern)
-        if kind == "marketing" and (hits := where(pc.invert(has))).size:
+        carries = has(lambda texts: pc.match_substring_regex(texts, pattern))
+        if kind == "marketing" and (hits := np.flatnonzero(~carries)).size:
             findings.append(_Finding("opt_out_missing", hits, {}))
-        if kind == "notification" and (hits := where(has)).size:
+        if kind == "notification" and (hits := np.flatnonzero(carries)).size:
             findings.append(_Finding("opt_out_in_notification", hits, {}))
 
     # Links: fixed (in the template's own text) or produced by a placeholder.
-    links = pc.count_substring_regex(contents, _LINK)
+    links = count(lambda texts: pc.count_substring_regex(texts, _LINK))
     literal_links, variable = _literal_links(body_parts, fields)
     if variable:
         findings.append(_Finding("link_variable", None, {}))
     else:
-        extra = where(pc.greater(links, literal_links))
+        extra = np.flatnonzero(links > literal_links)
         if body_parts is not None and extra.size:
             findings.append(_Finding("link_variable", extra, {}))
-        fixed = where(pc.greater(links, 0))
+        fixed = np.flatnonzero(links > 0)
         if fixed.size and not (body_parts is not None and extra.size == fixed.size):
             findings.append(_Finding("link", np.setdiff1d(fixed, extra), {}))
-    if (hits := where(pc.match_substring_regex(contents, _PHONE))).size:
+    if (hits := np.flatnonzero(has(lambda texts: pc.match_substring_regex(texts, _PHONE)))).size:
         findings.append(_Finding("phone_number", hits, {}))
 
     # Lexicon words, one finding each.
     if lexicon is not None:
-        prefix = "" if body_parts is None or len(body_parts) < 2 else body_parts[0]
-        suffix = "" if body_parts is None or len(body_parts) < 2 else body_parts[-1] + (signature or "")
         found = lexicon.find(contents, prefix, suffix)
         for index, hits in sorted(found.items(), key=lambda item: int(item[1][0])):
             findings.append(_Finding("lexicon", hits, {"word": lexicon.words[index]}))

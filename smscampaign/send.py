@@ -36,6 +36,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from smscampaign.codes import ACCOUNT, AMBIGUOUS, RETRYABLE, SUCCESS, describe_code
+from smscampaign.dtypes import TEXT
 from smscampaign.errors import (
     AccountError,
     ConfigError,
@@ -51,7 +52,7 @@ from smscampaign.errors import (
 from smscampaign.gateway import Gateway
 from smscampaign.home import Store, content_sha256, open_home
 from smscampaign.journal import ACCEPTED, FAILED, IN_FLIGHT, PLANNED, UNKNOWN, Journal
-from smscampaign.protocol import BEIJING
+from smscampaign.protocol import BEIJING, in_window, parse_window
 from smscampaign.statuses import ResultStatus
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -95,28 +96,6 @@ Clock = Callable[[], datetime]
 
 
 # -- options ---------------------------------------------------------------------------------------
-
-
-def _parse_window(window: tuple[str, str] | None) -> tuple[dtime, dtime] | None:
-    if window is None:
-        return None
-    try:
-        start, end = (dtime.fromisoformat(str(part).strip()) for part in window)
-    except (TypeError, ValueError):
-        raise ConfigError(
-            f"send_window must be two HH:MM times such as ('08:00', '22:00'), not {window!r}"
-        ) from None
-    if start == end:
-        raise ConfigError("send_window start and end must differ")
-    return start, end
-
-
-def _in_window(now: datetime, window: tuple[dtime, dtime]) -> bool:
-    start, end = window
-    t = now.astimezone(BEIJING).time().replace(tzinfo=None)
-    if start < end:
-        return start <= t < end
-    return t >= start or t < end  # a window across midnight
 
 
 def _seconds_until(now: datetime, target: dtime) -> float:
@@ -576,7 +555,7 @@ class _Run:
             return not self.stop.is_set()
         while not self.stop.is_set():
             now = self.clock()
-            if _in_window(now, self.window):
+            if in_window(now, self.window):
                 return True
             with self._lock:
                 if not self._waiting_logged:
@@ -896,7 +875,7 @@ def send_campaign(
         raise ConfigError(f"settle must be seconds (>= 0), not {settle}")
     if send_window is None and plan.sendtime is None:
         send_window = plan.send_window  # a marketing plan's quiet hours
-    window = _parse_window(send_window)
+    window = parse_window(send_window)
     try:
         repeat = pd.Timedelta(repeat_window).to_pytimedelta()
     except (TypeError, ValueError):
@@ -1430,13 +1409,13 @@ def _results(
     )
 
     def text(values: pa.Array) -> pd.api.extensions.ExtensionArray:
-        return pd.array(values, dtype="str")
+        return pd.array(values, dtype=TEXT)
 
     def as_text(name: str) -> pd.api.extensions.ExtensionArray:
         if name not in recipients:
-            return pd.array([None] * n, dtype="str")
+            return pd.array([None] * n, dtype=TEXT)
         values = recipients[name]
-        return values.array if values.dtype == "str" else values.astype("str").array
+        return values.array if values.dtype == TEXT else values.astype(TEXT).array
 
     out = pd.DataFrame(
         {

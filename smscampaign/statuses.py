@@ -18,7 +18,15 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["BatchState", "BindStatus", "PlanStatus", "Reason", "ResultStatus", "Status"]
+__all__ = [
+    "BatchState",
+    "BindStatus",
+    "OptionalPlanStatus",
+    "PlanStatus",
+    "Reason",
+    "ResultStatus",
+    "Status",
+]
 
 
 class Status(StrEnum):
@@ -51,6 +59,16 @@ class PlanStatus(StrEnum):
     MISSING_FIELD = "missing_field"
     UNENCODABLE = "unencodable"
     TOO_LONG = "too_long"
+
+
+class OptionalPlanStatus(StrEnum):
+    """Statuses a planned row has only when the feature that sets them is used, so a plan's summary
+    lists them only when they occur: the content review's ``blocked`` (``plan_campaign(kind=…)``), the
+    frequency cap's ``capped`` and the A/B test's ``holdout``."""
+
+    BLOCKED = "blocked"
+    CAPPED = "capped"
+    HOLDOUT = "holdout"
 
 
 class BatchState(StrEnum):

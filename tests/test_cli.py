@@ -19,6 +19,8 @@ COMMANDS = [
     "balance",
     "bind",
     "check",
+    "demo",
+    "notebooks",
     "opt-outs",
     "plan",
     "receive",

@@ -81,3 +81,69 @@ def test_notebook_runs_and_leaks_no_secret(path: Path, tmp_path: Path) -> None:
             for secret in secrets:
                 assert secret.encode() not in data, written.name
     shutil.rmtree(tmp_path / "reports", ignore_errors=True)
+
+
+def test_the_dev_environment_has_jupyterlab() -> None:
+    """Issue 17 item 7: the venv `make test` builds (the dev extra) opens the notebooks."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert "smscampaign[notebook]" in project["optional-dependencies"]["dev"]
+    assert any(r.startswith("jupyterlab") for r in project["optional-dependencies"]["notebook"])
+    bindir = Path(sys.executable).parent
+    for tool in ("jupyter", "jupyter-lab", "jupyter-nbconvert"):
+        assert (bindir / tool).is_file(), tool
+
+
+def test_make_lab_serves_the_notebooks(tmp_path: Path) -> None:
+    """What `make lab` runs (`jupyter lab` in the clone, --allow-root as root) serves the
+    notebooks; the test binds 127.0.0.1 on a free port and stops the server."""
+    import queue
+    import subprocess
+    import threading
+    import time
+    import urllib.error
+    import urllib.request
+
+    token = "make-lab-test"
+    argv = [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser"]
+    argv += ["--ServerApp.ip=127.0.0.1", "--ServerApp.port=0", f"--IdentityProvider.token={token}"]
+    argv += ["--allow-root"] if os.geteuid() == 0 else []
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SMSCAMPAIGN_")}
+    env["JUPYTER_RUNTIME_DIR"] = str(tmp_path / "runtime")
+    server = subprocess.Popen(argv, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(
+        target=lambda: [lines.put(line) for line in server.stderr or []], daemon=True
+    ).start()
+    try:
+        port = None
+        while port is None:
+            line = lines.get(timeout=120)  # raises queue.Empty if the server never says where it is
+            if "http://127.0.0.1:" in line:
+                port = line.split("http://127.0.0.1:", 1)[1].split("/", 1)[0]
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/contents/notebooks/01_quickstart.ipynb?content=0",
+            headers={"Authorization": f"token {token}"},
+        )
+        # jupyter_server logs its URL before the io loop binds the port: poll until it answers
+        # (readiness, bounded; the result does not depend on the pause).
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(request, timeout=60) as answer:
+                    model = json.load(answer)
+                break
+            except urllib.error.URLError as exc:
+                if not isinstance(exc.reason, ConnectionRefusedError) or time.monotonic() > deadline:
+                    raise
+                assert server.poll() is None, "jupyter lab exited"
+                time.sleep(0.1)
+        assert model["type"] == "notebook" and model["name"] == "01_quickstart.ipynb"
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=30)

@@ -16,6 +16,7 @@ import smscampaign as sc
 from smscampaign import xlsx
 from smscampaign.errors import ConfigError
 from smscampaign.report import (
+    _as_text,
     _column,
     _first,
     _labelled,
@@ -468,7 +469,7 @@ def batches_oracle(results: pd.DataFrame) -> pd.DataFrame:
     table = pd.DataFrame(rows, columns=columns)
     for name in ("code", "attempts"):
         table[name] = table[name].astype("Int64")
-    return table
+    return _as_text({"batches": table})["batches"]  # text in the one text dtype, as campaign_report
 
 
 def sandbox_campaign(sandbox: sc.Sandbox, tmp_path: Path) -> pd.DataFrame:

@@ -215,6 +215,8 @@ def test_bad_kind_or_review_mode_is_a_plan_error():
         plan_campaign(people("张三"), GOOD, kind="ads")  # type: ignore[arg-type]
     with pytest.raises(PlanError, match="review"):
         plan_campaign(people("张三"), GOOD, kind="marketing", review="ignore")  # type: ignore[arg-type]
+    with pytest.raises(PlanError, match="lexicon"):
+        plan_campaign(people("张三"), GOOD, lexicon=["秒杀"])
 
 
 def test_send_keeps_to_a_marketing_plans_quiet_hours(sandbox, gateway):
