@@ -713,10 +713,13 @@ def _ledger(url: str) -> pd.DataFrame:
 
 
 # A child that plans round N (its own numbers) and sends it when told; prints one JSON line per round.
+# With the lock ("locked"), the runner that gets it says "sending" at its first request and waits for
+# the parent's "go": the parent lets it on once the other runner has answered, so the two always
+# overlap (nothing left to timing).
 # "bypass" replaces the runner lock by nothing (a test helper: production has no such switch), so
 # only the compare-and-set claims stand between two runners.
 RUNNER = """
-import contextlib, json, sys
+import contextlib, json, sys, threading
 sys.path.insert(0, "tests")
 from test_send import people
 import smscampaign as sc
@@ -725,6 +728,22 @@ from smscampaign.journal import Journal
 url, bypass = sys.argv[1], sys.argv[2] == "bypass"
 if bypass:
     Journal.runner = lambda self: contextlib.nullcontext(self)
+
+
+class Held(sc.Gateway):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lock, self.first = threading.Lock(), not bypass
+
+    def send_sms(self, *args, **kwargs):
+        with self.lock:
+            hold, self.first = self.first, False
+        if hold:
+            print("sending", flush=True)
+            sys.stdin.readline()  # "go"
+        return super().send_sms(*args, **kwargs)
+
+
 print("ready", flush=True)
 for line in sys.stdin:
     round_, path = line.split()
@@ -732,7 +751,7 @@ for line in sys.stdin:
     frame["mobile"] = [f"139{int(round_):03d}{i:05d}" for i in range(40)]
     plan = sc.plan_campaign(frame, "{name}您好，会员日八折", signature="小店", batch_size=4)
     try:
-        with sc.Gateway("demo", "secret", base_url=url) as gw:
+        with Held("demo", "secret", base_url=url) as gw:
             res = sc.send_campaign(plan, gw, journal=path, workers=2, progress=False)
         out = {"ok": res["status"].value_counts().to_dict()}
     except sc.JournalBusy as exc:
@@ -765,7 +784,14 @@ def test_two_runners_on_one_journal_never_send_twice(standalone, tmp_path, mode)
             for child in children:  # both are told at once; both have everything imported
                 child.stdin.write(f"{round_} {path}\n")
                 child.stdin.flush()
-            said = [json.loads(_readline(child)) for child in children]
+            first = [_readline(child) for child in children]
+            if mode == "locked":  # the holder waits at its first request until the other answered
+                assert sorted(line == "sending" for line in first) == [False, True], first
+                holder = children[first.index("sending")]
+                holder.stdin.write("go\n")
+                holder.stdin.flush()
+                first[first.index("sending")] = _readline(holder)
+            said = [json.loads(line) for line in first]
             if mode == "locked":
                 outcomes = sorted("busy" if "busy" in s else "ok" for s in said)
                 if outcomes == ["busy", "ok"]:
@@ -784,10 +810,9 @@ def test_two_runners_on_one_journal_never_send_twice(standalone, tmp_path, mode)
     assert len(ledger) == 30 * 40
     assert not ledger.duplicated(["receiver", "content"]).any()  # 0 duplicates
     if mode == "locked":
-        # The loser fails before sending: every request of a round came from the winner. Nearly
-        # every round overlaps (both start together); a round where one finished before the other
-        # began is a plain resume, and sends nothing either.
-        assert busy >= 20
+        # The loser fails before sending: every request of a round came from the winner; every
+        # round overlaps (the winner waits at its first request until the loser has answered).
+        assert busy == 30
 
 
 def _cli_send(url: str, source: Path, *extra: str) -> tuple[int, str]:
