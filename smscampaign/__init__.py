@@ -61,6 +61,12 @@ if TYPE_CHECKING:
         Gateway,
         GatewayResponse,
     )
+    from smscampaign.history import (
+        History,
+        compare_campaigns,
+        export_comparison,
+        plot_comparison,
+    )
     from smscampaign.inbound import (
         ReplyStore,
         fetch_replies,
@@ -101,6 +107,9 @@ if TYPE_CHECKING:
     from smscampaign.templates import (
         sms_length,
     )
+    from smscampaign.variants import (
+        two_proportion_test,
+    )
 
 __version__ = "0.1.0"
 
@@ -137,6 +146,10 @@ _EXPORTS: dict[str, str] = {
     "UnencodableContentError": "smscampaign.errors",
     "Gateway": "smscampaign.gateway",
     "GatewayResponse": "smscampaign.gateway",
+    "History": "smscampaign.history",
+    "compare_campaigns": "smscampaign.history",
+    "export_comparison": "smscampaign.history",
+    "plot_comparison": "smscampaign.history",
     "ReplyStore": "smscampaign.inbound",
     "fetch_replies": "smscampaign.inbound",
     "opt_outs": "smscampaign.inbound",
@@ -157,6 +170,7 @@ _EXPORTS: dict[str, str] = {
     "read_journal": "smscampaign.send",
     "send_campaign": "smscampaign.send",
     "sms_length": "smscampaign.templates",
+    "two_proportion_test": "smscampaign.variants",
 }
 #: Submodules reachable as attributes (``sc.numbers.province_of``) before anyone imported them.
 _SUBMODULES = frozenset(
@@ -168,6 +182,7 @@ _SUBMODULES = frozenset(
         "demo",
         "errors",
         "gateway",
+        "history",
         "home",
         "inbound",
         "journal",
@@ -181,6 +196,7 @@ _SUBMODULES = frozenset(
         "send",
         "statuses",
         "templates",
+        "variants",
     }
 )
 
@@ -199,6 +215,7 @@ __all__ = [
     "GatewayRedirect",
     "GatewayResponse",
     "GatewayTimeout",
+    "History",
     "InsufficientBalance",
     "Journal",
     "JournalBusy",
@@ -219,13 +236,16 @@ __all__ = [
     "campaign_report",
     "check_numbers",
     "codes_table",
+    "compare_campaigns",
     "describe_code",
+    "export_comparison",
     "export_report",
     "fetch_replies",
     "load_recipients",
     "normalize_numbers",
     "opt_outs",
     "plan_campaign",
+    "plot_comparison",
     "plot_report",
     "province_of",
     "read_journal",
@@ -235,6 +255,7 @@ __all__ = [
     "send_campaign",
     "serve_replies",
     "sms_length",
+    "two_proportion_test",
     "unbind_numbers",
 ]
 

@@ -208,6 +208,17 @@ def add_plan_options(parser: argparse.ArgumentParser, *, charset: bool = True) -
     )
     parser.add_argument("--signature", help="sender signature, e.g. 【演示商城】 (put at the end)")
     parser.add_argument("--suppress", metavar="FILE", help="list of numbers not to send to (opt-outs)")
+    parser.add_argument(
+        "--frequency-cap",
+        metavar="N/WINDOW",
+        help="skip numbers already sent N messages within WINDOW (e.g. 3/7d, 2/24h), per the "
+        "campaign home's history (status capped)",
+    )
+    parser.add_argument(
+        "--ignore-opt-outs",
+        action="store_true",
+        help="do not suppress the numbers that ever opted out (they are suppressed by default)",
+    )
     parser.add_argument("--sendtime", help="scheduled time YYYY-MM-DD HH:MM:SS, Beijing time")
     parser.add_argument(
         "--max-length",
@@ -284,6 +295,8 @@ def make_plan(args: argparse.Namespace, checked: pd.DataFrame) -> Plan:
         lexicon=args.lexicon,
         review=args.review,
         send_window=window,
+        frequency_cap=args.frequency_cap,
+        respect_opt_outs=not args.ignore_opt_outs,
     )
 
 
@@ -577,6 +590,7 @@ def _add_send(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--report", metavar="PATH", help="also write the report workbook to PATH")
+    parser.add_argument("--name", help="the campaign's name in the history (smscampaign history)")
     parser.set_defaults(func=_cmd_send)
 
 
@@ -607,6 +621,7 @@ def _cmd_send(args: argparse.Namespace) -> int:
             repeat_window=args.repeat_window,
             reconcile=args.reconcile,
             settle=args.settle,
+            name=args.name,
         )
     counts = results["status"].value_counts()
     attrs = results.attrs
@@ -680,7 +695,9 @@ def _add_receive(sub: argparse._SubParsersAction) -> None:
         metavar="VAR",
         help="name of the environment variable holding the push key (通讯密钥)",
     )
-    parser.add_argument("--store", required=True, help="reply store (SQLite file, created if missing)")
+    parser.add_argument(
+        "--store", help="reply store (SQLite file, created if missing; default: the campaign home)"
+    )
     parser.add_argument(
         "--charset",
         choices=list(CHARSETS),
@@ -702,7 +719,9 @@ def _cmd_receive(args: argparse.Namespace) -> int:
         raise SystemExit(0)  # waitress ends its loop on SystemExit / KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
-    with ReplyStore(args.store) as store:
+    from smscampaign.history import History  # noqa: PLC0415
+
+    with ReplyStore(args.store) if args.store else History() as store:
         serve_replies(
             key,
             store,
@@ -763,7 +782,7 @@ def _add_opt_outs(sub: argparse._SubParsersAction) -> None:
         "as a suppression list. Replies that could not be decoded are listed on stderr for a "
         "person to read.",
     )
-    parser.add_argument("--store", required=True, help="reply store (SQLite)")
+    parser.add_argument("--store", help="reply store (SQLite; default: the campaign home's history)")
     parser.add_argument("--out", metavar="FILE.csv", help="write them to a CSV file (column mobile)")
     parser.add_argument(
         "--keyword",
@@ -780,6 +799,12 @@ def _cmd_opt_outs(args: argparse.Namespace) -> int:
 
     from smscampaign.inbound import OPT_OUT_KEYWORDS, ReplyStore, opt_outs  # noqa: PLC0415
 
+    if args.store is None:  # the campaign home: opt-outs by reply and recorded ones (issue 13)
+        from smscampaign.history import History  # noqa: PLC0415
+
+        with History() as history:
+            _write_or_print(history.opt_outs()[["mobile"]], args.out)
+        return 0
     if not Path(args.store).is_file():
         raise FileNotFoundError(f"no reply store at {args.store}")
     with ReplyStore(args.store) as store:
@@ -931,6 +956,83 @@ def _cmd_notebooks(args: argparse.Namespace) -> int:
     print(f"open them with:  jupyter lab {Path(args.dir) / 'notebooks'}")
     if importlib.util.find_spec("jupyterlab") is None:
         print("(JupyterLab is not installed here: pip install 'smscampaign[notebook]')")
+    return 0
+
+
+def _add_history(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "history",
+        help="campaigns, contacts, replies and opt-outs kept in the campaign home",
+        description="Show the campaign home's history: every campaign with its counts (default), "
+        "or per number (--contacts), every reply with the campaign it answers (--replies), or "
+        "every opt-out (--opt-outs).",
+    )
+    shown = parser.add_mutually_exclusive_group()
+    shown.add_argument(
+        "--contacts",
+        nargs="*",
+        metavar="MOBILE",
+        help="per number: first/last contacted, messages in 7/30 days, replied, opted out "
+        "(the numbers given, else every number)",
+    )
+    shown.add_argument("--replies", action="store_true", help="replies and their campaigns")
+    shown.add_argument("--opt-outs", action="store_true", help="numbers that opted out")
+    parser.add_argument("--home", help="campaign home folder (default: $SMSCAMPAIGN_HOME or user data)")
+    parser.add_argument("--out", metavar="FILE.csv", help="write the table to a CSV file")
+    parser.set_defaults(func=_cmd_history)
+
+
+def _cmd_history(args: argparse.Namespace) -> int:
+    from smscampaign.history import History  # noqa: PLC0415
+
+    with History(args.home) as history:
+        if args.contacts is not None:
+            table = history.contacts(args.contacts or None)
+        elif args.replies:
+            table = history.replies()
+        elif args.opt_outs:
+            table = history.opt_outs()
+        else:
+            table = history.campaigns()
+            table["fingerprint"] = table["fingerprint"].str.slice(0, 12)
+    _write_or_print(table, args.out)
+    return 0
+
+
+def _add_compare(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "compare",
+        help="compare campaigns: messages, reply and opt-out rates, time to reply",
+        description="Set campaigns of the campaign home side by side (by name or fingerprint): "
+        "messages, replies and opt-outs attributed within the window, rates, median time to reply.",
+    )
+    parser.add_argument("names", nargs="+", metavar="NAME", help="campaign names (smscampaign history)")
+    parser.add_argument("--window", default="72h", help="attribution window (default 72h)")
+    parser.add_argument("--home", help="campaign home folder (default: $SMSCAMPAIGN_HOME or user data)")
+    parser.add_argument("--out", metavar="FILE.xlsx", help="also write the comparison workbook")
+    parser.add_argument("--plot", metavar="FILE.png", help="also save the rates as a bar chart")
+    parser.set_defaults(func=_cmd_compare)
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from smscampaign.history import (  # noqa: PLC0415
+        History,
+        compare_campaigns,
+        export_comparison,
+        plot_comparison,
+    )
+
+    with History(args.home) as history:
+        table = compare_campaigns(history, args.names, attribution_window=args.window)
+    shown = table.drop(columns=["template"]).copy()
+    for column in ("reply_rate", "opt_out_rate"):
+        shown[column] = shown[column].map(lambda v: "" if v != v else f"{v:.1%}")
+    print(shown.to_string(index=False))
+    if args.out:
+        print(f"comparison: {export_comparison(table, args.out)}")
+    if args.plot:
+        plot_comparison(table).savefig(args.plot, dpi=120)
+        print(f"chart: {args.plot}")
     return 0
 
 

@@ -42,6 +42,7 @@ import pandas as pd
 from smscampaign.errors import ConfigError, JournalError
 
 __all__ = [
+    "CAMPAIGN_COLUMNS",
     "ENV_HOME",
     "MIGRATIONS",
     "SEND_COLUMNS",
@@ -66,6 +67,19 @@ SEND_COLUMNS: Final = (
     "status",
     "at",
     "gateway",
+)
+#: Columns of the campaign history's ``campaigns`` table (:meth:`SQLiteStore.campaigns`).
+CAMPAIGN_COLUMNS: Final = (
+    "fingerprint",
+    "name",
+    "created",
+    "template",
+    "signature",
+    "kind",
+    "journal",
+    "charset",
+    "variants",
+    "counts",
 )
 #: Registry statuses that mean "this person may have got this content" (``not_sent`` does not).
 SENT_STATUSES: Final = ("in_flight", "accepted", "unknown")
@@ -94,6 +108,38 @@ MIGRATIONS: Final[list[str]] = [
     CREATE VIEW IF NOT EXISTS sends AS
         SELECT m.mobile, b.content_sha256, b.campaign, b.journal, b.batch, b.status, b.at, b.gateway
         FROM send_mobiles m JOIN send_batches b ON b.id = m.batch_id
+    """,
+    # 2: campaign history (smscampaign.history): campaigns, replies, opt-outs; messages by number
+    # (History.contacts sums the registry per number along this index).
+    """
+    CREATE TABLE IF NOT EXISTS campaigns (
+        fingerprint TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        created TEXT NOT NULL,
+        template TEXT,
+        signature TEXT,
+        kind TEXT,
+        journal TEXT,
+        charset TEXT,
+        variants TEXT,
+        counts TEXT
+    );
+    CREATE TABLE IF NOT EXISTS replies (
+        sender TEXT NOT NULL,
+        content TEXT NOT NULL,
+        receivetime TEXT NOT NULL,
+        received_via TEXT NOT NULL,
+        stored_at TEXT NOT NULL,
+        PRIMARY KEY (sender, content, receivetime)
+    );
+    CREATE TABLE IF NOT EXISTS opt_outs (
+        mobile TEXT NOT NULL,
+        at TEXT NOT NULL,
+        source TEXT NOT NULL,
+        note TEXT,
+        PRIMARY KEY (mobile, at, source)
+    );
+    CREATE INDEX IF NOT EXISTS send_mobiles_by_mobile ON send_mobiles (mobile, batch_id);
     """,
 ]
 
@@ -380,6 +426,126 @@ class SQLiteStore:
         frame = frame[list(SEND_COLUMNS)]
         frame["at"] = pd.to_datetime(frame["at"], format="ISO8601", utc=True)
         return frame.sort_values("at", ascending=False, kind="stable", ignore_index=True)
+
+    # -- campaign history (smscampaign.history): campaigns, replies, opt-outs ----------------------
+
+    def record_campaign(self, row: Mapping[str, str | None]) -> None:
+        """Insert or update one campaign (keys :data:`CAMPAIGN_COLUMNS`); ``created`` and ``name``
+        of a campaign already recorded are kept unless ``name`` is given again."""
+        values = [row.get(c) for c in CAMPAIGN_COLUMNS]
+        updates = ", ".join(
+            f"{c} = COALESCE(excluded.{c}, campaigns.{c})"
+            for c in CAMPAIGN_COLUMNS[1:]
+            if c != "created"
+        )
+        with self._lock:
+            self._conn.execute(
+                f"INSERT INTO campaigns ({', '.join(CAMPAIGN_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(CAMPAIGN_COLUMNS))}) "
+                f"ON CONFLICT (fingerprint) DO UPDATE SET {updates}",
+                values,
+            )
+
+    def campaigns(self) -> list[tuple[str | None, ...]]:
+        """Every campaign as a tuple of :data:`CAMPAIGN_COLUMNS`, oldest first."""
+        with self._lock:
+            return self._conn.execute(
+                f"SELECT {', '.join(CAMPAIGN_COLUMNS)} FROM campaigns ORDER BY created, rowid"
+            ).fetchall()
+
+    def add_replies(self, rows: Sequence[tuple[str, str, str, str]]) -> int:
+        """Store ``(sender, content, receivetime, received_via)`` rows (times as store time text),
+        each (sender, content, receivetime) once; returns how many were new."""
+        stored = _utc()
+        with self._lock:
+            before = self._conn.total_changes
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.executemany(
+                    "INSERT INTO replies VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    [(*r, stored) for r in rows],
+                )
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            return self._conn.total_changes - before
+
+    def replies(self) -> list[tuple[str, str, str, str]]:
+        """Every reply: ``(sender, content, receivetime, received_via)``, oldest first."""
+        with self._lock:
+            return self._conn.execute(
+                "SELECT sender, content, receivetime, received_via FROM replies "
+                "ORDER BY receivetime, sender, content"
+            ).fetchall()
+
+    def add_opt_outs(self, rows: Sequence[tuple[str, str, str, str | None]]) -> int:
+        """Store ``(mobile, at, source, note)`` opt-outs not coming from a reply; returns the new."""
+        with self._lock:
+            before = self._conn.total_changes
+            self._conn.executemany(
+                "INSERT INTO opt_outs VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", list(rows)
+            )
+            return self._conn.total_changes - before
+
+    def opt_outs(self) -> list[tuple[str, str, str, str | None]]:
+        """Every recorded opt-out: ``(mobile, at, source, note)``, oldest first."""
+        with self._lock:
+            return self._conn.execute(
+                "SELECT mobile, at, source, note FROM opt_outs ORDER BY at, mobile"
+            ).fetchall()
+
+    def restamp_sends(self, *, campaign: str, since: datetime, at: datetime) -> None:
+        """Set the time of ``campaign``'s records made at or after ``since`` to ``at`` (a run on an
+        injected clock is recorded at the clock's time)."""
+        with self._lock:
+            self._conn.execute(
+                "UPDATE send_batches SET at = ? WHERE campaign = ? AND at >= ?",
+                (_utc(at), campaign, _utc(since)),
+            )
+
+    def contact_summary(self, *, since: Sequence[datetime], until: datetime) -> list[tuple[object, ...]]:
+        """Per number in the registry (statuses that mean "may have been sent"): ``(mobile, first
+        at, last at, messages, messages after since[0], messages after since[1] …)``, each count up
+        to ``until``; one grouped query."""
+        windows = ", ".join("SUM(CASE WHEN at > ? AND at <= ? THEN 1 ELSE 0 END)" for _ in since)
+        statuses = ", ".join("?" * len(SENT_STATUSES))
+        params: list[str] = []
+        for start in since:
+            params += [_utc(start), _utc(until)]
+        with self._lock:
+            return self._conn.execute(
+                f"SELECT mobile, MIN(at), MAX(at), COUNT(*), {windows} FROM sends "
+                f"WHERE status IN ({statuses}) GROUP BY mobile",
+                (*params, *SENT_STATUSES),
+            ).fetchall()
+
+    def sent_messages(
+        self,
+        mobiles: Sequence[str] | None = None,
+        *,
+        since: datetime | None = None,
+        columns: Sequence[str] = ("mobile", "at"),
+    ) -> list[tuple[object, ...]]:
+        """Registry rows whose status means "may have been sent" (at or after ``since``), as tuples
+        of ``columns`` (of :data:`SEND_COLUMNS`): of every number, or of ``mobiles``."""
+        unknown = sorted(set(columns) - set(SEND_COLUMNS))
+        if unknown:
+            raise ConfigError(f"unknown registry columns: {unknown}")
+        statuses = ", ".join("?" * len(SENT_STATUSES))
+        query = f"SELECT {', '.join(columns)} FROM sends WHERE status IN ({statuses}) AND at >= ?"
+        params = (*SENT_STATUSES, _utc(since) if since is not None else "")
+        with self._lock:
+            if mobiles is None:
+                return self._conn.execute(query, params).fetchall()
+            rows: list[tuple[object, ...]] = []
+            keys = sorted(set(mobiles))
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                rows += self._conn.execute(
+                    f"{query} AND mobile IN ({', '.join('?' * len(chunk))})", (*params, *chunk)
+                ).fetchall()
+            return rows
 
 
 def open_home(home: str | os.PathLike[str] | None = None) -> SQLiteStore:

@@ -333,12 +333,13 @@ def _replies_frame(items: list[dict[str, str]]) -> pd.DataFrame:
     )
 
 
-def fetch_replies(gateway: Gateway, store: ReplyStore | None = None) -> pd.DataFrame:
+def fetch_replies(gateway: Gateway, store: Any = None) -> pd.DataFrame:
     """Fetch every reply not fetched yet: ``sender, content, receivetime`` (datetime, Beijing time).
 
     Calls ``get_sms`` until it answers −122 (no replies — not an error; an empty frame when there
     were none at all). The gateway counts replies as fetched once it has returned them, so each page
-    is written to ``store`` (``received_via="fetch"``) as soon as it arrives.
+    is written to ``store`` (``received_via="fetch"``) as soon as it arrives: a :class:`ReplyStore`,
+    by default the campaign home's :class:`~smscampaign.history.History`, ``False`` for none.
 
     Any other negative code raises :class:`AccountError` with the decoded code (``exc.info``; its
     ``category`` says ``account`` for credentials, frozen, expired …, ``retryable`` for maintenance,
@@ -351,6 +352,11 @@ def fetch_replies(gateway: Gateway, store: ReplyStore | None = None) -> pd.DataF
     >>> replies.columns.tolist()                            # doctest: +SKIP
     ['sender', 'content', 'receivetime']
     """
+    if store is None:  # kept in the campaign home by default (issue 13); store=False keeps nothing
+        from smscampaign.history import History  # noqa: PLC0415
+
+        with History() as home:
+            return fetch_replies(gateway, store=home)
     pages: list[pd.DataFrame] = []
 
     def collected() -> pd.DataFrame:
@@ -373,7 +379,7 @@ def fetch_replies(gateway: Gateway, store: ReplyStore | None = None) -> pd.DataF
                 replies=got,
             )
         page = _replies_frame(list(response.items))
-        if store is not None and len(page):
+        if store is not False and len(page):
             store.add(page, received_via="fetch")
         pages.append(page)
         if not response.items:  # success without replies: nothing more to page through
@@ -543,7 +549,7 @@ def reply_receiver(key: str, store: ReplyStore, charset: str = "utf8") -> WSGIAp
 
 def serve_replies(
     app_or_key: WSGIApp | str,
-    store: ReplyStore | None = None,
+    store: Any = None,
     host: str = "127.0.0.1",
     port: int = 0,
     *,
@@ -560,8 +566,10 @@ def serve_replies(
     from waitress import create_server  # noqa: PLC0415 (only the server needs it)
 
     if isinstance(app_or_key, str):
-        if store is None:
-            raise ConfigError("serve_replies needs a store when given a key")
+        if store is None:  # the campaign home by default (issue 13)
+            from smscampaign.history import History  # noqa: PLC0415
+
+            store = History()
         app = reply_receiver(app_or_key, store, charset)
     else:
         app = app_or_key

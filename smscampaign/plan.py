@@ -456,7 +456,7 @@ def _duration(seconds: float) -> str:
 
 def plan_campaign(
     recipients: pd.DataFrame,
-    template: str,
+    template: str | Mapping[str, str],
     *,
     signature: str | None = None,
     charset: str = "utf8",
@@ -470,6 +470,11 @@ def plan_campaign(
     lexicon: Any = None,
     review: ReviewMode = "block",
     send_window: tuple[str, str] | None | Literal["default"] = "default",
+    holdout: float = 0.0,
+    seed: Any = None,
+    history: Any = None,
+    respect_opt_outs: bool = True,
+    frequency_cap: Any = None,
 ) -> Plan:
     """Plan the exact gateway calls of a campaign; nothing is sent, ``recipients`` is not modified.
 
@@ -506,10 +511,28 @@ def plan_campaign(
     ``send_window``, default 08:00–21:00 Beijing time (``send_window=None`` lifts it): a ``sendtime``
     outside it is a :class:`PlanError`, and :func:`send_campaign` pauses outside it.
 
+    The campaign home's history (issue 13, :mod:`smscampaign.history`): numbers that ever opted out
+    are ``suppressed`` unless ``respect_opt_outs=False``; ``frequency_cap=(3, "7D")`` makes rows
+    whose number already got 3 messages in 7 days ``capped`` (``history``: a ``History`` or a home
+    folder, default the campaign home). ``template`` as ``{"A": …, "B": …}`` (and/or ``holdout``,
+    ``seed``) plans an A/B test: :func:`smscampaign.variants.plan_variants`.
+
     >>> people = pd.DataFrame({"mobile": ["13800138000"] * 2, "status": ["ok", "duplicate"]})
     >>> plan_campaign(people, "会员日全场八折", signature="小店").batches.loc[0, "receivers"]
     ['13800138000']
     """
+    if isinstance(template, Mapping) or holdout:  # an A/B test (issue 13): smscampaign.variants
+        options = {k: v for k, v in locals().items() if k not in ("recipients", "template")}
+        from smscampaign.variants import plan_variants  # noqa: PLC0415
+
+        variants = template if isinstance(template, Mapping) else {"A": template}
+        return plan_variants(recipients, variants, **options)
+    if respect_opt_outs or frequency_cap is not None:  # the campaign history (issue 13)
+        from smscampaign.history import apply_history  # noqa: PLC0415
+
+        recipients = apply_history(
+            recipients, history, respect_opt_outs=respect_opt_outs, frequency_cap=frequency_cap
+        )
     _check_options(recipients, charset, max_length, batch_size, on_too_long, kind, review, lexicon)
     tmpl, sig = split_signature(parse_template(template), signature)
     if sig is None:

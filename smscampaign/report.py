@@ -273,7 +273,7 @@ def _batches(results: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def campaign_report(results: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def campaign_report(results: pd.DataFrame, history: Any = None) -> dict[str, pd.DataFrame]:
     """Summarise a results frame into small DataFrames; ``results`` is not modified.
 
     - ``summary``: ``status, zh, recipients, share`` — accepted / failed / unknown always, the other
@@ -290,6 +290,9 @@ def campaign_report(results: pd.DataFrame) -> dict[str, pd.DataFrame]:
     - ``reconciliations``: every balance reading and verdict of ``reconcile="balance"`` (from
       ``results.attrs["reconciliations"]``), in order — ``at, sms_left, expected, deducted, batches,
       verdict, note, accepted_total``; empty when the campaign was not reconciled.
+    - with ``history`` (a :class:`~smscampaign.history.History`): ``engagement``,
+      ``engagement_carriers``, ``engagement_regions`` (reply rate, opt-out rate, time to reply) and,
+      for an A/B test, ``arms`` and ``arm_tests`` (:func:`~smscampaign.history.report_tables`).
 
     >>> results = pd.DataFrame({"mobile": ["13800138000", None], "status": ["accepted", "invalid"]})
     >>> campaign_report(results)["summary"][["status", "recipients"]].to_dict("list")
@@ -314,6 +317,10 @@ def campaign_report(results: pd.DataFrame) -> dict[str, pd.DataFrame]:
         "batches": _batches(results),
         "reconciliations": _reconciliations(results),
     }
+    if history is not None:  # reply / opt-out rates and A/B arms (smscampaign.history, issue 13)
+        from smscampaign.history import report_tables  # noqa: PLC0415
+
+        tables.update(report_tables(results, history))
     return _as_text(tables)
 
 
@@ -761,6 +768,7 @@ def export_report(
     replies: pd.DataFrame | None = None,
     engine: str | None = None,
     progress: bool | None = None,
+    history: Any = None,
 ) -> Path:
     """Write the campaign workbook to ``path`` (``.xlsx``, parent folders created) and return it.
 
@@ -793,7 +801,7 @@ def export_report(
             f"the report is an Excel workbook: its path must end in .xlsx, not {str(path)!r} "
             "(for a CSV, use results.to_csv)"
         )
-    tables = campaign_report(results)
+    tables = campaign_report(results, history=history)
     path.parent.mkdir(parents=True, exist_ok=True)
     phones = _phone_columns(results, plan)
     details = xlsx.split(_sheet("明细", results, phones))
@@ -809,6 +817,10 @@ def export_report(
     ]
     if replies is not None:
         sheets += xlsx.split(_sheet("回复", replies, phones, labels={"content": "回复内容 reply"}))
+    if history is not None:  # the campaign history's sheets (issue 13)
+        from smscampaign.history import REPORT_SHEETS  # noqa: PLC0415
+
+        sheets += [_sheet(title, tables[key], phones) for title, key in REPORT_SHEETS if key in tables]
     xlsx.write_workbook(path, sheets, engine=engine, progress=progress)
     logger.info("report written to %s (%d recipients)", path, len(results))
     return path

@@ -786,6 +786,7 @@ def send_campaign(
     settle: float = 5.0,
     home: str | os.PathLike[str] | None = None,
     sleep: Callable[[float], object] | None = None,
+    name: str | None = None,
 ) -> pd.DataFrame:
     """Send ``plan`` through ``gateway`` and return one result row per row of ``plan.recipients``.
 
@@ -848,7 +849,8 @@ def send_campaign(
     ``reason`` says why a row is not ``accepted``. ``plan`` is not modified. ``attrs`` hold
     ``fingerprint``, ``journal`` (the path, or ``None`` in memory), ``resumed``, ``accepted_before``,
     ``sent_now``, ``summary`` (one line: what was done before and now), ``interrupted``,
-    ``reconciliations`` (list of dicts) and ``warnings``.
+    ``reconciliations`` (list of dicts) and ``warnings``. The campaign is recorded in the home's
+    history under ``name`` (:class:`~smscampaign.history.History`), at ``clock``'s time.
 
     >>> results = send_campaign(plan, gw, workers=4)                   # doctest: +SKIP
     >>> results["status"].value_counts().to_dict()                     # doctest: +SKIP
@@ -900,8 +902,9 @@ def send_campaign(
                 f"not {journal!r}"
             )
         try:
+            started = datetime.now(UTC)
             with book.runner():
-                return _send(
+                results = _send(
                     plan,
                     gateway,
                     book,
@@ -921,6 +924,10 @@ def send_campaign(
                     settle=settle,
                     sleep=sleep,
                 )
+            from smscampaign.history import record_sent  # noqa: PLC0415 (issue 13)
+
+            record_sent(plan, results, name=name, clock=clock, store=store, started=started)
+            return results
         finally:
             if owned:
                 book.close()

@@ -469,6 +469,12 @@ def batches_oracle(results: pd.DataFrame) -> pd.DataFrame:
     table = pd.DataFrame(rows, columns=columns)
     for name in ("code", "attempts"):
         table[name] = table[name].astype("Int64")
+    source = _column(results, "sent_at")
+    if isinstance(source.dtype, pd.DatetimeTZDtype) and isinstance(
+        table["sent_at"].dtype, pd.DatetimeTZDtype
+    ):
+        # rows of Timestamps infer nanoseconds on pandas 2; the table keeps the results' own unit
+        table["sent_at"] = table["sent_at"].astype(source.dtype)
     return _as_text({"batches": table})["batches"]  # text in the one text dtype, as campaign_report
 
 

@@ -1,0 +1,428 @@
+"""Campaign history against the sandbox: opt-outs follow the person, frequency caps, replies attributed
+to the right campaign, contacts per number, comparisons — weeks of campaigns on an injected clock."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+import smscampaign as sc
+from smscampaign.history import History, apply_history, compare_campaigns, export_comparison
+from smscampaign.protocol import BEIJING, TIME_FORMAT
+
+USER, PASSWORD = "demo", "s3cret-PW!"
+NUMBERS = ["13800000001", "13800000002", "13800000003", "13800000004"]
+T0 = datetime(2026, 3, 2, 10, 0, tzinfo=BEIJING)
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(T0)
+
+
+@pytest.fixture
+def history(home: Path, clock: Clock):
+    with History(clock=clock) as h:
+        yield h
+
+
+@pytest.fixture
+def gw(sandbox: sc.Sandbox):
+    with sandbox.gateway(USER, PASSWORD) as gateway:
+        sc.bind_numbers(gateway, NUMBERS)
+        yield gateway
+
+
+def _people(numbers: list[str] = NUMBERS) -> pd.DataFrame:
+    return sc.check_numbers(pd.DataFrame({"手机": numbers, "姓名": ["张三"] * len(numbers)}))
+
+
+def _campaign(gw, history: History, text: str, name: str, people: pd.DataFrame | None = None, **kw):
+    plan = sc.plan_campaign(
+        _people() if people is None else people, text, signature="小店", history=history, **kw
+    )
+    results = sc.send_campaign(plan, gw, progress=False, clock=history.clock, name=name)
+    return plan, results
+
+
+def _ledger_count(sandbox: sc.Sandbox, mobile: str) -> int:
+    return int((sandbox.ledger["receiver"] == mobile).sum())
+
+
+def _reply(sandbox: sc.Sandbox, gw, history: History, sender: str, content: str, at: datetime) -> None:
+    assert sandbox.reply(sender, content, USER, receivetime=at.astimezone(BEIJING).strftime(TIME_FORMAT))
+    sc.fetch_replies(gw, store=history)
+
+
+def test_an_opted_out_number_is_never_planned_again(sandbox, gw, history, clock) -> None:
+    _campaign(gw, history, "{姓名}您好，周末八折，回T退订", "week 1")
+    _reply(sandbox, gw, history, NUMBERS[1], "退订。", clock.advance(hours=3))
+    when = clock.now.strftime("%Y-%m-%d %H:%M")
+    for week in range(2, 5):
+        clock.advance(days=7)
+        plan, results = _campaign(gw, history, f"{{姓名}}您好，第{week}周新品，回T退订", f"week {week}")
+        row = plan.recipients[plan.recipients["mobile"] == NUMBERS[1]].iloc[0]
+        assert row["status"] == "suppressed"
+        assert "退订" in row["reason"] and when in row["reason"]
+    assert _ledger_count(sandbox, NUMBERS[1]) == 1  # week 1 only
+    assert _ledger_count(sandbox, NUMBERS[0]) == 4
+    # an A/B test and a frame without check_numbers respect it too
+    ab = sc.plan_campaign(
+        _people(), {"A": "甲，回T退订", "B": "乙，回T退订"}, signature="小店", history=history
+    )
+    assert ab.recipients.loc[ab.recipients["mobile"] == NUMBERS[1], "status"].tolist() == ["suppressed"]
+    raw = pd.DataFrame({"mobile": ["+86 138 0000 0002", NUMBERS[0]]})
+    raw_plan = sc.plan_campaign(raw, "你好，回T退订", signature="小店", history=history)
+    assert raw_plan.recipients["status"].tolist() == ["suppressed", "ready"]
+    # the default home is the same memory (SMSCAMPAIGN_HOME in tests)
+    again = sc.plan_campaign(_people(), "再见，回T退订", signature="小店")
+    assert (
+        again.recipients.loc[again.recipients["mobile"] == NUMBERS[1], "status"].item() == "suppressed"
+    )
+    # respect_opt_outs=False is the explicit way round it
+    forced = sc.plan_campaign(_people(), "再见，回T退订", signature="小店", respect_opt_outs=False)
+    assert set(forced.recipients["status"]) == {"ready"}
+
+
+def test_manual_opt_out_and_suppress_file_still_work(history, clock, tmp_path) -> None:
+    history.add_opt_outs(["+86 13800000003"], source="hotline", note="called the shop")
+    listed = tmp_path / "optouts.csv"
+    listed.write_text("mobile\n13800000004\n", encoding="utf-8")
+    plan = sc.plan_campaign(
+        _people(), "你好，回T退订", signature="小店", history=history, suppress=listed
+    )
+    status = dict(zip(plan.recipients["mobile"], plan.recipients["status"], strict=True))
+    reason = dict(zip(plan.recipients["mobile"], plan.recipients["reason"], strict=True))
+    assert status == {
+        NUMBERS[0]: "ready",
+        NUMBERS[1]: "ready",
+        NUMBERS[2]: "suppressed",
+        NUMBERS[3]: "suppressed",
+    }
+    assert "hotline" in reason[NUMBERS[2]] and "called the shop" in reason[NUMBERS[2]]
+    assert reason[NUMBERS[3]] == "in the suppression list"
+    opted = history.opt_outs()
+    assert opted["mobile"].tolist() == [NUMBERS[2]] and opted["source"].tolist() == ["hotline"]
+
+
+def test_no_home_no_history_and_planning_creates_none(tmp_path, monkeypatch) -> None:
+    empty = tmp_path / "nothing-here"
+    monkeypatch.setenv("SMSCAMPAIGN_HOME", str(empty))
+    plan = sc.plan_campaign(_people(), "你好，回T退订", signature="小店", frequency_cap="1/7d")
+    assert set(plan.recipients["status"]) == {"ready"}
+    assert not empty.exists()
+
+
+def test_frequency_cap_two_per_seven_days_across_three_campaigns(sandbox, gw, history, clock) -> None:
+    sent_days = []
+    for day, text in ((0, "周一特价"), (2, "周三特价"), (4, "周五特价")):
+        clock.now = T0 + timedelta(days=day)
+        plan, results = _campaign(gw, history, text + "，回T退订", f"day {day}", frequency_cap=(2, "7D"))
+        sent_days.append(plan)
+    assert all(_ledger_count(sandbox, m) == 2 for m in NUMBERS)
+    third = sent_days[2].recipients
+    assert set(third["status"]) == {"capped"}
+    last = (T0 + timedelta(days=2)).strftime("%Y-%m-%d %H:%M")
+    assert all("2 messages" in r and last in r and "2/7d" in r for r in third["reason"])
+    assert sent_days[2].counts()["capped"] == len(NUMBERS) and sent_days[2].messages == 0
+    # the window slides: day 9 sees only day 4's (none sent) and day 2's is 7 days old
+    clock.now = T0 + timedelta(days=9, hours=1)
+    later = sc.plan_campaign(
+        _people(), "下周见，回T退订", signature="小店", history=history, frequency_cap="2/7d"
+    )
+    assert set(later.recipients["status"]) == {"ready"}
+    capped_one = sc.plan_campaign(
+        _people(), "又见，回T退订", signature="小店", history=history, frequency_cap="1/7d"
+    )
+    assert set(capped_one.recipients["status"]) == {"ready"}
+    clock.now = T0 + timedelta(days=8)
+    tight = sc.plan_campaign(
+        _people(), "又见，回T退订", signature="小店", history=history, frequency_cap="1/7d"
+    )
+    assert set(tight.recipients["status"]) == {"capped"}
+    with pytest.raises(sc.PlanError):
+        sc.plan_campaign(
+            _people(), "x，回T退订", signature="小店", history=history, frequency_cap="2 per week"
+        )
+
+
+def test_replies_land_on_the_right_campaign(sandbox, gw, history, clock) -> None:
+    a, b, c = NUMBERS[0], NUMBERS[1], NUMBERS[2]
+    _reply(sandbox, gw, history, c, "在吗", clock.now - timedelta(hours=1))  # before any campaign
+    _campaign(gw, history, "春季上新，回T退订", "spring")  # T0 to everyone
+    _reply(sandbox, gw, history, a, "好的", T0 + timedelta(hours=2))  # spring
+    clock.now = T0 + timedelta(hours=24)
+    _campaign(gw, history, "限时秒杀，回T退订", "flash", people=_people([a, b]))  # T0+24h to a, b
+    _reply(sandbox, gw, history, a, "多少钱", T0 + timedelta(hours=25))  # flash: the most recent
+    _reply(sandbox, gw, history, c, "收到", T0 + timedelta(hours=30))  # c only got spring: spring
+    _reply(sandbox, gw, history, b, "TD", T0 + timedelta(hours=24 + 72))  # exactly 72 h: flash
+    _reply(sandbox, gw, history, NUMBERS[3], "？", T0 + timedelta(hours=72, seconds=1))  # too late
+    got = history.replies()
+    assert got["content"].tolist() == ["在吗", "好的", "多少钱", "收到", "？", "TD"]
+    assert got["campaign"].fillna("-").tolist() == ["-", "spring", "flash", "spring", "-", "flash"]
+    assert got["time_to_reply"].tolist()[1:4] == [
+        timedelta(hours=2),
+        timedelta(hours=1),
+        timedelta(hours=30),
+    ]
+    assert got["opt_out"].tolist() == [False, False, False, False, False, True]
+    # a shorter window leaves the late ones unattributed
+    short = history.replies(attribution_window="24h")
+    assert short["campaign"].fillna("-").tolist() == ["-", "spring", "flash", "-", "-", "-"]
+
+
+def test_tie_goes_to_the_campaign_recorded_later(sandbox, gw, history, clock) -> None:
+    _campaign(gw, history, "第一条，回T退订", "first")
+    _campaign(gw, history, "第二条，回T退订", "second")  # the same instant on the clock
+    _reply(sandbox, gw, history, NUMBERS[0], "好", T0)  # the same second as both
+    assert history.replies()["campaign"].tolist() == ["second"]
+
+
+def test_contacts_and_campaigns(sandbox, gw, history, clock) -> None:
+    _campaign(gw, history, "一，回T退订", "one")
+    clock.advance(days=10)
+    _campaign(gw, history, "二，回T退订", "two", people=_people(NUMBERS[:2]))
+    clock.advance(days=3)
+    _reply(sandbox, gw, history, NUMBERS[0], "退订", clock.now)
+    clock.advance(days=1)
+    contacts = history.contacts([NUMBERS[0], "+86 138 0000 0003", "13999999999", NUMBERS[0]])
+    assert contacts["mobile"].tolist() == [NUMBERS[0], NUMBERS[2], "13999999999", NUMBERS[0]]
+    first = contacts.iloc[0]
+    assert first["first_contacted"] == pd.Timestamp(T0)
+    assert first["last_contacted"] == pd.Timestamp(T0 + timedelta(days=10))
+    assert (first["messages"], first["messages_7d"], first["messages_30d"]) == (2, 1, 2)
+    assert first["replied"] and first["opted_out"]
+    assert first["opted_out_at"] == pd.Timestamp(T0 + timedelta(days=13))
+    third = contacts.iloc[1]
+    assert (third["messages"], third["messages_30d"], third["replied"], third["opted_out"]) == (
+        1,
+        1,
+        False,
+        False,
+    )
+    nobody = contacts.iloc[2]
+    assert nobody["messages"] == 0 and pd.isna(nobody["first_contacted"])
+    everyone = history.contacts()
+    assert set(everyone["mobile"]) == set(NUMBERS)
+    assert list(everyone.columns) == list(sc.history.CONTACT_COLUMNS)
+    campaigns = history.campaigns()
+    assert campaigns["name"].tolist() == ["one", "two"]
+    assert campaigns["accepted"].tolist() == [4, 2] and campaigns["messages"].tolist() == [4, 2]
+    assert campaigns["template"].tolist() == ["一，回T退订", "二，回T退订"]
+    assert campaigns["signature"].tolist() == ["【小店】", "【小店】"]
+    assert campaigns["created"].tolist() == [pd.Timestamp(T0), pd.Timestamp(T0 + timedelta(days=10))]
+    messages = history.messages([NUMBERS[1]])
+    assert messages["campaign"].tolist() == ["one", "two"]
+
+
+def test_comparison_rates_match_a_hand_count(sandbox, gw, history, clock, tmp_path) -> None:
+    many = [f"1390000{i:04d}" for i in range(40)]
+    sc.bind_numbers(gw, many)
+    people = _people(many)
+    _campaign(gw, history, "春季八折，回T退订", "spring", people=people)
+    spring_repliers = many[:8]  # 8 replies, 2 of them opt-outs
+    for i, m in enumerate(spring_repliers):
+        sandbox.reply(
+            m,
+            "退订" if i < 2 else "好的",
+            USER,
+            receivetime=(clock.now + timedelta(hours=i + 1)).strftime(TIME_FORMAT),
+        )
+    sandbox.reply(
+        many[0], "再问一下", USER, receivetime=(clock.now + timedelta(hours=20)).strftime(TIME_FORMAT)
+    )
+    sc.fetch_replies(gw, store=history)
+    clock.advance(days=7)
+    summer = sc.plan_campaign(people, "夏季满减，回T退订", signature="小店", history=history)
+    sc.send_campaign(summer, gw, progress=False, clock=clock, name="summer")
+    for i, m in enumerate(many[10:13]):  # 3 replies, 1 opt-out
+        sandbox.reply(
+            m,
+            "TD" if i == 0 else "1",
+            USER,
+            receivetime=(clock.now + timedelta(hours=1)).strftime(TIME_FORMAT),
+        )
+    sc.fetch_replies(gw, store=history)
+    table = compare_campaigns(history, ["spring", "summer"])
+    spring, summer_row = table.iloc[0], table.iloc[1]
+    assert (spring["messages"], spring["replied"], spring["opted_out"]) == (40, 8, 2)
+    assert spring["reply_rate"] == pytest.approx(8 / 40) and spring["opt_out_rate"] == pytest.approx(
+        2 / 40
+    )
+    # summer skips the 2 who opted out in spring
+    assert (summer_row["messages"], summer_row["replied"], summer_row["opted_out"]) == (38, 3, 1)
+    assert summer_row["reply_rate"] == pytest.approx(3 / 38)
+    assert spring["median_time_to_reply"] == pd.Timedelta(hours=4.5)
+    out = export_comparison(table, tmp_path / "compare.xlsx")
+    sheet = openpyxl.load_workbook(out)["对比"]
+    header = [c.value for c in sheet[1]]
+    assert header[:3] == ["campaign", "created", "template"]
+    assert sheet.cell(row=2, column=header.index("reply_rate") + 1).value == pytest.approx(0.2)
+    fig = sc.plot_comparison(table)
+    assert len(fig.axes[0].patches) == 4
+    with pytest.raises(sc.ConfigError):
+        compare_campaigns(history, ["autumn"])
+
+
+def test_history_is_a_reply_store(history, clock) -> None:
+    rows = [{"sender": "+86 138 0000 0001", "content": "TD", "receivetime": "2026-03-01 09:00:00"}]
+    assert history.add(rows, received_via="push") == 1
+    assert history.add(rows, received_via="fetch") == 0
+    frame = history.to_frame()
+    assert frame["sender"].tolist() == ["13800000001"] and frame["received_via"].tolist() == ["push"]
+    assert frame["receivetime"].iloc[0] == pd.Timestamp("2026-03-01 09:00:00", tz=BEIJING)
+    assert len(history) == 1
+    with pytest.raises(sc.ConfigError):
+        history.add(rows, received_via="mail")
+
+
+def test_apply_history_leaves_the_input_alone(history) -> None:
+    history.add_opt_outs([NUMBERS[0]])
+    people = _people()
+    before = people.copy()
+    out = apply_history(people, history)
+    pd.testing.assert_frame_equal(people, before)
+    assert out["status"].tolist() == ["suppressed", "ok", "ok", "ok"]
+    assert apply_history(people, history, respect_opt_outs=False) is people
+
+
+def test_report_gains_rates_and_compares_arms(sandbox, gw, history, clock, tmp_path) -> None:
+    many = [f"1370000{i:04d}" for i in range(200)]
+    sc.bind_numbers(gw, many)
+    plan = sc.plan_campaign(
+        _people(many),
+        {"A": "{姓名}您好，周末八折，回T退订", "B": "{姓名}您好，满百减二十，回T退订"},
+        signature="小店",
+        holdout=0.1,
+        seed="report",
+        history=history,
+    )
+    results = sc.send_campaign(plan, gw, progress=False, clock=clock, name="ab test")
+    arm = dict(zip(results["mobile"], results["variant"], strict=True))
+    a_numbers = [m for m in many if arm[m] == "A"]
+    b_numbers = [m for m in many if arm[m] == "B"]
+    held = [m for m in many if arm[m] == "holdout"]
+    repliers = a_numbers[:4] + b_numbers[:20]
+    for i, m in enumerate(repliers):
+        text = "退订" if m in (a_numbers[0], b_numbers[0], b_numbers[1]) else "好"
+        sandbox.reply(
+            m, text, USER, receivetime=(clock.now + timedelta(minutes=10 + i)).strftime(TIME_FORMAT)
+        )
+    sandbox.reply(
+        held[0], "在吗", USER, receivetime=(clock.now + timedelta(hours=1)).strftime(TIME_FORMAT)
+    )
+    sc.fetch_replies(gw, store=history)
+    tables = sc.campaign_report(results, history=history)
+    engagement = tables["engagement"].iloc[0]
+    sent = len(a_numbers) + len(b_numbers)
+    assert engagement["campaign"] == "ab test"
+    assert (engagement["messages"], engagement["replied"], engagement["opted_out"]) == (sent, 24, 3)
+    assert engagement["reply_rate"] == pytest.approx(round(24 / sent, 4))
+    assert tables["engagement_carriers"]["messages"].sum() == sent
+    assert tables["engagement_regions"]["replied"].sum() == 24
+    arms = tables["arms"].set_index("variant")
+    assert arms.loc["A", "recipients"] == arms.loc["A", "accepted"] == len(a_numbers)
+    assert (arms.loc["A", "replied"], arms.loc["B", "replied"]) == (4, 20)
+    assert (arms.loc["A", "opted_out"], arms.loc["B", "opted_out"]) == (1, 2)
+    assert arms.loc["B", "reply_rate"] == pytest.approx(20 / len(b_numbers))
+    assert arms.loc["holdout", "recipients"] == len(held) and arms.loc["holdout", "accepted"] == 0
+    tests = tables["arm_tests"].set_index("metric")
+    expected = sc.two_proportion_test(4, len(a_numbers), 20, len(b_numbers))
+    assert tests.loc["reply_rate", "p_value"] == pytest.approx(expected["p_value"])
+    assert tests.loc["reply_rate", "verdict"] == expected["verdict"]
+    assert tests.loc["opt_out_rate", "verdict"].startswith("too small to tell")
+    out = sc.export_report(results, tmp_path / "ab.xlsx", plan=plan, history=history)
+    book = openpyxl.load_workbook(out)
+    assert {"回复率 engagement", "AB 分组", "AB 检验"} <= set(book.sheetnames)
+    verdicts = [row[-1] for row in book["AB 检验"].iter_rows(min_row=2, values_only=True)]
+    assert expected["verdict"] in verdicts
+
+
+def test_cli_history_compare_and_frequency_cap(home, tmp_path, capsys) -> None:
+    from smscampaign.cli import main
+
+    people = tmp_path / "people.csv"
+    people.write_text("手机,姓名\n" + "".join(f"{m},张三\n" for m in NUMBERS), encoding="utf-8")
+    common = [str(people), "--signature", "小店", "--sandbox", "--no-progress"]
+    assert (
+        main(
+            [
+                "send",
+                *common,
+                "--template",
+                "一，回T退订",
+                "--journal",
+                str(tmp_path / "1.j"),
+                "--name",
+                "first",
+            ]
+        )
+        == 0
+    )
+    with History() as history:  # a reply and an opt-out arrive
+        now = datetime.now(BEIJING).replace(microsecond=0)
+        history.add(
+            [
+                {"sender": NUMBERS[0], "content": "好", "receivetime": now + timedelta(seconds=5)},
+                {"sender": NUMBERS[1], "content": "退订", "receivetime": now + timedelta(seconds=5)},
+            ],
+            "push",
+        )
+    capsys.readouterr()
+    plan_args = ["plan", str(people), "--template", "二，回T退订", "--signature", "小店"]
+    assert main([*plan_args, "--frequency-cap", "1/7d"]) == 2  # nothing can be sent: says why
+    captured = capsys.readouterr()
+    assert "capped" in captured.out + captured.err and "suppressed" in captured.out + captured.err
+    assert main([*plan_args, "--frequency-cap", "2/7d", "--ignore-opt-outs"]) == 0
+    capsys.readouterr()
+    assert (
+        main(
+            [
+                "send",
+                *common,
+                "--template",
+                "二，回T退订",
+                "--journal",
+                str(tmp_path / "2.j"),
+                "--name",
+                "second",
+                "--ignore-opt-outs",
+            ]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    assert main(["history"]) == 0
+    out = capsys.readouterr().out
+    assert "first" in out and "second" in out
+    assert main(["history", "--contacts", NUMBERS[0], "--out", str(tmp_path / "c.csv")]) == 0
+    contacts = pd.read_csv(tmp_path / "c.csv", dtype=str)
+    assert contacts["messages"].tolist() == ["2"] and contacts["replied"].tolist() == ["True"]
+    assert main(["opt-outs"]) == 0
+    assert NUMBERS[1] in capsys.readouterr().out
+    book = tmp_path / "compare.xlsx"
+    assert (
+        main(["compare", "first", "second", "--out", str(book), "--plot", str(tmp_path / "c.png")]) == 0
+    )
+    out = capsys.readouterr().out
+    assert "50.0%" in out and "25.0%" in out  # first: 2 of 4 replied, 1 of 4 opted out
+    assert book.is_file() and (tmp_path / "c.png").stat().st_size > 0
+    assert main(["compare", "autumn"]) == 2
