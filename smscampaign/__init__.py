@@ -110,6 +110,10 @@ if TYPE_CHECKING:
     from smscampaign.variants import (
         two_proportion_test,
     )
+    from smscampaign.views import (
+        account_sends,
+        view,
+    )
 
 __version__ = "0.1.0"
 
@@ -171,6 +175,8 @@ _EXPORTS: dict[str, str] = {
     "send_campaign": "smscampaign.send",
     "sms_length": "smscampaign.templates",
     "two_proportion_test": "smscampaign.variants",
+    "account_sends": "smscampaign.views",
+    "view": "smscampaign.views",
 }
 #: Submodules reachable as attributes (``sc.numbers.province_of``) before anyone imported them.
 _SUBMODULES = frozenset(
@@ -197,6 +203,7 @@ _SUBMODULES = frozenset(
         "statuses",
         "templates",
         "variants",
+        "views",
     }
 )
 
@@ -232,6 +239,7 @@ __all__ = [
     "TemplateError",
     "UnencodableContentError",
     "account_info",
+    "account_sends",
     "bind_numbers",
     "campaign_report",
     "check_numbers",
@@ -257,6 +265,7 @@ __all__ = [
     "sms_length",
     "two_proportion_test",
     "unbind_numbers",
+    "view",
 ]
 
 

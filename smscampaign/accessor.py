@@ -25,13 +25,16 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pandas as pd
 
+    from smscampaign.views import ResultsView
+
 __all__ = ["SmsAccessor", "register", "register_when_pandas_loads"]
 
 logger = logging.getLogger(__name__)
 
 
 class SmsAccessor:
-    """``df.sms.check()`` is :func:`~smscampaign.numbers.check_numbers` (``df`` is not mutated)."""
+    """``df.sms.check()`` is :func:`~smscampaign.numbers.check_numbers`, ``df.sms.view()`` is
+    :func:`~smscampaign.views.view` (``df`` is not mutated)."""
 
     def __init__(self, df: pd.DataFrame) -> None:
         self._df = df
@@ -41,6 +44,12 @@ class SmsAccessor:
         from smscampaign.numbers import check_numbers  # noqa: PLC0415 - numbers loads phonenumbers
 
         return check_numbers(self._df, column)
+
+    def view(self, columns: Sequence[str] | None = None, *, rows: int | None = 20) -> ResultsView:
+        """Return ``smscampaign.view(df, columns, rows=rows)``: the results as an analyst reads them."""
+        from smscampaign.views import view  # noqa: PLC0415 - views loads numbers
+
+        return view(self._df, columns, rows=rows)
 
 
 def register() -> None:

@@ -160,7 +160,7 @@ def _run(recipients_path: Path, report: Path, *, shown: str) -> Path:
             bind_numbers(gw, accepted, progress=False)
             for mobile, text in zip(accepted, ["退订", "好的，周末去看看", "TD"], strict=False):
                 box.reply(mobile, text, ACCOUNT)
-            replies = fetch_replies(gw)
+            replies = fetch_replies(gw, store=False)  # the demo keeps no history either
             left = gw.user_info().fields.get("sms_left")
 
     path = export_report(results, report, plan=plan, replies=replies)

@@ -460,6 +460,13 @@ COLUMN_LABELS: dict[str, str] = {
     "reconciliation_note": "对账说明 reconciliation note",
     **{status: f"{zh} {status}" for status, zh in STATUS_LABELS.items()},
 }
+_ACCOUNT_LABELS = {
+    "period": "时段 period",
+    "kind": "日/月 kind",
+    "sent": "账户发送量 account sent",
+    "campaign_accepted": "本次受理 this campaign",
+    "other": "其他发送 other sends",
+}
 _STATUS_ZH_LABEL = "中文状态 status (zh)"
 _REASON_ZH_LABEL = "中文原因 reason (zh)"
 #: ``code`` is two things: the gateway's receipt value (≥ 0) when it accepted, a return code (< 0)
@@ -590,11 +597,16 @@ def _sheet(
             parts.append((_RESULT_LABEL, codes.where(codes >= 0), "integer"))
             parts.append((_ERROR_CODE_LABEL, codes.where(codes < 0), "integer"))
             continue
+        if key == "reason_zh" and "reason" in frame.columns:
+            continue  # the results' own Chinese reason is written beside reason, below
         parts.append((labels.get(key, key), series, _kind(key, series, phone_columns)))
         if key == "status":
             parts.append((_STATUS_ZH_LABEL, _per_distinct(series, _status_zh), "text"))
         elif key == "reason":
-            parts.append((_REASON_ZH_LABEL, _per_distinct(series, _reason_zh), "text"))
+            zh = frame["reason_zh"] if "reason_zh" in frame.columns else None
+            parts.append(
+                (_REASON_ZH_LABEL, _per_distinct(series, _reason_zh) if zh is None else zh, "text")
+            )
     seen: dict[str, int] = {}
     columns: list[xlsx.Column] = []
     prepared: dict[str, Any] = {}
@@ -768,6 +780,7 @@ def export_report(
     replies: pd.DataFrame | None = None,
     engine: str | None = None,
     progress: bool | None = None,
+    account_stats: pd.DataFrame | None = None,
     history: Any = None,
 ) -> Path:
     """Write the campaign workbook to ``path`` (``.xlsx``, parent folders created) and return it.
@@ -780,6 +793,8 @@ def export_report(
     campaign each batch's balance verdicts and figures beside it, and the readings that named no
     batch — a run's first reading — as rows above the table), 运营商 and 地区 (per carrier /
     province), and 回复 (``replies``, e.g. from :func:`~smscampaign.inbound.fetch_replies`) when given.
+    ``account_stats`` (:meth:`~smscampaign.gateway.Gateway.user_stat`) adds 账户发送量: the account's
+    sends per day and month beside this campaign's (:func:`~smscampaign.views.account_sends`).
 
     Headers are bilingual (``手机号 mobile``); ``status`` and ``reason`` have their Chinese beside
     them; the gateway's non-negative answer to an accepted request is shown as ``网关回执 gateway
@@ -817,6 +832,11 @@ def export_report(
     ]
     if replies is not None:
         sheets += xlsx.split(_sheet("回复", replies, phones, labels={"content": "回复内容 reply"}))
+    if account_stats is not None:
+        from smscampaign.views import account_sends  # noqa: PLC0415
+
+        sends = account_sends(results, account_stats)
+        sheets.append(_sheet("账户发送量", sends, phones, labels=_ACCOUNT_LABELS))
     if history is not None:  # the campaign history's sheets (issue 13)
         from smscampaign.history import REPORT_SHEETS  # noqa: PLC0415
 

@@ -62,20 +62,24 @@ __all__ = ["RESULT_COLUMNS", "RESULT_STATUSES", "read_journal", "send_campaign"]
 
 logger = logging.getLogger(__name__)
 
-#: The leading columns of the results frame, in order; ``reason`` and the plan's other columns follow.
+#: The results frame's own columns, in order: what a person reads first (name-like columns of the
+#: plan go right after ``source_row``), then the technical ones; the plan's other columns follow.
+#: The order is :func:`smscampaign.views.arrange`'s.
 RESULT_COLUMNS: Final = (
     "source_row",
     "mobile",
     "status",
-    "code",
+    "reason_zh",
+    "reason",
     "message_zh",
     "message_en",
+    "content",
+    "code",
     "category",
     "batch",
     "attempts",
     "gateway_result",
     "sent_at",
-    "content",
 )
 #: Statuses of ready rows after sending (rows that were never ready keep their plan status).
 RESULT_STATUSES: Final[tuple[str, ...]] = tuple(ResultStatus)
@@ -839,8 +843,10 @@ def send_campaign(
       Ctrl-C stops waiting; those batches become ``unknown``), the journal stays consistent, and the
       results so far are returned with ``results.attrs["interrupted"] = True``.
 
-    The result has the columns :data:`RESULT_COLUMNS`, then ``reason``, then the other columns of
-    ``plan.recipients`` (``carrier``, ``region``, names …), in the plan's row order and index. ``status``
+    The result has the columns :data:`RESULT_COLUMNS` (the plan's name-like columns right after
+    ``source_row``), then the other columns of ``plan.recipients`` (``carrier``, ``region`` …), in
+    the plan's row order and index; ``reason_zh`` is ``reason`` in Chinese; text is ``<NA>`` where
+    missing (:func:`smscampaign.view` shows it in a notebook). ``status``
     is ``accepted``, ``failed``, ``unknown``, ``not_sent`` or ``already_sent`` for ready rows and the
     plan status (``invalid``, ``duplicate`` …) otherwise; ``code`` is the gateway's return code
     (``Int64``, NA when there was no answer), ``message_zh`` / ``message_en`` / ``category`` describe
@@ -1446,7 +1452,9 @@ def _results(
     for column in rest:
         out[column] = recipients[column].array
     out.attrs = dict(recipients.attrs)
-    return out
+    from smscampaign.views import arrange  # noqa: PLC0415 - the analyst's column order, one place
+
+    return arrange(out)
 
 
 def read_journal(path: str | os.PathLike[str], fingerprint: str | None = None) -> pd.DataFrame:

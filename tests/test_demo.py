@@ -50,7 +50,8 @@ def test_notebooks_command_copies_notebooks_with_their_data(
         # Every file a notebook reads from ../sample_data is there beside it.
         for wanted in re.findall(r'DATA / \\"([^"\\]+)\\"', copied):
             assert (dest / "notebooks" / ".." / "sample_data" / wanted).is_file(), (name, wanted)
-        assert 'Path(\\"../sample_data\\")' in copied
+        if "DATA /" in copied:  # a notebook that reads the sample data finds it beside itself
+            assert 'Path(\\"../sample_data\\")' in copied
 
 
 def test_notebooks_command_never_replaces_files_unless_forced(

@@ -175,7 +175,9 @@ def test_results_columns_types_and_not_ready_rows(gateway):
     plan = make_plan(4, batch_size=2)
     results = send(plan, gateway)
 
-    assert list(results.columns[: len(RESULT_COLUMNS) + 1]) == [*RESULT_COLUMNS, "reason"]
+    # issue 19: what a person reads first (the plan's ``name`` right after source_row), then the rest
+    lead = list(results.columns[: len(RESULT_COLUMNS) + 1])
+    assert lead == ["source_row", "name", *RESULT_COLUMNS[1:]]
     assert {"carrier", "name"} <= set(results.columns)
     assert len(results) == len(plan.recipients)
     pd.testing.assert_index_equal(results.index, plan.recipients.index)
