@@ -493,6 +493,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else journal.with_name(f"{journal.stem}-report.xlsx")
     path = export_report(results, out, replies=replies)
     print(format_table(campaign_report(results)["summary"]))
+    if results.attrs.get("summary"):  # what the last run printed: resumed: … accepted earlier, …
+        print(f"last run: {results.attrs['summary']}")
     print(f"report written to {path}")
     return 0
 

@@ -752,6 +752,21 @@ class Journal:
             frame[column] = frame[column].astype("Int64")
         return frame
 
+    def record_run(self, facts: dict[str, Any]) -> None:
+        """Keep what the last run did (``summary``, ``resumed``, ``accepted_before``, ``sent_now``):
+        :func:`~smscampaign.send.read_journal` and ``smscampaign report`` say it again."""
+        with self._lock:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('last_run', ?)",
+                (json.dumps({**facts, "at": _now()}, ensure_ascii=False),),
+            )
+
+    def last_run(self) -> dict[str, Any]:
+        """What :meth:`record_run` kept ({} when no run finished)."""
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM meta WHERE key='last_run'").fetchone()
+        return dict(json.loads(row[0])) if row else {}
+
     def accepted_total(self) -> int:
         """Messages this journal's accepted batches carried (what the gateway deducted for them)."""
         with self._lock:

@@ -51,6 +51,7 @@ __all__ = [
     "CJK_FONTS",
     "COLUMN_LABELS",
     "STATUS_LABELS",
+    "VERDICT_LABELS",
     "campaign_report",
     "export_report",
     "plot_report",
@@ -285,7 +286,10 @@ def campaign_report(results: pd.DataFrame, history: Any = None) -> dict[str, pd.
       — ``carrier|province, recipients``, one column per status, ``accepted_share``; unknown ones
       as 未知 (``regions.attrs["unknown_share"]`` is their share of all recipients);
     - ``batches``: one row per ``send_sms`` call — ``batch, size, status, code, message_zh,
-      message_en, attempts, sent_at, gateway_result``.
+      message_en, attempts, sent_at, gateway_result``;
+    - ``reconciliations``: every balance reading and verdict of ``reconcile="balance"`` (from
+      ``results.attrs["reconciliations"]``), in order — ``at, sms_left, expected, deducted, batches,
+      verdict, note, accepted_total``; empty when the campaign was not reconciled.
     - with ``history`` (a :class:`~smscampaign.history.History`): ``engagement``,
       ``engagement_carriers``, ``engagement_regions`` (reply rate, opt-out rate, time to reply) and,
       for an A/B test, ``arms`` and ``arm_tests`` (:func:`~smscampaign.history.report_tables`).
@@ -311,6 +315,7 @@ def campaign_report(results: pd.DataFrame, history: Any = None) -> dict[str, pd.
         "carriers": _crosstab(results, carriers, "carrier"),
         "regions": regions_table,
         "batches": _batches(results),
+        "reconciliations": _reconciliations(results),
     }
     if history is not None:  # reply / opt-out rates and A/B arms (smscampaign.history, issue 13)
         from smscampaign.history import report_tables  # noqa: PLC0415
@@ -327,6 +332,91 @@ def _as_text(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
             if text or isinstance(column.dtype, pd.StringDtype):
                 table[name] = column.astype(TEXT)
     return tables
+
+
+#: Columns of ``campaign_report(results)["reconciliations"]`` (the journal's, same order).
+_RECONCILIATION_COLUMNS = (
+    "at",
+    "sms_left",
+    "expected",
+    "deducted",
+    "batches",
+    "verdict",
+    "note",
+    "accepted_total",
+)
+#: Verdicts of a balance reading (send._Balance), in Chinese.
+VERDICT_LABELS: dict[str, str] = {
+    "reading": "余额读数",
+    "accepted": "已扣费，确认已受理",
+    "not_sent": "未扣费，确认未发送",
+    "split": "部分已受理",
+    "ambiguous": "无法判定",
+    "inconsistent": "余额不符（账户另有使用）",
+}
+
+
+def _reconciliations(results: pd.DataFrame) -> pd.DataFrame:
+    """``results.attrs["reconciliations"]`` (a list of dicts) as a frame, in journal order."""
+    records = results.attrs.get("reconciliations") or []
+    table = pd.DataFrame(list(records), columns=list(_RECONCILIATION_COLUMNS))
+    for column in ("sms_left", "expected", "deducted", "accepted_total"):
+        table[column] = pd.to_numeric(table[column], errors="coerce").astype("Int64")
+    for column in ("at", "batches", "verdict", "note"):
+        table[column] = [None if v is None or pd.isna(v) else str(v) for v in table[column]]
+    return table
+
+
+def _maybe(value: Any) -> Any:
+    """``value``, or None where it is missing (None, NaN, NA) or empty."""
+    return None if value is None or value is pd.NA or value != value or value == "" else value
+
+
+def _reconciled_batches(
+    batches: pd.DataFrame, readings: pd.DataFrame
+) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+    """批次 with each batch's balance verdicts beside it (the last reading's figures), and the
+    readings that named no batch (a run's first reading) as note rows above the table."""
+    if readings.empty:
+        return batches, []
+    notes: list[tuple[str, str]] = []
+    per_batch: dict[int, list[Any]] = {}
+    for row in readings.itertuples(index=False):
+        numbers = [int(b) for b in str(_maybe(row.batches) or "").split(",") if b.strip()]
+        for number in numbers:
+            per_batch.setdefault(number, []).append(row)
+        if not numbers:
+            left = "—" if pd.isna(row.sms_left) else f"{int(row.sms_left):,}"
+            verdict = str(row.verdict)
+            notes.append(
+                (
+                    f"{VERDICT_LABELS.get(verdict, verdict)} {verdict}",
+                    f"{_time_text(pd.Timestamp(row.at))} 剩余 sms left {left}"
+                    + (f" · {row.note}" if _maybe(row.note) else ""),
+                )
+            )
+    rows = [per_batch.get(int(b), []) for b in batches["batch"]]
+
+    def last(name: str) -> Any:
+        values = [getattr(r[-1], name) if r else pd.NA for r in rows]
+        return pd.array([pd.NA if pd.isna(v) else v for v in values], dtype="Int64")
+
+    def verdicts(zh: bool) -> list[str | None]:
+        return [
+            " → ".join(VERDICT_LABELS.get(r.verdict, r.verdict) if zh else r.verdict for r in found)
+            or None
+            for found in rows
+        ]
+
+    out = batches.copy()
+    out["reconciliation"] = verdicts(zh=False)
+    out["reconciliation_zh"] = verdicts(zh=True)
+    out["reconciled_at"] = [_plain(pd.Timestamp(r[-1].at)) if r else None for r in rows]
+    out["sms_left"] = last("sms_left")
+    out["expected"] = last("expected")
+    out["deducted"] = last("deducted")
+    out["reconciliation_note"] = [_maybe(r[-1].note) if r else None for r in rows]
+    return out, notes
 
 
 # -- Excel -----------------------------------------------------------------------------------------
@@ -361,6 +451,13 @@ COLUMN_LABELS: dict[str, str] = {
     "sender": "回复号码 sender",
     "receivetime": "回复时间 received (北京时间)",
     "key": "键 key",
+    "reconciliation": "余额对账 reconciliation",
+    "reconciliation_zh": "中文对账 reconciliation (zh)",
+    "reconciled_at": "对账时间 reconciled at (北京时间)",
+    "sms_left": "剩余条数 sms left",
+    "expected": "预期剩余 expected",
+    "deducted": "扣除条数 deducted",
+    "reconciliation_note": "对账说明 reconciliation note",
     **{status: f"{zh} {status}" for status, zh in STATUS_LABELS.items()},
 }
 _ACCOUNT_LABELS = {
@@ -417,7 +514,7 @@ _REASONS_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 _GATEWAY_CODE = re.compile(r"\((-1\d\d)\)$")
 _PHONE_HINT = re.compile(r"mobile|phone|tel|手机|电话|号码|receiver|sender", re.IGNORECASE)
 _INTEGERS = frozenset(("source_row", "batch", "attempts"))
-_COUNTS = frozenset(("recipients", "size", *STATUS_LABELS))
+_COUNTS = frozenset(("recipients", "size", "sms_left", "expected", "deducted", *STATUS_LABELS))
 _PERCENTS = frozenset(("share", "accepted_share"))
 
 
@@ -692,7 +789,9 @@ def export_report(
     — when ``plan`` is given — the template, charset, fingerprint, requests and messages),
     明细 (every recipient, every column; over 1,048,576 rows it continues on 明细 2, 明细 3 …, and
     概览 says so), 错误 (per return code), 无效与重复 (invalid and duplicate rows with the columns that
-    mean something for them), 批次 (one row per ``send_sms`` call), 运营商 and 地区 (per carrier /
+    mean something for them), 批次 (one row per ``send_sms`` call; for a ``reconcile="balance"``
+    campaign each batch's balance verdicts and figures beside it, and the readings that named no
+    batch — a run's first reading — as rows above the table), 运营商 and 地区 (per carrier /
     province), and 回复 (``replies``, e.g. from :func:`~smscampaign.inbound.fetch_replies`) when given.
     ``account_stats`` (:meth:`~smscampaign.gateway.Gateway.user_stat`) adds 账户发送量: the account's
     sends per day and month beside this campaign's (:func:`~smscampaign.views.account_sends`).
@@ -721,12 +820,13 @@ def export_report(
     path.parent.mkdir(parents=True, exist_ok=True)
     phones = _phone_columns(results, plan)
     details = xlsx.split(_sheet("明细", results, phones))
+    batches, batch_notes = _reconciled_batches(tables["batches"], tables["reconciliations"])
     sheets = [
         _overview(results, tables["summary"], plan, replies, [s.name for s in details]),
         *details,
         _sheet("错误", tables["errors"], phones, split_code=False, labels={"code": _ERROR_CODE_LABEL}),
         *xlsx.split(_sheet("无效与重复", _invalid_sheet(results, phones), phones)),
-        *xlsx.split(_sheet("批次", tables["batches"], phones)),
+        *xlsx.split(_sheet("批次", batches, phones, notes=batch_notes)),
         _sheet("运营商", tables["carriers"], phones),
         _sheet("地区", tables["regions"], phones, notes=[_unknown_note(tables["regions"])]),
     ]

@@ -414,6 +414,7 @@ class _Run:
         registry: _Registry | None,
         balance: _Balance | None,
         stop: threading.Event,
+        wait: Callable[[float], object] | None = None,
     ) -> None:
         self.gateway = gateway
         self.journal = journal
@@ -425,6 +426,7 @@ class _Run:
         self.registry = registry
         self.balance = balance
         self.stop = stop
+        self.wait = wait or stop.wait  # the injected ``sleep``, else a wait the stop ends early
         self.abort: _Outcome | None = None
         self.todo: queue.SimpleQueue[int] = queue.SimpleQueue()
         for number in todo:
@@ -567,7 +569,7 @@ class _Run:
                         self.window[1].strftime("%H:%M"),
                     )
                     self._waiting_logged = True
-            self.stop.wait(min(_WINDOW_STEP, _seconds_until(now, self.window[0])))
+            self.wait(min(_WINDOW_STEP, _seconds_until(now, self.window[0])))
         return False
 
     def _claim(self, number: int, receivers: list[str]) -> bool:
@@ -830,7 +832,7 @@ def send_campaign(
       reconciliation stops for the run, and a warning says why. Batches a killed run left in flight
       are settled the same way on the next start when exactly one subset of them matches. Readings
       and verdicts are journaled (``results.attrs["reconciliations"]``). ``sleep`` (default: an
-      interruptible wait) is how the engine waits between readings.
+      interruptible wait) is how the engine waits between readings and outside the send window.
     - **Throughput**: ``workers`` threads share the gateway's connection pool (at most ``workers``
       batches in flight, so a kill leaves at most ``workers × batch_size`` recipients ``unknown``);
       ``rate_limit`` requests per second in total; ``send_window=("08:00", "22:00")`` (Beijing time,
@@ -1116,6 +1118,7 @@ def _send(
             registry=registry,
             balance=balance,
             stop=stop,
+            wait=wait,
         )
         counts = {"accepted": 0, "failed": 0, "unknown": 0}
         todo_set = set(todo)
@@ -1208,6 +1211,14 @@ def _send(
             summary=summary,
             reconciliations=_records(journal.reconciliations()),
             warnings=warnings + run.warnings,
+        )
+        journal.record_run(
+            {
+                "summary": summary,
+                "resumed": resumed,
+                "accepted_before": accepted_before,
+                "sent_now": sent_now,
+            }
         )
         logger.info("campaign %s: %s", plan.fingerprint[:12], summary)
         return results
@@ -1453,7 +1464,9 @@ def read_journal(path: str | os.PathLike[str], fingerprint: str | None = None) -
     died) are reported ``unknown``, ``planned`` ones ``not_sent``. The file is opened read-only
     (no lock is needed, and a read-only file or folder will do) and is not modified.
     ``fingerprint``, if given, must match the journal's plan (:class:`JournalError` otherwise).
-    ``attrs`` hold ``fingerprint``, ``journal``, ``interrupted`` (False) and ``reconciliations``.
+    ``attrs`` hold ``fingerprint``, ``journal``, ``interrupted`` (False) and ``reconciliations``,
+    and — once a run has finished — that run's ``summary`` line (``resumed: 2,968 accepted earlier,
+    32 sent now, nobody twice``), ``resumed``, ``accepted_before`` and ``sent_now``.
 
     >>> read_journal("spring.sqlite")["status"].value_counts()     # doctest: +SKIP
     """
@@ -1476,7 +1489,13 @@ def read_journal(path: str | os.PathLike[str], fingerprint: str | None = None) -
             interrupted=False,
             reconciliations=_records(journal.reconciliations()),
         )
+        last = journal.last_run()  # what the last finished run printed (resumed: … sent now …)
+        results.attrs.update({k: last[k] for k in _RUN_FACTS if k in last})
         return results
+
+
+#: What each run keeps in its journal and :func:`read_journal` puts back in ``attrs``.
+_RUN_FACTS: Final = ("summary", "resumed", "accepted_before", "sent_now")
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -51,3 +53,18 @@ def sandbox() -> Iterator[Sandbox]:
 def gateway(sandbox: Sandbox):
     with sandbox.gateway(USER, PASSWORD) as gw:
         yield gw
+
+
+def readline(proc: subprocess.Popen, timeout: float = 60.0) -> str:
+    """One line of a child's stdout (stripped), or an AssertionError after ``timeout`` seconds: a
+    child that never answers fails the test instead of hanging it. The read runs in a daemon thread,
+    which ends with the child's stdout (tests stop their children)."""
+    assert proc.stdout is not None, "the child needs stdout=subprocess.PIPE"
+    found: list[str | bytes] = []
+    reader = threading.Thread(target=lambda: found.append(proc.stdout.readline()), daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    reader.join(timeout)
+    if reader.is_alive():
+        raise AssertionError(f"no line from the child (pid {proc.pid}) within {timeout} s")
+    line = found[0]
+    return (line.decode() if isinstance(line, bytes) else line).strip()

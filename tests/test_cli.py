@@ -9,6 +9,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from conftest import child_env, readline
 
 from smscampaign.cli import build_parser, main
 
@@ -166,7 +167,7 @@ def test_sandbox_command_serves_until_stopped() -> None:
         text=True,
     )
     try:
-        url = process.stdout.readline().strip()  # type: ignore[union-attr]
+        url = readline(process, 60)
         assert url.startswith("http://127.0.0.1:")
         from smscampaign import Gateway
 
@@ -347,3 +348,82 @@ def test_a_real_bug_shows_its_traceback(monkeypatch: pytest.MonkeyPatch) -> None
     parser._subparsers._group_actions[0].choices["check"].set_defaults(func=broken)  # type: ignore[union-attr]
     with pytest.raises(ValueError, match="a bug"):
         cli.main(["check", "x.csv"])
+
+
+# -- the analyst's path as real processes: plan, send, re-run, report (issue 17) ------------------
+
+
+def _cli(*argv: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m smscampaign ARGV`` as a child process (the venv's interpreter, this checkout)."""
+    return subprocess.run(
+        [sys.executable, "-m", "smscampaign", *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=cwd,
+    )
+
+
+def test_plan_send_rerun_report_as_processes_against_a_standalone_sandbox(tmp_path: Path) -> None:
+    import re
+
+    import requests
+
+    server = subprocess.Popen(
+        [sys.executable, "-m", "smscampaign.sandbox", "--port", "0", "--account", "demo:secret:25"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=child_env(),
+    )
+    try:
+        url = readline(server, 60)
+        assert url.startswith("http://127.0.0.1:")
+        people = tmp_path / "people.csv"
+        rows = "\n".join(f"客户{i},139{i:08d}" for i in range(40))
+        people.write_text(f"姓名,手机\n{rows}\n坏号,12\n", encoding="utf-8")
+        campaign = [str(people), "--template", "{姓名}您好，会员日八折", "--signature", "小店"]
+        env = child_env(SMSCAMPAIGN_USERNAME="demo", SMSCAMPAIGN_PASSWORD="secret")
+        send = ["send", *campaign, "--base-url", url, "--batch-size", "10", "--no-progress"]
+
+        plan = _cli("plan", *campaign, env=env, cwd=tmp_path)
+        assert plan.returncode == 0, plan.stderr
+        assert plan.stdout.startswith("<Plan 41 recipients")
+        assert re.search(r"ready\s+40", plan.stdout) and re.search(r"invalid\s+1", plan.stdout)
+
+        # 25 messages on the account: 25 go out (one request per name), the 26th is refused (-107).
+        first = _cli(*send, "--allow-partial", env=env, cwd=tmp_path)
+        assert first.returncode == 1, first.stdout + first.stderr  # re-running can send the rest
+        assert "new campaign: 25 sent now (15 not sent)" in first.stdout
+        journal = re.search(r"^journal: (\S+) \(new;", first.stdout, re.MULTILINE)
+        assert journal, first.stdout
+        assert Path(journal.group(1)).is_file()
+
+        recharge = requests.post(
+            f"{url}/_sandbox/balance", json={"account": "demo", "delta": 100}, timeout=10
+        )
+        recharge.raise_for_status()
+        again = _cli(*send, env=env, cwd=tmp_path)  # the same command, no --journal: resumes
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert f"journal: {journal.group(1)} (resumed;" in again.stdout
+        assert "resumed: 25 accepted earlier, 15 sent now, nobody twice" in again.stdout
+
+        report = _cli(
+            "report", journal.group(1), "--out", str(tmp_path / "r.xlsx"), env=env, cwd=tmp_path
+        )
+        assert report.returncode == 0, report.stderr
+        assert "last run: resumed: 25 accepted earlier, 15 sent now, nobody twice" in report.stdout
+        assert re.search(r"accepted\s+已受理\s+40", report.stdout), report.stdout
+        assert f"report written to {tmp_path / 'r.xlsx'}" in report.stdout
+
+        ledger = requests.get(f"{url}/_sandbox/ledger", timeout=10).json()
+        receivers = [row["receiver"] for row in ledger]
+        assert len(receivers) == len(set(receivers)) == 40  # everyone once, nobody twice
+
+        missing = _cli("report", str(tmp_path / "none.journal"), env=env, cwd=tmp_path)
+        assert missing.returncode == 2 and "Traceback" not in missing.stderr
+    finally:
+        server.kill()
+        server.wait()
+        server.stdout.close()  # type: ignore[union-attr]

@@ -28,7 +28,9 @@ A = "13800138000"
 @contextmanager
 def hostile_gateway(answer: bytes | None, *, delay: float = 0.0) -> Iterator[str]:
     """A real HTTP server on loopback that answers every request with ``answer`` raw bytes
-    (``None``: read the request, then reset the connection)."""
+    (``None``: read the request, then reset the connection), ``delay`` seconds late (a delay ends
+    when the server stops)."""
+    stopping = threading.Event()
 
     class Handler(socketserver.BaseRequestHandler):
         def handle(self) -> None:
@@ -52,7 +54,7 @@ def hostile_gateway(answer: bytes | None, *, delay: float = 0.0) -> Iterator[str
             if answer is None:
                 self.request.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")
                 return
-            threading.Event().wait(delay)
+            stopping.wait(delay)
             self.request.sendall(answer)
 
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
@@ -62,6 +64,7 @@ def hostile_gateway(answer: bytes | None, *, delay: float = 0.0) -> Iterator[str
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
+        stopping.set()
         server.shutdown()
         server.server_close()
 
@@ -229,7 +232,8 @@ def test_reset_after_sending_is_ambiguous():
 
 
 def test_read_timeout_is_ambiguous():
-    with hostile_gateway(http(b"<response><result>1</result></response>"), delay=1.0) as url:
+    # Answered only when the server stops: the 0.2 s read timeout always comes first.
+    with hostile_gateway(http(b"<response><result>1</result></response>"), delay=600) as url:
         with pytest.raises(sc.GatewayTimeout) as info:
             sc.Gateway(USER, PASSWORD, base_url=url, timeout=(2, 0.2)).send_sms([A], "hi")
     assert info.value.request_sent is True and isinstance(info.value, TimeoutError)
@@ -549,7 +553,7 @@ def test_no_secret_anywhere_on_the_exception_chain(method):
             sc.Gateway(USER, PASSWORD, base_url=url, method=method).recharge("C", card, USER)
         errors.append(info.value)
     slow = http(b"<response><result>1</result></response>")
-    with hostile_gateway(slow, delay=1.0) as url:  # read timeout
+    with hostile_gateway(slow, delay=600) as url:  # read timeout (answered when the server stops)
         with pytest.raises(sc.GatewayTimeout) as info:
             sc.Gateway(USER, PASSWORD, base_url=url, method=method, timeout=(2, 0.2)).recharge(
                 "C", card, USER

@@ -10,6 +10,7 @@ from datetime import datetime
 import pandas as pd
 import pytest
 import requests
+from conftest import readline
 from waitress import create_server
 
 import smscampaign as sc
@@ -402,7 +403,7 @@ def test_cli_receive_serves_pushes_then_opt_outs(tmp_path, capsys):
         env=env,
     )
     try:
-        url = process.stdout.readline().strip()
+        url = readline(process, 60)
         assert url.startswith("http://127.0.0.1:")
         form = {"sender": A, "content": "退订", "receivetime": WHEN, "key": KEY}
         gbk = {k: v.encode("gbk") for k, v in form.items()}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import selectors
 import signal
 import socket
 import sqlite3
@@ -14,22 +13,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import PASSWORD, USER, child_env
+from conftest import PASSWORD, USER, child_env, readline
 from test_send import ScriptedGateway, make_plan, send
 
 import smscampaign as sc
 from smscampaign.journal import BATCH_COLUMNS, Journal, is_journal, journal_mobiles
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def readline(proc: subprocess.Popen, timeout: float = 60.0) -> str:
-    """One line of the child's stdout, or fail after ``timeout`` seconds."""
-    with selectors.DefaultSelector() as sel:
-        sel.register(proc.stdout, selectors.EVENT_READ)
-        if not sel.select(timeout):
-            raise AssertionError(f"no line from the child within {timeout} s")
-    return proc.stdout.readline().strip()
 
 
 # -- one runner per journal ------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -73,6 +74,8 @@ def test_notebook_runs_and_leaks_no_secret(path: Path, tmp_path: Path) -> None:
     for cell in book.cells[:-1]:
         for output in cell.get("outputs", []):
             assert output.get("output_type") != "error"
+    if path.stem == "01_quickstart":  # the one-line summary of what the send did (issue 17)
+        assert re.search(r"new campaign: [\d,]+ sent now", outputs), "the send's summary line"
     for written in (tmp_path / "reports").rglob("*"):
         if written.is_file():
             data = written.read_bytes()

@@ -662,3 +662,82 @@ def test_without_the_compiled_writer_the_report_falls_back_to_openpyxl(
     assert openpyxl.load_workbook(path)["明细"].max_row == 7
     with pytest.raises(ConfigError, match="rustpy-xlsxwriter"):
         export_report(results_frame(), tmp_path / "r.xlsx", engine="rust")
+
+
+class _FaultAt(sc.Gateway):
+    """A real gateway whose n-th ``send_sms`` meets the sandbox fault ``faults[n]``."""
+
+    def __init__(self, *args: Any, box: sc.Sandbox, faults: dict[int, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.box, self.faults, self.calls = box, faults, 0
+
+    def send_sms(self, receivers: Any, content: str, sendtime: Any = None) -> Any:
+        self.calls += 1
+        if self.calls not in self.faults:
+            return super().send_sms(receivers, content, sendtime)
+        self.box.faults = {self.faults[self.calls]: 1.0}
+        try:
+            return super().send_sms(receivers, content, sendtime)
+        finally:
+            self.box.faults = {}
+
+
+def test_balance_readings_and_verdicts_are_in_the_report(
+    sandbox: sc.Sandbox, tmp_path: Path, engine: str
+) -> None:
+    people = pd.DataFrame({"mobile": [f"138{i:08d}" for i in range(30)], "status": "ok"})
+    plan = sc.plan_campaign(people, "会员日八折", signature="小店", batch_size=10)
+    # Batch 2 is processed and charged, then the connection is reset: unknown, until the balance
+    # says it was accepted; batch 3 is answered 500 before processing: the balance says not sent.
+    faults = {2: "reset", 3: "http500"}
+    with _FaultAt(USER, PASSWORD, base_url=sandbox.url, box=sandbox, faults=faults) as gw:
+        sc.send_campaign(
+            plan,
+            gw,
+            journal=tmp_path / "c.journal",
+            reconcile="balance",
+            sleep=lambda seconds: None,  # the wait between the two readings
+            progress=False,
+            retry_backoff=0.001,
+        )
+    assert len(sandbox.ledger) == 30 and not sandbox.ledger["receiver"].duplicated().any()
+    results = sc.read_journal(tmp_path / "c.journal")  # the journal alone carries the readings
+    readings = campaign_report(results)["reconciliations"]
+    assert list(readings.columns) == [
+        "at",
+        "sms_left",
+        "expected",
+        "deducted",
+        "batches",
+        "verdict",
+        "note",
+        "accepted_total",
+    ]
+    assert readings["verdict"].tolist() == ["reading", "accepted", "not_sent"]
+    assert readings["batches"].tolist() == ["", "2", "3"]
+    assert readings["sms_left"].tolist() == [1000, 980, 980]
+    assert readings["deducted"].tolist()[1:] == [10, 0]
+    assert (results["status"] == "accepted").all()
+
+    book = openpyxl.load_workbook(export_report(results, tmp_path / "r.xlsx", engine=engine))
+    sheet = book["批次"]
+    notes = [(r[0].value, r[2].value) for r in sheet.iter_rows(max_row=header_row(sheet) - 2)]
+    assert len(notes) == 1 and notes[0][0] == "余额读数 reading"
+    assert "剩余 sms left 1,000" in notes[0][1] and "start of run" in notes[0][1]
+    rows = {r["批次 batch"]: r for r in table(sheet)}
+    assert rows[2]["余额对账 reconciliation"] == "accepted"
+    assert rows[2]["中文对账 reconciliation (zh)"] == "已扣费，确认已受理"
+    assert (rows[2]["剩余条数 sms left"], rows[2]["预期剩余 expected"]) == (980, 990)
+    assert rows[2]["扣除条数 deducted"] == 10
+    assert rows[2]["对账时间 reconciled at (北京时间)"] is not None
+    assert rows[3]["余额对账 reconciliation"] == "not_sent"
+    assert rows[3]["中文对账 reconciliation (zh)"] == "未扣费，确认未发送"
+    assert rows[3]["扣除条数 deducted"] == 0
+    assert rows[1]["余额对账 reconciliation"] is None
+    # A campaign that was not reconciled keeps its 批次 sheet as it was.
+    plain = results.copy()
+    plain.attrs = {**results.attrs, "reconciliations": []}
+    assert campaign_report(plain)["reconciliations"].empty
+    book = openpyxl.load_workbook(export_report(plain, tmp_path / "p.xlsx", engine=engine))
+    assert header_row(book["批次"]) == 1
+    assert "余额对账 reconciliation" not in [c.value for c in book["批次"][1]]

@@ -230,9 +230,11 @@ def test_send_keeps_to_a_marketing_plans_quiet_hours(sandbox, gateway):
         return now
 
     plan = plan_campaign(people("张三"), GOOD, kind="marketing")
-    results = sc.send_campaign(plan, gateway, progress=False, clock=clock)
+    waits: list[float] = []  # injected: no real time passes under the fake clock
+    results = sc.send_campaign(plan, gateway, progress=False, clock=clock, sleep=waits.append)
     assert results["status"].tolist() == ["accepted"]
     assert len(asked) >= 3 and asked[-1].hour == 8  # it waited for the window to open
+    assert waits == pytest.approx([1.0, 0.1])
     assert len(sandbox.ledger) == 1
 
 

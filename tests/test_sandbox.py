@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import pytest
 import requests
+from conftest import readline
 
 import smscampaign as sc
 from smscampaign.codes import CODES
@@ -314,7 +315,7 @@ def test_standalone_process_serves_a_real_client():
         text=True,
     )
     try:
-        url = proc.stdout.readline().strip()
+        url = readline(proc, 60)
         assert url.startswith("http://127.0.0.1:")
         with sc.Gateway("demo", "secret", base_url=url, charset="gbk") as gw:
             assert gw.send_sms([A, B], "独立进程【测试】").ok

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import _thread
 import json
+import logging
 import random
 import signal
 import sqlite3
@@ -17,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import requests
-from conftest import PASSWORD, USER, child_env
+from conftest import PASSWORD, USER, child_env, readline
 
 import smscampaign as sc
 from smscampaign.errors import GatewayConnectionError
@@ -97,6 +98,61 @@ class ScriptedGateway(Gateway):
         if action is not None:
             action()
         return super().send_sms(receivers, content, sendtime)
+
+
+class LogSeen(logging.Handler):
+    """While active (``with``), sets ``event`` when smscampaign logs a message containing ``text``:
+    a test waits for what the library says it did, never for a while."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text, self.event = text, threading.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.text in record.getMessage():
+            self.event.set()
+
+    def __enter__(self) -> LogSeen:
+        logging.getLogger("smscampaign").addHandler(self)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        logging.getLogger("smscampaign").removeHandler(self)
+
+
+def accepted_in(journal: Path) -> int:
+    """Messages the journal at ``journal`` has accepted so far (0 before it exists)."""
+    try:
+        with sc.Journal(journal, readonly=True) as book:
+            return book.accepted_total()
+    except sc.JournalError:
+        return 0
+
+
+def wait_for_progress(child: subprocess.Popen, journal: Path, target: int, timeout: float = 120) -> bool:
+    """Wait until ``journal`` has accepted ``target`` messages (True) or ``child`` has exited (False);
+    the waits are the child's own (``Popen.wait``), bounded by ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while accepted_in(journal) < target:
+        assert time.monotonic() < deadline, "the campaign makes no progress"
+        try:
+            child.wait(timeout=0.01)
+            return False
+        except subprocess.TimeoutExpired:
+            pass
+    return True
+
+
+def kill_at_random(child: subprocess.Popen, rng: random.Random, within: float = 0.03) -> bool:
+    """SIGKILL ``child`` at a random moment of the next ``within`` seconds, unless it exits first;
+    True if it was killed."""
+    try:
+        child.wait(timeout=rng.uniform(0, within))
+        return False
+    except subprocess.TimeoutExpired:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        return True
 
 
 # -- a full campaign -------------------------------------------------------------------------------
@@ -249,8 +305,8 @@ def test_connection_refused_exhausted_is_failed_and_not_sent(sandbox):
 def test_read_timeout_is_unknown_and_not_retried(sandbox):
     plan = make_plan(6, batch_size=3, extra=False)
 
-    def slow() -> None:
-        sandbox.faults = dict(delay=0.6, delay_p=1.0)
+    def slow() -> None:  # answered only when the sandbox stops: the 0.2 s read timeout always wins
+        sandbox.faults = dict(delay=600, delay_p=1.0)
 
     def fast() -> None:
         sandbox.faults = {}
@@ -312,11 +368,13 @@ def test_send_window_pauses_outside_the_window(sandbox):
     )
     seen: list[datetime | None] = []
     record = lambda: seen.append(clock.last)  # noqa: E731
+    waits: list[float] = []  # the engine's waits, injected: no real time passes under the fake clock
     with ScriptedGateway(USER, PASSWORD, base_url=sandbox.url, script=[record] * 3) as gw:
-        results = send(plan, gw, send_window=("08:00", "22:00"), clock=clock)
+        results = send(plan, gw, send_window=("08:00", "22:00"), clock=clock, sleep=waits.append)
     assert (results["status"] == "accepted").all()
     assert [t.strftime("%H:%M") for t in seen] == ["21:50", "08:00", "08:00"]
     assert clock.calls >= 4
+    assert waits == pytest.approx([1.0, 0.1])  # a step at 22:10, the last 0.1 s before 08:00
 
 
 def test_send_window_is_validated(gateway):
@@ -331,15 +389,20 @@ def test_resume_after_interruption_sends_the_rest_once(sandbox, tmp_path):
     plan = make_plan(15, batch_size=3, extra=False)
     journal = tmp_path / "j.sqlite"
 
-    def ctrl_c() -> None:
-        # Ctrl-C arrives in the main thread while the third request is being sent; the pause lets
-        # the main thread handle it before this request completes.
-        _thread.interrupt_main()
-        time.sleep(0.5)
+    handled = LogSeen("interrupted: waiting for the requests in flight to finish")
 
-    with ScriptedGateway(
-        USER, PASSWORD, base_url=sandbox.url, script=[lambda: None, lambda: None, ctrl_c]
-    ) as gw:
+    def ctrl_c() -> None:
+        # Ctrl-C arrives in the main thread while the third request is being sent; the request
+        # waits until the main thread has handled it (the run says so in its log).
+        _thread.interrupt_main()
+        assert handled.event.wait(60), "the run did not handle the interrupt"
+
+    with (
+        handled,
+        ScriptedGateway(
+            USER, PASSWORD, base_url=sandbox.url, script=[lambda: None, lambda: None, ctrl_c]
+        ) as gw,
+    ):
         first = send(plan, gw, journal=journal)
     assert first.attrs["interrupted"]
     assert (first["status"] == "accepted").sum() == 9  # requests in flight finish
@@ -553,7 +616,7 @@ def test_kill_9_at_random_moments_never_sends_twice(tmp_path):
     kills, runs = 0, 0
     in_flight_after_kill: list[int] = []
     try:
-        url = server.stdout.readline().strip()
+        url = readline(server, 60)
         assert url.startswith("http://")
         argv = [
             "-m",
@@ -578,11 +641,10 @@ def test_kill_9_at_random_moments_never_sends_twice(tmp_path):
             runs += 1
             child = _spawn(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             if kills < 8:
-                try:
-                    child.wait(timeout=rng.uniform(0.8, 2.0))
-                except subprocess.TimeoutExpired:
-                    child.send_signal(signal.SIGKILL)
-                    child.wait()
+                # Kill once this run has sent a few more batches (watched in the journal), at a
+                # random moment of a request: 150 batches cannot all go out before the 8th kill.
+                target = accepted_in(journal) + batch_size * rng.randint(1, 6)
+                if wait_for_progress(child, journal, target) and kill_at_random(child, rng):
                     kills += 1
                     in_flight_after_kill.append(_in_flight(journal))
                     continue
@@ -602,7 +664,7 @@ def test_kill_9_at_random_moments_never_sends_twice(tmp_path):
 
     results = sc.read_journal(journal)
     ready = results[results["batch"].notna()].set_index("mobile")
-    assert kills >= 1
+    assert kills == 8
     assert len(ready) == n
     assert not ledger["receiver"].duplicated().any()  # nobody texted twice
     assert set(ledger["receiver"]) <= set(ready.index)
@@ -621,13 +683,7 @@ def test_kill_9_at_random_moments_never_sends_twice(tmp_path):
 
 def _readline(proc: subprocess.Popen, timeout: float = 120.0) -> str:
     """One line of the child's stdout, or fail after ``timeout`` seconds."""
-    import selectors
-
-    with selectors.DefaultSelector() as sel:
-        sel.register(proc.stdout, selectors.EVENT_READ)
-        if not sel.select(timeout):
-            raise AssertionError(f"no line from the child within {timeout} s")
-    return proc.stdout.readline().strip()
+    return readline(proc, timeout)
 
 
 @pytest.fixture
@@ -659,10 +715,13 @@ def _ledger(url: str) -> pd.DataFrame:
 
 
 # A child that plans round N (its own numbers) and sends it when told; prints one JSON line per round.
+# With the lock ("locked"), the runner that gets it says "sending" at its first request and waits for
+# the parent's "go": the parent lets it on once the other runner has answered, so the two always
+# overlap (nothing left to timing).
 # "bypass" replaces the runner lock by nothing (a test helper: production has no such switch), so
 # only the compare-and-set claims stand between two runners.
 RUNNER = """
-import contextlib, json, sys
+import contextlib, json, sys, threading
 sys.path.insert(0, "tests")
 from test_send import people
 import smscampaign as sc
@@ -671,6 +730,22 @@ from smscampaign.journal import Journal
 url, bypass = sys.argv[1], sys.argv[2] == "bypass"
 if bypass:
     Journal.runner = lambda self: contextlib.nullcontext(self)
+
+
+class Held(sc.Gateway):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lock, self.first = threading.Lock(), not bypass
+
+    def send_sms(self, *args, **kwargs):
+        with self.lock:
+            hold, self.first = self.first, False
+        if hold:
+            print("sending", flush=True)
+            sys.stdin.readline()  # "go"
+        return super().send_sms(*args, **kwargs)
+
+
 print("ready", flush=True)
 for line in sys.stdin:
     round_, path = line.split()
@@ -678,7 +753,7 @@ for line in sys.stdin:
     frame["mobile"] = [f"139{int(round_):03d}{i:05d}" for i in range(40)]
     plan = sc.plan_campaign(frame, "{name}您好，会员日八折", signature="小店", batch_size=4)
     try:
-        with sc.Gateway("demo", "secret", base_url=url) as gw:
+        with Held("demo", "secret", base_url=url) as gw:
             res = sc.send_campaign(plan, gw, journal=path, workers=2, progress=False)
         out = {"ok": res["status"].value_counts().to_dict()}
     except sc.JournalBusy as exc:
@@ -711,7 +786,14 @@ def test_two_runners_on_one_journal_never_send_twice(standalone, tmp_path, mode)
             for child in children:  # both are told at once; both have everything imported
                 child.stdin.write(f"{round_} {path}\n")
                 child.stdin.flush()
-            said = [json.loads(_readline(child)) for child in children]
+            first = [_readline(child) for child in children]
+            if mode == "locked":  # the holder waits at its first request until the other answered
+                assert sorted(line == "sending" for line in first) == [False, True], first
+                holder = children[first.index("sending")]
+                holder.stdin.write("go\n")
+                holder.stdin.flush()
+                first[first.index("sending")] = _readline(holder)
+            said = [json.loads(line) for line in first]
             if mode == "locked":
                 outcomes = sorted("busy" if "busy" in s else "ok" for s in said)
                 if outcomes == ["busy", "ok"]:
@@ -730,10 +812,9 @@ def test_two_runners_on_one_journal_never_send_twice(standalone, tmp_path, mode)
     assert len(ledger) == 30 * 40
     assert not ledger.duplicated(["receiver", "content"]).any()  # 0 duplicates
     if mode == "locked":
-        # The loser fails before sending: every request of a round came from the winner. Nearly
-        # every round overlaps (both start together); a round where one finished before the other
-        # began is a plain resume, and sends nothing either.
-        assert busy >= 20
+        # The loser fails before sending: every request of a round came from the winner; every
+        # round overlaps (the winner waits at its first request until the loser has answered).
+        assert busy == 30
 
 
 def _cli_send(url: str, source: Path, *extra: str) -> tuple[int, str]:
@@ -809,6 +890,11 @@ def test_changed_plan_in_the_home_gets_a_new_journal(gateway, home):
     assert again.attrs["summary"] == (
         "resumed: 1 accepted earlier, 0 sent now, nobody twice (3 already sent)"
     )
+    # The journal keeps what its last run did: read back, the same line and facts.
+    read = sc.read_journal(again.attrs["journal"])
+    assert {k: read.attrs[k] for k in ("summary", "resumed", "accepted_before", "sent_now")} == {
+        k: again.attrs[k] for k in ("summary", "resumed", "accepted_before", "sent_now")
+    }
 
 
 def test_registry_ignores_other_gateways_and_the_repeat_window(sandbox, gateway, tmp_path):
@@ -940,13 +1026,6 @@ def test_kill_9_during_a_reconciled_campaign_settles_what_it_can(tmp_path, stand
         "--no-progress",
     ]
 
-    def accepted_so_far() -> int:
-        try:
-            with sc.Journal(journal, readonly=True) as book:
-                return book.accepted_total()
-        except sc.JournalError:
-            return 0
-
     kills, child = 0, None
     try:
         for _ in range(40):
@@ -954,15 +1033,8 @@ def test_kill_9_during_a_reconciled_campaign_settles_what_it_can(tmp_path, stand
             if kills < 10:
                 # Kill once this run has sent a few more batches (watched in the journal), at a
                 # random moment of a request.
-                target = accepted_so_far() + batch_size * rng.randint(1, 4)
-                deadline = time.monotonic() + 120
-                while child.poll() is None and accepted_so_far() < target:
-                    assert time.monotonic() < deadline, "the campaign makes no progress"
-                    time.sleep(0.01)
-                if child.poll() is None:
-                    time.sleep(rng.uniform(0, 0.03))
-                    child.send_signal(signal.SIGKILL)
-                    child.wait()
+                target = accepted_in(journal) + batch_size * rng.randint(1, 4)
+                if wait_for_progress(child, journal, target) and kill_at_random(child, rng):
                     kills += 1
                     continue
             else:

@@ -88,6 +88,7 @@ class Sandbox(Engine):
         """Start serving in a background thread; returns self."""
         if self._server is not None:
             return self
+        self.stopping.clear()
         self._server = SandboxServer(self, self.host, self.port).start()
         self.port = self._server.port
         logger.info("sandbox serving at %s", self.url)
@@ -97,6 +98,7 @@ class Sandbox(Engine):
         """Stop serving and close the listening socket and open connections."""
         if self._server is None:
             return
+        self.stopping.set()  # delayed answers end now: stop joins the connections' threads
         self._server.stop()
         self._server = None
         self._pusher_client.close()

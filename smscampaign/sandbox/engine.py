@@ -289,6 +289,8 @@ class Engine:
         self._pushes: list[dict[str, Any]] = []
         self._request_id = 0
         self._pusher = pusher
+        # Set while the server stops: a ``delay`` fault answers at once then (its client is gone).
+        self.stopping = threading.Event()
 
     # -- state -------------------------------------------------------------------------------------
 
@@ -550,7 +552,7 @@ class Engine:
         if reset:
             return Answer(200, "", b"", reset=True)
         if delay:
-            time.sleep(delay)
+            self.stopping.wait(delay)
         if garbage:
             with self._lock:
                 noise = bytes(self._rng.getrandbits(8) for _ in range(64))
