@@ -61,7 +61,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from smscampaign.errors import JournalBusy, JournalError
+from smscampaign.dtypes import TEXT
+from smscampaign.errors import ConfigError, JournalBusy, JournalError
 from smscampaign.protocol import BEIJING
 from smscampaign.statuses import BatchState
 
@@ -588,7 +589,7 @@ class Journal:
         """Commit the outcome of ``batch`` (``accepted``, ``failed``, ``unknown`` or back to
         ``planned`` when it was not sent)."""
         if state not in STATES:
-            raise ValueError(f"unknown batch state {state!r}")
+            raise ConfigError(f"unknown batch state {state!r}")
         with self._lock:
             self._conn.execute(
                 "UPDATE batches SET state=?, code=?, gateway_result=?, error=?, reason=?, retryable=?, "
@@ -801,7 +802,7 @@ def journal_mobiles(path: str | os.PathLike[str]) -> pd.Series:
     maybe_sent = state.isin([ACCEPTED, UNKNOWN, IN_FLIGHT]).fillna(False).astype(bool)
     mobiles = recipients.loc[maybe_sent, "mobile"].astype(str)
     mobiles = mobiles[~mobiles.isin(excluded)].drop_duplicates()
-    return pd.Series(mobiles.to_numpy(), name="mobile", dtype="str")
+    return pd.Series(mobiles.to_numpy(), name="mobile", dtype=TEXT)
 
 
 def is_journal(path: str | os.PathLike[str]) -> bool:

@@ -29,7 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from smscampaign.errors import RecipientsError
+from smscampaign.errors import ConfigError, RecipientsError
 from smscampaign.numbers import TEXT, as_text, detect_phone_column
 
 __all__ = ["EXCEL_SUFFIXES", "MAX_CELLS", "MAX_UNPACKED_BYTES", "TEXT_SUFFIXES", "load_recipients"]
@@ -571,4 +571,7 @@ def _open(source: Any) -> tuple[str, bytes, Path | None, bool]:
         if isinstance(content, str):
             return name, content.encode("utf-8"), None, True
         return name, bytes(content), None, False
-    raise TypeError(f"cannot load recipients from {type(source).__name__}")
+    raise ConfigError(
+        f"cannot load recipients from a {type(source).__name__}: "
+        "pass a path, a file object, bytes or a DataFrame"
+    )

@@ -427,3 +427,10 @@ def test_cell_extent_is_found_across_chunk_edges(monkeypatch, chunk):
     xml = b'<row r="9"><c r="B2"/>' * 5 + b'<c\tr=\'ZZ77\' s="1"/><c r="A1"/></row>'
     assert recipients._scan_part(io.BytesIO(xml)) == (77, 702)
     assert recipients._scan_part(io.BytesIO(b'<dimension ref="A1:C9"/><c r="A1"/>')) == (9, 3)
+
+
+def test_a_source_of_the_wrong_kind_is_a_config_error():
+    from smscampaign.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="cannot load recipients from a int"):
+        sc.load_recipients(12345)  # type: ignore[arg-type]

@@ -527,3 +527,13 @@ def test_unstarted_sandbox_says_how_to_start_it():
         assert box.url.startswith("http://127.0.0.1:") and box.running
     with pytest.raises(sc.ConfigError, match="not running"):
         box.gateway(USER, PASSWORD)
+
+
+def test_sandbox_misuse_is_a_config_error():
+    box = sc.Sandbox()
+    with pytest.raises(sc.ConfigError, match="unknown fault"):
+        box.faults = {"lightning": 0.5}
+    with pytest.raises(sc.ConfigError, match="push_charset"):
+        box.add_account("demo", "pw", push_charset="latin1")
+    with pytest.raises(sc.ConfigError, match="unknown endpoint"):
+        box.fail_next("nowhere", -100)

@@ -306,7 +306,7 @@ class Engine:
     def faults(self, value: dict[str, float]) -> None:
         unknown = set(value) - _FAULT_KEYS
         if unknown:
-            raise ValueError(f"unknown fault(s) {sorted(unknown)}; known: {sorted(_FAULT_KEYS)}")
+            raise ConfigError(f"unknown fault(s) {sorted(unknown)}; known: {sorted(_FAULT_KEYS)}")
         self._faults = {k: float(v) for k, v in value.items()}
 
     def add_account(
@@ -327,7 +327,7 @@ class Engine:
         """Create (or replace) an account. ``allowed_ips`` restricts client addresses (−104, or IIS's
         HTML 403 page with ``forbidden_page=True``); ``push_type`` is the push's ``type`` field."""
         if push_charset not in CHARSETS:
-            raise ValueError(f"push_charset must be one of {list(CHARSETS)}")
+            raise ConfigError(f"push_charset must be one of {list(CHARSETS)}")
         with self._lock:
             old = self._accounts.get(username)
             self._accounts[username] = _Account(
@@ -362,7 +362,7 @@ class Engine:
         }
         unknown = set(changes) - allowed
         if unknown:
-            raise ValueError(f"cannot change {sorted(unknown)}; changeable: {sorted(allowed)}")
+            raise ConfigError(f"cannot change {sorted(unknown)}; changeable: {sorted(allowed)}")
         with self._lock:
             account = self._accounts[username]
             for key, value in changes.items():
@@ -414,7 +414,7 @@ class Engine:
         ``send_sms`` with −109 (deduction failed) *does* record the messages, as the real one would.
         """
         if endpoint not in ENGINE_ENDPOINTS:
-            raise ValueError(f"unknown endpoint {endpoint!r}")
+            raise ConfigError(f"unknown endpoint {endpoint!r}")
         with self._lock:
             self._forced.setdefault(endpoint, []).extend([int(code)] * times)
 
