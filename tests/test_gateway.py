@@ -25,6 +25,28 @@ from tests.conftest import PASSWORD, USER
 A = "13800138000"
 
 
+def _read_request(sock: socket.socket) -> tuple[bytes, bytes] | None:
+    """One HTTP request from ``sock``: (head, body) by its Content-Length; None if the client left."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return None
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        (
+            int(line.split(b":")[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        ),
+        0,
+    )
+    while len(body) < length:
+        body += sock.recv(65536)
+    return head, body
+
+
 @contextmanager
 def hostile_gateway(answer: bytes | None, *, delay: float = 0.0) -> Iterator[str]:
     """A real HTTP server on loopback that answers every request with ``answer`` raw bytes
@@ -34,23 +56,10 @@ def hostile_gateway(answer: bytes | None, *, delay: float = 0.0) -> Iterator[str
 
     class Handler(socketserver.BaseRequestHandler):
         def handle(self) -> None:
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = self.request.recv(65536)
-                if not chunk:
-                    return
-                data += chunk
-            head, _, body = data.partition(b"\r\n\r\n")
-            length = next(
-                (
-                    int(line.split(b":")[1])
-                    for line in head.split(b"\r\n")
-                    if line.lower().startswith(b"content-length:")
-                ),
-                0,
-            )
-            while len(body) < length:
-                body += self.request.recv(65536)
+            request = _read_request(self.request)
+            if request is None:
+                return
+            head, body = request
             if answer is None:
                 self.request.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")
                 return
@@ -320,23 +329,10 @@ def scripted_server(answer) -> Iterator[tuple[str, list[bytes]]]:
     class Handler(socketserver.BaseRequestHandler):
         def handle(self) -> None:
             self.request.settimeout(5)
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = self.request.recv(65536)
-                if not chunk:
-                    return
-                data += chunk
-            head, _, body = data.partition(b"\r\n\r\n")
-            length = next(
-                (
-                    int(x.split(b":")[1])
-                    for x in head.split(b"\r\n")
-                    if x.lower().startswith(b"content-length:")
-                ),
-                0,
-            )
-            while len(body) < length:
-                body += self.request.recv(65536)
+            request = _read_request(self.request)
+            if request is None:
+                return
+            head, body = request
             seen.append(head + b"\r\n\r\n" + body)
             try:
                 answer(head + b"\r\n\r\n" + body, self.request, stop)
