@@ -18,7 +18,16 @@ from typing import Final
 
 import pandas as pd
 
-__all__ = ["TEXT"]
+__all__ = ["TEXT", "needs_text"]
 
 #: The dtype of every text column this package produces: pyarrow-backed, missing is ``<NA>``.
 TEXT: Final = pd.StringDtype("pyarrow")
+
+
+def needs_text(column: pd.Series) -> bool:
+    """Whether ``column`` holds text in another dtype than :data:`TEXT`: pandas 3's ``"str"``, a
+    ``"string[python]"`` column, or (pandas 2, a frame built by hand) an object column of strings."""
+    dtype = column.dtype
+    if isinstance(dtype, pd.StringDtype):
+        return dtype != TEXT
+    return pd.api.types.is_object_dtype(dtype) and pd.api.types.infer_dtype(column) == "string"

@@ -37,7 +37,7 @@ import pandas as pd
 
 from smscampaign import xlsx
 from smscampaign.codes import describe_code
-from smscampaign.dtypes import TEXT
+from smscampaign.dtypes import TEXT, needs_text
 from smscampaign.errors import ConfigError
 from smscampaign.numbers import province_of
 from smscampaign.protocol import BEIJING
@@ -328,8 +328,7 @@ def _as_text(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """The tables with their text columns in the package's one text dtype (:data:`TEXT`)."""
     for table in tables.values():
         for name, column in table.items():
-            text = column.dtype == object and pd.api.types.infer_dtype(column) == "string"
-            if text or isinstance(column.dtype, pd.StringDtype):
+            if needs_text(column):
                 table[name] = column.astype(TEXT)
     return tables
 

@@ -24,6 +24,7 @@ from typing import Final
 import pandas as pd
 import pyarrow as pa
 
+from smscampaign.dtypes import needs_text
 from smscampaign.numbers import TEXT
 from smscampaign.xlsx import display_width
 
@@ -99,13 +100,7 @@ def arrange(results: pd.DataFrame) -> pd.DataFrame:
     if "reason" in out and "reason_zh" not in out:
         out["reason_zh"] = _reason_zh(out)
     for column in out.columns:
-        dtype = out[column].dtype
-        # pandas 3's "str", "string[python]", and on pandas 2 an object column holding only text
-        # (a frame built by hand rather than by load_recipients): all become the one text dtype.
-        text = isinstance(dtype, pd.StringDtype) and dtype != TEXT
-        if text or (
-            pd.api.types.is_object_dtype(dtype) and pd.api.types.infer_dtype(out[column]) == "string"
-        ):
+        if needs_text(out[column]):  # e.g. the columns of a frame built by hand on pandas 2
             out[column] = out[column].astype(TEXT)
     names = [c for c in name_columns(out) if c not in LEAD_COLUMNS]
     lead = [c for c in (LEAD_COLUMNS[0], *names, *LEAD_COLUMNS[1:]) if c in out.columns]
