@@ -61,6 +61,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from smscampaign._sqlite import connect_wal
 from smscampaign.dtypes import TEXT
 from smscampaign.errors import ConfigError, JournalBusy, JournalError
 from smscampaign.protocol import BEIJING
@@ -299,8 +300,8 @@ class Journal:
             raise JournalError(f"{self.path}: not a usable journal ({exc})") from None
 
     def _connect_writable(self) -> sqlite3.Connection:
-        # Two processes creating one file: switching it to WAL is refused at once (no busy wait)
-        # while the other holds it, so take turns.
+        # Two processes creating one file take turns: connect_wal waits out the WAL switch; this
+        # also retries a create that still finds the file locked.
         deadline = time.monotonic() + 30.0
         while True:
             try:
@@ -319,12 +320,10 @@ class Journal:
                     f"{self.path}: the journal is read-only, so a run could not record what it "
                     "sends; report on it (read_journal / smscampaign report) or make it writable"
                 )
-        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30.0)
+        # WAL, synchronous=NORMAL by default; claim switches to FULL for its own commit (see the
+        # module docstring): that fsync also makes every earlier commit durable.
+        conn = connect_wal(self.path)
         try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            # NORMAL by default; claim switches to FULL for its own commit (see the module
-            # docstring): that fsync also makes every earlier commit durable.
-            conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("BEGIN IMMEDIATE")  # two processes creating one journal take turns
             try:
                 for statement in filter(str.strip, (_SCHEMA + _SCHEMA_2).split(";")):
