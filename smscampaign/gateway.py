@@ -471,8 +471,10 @@ class Gateway:
     socket operation), ``deadline`` the total seconds one call may take — connect, send and the whole
     answer — however slowly a server drips bytes (past it: :class:`GatewayTimeout`).
     One ``requests.Session`` with keep-alive is shared by all calls, threads included (``pool_size``
-    connections). Redirects are never followed (a 3xx is a :class:`GatewayRedirect`: following one
-    would re-send the password to wherever ``Location`` points). Calls that change something
+    connections); the environment's proxy settings (``HTTP_PROXY``, ``NO_PROXY`` …), CA bundle and
+    ``~/.netrc`` are looked up (by requests) once, when the Gateway is made. Redirects are never
+    followed (a 3xx is a :class:`GatewayRedirect`: following one would re-send the password to
+    wherever ``Location`` points). Calls that change something
     (``send_sms``, ``bind_mobile``, ``cancel_bind``, ``recharge``) are never retried; the read-only
     ``user_info`` and ``user_stat`` are retried up to ``read_retries`` times on transport failures,
     5xx and retryable codes (−100, −101), ``get_sms`` only when the request provably did not arrive
@@ -527,6 +529,14 @@ class Gateway:
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
         self._session.headers["User-Agent"] = "smscampaign/0.1"
+        # The environment's proxies (HTTP(S)_PROXY, NO_PROXY), CA bundle and ~/.netrc, looked up
+        # once for base_url by requests itself; requests would look them up again on every call
+        # (two scans of os.environ and a .netrc lookup: ~0.15 ms a request).
+        found = self._session.merge_environment_settings(self.base_url, {}, None, None, None)
+        self._session.proxies = found["proxies"]
+        self._session.verify = found["verify"]
+        self._session.auth = requests.utils.get_netrc_auth(self.base_url)
+        self._session.trust_env = False
         _install_log_redaction()
 
     @classmethod

@@ -686,3 +686,32 @@ def test_deadline_still_cuts_a_call_after_many_quick_ones() -> None:
         left.settimeout(10)
         assert left.recv(1) == b""  # shut down by the watchdog, not by the 10 s timeout
         assert call.fired
+
+
+def _clear_proxies(monkeypatch) -> None:
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_the_environments_proxy_is_used_and_read_when_the_gateway_is_made(monkeypatch):
+    # requests' own lookup of the environment, done once per Gateway instead of once per call
+    answer = http(b"<response><result>1</result><sms_left>7</sms_left></response>")
+    with scripted_server(_send(answer)) as (proxy, seen):
+        _clear_proxies(monkeypatch)
+        monkeypatch.setenv("http_proxy", proxy)
+        gw = sc.Gateway(USER, PASSWORD, base_url="http://127.0.0.1:9")  # nothing listens on 9
+        monkeypatch.delenv("http_proxy")  # later changes do not matter to this Gateway
+        with gw:
+            info = gw.user_info()
+    assert info.ok and info.fields["sms_left"] == 7
+    assert seen[0].startswith(b"POST http://127.0.0.1:9/utf8/interface/user_info.aspx HTTP/1.1")
+
+
+def test_no_proxy_of_the_environment_is_honoured(monkeypatch, sandbox):
+    _clear_proxies(monkeypatch)
+    monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{free_port()}")  # a proxy that is not there
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    with sc.Gateway(USER, PASSWORD, base_url=sandbox.url) as gw:
+        assert gw.user_info().ok
