@@ -1015,7 +1015,7 @@ def _send(
 ) -> pd.DataFrame:
     from tqdm.auto import tqdm  # noqa: PLC0415 - picks the notebook or terminal bar at call time
 
-    resumed = not journal.attach(plan)
+    resumed = not journal.attach(plan, defer_recipients=True)
     journal.recover(settle=reconcile == "balance")
     journal_id = _journal_id(journal)
     state = journal.batches()

@@ -298,3 +298,90 @@ def test_concurrent_threads_on_one_journal_object_share_the_lock(sandbox, tmp_pa
         thread.join(timeout=120)
     assert sorted(outcomes) in (["busy", "sent"], ["sent", "sent"])
     assert len(sandbox.ledger) == 30 and not sandbox.ledger["receiver"].duplicated().any()
+
+
+# -- the recipients' copy: written while the run gets ready, committed before the first claim -------
+
+
+def _holds_recipients(path: Path) -> bool:
+    with sqlite3.connect(path) as conn:  # another connection: sees only what is committed
+        return conn.execute("SELECT recipients IS NOT NULL FROM plan").fetchone() == (1,)
+
+
+def test_deferred_recipients_are_committed_before_the_first_claim(tmp_path):
+    plan = make_plan(6, batch_size=3, extra=False)
+    path = tmp_path / "j.journal"
+    with Journal(path) as journal:
+        assert journal.attach(plan, defer_recipients=True)
+        assert not _holds_recipients(path)  # written on a thread meanwhile, not committed yet
+        assert journal.claim(1, states=["planned"], attempts=0)
+        assert _holds_recipients(path)  # with the claim, before its request could leave
+    with Journal(path, readonly=True) as reader:
+        stored = reader.recipients()
+    assert stored["mobile"].tolist() == plan.recipients["mobile"].tolist()
+    assert stored["batch"].tolist() == plan.recipients["batch"].tolist()
+    # Without defer_recipients, attach commits them at once.
+    other = tmp_path / "k.journal"
+    with Journal(other) as journal:
+        journal.attach(plan)
+        assert _holds_recipients(other)
+
+
+def test_a_run_killed_before_its_first_claim_is_resumed_with_its_recipients(sandbox, gateway, tmp_path):
+    path = tmp_path / "j.journal"
+    code = (
+        "import sys; sys.path.insert(0, 'tests')\n"
+        "from test_send import make_plan; from smscampaign.journal import Journal\n"
+        f"j = Journal({str(path)!r}); j.attach(make_plan(6, batch_size=3, extra=False), "
+        "defer_recipients=True)\n"
+        "print('attached', flush=True); sys.stdin.readline()\n"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=child_env(),
+        cwd=ROOT,
+    )
+    try:
+        assert readline(child) == "attached"
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        for stream in (child.stdin, child.stdout):
+            stream.close()
+    assert not _holds_recipients(path)
+    assert journal_mobiles(path).empty  # nothing was claimed, so nobody was texted
+    with pytest.raises(sc.JournalError, match="stopped before sending anything"):
+        sc.read_journal(path)
+    plan = make_plan(6, batch_size=3, extra=False)
+    results = send(plan, gateway, journal=path)
+    assert results.attrs["resumed"] and (results["status"] == "accepted").all()
+    assert _holds_recipients(path)
+    assert (sc.read_journal(path)["status"] == "accepted").all()
+    assert len(sandbox.ledger) == 6 and not sandbox.ledger["receiver"].duplicated().any()
+
+
+def test_recipients_that_cannot_be_stored_stop_the_run_before_anything_is_sent(
+    sandbox, gateway, tmp_path, monkeypatch
+):
+    import smscampaign.journal as journal_module
+
+    def broken(table):
+        raise OSError("No space left on device")
+
+    plan = make_plan(6, batch_size=3, extra=False)
+    path = tmp_path / "j.journal"
+    monkeypatch.setattr(journal_module, "_parquet", broken)
+    with pytest.raises(OSError, match="No space left"):
+        send(plan, gateway, journal=path)
+    assert sandbox.ledger.empty
+    with Journal(path, readonly=True) as reader:
+        assert set(reader.batches()["state"]) == {"planned"}
+    monkeypatch.undo()
+    assert (send(plan, gateway, journal=path)["status"] == "accepted").all()
+    assert len(sandbox.ledger) == 6
