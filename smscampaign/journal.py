@@ -17,12 +17,15 @@ Design choices:
   and the fsync also makes every earlier commit durable, because the WAL is written in order. What
   power loss can still lose is the outcome of the batches in flight at that moment: they come back
   ``in_flight`` and are reported ``unknown``, never resent. One fsync per request instead of two keeps
-  the journal's cost low (``bench/bench_send.py``). ``Journal(path, fsync=False)`` skips even that
+  the journal's cost low (``bench/bench_send.py``); so does one commit per request: when a worker
+  claims its next batch at once, the outcome of its last one is committed in the claim's transaction
+  (:meth:`Journal.claim` ``outcome=``) — fsynced with it, and never held across a wait (a send
+  window, a rate limit, a retry's backoff). ``Journal(path, fsync=False)`` skips even that
   fsync: still safe against a killed process, not against power loss — for very fast local gateways.
 - **One connection, one lock**: workers of the engine share it (``check_same_thread=False``); every
   state change is one short transaction.
 - **The plan's recipients are stored** (a Parquet blob) so that :func:`~smscampaign.send.read_journal`
-  can rebuild the per-recipient results from the file alone.
+  can rebuild the per-recipient results from the file alone; committed before the first claim.
 - **One runner per journal.** A run holds an exclusive OS lock (``flock`` on ``<journal>.lock``,
   released by the kernel when the process dies) for its whole life: :meth:`Journal.runner`. A second
   runner, in this or another process, gets :class:`~smscampaign.errors.JournalBusy` naming the holder
@@ -53,6 +56,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
@@ -78,6 +82,7 @@ __all__ = [
     "RECONCILIATION_COLUMNS",
     "STATES",
     "Journal",
+    "Outcome",
     "is_journal",
     "journal_mobiles",
     "open_journal",
@@ -201,6 +206,46 @@ class _Background:
         if self._error is not None:
             raise self._error
         return self._value
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What :meth:`Journal.record` commits for one batch (also handed to :meth:`Journal.claim`)."""
+
+    batch: int
+    state: str
+    code: int | None = None
+    gateway_result: str | None = None
+    error: str | None = None
+    reason: str | None = None
+    retryable: bool = False
+    error_kind: str | None = None
+    settle: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.state not in STATES:
+            raise ConfigError(f"unknown batch state {self.state!r}")
+
+
+_RECORD: Final = (
+    "UPDATE batches SET state=?, code=?, gateway_result=?, error=?, reason=?, retryable=?, "
+    "error_kind=?, settle=?, sent_at=COALESCE(?, sent_at) WHERE batch=?"
+)
+
+
+def _record_params(outcome: Outcome) -> tuple[Any, ...]:
+    return (
+        outcome.state,
+        outcome.code,
+        outcome.gateway_result,
+        outcome.error,
+        outcome.reason,
+        int(outcome.retryable),
+        outcome.error_kind,
+        outcome.settle,
+        _now() if outcome.state != PLANNED else None,
+        outcome.batch,
+    )
 
 
 class _RunnerLock:
@@ -614,24 +659,45 @@ class Journal:
         return found
 
     def claim(
-        self, batch: int, *, states: Sequence[str], attempts: int, receivers: int | None = None
+        self,
+        batch: int,
+        *,
+        states: Sequence[str],
+        attempts: int,
+        receivers: int | None = None,
+        outcome: Outcome | None = None,
     ) -> bool:
         """Compare-and-set: commit ``batch`` as in flight (call it *before* the request leaves) only
         if it is still in one of ``states`` with ``attempts`` attempts; ``False`` if another runner
-        changed it meanwhile (then do not send it)."""
+        changed it meanwhile (then do not send it).
+
+        ``outcome``: another batch's outcome that just came back (an :class:`Outcome`), committed in
+        the same transaction whether or not the claim succeeds — one commit instead of two, and that
+        outcome fsynced with the claim."""
         self._commit_recipients()  # durable with this claim's fsync, before any request leaves
         marks = ", ".join("?" * len(states))
+        claim = (
+            "UPDATE batches SET state='in_flight', attempts=attempts+1, sent_at=?, "
+            "code=NULL, gateway_result=NULL, error=NULL, reason=NULL, retryable=0, "
+            "error_kind=NULL, settle=NULL, receivers=COALESCE(?, size) "
+            f"WHERE batch=? AND state IN ({marks}) AND attempts=?"
+        )
+        params = (_now(), receivers, batch, *states, attempts)
         with self._lock:
             if self.fsync:
                 self._conn.execute("PRAGMA synchronous=FULL")
             try:
-                cursor = self._conn.execute(
-                    "UPDATE batches SET state='in_flight', attempts=attempts+1, sent_at=?, "
-                    "code=NULL, gateway_result=NULL, error=NULL, reason=NULL, retryable=0, "
-                    "error_kind=NULL, settle=NULL, receivers=COALESCE(?, size) "
-                    f"WHERE batch=? AND state IN ({marks}) AND attempts=?",
-                    (_now(), receivers, batch, *states, attempts),
-                )
+                if outcome is None:
+                    cursor = self._conn.execute(claim, params)
+                else:
+                    self._conn.execute("BEGIN IMMEDIATE")
+                    try:
+                        self._conn.execute(_RECORD, _record_params(outcome))
+                        cursor = self._conn.execute(claim, params)
+                        self._conn.execute("COMMIT")
+                    except BaseException:
+                        self._conn.execute("ROLLBACK")
+                        raise
             finally:
                 if self.fsync:
                     self._conn.execute("PRAGMA synchronous=NORMAL")
@@ -662,25 +728,19 @@ class Journal:
     ) -> None:
         """Commit the outcome of ``batch`` (``accepted``, ``failed``, ``unknown`` or back to
         ``planned`` when it was not sent)."""
-        if state not in STATES:
-            raise ConfigError(f"unknown batch state {state!r}")
+        outcome = Outcome(
+            batch,
+            state,
+            code=code,
+            gateway_result=gateway_result,
+            error=error,
+            reason=reason,
+            retryable=retryable,
+            error_kind=error_kind,
+            settle=settle,
+        )
         with self._lock:
-            self._conn.execute(
-                "UPDATE batches SET state=?, code=?, gateway_result=?, error=?, reason=?, retryable=?, "
-                "error_kind=?, settle=?, sent_at=COALESCE(?, sent_at) WHERE batch=?",
-                (
-                    state,
-                    code,
-                    gateway_result,
-                    error,
-                    reason,
-                    int(retryable),
-                    error_kind,
-                    settle,
-                    _now() if state != PLANNED else None,
-                    batch,
-                ),
-            )
+            self._conn.execute(_RECORD, _record_params(outcome))
 
     def record_many_planned(self, batches: list[int], *, code: int | None, reason: str | None) -> None:
         """Note on ``planned`` batches why they were not sent (e.g. the account code that stopped the

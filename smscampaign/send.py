@@ -51,7 +51,7 @@ from smscampaign.errors import (
 )
 from smscampaign.gateway import Gateway
 from smscampaign.home import Store, content_sha256, open_home
-from smscampaign.journal import ACCEPTED, FAILED, IN_FLIGHT, PLANNED, UNKNOWN, Journal
+from smscampaign.journal import ACCEPTED, FAILED, IN_FLIGHT, PLANNED, UNKNOWN, Journal, Outcome
 from smscampaign.protocol import BEIJING, in_window, parse_window
 from smscampaign.statuses import ResultStatus
 
@@ -207,6 +207,19 @@ def _ask(gateway: Gateway, receivers: list[str], content: str, sendtime: str | N
             abort=True,
         )
     return _Outcome(FAILED, code=response.code, gateway_result=message, reason=reason)
+
+
+def _journal_outcome(number: int, outcome: _Outcome) -> Outcome:
+    return Outcome(
+        number,
+        outcome.state,
+        code=outcome.code,
+        gateway_result=outcome.gateway_result,
+        error=outcome.error,
+        reason=outcome.reason,
+        retryable=outcome.retryable,
+        error_kind=outcome.error_kind,
+    )
 
 
 def _transport_kind(exc: GatewayError) -> str:
@@ -461,6 +474,9 @@ class _Run:
         self.in_flight = 0
         self.pending: dict[int, int] = {}
         self.settling = False
+        # A batch's final outcome is committed in one transaction with its worker's next claim
+        # (one commit instead of two; see Journal.claim), unless a wait could come between them.
+        self.carrying = self.pacer.interval == 0 and balance is None
 
     def worker(self) -> None:
         try:
@@ -473,6 +489,7 @@ class _Run:
                 self.gate.notify_all()
 
     def _work(self) -> None:
+        carry: list[tuple[int, _Outcome]] = []  # this worker's outcome awaiting its next claim
         try:
             while not self.stop.is_set():
                 if not self._through_gate():
@@ -483,12 +500,18 @@ class _Run:
                     if self._settle_if_due():
                         continue  # a settlement may have put batches back
                     return
-                self.send(number)
+                self.send(number, carry)
         except BaseException as exc:  # a bug: stop everyone, re-raised by the main thread
             self.errors.append(exc)
             self.stop.set()
             with self._lock:
                 self.gate.notify_all()
+        finally:
+            try:
+                self._flush(carry)  # no claim follows: committed on its own
+            except BaseException as exc:
+                self.errors.append(exc)
+                self.stop.set()
 
     # -- reconciliation ---------------------------------------------------------------------------
 
@@ -553,8 +576,9 @@ class _Run:
 
     # -- sending ----------------------------------------------------------------------------------
 
-    def wait_for_window(self) -> bool:
-        """Sleep (in small, interruptible steps) until the send window is open; ``False`` if stopped."""
+    def wait_for_window(self, carry: list[tuple[int, _Outcome]]) -> bool:
+        """Sleep (in small, interruptible steps) until the send window is open; ``False`` if stopped.
+        An outcome in ``carry`` is committed before any wait."""
         if self.window is None:
             return not self.stop.is_set()
         while not self.stop.is_set():
@@ -569,16 +593,37 @@ class _Run:
                         self.window[1].strftime("%H:%M"),
                     )
                     self._waiting_logged = True
+            self._flush(carry)
             self.wait(min(_WINDOW_STEP, _seconds_until(now, self.window[0])))
         return False
 
-    def _claim(self, number: int, receivers: list[str]) -> bool:
+    def _claim(self, number: int, receivers: list[str], carry: list[tuple[int, _Outcome]]) -> bool:
+        """Claim ``number``, committing the outcome in ``carry`` (emptied) in the same transaction."""
         with self._lock:
-            if self.pending and self.balance is not None:
-                return False  # the gate closed meanwhile: put it back
-            self.in_flight += 1
+            closed = bool(self.pending and self.balance is not None)
+            if not closed:
+                self.in_flight += 1
+        if closed:
+            self._flush(carry)
+            return False  # the gate closed meanwhile: put it back
+        carried = carry.pop() if carry else None
         state, attempts = self.states[number], self.attempts[number]
-        if not self.journal.claim(number, states=[state], attempts=attempts, receivers=len(receivers)):
+        try:
+            won = self.journal.claim(
+                number,
+                states=[state],
+                attempts=attempts,
+                receivers=len(receivers),
+                outcome=None if carried is None else _journal_outcome(*carried),
+            )
+        except BaseException:
+            if carried is not None:
+                carry.append(carried)  # not committed: _work tries it on its own
+            raise
+        if carried is not None:
+            self._recorded(*carried)
+            self.done.put(carried)
+        if not won:
             with self._lock:
                 self.in_flight -= 1
                 self.gate.notify_all()
@@ -603,17 +648,30 @@ class _Run:
             error_kind=outcome.error_kind,
             settle=settle,
         )
+        self._recorded(number, outcome)
+
+    def _recorded(self, number: int, outcome: _Outcome) -> None:
         self.states[number] = outcome.state
         if self.registry is not None:
             self.registry.settled(number, outcome.state)
 
-    def send(self, number: int) -> None:
+    def _flush(self, carry: list[tuple[int, _Outcome]]) -> None:
+        """Commit the outcome in ``carry`` (emptied) on its own."""
+        while carry:
+            number, outcome = carry.pop()
+            self._record(number, outcome)
+            self.done.put((number, outcome))
+
+    def send(self, number: int, carry: list[tuple[int, _Outcome]]) -> None:
+        """Send batch ``number`` (with its retries). ``carry`` holds the outcome of this worker's
+        previous batch, committed with this batch's claim; this batch's final outcome is left there
+        when nothing can come between it and the next claim (else it is committed at once)."""
         content, receivers, sendtime = self.batch[number]
         retries = self.retries.get(number, 0)
         while True:
-            if not self.wait_for_window() or not self.pacer.acquire(self.stop):
+            if not self.wait_for_window(carry) or not self.pacer.acquire(self.stop):
                 return  # stopped before sending: the batch keeps its journal state
-            if not self._claim(number, receivers):
+            if not self._claim(number, receivers, carry):
                 if self.states[number] != IN_FLIGHT:
                     self.todo.put(number)  # the gate closed: sent after the settlement
                 return
@@ -636,6 +694,13 @@ class _Run:
                 and self.balance.on
                 and not self.stop.is_set()
             )
+            if self.carrying and not (outcome.abort or outcome.retryable or self.stop.is_set()):
+                with self._lock:
+                    self.in_flight -= 1
+                    self.gate.notify_all()
+                logger.debug("batch %d: %s %s", number, outcome.state, outcome.code)
+                carry.append((number, outcome))  # committed with the next claim, or by _work
+                return
             self._record(number, outcome, settle="pending" if pending else None)
             with self._lock:
                 self.in_flight -= 1

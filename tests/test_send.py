@@ -678,6 +678,102 @@ def test_kill_9_at_random_moments_never_sends_twice(tmp_path):
     assert (ready["status"] == "unknown").sum() <= sum(in_flight_after_kill)
 
 
+def _journal_after_kill(journal: Path, ledger: pd.DataFrame) -> tuple[dict[int, str], set[int]]:
+    """The journal's state per batch, and the batches the gateway's ledger shows it received."""
+    with sc.Journal(journal, readonly=True) as book:
+        batches = book.batches()
+        states = dict(zip(batches["batch"].astype(int), batches["state"], strict=True))
+        if not (batches["attempts"] > 0).any():
+            return states, set()
+        recipients = book.recipients()
+    batch_of = dict(zip(recipients["mobile"], recipients["batch"], strict=True))
+    return states, {int(batch_of[m]) for m in ledger["receiver"]}
+
+
+def test_kill_9_with_one_worker_every_batch_the_gateway_got_was_journaled_first(tmp_path):
+    # One worker: a batch's outcome is committed with the next batch's claim. After a kill at any
+    # moment the ledger (the ground truth) holds only batches the journal shows accepted, in flight
+    # or unknown; the journal never calls a batch accepted that the gateway did not get; and no
+    # more than one batch (the worker's) is in flight.
+    rng = random.Random(20261201)
+    batch_size, n = 10, 1500
+    source = write_csv(tmp_path / "people.csv", n)
+    journal = tmp_path / "j.sqlite"
+    env = child_env(SMSCAMPAIGN_USERNAME="demo", SMSCAMPAIGN_PASSWORD="secret")
+    server = _spawn(
+        ["-m", "smscampaign.sandbox", "--port", "0", "--account", "demo:secret:100000"]
+        + ["--latency", "0.002"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    child = None
+    kills = 0
+    try:
+        url = readline(server, 60)
+        argv = [
+            "-m",
+            "smscampaign",
+            "send",
+            str(source),
+            "--template",
+            "您好，会员日八折",
+            "--base-url",
+            url,
+            "--journal",
+            str(journal),
+            "--batch-size",
+            str(batch_size),
+            "--no-progress",
+        ]
+        for _ in range(12):
+            child = _spawn(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if kills < 6:
+                target = accepted_in(journal) + batch_size * rng.randint(1, 8)
+                if wait_for_progress(child, journal, target) and kill_at_random(child, rng, 0.02):
+                    kills += 1
+                    ledger = pd.DataFrame(requests.get(f"{url}/_sandbox/ledger", timeout=10).json())
+                    states, received = _journal_after_kill(journal, ledger)
+                    assert all(states[b] in ("accepted", "in_flight", "unknown") for b in received)
+                    assert {b for b, st in states.items() if st == "accepted"} <= received
+                    assert sum(st == "in_flight" for st in states.values()) <= 1
+                    continue
+            else:
+                child.wait(timeout=120)
+            if child.returncode != -signal.SIGKILL:
+                break
+        assert child.returncode == 0, f"last run exited {child.returncode}"
+        ledger = pd.DataFrame(requests.get(f"{url}/_sandbox/ledger", timeout=10).json())
+    finally:
+        for proc in (child, server):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        if server.stdout:
+            server.stdout.close()
+    assert kills == 6
+    assert not ledger["receiver"].duplicated().any()
+    results = sc.read_journal(journal)
+    ready = results[results["batch"].notna()].set_index("mobile")
+    accepted = set(ready.index[ready["status"] == "accepted"])
+    assert accepted <= set(ledger["receiver"])
+    assert (ready.loc[sorted(set(ready.index) - set(ledger["receiver"])), "status"] == "unknown").all()
+
+
+def test_an_outcome_is_committed_before_the_engine_waits_for_the_window(sandbox, gateway, tmp_path):
+    plan = make_plan(6, batch_size=3, extra=False)
+    path = tmp_path / "j.journal"
+    clock = FakeClock("2030-01-01 21:50", "2030-01-01 22:10", "2030-01-02 08:00:05")
+    seen: list[list[str]] = []
+
+    def sleep(seconds: float) -> None:  # the engine waits: what does the journal say meanwhile?
+        with sc.Journal(path, readonly=True) as book:
+            seen.append(book.batches()["state"].tolist())
+
+    results = send(plan, gateway, journal=path, send_window=("08:00", "22:00"), clock=clock, sleep=sleep)
+    assert (results["status"] == "accepted").all()
+    assert seen == [["accepted", "planned"]]  # not left in flight while the window is closed
+
+
 # -- never twice: one runner per journal, journals found by plan, the registry (issue 10) ----------
 
 
