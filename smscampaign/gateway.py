@@ -531,7 +531,7 @@ class Gateway:
         self._session.headers["User-Agent"] = "smscampaign/0.1"
         # The environment's proxies (HTTP(S)_PROXY, NO_PROXY), CA bundle and ~/.netrc, looked up
         # once for base_url by requests itself; requests would look them up again on every call
-        # (two scans of os.environ and a .netrc lookup: ~0.15 ms a request).
+        # (two scans of the environment and a .netrc lookup: ~0.15 ms a request).
         found = self._session.merge_environment_settings(self.base_url, {}, None, None, None)
         self._session.proxies = found["proxies"]
         self._session.verify = found["verify"]
