@@ -108,8 +108,14 @@ def _store_time(moment: datetime) -> str:
 
 def _times(values: Sequence[Any]) -> pd.Series:
     """Store time texts as Beijing-time datetimes (microseconds)."""
-    parsed = pd.to_datetime(pd.Series(values, dtype=object), format=_STORE_TIME, utc=True)
-    return parsed.dt.tz_convert(BEIJING).dt.as_unit("us")
+    # Arrow parses the fixed-width ISO-8601 text (with its Z) in one pass; missing stays missing.
+    parsed = pc.cast(pa.array(list(values), pa.string()), pa.timestamp("us", "UTC"))
+    return pd.Series(parsed.to_pandas(), dtype="datetime64[us, UTC]").dt.tz_convert(BEIJING)
+
+
+def _beijing(values: pd.Series) -> pd.Series:
+    """UTC datetimes (the store's) as Beijing-time datetimes (microseconds)."""
+    return pd.Series(values).dt.tz_convert(BEIJING).dt.as_unit("us")
 
 
 def _as_moment(value: Any) -> datetime:
@@ -146,14 +152,12 @@ def _is_opt_out(contents: Iterable[Any]) -> np.ndarray:
     from smscampaign.inbound import OPT_OUT_KEYWORDS, _keyword_key  # noqa: PLC0415
 
     wanted = {_keyword_key(k) for k in OPT_OUT_KEYWORDS} - {""}
-    cache: dict[str, bool] = {}
-    out = []
-    for content in contents:
-        text = "" if content is None or content is pd.NA else str(content)
-        if text not in cache:
-            cache[text] = _keyword_key(text) in wanted
-        out.append(cache[text])
-    return np.array(out, dtype=bool)
+    values = pd.Series(list(contents), dtype=object)
+    codes, distinct = pd.factorize(values, use_na_sentinel=False)  # each distinct text tested once
+    found = [
+        _keyword_key("" if t is None or t is pd.NA or t != t else str(t)) in wanted for t in distinct
+    ]
+    return np.array(found, dtype=bool)[codes] if len(codes) else np.zeros(0, dtype=bool)
 
 
 class History:
@@ -257,8 +261,7 @@ class History:
         column per status (``accepted``, ``failed``, ``unknown``, ``not_sent``, ``suppressed`` …)."""
         rows = self.store.campaigns()
         frame = pd.DataFrame(rows, columns=list(CAMPAIGN_COLUMNS))
-        sent = pd.DataFrame(self.store.sent_messages(columns=("campaign",)), columns=["fingerprint"])
-        messages = sent["fingerprint"].value_counts()
+        messages = self.store.sent_messages(columns=("campaign",))["campaign"].value_counts()
         counts = [json.loads(c) if c else {} for c in frame["counts"]]
         statuses: list[str] = []
         for first in ("accepted", "failed", "unknown", "not_sent"):
@@ -288,8 +291,8 @@ class History:
         """Every message sent or unknown: ``mobile, campaign`` (name), ``fingerprint, status, at``
         (Beijing time), oldest first."""
         keys = None if mobiles is None else _mobile_keys(mobiles)
-        rows = self.store.sent_messages(keys, columns=("mobile", "campaign", "status", "at"))
-        frame = pd.DataFrame(rows, columns=["mobile", "fingerprint", "status", "at"])
+        frame = self.store.sent_messages(keys, columns=("mobile", "campaign", "status", "at"))
+        frame = frame.rename(columns={"campaign": "fingerprint"})
         names = {row[0]: row[1] for row in self.store.campaigns()}
         out = pd.DataFrame(
             {
@@ -297,7 +300,7 @@ class History:
                 "campaign": pd.Series([names.get(f, f[:12]) for f in frame["fingerprint"]], dtype=TEXT),
                 "fingerprint": pd.Series(frame["fingerprint"], dtype=TEXT),
                 "status": pd.Series(frame["status"], dtype=TEXT),
-                "at": _times(frame["at"].tolist()),
+                "at": _beijing(frame["at"]),
             }
         )
         return out.sort_values("at", kind="stable", ignore_index=True)
@@ -375,14 +378,14 @@ class History:
         from_replies = pd.DataFrame(
             {
                 "mobile": replies["sender"][hit].to_numpy(),
-                "at": replies["receivetime"][hit].to_numpy(),
+                "at": replies["receivetime"][hit].reset_index(drop=True),  # stays datetime
                 "source": "reply",
                 "note": replies["content"][hit].to_numpy(),
             }
         )
         manual_rows = self.store.opt_outs()
         manual = pd.DataFrame(manual_rows, columns=list(OPT_OUT_COLUMNS))
-        manual["at"] = _times(manual["at"].tolist()).to_numpy()
+        manual["at"] = _times(manual["at"].tolist())
         both = pd.concat([from_replies, manual], ignore_index=True)
         both = both[both["mobile"].str.fullmatch(r"\d{11}").fillna(False).astype(bool)]
         both = both.sort_values(["at", "mobile"], kind="stable").drop_duplicates("mobile")
@@ -408,17 +411,14 @@ class History:
         )
         replies = self.to_frame()
         replies["opt_out"] = _is_opt_out(replies["content"].tolist())
-        sent = pd.DataFrame(
-            self.store.sent_messages(
-                list(replies["sender"].dropna().unique()) if len(replies) < 50_000 else None,
-                columns=("mobile", "campaign", "at"),
-            ),
-            columns=["mobile", "fingerprint", "at"],
-        )
+        sent = self.store.sent_messages(
+            list(replies["sender"].dropna().unique()) if len(replies) < 50_000 else None,
+            columns=("mobile", "campaign", "at"),
+        ).rename(columns={"campaign": "fingerprint"})
         campaigns = self.store.campaigns()
         names = {row[0]: row[1] for row in campaigns}
         order = {row[0]: i for i, row in enumerate(campaigns)}  # oldest first: later wins a tie
-        sent["sent_at"] = _times(sent["at"].tolist())
+        sent["sent_at"] = _beijing(sent["at"])
         sent["rank"] = [order.get(f, -1) for f in sent["fingerprint"]]
         sent = sent.sort_values(["sent_at", "rank"], kind="stable").drop(columns=["at", "rank"])
         left = replies.reset_index(names="_order").sort_values("receivetime", kind="stable")
@@ -465,63 +465,76 @@ class History:
         ever), ``messages_7d, messages_30d`` (before now), ``replied`` / ``replies`` / ``last_reply``,
         ``opted_out`` / ``opted_out_at``. A number never texted has zeros and empty times.
 
-        The store hands over the registry's numbers and times (integers) in two plain queries; they
-        are summed per number in one pandas groupby and joined on integer keys
+        The store hands over the registry's numbers (Arrow) and times (integers); every number —
+        asked for, texted, replying, opted out — gets one integer code from one ``factorize``, and
+        the sums per code (``bincount``, ``minimum/maximum.at``) are gathered for the numbers asked
         (``bench/bench_history.py``: 1M numbers against a home of 1M messages).
         """
         now = _micros(pd.Timestamp(self.now()))
         registry, at = self.store.message_times()
-        registry_keys = pa.array(registry, pa.string())
-        sent = _per_number(
-            _join_keys([registry_keys])[0],
-            at,
-            {
-                "messages_7d": (now - 7 * _DAY_US, now),
-                "messages_30d": (now - 30 * _DAY_US, now),
-            },
-        )
         replies = self.to_frame()
-        per_reply = replies.groupby("sender", sort=False)["receivetime"].agg(["size", "max"])
         opt = self._opt_outs(replies)
-        sources = [
-            _sorted_text(sent.index),
-            _arrow_text(per_reply.index),
-            _arrow_text(opt["mobile"]),
-        ]
-        if mobiles is None:
-            wanted = pa.concat_arrays(sources).unique()
+        sources = [registry, _arrow_text(replies["sender"]), _arrow_text(opt["mobile"])]
+        wanted = None if mobiles is None else _normalized_keys(mobiles)
+        keys = _join_keys([*sources, *([] if wanted is None else [wanted])])
+        sent_keys, reply_keys, opt_keys = keys[:3]
+        if wanted is None:  # every number the home knows: texted ones in order, then the others
+            asked = sent_keys.unique().sort_values().append([reply_keys, opt_keys])
         else:
-            wanted = _normalized_keys(mobiles)
-        keys, sent_keys, reply_keys, opt_keys = _join_keys([wanted, *sources])
-        table = sent.set_axis(sent_keys).reindex(keys)
-        reply_table = per_reply.set_axis(reply_keys).reindex(keys)
-        opt_at = opt["at"].set_axis(opt_keys).reindex(keys)
-        counts = {c: table[c].fillna(0).astype(np.int64).to_numpy() for c in _COUNT_COLUMNS}
-        reply_count = reply_table["size"].fillna(0).astype(np.int64).to_numpy()
+            asked = keys[3]
+        parts = [asked, sent_keys, reply_keys, opt_keys]
+        codes, numbers = pd.factorize(
+            np.concatenate([p.to_numpy() for p in parts]), use_na_sentinel=False
+        )
+        ends = np.cumsum([len(p) for p in parts])
+        asked_codes, sent_codes, reply_codes, opt_codes = np.split(codes, ends[:-1])
+        size = len(numbers)
+        if wanted is None:  # each number once, in the order asked
+            asked_codes = np.arange(size)
+        messages = np.bincount(sent_codes, minlength=size)
+        windows = {"messages_7d": now - 7 * _DAY_US, "messages_30d": now - 30 * _DAY_US}
+        counts = {"messages": messages[asked_codes].astype(np.int64)}
+        for column, after in windows.items():
+            inside = (at > after) & (at <= now)
+            within = np.bincount(sent_codes[inside], minlength=size)
+            counts[column] = within[asked_codes].astype(np.int64)
+        first = np.full(size, _NAT, dtype=np.int64)
+        last = np.full(size, _NAT, dtype=np.int64)
+        texted = messages > 0
+        first[texted] = np.iinfo(np.int64).max
+        np.minimum.at(first, sent_codes, at)
+        np.maximum.at(last, sent_codes, at)
+        reply_count = np.bincount(reply_codes, minlength=size)[asked_codes].astype(np.int64)
+        last_reply = np.full(size, _NAT, dtype=np.int64)
+        np.maximum.at(last_reply, reply_codes, _as_micros(replies["receivetime"]))
+        opted_at = np.full(size, _NAT, dtype=np.int64)
+        opted_at[opt_codes] = _as_micros(opt["at"])  # one row per number
+        if wanted is None:
+            text = _sorted_text(pd.Index(numbers))
+        else:
+            text = wanted
         return pd.DataFrame(
             {
-                "mobile": pd.Series(pd.array(wanted, dtype=TEXT)),
-                "first_contacted": _aware(table["first_contacted"]),
-                "last_contacted": _aware(table["last_contacted"]),
+                "mobile": pd.Series(pd.array(text, dtype=TEXT)),
+                "first_contacted": _from_micros(first[asked_codes]).array,
+                "last_contacted": _from_micros(last[asked_codes]).array,
                 **counts,
                 "replied": reply_count > 0,
                 "replies": reply_count,
-                "last_reply": _aware(reply_table["max"]),
-                "opted_out": opt_at.notna().to_numpy(),
-                "opted_out_at": _aware(opt_at),
+                "last_reply": _from_micros(last_reply[asked_codes]).array,
+                "opted_out": opted_at[asked_codes] != _NAT,
+                "opted_out_at": _from_micros(opted_at[asked_codes]).array,
             }
         )
 
 
-def _aware(values: pd.Series) -> pd.api.extensions.ExtensionArray:
-    """Datetimes as Beijing time (microseconds), positionally (the index is dropped)."""
-    series = values.reset_index(drop=True)
-    if not isinstance(series.dtype, pd.DatetimeTZDtype):  # e.g. all missing after a reindex
-        series = pd.to_datetime(series, utc=True)
-    return series.dt.tz_convert(BEIJING).dt.as_unit("us").array
+#: Integer microseconds that read as NaT (numpy's and pandas' missing time).
+_NAT: Final = np.iinfo(np.int64).min
 
 
-_COUNT_COLUMNS: Final = ("messages", "messages_7d", "messages_30d")
+def _as_micros(values: pd.Series) -> np.ndarray:
+    """Aware datetimes as integer microseconds since the epoch (UTC)."""
+    return pd.DatetimeIndex(values).as_unit("us").asi8
 
 
 _DAY_US: Final = 86_400_000_000
@@ -531,31 +544,6 @@ def _from_micros(values: np.ndarray) -> pd.Series:
     """Integer microseconds since the epoch (UTC) as Beijing-time datetimes (microseconds)."""
     utc = pd.Series(np.asarray(values, dtype=np.int64).view("datetime64[us]")).dt.tz_localize(UTC)
     return utc.dt.tz_convert(BEIJING)
-
-
-def _per_number(keys: pd.Index, at: np.ndarray, windows: Mapping[str, tuple[int, int]]) -> pd.DataFrame:
-    """Registry messages (``keys[i]`` texted at ``at[i]``, µs) summed per number, numbers in text
-    order: ``first_contacted, last_contacted`` (Beijing time), ``messages`` and, per window
-    ``(after, up_to)`` (µs), the messages at ``after < at <= up_to``. Factorised keys, then
-    ``bincount`` and ``minimum/maximum.at`` (no sort per column)."""
-    codes, numbers = pd.factorize(keys, sort=True)
-    size = len(numbers)
-    first = np.full(size, np.iinfo(np.int64).max, dtype=np.int64)
-    last = np.full(size, np.iinfo(np.int64).min, dtype=np.int64)
-    np.minimum.at(first, codes, at)
-    np.maximum.at(last, codes, at)
-    out = pd.DataFrame(
-        {
-            "first_contacted": _from_micros(first).array,
-            "last_contacted": _from_micros(last).array,
-            "messages": np.bincount(codes, minlength=size).astype(np.int64),
-        },
-        index=pd.Index(numbers),
-    )
-    for column, (after, up_to) in windows.items():
-        inside = (at > after) & (at <= up_to)
-        out[column] = np.bincount(codes, weights=inside, minlength=size).astype(np.int64)
-    return out
 
 
 def _sorted_text(index: pd.Index) -> pa.Array:
@@ -630,8 +618,10 @@ def _micros(moment: pd.Timestamp) -> int:
 
 
 def _times_from_values(values: pd.Series) -> pd.Series:
-    series = pd.Series(pd.to_datetime(values.to_numpy(), utc=True))
-    return series.dt.tz_convert(BEIJING).dt.as_unit("us").reset_index(drop=True)
+    series = pd.Series(values).reset_index(drop=True)
+    if not isinstance(series.dtype, pd.DatetimeTZDtype):  # datetimes kept as objects
+        series = pd.Series(pd.to_datetime(series.to_numpy(), utc=True))
+    return series.dt.tz_convert(BEIJING).dt.as_unit("us")
 
 
 def _mobile_keys(mobiles: Iterable[Any], *, keep_all: bool = False) -> list[str]:
@@ -754,7 +744,7 @@ def _apply(
         registry, at = history.store.message_times(since=since)
         recent = at <= _micros(pd.Timestamp(now))
         sent_keys, row_keys = _join_keys(
-            [pa.array(registry, pa.string()).filter(pa.array(recent)), pa.array(keys, pa.string())]
+            [registry.filter(pa.array(recent)), pa.array(keys, pa.string())]
         )
         per = pd.DataFrame({"key": sent_keys.to_numpy(), "at": at[recent]}).groupby("key")["at"]
         per = per.agg(["size", "max"])
