@@ -113,6 +113,14 @@ def _times(values: Sequence[Any]) -> pd.Series:
     return pd.Series(parsed.to_pandas(), dtype="datetime64[us, UTC]").dt.tz_convert(BEIJING)
 
 
+def _named(fingerprints: pd.Series, names: Mapping[Any, Any]) -> pd.Series:
+    """Each campaign fingerprint as its name (its first 12 characters when unnamed), looked up once
+    per campaign, not once per message."""
+    codes, distinct = pd.factorize(fingerprints)
+    labels = np.array([names.get(f, f[:12]) for f in distinct] + [None], dtype=object)
+    return pd.Series(labels[codes], dtype=TEXT)  # code -1 (missing) takes the final None
+
+
 def _beijing(values: pd.Series) -> pd.Series:
     """UTC datetimes (the store's) as Beijing-time datetimes (microseconds)."""
     return pd.Series(values).dt.tz_convert(BEIJING).dt.as_unit("us")
@@ -297,7 +305,7 @@ class History:
         out = pd.DataFrame(
             {
                 "mobile": pd.Series(frame["mobile"], dtype=TEXT),
-                "campaign": pd.Series([names.get(f, f[:12]) for f in frame["fingerprint"]], dtype=TEXT),
+                "campaign": _named(frame["fingerprint"], names),
                 "fingerprint": pd.Series(frame["fingerprint"], dtype=TEXT),
                 "status": pd.Series(frame["status"], dtype=TEXT),
                 "at": _beijing(frame["at"]),
@@ -419,11 +427,14 @@ class History:
         names = {row[0]: row[1] for row in campaigns}
         order = {row[0]: i for i, row in enumerate(campaigns)}  # oldest first: later wins a tie
         sent["sent_at"] = _beijing(sent["at"])
-        sent["rank"] = [order.get(f, -1) for f in sent["fingerprint"]]
+        codes, fingerprints = pd.factorize(sent["fingerprint"])  # a few campaigns, 1M messages
+        sent["rank"] = np.array([order.get(f, -1) for f in fingerprints], dtype=np.int64)[codes]
         sent = sent.sort_values(["sent_at", "rank"], kind="stable").drop(columns=["at", "rank"])
         left = replies.reset_index(names="_order").sort_values("receivetime", kind="stable")
-        left["sender_key"] = left["sender"].astype(object)
-        sent["sender_key"] = sent["mobile"].astype(object)
+        # Integer keys when every number has 11 digits: merge_asof matches them far faster.
+        left_keys, sent_keys = _join_keys([_arrow_text(left["sender"]), _arrow_text(sent["mobile"])])
+        left["sender_key"] = left_keys.to_numpy()
+        sent["sender_key"] = sent_keys.to_numpy()
         if len(left) and len(sent):
             merged = pd.merge_asof(
                 left,
@@ -445,15 +456,15 @@ class History:
             {
                 "sender": replies["sender"].to_numpy(),
                 "content": replies["content"].to_numpy(),
-                "receivetime": replies["receivetime"].to_numpy(),
+                "receivetime": replies["receivetime"].array,
                 "received_via": replies["received_via"].to_numpy(),
                 "opt_out": replies["opt_out"].to_numpy(dtype=bool),
                 "campaign": pd.Series(
                     [None if f is None else names.get(f, f[:12]) for f in fingerprints], dtype=TEXT
                 ),
                 "fingerprint": pd.Series(fingerprints, dtype=TEXT),
-                "sent_at": sent_at.to_numpy(),
-                "time_to_reply": (merged["receivetime"] - sent_at).to_numpy(),
+                "sent_at": sent_at.array,
+                "time_to_reply": (merged["receivetime"] - sent_at).array,
             }
         ).astype({"sender": TEXT, "content": TEXT, "received_via": TEXT})
 
@@ -554,6 +565,11 @@ def _sorted_text(index: pd.Index) -> pa.Array:
 
 
 def _arrow_text(values: Any) -> pa.Array:
+    """Text values as one Arrow string array (Arrow-backed text handed over without Python objects)."""
+    if isinstance(values, pd.Series | pd.Index) and isinstance(values.dtype, pd.StringDtype):
+        if values.dtype.storage == "pyarrow":
+            found = pa.array(values.array, pa.string())
+            return found.combine_chunks() if isinstance(found, pa.ChunkedArray) else found
     return pa.array(pd.Series(values, dtype=object).to_numpy(dtype=object), pa.string())
 
 
