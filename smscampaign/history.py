@@ -767,16 +767,25 @@ def _apply(
         over = per[per["size"] >= limit]
         if len(over):
             hit = ok & row_keys.isin(over.index)
-            whens = _from_micros(over["max"].to_numpy()).dt.strftime("%Y-%m-%d %H:%M").tolist()
             label = f"frequency cap {limit}/{_window_text(window)}"  # once, not per number
-            reasons = [
-                f"{label}: {count} message{'s' if count != 1 else ''} in the window, last {when}"
-                for count, when in zip(over["size"].tolist(), whens, strict=True)
-            ]
+            # One reason per distinct (count, last time): numbers texted by the same batches share it.
+            pairs, which = np.unique(
+                np.column_stack([over["size"].to_numpy(), over["max"].to_numpy()]),
+                axis=0,
+                return_inverse=True,
+            )
+            whens = _from_micros(pairs[:, 1]).dt.strftime("%Y-%m-%d %H:%M").tolist()
+            capped = np.array(
+                [
+                    f"{label}: {count} message{'s' if count != 1 else ''} in the window, last {when}"
+                    for count, when in zip(pairs[:, 0].tolist(), whens, strict=True)
+                ],
+                dtype=object,
+            )[which.reshape(-1)]
             rows_hit = np.flatnonzero(hit)
             where = over.index.get_indexer(row_keys[rows_hit])
             new_status[rows_hit] = CAPPED
-            new_reason[rows_hit] = np.array(reasons, dtype=object)[where]
+            new_reason[rows_hit] = capped[where]
     marked = pd.notna(new_status)
     if not marked.any():
         return recipients
