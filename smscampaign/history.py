@@ -447,7 +447,8 @@ class History:
                 tolerance=window,
             )
         else:
-            merged = left.assign(fingerprint=None, sent_at=pd.NaT)
+            no_time = pd.Series(pd.NaT, index=left.index, dtype=replies["receivetime"].dtype)
+            merged = left.assign(fingerprint=None, sent_at=no_time)
         merged = merged.sort_values("_order", kind="stable").reset_index(drop=True)
         fingerprints = merged["fingerprint"].astype(object)
         fingerprints = fingerprints.where(fingerprints.notna(), None)

@@ -517,3 +517,14 @@ def test_contacts_of_numbers_without_mobile_shape_match_the_plain_count(history,
     everyone = history.contacts()
     assert everyone["mobile"].tolist() == ["+85291234567", "01234567890", "13800000001"]
     assert everyone["messages"].tolist() == [2, 1, 1] and everyone["messages_7d"].tolist() == [1, 1, 0]
+
+
+def test_replies_before_any_campaign_are_unattributed(history, clock) -> None:
+    # A fresh home that fetched replies but holds no registry record yet.
+    history.add([{"sender": "13800000001", "content": "T", "receivetime": T0}], "fetch")
+    replies = history.replies()
+    assert replies[["sender", "opt_out"]].values.tolist() == [["13800000001", True]]
+    assert replies["campaign"].isna().all() and replies["sent_at"].isna().all()
+    assert replies["sent_at"].dtype == replies["receivetime"].dtype
+    contacts = history.contacts(["13800000001"])
+    assert contacts[["messages", "replies", "opted_out"]].values.tolist() == [[0, 1, True]]
