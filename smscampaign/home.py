@@ -13,9 +13,10 @@ It holds:
   ``send_batch_mobiles``) and the campaign history (campaigns, replies, opt-outs).
 
 The store sits behind one small interface, :class:`Store`, with :class:`SQLiteStore` today; a
-team-shared PostgreSQL store is planned, so the SQL here is portable (``CREATE TABLE IF NOT EXISTS``,
-TEXT / INTEGER / BIGINT, times as ISO-8601 UTC text, no SQLite-only functions). Schema changes are
-appended to :data:`MIGRATIONS` (never edited), each applied once, in order.
+team-shared PostgreSQL store is planned, so the store methods' SQL is portable (TEXT / INTEGER /
+BIGINT, times as ISO-8601 UTC text, no SQLite-only functions) and bulk data is split in Arrow, not
+in SQL. Schema changes are appended to :data:`MIGRATIONS` (never edited), each applied once, in order;
+the migrations are this store's own (moving old rows may use SQLite's functions).
 
 Environment variables are read in exactly one function, :func:`read_environment` (the gateway's
 credentials too).
