@@ -728,31 +728,31 @@ def _apply(
 ) -> pd.DataFrame:
     n = len(recipients)
     if "status" in recipients.columns:
-        status = recipients["status"].astype(object).to_numpy()
-        ok = np.asarray(pd.isna(status) | (status == "ok") | (status == "duplicate"), dtype=bool)
+        status = recipients["status"]
+        ok = (status.isna() | status.isin(["ok", "duplicate"])).to_numpy(dtype=bool)
     else:
         ok = np.ones(n, dtype=bool)
-    keys = _normalized_keys(recipients["mobile"]).to_numpy(zero_copy_only=False).astype(object)
+    keys = _normalized_keys(recipients["mobile"])
     new_status = np.full(n, None, dtype=object)
     new_reason = np.full(n, None, dtype=object)
     if respect_opt_outs and n:
         opt = history.opt_outs()
         if len(opt):
-            table = opt.set_index("mobile")
-            hit = ok & pd.Index(keys, dtype=object).isin(table.index)
+            row_keys, opt_keys = _join_keys([keys, _arrow_text(opt["mobile"])])
+            found = opt_keys.get_indexer(row_keys)  # opt_outs() holds each number once
+            hit = ok & (found >= 0)
             # One reason per opted-out number, then spread to its rows.
-            whens = table["at"].dt.strftime("%Y-%m-%d %H:%M").tolist()
+            whens = opt["at"].dt.strftime("%Y-%m-%d %H:%M").tolist()
             reasons = [
                 f"opted out: replied {note!r} on {when}"
                 if source == "reply"
                 else f"opted out ({source}{f' ({note})' if isinstance(note, str) and note else ''}) "
                 f"on {when}"
-                for source, note, when in zip(table["source"], table["note"], whens, strict=True)
+                for source, note, when in zip(opt["source"], opt["note"], whens, strict=True)
             ]
             rows_hit = np.flatnonzero(hit)
-            where = table.index.get_indexer(keys[rows_hit])
             new_status[rows_hit] = "suppressed"
-            new_reason[rows_hit] = np.array(reasons, dtype=object)[where]
+            new_reason[rows_hit] = np.array(reasons, dtype=object)[found[rows_hit]]
             ok = ok & ~hit
     if cap is not None and ok.any():
         limit, window = cap
@@ -760,20 +760,19 @@ def _apply(
         since = now - window.to_pytimedelta()
         registry, at = history.store.message_times(since=since)
         recent = at <= _micros(pd.Timestamp(now))
-        sent_keys, row_keys = _join_keys(
-            [registry.filter(pa.array(recent)), pa.array(keys, pa.string())]
-        )
-        per = pd.DataFrame({"key": sent_keys.to_numpy(), "at": at[recent]}).groupby("key")["at"]
-        per = per.agg(["size", "max"])
-        over = per[per["size"] >= limit]
-        if len(over):
-            hit = ok & row_keys.isin(over.index)
+        sent_keys, row_keys = _join_keys([registry.filter(pa.array(recent)), keys])
+        codes, numbers = pd.factorize(sent_keys.to_numpy())
+        sent_count = np.bincount(codes, minlength=len(numbers))
+        last = np.full(len(numbers), _NAT, dtype=np.int64)
+        np.maximum.at(last, codes, at[recent])
+        over = sent_count >= limit
+        if over.any():
+            found = pd.Index(numbers[over]).get_indexer(row_keys)
+            hit = ok & (found >= 0)
             label = f"frequency cap {limit}/{_window_text(window)}"  # once, not per number
             # One reason per distinct (count, last time): numbers texted by the same batches share it.
             pairs, which = np.unique(
-                np.column_stack([over["size"].to_numpy(), over["max"].to_numpy()]),
-                axis=0,
-                return_inverse=True,
+                np.column_stack([sent_count[over], last[over]]), axis=0, return_inverse=True
             )
             whens = _from_micros(pairs[:, 1]).dt.strftime("%Y-%m-%d %H:%M").tolist()
             capped = np.array(
@@ -784,9 +783,8 @@ def _apply(
                 dtype=object,
             )[which.reshape(-1)]
             rows_hit = np.flatnonzero(hit)
-            where = over.index.get_indexer(row_keys[rows_hit])
             new_status[rows_hit] = CAPPED
-            new_reason[rows_hit] = capped[where]
+            new_reason[rows_hit] = capped[found[rows_hit]]
     marked = pd.notna(new_status)
     if not marked.any():
         return recipients
