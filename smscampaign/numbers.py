@@ -36,6 +36,7 @@ import pandas as pd
 import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
+from numpy.lib.stride_tricks import sliding_window_view
 from phonenumbers import PhoneNumberType
 
 from smscampaign.dtypes import TEXT
@@ -167,6 +168,16 @@ _FULL_WIDTH: Final = (
     ("）", ")"),
     ("．", "."),
 )
+# The same mapping character by character, for the fast path (tests/test_numbers.py checks that
+# _fix_unicode maps exactly these, over the whole Basic Multilingual Plane).
+_TO_ASCII: Final = {
+    **dict.fromkeys("\u00a0\u3000\u202f\u205f\ufeff", " "),
+    **dict.fromkeys(map(chr, range(0x2000, 0x200C)), " "),
+    **dict.fromkeys([*map(chr, range(0x2010, 0x2016)), "\u2212", "\uff0d"], "-"),
+    **dict.fromkeys("\uff07\u2018\u2019", "'"),
+    **dict(_FULL_WIDTH),
+}
+_LTRIM_CHARACTERS: Final = " \t\n\r\v\f'"  # Excel's "keep as text" apostrophe, ASCII whitespace
 _SCIENTIFIC_RE: Final = r"^\+?\d+(\.\d+)?[eE]\+?\d+$"
 _SEPARATORS_RE: Final = r"[\s\-.()]"
 _MOBILE_TYPES: Final = (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
@@ -334,24 +345,27 @@ def _on_rows(text: pa.Array, mask: pa.Array, change: Any, *, harmless: bool = Fa
 
 def _shape(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Normalise raw values; return (the 11-digit candidate as int64, −1 where there is none;
-    the shape code per value)."""
+    the shape code per value).
+
+    Two paths give the same answers: :func:`_shape_fast` decides the cells a spreadsheet really
+    holds (ASCII once the usual full-width and typographic characters are mapped, no ``e``) on
+    their bytes, in slices of :data:`_FAST_ROWS`; the few cells it leaves (other non-ASCII text,
+    scientific notation, runs of padding) go through :func:`_shape_messy`, the general path.
+    ``tests/test_numbers.py`` compares the two on generated messy cells.
+    """
     text = _arrow(as_text(raw))
-    # Fast path: cells that already are 11 digits starting with "1" (most of a real list).
-    # (byte length 11, all ASCII digits, a leading "1": ``^1\d{10}$`` without a regex pass)
-    clean = pc.fill_null(
-        _all(pc.equal(pc.binary_length(text), 11), _digits(text), pc.starts_with(text, "1")), False
-    )
-    n_clean = pc.sum(clean).as_py() or 0
-    if n_clean == len(text):
-        return pc.cast(text, pa.int64()).to_numpy(), np.zeros(len(text), dtype=np.int8)
-    if not n_clean:
-        return _shape_messy(text)
-    is_clean = clean.to_numpy(zero_copy_only=False)
-    numbers = np.empty(len(text), dtype=np.int64)
-    numbers[is_clean] = pc.cast(text.filter(clean), pa.int64()).to_numpy()
-    messy_rows = np.flatnonzero(~is_clean)
-    codes = np.zeros(len(text), dtype=np.int8)
-    numbers[messy_rows], codes[messy_rows] = _shape_messy(text.take(pa.array(messy_rows)))
+    n = len(text)
+    numbers = np.empty(n, dtype=np.int64)
+    codes = np.zeros(n, dtype=np.int8)
+    left: list[np.ndarray] = []
+    for lo in range(0, n, _FAST_ROWS):
+        hi = min(lo + _FAST_ROWS, n)
+        rows = _shape_fast(text.slice(lo, hi - lo), numbers[lo:hi], codes[lo:hi])  # views, filled
+        if len(rows):
+            left.append(rows + lo)
+    if left:
+        rows = np.concatenate(left)
+        numbers[rows], codes[rows] = _shape_messy(text.take(pa.array(rows)))
     return numbers, codes
 
 
@@ -359,7 +373,7 @@ def _shape_messy(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_shape` for arbitrary text."""
     text = _fix_unicode(text)
     # Leading apostrophe (Excel's "keep as text") and surrounding whitespace.
-    text = pc.utf8_rtrim_whitespace(pc.utf8_ltrim(text, characters=" \t\n\r\v\f'"))
+    text = pc.utf8_rtrim_whitespace(pc.utf8_ltrim(text, characters=_LTRIM_CHARACTERS))
     codes = np.zeros(len(text), dtype=np.int8)
 
     # Scientific notation: the regex runs only on the few cells that contain an "e".
@@ -394,17 +408,13 @@ _SEPARATOR_BYTES[[ord(c) for c in "\t\n\f\r -.()"]] = True  # RE2's \s is [\t\n\
 _DIGIT_BYTES: Final = np.zeros(256, dtype=bool)
 _DIGIT_BYTES[ord("0") : ord("9") + 1] = True
 _FINISH_ROWS: Final = 1 << 18
-_HEAD: Final = 12  # leading bytes examined per cell: "+86", "86"/"860", "01", then 3 to classify
+_HEAD: Final = 16  # leading bytes examined per cell: "+86", "86"/"860", "01", then 3 to classify
+_ZEROS: Final = ord("0") * 11_111_111_111  # eleven "0" bytes read as digits
 
 
-def _finish(text: pa.Array, codes: np.ndarray) -> np.ndarray:
-    """The rest of :func:`_shape_messy` on the bytes of trimmed ``text``, vectorised with numpy:
-    float cells (``^(\\+?\\d+)\\.0+$`` → the part before the dot), separators removed
-    (``[\\s\\-.()]``), ``+86``/``0086`` cut, a national ``86`` (13 digits, or 14 with ``860``) and a
-    trunk ``0`` (12 digits, ``01…``) cut, then empty / foreign (``^(\\+|00)[1-9]\\d*$``) / not
-    digits / wrong length / not ``1…`` written to ``codes`` where unset. Returns the 11-digit
-    number per cell (int64), −1 where it has none. Non-ASCII bytes are never digits, separators,
-    signs or dots, so such a cell ends "not digits" (as with the regexes)."""
+def _buffers(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(cell bounds, the bytes of the cells) of a large_string array, zero-copy: cell ``i`` is
+    ``data[bounds[i] : bounds[i + 1]]``."""
     n = len(text)
     buffers = text.buffers()
     offsets = np.frombuffer(buffers[1], dtype=np.int64)[text.offset : text.offset + n + 1]
@@ -414,7 +424,16 @@ def _finish(text: pa.Array, codes: np.ndarray) -> np.ndarray:
         if buffers[2] is not None
         else np.zeros(0, dtype=np.uint8)
     )
-    bounds = offsets - base
+    return offsets - base, data
+
+
+def _finish(text: pa.Array, codes: np.ndarray) -> np.ndarray:
+    """The rest of :func:`_shape_messy` on the bytes of trimmed ``text``, vectorised with numpy:
+    float cells (``^(\\+?\\d+)\\.0+$`` → the part before the dot), separators removed
+    (``[\\s\\-.()]``), then :func:`_decide`. Non-ASCII bytes are never digits, separators,
+    signs or dots, so such a cell ends "not digits" (as with the regexes)."""
+    n = len(text)
+    bounds, data = _buffers(text)
 
     def per_cell(flags: np.ndarray) -> np.ndarray:
         """How many bytes of each cell are flagged (a running sum read at the cell bounds)."""
@@ -439,58 +458,237 @@ def _finish(text: pa.Array, codes: np.ndarray) -> np.ndarray:
         floats_np = floats.to_numpy(zero_copy_only=False)
         size[rows[floats_np]] = pc.find_substring(subset.filter(floats), ".").to_numpy()
     size[pc.is_null(text).to_numpy(zero_copy_only=False)] = 0
+    return _decide(kept, start, size, not_digits, codes)
 
-    head = np.zeros((n, _HEAD), dtype=np.uint8)
-    if len(kept):
-        last = len(kept) - 1
-        for k in range(_HEAD):  # column by column: an (n, _HEAD) index matrix would be 8x larger
-            head[:, k] = np.where(k < size, kept[np.minimum(start + k, last)], 0)
 
-    flat, row_base = head.ravel(), np.arange(n, dtype=np.int64) * _HEAD
-
-    def at(offset: np.ndarray, k: int) -> np.ndarray:
-        return flat[row_base + np.minimum(offset + k, _HEAD - 1)]
-
-    zero = np.zeros(n, dtype=np.int64)
-    plus86 = (at(zero, 0) == ord("+")) & (at(zero, 1) == ord("8")) & (at(zero, 2) == ord("6"))
-    zero086 = (at(zero, 0) == ord("0")) & (at(zero, 1) == ord("0")) & (at(zero, 2) == ord("8"))
-    zero086 &= at(zero, 3) == ord("6")
-    cut = np.where(plus86, 3, np.where(zero086, 4, 0)).astype(np.int64)
-    starts86 = (at(cut, 0) == ord("8")) & (at(cut, 1) == ord("6"))
-    national = starts86 & ((size - cut == 13) | ((size - cut == 14) & (at(cut, 2) == ord("0"))))
-    cut += 2 * national
-    trunk = (size - cut == 12) & (at(cut, 0) == ord("0")) & (at(cut, 1) == ord("1"))
-    cut += trunk
-    length = size - cut
-    rest_not_digits = not_digits - plus86  # the "+" of "+86" was cut; digits are the rest
-
-    first, second, third = at(cut, 0), at(cut, 1), at(cut, 2)
-    one_to_nine = (second >= ord("1")) & (second <= ord("9"))
-    foreign = (first == ord("+")) & one_to_nine & (rest_not_digits == 1)
-    foreign |= (first == ord("0")) & (second == ord("0")) & (third >= ord("1")) & (third <= ord("9"))
-    foreign &= (rest_not_digits == 0) | (first == ord("+"))
-    empty = length == 0
-    digits = (length > 0) & (rest_not_digits == 0)
-    unset = codes == _CANDIDATE
-    for mask, code in (
-        (empty, _EMPTY),
-        (foreign, _FOREIGN),
-        (~digits, _NOT_DIGITS),
-        (length != 11, _WRONG_LENGTH),
-        (first != ord("1"), _NOT_RANGE),
-    ):
-        hit = unset & mask
-        codes[hit] = code
-        unset &= ~hit
-    numbers = np.full(n, -1, dtype=np.int64)
-    rows = np.flatnonzero(unset)
+def _decide(
+    kept: np.ndarray, start: np.ndarray, size: np.ndarray, not_digits: np.ndarray, codes: np.ndarray
+) -> np.ndarray:
+    """The prefixes and the verdict of each cell, given its bytes without separators (cell ``i``:
+    ``kept[start[i] : start[i] + size[i]]``) and how many of them are not digits: ``+86``/``0086``
+    cut, a national ``86`` (13 digits, or 14 with ``860``) and a trunk ``0`` (12 digits, ``01…``)
+    cut, then empty / foreign (``^(\\+|00)[1-9]\\d*$``) / not digits / wrong length / not ``1…``
+    written to ``codes`` where unset. Returns the 11-digit number per cell (int64), −1 where it
+    has none."""
+    n = len(start)
+    padded = np.concatenate((kept, np.zeros(_HEAD, dtype=np.uint8)))
+    windows = sliding_window_view(padded, _HEAD)
+    cut = np.zeros(n, dtype=np.int64)
+    # Most cells are 11 digits starting with "1" by now: nothing to cut, nothing to classify.
+    simple = (size == 11) & (not_digits == 0) & (padded[np.minimum(start, len(kept))] == ord("1"))
+    rows = np.flatnonzero(~simple & (codes == _CANDIDATE))
     if len(rows):
-        first_digit = start[rows] + cut[rows]
-        value = np.zeros(len(rows), dtype=np.int64)
-        for k in range(11):
-            value = value * 10 + (kept[first_digit + k] - ord("0"))
-        numbers[rows] = value
+        sizes = size[rows]
+        head = windows[start[rows]]  # (rows, _HEAD) bytes; those past the cell's end read as 0
+        head[np.arange(_HEAD) >= sizes[:, None]] = 0
+        at_row = np.arange(len(rows))
+
+        def at(offset: np.ndarray, k: int) -> np.ndarray:
+            return head[at_row, offset + k]
+
+        zero = np.zeros(len(rows), dtype=np.int64)
+        plus86 = (at(zero, 0) == ord("+")) & (at(zero, 1) == ord("8")) & (at(zero, 2) == ord("6"))
+        zero086 = (at(zero, 0) == ord("0")) & (at(zero, 1) == ord("0")) & (at(zero, 2) == ord("8"))
+        zero086 &= at(zero, 3) == ord("6")
+        shift = np.where(plus86, 3, np.where(zero086, 4, 0)).astype(np.int64)
+        starts86 = (at(shift, 0) == ord("8")) & (at(shift, 1) == ord("6"))
+        national = starts86 & (
+            (sizes - shift == 13) | ((sizes - shift == 14) & (at(shift, 2) == ord("0")))
+        )
+        shift += 2 * national
+        trunk = (sizes - shift == 12) & (at(shift, 0) == ord("0")) & (at(shift, 1) == ord("1"))
+        shift += trunk
+        length = sizes - shift
+        rest_not_digits = not_digits[rows] - plus86  # the "+" of "+86" was cut; digits are the rest
+
+        first, second, third = at(shift, 0), at(shift, 1), at(shift, 2)
+        one_to_nine = (second >= ord("1")) & (second <= ord("9"))
+        foreign = (first == ord("+")) & one_to_nine & (rest_not_digits == 1)
+        foreign |= (first == ord("0")) & (second == ord("0")) & (third >= ord("1")) & (third <= ord("9"))
+        foreign &= (rest_not_digits == 0) | (first == ord("+"))
+        empty = length == 0
+        digits = (length > 0) & (rest_not_digits == 0)
+        found = np.zeros(len(rows), dtype=np.int8)
+        for mask, code in (
+            (empty, _EMPTY),
+            (foreign, _FOREIGN),
+            (~digits, _NOT_DIGITS),
+            (length != 11, _WRONG_LENGTH),
+            (first != ord("1"), _NOT_RANGE),
+        ):
+            found[(found == _CANDIDATE) & mask] = code
+        codes[rows] = found
+        cut[rows] = shift
+    numbers = np.full(n, -1, dtype=np.int64)
+    rows = np.flatnonzero(codes == _CANDIDATE)
+    if len(rows):
+        digits = sliding_window_view(padded, 11)[start[rows] + cut[rows]]
+        value = digits[:, 0].astype(np.int64)
+        for k in range(1, 11):  # column by column: no (rows, 11) int64 matrix
+            value = value * 10 + digits[:, k]
+        numbers[rows] = value - _ZEROS
     return numbers
+
+
+# --------------------------------------------------------------------------------------------------
+# The fast path: cells that are ASCII once mapped, decided on their bytes
+
+_FAST_ROWS: Final = 1 << 18  # cells per slice: the byte arrays stay small (and in cache)
+_TRIM_STEPS: Final = 16  # padding characters trimmed per end before a cell is left to the general path
+_FLOAT_WIDTH: Final = 32  # longest trimmed float-like cell the fast path decides
+
+
+@lru_cache(maxsize=1)
+def _ascii_map() -> tuple[np.ndarray, np.ndarray]:
+    """:data:`_TO_ASCII` as (sorted keys, ASCII bytes): a character's UTF-8 bytes packed as
+    ``b0 << 16 | b1 << 8 | b2`` (``b2`` = 0 for a 2-byte character)."""
+    pairs = sorted(
+        (int.from_bytes(wide.encode("utf-8").ljust(3, b"\0"), "big"), ord(ascii_))
+        for wide, ascii_ in _TO_ASCII.items()
+    )
+    keys, values = zip(*pairs, strict=True)
+    return np.array(keys, dtype=np.int64), np.array(values, dtype=np.uint8)
+
+
+@lru_cache(maxsize=1)
+def _trim_bytes() -> tuple[np.ndarray, np.ndarray]:
+    """The ASCII bytes the general path trims on the left and on the right, as Arrow's kernels
+    say (``utf8_rtrim_whitespace`` also trims the separators 0x1C–0x1F), as 256-entry tables."""
+    probes = pa.array([chr(c) + "1" + chr(c) for c in range(128)], pa.large_string())
+    left = pc.utf8_ltrim(probes, characters=_LTRIM_CHARACTERS).to_pylist()
+    right = pc.utf8_rtrim_whitespace(probes).to_pylist()
+    ltrim, rtrim = np.zeros(256, dtype=bool), np.zeros(256, dtype=bool)
+    ltrim[:128] = [len(t) == 2 for t in left]
+    rtrim[:128] = [len(t) == 2 for t in right]
+    return ltrim, rtrim
+
+
+def _running(flags: np.ndarray) -> np.ndarray:
+    """How many of ``flags`` are set before each position (``len(flags) + 1`` values, int64)."""
+    kind = np.int32 if len(flags) < 2**31 else np.int64  # int32 halves the memory traffic
+    running: np.ndarray = np.zeros(len(flags) + 1, dtype=kind)
+    np.cumsum(flags, dtype=kind, out=running[1:])
+    return running
+
+
+def _row_of(bounds: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """The cell each byte position lies in."""
+    return np.searchsorted(bounds, positions, side="right") - 1
+
+
+def _to_ascii(data: np.ndarray, bounds: np.ndarray, left: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The bytes with each character of :data:`_TO_ASCII` replaced by its ASCII byte, and the new
+    cell bounds; cells holding any other non-ASCII character are marked in ``left``."""
+    keys, values = _ascii_map()
+    last = len(data) - 1
+    lead = np.flatnonzero(data >= 0xC0)  # the first byte of each non-ASCII character
+    b0 = data[lead].astype(np.int64)
+    b1 = data[np.minimum(lead + 1, last)].astype(np.int64)
+    b2 = data[np.minimum(lead + 2, last)].astype(np.int64)
+    three = b0 >= 0xE0
+    key = (b0 << 16) | (b1 << 8) | np.where(three, b2, 0)
+    at = np.minimum(np.searchsorted(keys, key), len(keys) - 1)
+    known = keys[at] == key
+    left[_row_of(bounds, lead[~known])] = True
+    mapped = lead[known]
+    out = data.copy()
+    out[mapped] = values[at[known]]
+    drop = np.concatenate((mapped + 1, mapped[three[known]] + 2))
+    drop.sort()
+    keep = np.ones(len(data), dtype=bool)
+    keep[drop] = False
+    return out[keep], bounds - np.searchsorted(drop, bounds)
+
+
+def _trim(
+    data: np.ndarray, bounds: np.ndarray, left: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(start, end, the positions trimmed) of each cell with the general path's trimming: Excel's
+    leading apostrophe and ASCII whitespace on the left, whitespace on the right. A cell with more
+    than :data:`_TRIM_STEPS` such characters at one end is marked in ``left``."""
+    ltrim, rtrim = _trim_bytes()
+    start, end = bounds[:-1].copy(), bounds[1:].copy()
+    trimmed = []
+    last = max(len(data) - 1, 0)
+    padded = data if len(data) else np.zeros(1, dtype=np.uint8)
+    for table, at, step in ((ltrim, start, 1), (rtrim, end, -1)):
+        rows = np.flatnonzero(start < end)
+        for _ in range(_TRIM_STEPS):
+            byte_at = at[rows] if step == 1 else at[rows] - 1
+            rows = rows[table[padded[np.minimum(byte_at, last)]]]
+            if not len(rows):
+                break
+            trimmed.append(at[rows] if step == 1 else at[rows] - 1)
+            at[rows] += step
+            rows = rows[start[rows] < end[rows]]
+        else:
+            left[rows] = True
+    positions = np.concatenate(trimmed) if trimmed else np.zeros(0, dtype=np.int64)
+    return start, end, positions
+
+
+def _float_sizes(
+    data: np.ndarray, bounds: np.ndarray, start: np.ndarray, end: np.ndarray, left: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, bytes before the dot) of the cells whose trimmed text is a float, ``^\\+?\\d+\\.0+$``;
+    float-like cells longer than :data:`_FLOAT_WIDTH` are marked in ``left``."""
+    dots = np.flatnonzero(data == ord("."))
+    none = np.zeros(0, dtype=np.int64)
+    if not len(dots):
+        return none, none
+    rows = _row_of(bounds, dots)
+    rows = rows[np.r_[True, rows[1:] != rows[:-1]]]
+    rows = rows[data[end[rows] - 1] == ord("0")]  # (a cell with a dot is not empty)
+    width = end[rows] - start[rows]
+    left[rows[width > _FLOAT_WIDTH]] = True
+    rows, width = rows[width <= _FLOAT_WIDTH], width[width <= _FLOAT_WIDTH]
+    if not len(rows):
+        return none, none
+    padded = np.concatenate((data, np.zeros(_FLOAT_WIDTH, dtype=np.uint8)))
+    cells = sliding_window_view(padded, _FLOAT_WIDTH)[start[rows]]
+    position = np.arange(_FLOAT_WIDTH)
+    inside = position < width[:, None]
+    digit = (cells >= ord("0")) & (cells <= ord("9"))
+    dot = (cells == ord(".")) & inside
+    plus = cells[:, 0] == ord("+")
+    at = np.argmax(dot, axis=1)  # the first dot
+    before = position < at[:, None]
+    after = (position > at[:, None]) & inside
+    ok = (dot.sum(axis=1) == 1) & (at > plus) & (width - at >= 2)
+    ok &= (digit | ~before | ((position == 0) & plus[:, None])).all(axis=1)
+    ok &= ((cells == ord("0")) | ~after).all(axis=1)
+    return rows[ok], at[ok]
+
+
+def _shape_fast(text: pa.Array, numbers: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """:func:`_shape_messy` on the bytes of ``text`` for the cells a spreadsheet really holds:
+    fills ``numbers`` and ``codes`` and returns the rows it leaves to the general path — cells
+    with a non-ASCII character :data:`_TO_ASCII` does not map, an ``e`` (scientific notation),
+    long runs of padding, long float-like text. Same steps, same order: map full-width and
+    typographic characters to ASCII, trim, float cells, separators, :func:`_decide`."""
+    n = len(text)
+    bounds, data = _buffers(text)
+    left = np.zeros(n, dtype=bool)
+    if len(data) and data.max() >= 0x80:
+        data, bounds = _to_ascii(data, bounds, left)
+    start, end, trimmed = _trim(data, bounds, left)
+    e_at = np.flatnonzero((data | 0x20) == ord("e"))  # e or E (not a padding character: inside)
+    left[_row_of(bounds, e_at)] = True
+    float_rows, float_sizes = _float_sizes(data, bounds, start, end, left)
+
+    others = np.flatnonzero((data < ord("0")) | (data > ord("9")))  # (few: most bytes are digits)
+    keep = np.ones(len(data), dtype=bool)
+    keep[others[_SEPARATOR_BYTES[data[others]]]] = False
+    keep[trimmed] = False
+    kept_at = _running(keep)[bounds]  # where each cell starts in the kept bytes
+    size = np.diff(kept_at)
+    not_digit = np.zeros(len(data), dtype=bool)
+    not_digit[others[keep[others]]] = True
+    not_digits = np.diff(_running(not_digit)[bounds])
+    size[float_rows] = float_sizes
+    size[pc.is_null(text).to_numpy(zero_copy_only=False)] = 0
+    numbers[:] = _decide(data[keep], kept_at[:-1], size, not_digits, codes)
+    return np.flatnonzero(left)
 
 
 def normalize_numbers(values: pd.Series | Iterable[Any]) -> pd.Series:
@@ -510,9 +708,33 @@ def normalize_numbers(values: pd.Series | Iterable[Any]) -> pd.Series:
     return pd.Series(pd.array(_as_text_numbers(numbers, numbers >= 0), dtype=TEXT), index=series.index)
 
 
+@lru_cache(maxsize=1)
+def _four_digits() -> np.ndarray:
+    """The four ASCII digits of 0…9999, a row each (``_four_digits()[42]`` is ``b"0042"``)."""
+    values = np.arange(10_000)[:, None]
+    return (values // 10 ** np.arange(3, -1, -1) % 10 + ord("0")).astype(np.uint8)
+
+
 def _as_text_numbers(numbers: np.ndarray, keep: np.ndarray) -> pa.Array:
-    """int64 numbers as a string array, null where ``keep`` is false."""
-    return pc.cast(pa.array(numbers, mask=~keep), pa.large_string())
+    """int64 numbers as a string array, null where ``keep`` is false. 11-digit numbers (all a
+    check keeps) are written from a table of digits straight into the array's buffers."""
+    picked = numbers[keep]
+    if len(picked) and not (int(picked.min()) >= 10**10 and int(picked.max()) < 10**11):
+        return pc.cast(pa.array(numbers, mask=~keep), pa.large_string())
+    digits = _four_digits()
+    text = np.empty((len(picked), 11), dtype=np.uint8)
+    high, rest = np.divmod(picked, 10**8)
+    text[:, :3] = digits[high, 1:]
+    middle, low = np.divmod(rest, 10**4)
+    text[:, 3:7] = digits[middle]
+    text[:, 7:] = digits[low]
+    offsets = np.zeros(len(numbers) + 1, dtype=np.int64)
+    np.cumsum(keep * 11, out=offsets[1:])
+    nulls = len(numbers) - len(picked)
+    validity = pa.py_buffer(np.packbits(keep, bitorder="little")) if nulls else None
+    return pa.LargeStringArray.from_buffers(
+        len(numbers), pa.py_buffer(offsets), pa.py_buffer(text), validity, nulls
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -883,14 +1105,42 @@ def _resolve_column(df: pd.DataFrame, column: str | None) -> str:
     return column
 
 
-def _labels(codes: np.ndarray, labels: Iterable[str | None]) -> pa.Array:
-    """Integer codes to a string array (code -1 or a None label: null), no Python loop."""
-    labels = list(labels)
-    codes = np.where(codes < 0, len(labels), codes)
-    # large_string: what a TEXT column stores, so that pandas takes the array without a copy.
-    dictionary = pa.array([*labels, None], pa.large_string())
-    indices = pa.array(codes.astype(np.int32))
-    return pa.DictionaryArray.from_arrays(indices, dictionary).cast(pa.large_string())
+def _labels(codes: np.ndarray, labels: Iterable[str | None] | pa.Array) -> pa.Array:
+    """Integer codes to a string array (code -1 or a None label: null): one take from the few
+    labels, no Python loop. large_string: what a TEXT column stores, so that pandas takes the
+    array without a copy."""
+    if not isinstance(labels, pa.Array):
+        labels = pa.array(list(labels), pa.large_string())
+    return labels.take(pa.array(codes.astype(np.int32, copy=False), mask=codes < 0))
+
+
+def _first_occurrences(values: np.ndarray) -> np.ndarray:
+    """For each of ``values`` (int64), the position of its first occurrence.
+
+    One sort of ``value << bits | position`` when both fit in an int64 (11-digit numbers and
+    positions under 2**28 do), else a stable argsort; no hashing.
+
+    >>> _first_occurrences(np.array([7, 5, 7, 5, 9])).tolist()
+    [0, 1, 0, 1, 4]
+    """
+    m = len(values)
+    if not m:
+        return np.zeros(0, dtype=np.int64)
+    bits = max(int(m - 1).bit_length(), 1)
+    low = int(values.min())
+    if (int(values.max()) - low).bit_length() + bits <= 62:
+        keys = ((values - low) << bits) | np.arange(m, dtype=np.int64)
+        keys.sort()
+        ordered, position = keys >> bits, keys & ((1 << bits) - 1)
+    else:
+        position = np.argsort(values, kind="stable")
+        ordered = values[position]
+    new = np.empty(m, dtype=bool)
+    new[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    first = np.empty(m, dtype=np.int64)
+    first[position] = position[new][np.cumsum(new) - 1]  # sorted by position within a number
+    return first
 
 
 def check_numbers(df: pd.DataFrame, column: str | None = None) -> pd.DataFrame:
@@ -937,32 +1187,28 @@ def check_numbers(df: pd.DataFrame, column: str | None = None) -> pd.DataFrame:
     numbers = numbers[good]
     mobile = _as_text_numbers(candidates, valid)
 
-    # Duplicates among valid numbers, on integers: first position per number.
-    # Hash-based (pd.factorize, O(n)) rather than np.unique's sort: codes follow first appearance.
-    inverse, uniques = pd.factorize(numbers)
-    first_idx = np.empty(len(uniques), dtype=np.int64)
-    first_idx[inverse[::-1]] = np.arange(len(inverse) - 1, -1, -1)  # last write = first occurrence
+    # Duplicates among valid numbers, on integers: the first position per number.
     first = np.arange(n)
-    first[valid_rows] = valid_rows[first_idx[inverse]]
-    duplicate = first != np.arange(n)
+    first[valid_rows] = valid_rows[_first_occurrences(numbers)]
+    duplicate = np.flatnonzero(first != np.arange(n))
 
     status = np.where(valid, 0, 1).astype(np.int8)
     status[duplicate] = 2
     status_arr = _labels(status, [Status.OK, Status.INVALID, Status.DUPLICATE])
-    reason = _labels(codes, _SHAPE_REASONS)
-    if duplicate.any():
-        rows = (
-            df["source_row"].to_numpy(dtype=object)
-            if "source_row" in df.columns
-            else df.index.to_numpy(dtype=object)
-        )
+    reasons = pa.array(list(_SHAPE_REASONS), pa.large_string())
+    if len(duplicate):
+        ids = df["source_row"] if "source_row" in df.columns else df.index
+        rows = ids.take(first[duplicate]).to_numpy(dtype=object)
         try:
-            firsts = pa.array(rows[first[duplicate]].tolist()).cast(pa.large_string())
+            firsts = pa.array(rows.tolist()).cast(pa.large_string())
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-            firsts = pa.array([str(r) for r in rows[first[duplicate]]], pa.large_string())
+            firsts = pa.array([str(r) for r in rows], pa.large_string())
         prefix, empty = (pa.scalar(t, pa.large_string()) for t in (f"{Reason.DUPLICATE.value} ", ""))
-        texts = pc.binary_join_element_wise(prefix, firsts, empty)
-        reason = pc.replace_with_mask(reason, pa.array(duplicate), texts)
+        # One label per duplicate row, after the shape reasons.
+        reasons = pa.concat_arrays([reasons, pc.binary_join_element_wise(prefix, firsts, empty)])
+        codes = codes.astype(np.int32)
+        codes[duplicate] = len(_SHAPE_REASONS) + np.arange(len(duplicate))
+    reason = _labels(codes, reasons)
     prefix = numbers // 10**4 - _PREFIX_BASE
     carrier = _prefix_labels(table.carrier[prefix], valid_rows, n, table.carriers)
     region = _prefix_labels(table.region[prefix], valid_rows, n, table.regions)
