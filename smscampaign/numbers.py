@@ -480,21 +480,19 @@ def _decide(
     if len(rows):
         sizes = size[rows]
         head = windows[start[rows]]  # (rows, _HEAD) bytes; those past the cell's end read as 0
-        head[np.arange(_HEAD) >= sizes[:, None]] = 0
-        at_row = np.arange(len(rows))
+        head *= np.arange(_HEAD) < sizes[:, None]
+        flat, base = head.ravel(), np.arange(0, len(rows) * _HEAD, _HEAD)
 
         def at(offset: np.ndarray, k: int) -> np.ndarray:
-            return head[at_row, offset + k]
+            return flat[base + offset + k]
 
-        zero = np.zeros(len(rows), dtype=np.int64)
-        plus86 = (at(zero, 0) == ord("+")) & (at(zero, 1) == ord("8")) & (at(zero, 2) == ord("6"))
-        zero086 = (at(zero, 0) == ord("0")) & (at(zero, 1) == ord("0")) & (at(zero, 2) == ord("8"))
-        zero086 &= at(zero, 3) == ord("6")
-        shift = np.where(plus86, 3, np.where(zero086, 4, 0)).astype(np.int64)
+        word = head.view("<u4")[:, 0]  # the first four bytes, the first one lowest
+        plus86 = (word & 0xFFFFFF) == int.from_bytes(b"+86", "little")
+        zero086 = word == int.from_bytes(b"0086", "little")
+        shift = 3 * plus86 + 4 * zero086
+        after = sizes - shift
         starts86 = (at(shift, 0) == ord("8")) & (at(shift, 1) == ord("6"))
-        national = starts86 & (
-            (sizes - shift == 13) | ((sizes - shift == 14) & (at(shift, 2) == ord("0")))
-        )
+        national = starts86 & ((after == 13) | ((after == 14) & (at(shift, 2) == ord("0"))))
         shift += 2 * national
         trunk = (sizes - shift == 12) & (at(shift, 0) == ord("0")) & (at(shift, 1) == ord("1"))
         shift += trunk
@@ -506,13 +504,11 @@ def _decide(
         foreign = (first == ord("+")) & one_to_nine & (rest_not_digits == 1)
         foreign |= (first == ord("0")) & (second == ord("0")) & (third >= ord("1")) & (third <= ord("9"))
         foreign &= (rest_not_digits == 0) | (first == ord("+"))
-        empty = length == 0
-        digits = (length > 0) & (rest_not_digits == 0)
         found = np.zeros(len(rows), dtype=np.int8)
         for mask, code in (
-            (empty, _EMPTY),
+            (length == 0, _EMPTY),
             (foreign, _FOREIGN),
-            (~digits, _NOT_DIGITS),
+            (rest_not_digits != 0, _NOT_DIGITS),
             (length != 11, _WRONG_LENGTH),
             (first != ord("1"), _NOT_RANGE),
         ):
@@ -534,8 +530,11 @@ def _decide(
 # The fast path: cells that are ASCII once mapped, decided on their bytes
 
 _FAST_ROWS: Final = 1 << 18  # cells per slice: the byte arrays stay small (and in cache)
-_TRIM_STEPS: Final = 16  # padding characters trimmed per end before a cell is left to the general path
+_TRIM_STEPS: Final = 24  # padding characters trimmed per end before a cell is left to the general path
 _FLOAT_WIDTH: Final = 32  # longest trimmed float-like cell the fast path decides
+_TRAILING_BYTES: Final = slice(0x80, 0xC0)  # a UTF-8 character's bytes after its first
+_DROPPED_BYTES: Final = _SEPARATOR_BYTES.copy()  # separators, and what _to_ascii leaves behind
+_DROPPED_BYTES[_TRAILING_BYTES] = True
 
 
 @lru_cache(maxsize=1)
@@ -553,13 +552,15 @@ def _ascii_map() -> tuple[np.ndarray, np.ndarray]:
 @lru_cache(maxsize=1)
 def _trim_bytes() -> tuple[np.ndarray, np.ndarray]:
     """The ASCII bytes the general path trims on the left and on the right, as Arrow's kernels
-    say (``utf8_rtrim_whitespace`` also trims the separators 0x1C–0x1F), as 256-entry tables."""
+    say (``utf8_rtrim_whitespace`` also trims the separators 0x1C–0x1F), as 256-entry tables;
+    with the bytes that follow a mapped character's first (see :func:`_to_ascii`)."""
     probes = pa.array([chr(c) + "1" + chr(c) for c in range(128)], pa.large_string())
     left = pc.utf8_ltrim(probes, characters=_LTRIM_CHARACTERS).to_pylist()
     right = pc.utf8_rtrim_whitespace(probes).to_pylist()
     ltrim, rtrim = np.zeros(256, dtype=bool), np.zeros(256, dtype=bool)
     ltrim[:128] = [len(t) == 2 for t in left]
     rtrim[:128] = [len(t) == 2 for t in right]
+    ltrim[_TRAILING_BYTES] = rtrim[_TRAILING_BYTES] = True  # the rest of a mapped character
     return ltrim, rtrim
 
 
@@ -576,28 +577,24 @@ def _row_of(bounds: np.ndarray, positions: np.ndarray) -> np.ndarray:
     return np.searchsorted(bounds, positions, side="right") - 1
 
 
-def _to_ascii(data: np.ndarray, bounds: np.ndarray, left: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The bytes with each character of :data:`_TO_ASCII` replaced by its ASCII byte, and the new
-    cell bounds; cells holding any other non-ASCII character are marked in ``left``."""
+def _to_ascii(data: np.ndarray, bounds: np.ndarray, left: np.ndarray) -> np.ndarray:
+    """The bytes with the first byte of each character of :data:`_TO_ASCII` replaced by its ASCII
+    byte; the character's other bytes (0x80–0xBF) stay, and the fast path passes over them as it
+    passes over padding and separators. Cells holding any other non-ASCII character are marked
+    in ``left``."""
     keys, values = _ascii_map()
     last = len(data) - 1
     lead = np.flatnonzero(data >= 0xC0)  # the first byte of each non-ASCII character
     b0 = data[lead].astype(np.int64)
     b1 = data[np.minimum(lead + 1, last)].astype(np.int64)
     b2 = data[np.minimum(lead + 2, last)].astype(np.int64)
-    three = b0 >= 0xE0
-    key = (b0 << 16) | (b1 << 8) | np.where(three, b2, 0)
+    key = (b0 << 16) | (b1 << 8) | np.where(b0 >= 0xE0, b2, 0)
     at = np.minimum(np.searchsorted(keys, key), len(keys) - 1)
     known = keys[at] == key
     left[_row_of(bounds, lead[~known])] = True
-    mapped = lead[known]
     out = data.copy()
-    out[mapped] = values[at[known]]
-    drop = np.concatenate((mapped + 1, mapped[three[known]] + 2))
-    drop.sort()
-    keep = np.ones(len(data), dtype=bool)
-    keep[drop] = False
-    return out[keep], bounds - np.searchsorted(drop, bounds)
+    out[lead[known]] = values[at[known]]
+    return out
 
 
 def _trim(
@@ -654,7 +651,9 @@ def _float_sizes(
     at = np.argmax(dot, axis=1)  # the first dot
     before = position < at[:, None]
     after = (position > at[:, None]) & inside
-    ok = (dot.sum(axis=1) == 1) & (at > plus) & (width - at >= 2)
+    mapped = ((cells >= 0x80) & inside).any(axis=1)  # e.g. full-width: the general path decides
+    left[rows[mapped]] = True
+    ok = ~mapped & (dot.sum(axis=1) == 1) & (at > plus) & (width - at >= 2)
     ok &= (digit | ~before | ((position == 0) & plus[:, None])).all(axis=1)
     ok &= ((cells == ord("0")) | ~after).all(axis=1)
     return rows[ok], at[ok]
@@ -670,7 +669,7 @@ def _shape_fast(text: pa.Array, numbers: np.ndarray, codes: np.ndarray) -> np.nd
     bounds, data = _buffers(text)
     left = np.zeros(n, dtype=bool)
     if len(data) and data.max() >= 0x80:
-        data, bounds = _to_ascii(data, bounds, left)
+        data = _to_ascii(data, bounds, left)
     start, end, trimmed = _trim(data, bounds, left)
     e_at = np.flatnonzero((data | 0x20) == ord("e"))  # e or E (not a padding character: inside)
     left[_row_of(bounds, e_at)] = True
@@ -678,7 +677,7 @@ def _shape_fast(text: pa.Array, numbers: np.ndarray, codes: np.ndarray) -> np.nd
 
     others = np.flatnonzero((data < ord("0")) | (data > ord("9")))  # (few: most bytes are digits)
     keep = np.ones(len(data), dtype=bool)
-    keep[others[_SEPARATOR_BYTES[data[others]]]] = False
+    keep[others[_DROPPED_BYTES[data[others]]]] = False
     keep[trimmed] = False
     kept_at = _running(keep)[bounds]  # where each cell starts in the kept bytes
     size = np.diff(kept_at)
@@ -710,30 +709,32 @@ def normalize_numbers(values: pd.Series | Iterable[Any]) -> pd.Series:
 
 @lru_cache(maxsize=1)
 def _four_digits() -> np.ndarray:
-    """The four ASCII digits of 0…9999, a row each (``_four_digits()[42]`` is ``b"0042"``)."""
+    """The four ASCII digits of 0…9999 as little-endian uint32 (``b"0042"`` at 42)."""
     values = np.arange(10_000)[:, None]
-    return (values // 10 ** np.arange(3, -1, -1) % 10 + ord("0")).astype(np.uint8)
+    digits = (values // 10 ** np.arange(3, -1, -1) % 10 + ord("0")).astype(np.uint8)
+    return digits.view("<u4").ravel()
 
 
 def _as_text_numbers(numbers: np.ndarray, keep: np.ndarray) -> pa.Array:
     """int64 numbers as a string array, null where ``keep`` is false. 11-digit numbers (all a
-    check keeps) are written from a table of digits straight into the array's buffers."""
+    check keeps) are written straight into the array's buffers, eight and four digits at a time
+    from a table (the two writes share the eighth digit)."""
     picked = numbers[keep]
     if len(picked) and not (int(picked.min()) >= 10**10 and int(picked.max()) < 10**11):
         return pc.cast(pa.array(numbers, mask=~keep), pa.large_string())
     digits = _four_digits()
-    text = np.empty((len(picked), 11), dtype=np.uint8)
-    high, rest = np.divmod(picked, 10**8)
-    text[:, :3] = digits[high, 1:]
-    middle, low = np.divmod(rest, 10**4)
-    text[:, 3:7] = digits[middle]
-    text[:, 7:] = digits[low]
+    data = np.empty(len(picked) * 11 + 5, dtype=np.uint8)  # (room for the last 8-byte write)
+    high, rest = np.divmod(picked, 10**7)  # digits 1-4 | 5-11
+    first8 = digits[high].astype(np.uint64) | (digits[rest // 1000].astype(np.uint64) << np.uint64(32))
+    if len(picked):
+        np.ndarray((len(picked),), "<u8", data, 0, (11,))[:] = first8
+        np.ndarray((len(picked),), "<u4", data, 7, (11,))[:] = digits[picked % 10**4]
     offsets = np.zeros(len(numbers) + 1, dtype=np.int64)
     np.cumsum(keep * 11, out=offsets[1:])
     nulls = len(numbers) - len(picked)
     validity = pa.py_buffer(np.packbits(keep, bitorder="little")) if nulls else None
     return pa.LargeStringArray.from_buffers(
-        len(numbers), pa.py_buffer(offsets), pa.py_buffer(text), validity, nulls
+        len(numbers), pa.py_buffer(offsets), pa.py_buffer(data[: len(picked) * 11]), validity, nulls
     )
 
 
