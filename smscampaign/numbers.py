@@ -531,7 +531,7 @@ def _decide(
 
 _FAST_ROWS: Final = 1 << 18  # cells per slice: the byte arrays stay small (and in cache)
 _TRIM_STEPS: Final = 24  # padding characters trimmed per end before a cell is left to the general path
-_FLOAT_WIDTH: Final = 32  # longest trimmed float-like cell the fast path decides
+_CELL_WIDTH: Final = 32  # longest trimmed float-like or scientific cell the fast path decides
 _TRAILING_BYTES: Final = slice(0x80, 0xC0)  # a UTF-8 character's bytes after its first
 _DROPPED_BYTES: Final = _SEPARATOR_BYTES.copy()  # separators, and what _to_ascii leaves behind
 _DROPPED_BYTES[_TRAILING_BYTES] = True
@@ -624,11 +624,20 @@ def _trim(
     return start, end, positions
 
 
+def _cells(data: np.ndarray, start: np.ndarray, width: np.ndarray) -> np.ndarray:
+    """The cells ``data[start : start + width]`` as rows of :data:`_CELL_WIDTH` bytes, 0 past
+    each cell's end (``width`` ≤ :data:`_CELL_WIDTH`)."""
+    padded = np.concatenate((data, np.zeros(_CELL_WIDTH, dtype=np.uint8)))
+    cells = sliding_window_view(padded, _CELL_WIDTH)[start]
+    cells *= np.arange(_CELL_WIDTH) < width[:, None]
+    return cells
+
+
 def _float_sizes(
     data: np.ndarray, bounds: np.ndarray, start: np.ndarray, end: np.ndarray, left: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(rows, bytes before the dot) of the cells whose trimmed text is a float, ``^\\+?\\d+\\.0+$``;
-    float-like cells longer than :data:`_FLOAT_WIDTH` are marked in ``left``."""
+    r"""(rows, bytes before the dot) of the cells whose trimmed text is a float, ``^\+?\d+\.0+$``;
+    float-like cells longer than :data:`_CELL_WIDTH` are marked in ``left``."""
     dots = np.flatnonzero(data == ord("."))
     none = np.zeros(0, dtype=np.int64)
     if not len(dots):
@@ -637,21 +646,19 @@ def _float_sizes(
     rows = rows[np.r_[True, rows[1:] != rows[:-1]]]
     rows = rows[data[end[rows] - 1] == ord("0")]  # (a cell with a dot is not empty)
     width = end[rows] - start[rows]
-    left[rows[width > _FLOAT_WIDTH]] = True
-    rows, width = rows[width <= _FLOAT_WIDTH], width[width <= _FLOAT_WIDTH]
+    left[rows[width > _CELL_WIDTH]] = True
+    rows, width = rows[width <= _CELL_WIDTH], width[width <= _CELL_WIDTH]
     if not len(rows):
         return none, none
-    padded = np.concatenate((data, np.zeros(_FLOAT_WIDTH, dtype=np.uint8)))
-    cells = sliding_window_view(padded, _FLOAT_WIDTH)[start[rows]]
-    position = np.arange(_FLOAT_WIDTH)
-    inside = position < width[:, None]
+    cells = _cells(data, start[rows], width)
+    position = np.arange(_CELL_WIDTH)
     digit = (cells >= ord("0")) & (cells <= ord("9"))
-    dot = (cells == ord(".")) & inside
+    dot = cells == ord(".")
     plus = cells[:, 0] == ord("+")
     at = np.argmax(dot, axis=1)  # the first dot
     before = position < at[:, None]
-    after = (position > at[:, None]) & inside
-    mapped = ((cells >= 0x80) & inside).any(axis=1)  # e.g. full-width: the general path decides
+    after = (position > at[:, None]) & (position < width[:, None])
+    mapped = (cells >= 0x80).any(axis=1)  # e.g. full-width: the general path decides
     left[rows[mapped]] = True
     ok = ~mapped & (dot.sum(axis=1) == 1) & (at > plus) & (width - at >= 2)
     ok &= (digit | ~before | ((position == 0) & plus[:, None])).all(axis=1)
@@ -659,20 +666,80 @@ def _float_sizes(
     return rows[ok], at[ok]
 
 
+def _scientific_cells(
+    data: np.ndarray, start: np.ndarray, end: np.ndarray, rows: np.ndarray, left: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""Which of ``rows`` (cells with an ``e``) are scientific notation, ``^\+?\d+(\.\d+)?[eE]\+?\d+$``,
+    and what they stand for, as :func:`_scientific` says: (rows, where the digits start in the
+    cell's kept bytes, how many there are — −1 where digits were lost). Cells longer than
+    :data:`_CELL_WIDTH` are marked in ``left``.
+
+    The digits are always a stretch of the mantissa's (its dot is a separator, so they are
+    contiguous in the kept bytes): from the first non-zero digit to the end, less the trailing
+    zeros that the exponent does not cover.
+    """
+    width = end[rows] - start[rows]
+    left[rows[width > _CELL_WIDTH]] = True
+    rows, width = rows[width <= _CELL_WIDTH], width[width <= _CELL_WIDTH]
+    cells = _cells(data, start[rows], width)
+    mapped = (cells >= 0x80).any(axis=1)  # e.g. full-width: the general path decides
+    left[rows[mapped]] = True
+    rows, width, cells = rows[~mapped], width[~mapped], cells[~mapped]
+    position = np.arange(_CELL_WIDTH)
+    inside = position < width[:, None]
+    digit = (cells >= ord("0")) & (cells <= ord("9"))
+    is_e = (cells | 0x20) == ord("e")
+    e_at = np.argmax(is_e, axis=1)
+    plus = (cells[:, 0] == ord("+")).astype(np.int64)
+    in_mantissa = (position >= plus[:, None]) & (position < e_at[:, None])
+    dot = (cells == ord(".")) & in_mantissa
+    dots = dot.sum(axis=1)
+    dot_at = np.where(dots > 0, np.argmax(dot, axis=1), e_at)
+    exponent_plus = (
+        np.take_along_axis(cells, np.minimum(e_at + 1, _CELL_WIDTH - 1)[:, None], 1)[:, 0] == ord("+")
+    ) & (e_at + 1 < width)
+    exponent_from = e_at + 1 + exponent_plus
+    in_exponent = (position >= exponent_from[:, None]) & inside
+    sci = (is_e.sum(axis=1) == 1) & (dots <= 1) & (dot_at > plus) & (width > exponent_from)
+    sci &= (dots == 0) | (dot_at < e_at - 1)
+    sci &= (digit | dot | ~in_mantissa).all(axis=1) & (digit | ~in_exponent).all(axis=1)
+    # The exponent's value; beyond 4 significant digits it exceeds any fraction here: lost.
+    significant = in_exponent & (cells != ord("0"))
+    first_significant = np.where(significant.any(axis=1), np.argmax(significant, axis=1), width)
+    exponent = np.zeros(len(rows), dtype=np.int64)
+    for k in range(4):
+        at = width - 1 - k
+        value = np.take_along_axis(cells, np.maximum(at, 0)[:, None], 1)[:, 0].astype(np.int64)
+        exponent += np.where(at >= exponent_from, value - ord("0"), 0) * 10**k
+    fraction = np.where(dots > 0, e_at - dot_at - 1, 0)
+    shift = np.where(width - first_significant > 4, 1, exponent - fraction)
+    length = e_at - plus - dots + np.minimum(shift, 0)  # the mantissa's digits, less the cut zeros
+    cut = (position >= (e_at + np.minimum(shift, 0))[:, None]) & (position < e_at[:, None])
+    lost = (shift > 0) | ~((cells == ord("0")) | ~cut).all(axis=1)
+    nonzero = digit & in_mantissa & (cells != ord("0"))
+    first_nonzero = np.where(nonzero.any(axis=1), np.argmax(nonzero, axis=1), e_at)
+    zeros = first_nonzero - plus - (dot_at < first_nonzero)  # leading zeros of the digits
+    lost |= zeros >= length
+    return rows[sci], (plus + zeros)[sci], np.where(lost, -1, length - zeros)[sci]
+
+
 def _shape_fast(text: pa.Array, numbers: np.ndarray, codes: np.ndarray) -> np.ndarray:
     """:func:`_shape_messy` on the bytes of ``text`` for the cells a spreadsheet really holds:
     fills ``numbers`` and ``codes`` and returns the rows it leaves to the general path — cells
-    with a non-ASCII character :data:`_TO_ASCII` does not map, an ``e`` (scientific notation),
-    long runs of padding, long float-like text. Same steps, same order: map full-width and
-    typographic characters to ASCII, trim, float cells, separators, :func:`_decide`."""
+    with a non-ASCII character :data:`_TO_ASCII` does not map, long runs of padding, long
+    float-like or scientific-looking text. Same steps, same order: map full-width and
+    typographic characters to ASCII, trim, scientific notation, float cells, separators,
+    :func:`_decide`."""
     n = len(text)
     bounds, data = _buffers(text)
     left = np.zeros(n, dtype=bool)
+    null = pc.is_null(text).to_numpy(zero_copy_only=False)
     if len(data) and data.max() >= 0x80:
         data = _to_ascii(data, bounds, left)
     start, end, trimmed = _trim(data, bounds, left)
-    e_at = np.flatnonzero((data | 0x20) == ord("e"))  # e or E (not a padding character: inside)
-    left[_row_of(bounds, e_at)] = True
+    e_rows = np.unique(_row_of(bounds, np.flatnonzero((data | 0x20) == ord("e"))))  # e or E
+    e_rows = e_rows[~null[e_rows] & ~left[e_rows]]
+    sci_rows, sci_from, sci_size = _scientific_cells(data, start, end, e_rows, left)
     float_rows, float_sizes = _float_sizes(data, bounds, start, end, left)
 
     others = np.flatnonzero((data < ord("0")) | (data > ord("9")))  # (few: most bytes are digits)
@@ -681,12 +748,21 @@ def _shape_fast(text: pa.Array, numbers: np.ndarray, codes: np.ndarray) -> np.nd
     keep[trimmed] = False
     kept_at = _running(keep)[bounds]  # where each cell starts in the kept bytes
     size = np.diff(kept_at)
-    not_digit = np.zeros(len(data), dtype=bool)
-    not_digit[others[keep[others]]] = True
-    not_digits = np.diff(_running(not_digit)[bounds])
+    kept_from = kept_at[:-1].astype(np.int64)
+    not_digit = others[keep[others]]
+    if len(not_digit) * 8 < len(data):  # few: count them per cell directly
+        not_digits = np.bincount(_row_of(bounds, not_digit), minlength=n)
+    else:
+        flags = np.zeros(len(data), dtype=bool)
+        flags[not_digit] = True
+        not_digits = np.diff(_running(flags)[bounds])
     size[float_rows] = float_sizes
-    size[pc.is_null(text).to_numpy(zero_copy_only=False)] = 0
-    numbers[:] = _decide(data[keep], kept_at[:-1], size, not_digits, codes)
+    kept_from[sci_rows] += sci_from
+    size[sci_rows] = np.maximum(sci_size, 0)
+    not_digits[sci_rows] = 0
+    codes[sci_rows[sci_size < 0]] = _SCIENTIFIC
+    size[null] = 0
+    numbers[:] = _decide(data[keep], kept_from, size, not_digits, codes)
     return np.flatnonzero(left)
 
 
