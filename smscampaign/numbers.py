@@ -1100,18 +1100,20 @@ def _haoduan() -> _Haoduan:
         return _EMPTY_HAODUAN
     raw = Path(spec.origin).with_name("phone.dat").read_bytes()
     version, index_at = struct.unpack_from("<4si", raw)
-    entry = np.dtype({"names": ["prefix", "offset"], "formats": ["<i4", "<i4"], "itemsize": 9})
-    index = np.frombuffer(raw, dtype=entry, offset=index_at, count=(len(raw) - index_at) // 9)
+    entries = (len(raw) - index_at) // 9
+    index = np.frombuffer(raw, dtype=np.uint8, offset=index_at, count=entries * 9).reshape(entries, 9)
+    # (the int32 fields copied out of the 9-byte entries: whole-array work on aligned arrays)
+    prefix = index[:, 0:4].copy().view("<i4")[:, 0].astype(np.int64) - _PREFIX_BASE
+    offset = index[:, 4:8].copy().view("<i4")[:, 0].astype(np.int64)
     texts = raw[8:index_at].split(b"\0")
     starts = np.cumsum([8] + [len(t) + 1 for t in texts[:-1]])
     fields = [t.decode("utf-8").split("|") for t in texts]
-    record = np.searchsorted(starts, index["offset"])
-    known = (record < len(starts)) & (starts[np.minimum(record, len(starts) - 1)] == index["offset"])
-    prefix = index["prefix"].astype(np.int64) - _PREFIX_BASE
-    known &= (
-        (prefix >= 0)
-        & (prefix < _PREFIX_COUNT)
-        & np.array([len(f) == 4 for f in fields])[np.minimum(record, len(fields) - 1)]
+    usable = (starts <= index_at) & np.array([len(f) == 4 for f in fields])
+    at_start = np.full(index_at + 1, -1, dtype=np.int64)  # a record's number by its offset
+    at_start[starts[usable]] = np.flatnonzero(usable)
+    record = at_start[np.clip(offset, 0, index_at)]
+    known = (
+        (record >= 0) & (offset >= 0) & (offset <= index_at) & (prefix >= 0) & (prefix < _PREFIX_COUNT)
     )
     table = np.full(_PREFIX_COUNT, -1, dtype=np.int16)
     table[prefix[known]] = record[known]
