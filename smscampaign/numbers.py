@@ -22,14 +22,17 @@ from __future__ import annotations
 import importlib.util
 import logging
 import math
+import os
 import re
 import struct
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -60,6 +63,7 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 #: Columns :func:`check_numbers` adds, in this order.
 OUTPUT_COLUMNS: Final = ("mobile", "status", "reason", "carrier", "region", "city", "area_code")
@@ -343,43 +347,62 @@ def _on_rows(text: pa.Array, mask: pa.Array, change: Any, *, harmless: bool = Fa
     return pc.replace_with_mask(text, picked, change(text.take(rows)).cast(text.type))
 
 
-def _shape(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def _shape(raw: pd.Series, pool: Executor | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Normalise raw values; return (the 11-digit candidate as int64, −1 where there is none;
     the shape code per value).
 
-    Three paths give the same answers, in slices of :data:`_FAST_ROWS` cells: cells that already
-    are 11 ASCII digits starting with ``1`` are read straight off their bytes
-    (:func:`_clean_numbers`); :func:`_shape_fast` decides the other cells a spreadsheet really
-    holds on their bytes; the few it leaves (other non-ASCII text, long runs of padding) go
-    through :func:`_shape_messy`, the general path. ``tests/test_numbers.py`` compares them on
-    generated messy cells.
+    Three paths give the same answers, in slices of :data:`_FAST_ROWS` cells (on ``pool``'s
+    threads: numpy and Arrow let go of the GIL): cells that already are 11 ASCII digits starting
+    with ``1`` are read straight off their bytes (:func:`_clean_numbers`); :func:`_shape_fast`
+    decides the other cells a spreadsheet really holds on their bytes; the few it leaves (other
+    non-ASCII text, long runs of padding) go through :func:`_shape_messy`, the general path.
+    ``tests/test_numbers.py`` compares them on generated messy cells.
     """
     text = _arrow(as_text(raw))
     n = len(text)
     numbers = np.empty(n, dtype=np.int64)
     codes = np.zeros(n, dtype=np.int8)
-    left: list[np.ndarray] = []
-    for lo in range(0, n, _FAST_ROWS):
+
+    def slice_(lo: int) -> np.ndarray:
+        """Fill ``numbers`` and ``codes`` for one slice; the rows left to the general path."""
         part = text.slice(lo, min(_FAST_ROWS, n - lo))
-        clean, numbers[lo : lo + len(part)] = _clean_numbers(part)
+        here = slice(lo, lo + len(part))
+        clean, numbers[here] = _clean_numbers(part)
         messy = np.flatnonzero(~clean)
         if len(messy) == len(part):
-            rows = _shape_fast(part, numbers[lo : lo + len(part)], codes[lo : lo + len(part)])
-        elif len(messy):
-            found, found_codes = (
-                np.empty(len(messy), dtype=np.int64),
-                np.zeros(len(messy), dtype=np.int8),
-            )
-            rows = messy[_shape_fast(part.take(pa.array(messy)), found, found_codes)]
-            numbers[lo + messy], codes[lo + messy] = found, found_codes
-        else:
-            continue
-        if len(rows):
-            left.append(rows + lo)
-    if left:
-        rows = np.concatenate(left)
-        numbers[rows], codes[rows] = _shape_messy(text.take(pa.array(rows)))
+            return _shape_fast(part, numbers[here], codes[here]) + lo
+        if not len(messy):
+            return messy
+        found, found_codes = np.empty(len(messy), dtype=np.int64), np.zeros(len(messy), dtype=np.int8)
+        rows = messy[_shape_fast(part.take(pa.array(messy)), found, found_codes)]
+        numbers[lo + messy], codes[lo + messy] = found, found_codes
+        return rows + lo
+
+    with _executor(n) if pool is None else nullcontext(pool) as run:
+        left = np.concatenate([np.zeros(0, dtype=np.int64), *run.map(slice_, range(0, n, _FAST_ROWS))])
+    if len(left):
+        numbers[left], codes[left] = _shape_messy(text.take(pa.array(left)))
     return numbers, codes
+
+
+class _Inline(Executor):
+    """An executor that runs each call at once, in the caller's thread."""
+
+    def submit(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> Future[_T]:
+        future: Future[_T] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to the caller by future.result(), as a pool does
+            future.set_exception(exc)
+        return future
+
+
+def _executor(rows: int) -> Executor:
+    """Threads for checking ``rows`` cells: one per CPU this process may use (at most 4), when
+    there are at least two slices of work; else everything runs in the caller's thread."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    workers = min(cpus, 4, -(-rows // _FAST_ROWS))
+    return ThreadPoolExecutor(workers, thread_name_prefix="check_numbers") if workers > 1 else _Inline()
 
 
 def _words(data: np.ndarray) -> np.ndarray:
@@ -1316,48 +1339,54 @@ def check_numbers(df: pd.DataFrame, column: str | None = None) -> pd.DataFrame:
      'carrier': ['中国移动', '中国移动', '中国广电', <NA>]}
     """
     column = _resolve_column(df, column)
-    candidates, codes = _shape(df[column])
-    n = len(candidates)
-    table = _prefix_table()
-    candidate_rows = np.flatnonzero(codes == _CANDIDATE)
-    numbers = candidates[candidate_rows]
-    good = _valid_numbers(numbers, table)
-    valid = np.zeros(n, dtype=bool)
-    valid[candidate_rows[good]] = True
-    codes[candidate_rows[~good]] = _NOT_RANGE
-    valid_rows = candidate_rows[good]
-    numbers = numbers[good]
-    mobile = _as_text_numbers(candidates, valid)
+    with _executor(len(df)) as pool:
+        candidates, codes = _shape(df[column], pool)
+        n = len(candidates)
+        table = _prefix_table()
+        candidate_rows = np.flatnonzero(codes == _CANDIDATE)
+        numbers = candidates[candidate_rows]
+        good = _valid_numbers(numbers, table)
+        valid = np.zeros(n, dtype=bool)
+        valid[candidate_rows[good]] = True
+        codes[candidate_rows[~good]] = _NOT_RANGE
+        valid_rows = candidate_rows[good]
+        numbers = numbers[good]
+        del candidate_rows, good
+        # The text columns from their few labels, on the pool while the duplicates are found.
+        prefix = numbers // 10**4 - _PREFIX_BASE
+        haoduan = _haoduan()
+        record = haoduan.record[prefix]
+        later = [
+            pool.submit(_as_text_numbers, candidates, valid),
+            pool.submit(_prefix_labels, table.carrier[prefix], valid_rows, n, table.carriers),
+            pool.submit(_prefix_labels, table.region[prefix], valid_rows, n, table.regions),
+            pool.submit(_prefix_labels, record, valid_rows, n, haoduan.cities),
+            pool.submit(_prefix_labels, record, valid_rows, n, haoduan.area_codes),
+        ]
 
-    # Duplicates among valid numbers, on integers: the first position per number.
-    first = np.arange(n)
-    first[valid_rows] = valid_rows[_first_occurrences(numbers)]
-    duplicate = np.flatnonzero(first != np.arange(n))
+        # Duplicates among valid numbers, on integers: the first position per number.
+        first = _first_occurrences(numbers)
+        repeated = np.flatnonzero(first != np.arange(len(first)))
+        duplicate, first = valid_rows[repeated], valid_rows[first[repeated]]
 
-    status = np.where(valid, 0, 1).astype(np.int8)
-    status[duplicate] = 2
-    status_arr = _labels(status, [Status.OK, Status.INVALID, Status.DUPLICATE])
-    reasons = pa.array(list(_SHAPE_REASONS), pa.large_string())
-    if len(duplicate):
-        ids = df["source_row"] if "source_row" in df.columns else df.index
-        rows = ids.take(first[duplicate]).to_numpy(dtype=object)
-        try:
-            firsts = pa.array(rows.tolist()).cast(pa.large_string())
-        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-            firsts = pa.array([str(r) for r in rows], pa.large_string())
-        prefix, empty = (pa.scalar(t, pa.large_string()) for t in (f"{Reason.DUPLICATE.value} ", ""))
-        # One label per duplicate row, after the shape reasons.
-        reasons = pa.concat_arrays([reasons, pc.binary_join_element_wise(prefix, firsts, empty)])
-        codes = codes.astype(np.int32)
-        codes[duplicate] = len(_SHAPE_REASONS) + np.arange(len(duplicate))
-    reason = _labels(codes, reasons)
-    prefix = numbers // 10**4 - _PREFIX_BASE
-    carrier = _prefix_labels(table.carrier[prefix], valid_rows, n, table.carriers)
-    region = _prefix_labels(table.region[prefix], valid_rows, n, table.regions)
-    haoduan = _haoduan()
-    record = haoduan.record[prefix]
-    city = _prefix_labels(record, valid_rows, n, haoduan.cities)
-    area_code = _prefix_labels(record, valid_rows, n, haoduan.area_codes)
+        status = np.where(valid, 0, 1).astype(np.int8)
+        status[duplicate] = 2
+        status_arr = _labels(status, [Status.OK, Status.INVALID, Status.DUPLICATE])
+        reasons = pa.array(list(_SHAPE_REASONS), pa.large_string())
+        if len(duplicate):
+            ids = df["source_row"] if "source_row" in df.columns else df.index
+            rows = ids.take(first).to_numpy(dtype=object)
+            try:
+                firsts = pa.array(rows.tolist()).cast(pa.large_string())
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+                firsts = pa.array([str(r) for r in rows], pa.large_string())
+            prefix, empty = (pa.scalar(t, pa.large_string()) for t in (f"{Reason.DUPLICATE.value} ", ""))
+            # One label per duplicate row, after the shape reasons.
+            reasons = pa.concat_arrays([reasons, pc.binary_join_element_wise(prefix, firsts, empty)])
+            codes = codes.astype(np.int32)
+            codes[duplicate] = len(_SHAPE_REASONS) + np.arange(len(duplicate))
+        reason = _labels(codes, reasons)
+        mobile, carrier, region, city, area_code = (future.result() for future in later)
 
     out = df.copy(deep=False)
     out.attrs = dict(df.attrs)

@@ -514,3 +514,23 @@ def test_first_occurrences(values):
     assert _first_occurrences(np.array(values, dtype=np.int64)).tolist() == [first[v] for v in values]
     wide = np.array([v * 10**8 - 2**62 for v in values], dtype=np.int64)  # (the argsort way)
     assert _first_occurrences(wide).tolist() == [first[v] for v in values]
+
+
+def test_slices_and_threads_change_nothing(monkeypatch):
+    # A big list is checked in slices, on threads; the answers are those of one slice.
+    rng = random.Random(9)
+    cells = [
+        rng.choice([d(n) for d in _DECORATIONS])
+        for n in sc.normalize_numbers(
+            [f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}" for _ in range(300)]
+        ).tolist()
+    ]
+    cells += ["1.3800138000E+10", "无", None, " " * 40 + "13800138000", "12", "abc"] * 5
+    rng.shuffle(cells)
+    df = pd.DataFrame({"手机": cells + cells[:50]})  # duplicates across slices
+    whole = sc.check_numbers(df)
+    monkeypatch.setattr(sc.numbers, "_FAST_ROWS", 16)
+    assert_frame_equal(sc.check_numbers(df), whole)
+    numbers, codes = _shape(df["手机"])
+    general = _shape_messy(pa.array(as_text(df["手机"]).array))
+    assert numbers.tolist() == general[0].tolist() and codes.tolist() == general[1].tolist()
