@@ -1289,18 +1289,19 @@ def _labels(codes: np.ndarray, labels: Iterable[str | None] | pa.Array) -> pa.Ar
     return labels.take(pa.array(codes.astype(np.int32, copy=False), mask=codes < 0))
 
 
-def _first_occurrences(values: np.ndarray) -> np.ndarray:
-    """For each of ``values`` (int64), the position of its first occurrence.
+def _repeats(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the positions of values seen before, in order; the position of each one's first
+    occurrence), for int64 ``values``.
 
     One sort of ``value << bits | position`` when both fit in an int64 (11-digit numbers and
-    positions under 2**28 do), else a stable argsort; no hashing.
+    positions under 2**28 do), else a stable argsort; no hashing, and work on the repeats only.
 
-    >>> _first_occurrences(np.array([7, 5, 7, 5, 9])).tolist()
-    [0, 1, 0, 1, 4]
+    >>> [r.tolist() for r in _repeats(np.array([7, 5, 7, 5, 9, 7]))]
+    [[2, 3, 5], [0, 1, 0]]
     """
     m = len(values)
     if not m:
-        return np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     bits = max(int(m - 1).bit_length(), 1)
     low = int(values.min())
     if (int(values.max()) - low).bit_length() + bits <= 62:
@@ -1310,12 +1311,11 @@ def _first_occurrences(values: np.ndarray) -> np.ndarray:
     else:
         position = np.argsort(values, kind="stable")
         ordered = values[position]
-    new = np.empty(m, dtype=bool)
-    new[0] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
-    first = np.empty(m, dtype=np.int64)
-    first[position] = position[new][np.cumsum(new) - 1]  # sorted by position within a number
-    return first
+    again = np.flatnonzero(ordered[1:] == ordered[:-1]) + 1  # sorted by position within a value
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    firsts = position[starts[np.searchsorted(starts, again, side="right") - 1]]
+    order = np.argsort(position[again])
+    return position[again][order], firsts[order]
 
 
 def check_numbers(df: pd.DataFrame, column: str | None = None) -> pd.DataFrame:
@@ -1375,9 +1375,8 @@ def check_numbers(df: pd.DataFrame, column: str | None = None) -> pd.DataFrame:
         ]
 
         # Duplicates among valid numbers, on integers: the first position per number.
-        first = _first_occurrences(numbers)
-        repeated = np.flatnonzero(first != np.arange(len(first)))
-        duplicate, first = valid_rows[repeated], valid_rows[first[repeated]]
+        repeated, first = _repeats(numbers)
+        duplicate, first = valid_rows[repeated], valid_rows[first]
 
         status = np.where(valid, 0, 1).astype(np.int8)
         status[duplicate] = 2

@@ -21,10 +21,10 @@ from smscampaign.numbers import (
     TEXT,
     Reason,
     _build_prefix_table,
-    _first_occurrences,
     _fix_unicode,
     _lookup,
     _prefix_table,
+    _repeats,
     _shape,
     _shape_fast,
     _shape_messy,
@@ -509,11 +509,13 @@ def test_fast_paths_character_map_is_the_general_paths():
 
 @settings(max_examples=100, deadline=None)
 @given(values=st.lists(st.integers(10**10, 10**10 + 50), max_size=50))
-def test_first_occurrences(values):
-    first = {v: values.index(v) for v in values}
-    assert _first_occurrences(np.array(values, dtype=np.int64)).tolist() == [first[v] for v in values]
+def test_repeats(values):
+    first = {v: values.index(v) for v in reversed(values)}
+    again = [i for i, v in enumerate(values) if first[v] != i]
+    expected = [again, [first[values[i]] for i in again]]
+    assert [r.tolist() for r in _repeats(np.array(values, dtype=np.int64))] == expected
     wide = np.array([v * 10**8 - 2**62 for v in values], dtype=np.int64)  # (the argsort way)
-    assert _first_occurrences(wide).tolist() == [first[v] for v in values]
+    assert [r.tolist() for r in _repeats(wide)] == expected
 
 
 def test_slices_and_threads_change_nothing(monkeypatch):
