@@ -617,7 +617,7 @@ def _decide(
 
 _FAST_ROWS: Final = 1 << 16  # cells per slice: the arrays stay in the CPU cache (measured best)
 _TRIM_STEPS: Final = 24  # padding characters trimmed per end before a cell is left to the general path
-_CELL_WIDTH: Final = 32  # longest trimmed float-like or scientific cell the fast path decides
+_CELL_WIDTH: Final = 24  # longest trimmed float-like or scientific cell the fast path decides
 _TRAILING_BYTES: Final = slice(0x80, 0xC0)  # a UTF-8 character's bytes after its first
 _DROPPED_BYTES: Final = _SEPARATOR_BYTES.copy()  # separators, and what _to_ascii leaves behind
 _DROPPED_BYTES[_TRAILING_BYTES] = True
@@ -1350,9 +1350,10 @@ def check_numbers(df: pd.DataFrame, column: str | None = None) -> pd.DataFrame:
     """
     column = _resolve_column(df, column)
     with _executor(len(df)) as pool:
+        tables = pool.submit(_prefix_table), pool.submit(_haoduan)  # read while cells are shaped
         candidates, codes = _shape(df[column], pool)
         n = len(candidates)
-        table = _prefix_table()
+        table, haoduan = tables[0].result(), tables[1].result()
         candidate_rows = np.flatnonzero(codes == _CANDIDATE)
         numbers = candidates[candidate_rows]
         good = _valid_numbers(numbers, table)
@@ -1364,7 +1365,6 @@ def check_numbers(df: pd.DataFrame, column: str | None = None) -> pd.DataFrame:
         del candidate_rows, good
         # The text columns from their few labels, on the pool while the duplicates are found.
         prefix = numbers // 10**4 - _PREFIX_BASE
-        haoduan = _haoduan()
         record = haoduan.record[prefix]
         later = [
             pool.submit(_as_text_numbers, candidates, valid),
