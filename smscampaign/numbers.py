@@ -275,10 +275,15 @@ def _clean_text(texts: list[str | None], index: pd.Index) -> pd.Series:
 
 def _arrow(series: pd.Series) -> pa.Array:
     """The pyarrow string array behind a :data:`TEXT` series (one chunk)."""
+    return pa.chunked_array(_arrow_chunks(series), pa.large_string()).combine_chunks()
+
+
+def _arrow_chunks(series: pd.Series) -> list[pa.Array]:
+    """The pyarrow string arrays behind a :data:`TEXT` series, as they are (no copy of the text:
+    a CSV read by Arrow comes in chunks of about a megabyte)."""
     arr = pa.array(series.array)
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    return arr.cast(pa.large_string())
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    return [chunk.cast(pa.large_string()) for chunk in chunks if len(chunk)]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -358,14 +363,18 @@ def _shape(raw: pd.Series, pool: Executor | None = None) -> tuple[np.ndarray, np
     non-ASCII text, long runs of padding) go through :func:`_shape_messy`, the general path.
     ``tests/test_numbers.py`` compares them on generated messy cells.
     """
-    text = _arrow(as_text(raw))
-    n = len(text)
+    chunks = _arrow_chunks(as_text(raw))
+    n = sum(len(chunk) for chunk in chunks)
     numbers = np.empty(n, dtype=np.int64)
     codes = np.zeros(n, dtype=np.int8)
+    slices, at = [], 0  # (where the slice starts in the whole, its cells)
+    for chunk in chunks:
+        slices += [(at + lo, chunk.slice(lo, _FAST_ROWS)) for lo in range(0, len(chunk), _FAST_ROWS)]
+        at += len(chunk)
 
-    def slice_(lo: int) -> np.ndarray:
+    def slice_(job: tuple[int, pa.Array]) -> np.ndarray:
         """Fill ``numbers`` and ``codes`` for one slice; the rows left to the general path."""
-        part = text.slice(lo, min(_FAST_ROWS, n - lo))
+        lo, part = job
         here = slice(lo, lo + len(part))
         clean, numbers[here] = _clean_numbers(part)
         messy = np.flatnonzero(~clean)
@@ -379,9 +388,10 @@ def _shape(raw: pd.Series, pool: Executor | None = None) -> tuple[np.ndarray, np
         return rows + lo
 
     with _executor(n) if pool is None else nullcontext(pool) as run:
-        left = np.concatenate([np.zeros(0, dtype=np.int64), *run.map(slice_, range(0, n, _FAST_ROWS))])
+        left = np.concatenate([np.zeros(0, dtype=np.int64), *run.map(slice_, slices)])
     if len(left):
-        numbers[left], codes[left] = _shape_messy(text.take(pa.array(left)))
+        text = pa.chunked_array(chunks, pa.large_string()).take(pa.array(left)).combine_chunks()
+        numbers[left], codes[left] = _shape_messy(text)
     return numbers, codes
 
 

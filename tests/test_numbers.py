@@ -536,3 +536,16 @@ def test_slices_and_threads_change_nothing(monkeypatch):
     numbers, codes = _shape(df["手机"])
     general = _shape_messy(pa.array(as_text(df["手机"]).array))
     assert numbers.tolist() == general[0].tolist() and codes.tolist() == general[1].tolist()
+
+
+def test_chunks_of_a_csv_are_shaped_where_they_lie():
+    # An Arrow CSV read gives a column in chunks; slices never cross them, rows stay in place.
+    cells = ["+86 138 0013 8000", "无", None, "1.3800138000E+10", " " * 30 + "13900139000", "12"] * 7
+    pieces = [cells[:5], [], cells[5:17], cells[17:18], cells[18:]]
+    chunked = pa.chunked_array([pa.array(p, pa.large_string()) for p in pieces], pa.large_string())
+    series = pd.Series(pd.array(chunked, dtype=TEXT))
+    numbers, codes = _shape(series)
+    general = _shape_messy(pa.array(cells, pa.large_string()))
+    assert numbers.tolist() == general[0].tolist() and codes.tolist() == general[1].tolist()
+    out = sc.check_numbers(pd.DataFrame({"手机": series}))
+    assert_frame_equal(out, sc.check_numbers(pd.DataFrame({"手机": pd.Series(cells, dtype=TEXT)})))
