@@ -279,8 +279,7 @@ def _arrow(series: pd.Series) -> pa.Array:
 
 
 def _arrow_chunks(series: pd.Series) -> list[pa.Array]:
-    """The pyarrow string arrays behind a :data:`TEXT` series, as they are (no copy of the text:
-    a CSV read by Arrow comes in chunks of about a megabyte)."""
+    """The pyarrow string arrays behind a :data:`TEXT` series, as they are (no copy)."""
     arr = pa.array(series.array)
     chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
     return [chunk.cast(pa.large_string()) for chunk in chunks if len(chunk)]
@@ -367,14 +366,23 @@ def _shape(raw: pd.Series, pool: Executor | None = None) -> tuple[np.ndarray, np
     n = sum(len(chunk) for chunk in chunks)
     numbers = np.empty(n, dtype=np.int64)
     codes = np.zeros(n, dtype=np.int8)
-    slices, at = [], 0  # (where the slice starts in the whole, its cells)
+    # Slices of _FAST_ROWS cells, each from one chunk or a few small ones (a CSV read by Arrow
+    # comes in chunks of about a megabyte): (where the slice starts, its pieces).
+    slices: list[tuple[int, list[pa.Array]]] = []
+    at = 0
     for chunk in chunks:
-        slices += [(at + lo, chunk.slice(lo, _FAST_ROWS)) for lo in range(0, len(chunk), _FAST_ROWS)]
-        at += len(chunk)
+        for lo in range(0, len(chunk), _FAST_ROWS):
+            piece = chunk.slice(lo, _FAST_ROWS)
+            if slices and sum(map(len, slices[-1][1])) + len(piece) <= _FAST_ROWS:
+                slices[-1][1].append(piece)
+            else:
+                slices.append((at, [piece]))
+            at += len(piece)
 
-    def slice_(job: tuple[int, pa.Array]) -> np.ndarray:
+    def slice_(job: tuple[int, list[pa.Array]]) -> np.ndarray:
         """Fill ``numbers`` and ``codes`` for one slice; the rows left to the general path."""
-        lo, part = job
+        lo, pieces = job
+        part = pieces[0] if len(pieces) == 1 else pa.concat_arrays(pieces)  # (a small copy)
         here = slice(lo, lo + len(part))
         clean, numbers[here] = _clean_numbers(part)
         messy = np.flatnonzero(~clean)
