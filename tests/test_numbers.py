@@ -538,8 +538,11 @@ def test_slices_and_threads_change_nothing(monkeypatch):
     assert numbers.tolist() == general[0].tolist() and codes.tolist() == general[1].tolist()
 
 
-def test_chunks_of_a_csv_are_shaped_where_they_lie():
-    # An Arrow CSV read gives a column in chunks; slices never cross them, rows stay in place.
+@pytest.mark.parametrize("rows", [8, 65536])
+def test_chunks_of_a_csv_are_shaped_where_they_lie(monkeypatch, rows):
+    # An Arrow CSV read gives a column in chunks: they are split into slices, or small ones
+    # grouped into one; every row's answer stays in its place.
+    monkeypatch.setattr(sc.numbers, "_FAST_ROWS", rows)
     cells = ["+86 138 0013 8000", "无", None, "1.3800138000E+10", " " * 30 + "13900139000", "12"] * 7
     pieces = [cells[:5], [], cells[5:17], cells[17:18], cells[18:]]
     chunked = pa.chunked_array([pa.array(p, pa.large_string()) for p in pieces], pa.large_string())
