@@ -183,7 +183,6 @@ _TO_ASCII: Final = {
 }
 _LTRIM_CHARACTERS: Final = " \t\n\r\v\f'"  # Excel's "keep as text" apostrophe, ASCII whitespace
 _SCIENTIFIC_RE: Final = r"^\+?\d+(\.\d+)?[eE]\+?\d+$"
-_SEPARATORS_RE: Final = r"[\s\-.()]"
 _MOBILE_TYPES: Final = (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
 # Validity of an 11-digit number is settled by its first 3 digits in phonenumbers' CN metadata, or
 # 5 for a few ranges (``1740[0-5]``, ``1610\d``); _prefix_verdict probes each prefix and undecided
@@ -328,27 +327,6 @@ def _all(*masks: pa.Array) -> pa.Array:
     for mask in masks[1:]:
         out = pc.and_(out, mask)
     return out
-
-
-def _digits(text: pa.Array) -> pa.Array:
-    r"""``^\d+$`` (ASCII digits, non-empty) without a regex pass."""
-    return pc.ascii_is_decimal(text)
-
-
-def _on_rows(text: pa.Array, mask: pa.Array, change: Any, *, harmless: bool = False) -> pa.Array:
-    """``text`` with ``change`` applied to the rows where ``mask`` is true (and only those).
-
-    ``harmless``: ``change`` leaves the other rows as they are, so when most rows are picked it
-    runs on the whole array (cheaper than picking the rows and putting them back).
-    """
-    picked = pc.fill_null(mask, False)
-    count = pc.sum(picked).as_py() or 0
-    if not count:
-        return text
-    if harmless and count * 3 > len(text):
-        return change(text).cast(text.type)
-    rows = pa.array(np.flatnonzero(picked.to_numpy(zero_copy_only=False)))
-    return pc.replace_with_mask(text, picked, change(text.take(rows)).cast(text.type))
 
 
 def _shape(raw: pd.Series, pool: Executor | None = None) -> tuple[np.ndarray, np.ndarray]:
