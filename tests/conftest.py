@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,19 +16,31 @@ from smscampaign import Sandbox
 USER, PASSWORD = "demo", "s3cret-PW!"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """A second fence around the real campaign home: should a test ever run without
+    SMSCAMPAIGN_HOME, the platform's user data dir (platformdirs reads XDG_DATA_HOME) is a
+    temporary folder of this session, not the developer's."""
+    if "XDG_DATA_HOME" not in os.environ or not os.environ["XDG_DATA_HOME"].startswith(
+        tempfile.gettempdir()
+    ):
+        os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="smscampaign-xdg-")
+
+
 @pytest.fixture(autouse=True)
-def _no_smscampaign_env(
-    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
-) -> Path:
+def _no_smscampaign_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Tests never see the developer's SMSCAMPAIGN_* settings, and never write to the real campaign
     home: SMSCAMPAIGN_HOME is a fresh temporary folder for every test (inherited by the children and
-    notebook kernels a test starts). Returns that folder."""
-    for name in list(os.environ):
-        if name.startswith("SMSCAMPAIGN_"):
-            monkeypatch.delenv(name)
-    home = tmp_path_factory.mktemp("home")
-    monkeypatch.setenv("SMSCAMPAIGN_HOME", str(home))
-    return home
+    notebook kernels a test starts). Yields that folder.
+
+    The environment is set through a MonkeyPatch of its own, not the test's ``monkeypatch``: a test
+    calling ``monkeypatch.undo()`` must not put the real home back."""
+    with pytest.MonkeyPatch.context() as fence:
+        for name in list(os.environ):
+            if name.startswith("SMSCAMPAIGN_"):
+                fence.delenv(name)
+        home = tmp_path_factory.mktemp("home")
+        fence.setenv("SMSCAMPAIGN_HOME", str(home))
+        yield home
 
 
 @pytest.fixture

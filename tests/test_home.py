@@ -6,6 +6,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -339,3 +340,15 @@ def test_a_batch_of_many_numbers_is_one_record_read_back_whole(tmp_path):
                 gateway=GW,
             )
         assert 9 not in store.batches_recorded("/j")
+
+
+def test_a_test_undoing_its_monkeypatch_still_has_a_temporary_home(monkeypatch, home):
+    # The conftest fences the home with a MonkeyPatch of its own: undoing the test's one (a test
+    # did, once, and its send wrote to the developer's real home) keeps SMSCAMPAIGN_HOME.
+    monkeypatch.setenv("SMSCAMPAIGN_USERNAME", "someone")
+    monkeypatch.undo()
+    assert os.environ["SMSCAMPAIGN_HOME"] == str(home)
+    assert home_dir() == home
+    # And with no SMSCAMPAIGN_HOME at all, the platform's data dir is a temporary folder.
+    monkeypatch.delenv("SMSCAMPAIGN_HOME")
+    assert str(home_dir()).startswith(tempfile.gettempdir())
