@@ -376,12 +376,12 @@ def test_recipients_that_cannot_be_stored_stop_the_run_before_anything_is_sent(
 
     plan = make_plan(6, batch_size=3, extra=False)
     path = tmp_path / "j.journal"
-    monkeypatch.setattr(journal_module, "_parquet", broken)
-    with pytest.raises(OSError, match="No space left"):
-        send(plan, gateway, journal=path)
+    with monkeypatch.context() as patch:  # never monkeypatch.undo(): it would undo more than this
+        patch.setattr(journal_module, "_parquet", broken)
+        with pytest.raises(OSError, match="No space left"):
+            send(plan, gateway, journal=path)
     assert sandbox.ledger.empty
     with Journal(path, readonly=True) as reader:
         assert set(reader.batches()["state"]) == {"planned"}
-    monkeypatch.undo()
     assert (send(plan, gateway, journal=path)["status"] == "accepted").all()
     assert len(sandbox.ledger) == 6
