@@ -764,6 +764,7 @@ class _Registry:
         self.gateway = gateway
         self.sha = {b: content_sha256(c) for b, c in contents.items()}
         self.errors: list[BaseException] = []
+        self._closing = threading.Event()
         self._queue: queue.SimpleQueue[tuple[int, list[str] | None, str] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._write, name="smscampaign-registry", daemon=True)
         self._thread.start()
@@ -795,7 +796,7 @@ class _Registry:
         while not stop:
             items = [self._queue.get()]
             if items[0] is not None:
-                time.sleep(self.GATHER)
+                self._closing.wait(self.GATHER)  # cut short by close(): nothing more will come
             while True:  # take whatever else is waiting: one pass writes it all
                 try:
                     items.append(self._queue.get_nowait())
@@ -831,6 +832,7 @@ class _Registry:
 
     def close(self) -> None:
         """Write what is queued and stop the writer."""
+        self._closing.set()
         self._queue.put(None)
         self._thread.join()
 
