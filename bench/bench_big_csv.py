@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -117,9 +119,15 @@ def main() -> None:
     if not path.exists():
         print(f"generating {path} …", flush=True)
         write_csv(path, args.rows)
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", str(path)], capture_output=True, text=True, check=True
-    )
+    with tempfile.TemporaryDirectory() as home:  # an empty campaign home: no history to apply
+        env = {**os.environ, "SMSCAMPAIGN_HOME": home}
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", str(path)],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=env,
+        )
     r = json.loads(out.stdout.strip().splitlines()[-1])
     st = r["steps"]
     main_steps = ("load", "check", "plan")

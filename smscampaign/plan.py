@@ -27,7 +27,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -186,6 +186,60 @@ def _suppressed_mask(
 
 
 @dataclass(frozen=True, eq=False, repr=False)
+class _Batches:
+    """The batches as a few arrays: batch ``i`` (from 0) sends ``contents[i]`` to
+    ``receivers[offsets[i]:offsets[i + 1]]``. :meth:`frame` is the public frame."""
+
+    contents: pa.Array
+    receivers: pa.Array
+    offsets: np.ndarray
+    sendtime: str | None
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def frame(self, *, receivers: bool = True) -> pd.DataFrame:
+        """``batch, content, receivers, size, sendtime`` (``receivers`` as lists of str — a
+        Python string per number: ~1 s and ~70 B a number; left out with ``receivers=False``)."""
+        count = len(self)
+        columns: dict[str, Any] = {
+            "batch": np.arange(1, count + 1, dtype=np.int64),
+            "content": pd.Series(pd.array(self.contents, dtype=TEXT)),
+        }
+        if receivers:
+            lists = pa.LargeListArray.from_arrays(pa.array(self.offsets), self.receivers)
+            columns["receivers"] = pd.Series(lists.to_pylist(), dtype=object)
+        columns["size"] = np.diff(self.offsets)
+        columns["sendtime"] = pd.Series([self.sendtime] * count, dtype=object)
+        return pd.DataFrame(columns)
+
+
+class _BatchesField:
+    """``Plan.batches``: the frame given, or the frame of the plan's :class:`_Batches`, built on
+    first access and kept — a plan that is only summarised never turns millions of numbers into
+    Python lists. A descriptor-typed dataclass field, so ``Plan(batches=frame)`` works as before."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = f"_{name}"
+
+    def __get__(self, plan: Plan | None, owner: Any = None) -> pd.DataFrame | _BatchesField:
+        if plan is None:
+            raise AttributeError("batches")  # for dataclasses: the field has no default
+        value = plan.__dict__[self.slot]
+        if isinstance(value, _Batches):
+            value = plan.__dict__[self.slot] = value.frame()
+        return value
+
+    def __set__(self, plan: Plan, value: pd.DataFrame | _Batches) -> None:
+        plan.__dict__[self.slot] = value
+
+    @staticmethod
+    def calls(plan: Plan) -> pd.DataFrame | _Batches:
+        """What the plan holds now, without building the frame."""
+        return plan.__dict__["_batches"]
+
+
+@dataclass(frozen=True, eq=False, repr=False)
 class Plan:
     """What a campaign will send, to whom, in which calls — what it skips and why. Nothing is sent.
 
@@ -210,7 +264,10 @@ class Plan:
     """
 
     recipients: pd.DataFrame
-    batches: pd.DataFrame
+    if TYPE_CHECKING:  # what users get; it takes a frame or (plan_campaign) the compact batches
+        batches: pd.DataFrame
+    else:
+        batches: _BatchesField = _BatchesField()
     template: str
     signature: str | None
     charset: str
@@ -226,7 +283,7 @@ class Plan:
     @property
     def requests(self) -> int:
         """Gateway calls the plan needs (one per batch)."""
-        return len(self.batches)
+        return len(_BatchesField.calls(self))
 
     def __len__(self) -> int:
         return len(self.recipients)
@@ -332,8 +389,10 @@ class Plan:
 
     def sample(self, n: int = 5) -> pd.DataFrame:
         """Up to ``n`` distinct contents in sending order, with their length and receivers."""
-        firsts = self.batches.drop_duplicates("content").head(n)
-        per_content = self.batches.groupby("content", sort=False)["size"].sum()
+        calls = _BatchesField.calls(self)
+        batches = calls.frame(receivers=False) if isinstance(calls, _Batches) else calls
+        firsts = batches.drop_duplicates("content").head(n)
+        per_content = batches.groupby("content", sort=False)["size"].sum()
         return pd.DataFrame(
             {
                 "content": firsts["content"].to_numpy(),
@@ -554,7 +613,7 @@ def plan_campaign(
     values = {name: _field_values(rows.frame[label], fill.get(name)) for name, label in columns.items()}
     rows.skip(_MISSING, *_missing_fields(values, len(rows.live)))
     rows.render(tmpl, values, sig_text)
-    unencodable = _unencodable(rows.content, rows.live, charset)
+    unencodable = _unencodable_rows(rows, charset)
     rows.skip(_UNENCODABLE, *unencodable)
     rows.skip(_TOO_LONG, *_too_long(rows, sig_text, max_length, on_too_long))
     findings = None
@@ -570,7 +629,7 @@ def plan_campaign(
     )
     plan = Plan(
         recipients=rows.assemble(recipients, batch_of_row),
-        batches=batches,
+        batches=cast(pd.DataFrame, batches),  # the frame is built on first access (_BatchesField)
         template=template,
         signature=sig,
         charset=charset,
@@ -611,9 +670,11 @@ class _Rows:
     content: pa.Array | None = None
     length: pa.Array | None = None
     # The one text every row gets while the template has no placeholder (None once truncation
-    # made contents differ): the body is then built only if truncation needs it, and batches and
-    # the output column come from this one string instead of copies of a 10M-row column.
+    # made contents differ): content, length and body per row are then built only if a step
+    # needs them (too long, review), and batches and the output columns come from this one string
+    # instead of copies of a 10M-row column.
     constant: str | None = None
+    constant_length: int = 0
     literal: str | None = None
 
     @classmethod
@@ -672,13 +733,24 @@ class _Rows:
         n = len(self.live)
         if tmpl.is_constant:
             text = tmpl.literal_text() + sig
-            self.literal, self.constant = tmpl.literal_text(), text
-            self.content = pa.repeat(pa.scalar(text), n)
-            self.length = pa.repeat(pa.scalar(sms_length(text), pa.int64()), n)
+            self.literal, self.constant, self.constant_length = (
+                tmpl.literal_text(),
+                text,
+                sms_length(text),
+            )
         else:
             self.body = render_bodies(tmpl, values, n)
             self.content = pc.binary_join_element_wise(self.body, sig, "") if sig else self.body
             self.length = pc.cast(sms_lengths(self.content), pa.int64())
+
+    def per_row(self) -> tuple[pa.Array, pa.Array]:
+        """(content, length) per row, built from the one text when the template has none."""
+        if self.content is None or self.length is None:
+            assert self.constant is not None
+            n = len(self.live)
+            self.content = pa.repeat(pa.scalar(self.constant, pa.string()), n)
+            self.length = pa.repeat(pa.scalar(self.constant_length, pa.int64()), n)
+        return self.content, self.length
 
     def keys(self) -> tuple[pa.Array, np.ndarray | None]:
         """The number each row is compared by — checked numbers as they are, unchecked ones by
@@ -699,7 +771,6 @@ class _Rows:
 
     def assemble(self, recipients: pd.DataFrame, batch_of_row: np.ndarray) -> pd.DataFrame:
         """The output frame: the input columns plus status, reason, content, length, batch."""
-        assert self.content is not None and self.length is not None
         mask = pa.array(self.planned)
         names = pc.take(pa.array(_STATUS_NAMES), pa.array(self.status))
         status_text = pc.if_else(mask, names, self.in_status)
@@ -708,16 +779,22 @@ class _Rows:
             if rows.any():
                 reason = pc.if_else(pa.array(rows), text, reason)
         # A duplicate gets nothing itself: its number gets the kept row's content.
-        shown = pa.array(self.planned & (self.status != _DUPLICATE))
-        length = pc.if_else(shown, self.length, pa.scalar(None, pa.int64()))
-        self.body = self.length = None
+        shown_rows = self.planned & (self.status != _DUPLICATE)
+        shown = pa.array(shown_rows)
         if self.constant is not None:
-            # Free the per-row copy before building the output column from the one string.
-            self.content = None
-            content = pc.if_else(shown, pa.scalar(self.constant), _NULL_STR)
+            # The output columns from the one text (any per-row copy freed first).
+            self.body = self.content = self.length = None
+            text = pa.scalar(self.constant, pa.large_string())
+            content = pc.if_else(shown, text, pa.scalar(None, pa.large_string()))
+            values = np.where(shown_rows, np.int64(self.constant_length), np.int64(0))
+            lengths = pd.arrays.IntegerArray(values, ~shown_rows)
         else:
+            assert self.content is not None and self.length is not None
+            length = pc.if_else(shown, self.length, pa.scalar(None, pa.int64()))
+            self.body = self.length = None
             content = pc.if_else(shown, self.content, _NULL_STR)
-        self.content = None
+            self.content = None
+            lengths = pd.array(length.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get))
         out = recipients.copy(deep=False)
         out.attrs = copy.deepcopy(recipients.attrs)
         if out["mobile"].dtype != TEXT:
@@ -725,7 +802,7 @@ class _Rows:
         out["status"] = _text(status_text)
         out["reason"] = _text(reason)
         out["content"] = _text(content)
-        out["length"] = pd.array(length.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get))
+        out["length"] = lengths
         batch = pd.array(batch_of_row, dtype="Int64")
         batch[batch_of_row == 0] = pd.NA
         out["batch"] = batch
@@ -780,17 +857,19 @@ def _too_long(
 ) -> tuple[np.ndarray, pa.Array | str]:
     """Rows longer than ``max_length``; with ``truncate`` only those that cannot be shortened (the
     others get a shorter body and a note)."""
-    assert rows.content is not None and rows.length is not None
-    over = rows.live & _np(pc.greater(pc.fill_null(rows.length, 0), max_length))
+    if rows.constant is not None and rows.constant_length <= max_length:
+        return np.zeros(len(rows.live), dtype=bool), ""
+    content, length = rows.per_row()
+    over = rows.live & _np(pc.greater(pc.fill_null(length, 0), max_length))
     if not over.any():
         return over, ""
-    length_text = pc.cast(rows.length, pa.string())
+    length_text = pc.cast(length, pa.string())
     if on_too_long == "error":
         first = int(np.flatnonzero(over)[0])
         raise TemplateError(
             f"{int(over.sum())} message(s) longer than {max_length} characters, "
-            f"e.g. row {rows.labels(np.array([first]))[0]}: {rows.length[first].as_py()} characters "
-            f"({rows.content[first].as_py()!r}); shorten the template "
+            f"e.g. row {rows.labels(np.array([first]))[0]}: {length[first].as_py()} characters "
+            f"({content[first].as_py()!r}); shorten the template "
             "or pass on_too_long='truncate' or 'skip'"
         )
     reason = pc.binary_join_element_wise(length_text, f" characters, more than {max_length}", "")
@@ -799,7 +878,7 @@ def _too_long(
     body = rows.body
     if body is None:
         body = pa.repeat(pa.scalar(rows.literal, pa.string()), len(rows.live))
-    fits, content, length, note = _truncate(body, rows.content, rows.length, over, sig, max_length)
+    fits, content, length, note = _truncate(body, content, length, over, sig, max_length)
     rows.content, rows.length, rows.constant = content, length, None
     rows.reasons.append((over & fits, note))
     cannot = over & ~fits
@@ -818,13 +897,13 @@ def _review(
     unencodable: tuple[np.ndarray, pa.Array],
 ) -> RowReview:
     """The content review of the rows still live, with the unencodable rows reported too."""
-    assert rows.content is not None
+    content, _ = rows.per_row()
     bad, why = unencodable
     example = None
     if bad.any():
         example = why[int(np.flatnonzero(bad)[0])].as_py()
     return review_rows(
-        rows.content,
+        content,
         rows.live,
         template=tmpl,
         signature=sig,
@@ -1016,6 +1095,18 @@ def _np(mask: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
+def _unencodable_rows(rows: _Rows, charset: str) -> tuple[np.ndarray, pa.Array]:
+    """:func:`_unencodable` of the rows still live (one check when they all have one text)."""
+    if rows.constant is None:
+        assert rows.content is not None
+        return _unencodable(rows.content, rows.live, charset)
+    n = len(rows.live)
+    bad, why = _unencodable(pa.array([rows.constant], pa.string()), np.ones(1, dtype=bool), charset)
+    if not bad[0]:
+        return np.zeros(n, dtype=bool), pa.nulls(n, pa.string())
+    return rows.live.copy(), pa.repeat(why[0], n)
+
+
 def _unencodable(content: pa.Array, live: np.ndarray, charset: str) -> tuple[np.ndarray, pa.Array]:
     """Rows among ``live`` whose content ``charset`` cannot carry, with a reason naming them."""
     mask = np.zeros(len(content), dtype=bool)
@@ -1092,58 +1183,47 @@ def _truncate(
 def _batch(
     ready: np.ndarray,
     mobile: pa.Array,
-    content: pa.Array,
+    content: pa.Array | None,
     batch_size: int,
     sendtime: str | None,
     charset: str,
     constant: str | None = None,
-) -> tuple[np.ndarray, pd.DataFrame, str]:
-    """(batch number per row, 0 = none; the batches frame; the fingerprint). ``constant``: the one
-    content every row has, when known (saves a copy of the column)."""
+) -> tuple[np.ndarray, _Batches, str]:
+    """(batch number per row, 0 = none; the batches; the fingerprint). ``constant``: the one
+    content every row has, when known (then ``content`` is not read)."""
     n = len(ready)
     batch_of_row = np.zeros(n, dtype=np.int64)
     idx = np.flatnonzero(ready)
     m = len(idx)
-    taken = pa.array(idx)
-    if m == 0:
-        order = idx
-        codes = np.zeros(0, dtype=np.int64)
-        uniques = pa.array([], type=pa.string())
-    elif constant is not None:
-        codes = np.zeros(m, dtype=np.int64)
-        uniques = pa.array([constant], type=content.type)
-        order = np.arange(m)
+    if m == 0 or constant is not None:
+        # One content (or none): the ready rows in order, cut every batch_size.
+        uniques = pa.array([] if m == 0 else [constant], type=pa.string())
+        starts = np.arange(0, m, batch_size, dtype=np.int64)
+        first_codes = np.zeros(len(starts), dtype=np.int64)
+        batch_of_row[idx] = np.arange(m, dtype=np.int64) // batch_size + 1
+        sending = idx
     else:
-        ready_content = content.take(taken)
-        encoded = pc.dictionary_encode(ready_content)  # codes in order of first appearance
+        assert content is not None
+        encoded = pc.dictionary_encode(content.take(pa.array(idx)))  # codes in order of first appearance
         codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
         uniques = encoded.dictionary
         order = np.argsort(codes, kind="stable") if len(uniques) > 1 else np.arange(m)
-    sorted_codes = codes[order]
-    new_group = np.ones(m, dtype=bool)
-    new_group[1:] = sorted_codes[1:] != sorted_codes[:-1]
-    group_starts = np.flatnonzero(new_group)
-    group_sizes = np.diff(np.append(group_starts, m))
-    position = np.arange(m) - np.repeat(group_starts, group_sizes)
-    new_batch = position % batch_size == 0
-    batch_sorted = np.cumsum(new_batch)
-    batch_of_row[idx[order]] = batch_sorted
-    starts = np.flatnonzero(new_batch)
+        sorted_codes = codes[order]
+        new_group = np.ones(m, dtype=bool)
+        new_group[1:] = sorted_codes[1:] != sorted_codes[:-1]
+        group_starts = np.flatnonzero(new_group)
+        group_sizes = np.diff(np.append(group_starts, m))
+        position = np.arange(m) - np.repeat(group_starts, group_sizes)
+        new_batch = position % batch_size == 0
+        sending = idx[order]
+        batch_of_row[sending] = np.cumsum(new_batch)
+        starts = np.flatnonzero(new_batch)
+        first_codes = sorted_codes[starts]
     offsets = np.append(starts, m).astype(np.int64)
-    receivers_flat = mobile.take(pa.array(idx[order])) if m else pa.array([], type=pa.string())
-    receivers = pa.LargeListArray.from_arrays(pa.array(offsets), receivers_flat)
-    batch_content = uniques.take(pa.array(sorted_codes[starts])) if m else uniques
-    batches = pd.DataFrame(
-        {
-            "batch": np.arange(1, len(starts) + 1, dtype=np.int64),
-            "content": pd.Series(pd.array(batch_content, dtype=TEXT)),
-            "receivers": pd.Series(receivers.to_pylist(), dtype=object),
-            "size": np.diff(offsets),
-            "sendtime": pd.Series([sendtime] * len(starts), dtype=object),
-        }
-    )
+    receivers_flat = mobile.take(pa.array(sending)) if m else pa.array([], type=pa.string())
+    batch_content = uniques.take(pa.array(first_codes)) if m else uniques
     fingerprint = _fingerprint(batch_content, receivers_flat, offsets, sendtime, charset)
-    return batch_of_row, batches, fingerprint
+    return batch_of_row, _Batches(batch_content, receivers_flat, offsets, sendtime), fingerprint
 
 
 def _fingerprint(
