@@ -656,6 +656,56 @@ def test_fingerprint_of_a_fixed_plan_is_unchanged(template, options, fingerprint
     assert plan.fingerprint == fingerprint
 
 
+@pytest.mark.parametrize(
+    "mobile",
+    [
+        "13800000002",
+        " 13800000002",
+        "13800000002\t",
+        "\u300013800000002",
+        "13800000002\u00a0",
+        "",
+    ],
+)
+def test_text_columns_are_read_like_any_other(mobile):
+    # TEXT columns are read in place when there is nothing to trim: padded or empty cells must
+    # plan exactly as the same cells in an object column.
+    cells = {
+        "mobile": ["13800000001", mobile, None, "13800000001"],
+        "status": ["ok", " ok", "invalid", ""],
+        "reason": [None, "", "not a number", None],
+    }
+    text = pd.DataFrame({k: pd.array(v, dtype=TEXT) for k, v in cells.items()})
+    objects = pd.DataFrame({k: pd.array(v, dtype=object) for k, v in cells.items()})
+    a = plan_campaign(text, "八折", signature="小店", batch_size=1)
+    b = plan_campaign(objects, "八折", signature="小店", batch_size=1)
+    pdt.assert_frame_equal(a.recipients.drop(columns="mobile"), b.recipients.drop(columns="mobile"))
+    pdt.assert_frame_equal(a.batches, b.batches)
+    assert a.fingerprint == b.fingerprint
+
+
+def test_batches_frame_is_built_on_first_access_and_kept():
+    df = people("张三", "李四", "王五")
+    plan = plan_campaign(df, "{姓名}您好", signature="小店", batch_size=2)
+    assert plan.requests == 3 and plan.summary().attrs["requests"] == 3
+    assert "张三您好【小店】" in plan._repr_html_() and "3 requests" in repr(plan)
+    assert not isinstance(plan.__dict__["_batches"], pd.DataFrame)  # not built for the summary
+    expected = pd.DataFrame(
+        {
+            "batch": pd.array([1, 2, 3], dtype="int64"),
+            "content": pd.array(
+                ["张三您好【小店】", "李四您好【小店】", "王五您好【小店】"], dtype=TEXT
+            ),
+            "receivers": pd.Series([[m] for m in df["mobile"]], dtype=object),
+            "size": pd.array([1, 1, 1], dtype="int64"),
+            "sendtime": pd.Series([None] * 3, dtype=object),
+        }
+    )
+    pdt.assert_frame_equal(plan.batches, expected)
+    assert plan.batches is plan.batches
+    assert all(type(r) is list and type(r[0]) is str for r in plan.batches["receivers"])
+
+
 # -- the Plan object -----------------------------------------------------------------------
 
 
