@@ -627,6 +627,7 @@ def plan_campaign(
     batch_of_row, batches, fingerprint = _batch(
         rows.live, rows.mobile, rows.content, batch_size, sendtime_text, charset, rows.constant
     )
+    _release_memory()  # the steps' temporaries, before the output columns are allocated
     plan = Plan(
         recipients=rows.assemble(recipients, batch_of_row),
         batches=cast(pd.DataFrame, batches),  # the frame is built on first access (_BatchesField)
@@ -645,6 +646,8 @@ def plan_campaign(
     logger.info(
         "planned %d recipients: %d ready in %d requests", len(rows.live), plan.messages, len(batches)
     )
+    del rows
+    _release_memory()
     return plan
 
 
@@ -752,6 +755,42 @@ class _Rows:
             self.length = pa.repeat(pa.scalar(self.constant_length, pa.int64()), n)
         return self.content, self.length
 
+    def _status_text(self) -> pa.Array:
+        """The output ``status``: the plan's for planned rows, the input's for the others — one
+        take from the few distinct texts, straight into the output's large_string."""
+        names = pa.array(_STATUS_NAMES, pa.large_string())
+        index = self.status.astype(np.int32)
+        kept = ~self.planned
+        if kept.any():
+            others = pc.dictionary_encode(self.in_status.filter(pa.array(kept)))
+            names = pa.concat_arrays([names, others.dictionary.cast(pa.large_string())])
+            index[kept] = others.indices.to_numpy(zero_copy_only=False) + len(_STATUS_NAMES)
+        return names.take(pa.array(index))
+
+    def _reason_text(self) -> pa.Array:
+        """The output ``reason``: the input's for rows the plan does not decide, else the reason
+        of the last step that marked the row (null if none) — the steps' reasons of their own
+        rows gathered once, then one take (no 10M-row copy per step)."""
+        n = len(self.planned)
+        index = np.full(n, -1, dtype=np.int64)
+        pieces: list[pa.Array] = []
+        size = 0
+        for rows, text in [(~self.planned, self.in_reason), *self.reasons]:
+            positions = np.flatnonzero(rows)
+            if len(positions) == 0:
+                continue
+            if isinstance(text, str):
+                piece = pa.array([text], pa.large_string())
+                index[positions] = size
+            else:
+                piece = text.take(pa.array(positions)).cast(pa.large_string())
+                index[positions] = np.arange(size, size + len(positions))
+            pieces.append(piece)
+            size += len(piece)
+        if not pieces:
+            return pa.nulls(n, pa.large_string())
+        return pa.concat_arrays(pieces).take(pa.array(index, mask=index < 0))
+
     def keys(self) -> tuple[pa.Array, np.ndarray | None]:
         """The number each row is compared by — checked numbers as they are, unchecked ones by
         normalised form — and the same as integers when they all are digits of one length."""
@@ -771,13 +810,8 @@ class _Rows:
 
     def assemble(self, recipients: pd.DataFrame, batch_of_row: np.ndarray) -> pd.DataFrame:
         """The output frame: the input columns plus status, reason, content, length, batch."""
-        mask = pa.array(self.planned)
-        names = pc.take(pa.array(_STATUS_NAMES), pa.array(self.status))
-        status_text = pc.if_else(mask, names, self.in_status)
-        reason = pc.if_else(mask, _NULL_STR, self.in_reason)
-        for rows, text in self.reasons:
-            if rows.any():
-                reason = pc.if_else(pa.array(rows), text, reason)
+        status_text = self._status_text()
+        reason = self._reason_text()
         # A duplicate gets nothing itself: its number gets the kept row's content.
         shown_rows = self.planned & (self.status != _DUPLICATE)
         shown = pa.array(shown_rows)
@@ -824,6 +858,12 @@ def _shares_number_with_ok(
     out = np.zeros(len(mobile), dtype=bool)
     out[rows] = with_ok[codes]
     return out & duplicates
+
+
+def _release_memory() -> None:
+    """Hand the pages Arrow's allocator kept from freed temporaries back to the system (~0.5 GB
+    after planning 10M rows with the default mimalloc pool; it takes milliseconds)."""
+    pa.default_memory_pool().release_unused()
 
 
 def _field_text(values: pd.Series) -> pa.Array:
