@@ -185,7 +185,7 @@ def _arrow_csv(source: str | pa.NativeFile, delimiter: str, header: list[str]) -
             delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False
         ),
         convert_options=pacsv.ConvertOptions(
-            # large_string: what TEXT holds, so the columns are taken as read (no cast, no copy)
+            # large_string: what a TEXT column holds, so no column is cast (copied) afterwards
             column_types={n: pa.large_string() for n in names},
             strings_can_be_null=True,
             quoted_strings_can_be_null=True,
