@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -573,7 +574,7 @@ def test_fingerprint_changes_with_receivers_order():
     assert base.fingerprint != plan_campaign(reordered, "八折", signature="小店").fingerprint
 
 
-def test_fingerprint_is_stable_across_processes():
+def test_fingerprint_is_stable_across_processes(tmp_path):
     code = (
         "import pandas as pd, smscampaign as sc;"
         "df = pd.DataFrame({'mobile': ['13800000000', '13800000001'], 'status': 'ok',"
@@ -593,7 +594,14 @@ def test_fingerprint_is_stable_across_processes():
             capture_output=True,
             text=True,
             check=True,
-            env={"PYTHONHASHSEED": seed, "PATH": ""},
+            # Only the hash seed varies; the code under test and an empty campaign home (never
+            # the real one) are passed on.
+            env={
+                "PYTHONHASHSEED": seed,
+                "PATH": "",
+                "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
+                "SMSCAMPAIGN_HOME": str(tmp_path / "home"),
+            },
         )
         assert out.stdout.strip() == here
 
