@@ -802,11 +802,13 @@ class _Rows:
     def labels(self, positions: np.ndarray) -> list[str]:
         """The spreadsheet row numbers of ``positions`` (``source_row``, else the index label)."""
         source = (
-            self.frame["source_row"].iloc[positions].to_numpy(dtype=object)
+            self.frame["source_row"].iloc[positions].to_numpy()
             if "source_row" in self.frame.columns
-            else self.index[positions].to_numpy(dtype=object)
+            else self.index[positions].to_numpy()
         )
-        return [_label(value) for value in source]
+        if source.dtype.kind in "iu":  # the usual case: row numbers as integers
+            return source.astype(str).tolist()
+        return [_label(value) for value in source.astype(object)]
 
     def assemble(self, recipients: pd.DataFrame, batch_of_row: np.ndarray) -> pd.DataFrame:
         """The output frame: the input columns plus status, reason, content, length, batch."""
