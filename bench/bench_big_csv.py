@@ -100,6 +100,7 @@ def child(path: str) -> None:
                 "requests": requests,
                 "batches": len(batches),
                 "messages": int(summary.attrs["messages"]),
+                "fingerprint": plan.fingerprint,
                 "counts": counts,
             }
         )
@@ -155,7 +156,10 @@ def main() -> None:
         f"{b['wall']:.2f} s wall, {b['cpu']:.2f} s CPU, peak RSS {b['peak_mb'] / 1024:.2f} GB "
         f"(package import {r['import_s']:.2f} s not counted)"
     )
-    print(f"  verdicts: {r['counts']}; plan: {r['requests']:,} requests, {r['messages']:,} messages")
+    print(
+        f"  verdicts: {r['counts']}; plan: {r['requests']:,} requests, {r['messages']:,} messages, "
+        f"fingerprint {r['fingerprint'][:16]}"
+    )
 
 
 if __name__ == "__main__":
