@@ -250,6 +250,7 @@ class Plan:
     - ``batches``: one row per ``send_sms`` call, in sending order: ``batch`` (int, **numbered
       from 1**), ``content`` (str), ``receivers`` (list of str, ≤ ``batch_size``, no number
       twice), ``size`` (int), ``sendtime`` (``YYYY-MM-DD HH:MM:SS`` Beijing time, or ``None``).
+      Built on first access and then kept (a plan only summarised never makes the lists).
     - ``fingerprint``: SHA-256 hex of the resolved batches (contents, receivers, order),
       ``charset`` and ``sendtime``: equal plans have equal fingerprints, in any process.
     - ``messages``: messages to be charged (one per ready recipient; every content fits one SMS).
