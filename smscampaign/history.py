@@ -108,8 +108,22 @@ def _store_time(moment: datetime) -> str:
 
 def _times(values: Sequence[Any]) -> pd.Series:
     """Store time texts as Beijing-time datetimes (microseconds)."""
-    parsed = pd.to_datetime(pd.Series(values, dtype=object), format=_STORE_TIME, utc=True)
-    return parsed.dt.tz_convert(BEIJING).dt.as_unit("us")
+    # Arrow parses the fixed-width ISO-8601 text (with its Z) in one pass; missing stays missing.
+    parsed = pc.cast(pa.array(list(values), pa.string()), pa.timestamp("us", "UTC"))
+    return pd.Series(parsed.to_pandas(), dtype="datetime64[us, UTC]").dt.tz_convert(BEIJING)
+
+
+def _named(fingerprints: pd.Series, names: Mapping[Any, Any]) -> pd.Series:
+    """Each campaign fingerprint as its name (its first 12 characters when unnamed), looked up once
+    per campaign, not once per message."""
+    codes, distinct = pd.factorize(fingerprints)
+    labels = np.array([names.get(f, f[:12]) for f in distinct] + [None], dtype=object)
+    return pd.Series(labels[codes], dtype=TEXT)  # code -1 (missing) takes the final None
+
+
+def _beijing(values: pd.Series) -> pd.Series:
+    """UTC datetimes (the store's) as Beijing-time datetimes (microseconds)."""
+    return pd.Series(values).dt.tz_convert(BEIJING).dt.as_unit("us")
 
 
 def _as_moment(value: Any) -> datetime:
@@ -146,14 +160,12 @@ def _is_opt_out(contents: Iterable[Any]) -> np.ndarray:
     from smscampaign.inbound import OPT_OUT_KEYWORDS, _keyword_key  # noqa: PLC0415
 
     wanted = {_keyword_key(k) for k in OPT_OUT_KEYWORDS} - {""}
-    cache: dict[str, bool] = {}
-    out = []
-    for content in contents:
-        text = "" if content is None or content is pd.NA else str(content)
-        if text not in cache:
-            cache[text] = _keyword_key(text) in wanted
-        out.append(cache[text])
-    return np.array(out, dtype=bool)
+    values = pd.Series(list(contents), dtype=object)
+    codes, distinct = pd.factorize(values, use_na_sentinel=False)  # each distinct text tested once
+    found = [
+        _keyword_key("" if t is None or t is pd.NA or t != t else str(t)) in wanted for t in distinct
+    ]
+    return np.array(found, dtype=bool)[codes] if len(codes) else np.zeros(0, dtype=bool)
 
 
 class History:
@@ -257,8 +269,7 @@ class History:
         column per status (``accepted``, ``failed``, ``unknown``, ``not_sent``, ``suppressed`` …)."""
         rows = self.store.campaigns()
         frame = pd.DataFrame(rows, columns=list(CAMPAIGN_COLUMNS))
-        sent = pd.DataFrame(self.store.sent_messages(columns=("campaign",)), columns=["fingerprint"])
-        messages = sent["fingerprint"].value_counts()
+        messages = self.store.sent_messages(columns=("campaign",))["campaign"].value_counts()
         counts = [json.loads(c) if c else {} for c in frame["counts"]]
         statuses: list[str] = []
         for first in ("accepted", "failed", "unknown", "not_sent"):
@@ -288,16 +299,16 @@ class History:
         """Every message sent or unknown: ``mobile, campaign`` (name), ``fingerprint, status, at``
         (Beijing time), oldest first."""
         keys = None if mobiles is None else _mobile_keys(mobiles)
-        rows = self.store.sent_messages(keys, columns=("mobile", "campaign", "status", "at"))
-        frame = pd.DataFrame(rows, columns=["mobile", "fingerprint", "status", "at"])
+        frame = self.store.sent_messages(keys, columns=("mobile", "campaign", "status", "at"))
+        frame = frame.rename(columns={"campaign": "fingerprint"})
         names = {row[0]: row[1] for row in self.store.campaigns()}
         out = pd.DataFrame(
             {
                 "mobile": pd.Series(frame["mobile"], dtype=TEXT),
-                "campaign": pd.Series([names.get(f, f[:12]) for f in frame["fingerprint"]], dtype=TEXT),
+                "campaign": _named(frame["fingerprint"], names),
                 "fingerprint": pd.Series(frame["fingerprint"], dtype=TEXT),
                 "status": pd.Series(frame["status"], dtype=TEXT),
-                "at": _times(frame["at"].tolist()),
+                "at": _beijing(frame["at"]),
             }
         )
         return out.sort_values("at", kind="stable", ignore_index=True)
@@ -375,14 +386,14 @@ class History:
         from_replies = pd.DataFrame(
             {
                 "mobile": replies["sender"][hit].to_numpy(),
-                "at": replies["receivetime"][hit].to_numpy(),
+                "at": replies["receivetime"][hit].reset_index(drop=True),  # stays datetime
                 "source": "reply",
                 "note": replies["content"][hit].to_numpy(),
             }
         )
         manual_rows = self.store.opt_outs()
         manual = pd.DataFrame(manual_rows, columns=list(OPT_OUT_COLUMNS))
-        manual["at"] = _times(manual["at"].tolist()).to_numpy()
+        manual["at"] = _times(manual["at"].tolist())
         both = pd.concat([from_replies, manual], ignore_index=True)
         both = both[both["mobile"].str.fullmatch(r"\d{11}").fillna(False).astype(bool)]
         both = both.sort_values(["at", "mobile"], kind="stable").drop_duplicates("mobile")
@@ -408,22 +419,22 @@ class History:
         )
         replies = self.to_frame()
         replies["opt_out"] = _is_opt_out(replies["content"].tolist())
-        sent = pd.DataFrame(
-            self.store.sent_messages(
-                list(replies["sender"].dropna().unique()) if len(replies) < 50_000 else None,
-                columns=("mobile", "campaign", "at"),
-            ),
-            columns=["mobile", "fingerprint", "at"],
-        )
+        sent = self.store.sent_messages(
+            list(replies["sender"].dropna().unique()) if len(replies) < 50_000 else None,
+            columns=("mobile", "campaign", "at"),
+        ).rename(columns={"campaign": "fingerprint"})
         campaigns = self.store.campaigns()
         names = {row[0]: row[1] for row in campaigns}
         order = {row[0]: i for i, row in enumerate(campaigns)}  # oldest first: later wins a tie
-        sent["sent_at"] = _times(sent["at"].tolist())
-        sent["rank"] = [order.get(f, -1) for f in sent["fingerprint"]]
+        sent["sent_at"] = _beijing(sent["at"])
+        codes, fingerprints = pd.factorize(sent["fingerprint"])  # a few campaigns, 1M messages
+        sent["rank"] = np.array([order.get(f, -1) for f in fingerprints], dtype=np.int64)[codes]
         sent = sent.sort_values(["sent_at", "rank"], kind="stable").drop(columns=["at", "rank"])
         left = replies.reset_index(names="_order").sort_values("receivetime", kind="stable")
-        left["sender_key"] = left["sender"].astype(object)
-        sent["sender_key"] = sent["mobile"].astype(object)
+        # Integer keys when every number has 11 digits: merge_asof matches them far faster.
+        left_keys, sent_keys = _join_keys([_arrow_text(left["sender"]), _arrow_text(sent["mobile"])])
+        left["sender_key"] = left_keys.to_numpy()
+        sent["sender_key"] = sent_keys.to_numpy()
         if len(left) and len(sent):
             merged = pd.merge_asof(
                 left,
@@ -436,7 +447,8 @@ class History:
                 tolerance=window,
             )
         else:
-            merged = left.assign(fingerprint=None, sent_at=pd.NaT)
+            no_time = pd.Series(pd.NaT, index=left.index, dtype=replies["receivetime"].dtype)
+            merged = left.assign(fingerprint=None, sent_at=no_time)
         merged = merged.sort_values("_order", kind="stable").reset_index(drop=True)
         fingerprints = merged["fingerprint"].astype(object)
         fingerprints = fingerprints.where(fingerprints.notna(), None)
@@ -445,15 +457,15 @@ class History:
             {
                 "sender": replies["sender"].to_numpy(),
                 "content": replies["content"].to_numpy(),
-                "receivetime": replies["receivetime"].to_numpy(),
+                "receivetime": replies["receivetime"].array,
                 "received_via": replies["received_via"].to_numpy(),
                 "opt_out": replies["opt_out"].to_numpy(dtype=bool),
                 "campaign": pd.Series(
                     [None if f is None else names.get(f, f[:12]) for f in fingerprints], dtype=TEXT
                 ),
                 "fingerprint": pd.Series(fingerprints, dtype=TEXT),
-                "sent_at": sent_at.to_numpy(),
-                "time_to_reply": (merged["receivetime"] - sent_at).to_numpy(),
+                "sent_at": sent_at.array,
+                "time_to_reply": (merged["receivetime"] - sent_at).array,
             }
         ).astype({"sender": TEXT, "content": TEXT, "received_via": TEXT})
 
@@ -465,63 +477,76 @@ class History:
         ever), ``messages_7d, messages_30d`` (before now), ``replied`` / ``replies`` / ``last_reply``,
         ``opted_out`` / ``opted_out_at``. A number never texted has zeros and empty times.
 
-        The store hands over the registry's numbers and times (integers) in two plain queries; they
-        are summed per number in one pandas groupby and joined on integer keys
+        The store hands over the registry's numbers (Arrow) and times (integers); every number —
+        asked for, texted, replying, opted out — gets one integer code from one ``factorize``, and
+        the sums per code (``bincount``, ``minimum/maximum.at``) are gathered for the numbers asked
         (``bench/bench_history.py``: 1M numbers against a home of 1M messages).
         """
         now = _micros(pd.Timestamp(self.now()))
         registry, at = self.store.message_times()
-        registry_keys = pa.array(registry, pa.string())
-        sent = _per_number(
-            _join_keys([registry_keys])[0],
-            at,
-            {
-                "messages_7d": (now - 7 * _DAY_US, now),
-                "messages_30d": (now - 30 * _DAY_US, now),
-            },
-        )
         replies = self.to_frame()
-        per_reply = replies.groupby("sender", sort=False)["receivetime"].agg(["size", "max"])
         opt = self._opt_outs(replies)
-        sources = [
-            _sorted_text(sent.index),
-            _arrow_text(per_reply.index),
-            _arrow_text(opt["mobile"]),
-        ]
-        if mobiles is None:
-            wanted = pa.concat_arrays(sources).unique()
+        sources = [registry, _arrow_text(replies["sender"]), _arrow_text(opt["mobile"])]
+        wanted = None if mobiles is None else _normalized_keys(mobiles)
+        keys = _join_keys([*sources, *([] if wanted is None else [wanted])])
+        sent_keys, reply_keys, opt_keys = keys[:3]
+        if wanted is None:  # every number the home knows: texted ones in order, then the others
+            asked = sent_keys.unique().sort_values().append([reply_keys, opt_keys])
         else:
-            wanted = _normalized_keys(mobiles)
-        keys, sent_keys, reply_keys, opt_keys = _join_keys([wanted, *sources])
-        table = sent.set_axis(sent_keys).reindex(keys)
-        reply_table = per_reply.set_axis(reply_keys).reindex(keys)
-        opt_at = opt["at"].set_axis(opt_keys).reindex(keys)
-        counts = {c: table[c].fillna(0).astype(np.int64).to_numpy() for c in _COUNT_COLUMNS}
-        reply_count = reply_table["size"].fillna(0).astype(np.int64).to_numpy()
+            asked = keys[3]
+        parts = [asked, sent_keys, reply_keys, opt_keys]
+        codes, numbers = pd.factorize(
+            np.concatenate([p.to_numpy() for p in parts]), use_na_sentinel=False
+        )
+        ends = np.cumsum([len(p) for p in parts])
+        asked_codes, sent_codes, reply_codes, opt_codes = np.split(codes, ends[:-1])
+        size = len(numbers)
+        if wanted is None:  # each number once, in the order asked
+            asked_codes = np.arange(size)
+        messages = np.bincount(sent_codes, minlength=size)
+        windows = {"messages_7d": now - 7 * _DAY_US, "messages_30d": now - 30 * _DAY_US}
+        counts = {"messages": messages[asked_codes].astype(np.int64)}
+        for column, after in windows.items():
+            inside = (at > after) & (at <= now)
+            within = np.bincount(sent_codes[inside], minlength=size)
+            counts[column] = within[asked_codes].astype(np.int64)
+        first = np.full(size, _NAT, dtype=np.int64)
+        last = np.full(size, _NAT, dtype=np.int64)
+        texted = messages > 0
+        first[texted] = np.iinfo(np.int64).max
+        np.minimum.at(first, sent_codes, at)
+        np.maximum.at(last, sent_codes, at)
+        reply_count = np.bincount(reply_codes, minlength=size)[asked_codes].astype(np.int64)
+        last_reply = np.full(size, _NAT, dtype=np.int64)
+        np.maximum.at(last_reply, reply_codes, _as_micros(replies["receivetime"]))
+        opted_at = np.full(size, _NAT, dtype=np.int64)
+        opted_at[opt_codes] = _as_micros(opt["at"])  # one row per number
+        if wanted is None:
+            text = _sorted_text(pd.Index(numbers))
+        else:
+            text = wanted
         return pd.DataFrame(
             {
-                "mobile": pd.Series(pd.array(wanted, dtype=TEXT)),
-                "first_contacted": _aware(table["first_contacted"]),
-                "last_contacted": _aware(table["last_contacted"]),
+                "mobile": pd.Series(pd.array(text, dtype=TEXT)),
+                "first_contacted": _from_micros(first[asked_codes]).array,
+                "last_contacted": _from_micros(last[asked_codes]).array,
                 **counts,
                 "replied": reply_count > 0,
                 "replies": reply_count,
-                "last_reply": _aware(reply_table["max"]),
-                "opted_out": opt_at.notna().to_numpy(),
-                "opted_out_at": _aware(opt_at),
+                "last_reply": _from_micros(last_reply[asked_codes]).array,
+                "opted_out": opted_at[asked_codes] != _NAT,
+                "opted_out_at": _from_micros(opted_at[asked_codes]).array,
             }
         )
 
 
-def _aware(values: pd.Series) -> pd.api.extensions.ExtensionArray:
-    """Datetimes as Beijing time (microseconds), positionally (the index is dropped)."""
-    series = values.reset_index(drop=True)
-    if not isinstance(series.dtype, pd.DatetimeTZDtype):  # e.g. all missing after a reindex
-        series = pd.to_datetime(series, utc=True)
-    return series.dt.tz_convert(BEIJING).dt.as_unit("us").array
+#: Integer microseconds that read as NaT (numpy's and pandas' missing time).
+_NAT: Final = np.iinfo(np.int64).min
 
 
-_COUNT_COLUMNS: Final = ("messages", "messages_7d", "messages_30d")
+def _as_micros(values: pd.Series) -> np.ndarray:
+    """Aware datetimes as integer microseconds since the epoch (UTC)."""
+    return pd.DatetimeIndex(values).as_unit("us").asi8
 
 
 _DAY_US: Final = 86_400_000_000
@@ -533,31 +558,6 @@ def _from_micros(values: np.ndarray) -> pd.Series:
     return utc.dt.tz_convert(BEIJING)
 
 
-def _per_number(keys: pd.Index, at: np.ndarray, windows: Mapping[str, tuple[int, int]]) -> pd.DataFrame:
-    """Registry messages (``keys[i]`` texted at ``at[i]``, µs) summed per number, numbers in text
-    order: ``first_contacted, last_contacted`` (Beijing time), ``messages`` and, per window
-    ``(after, up_to)`` (µs), the messages at ``after < at <= up_to``. Factorised keys, then
-    ``bincount`` and ``minimum/maximum.at`` (no sort per column)."""
-    codes, numbers = pd.factorize(keys, sort=True)
-    size = len(numbers)
-    first = np.full(size, np.iinfo(np.int64).max, dtype=np.int64)
-    last = np.full(size, np.iinfo(np.int64).min, dtype=np.int64)
-    np.minimum.at(first, codes, at)
-    np.maximum.at(last, codes, at)
-    out = pd.DataFrame(
-        {
-            "first_contacted": _from_micros(first).array,
-            "last_contacted": _from_micros(last).array,
-            "messages": np.bincount(codes, minlength=size).astype(np.int64),
-        },
-        index=pd.Index(numbers),
-    )
-    for column, (after, up_to) in windows.items():
-        inside = (at > after) & (at <= up_to)
-        out[column] = np.bincount(codes, weights=inside, minlength=size).astype(np.int64)
-    return out
-
-
 def _sorted_text(index: pd.Index) -> pa.Array:
     """Per-number keys (int64 or text) back as the registry's number text."""
     if index.dtype == np.int64:  # 11-digit keys (_join_keys): padding restores a leading zero
@@ -566,6 +566,11 @@ def _sorted_text(index: pd.Index) -> pa.Array:
 
 
 def _arrow_text(values: Any) -> pa.Array:
+    """Text values as one Arrow string array (Arrow-backed text handed over without Python objects)."""
+    if isinstance(values, pd.Series | pd.Index) and isinstance(values.dtype, pd.StringDtype):
+        if values.dtype.storage == "pyarrow":
+            found = pa.array(values.array, pa.string())
+            return found.combine_chunks() if isinstance(found, pa.ChunkedArray) else found
     return pa.array(pd.Series(values, dtype=object).to_numpy(dtype=object), pa.string())
 
 
@@ -630,8 +635,10 @@ def _micros(moment: pd.Timestamp) -> int:
 
 
 def _times_from_values(values: pd.Series) -> pd.Series:
-    series = pd.Series(pd.to_datetime(values.to_numpy(), utc=True))
-    return series.dt.tz_convert(BEIJING).dt.as_unit("us").reset_index(drop=True)
+    series = pd.Series(values).reset_index(drop=True)
+    if not isinstance(series.dtype, pd.DatetimeTZDtype):  # datetimes kept as objects
+        series = pd.Series(pd.to_datetime(series.to_numpy(), utc=True))
+    return series.dt.tz_convert(BEIJING).dt.as_unit("us")
 
 
 def _mobile_keys(mobiles: Iterable[Any], *, keep_all: bool = False) -> list[str]:
@@ -721,31 +728,31 @@ def _apply(
 ) -> pd.DataFrame:
     n = len(recipients)
     if "status" in recipients.columns:
-        status = recipients["status"].astype(object).to_numpy()
-        ok = np.asarray(pd.isna(status) | (status == "ok") | (status == "duplicate"), dtype=bool)
+        status = recipients["status"]
+        ok = (status.isna() | status.isin(["ok", "duplicate"])).to_numpy(dtype=bool)
     else:
         ok = np.ones(n, dtype=bool)
-    keys = _normalized_keys(recipients["mobile"]).to_numpy(zero_copy_only=False).astype(object)
+    keys = _normalized_keys(recipients["mobile"])
     new_status = np.full(n, None, dtype=object)
     new_reason = np.full(n, None, dtype=object)
     if respect_opt_outs and n:
         opt = history.opt_outs()
         if len(opt):
-            table = opt.set_index("mobile")
-            hit = ok & pd.Index(keys, dtype=object).isin(table.index)
+            row_keys, opt_keys = _join_keys([keys, _arrow_text(opt["mobile"])])
+            found = opt_keys.get_indexer(row_keys)  # opt_outs() holds each number once
+            hit = ok & (found >= 0)
             # One reason per opted-out number, then spread to its rows.
-            whens = table["at"].dt.strftime("%Y-%m-%d %H:%M").tolist()
+            whens = opt["at"].dt.strftime("%Y-%m-%d %H:%M").tolist()
             reasons = [
                 f"opted out: replied {note!r} on {when}"
                 if source == "reply"
                 else f"opted out ({source}{f' ({note})' if isinstance(note, str) and note else ''}) "
                 f"on {when}"
-                for source, note, when in zip(table["source"], table["note"], whens, strict=True)
+                for source, note, when in zip(opt["source"], opt["note"], whens, strict=True)
             ]
             rows_hit = np.flatnonzero(hit)
-            where = table.index.get_indexer(keys[rows_hit])
             new_status[rows_hit] = "suppressed"
-            new_reason[rows_hit] = np.array(reasons, dtype=object)[where]
+            new_reason[rows_hit] = np.array(reasons, dtype=object)[found[rows_hit]]
             ok = ok & ~hit
     if cap is not None and ok.any():
         limit, window = cap
@@ -753,24 +760,31 @@ def _apply(
         since = now - window.to_pytimedelta()
         registry, at = history.store.message_times(since=since)
         recent = at <= _micros(pd.Timestamp(now))
-        sent_keys, row_keys = _join_keys(
-            [pa.array(registry, pa.string()).filter(pa.array(recent)), pa.array(keys, pa.string())]
-        )
-        per = pd.DataFrame({"key": sent_keys.to_numpy(), "at": at[recent]}).groupby("key")["at"]
-        per = per.agg(["size", "max"])
-        over = per[per["size"] >= limit]
-        if len(over):
-            hit = ok & row_keys.isin(over.index)
-            whens = _from_micros(over["max"].to_numpy()).dt.strftime("%Y-%m-%d %H:%M").tolist()
+        sent_keys, row_keys = _join_keys([registry.filter(pa.array(recent)), keys])
+        codes, numbers = pd.factorize(sent_keys.to_numpy())
+        sent_count = np.bincount(codes, minlength=len(numbers))
+        last = np.full(len(numbers), _NAT, dtype=np.int64)
+        np.maximum.at(last, codes, at[recent])
+        over = sent_count >= limit
+        if over.any():
+            found = pd.Index(numbers[over]).get_indexer(row_keys)
+            hit = ok & (found >= 0)
             label = f"frequency cap {limit}/{_window_text(window)}"  # once, not per number
-            reasons = [
-                f"{label}: {count} message{'s' if count != 1 else ''} in the window, last {when}"
-                for count, when in zip(over["size"].tolist(), whens, strict=True)
-            ]
+            # One reason per distinct (count, last time): numbers texted by the same batches share it.
+            pairs, which = np.unique(
+                np.column_stack([sent_count[over], last[over]]), axis=0, return_inverse=True
+            )
+            whens = _from_micros(pairs[:, 1]).dt.strftime("%Y-%m-%d %H:%M").tolist()
+            capped = np.array(
+                [
+                    f"{label}: {count} message{'s' if count != 1 else ''} in the window, last {when}"
+                    for count, when in zip(pairs[:, 0].tolist(), whens, strict=True)
+                ],
+                dtype=object,
+            )[which.reshape(-1)]
             rows_hit = np.flatnonzero(hit)
-            where = over.index.get_indexer(row_keys[rows_hit])
             new_status[rows_hit] = CAPPED
-            new_reason[rows_hit] = np.array(reasons, dtype=object)[where]
+            new_reason[rows_hit] = capped[found[rows_hit]]
     marked = pd.notna(new_status)
     if not marked.any():
         return recipients

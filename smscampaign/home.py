@@ -8,13 +8,15 @@ It holds:
 
 - ``journals/<fingerprint>.journal``: the journal of each plan sent without an explicit journal
   path (:meth:`Store.journal_path`), so re-running the same command or cell resumes;
-- ``home.sqlite``: the **store** — the send registry (``sends``: who got which content, from which
-  campaign and journal, when) and, later, campaigns, replies and opt-outs.
+- ``home.sqlite``: the **store** — the send registry (who got which content, from which campaign
+  and journal, when: one row per batch in ``send_batches``, its numbers packed in one row of
+  ``send_batch_mobiles``) and the campaign history (campaigns, replies, opt-outs).
 
 The store sits behind one small interface, :class:`Store`, with :class:`SQLiteStore` today; a
-team-shared PostgreSQL store is planned, so the SQL here is portable (``CREATE TABLE IF NOT EXISTS``,
-TEXT / INTEGER / BIGINT, times as ISO-8601 UTC text, no SQLite-only functions). Schema changes are
-appended to :data:`MIGRATIONS` (never edited), each applied once, in order.
+team-shared PostgreSQL store is planned, so the store methods' SQL is portable (TEXT / INTEGER /
+BIGINT, times as ISO-8601 UTC text, no SQLite-only functions) and bulk data is split in Arrow, not
+in SQL. Schema changes are appended to :data:`MIGRATIONS` (never edited), each applied once, in order;
+the migrations are this store's own (moving old rows may use SQLite's functions).
 
 Environment variables are read in exactly one function, :func:`read_environment` (the gateway's
 credentials too).
@@ -39,6 +41,8 @@ from typing import Final, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from smscampaign._sqlite import connect_wal
 from smscampaign.errors import ConfigError, JournalError
@@ -143,7 +147,23 @@ MIGRATIONS: Final[list[str]] = [
     );
     CREATE INDEX IF NOT EXISTS send_mobiles_by_mobile ON send_mobiles (mobile, batch_id);
     """,
+    # 3: the numbers of a batch in ONE row, joined by commas (as the gateway's ``receiver`` field
+    # takes them), instead of one indexed row per number: recording a batch writes two rows, and
+    # reading 1M messages reads a few thousand rows, split in Arrow (``_sent_batches``). The rows of
+    # the old layout move over in their order; the ``sends`` view goes with ``send_mobiles``.
+    """
+    CREATE TABLE IF NOT EXISTS send_batch_mobiles (batch_id BIGINT PRIMARY KEY, mobiles TEXT NOT NULL);
+    INSERT INTO send_batch_mobiles (batch_id, mobiles)
+        SELECT batch_id, group_concat(mobile, ',')
+        FROM (SELECT batch_id, mobile FROM send_mobiles ORDER BY batch_id, rowid)
+        GROUP BY batch_id;
+    DROP VIEW IF EXISTS sends;
+    DROP TABLE IF EXISTS send_mobiles
+    """,
 ]
+#: What joins the numbers of a batch in ``send_batch_mobiles`` (never part of a number: the gateway
+#: takes a batch's receivers joined by it).
+_SEPARATOR: Final = ","
 
 
 # -- environment -----------------------------------------------------------------------------------
@@ -352,6 +372,9 @@ class SQLiteStore:
         gateway: str,
         at: datetime | None = None,
     ) -> None:
+        packed = _SEPARATOR.join(mobiles)
+        if packed.count(_SEPARATOR) != max(len(mobiles) - 1, 0):
+            raise ConfigError(f"a number holds the separator {_SEPARATOR!r}: {list(mobiles)!r:.200}")
         row_id = secrets.randbits(62)
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
@@ -361,15 +384,14 @@ class SQLiteStore:
                     (journal, int(batch)),
                 ).fetchone()
                 if old is not None:
-                    self._conn.execute("DELETE FROM send_mobiles WHERE batch_id = ?", (old[0],))
+                    self._conn.execute("DELETE FROM send_batch_mobiles WHERE batch_id = ?", (old[0],))
                     self._conn.execute("DELETE FROM send_batches WHERE id = ?", (old[0],))
                 self._conn.execute(
                     "INSERT INTO send_batches VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (row_id, content_sha256, campaign, journal, int(batch), status, _utc(at), gateway),
                 )
-                self._conn.executemany(
-                    "INSERT INTO send_mobiles VALUES (?, ?)", [(row_id, m) for m in mobiles]
-                )
+                if mobiles:  # a batch of no numbers has no row: no message to read back
+                    self._conn.execute("INSERT INTO send_batch_mobiles VALUES (?, ?)", (row_id, packed))
                 self._conn.execute("COMMIT")
             except BaseException:
                 self._conn.execute("ROLLBACK")
@@ -398,32 +420,32 @@ class SQLiteStore:
         exclude_journal: str | None = None,
     ) -> pd.DataFrame:
         keys = sorted(set(content_sha256s))
-        batches: list[tuple[object, ...]] = []
-        statuses = ", ".join("?" * len(SENT_STATUSES))
         columns = [c for c in SEND_COLUMNS if c != "mobile"]
-        with self._lock:
-            for start in range(0, len(keys), 500):  # stay under any database's parameter limit
-                chunk = keys[start : start + 500]
-                batches += self._conn.execute(
-                    f"SELECT id, {', '.join(columns)} FROM send_batches "
-                    f"WHERE content_sha256 IN ({', '.join('?' * len(chunk))}) AND gateway = ? "
-                    f"AND at >= ? AND status IN ({statuses}) AND journal <> ?",
-                    (*chunk, gateway, _utc(since), *SENT_STATUSES, exclude_journal or ""),
-                ).fetchall()
-            ids = [row[0] for row in batches]
-            mobiles: list[tuple[object, ...]] = []
-            for start in range(0, len(ids), 500):
-                chunk_ids = ids[start : start + 500]
-                mobiles += self._conn.execute(
-                    "SELECT batch_id, mobile FROM send_mobiles "
-                    f"WHERE batch_id IN ({', '.join('?' * len(chunk_ids))})",
-                    chunk_ids,
-                ).fetchall()
-        head = pd.DataFrame(batches, columns=["id", *columns])
-        frame = pd.DataFrame(mobiles, columns=["id", "mobile"]).merge(head, on="id")
-        frame = frame[list(SEND_COLUMNS)]
-        frame["at"] = pd.to_datetime(frame["at"], format="ISO8601", utc=True)
+        rows: list[tuple[object, ...]] = []
+        statuses = ", ".join("?" * len(SENT_STATUSES))
+        for start in range(0, len(keys), 500):  # stay under any database's parameter limit
+            chunk = keys[start : start + 500]
+            rows += self._sent_batches(
+                columns,
+                f"b.content_sha256 IN ({', '.join('?' * len(chunk))}) AND b.gateway = ? "
+                f"AND b.at >= ? AND b.status IN ({statuses}) AND b.journal <> ?",
+                (*chunk, gateway, _utc(since), *SENT_STATUSES, exclude_journal or ""),
+            )
+        frame = _unpack(rows, columns)[list(SEND_COLUMNS)]
         return frame.sort_values("at", ascending=False, kind="stable", ignore_index=True)
+
+    def _sent_batches(
+        self, columns: Sequence[str], where: str, params: Sequence[object]
+    ) -> list[tuple[object, ...]]:
+        """``columns`` of the batches matching ``where`` (on ``send_batches b``), each followed by
+        its packed numbers (batches of no numbers left out)."""
+        with self._lock:
+            return self._conn.execute(
+                f"SELECT {', '.join(f'b.{c}' for c in columns)}, m.mobiles "
+                "FROM send_batches b JOIN send_batch_mobiles m ON m.batch_id = b.id "
+                f"WHERE {where}",
+                params,
+            ).fetchall()
 
     # -- campaign history (smscampaign.history): campaigns, replies, opt-outs ----------------------
 
@@ -502,37 +524,16 @@ class SQLiteStore:
                 (_utc(at), campaign, _utc(since)),
             )
 
-    def message_times(self, *, since: datetime | None = None) -> tuple[list[str], np.ndarray]:
+    def message_times(self, *, since: datetime | None = None) -> tuple[pa.Array, np.ndarray]:
         """Every registry message whose status means "may have been sent" (at or after ``since``):
-        its number and its time as integer microseconds since the epoch (UTC), as two parallel
-        sequences. Two plain queries — the batches (few rows, their times parsed once per batch),
-        then their numbers — joined on the batch id in numpy, so a registry of 1M messages is read
-        without per-message SQL work or per-message time parsing (``History.contacts``, caps)."""
-        statuses = ", ".join("?" * len(SENT_STATUSES))
-        with self._lock:
-            batches = self._conn.execute(
-                f"SELECT id, at FROM send_batches WHERE status IN ({statuses}) AND at >= ?",
-                (*SENT_STATUSES, _utc(since) if since is not None else ""),
-            ).fetchall()
-            if not batches:
-                return [], np.empty(0, dtype=np.int64)
-            if len(batches) <= 500:  # a few batches (a short window): fetch just theirs
-                rows = self._conn.execute(
-                    "SELECT batch_id, mobile FROM send_mobiles "
-                    f"WHERE batch_id IN ({', '.join('?' * len(batches))})",
-                    [b[0] for b in batches],
-                ).fetchall()
-            else:
-                rows = self._conn.execute("SELECT batch_id, mobile FROM send_mobiles").fetchall()
-        ids = pd.Index(np.fromiter((b[0] for b in batches), np.int64, len(batches)))
-        times = pd.DatetimeIndex(pd.to_datetime([b[1] for b in batches], format="ISO8601", utc=True))
-        micros = times.as_unit("us").asi8
-        where = ids.get_indexer(np.fromiter((r[0] for r in rows), np.int64, len(rows)))
-        found = where >= 0
-        mobiles = [r[1] for r in rows]
-        if not found.all():
-            mobiles = [m for m, keep in zip(mobiles, found.tolist(), strict=True) if keep]
-        return mobiles, micros[where[found]]
+        its number (an Arrow string array) and its time as integer microseconds since the epoch
+        (UTC), as two parallel arrays. One row per batch comes from the database; its numbers are
+        split in Arrow and its time parsed once, so a registry of 1M messages is read without
+        per-message Python objects (``History.contacts``, frequency caps)."""
+        mobiles, counts, heads = self._sent_numbers(["at"], since)
+        times = pd.to_datetime([h[0] for h in heads], format="ISO8601", utc=True)
+        micros = pd.DatetimeIndex(times).as_unit("us").asi8
+        return mobiles, np.repeat(micros, counts)
 
     def sent_messages(
         self,
@@ -540,26 +541,64 @@ class SQLiteStore:
         *,
         since: datetime | None = None,
         columns: Sequence[str] = ("mobile", "at"),
-    ) -> list[tuple[object, ...]]:
-        """Registry rows whose status means "may have been sent" (at or after ``since``), as tuples
-        of ``columns`` (of :data:`SEND_COLUMNS`): of every number, or of ``mobiles``."""
+    ) -> pd.DataFrame:
+        """Registry messages whose status means "may have been sent" (at or after ``since``), one
+        row per message with ``columns`` (of :data:`SEND_COLUMNS`; ``at`` as UTC datetimes): of every
+        number, or of ``mobiles`` (found among the messages in Arrow: no index by number to keep
+        up on every write)."""
         unknown = sorted(set(columns) - set(SEND_COLUMNS))
         if unknown:
             raise ConfigError(f"unknown registry columns: {unknown}")
+        batch_columns = [c for c in columns if c != "mobile"]
+        numbers, counts, heads = self._sent_numbers(batch_columns, since)
+        frame = _unpack(heads, batch_columns, numbers=numbers, counts=counts)
+        if mobiles is not None:
+            wanted = pc.is_in(numbers, value_set=pa.array(sorted(set(mobiles)), pa.string()))
+            frame = frame[wanted.to_numpy(zero_copy_only=False)].reset_index(drop=True)
+        return frame[list(columns)]
+
+    def _sent_numbers(
+        self, columns: Sequence[str], since: datetime | None
+    ) -> tuple[pa.Array, np.ndarray, list[tuple[object, ...]]]:
+        """The numbers of every batch that may have been sent (at or after ``since``), flat, with
+        how many each batch holds and its ``columns``."""
         statuses = ", ".join("?" * len(SENT_STATUSES))
-        query = f"SELECT {', '.join(columns)} FROM sends WHERE status IN ({statuses}) AND at >= ?"
-        params = (*SENT_STATUSES, _utc(since) if since is not None else "")
-        with self._lock:
-            if mobiles is None:
-                return self._conn.execute(query, params).fetchall()
-            rows: list[tuple[object, ...]] = []
-            keys = sorted(set(mobiles))
-            for start in range(0, len(keys), 500):
-                chunk = keys[start : start + 500]
-                rows += self._conn.execute(
-                    f"{query} AND mobile IN ({', '.join('?' * len(chunk))})", (*params, *chunk)
-                ).fetchall()
-            return rows
+        rows = self._sent_batches(
+            columns,
+            f"b.status IN ({statuses}) AND b.at >= ?",
+            (*SENT_STATUSES, _utc(since) if since is not None else ""),
+        )
+        numbers, counts = _split([r[-1] for r in rows])
+        return numbers, counts, [r[:-1] for r in rows]
+
+
+def _split(packed: Sequence[object]) -> tuple[pa.Array, np.ndarray]:
+    """Packed numbers (one text per batch) as one flat Arrow string array, and the count per batch."""
+    lists = pc.split_pattern(pa.array(packed, pa.string()), _SEPARATOR)
+    if isinstance(lists, pa.ChunkedArray):  # over 2 GB of text
+        lists = lists.combine_chunks()
+    counts = pc.list_value_length(lists).to_numpy(zero_copy_only=False).astype(np.int64)
+    return lists.flatten(), counts
+
+
+def _unpack(
+    rows: Sequence[tuple[object, ...]],
+    columns: Sequence[str],
+    *,
+    numbers: pa.Array | None = None,
+    counts: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """Batch rows (``columns``, then the packed numbers unless ``numbers``/``counts`` are given) as
+    one row per message: ``mobile`` then ``columns``, ``at`` as UTC datetimes."""
+    if numbers is None or counts is None:
+        numbers, counts = _split([r[-1] for r in rows])
+        rows = [r[:-1] for r in rows]
+    head = pd.DataFrame(list(rows), columns=list(columns))
+    if "at" in head.columns:
+        head["at"] = pd.to_datetime(head["at"], format="ISO8601", utc=True).dt.as_unit("us")
+    frame = head.take(np.repeat(np.arange(len(head)), counts)).reset_index(drop=True)
+    frame.insert(0, "mobile", numbers.to_pandas())
+    return frame
 
 
 def open_home(home: str | os.PathLike[str] | None = None) -> SQLiteStore:

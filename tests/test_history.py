@@ -517,3 +517,42 @@ def test_contacts_of_numbers_without_mobile_shape_match_the_plain_count(history,
     everyone = history.contacts()
     assert everyone["mobile"].tolist() == ["+85291234567", "01234567890", "13800000001"]
     assert everyone["messages"].tolist() == [2, 1, 1] and everyone["messages_7d"].tolist() == [1, 1, 0]
+
+
+def test_replies_before_any_campaign_are_unattributed(history, clock) -> None:
+    # A fresh home that fetched replies but holds no registry record yet.
+    history.add([{"sender": "13800000001", "content": "T", "receivetime": T0}], "fetch")
+    replies = history.replies()
+    assert replies[["sender", "opt_out"]].values.tolist() == [["13800000001", True]]
+    assert replies["campaign"].isna().all() and replies["sent_at"].isna().all()
+    assert replies["sent_at"].dtype == replies["receivetime"].dtype
+    contacts = history.contacts(["13800000001"])
+    assert contacts[["messages", "replies", "opted_out"]].values.tolist() == [[0, 1, True]]
+
+
+def test_cap_and_opt_outs_with_numbers_without_mobile_shape(history, clock) -> None:
+    """Plan rows and registry numbers that are not 11 digits are matched as text."""
+    for batch, mobiles in enumerate([["+85291234567", "13800000001"], ["+85291234567"]]):
+        history.store.record_sends(
+            mobiles=mobiles,
+            content_sha256="0" * 64,
+            campaign="c" * 64,
+            journal="j",
+            batch=batch,
+            status="accepted",
+            gateway="http://127.0.0.1",
+            at=T0,
+        )
+    history.add_opt_outs(["13800000002"], source="call")
+    clock.advance(days=1)
+    people = pd.DataFrame(
+        {"mobile": ["+85291234567", "13800000001", "13800000002", "13800000003"], "status": "ok"}
+    )
+    out = apply_history(people, history, frequency_cap=(2, "7D"))
+    assert out["status"].tolist() == ["capped", "ok", "suppressed", "ok"]
+    assert "frequency cap 2/7d: 2 messages in the window, last 2026-03-02 10:00" == out["reason"][0]
+    assert out["reason"][2].startswith("opted out (call)")
+    assert apply_history(people, history, frequency_cap=(1, "7D"))["status"].tolist()[:2] == [
+        "capped",
+        "capped",
+    ]

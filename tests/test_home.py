@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,7 @@ from smscampaign.errors import ConfigError
 from smscampaign.home import (
     ENV_HOME,
     MIGRATIONS,
+    SEND_COLUMNS,
     SQLiteStore,
     Store,
     content_sha256,
@@ -21,6 +23,7 @@ from smscampaign.home import (
     open_home,
     read_environment,
 )
+from smscampaign.home import _utc as _utc
 
 
 def test_tests_run_with_a_temporary_home(home):
@@ -182,3 +185,157 @@ def test_a_new_home_opened_by_many_threads_at_once_is_never_locked(tmp_path):
         for thread in threads:
             thread.join(timeout=60)
         assert errors == []
+
+
+def _registry_rows(store: SQLiteStore) -> list[tuple[object, ...]]:
+    """Every registry message that may have been sent, as sorted (mobile, campaign, status, at)."""
+    frame = store.sent_messages(columns=("mobile", "campaign", "status", "at"))
+    return sorted(frame.itertuples(index=False, name=None), key=repr)
+
+
+# Batches of a registry: (numbers, content, journal, batch, status, gateway, minutes ago).
+BATCHES = [
+    (["13800000001", "13800000002", "13800000003"], "a", "/j1", 1, "accepted", GW, 30),
+    (["13800000004"], "a", "/j1", 2, "unknown", GW, 20),
+    (["13800000002", "+85291234567"], "a", "/j2", 1, "accepted", GW, 10),
+    (["13800000005"], "a", "/j2", 2, "not_sent", GW, 5),
+    (["13800000001"], "b", "/j3", 1, "in_flight", GW, 2),
+    (["13800000001", "13800000006"], "a", "/j4", 1, "accepted", "http://other", 1),
+]
+
+
+def test_a_home_in_the_old_layout_is_migrated_and_reads_the_same(tmp_path):
+    # A home written by the previous release: migrations 1 and 2, one row per number in send_mobiles.
+    folder = tmp_path / "old"
+    folder.mkdir()
+    now = datetime.now(UTC)
+    conn = sqlite3.connect(folder / "home.sqlite", isolation_level=None)
+    conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    for script in MIGRATIONS[:2]:
+        conn.executescript(script)
+    conn.execute("INSERT INTO meta VALUES ('schema', '2')")
+    for i, (mobiles, content, journal, batch, status, gateway, ago) in enumerate(BATCHES):
+        at = _utc(now - timedelta(minutes=ago))
+        conn.execute(
+            "INSERT INTO send_batches VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (100 + i, content_sha256(content), f"c{i % 2}", journal, batch, status, at, gateway),
+        )
+        conn.executemany("INSERT INTO send_mobiles VALUES (?, ?)", [(100 + i, m) for m in mobiles])
+    # What the old layout answers, through its own view.
+    expected = sorted(
+        conn.execute(
+            "SELECT mobile, campaign, status, at FROM sends "
+            "WHERE status IN ('in_flight', 'accepted', 'unknown')"
+        ).fetchall(),
+        key=repr,
+    )
+    conn.close()
+    assert len(expected) == 9
+
+    with SQLiteStore(folder) as store:
+        tables = {r[0] for r in store._conn.execute("SELECT name FROM sqlite_master").fetchall()}
+        assert "send_mobiles" not in tables and "sends" not in tables
+        assert "send_batch_mobiles" in tables
+        got = [(m, c, s, _utc(a.to_pydatetime())) for m, c, s, a in _registry_rows(store)]
+        assert sorted(got, key=repr) == expected
+        # The same registry recorded by this release reads the same.
+        with SQLiteStore(tmp_path / "new") as fresh:
+            for i, (mobiles, content, journal, batch, status, gateway, ago) in enumerate(BATCHES):
+                fresh.record_sends(
+                    mobiles=mobiles,
+                    content_sha256=content_sha256(content),
+                    campaign=f"c{i % 2}",
+                    journal=journal,
+                    batch=batch,
+                    status=status,
+                    gateway=gateway,
+                    at=now - timedelta(minutes=ago),
+                )
+            assert _registry_rows(fresh) == _registry_rows(store)
+            for reader in (store, fresh):
+                found = reader.sends_before(
+                    [content_sha256("a")],
+                    gateway=GW,
+                    since=now - timedelta(minutes=25),
+                    exclude_journal="/j3",
+                )
+                assert list(found.columns) == list(SEND_COLUMNS)
+                assert found[["mobile", "journal", "batch", "status"]].values.tolist() == [
+                    ["13800000002", "/j2", 1, "accepted"],
+                    ["+85291234567", "/j2", 1, "accepted"],
+                    ["13800000004", "/j1", 2, "unknown"],
+                ]
+                mobiles, micros = reader.message_times(since=now - timedelta(minutes=15))
+                assert sorted(zip(mobiles.to_pylist(), micros.tolist(), strict=True)) == sorted(
+                    [
+                        ("13800000002", _micros(now - timedelta(minutes=10))),
+                        ("+85291234567", _micros(now - timedelta(minutes=10))),
+                        ("13800000001", _micros(now - timedelta(minutes=2))),
+                        ("13800000001", _micros(now - timedelta(minutes=1))),
+                        ("13800000006", _micros(now - timedelta(minutes=1))),
+                    ]
+                )
+                some = reader.sent_messages(["13800000001", "13800000005"], columns=("mobile", "batch"))
+                assert sorted(some.itertuples(index=False, name=None)) == [
+                    ("13800000001", 1),
+                    ("13800000001", 1),
+                    ("13800000001", 1),
+                ]
+        # The migrated home takes new records and replaces old ones like any other.
+        store.record_sends(
+            mobiles=["13800000007"],
+            content_sha256=content_sha256("a"),
+            campaign="c0",
+            journal="/j1",
+            batch=1,
+            status="accepted",
+            gateway=GW,
+        )
+        assert store.sent_messages(["13800000003", "13800000007"])["mobile"].tolist() == ["13800000007"]
+
+
+def _micros(moment: datetime) -> int:
+    return (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+
+
+def test_a_batch_of_many_numbers_is_one_record_read_back_whole(tmp_path):
+    numbers = [f"139{i:08d}" for i in range(20_000)]
+    now = datetime.now(UTC)
+    with open_home(tmp_path) as store:
+        store.record_sends(
+            mobiles=numbers,
+            content_sha256=content_sha256("x"),
+            campaign="c",
+            journal="/j",
+            batch=7,
+            status="in_flight",
+            gateway=GW,
+        )
+        store.record_sends(  # a batch of no numbers holds no message
+            mobiles=[],
+            content_sha256=content_sha256("x"),
+            campaign="c",
+            journal="/j",
+            batch=8,
+            status="accepted",
+            gateway=GW,
+        )
+        rows = store._conn.execute("SELECT count(*) FROM send_batch_mobiles").fetchone()
+        assert rows == (1,)
+        assert store.batches_recorded("/j") == {7: "in_flight", 8: "accepted"}
+        found = store.sends_before([content_sha256("x")], gateway=GW, since=now - timedelta(hours=1))
+        assert found["mobile"].tolist() == numbers and set(found["batch"]) == {7}
+        mobiles, micros = store.message_times()
+        assert mobiles.to_pylist() == numbers and len(set(micros.tolist())) == 1
+        assert store.sent_messages(numbers[-2:])["mobile"].tolist() == numbers[-2:]
+        with pytest.raises(ConfigError, match="separator"):
+            store.record_sends(
+                mobiles=["13800000001,13800000002"],
+                content_sha256=content_sha256("x"),
+                campaign="c",
+                journal="/j",
+                batch=9,
+                status="in_flight",
+                gateway=GW,
+            )
+        assert 9 not in store.batches_recorded("/j")

@@ -1082,7 +1082,7 @@ def test_registry_writes_lost_by_a_killed_run_are_restored_on_resume(sandbox, ga
     first = tmp_path / "a.journal"
     send(plan, gateway, journal=first)
     with sqlite3.connect(home / "home.sqlite") as conn:  # as if killed before the writer wrote
-        conn.execute("DELETE FROM send_mobiles")
+        conn.execute("DELETE FROM send_batch_mobiles")
         conn.execute("DELETE FROM send_batches")
     send(plan, gateway, journal=first)  # resuming puts the journal's sends back in the registry
     other = send(plan, gateway, journal=tmp_path / "b.journal")
