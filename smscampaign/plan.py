@@ -666,6 +666,9 @@ class _Rows:
     index: pd.Index  # the input's index (labels for messages when there is no source_row)
     mobile: pa.Array
     mobile_digits: np.ndarray | None  # mobile as int64 when all are digits of one length
+    # Rows among ok and duplicate ones whose number another has (positions, group numbers): the
+    # candidates are among those rows, so the duplicate guard starts from these.
+    repeats: tuple[np.ndarray, np.ndarray] | None
     in_status: pa.Array
     in_reason: pa.Array
     planned: np.ndarray  # rows the plan decides (the others keep their input status)
@@ -709,8 +712,11 @@ class _Rows:
         # person from both.
         duplicates = _np(pc.equal(in_status, "duplicate")) & has_number
         digits = _digit_keys(mobile) if duplicates.any() or ok.any() else None
+        repeats = None
         if duplicates.any():
-            duplicates &= _shares_number_with_ok(mobile, digits, ok & has_number, duplicates)
+            # The numbers that repeat among these rows: found once, here and for the guard.
+            repeats = _repeated(mobile, digits, np.flatnonzero((ok & has_number) | duplicates))
+            duplicates &= _shares_number_with_ok(ok & has_number, duplicates, *repeats)
         candidates = (ok & has_number) | duplicates
         status = np.full(n, _READY, dtype=np.int8)
         status[no_number] = _INVALID
@@ -719,6 +725,7 @@ class _Rows:
             index=recipients.index,
             mobile=mobile,
             mobile_digits=digits,
+            repeats=repeats,
             in_status=in_status,
             in_reason=in_reason,
             planned=candidates | no_number,
@@ -870,15 +877,15 @@ def _repeat_text(text: str, rows: np.ndarray) -> pa.Array:
 
 
 def _shares_number_with_ok(
-    mobile: pa.Array, digits: np.ndarray | None, ok: np.ndarray, duplicates: np.ndarray
+    ok: np.ndarray, duplicates: np.ndarray, rows: np.ndarray, codes: np.ndarray
 ) -> np.ndarray:
-    """Which ``duplicates`` rows share their number with an ``ok`` row of the frame."""
-    rows, codes = _repeated(mobile, digits, np.flatnonzero(ok | duplicates))
+    """Which ``duplicates`` rows share their number with an ``ok`` row of the frame (``rows``,
+    ``codes``: :func:`_repeated` of the ``ok`` and ``duplicates`` rows)."""
+    out = np.zeros(len(ok), dtype=bool)
     if len(codes) == 0:
-        return np.zeros(len(mobile), dtype=bool)
+        return out
     with_ok = np.zeros(int(codes.max()) + 1, dtype=bool)
     with_ok[codes[ok[rows]]] = True
-    out = np.zeros(len(mobile), dtype=bool)
     out[rows] = with_ok[codes]
     return out & duplicates
 
@@ -1019,7 +1026,13 @@ def _duplicates(rows: _Rows) -> tuple[np.ndarray, pa.Array]:
     if not rows.live.any():
         return mask, reason
     # Only rows whose number another candidate has can be duplicates: work on those alone.
-    candidates, codes = _repeated(*rows.keys(), np.flatnonzero(rows.candidates))
+    keys, digits = rows.keys()
+    if rows.repeats is not None and keys is rows.mobile:
+        positions, codes = rows.repeats  # found among a superset of the candidates
+        among = rows.candidates[positions]
+        candidates, codes = positions[among], codes[among]
+    else:
+        candidates, codes = _repeated(keys, digits, np.flatnonzero(rows.candidates))
     if len(codes) == 0:
         return mask, reason
     groups = int(codes.max()) + 1
