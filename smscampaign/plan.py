@@ -912,19 +912,23 @@ def _nothing_to_trim(strings: pa.Array) -> bool:
     """Whether no string of ``strings`` (large_string) is empty or starts or ends with a byte
     that may begin or end whitespace (ASCII space or control, or any non-ASCII byte): then
     ``field_text`` would return the same strings. Read from the buffers, a few numpy passes."""
-    validity, offsets_buffer, data = strings.buffers()
+    if pc.all(pc.ascii_is_decimal(strings)).as_py():  # digits only (numbers): nothing to trim
+        return True
+    _, offsets_buffer, data = strings.buffers()
     n = len(strings)
     if n == 0 or data is None:
         return n == strings.null_count
     offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[strings.offset : strings.offset + n + 1]
     lengths = np.diff(offsets)
-    valid = _np(pc.is_valid(strings)) if strings.null_count else None
-    filled = lengths > 0
-    if not (filled.all() if valid is None else filled[valid].all()):
+    if strings.null_count:  # null slots may be empty: look at the strings only
+        kept = _np(pc.is_valid(strings))
+        starts, lengths = offsets[:-1][kept], lengths[kept]
+    else:
+        starts = offsets[:-1]
+    if not lengths.all():
         return False  # an empty string: field_text makes it null
-    starts = offsets[:-1][filled]
     raw = np.frombuffer(data, dtype=np.uint8)
-    first, last = raw[starts], raw[offsets[1:][filled] - 1]
+    first, last = raw[starts], raw[starts + lengths - 1]
     return bool(((first > 0x20) & (first < 0x7F)).all() and ((last > 0x20) & (last < 0x7F)).all())
 
 
