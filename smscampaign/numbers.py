@@ -22,20 +22,24 @@ from __future__ import annotations
 import importlib.util
 import logging
 import math
+import os
 import re
 import struct
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import numpy as np
 import pandas as pd
 import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
+from numpy.lib.stride_tricks import sliding_window_view
 from phonenumbers import PhoneNumberType
 
 from smscampaign.dtypes import TEXT
@@ -59,6 +63,7 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 #: Columns :func:`check_numbers` adds, in this order.
 OUTPUT_COLUMNS: Final = ("mobile", "status", "reason", "carrier", "region", "city", "area_code")
@@ -167,8 +172,17 @@ _FULL_WIDTH: Final = (
     ("）", ")"),
     ("．", "."),
 )
+# The same mapping character by character, for the fast path (tests/test_numbers.py checks that
+# _fix_unicode maps exactly these, over the whole Basic Multilingual Plane).
+_TO_ASCII: Final = {
+    **dict.fromkeys("\u00a0\u3000\u202f\u205f\ufeff", " "),
+    **dict.fromkeys(map(chr, range(0x2000, 0x200C)), " "),
+    **dict.fromkeys([*map(chr, range(0x2010, 0x2016)), "\u2212", "\uff0d"], "-"),
+    **dict.fromkeys("\uff07\u2018\u2019", "'"),
+    **dict(_FULL_WIDTH),
+}
+_LTRIM_CHARACTERS: Final = " \t\n\r\v\f'"  # Excel's "keep as text" apostrophe, ASCII whitespace
 _SCIENTIFIC_RE: Final = r"^\+?\d+(\.\d+)?[eE]\+?\d+$"
-_SEPARATORS_RE: Final = r"[\s\-.()]"
 _MOBILE_TYPES: Final = (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
 # Validity of an 11-digit number is settled by its first 3 digits in phonenumbers' CN metadata, or
 # 5 for a few ranges (``1740[0-5]``, ``1610\d``); _prefix_verdict probes each prefix and undecided
@@ -260,10 +274,14 @@ def _clean_text(texts: list[str | None], index: pd.Index) -> pd.Series:
 
 def _arrow(series: pd.Series) -> pa.Array:
     """The pyarrow string array behind a :data:`TEXT` series (one chunk)."""
+    return pa.chunked_array(_arrow_chunks(series), pa.large_string()).combine_chunks()
+
+
+def _arrow_chunks(series: pd.Series) -> list[pa.Array]:
+    """The pyarrow string arrays behind a :data:`TEXT` series, as they are (no copy)."""
     arr = pa.array(series.array)
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    return arr.cast(pa.large_string())
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    return [chunk.cast(pa.large_string()) for chunk in chunks if len(chunk)]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -311,55 +329,138 @@ def _all(*masks: pa.Array) -> pa.Array:
     return out
 
 
-def _digits(text: pa.Array) -> pa.Array:
-    r"""``^\d+$`` (ASCII digits, non-empty) without a regex pass."""
-    return pc.ascii_is_decimal(text)
-
-
-def _on_rows(text: pa.Array, mask: pa.Array, change: Any, *, harmless: bool = False) -> pa.Array:
-    """``text`` with ``change`` applied to the rows where ``mask`` is true (and only those).
-
-    ``harmless``: ``change`` leaves the other rows as they are, so when most rows are picked it
-    runs on the whole array (cheaper than picking the rows and putting them back).
-    """
-    picked = pc.fill_null(mask, False)
-    count = pc.sum(picked).as_py() or 0
-    if not count:
-        return text
-    if harmless and count * 3 > len(text):
-        return change(text).cast(text.type)
-    rows = pa.array(np.flatnonzero(picked.to_numpy(zero_copy_only=False)))
-    return pc.replace_with_mask(text, picked, change(text.take(rows)).cast(text.type))
-
-
-def _shape(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def _shape(raw: pd.Series, pool: Executor | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Normalise raw values; return (the 11-digit candidate as int64, −1 where there is none;
-    the shape code per value)."""
-    text = _arrow(as_text(raw))
-    # Fast path: cells that already are 11 digits starting with "1" (most of a real list).
-    # (byte length 11, all ASCII digits, a leading "1": ``^1\d{10}$`` without a regex pass)
-    clean = pc.fill_null(
-        _all(pc.equal(pc.binary_length(text), 11), _digits(text), pc.starts_with(text, "1")), False
-    )
-    n_clean = pc.sum(clean).as_py() or 0
-    if n_clean == len(text):
-        return pc.cast(text, pa.int64()).to_numpy(), np.zeros(len(text), dtype=np.int8)
-    if not n_clean:
-        return _shape_messy(text)
-    is_clean = clean.to_numpy(zero_copy_only=False)
-    numbers = np.empty(len(text), dtype=np.int64)
-    numbers[is_clean] = pc.cast(text.filter(clean), pa.int64()).to_numpy()
-    messy_rows = np.flatnonzero(~is_clean)
-    codes = np.zeros(len(text), dtype=np.int8)
-    numbers[messy_rows], codes[messy_rows] = _shape_messy(text.take(pa.array(messy_rows)))
+    the shape code per value).
+
+    Three paths give the same answers, in slices of :data:`_FAST_ROWS` cells (on ``pool``'s
+    threads: numpy and Arrow let go of the GIL): cells that already are 11 ASCII digits starting
+    with ``1`` are read straight off their bytes (:func:`_clean_numbers`); :func:`_shape_fast`
+    decides the other cells a spreadsheet really holds on their bytes; the few it leaves (other
+    non-ASCII text, long runs of padding) go through :func:`_shape_messy`, the general path.
+    ``tests/test_numbers.py`` compares them on generated messy cells.
+    """
+    chunks = _arrow_chunks(as_text(raw))
+    n = sum(len(chunk) for chunk in chunks)
+    numbers = np.empty(n, dtype=np.int64)
+    codes = np.zeros(n, dtype=np.int8)
+    # Slices of _FAST_ROWS cells, each from one chunk or a few small ones (a CSV read by Arrow
+    # comes in chunks of about a megabyte): (where the slice starts, its pieces).
+    slices: list[tuple[int, list[pa.Array]]] = []
+    at = 0
+    for chunk in chunks:
+        for lo in range(0, len(chunk), _FAST_ROWS):
+            piece = chunk.slice(lo, _FAST_ROWS)
+            if slices and sum(map(len, slices[-1][1])) + len(piece) <= _FAST_ROWS:
+                slices[-1][1].append(piece)
+            else:
+                slices.append((at, [piece]))
+            at += len(piece)
+
+    def slice_(job: tuple[int, list[pa.Array]]) -> np.ndarray:
+        """Fill ``numbers`` and ``codes`` for one slice; the rows left to the general path."""
+        lo, pieces = job
+        part = pieces[0] if len(pieces) == 1 else pa.concat_arrays(pieces)  # (a small copy)
+        here = slice(lo, lo + len(part))
+        clean, numbers[here] = _clean_numbers(part)
+        messy = np.flatnonzero(~clean)
+        if len(messy) == len(part):
+            return _shape_fast(part, numbers[here], codes[here]) + lo
+        if not len(messy):
+            return messy
+        found, found_codes = np.empty(len(messy), dtype=np.int64), np.zeros(len(messy), dtype=np.int8)
+        rows = messy[_shape_fast(part.take(pa.array(messy)), found, found_codes)]
+        numbers[lo + messy], codes[lo + messy] = found, found_codes
+        return rows + lo
+
+    with _executor(n) if pool is None else nullcontext(pool) as run:
+        left = np.concatenate([np.zeros(0, dtype=np.int64), *run.map(slice_, slices)])
+    if len(left):
+        text = pa.chunked_array(chunks, pa.large_string()).take(pa.array(left)).combine_chunks()
+        numbers[left], codes[left] = _shape_messy(text)
     return numbers, codes
+
+
+class _Inline(Executor):
+    """An executor that runs each call at once, in the caller's thread."""
+
+    def submit(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> Future[_T]:
+        future: Future[_T] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to the caller by future.result(), as a pool does
+            future.set_exception(exc)
+        return future
+
+
+def _executor(rows: int) -> Executor:
+    """Threads for checking ``rows`` cells: one per CPU this process may use (at most 4), when
+    there are at least two slices of work; else everything runs in the caller's thread."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    workers = min(cpus, 4, -(-rows // _FAST_ROWS))
+    return ThreadPoolExecutor(workers, thread_name_prefix="check_numbers") if workers > 1 else _Inline()
+
+
+def _words(data: np.ndarray) -> np.ndarray:
+    """The little-endian uint64 starting at every byte of ``data`` (a view, ``len(data) − 7``
+    words; x86 and ARM read unaligned words at full speed)."""
+    if len(data) < 8:
+        return np.zeros(0, dtype="<u8")
+    return np.ndarray((len(data) - 7,), dtype="<u8", buffer=data, offset=0, strides=(1,))
+
+
+_ASCII_ZEROS: Final = np.uint64(0x3030303030303030)
+_HIGH_NIBBLES: Final = np.uint64(0xF0F0F0F0F0F0F0F0)
+
+
+def _all_digits(words: np.ndarray) -> np.ndarray:
+    """Whether each of the eight bytes of each word is an ASCII digit (no byte carries into the
+    next: each byte is 0x3? before the add)."""
+    return ((words & _HIGH_NIBBLES) == _ASCII_ZEROS) & (
+        ((words + np.uint64(0x0606060606060606)) & _HIGH_NIBBLES) == _ASCII_ZEROS
+    )
+
+
+def _eight_digits(words: np.ndarray) -> np.ndarray:
+    """The number eight ASCII digits spell (first digit in the lowest byte), as int64: pairs,
+    then fours, then the eight, by multiply-and-shift within the word."""
+    x = words - _ASCII_ZEROS
+    x = (x * np.uint64(10) + (x >> np.uint64(8))) & np.uint64(0x00FF00FF00FF00FF)
+    x = (x * np.uint64(100) + (x >> np.uint64(16))) & np.uint64(0x0000FFFF0000FFFF)
+    x = (x * np.uint64(10000) + (x >> np.uint64(32))) & np.uint64(0xFFFFFFFF)
+    return x.astype(np.int64)
+
+
+def _eleven_digits(words: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """The 11-digit numbers whose digits start at byte ``at`` (words from :func:`_words`): digits
+    1–8 and 4–11, two words that overlap."""
+    return _eight_digits(words[at]) * 1000 + _eight_digits(words[at + 3]) % 1000
+
+
+def _clean_numbers(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(which cells already are ``^1\\d{10}$`` — 11 ASCII digits starting with 1 —, their numbers;
+    −1 for the other cells). Two overlapping words per cell, no per-byte pass."""
+    bounds, data = _buffers(text)
+    numbers = np.full(len(text), -1, dtype=np.int64)
+    clean = np.diff(bounds) == 11
+    rows = np.flatnonzero(clean)
+    if len(rows):
+        words, at = _words(data), bounds[rows]
+        first, second = words[at], words[at + 3]
+        good = _all_digits(first) & _all_digits(second) & ((first & np.uint64(0xFF)) == ord("1"))
+        if text.null_count:
+            good &= text.is_valid().to_numpy(zero_copy_only=False)[rows]
+        clean[rows[~good]] = False
+        rows = rows[good]
+        numbers[rows] = _eight_digits(first[good]) * 1000 + _eight_digits(second[good]) % 1000
+    return clean, numbers
 
 
 def _shape_messy(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_shape` for arbitrary text."""
     text = _fix_unicode(text)
     # Leading apostrophe (Excel's "keep as text") and surrounding whitespace.
-    text = pc.utf8_rtrim_whitespace(pc.utf8_ltrim(text, characters=" \t\n\r\v\f'"))
+    text = pc.utf8_rtrim_whitespace(pc.utf8_ltrim(text, characters=_LTRIM_CHARACTERS))
     codes = np.zeros(len(text), dtype=np.int8)
 
     # Scientific notation: the regex runs only on the few cells that contain an "e".
@@ -394,17 +495,12 @@ _SEPARATOR_BYTES[[ord(c) for c in "\t\n\f\r -.()"]] = True  # RE2's \s is [\t\n\
 _DIGIT_BYTES: Final = np.zeros(256, dtype=bool)
 _DIGIT_BYTES[ord("0") : ord("9") + 1] = True
 _FINISH_ROWS: Final = 1 << 18
-_HEAD: Final = 12  # leading bytes examined per cell: "+86", "86"/"860", "01", then 3 to classify
+_HEAD: Final = 16  # leading bytes examined per cell: "+86", "86"/"860", "01", then 3 to classify
 
 
-def _finish(text: pa.Array, codes: np.ndarray) -> np.ndarray:
-    """The rest of :func:`_shape_messy` on the bytes of trimmed ``text``, vectorised with numpy:
-    float cells (``^(\\+?\\d+)\\.0+$`` → the part before the dot), separators removed
-    (``[\\s\\-.()]``), ``+86``/``0086`` cut, a national ``86`` (13 digits, or 14 with ``860``) and a
-    trunk ``0`` (12 digits, ``01…``) cut, then empty / foreign (``^(\\+|00)[1-9]\\d*$``) / not
-    digits / wrong length / not ``1…`` written to ``codes`` where unset. Returns the 11-digit
-    number per cell (int64), −1 where it has none. Non-ASCII bytes are never digits, separators,
-    signs or dots, so such a cell ends "not digits" (as with the regexes)."""
+def _buffers(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(cell bounds, the bytes of the cells) of a large_string array, zero-copy: cell ``i`` is
+    ``data[bounds[i] : bounds[i + 1]]``."""
     n = len(text)
     buffers = text.buffers()
     offsets = np.frombuffer(buffers[1], dtype=np.int64)[text.offset : text.offset + n + 1]
@@ -414,7 +510,16 @@ def _finish(text: pa.Array, codes: np.ndarray) -> np.ndarray:
         if buffers[2] is not None
         else np.zeros(0, dtype=np.uint8)
     )
-    bounds = offsets - base
+    return offsets - base, data
+
+
+def _finish(text: pa.Array, codes: np.ndarray) -> np.ndarray:
+    """The rest of :func:`_shape_messy` on the bytes of trimmed ``text``, vectorised with numpy:
+    float cells (``^(\\+?\\d+)\\.0+$`` → the part before the dot), separators removed
+    (``[\\s\\-.()]``), then :func:`_decide`. Non-ASCII bytes are never digits, separators,
+    signs or dots, so such a cell ends "not digits" (as with the regexes)."""
+    n = len(text)
+    bounds, data = _buffers(text)
 
     def per_cell(flags: np.ndarray) -> np.ndarray:
         """How many bytes of each cell are flagged (a running sum read at the cell bounds)."""
@@ -439,58 +544,318 @@ def _finish(text: pa.Array, codes: np.ndarray) -> np.ndarray:
         floats_np = floats.to_numpy(zero_copy_only=False)
         size[rows[floats_np]] = pc.find_substring(subset.filter(floats), ".").to_numpy()
     size[pc.is_null(text).to_numpy(zero_copy_only=False)] = 0
+    return _decide(kept, start, size, not_digits, codes)
 
-    head = np.zeros((n, _HEAD), dtype=np.uint8)
-    if len(kept):
-        last = len(kept) - 1
-        for k in range(_HEAD):  # column by column: an (n, _HEAD) index matrix would be 8x larger
-            head[:, k] = np.where(k < size, kept[np.minimum(start + k, last)], 0)
 
-    flat, row_base = head.ravel(), np.arange(n, dtype=np.int64) * _HEAD
-
-    def at(offset: np.ndarray, k: int) -> np.ndarray:
-        return flat[row_base + np.minimum(offset + k, _HEAD - 1)]
-
-    zero = np.zeros(n, dtype=np.int64)
-    plus86 = (at(zero, 0) == ord("+")) & (at(zero, 1) == ord("8")) & (at(zero, 2) == ord("6"))
-    zero086 = (at(zero, 0) == ord("0")) & (at(zero, 1) == ord("0")) & (at(zero, 2) == ord("8"))
-    zero086 &= at(zero, 3) == ord("6")
-    cut = np.where(plus86, 3, np.where(zero086, 4, 0)).astype(np.int64)
-    starts86 = (at(cut, 0) == ord("8")) & (at(cut, 1) == ord("6"))
-    national = starts86 & ((size - cut == 13) | ((size - cut == 14) & (at(cut, 2) == ord("0"))))
-    cut += 2 * national
-    trunk = (size - cut == 12) & (at(cut, 0) == ord("0")) & (at(cut, 1) == ord("1"))
-    cut += trunk
-    length = size - cut
-    rest_not_digits = not_digits - plus86  # the "+" of "+86" was cut; digits are the rest
-
-    first, second, third = at(cut, 0), at(cut, 1), at(cut, 2)
-    one_to_nine = (second >= ord("1")) & (second <= ord("9"))
-    foreign = (first == ord("+")) & one_to_nine & (rest_not_digits == 1)
-    foreign |= (first == ord("0")) & (second == ord("0")) & (third >= ord("1")) & (third <= ord("9"))
-    foreign &= (rest_not_digits == 0) | (first == ord("+"))
-    empty = length == 0
-    digits = (length > 0) & (rest_not_digits == 0)
-    unset = codes == _CANDIDATE
-    for mask, code in (
-        (empty, _EMPTY),
-        (foreign, _FOREIGN),
-        (~digits, _NOT_DIGITS),
-        (length != 11, _WRONG_LENGTH),
-        (first != ord("1"), _NOT_RANGE),
-    ):
-        hit = unset & mask
-        codes[hit] = code
-        unset &= ~hit
-    numbers = np.full(n, -1, dtype=np.int64)
-    rows = np.flatnonzero(unset)
+def _decide(
+    kept: np.ndarray, start: np.ndarray, size: np.ndarray, not_digits: np.ndarray, codes: np.ndarray
+) -> np.ndarray:
+    """The prefixes and the verdict of each cell, given its bytes without separators (cell ``i``:
+    ``kept[start[i] : start[i] + size[i]]``) and how many of them are not digits: ``+86``/``0086``
+    cut, a national ``86`` (13 digits, or 14 with ``860``) and a trunk ``0`` (12 digits, ``01…``)
+    cut, then empty / foreign (``^(\\+|00)[1-9]\\d*$``) / not digits / wrong length / not ``1…``
+    written to ``codes`` where unset. Returns the 11-digit number per cell (int64), −1 where it
+    has none."""
+    n = len(start)
+    padded = np.concatenate((kept, np.zeros(_HEAD, dtype=np.uint8)))
+    windows = sliding_window_view(padded, _HEAD)
+    cut = np.zeros(n, dtype=np.int64)
+    # Most cells are 11 digits starting with "1" by now: nothing to cut, nothing to classify.
+    simple = (size == 11) & (not_digits == 0) & (padded[np.minimum(start, len(kept))] == ord("1"))
+    rows = np.flatnonzero(~simple & (codes == _CANDIDATE))
     if len(rows):
-        first_digit = start[rows] + cut[rows]
-        value = np.zeros(len(rows), dtype=np.int64)
-        for k in range(11):
-            value = value * 10 + (kept[first_digit + k] - ord("0"))
-        numbers[rows] = value
+        sizes = size[rows]
+        head = windows[start[rows]]  # (rows, _HEAD) bytes; those past the cell's end read as 0
+        head *= np.arange(_HEAD) < sizes[:, None]
+        flat, base = head.ravel(), np.arange(0, len(rows) * _HEAD, _HEAD)
+
+        def at(offset: np.ndarray, k: int) -> np.ndarray:
+            return flat[base + offset + k]
+
+        word = head.view("<u4")[:, 0]  # the first four bytes, the first one lowest
+        plus86 = (word & 0xFFFFFF) == int.from_bytes(b"+86", "little")
+        zero086 = word == int.from_bytes(b"0086", "little")
+        shift = 3 * plus86 + 4 * zero086
+        after = sizes - shift
+        starts86 = (at(shift, 0) == ord("8")) & (at(shift, 1) == ord("6"))
+        national = starts86 & ((after == 13) | ((after == 14) & (at(shift, 2) == ord("0"))))
+        shift += 2 * national
+        trunk = (sizes - shift == 12) & (at(shift, 0) == ord("0")) & (at(shift, 1) == ord("1"))
+        shift += trunk
+        length = sizes - shift
+        rest_not_digits = not_digits[rows] - plus86  # the "+" of "+86" was cut; digits are the rest
+
+        first, second, third = at(shift, 0), at(shift, 1), at(shift, 2)
+        one_to_nine = (second >= ord("1")) & (second <= ord("9"))
+        foreign = (first == ord("+")) & one_to_nine & (rest_not_digits == 1)
+        foreign |= (first == ord("0")) & (second == ord("0")) & (third >= ord("1")) & (third <= ord("9"))
+        foreign &= (rest_not_digits == 0) | (first == ord("+"))
+        found = np.zeros(len(rows), dtype=np.int8)
+        for mask, code in (
+            (length == 0, _EMPTY),
+            (foreign, _FOREIGN),
+            (rest_not_digits != 0, _NOT_DIGITS),
+            (length != 11, _WRONG_LENGTH),
+            (first != ord("1"), _NOT_RANGE),
+        ):
+            found[(found == _CANDIDATE) & mask] = code
+        codes[rows] = found
+        cut[rows] = shift
+    numbers = np.full(n, -1, dtype=np.int64)
+    rows = np.flatnonzero(codes == _CANDIDATE)
+    if len(rows):
+        numbers[rows] = _eleven_digits(_words(padded), start[rows] + cut[rows])
     return numbers
+
+
+# --------------------------------------------------------------------------------------------------
+# The fast path: cells that are ASCII once mapped, decided on their bytes
+
+_FAST_ROWS: Final = 1 << 16  # cells per slice: the arrays stay in the CPU cache (measured best)
+_TRIM_STEPS: Final = 24  # padding characters trimmed per end before a cell is left to the general path
+_CELL_WIDTH: Final = 24  # longest trimmed float-like or scientific cell the fast path decides
+_TRAILING_BYTES: Final = slice(0x80, 0xC0)  # a UTF-8 character's bytes after its first
+_DROPPED_BYTES: Final = _SEPARATOR_BYTES.copy()  # separators, and what _to_ascii leaves behind
+_DROPPED_BYTES[_TRAILING_BYTES] = True
+
+
+@lru_cache(maxsize=1)
+def _ascii_map() -> tuple[np.ndarray, np.ndarray]:
+    """:data:`_TO_ASCII` as (sorted keys, ASCII bytes): a character's UTF-8 bytes packed as
+    ``b0 << 16 | b1 << 8 | b2`` (``b2`` = 0 for a 2-byte character)."""
+    pairs = sorted(
+        (int.from_bytes(wide.encode("utf-8").ljust(3, b"\0"), "big"), ord(ascii_))
+        for wide, ascii_ in _TO_ASCII.items()
+    )
+    keys, values = zip(*pairs, strict=True)
+    return np.array(keys, dtype=np.int64), np.array(values, dtype=np.uint8)
+
+
+@lru_cache(maxsize=1)
+def _trim_bytes() -> tuple[np.ndarray, np.ndarray]:
+    """The ASCII bytes the general path trims on the left and on the right, as Arrow's kernels
+    say (``utf8_rtrim_whitespace`` also trims the separators 0x1C–0x1F), as 256-entry tables;
+    with the bytes that follow a mapped character's first (see :func:`_to_ascii`)."""
+    probes = pa.array([chr(c) + "1" + chr(c) for c in range(128)], pa.large_string())
+    left = pc.utf8_ltrim(probes, characters=_LTRIM_CHARACTERS).to_pylist()
+    right = pc.utf8_rtrim_whitespace(probes).to_pylist()
+    ltrim, rtrim = np.zeros(256, dtype=bool), np.zeros(256, dtype=bool)
+    ltrim[:128] = [len(t) == 2 for t in left]
+    rtrim[:128] = [len(t) == 2 for t in right]
+    ltrim[_TRAILING_BYTES] = rtrim[_TRAILING_BYTES] = True  # the rest of a mapped character
+    return ltrim, rtrim
+
+
+def _running(flags: np.ndarray) -> np.ndarray:
+    """How many of ``flags`` are set before each position (``len(flags) + 1`` values, int64)."""
+    kind = np.int32 if len(flags) < 2**31 else np.int64  # int32 halves the memory traffic
+    running: np.ndarray = np.zeros(len(flags) + 1, dtype=kind)
+    np.cumsum(flags, dtype=kind, out=running[1:])
+    return running
+
+
+def _row_of(bounds: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """The cell each byte position lies in."""
+    return np.searchsorted(bounds, positions, side="right") - 1
+
+
+def _to_ascii(data: np.ndarray, bounds: np.ndarray, left: np.ndarray) -> np.ndarray:
+    """The bytes with the first byte of each character of :data:`_TO_ASCII` replaced by its ASCII
+    byte; the character's other bytes (0x80–0xBF) stay, and the fast path passes over them as it
+    passes over padding and separators. Cells holding any other non-ASCII character are marked
+    in ``left``."""
+    keys, values = _ascii_map()
+    last = len(data) - 1
+    lead = np.flatnonzero(data >= 0xC0)  # the first byte of each non-ASCII character
+    b0 = data[lead].astype(np.int64)
+    b1 = data[np.minimum(lead + 1, last)].astype(np.int64)
+    b2 = data[np.minimum(lead + 2, last)].astype(np.int64)
+    key = (b0 << 16) | (b1 << 8) | np.where(b0 >= 0xE0, b2, 0)
+    at = np.minimum(np.searchsorted(keys, key), len(keys) - 1)
+    known = keys[at] == key
+    left[_row_of(bounds, lead[~known])] = True
+    out = data.copy()
+    out[lead[known]] = values[at[known]]
+    return out
+
+
+def _trim(
+    data: np.ndarray, bounds: np.ndarray, left: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(start, end, the positions trimmed) of each cell with the general path's trimming: Excel's
+    leading apostrophe and ASCII whitespace on the left, whitespace on the right. A cell with more
+    than :data:`_TRIM_STEPS` such characters at one end is marked in ``left``."""
+    ltrim, rtrim = _trim_bytes()
+    start, end = bounds[:-1].copy(), bounds[1:].copy()
+    trimmed = []
+    last = max(len(data) - 1, 0)
+    padded = data if len(data) else np.zeros(1, dtype=np.uint8)
+    for table, at, step in ((ltrim, start, 1), (rtrim, end, -1)):
+        rows = np.flatnonzero(start < end)
+        for _ in range(_TRIM_STEPS):
+            byte_at = at[rows] if step == 1 else at[rows] - 1
+            rows = rows[table[padded[np.minimum(byte_at, last)]]]
+            if not len(rows):
+                break
+            trimmed.append(at[rows] if step == 1 else at[rows] - 1)
+            at[rows] += step
+            rows = rows[start[rows] < end[rows]]
+        else:
+            left[rows] = True
+    positions = np.concatenate(trimmed) if trimmed else np.zeros(0, dtype=np.int64)
+    return start, end, positions
+
+
+def _cells(data: np.ndarray, start: np.ndarray, width: np.ndarray) -> np.ndarray:
+    """The cells ``data[start : start + width]`` as rows of :data:`_CELL_WIDTH` bytes, 0 past
+    each cell's end (``width`` ≤ :data:`_CELL_WIDTH`)."""
+    near_end = start + _CELL_WIDTH > len(data)  # their windows would run past the bytes:
+    if not len(start):
+        return np.zeros((0, _CELL_WIDTH), dtype=np.uint8)
+    if near_end.any():  # read from a padded copy of the last bytes
+        cells = np.empty((len(start), _CELL_WIDTH), dtype=np.uint8)
+        if len(data) >= _CELL_WIDTH:
+            cells[~near_end] = sliding_window_view(data, _CELL_WIDTH)[start[~near_end]]
+        tail_from = max(len(data) - _CELL_WIDTH, 0)
+        tail = np.concatenate((data[tail_from:], np.zeros(_CELL_WIDTH, dtype=np.uint8)))
+        cells[near_end] = sliding_window_view(tail, _CELL_WIDTH)[start[near_end] - tail_from]
+    else:
+        cells = sliding_window_view(data, _CELL_WIDTH)[start]
+    cells *= np.arange(_CELL_WIDTH) < width[:, None]
+    return cells
+
+
+def _float_sizes(
+    data: np.ndarray, bounds: np.ndarray, start: np.ndarray, end: np.ndarray, left: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""(rows, bytes before the dot) of the cells whose trimmed text is a float, ``^\+?\d+\.0+$``;
+    float-like cells longer than :data:`_CELL_WIDTH` are marked in ``left``."""
+    dots = np.flatnonzero(data == ord("."))
+    none = np.zeros(0, dtype=np.int64)
+    if not len(dots):
+        return none, none
+    rows = _row_of(bounds, dots)
+    rows = rows[np.r_[True, rows[1:] != rows[:-1]]]
+    rows = rows[data[end[rows] - 1] == ord("0")]  # (a cell with a dot is not empty)
+    width = end[rows] - start[rows]
+    left[rows[width > _CELL_WIDTH]] = True
+    rows, width = rows[width <= _CELL_WIDTH], width[width <= _CELL_WIDTH]
+    if not len(rows):
+        return none, none
+    cells = _cells(data, start[rows], width)
+    position = np.arange(_CELL_WIDTH)
+    digit = (cells >= ord("0")) & (cells <= ord("9"))
+    dot = cells == ord(".")
+    plus = cells[:, 0] == ord("+")
+    at = np.argmax(dot, axis=1)  # the first dot
+    before = position < at[:, None]
+    after = (position > at[:, None]) & (position < width[:, None])
+    mapped = (cells >= 0x80).any(axis=1)  # e.g. full-width: the general path decides
+    left[rows[mapped]] = True
+    ok = ~mapped & (dot.sum(axis=1) == 1) & (at > plus) & (width - at >= 2)
+    ok &= (digit | ~before | ((position == 0) & plus[:, None])).all(axis=1)
+    ok &= ((cells == ord("0")) | ~after).all(axis=1)
+    return rows[ok], at[ok]
+
+
+def _scientific_cells(
+    data: np.ndarray, start: np.ndarray, end: np.ndarray, rows: np.ndarray, left: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""Which of ``rows`` (cells with an ``e``) are scientific notation, ``^\+?\d+(\.\d+)?[eE]\+?\d+$``,
+    and what they stand for, as :func:`_scientific` says: (rows, where the digits start in the
+    cell's kept bytes, how many there are — −1 where digits were lost). Cells longer than
+    :data:`_CELL_WIDTH` are marked in ``left``.
+
+    The digits are always a stretch of the mantissa's (its dot is a separator, so they are
+    contiguous in the kept bytes): from the first non-zero digit to the end, less the trailing
+    zeros that the exponent does not cover.
+    """
+    width = end[rows] - start[rows]
+    left[rows[width > _CELL_WIDTH]] = True
+    rows, width = rows[width <= _CELL_WIDTH], width[width <= _CELL_WIDTH]
+    cells = _cells(data, start[rows], width)
+    mapped = (cells >= 0x80).any(axis=1)  # e.g. full-width: the general path decides
+    left[rows[mapped]] = True
+    rows, width, cells = rows[~mapped], width[~mapped], cells[~mapped]
+    position = np.arange(_CELL_WIDTH)
+    inside = position < width[:, None]
+    digit = (cells >= ord("0")) & (cells <= ord("9"))
+    is_e = (cells | 0x20) == ord("e")
+    e_at = np.argmax(is_e, axis=1)
+    plus = (cells[:, 0] == ord("+")).astype(np.int64)
+    in_mantissa = (position >= plus[:, None]) & (position < e_at[:, None])
+    dot = (cells == ord(".")) & in_mantissa
+    dots = dot.sum(axis=1)
+    dot_at = np.where(dots > 0, np.argmax(dot, axis=1), e_at)
+    exponent_plus = (
+        np.take_along_axis(cells, np.minimum(e_at + 1, _CELL_WIDTH - 1)[:, None], 1)[:, 0] == ord("+")
+    ) & (e_at + 1 < width)
+    exponent_from = e_at + 1 + exponent_plus
+    in_exponent = (position >= exponent_from[:, None]) & inside
+    sci = (is_e.sum(axis=1) == 1) & (dots <= 1) & (dot_at > plus) & (width > exponent_from)
+    sci &= (dots == 0) | (dot_at < e_at - 1)
+    sci &= (digit | dot | ~in_mantissa).all(axis=1) & (digit | ~in_exponent).all(axis=1)
+    # The exponent's value; beyond 4 significant digits it exceeds any fraction here: lost.
+    significant = in_exponent & (cells != ord("0"))
+    first_significant = np.where(significant.any(axis=1), np.argmax(significant, axis=1), width)
+    exponent = np.zeros(len(rows), dtype=np.int64)
+    for k in range(4):
+        at = width - 1 - k
+        value = np.take_along_axis(cells, np.maximum(at, 0)[:, None], 1)[:, 0].astype(np.int64)
+        exponent += np.where(at >= exponent_from, value - ord("0"), 0) * 10**k
+    fraction = np.where(dots > 0, e_at - dot_at - 1, 0)
+    shift = np.where(width - first_significant > 4, 1, exponent - fraction)
+    length = e_at - plus - dots + np.minimum(shift, 0)  # the mantissa's digits, less the cut zeros
+    cut = (position >= (e_at + np.minimum(shift, 0))[:, None]) & (position < e_at[:, None])
+    lost = (shift > 0) | ~((cells == ord("0")) | ~cut).all(axis=1)
+    nonzero = digit & in_mantissa & (cells != ord("0"))
+    first_nonzero = np.where(nonzero.any(axis=1), np.argmax(nonzero, axis=1), e_at)
+    zeros = first_nonzero - plus - (dot_at < first_nonzero)  # leading zeros of the digits
+    lost |= zeros >= length
+    return rows[sci], (plus + zeros)[sci], np.where(lost, -1, length - zeros)[sci]
+
+
+def _shape_fast(text: pa.Array, numbers: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """:func:`_shape_messy` on the bytes of ``text`` for the cells a spreadsheet really holds:
+    fills ``numbers`` and ``codes`` and returns the rows it leaves to the general path — cells
+    with a non-ASCII character :data:`_TO_ASCII` does not map, long runs of padding, long
+    float-like or scientific-looking text. Same steps, same order: map full-width and
+    typographic characters to ASCII, trim, scientific notation, float cells, separators,
+    :func:`_decide`."""
+    n = len(text)
+    bounds, data = _buffers(text)
+    left = np.zeros(n, dtype=bool)
+    null = pc.is_null(text).to_numpy(zero_copy_only=False)
+    if len(data) and data.max() >= 0x80:
+        data = _to_ascii(data, bounds, left)
+    start, end, trimmed = _trim(data, bounds, left)
+    e_rows = np.unique(_row_of(bounds, np.flatnonzero((data | 0x20) == ord("e"))))  # e or E
+    e_rows = e_rows[~null[e_rows] & ~left[e_rows]]
+    sci_rows, sci_from, sci_size = _scientific_cells(data, start, end, e_rows, left)
+    float_rows, float_sizes = _float_sizes(data, bounds, start, end, left)
+
+    others = np.flatnonzero((data < ord("0")) | (data > ord("9")))  # (few: most bytes are digits)
+    keep = np.ones(len(data), dtype=bool)
+    keep[others[_DROPPED_BYTES[data[others]]]] = False
+    keep[trimmed] = False
+    kept_at = _running(keep)[bounds]  # where each cell starts in the kept bytes
+    size = np.diff(kept_at)
+    kept_from = kept_at[:-1].astype(np.int64)
+    not_digit = others[keep[others]]
+    if len(not_digit) * 8 < len(data):  # few: count them per cell directly
+        not_digits = np.bincount(_row_of(bounds, not_digit), minlength=n)
+    else:
+        flags = np.zeros(len(data), dtype=bool)
+        flags[not_digit] = True
+        not_digits = np.diff(_running(flags)[bounds])
+    size[float_rows] = float_sizes
+    kept_from[sci_rows] += sci_from
+    size[sci_rows] = np.maximum(sci_size, 0)
+    not_digits[sci_rows] = 0
+    codes[sci_rows[sci_size < 0]] = _SCIENTIFIC
+    size[null] = 0
+    numbers[:] = _decide(data[keep], kept_from, size, not_digits, codes)
+    return np.flatnonzero(left)
 
 
 def normalize_numbers(values: pd.Series | Iterable[Any]) -> pd.Series:
@@ -510,9 +875,35 @@ def normalize_numbers(values: pd.Series | Iterable[Any]) -> pd.Series:
     return pd.Series(pd.array(_as_text_numbers(numbers, numbers >= 0), dtype=TEXT), index=series.index)
 
 
+@lru_cache(maxsize=1)
+def _four_digits() -> np.ndarray:
+    """The four ASCII digits of 0…9999 as little-endian uint32 (``b"0042"`` at 42)."""
+    values = np.arange(10_000)[:, None]
+    digits = (values // 10 ** np.arange(3, -1, -1) % 10 + ord("0")).astype(np.uint8)
+    return digits.view("<u4").ravel()
+
+
 def _as_text_numbers(numbers: np.ndarray, keep: np.ndarray) -> pa.Array:
-    """int64 numbers as a string array, null where ``keep`` is false."""
-    return pc.cast(pa.array(numbers, mask=~keep), pa.large_string())
+    """int64 numbers as a string array, null where ``keep`` is false. 11-digit numbers (all a
+    check keeps) are written straight into the array's buffers, eight and four digits at a time
+    from a table (the two writes share the eighth digit)."""
+    picked = numbers[keep]
+    if len(picked) and not (int(picked.min()) >= 10**10 and int(picked.max()) < 10**11):
+        return pc.cast(pa.array(numbers, mask=~keep), pa.large_string())
+    digits = _four_digits()
+    data = np.empty(len(picked) * 11 + 5, dtype=np.uint8)  # (room for the last 8-byte write)
+    high, rest = np.divmod(picked, 10**7)  # digits 1-4 | 5-11
+    first8 = digits[high].astype(np.uint64) | (digits[rest // 1000].astype(np.uint64) << np.uint64(32))
+    if len(picked):
+        np.ndarray((len(picked),), "<u8", data, 0, (11,))[:] = first8
+        np.ndarray((len(picked),), "<u4", data, 7, (11,))[:] = digits[picked % 10**4]
+    offsets = np.zeros(len(numbers) + 1, dtype=np.int64)
+    np.cumsum(keep * 11, out=offsets[1:])
+    nulls = len(numbers) - len(picked)
+    validity = pa.py_buffer(np.packbits(keep, bitorder="little")) if nulls else None
+    return pa.LargeStringArray.from_buffers(
+        len(numbers), pa.py_buffer(offsets), pa.py_buffer(data[: len(picked) * 11]), validity, nulls
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -738,18 +1129,20 @@ def _haoduan() -> _Haoduan:
         return _EMPTY_HAODUAN
     raw = Path(spec.origin).with_name("phone.dat").read_bytes()
     version, index_at = struct.unpack_from("<4si", raw)
-    entry = np.dtype({"names": ["prefix", "offset"], "formats": ["<i4", "<i4"], "itemsize": 9})
-    index = np.frombuffer(raw, dtype=entry, offset=index_at, count=(len(raw) - index_at) // 9)
+    entries = (len(raw) - index_at) // 9
+    index = np.frombuffer(raw, dtype=np.uint8, offset=index_at, count=entries * 9).reshape(entries, 9)
+    # (the int32 fields copied out of the 9-byte entries: whole-array work on aligned arrays)
+    prefix = index[:, 0:4].copy().view("<i4")[:, 0].astype(np.int64) - _PREFIX_BASE
+    offset = index[:, 4:8].copy().view("<i4")[:, 0].astype(np.int64)
     texts = raw[8:index_at].split(b"\0")
     starts = np.cumsum([8] + [len(t) + 1 for t in texts[:-1]])
     fields = [t.decode("utf-8").split("|") for t in texts]
-    record = np.searchsorted(starts, index["offset"])
-    known = (record < len(starts)) & (starts[np.minimum(record, len(starts) - 1)] == index["offset"])
-    prefix = index["prefix"].astype(np.int64) - _PREFIX_BASE
-    known &= (
-        (prefix >= 0)
-        & (prefix < _PREFIX_COUNT)
-        & np.array([len(f) == 4 for f in fields])[np.minimum(record, len(fields) - 1)]
+    usable = (starts <= index_at) & np.array([len(f) == 4 for f in fields])
+    at_start = np.full(index_at + 1, -1, dtype=np.int64)  # a record's number by its offset
+    at_start[starts[usable]] = np.flatnonzero(usable)
+    record = at_start[np.clip(offset, 0, index_at)]
+    known = (
+        (record >= 0) & (offset >= 0) & (offset <= index_at) & (prefix >= 0) & (prefix < _PREFIX_COUNT)
     )
     table = np.full(_PREFIX_COUNT, -1, dtype=np.int16)
     table[prefix[known]] = record[known]
@@ -883,14 +1276,42 @@ def _resolve_column(df: pd.DataFrame, column: str | None) -> str:
     return column
 
 
-def _labels(codes: np.ndarray, labels: Iterable[str | None]) -> pa.Array:
-    """Integer codes to a string array (code -1 or a None label: null), no Python loop."""
-    labels = list(labels)
-    codes = np.where(codes < 0, len(labels), codes)
-    # large_string: what a TEXT column stores, so that pandas takes the array without a copy.
-    dictionary = pa.array([*labels, None], pa.large_string())
-    indices = pa.array(codes.astype(np.int32))
-    return pa.DictionaryArray.from_arrays(indices, dictionary).cast(pa.large_string())
+def _labels(codes: np.ndarray, labels: Iterable[str | None] | pa.Array) -> pa.Array:
+    """Integer codes to a string array (code -1 or a None label: null): one take from the few
+    labels, no Python loop. large_string: what a TEXT column stores, so that pandas takes the
+    array without a copy."""
+    if not isinstance(labels, pa.Array):
+        labels = pa.array(list(labels), pa.large_string())
+    return labels.take(pa.array(codes.astype(np.int32, copy=False), mask=codes < 0))
+
+
+def _repeats(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the positions of values seen before, in order; the position of each one's first
+    occurrence), for int64 ``values``.
+
+    One sort of ``value << bits | position`` when both fit in an int64 (11-digit numbers and
+    positions under 2**28 do), else a stable argsort; no hashing, and work on the repeats only.
+
+    >>> [r.tolist() for r in _repeats(np.array([7, 5, 7, 5, 9, 7]))]
+    [[2, 3, 5], [0, 1, 0]]
+    """
+    m = len(values)
+    if not m:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    bits = max(int(m - 1).bit_length(), 1)
+    low = int(values.min())
+    if (int(values.max()) - low).bit_length() + bits <= 62:
+        keys = ((values - low) << bits) | np.arange(m, dtype=np.int64)
+        keys.sort()
+        ordered, position = keys >> bits, keys & ((1 << bits) - 1)
+    else:
+        position = np.argsort(values, kind="stable")
+        ordered = values[position]
+    again = np.flatnonzero(ordered[1:] == ordered[:-1]) + 1  # sorted by position within a value
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    firsts = position[starts[np.searchsorted(starts, again, side="right") - 1]]
+    order = np.argsort(position[again])
+    return position[again][order], firsts[order]
 
 
 def check_numbers(df: pd.DataFrame, column: str | None = None) -> pd.DataFrame:
@@ -924,52 +1345,53 @@ def check_numbers(df: pd.DataFrame, column: str | None = None) -> pd.DataFrame:
      'carrier': ['中国移动', '中国移动', '中国广电', <NA>]}
     """
     column = _resolve_column(df, column)
-    candidates, codes = _shape(df[column])
-    n = len(candidates)
-    table = _prefix_table()
-    candidate_rows = np.flatnonzero(codes == _CANDIDATE)
-    numbers = candidates[candidate_rows]
-    good = _valid_numbers(numbers, table)
-    valid = np.zeros(n, dtype=bool)
-    valid[candidate_rows[good]] = True
-    codes[candidate_rows[~good]] = _NOT_RANGE
-    valid_rows = candidate_rows[good]
-    numbers = numbers[good]
-    mobile = _as_text_numbers(candidates, valid)
+    with _executor(len(df)) as pool:
+        tables = pool.submit(_prefix_table), pool.submit(_haoduan)  # read while cells are shaped
+        candidates, codes = _shape(df[column], pool)
+        n = len(candidates)
+        table, haoduan = tables[0].result(), tables[1].result()
+        candidate_rows = np.flatnonzero(codes == _CANDIDATE)
+        numbers = candidates[candidate_rows]
+        good = _valid_numbers(numbers, table)
+        valid = np.zeros(n, dtype=bool)
+        valid[candidate_rows[good]] = True
+        codes[candidate_rows[~good]] = _NOT_RANGE
+        valid_rows = candidate_rows[good]
+        numbers = numbers[good]
+        del candidate_rows, good
+        # The text columns from their few labels, on the pool while the duplicates are found.
+        prefix = numbers // 10**4 - _PREFIX_BASE
+        record = haoduan.record[prefix]
+        later = [
+            pool.submit(_as_text_numbers, candidates, valid),
+            pool.submit(_prefix_labels, table.carrier[prefix], valid_rows, n, table.carriers),
+            pool.submit(_prefix_labels, table.region[prefix], valid_rows, n, table.regions),
+            pool.submit(_prefix_labels, record, valid_rows, n, haoduan.cities),
+            pool.submit(_prefix_labels, record, valid_rows, n, haoduan.area_codes),
+        ]
 
-    # Duplicates among valid numbers, on integers: first position per number.
-    # Hash-based (pd.factorize, O(n)) rather than np.unique's sort: codes follow first appearance.
-    inverse, uniques = pd.factorize(numbers)
-    first_idx = np.empty(len(uniques), dtype=np.int64)
-    first_idx[inverse[::-1]] = np.arange(len(inverse) - 1, -1, -1)  # last write = first occurrence
-    first = np.arange(n)
-    first[valid_rows] = valid_rows[first_idx[inverse]]
-    duplicate = first != np.arange(n)
+        # Duplicates among valid numbers, on integers: the first position per number.
+        repeated, first = _repeats(numbers)
+        duplicate, first = valid_rows[repeated], valid_rows[first]
 
-    status = np.where(valid, 0, 1).astype(np.int8)
-    status[duplicate] = 2
-    status_arr = _labels(status, [Status.OK, Status.INVALID, Status.DUPLICATE])
-    reason = _labels(codes, _SHAPE_REASONS)
-    if duplicate.any():
-        rows = (
-            df["source_row"].to_numpy(dtype=object)
-            if "source_row" in df.columns
-            else df.index.to_numpy(dtype=object)
-        )
-        try:
-            firsts = pa.array(rows[first[duplicate]].tolist()).cast(pa.large_string())
-        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-            firsts = pa.array([str(r) for r in rows[first[duplicate]]], pa.large_string())
-        prefix, empty = (pa.scalar(t, pa.large_string()) for t in (f"{Reason.DUPLICATE.value} ", ""))
-        texts = pc.binary_join_element_wise(prefix, firsts, empty)
-        reason = pc.replace_with_mask(reason, pa.array(duplicate), texts)
-    prefix = numbers // 10**4 - _PREFIX_BASE
-    carrier = _prefix_labels(table.carrier[prefix], valid_rows, n, table.carriers)
-    region = _prefix_labels(table.region[prefix], valid_rows, n, table.regions)
-    haoduan = _haoduan()
-    record = haoduan.record[prefix]
-    city = _prefix_labels(record, valid_rows, n, haoduan.cities)
-    area_code = _prefix_labels(record, valid_rows, n, haoduan.area_codes)
+        status = np.where(valid, 0, 1).astype(np.int8)
+        status[duplicate] = 2
+        status_arr = _labels(status, [Status.OK, Status.INVALID, Status.DUPLICATE])
+        reasons = pa.array(list(_SHAPE_REASONS), pa.large_string())
+        if len(duplicate):
+            ids = df["source_row"] if "source_row" in df.columns else df.index
+            rows = ids.take(first).to_numpy(dtype=object)
+            try:
+                firsts = pa.array(rows.tolist()).cast(pa.large_string())
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+                firsts = pa.array([str(r) for r in rows], pa.large_string())
+            prefix, empty = (pa.scalar(t, pa.large_string()) for t in (f"{Reason.DUPLICATE.value} ", ""))
+            # One label per duplicate row, after the shape reasons.
+            reasons = pa.concat_arrays([reasons, pc.binary_join_element_wise(prefix, firsts, empty)])
+            codes = codes.astype(np.int32)
+            codes[duplicate] = len(_SHAPE_REASONS) + np.arange(len(duplicate))
+        reason = _labels(codes, reasons)
+        mobile, carrier, region, city, area_code = (future.result() for future in later)
 
     out = df.copy(deep=False)
     out.attrs = dict(df.attrs)

@@ -17,6 +17,7 @@ import codecs
 import csv
 import io
 import logging
+import mmap
 import os
 import re
 import zipfile
@@ -175,14 +176,20 @@ def _header(head: bytes, suffix: str) -> tuple[str, list[str]]:
     return delimiter, next(csv.reader(io.StringIO(first_line), delimiter=delimiter))
 
 
-def _arrow_csv(source: str | pa.NativeFile, delimiter: str, header: list[str]) -> pd.DataFrame:
-    """Arrow's CSV reader on UTF-8 text, every field a string; ArrowInvalid if it cannot."""
+def _arrow_csv(
+    source: str | pa.NativeFile, delimiter: str, header: list[str], *, quoted: bool = True
+) -> pd.DataFrame:
+    """Arrow's CSV reader on UTF-8 text, every field a string; ArrowInvalid if it cannot.
+
+    ``quoted=False`` says the text has no ``"``: no field can then hold a line break, and Arrow
+    splits the rows by the cheaper rule (the parse takes about half the time).
+    """
     names = [f"f{i}" for i in range(len(header))]
     table = pacsv.read_csv(
         source,
         read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
         parse_options=pacsv.ParseOptions(
-            delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False
+            delimiter=delimiter, newlines_in_values=quoted, ignore_empty_lines=False
         ),
         convert_options=pacsv.ConvertOptions(
             # large_string: what a TEXT column holds, so no column is cast (copied) afterwards
@@ -199,6 +206,15 @@ def _arrow_csv(source: str | pa.NativeFile, delimiter: str, header: list[str]) -
     return _frame(columns, headers=[h or None for h in header])
 
 
+def _has_quote(path: Path) -> bool:
+    """Whether the file holds a ``"`` anywhere (one memchr pass over a memory map; no copy)."""
+    with path.open("rb") as file:
+        if not os.fstat(file.fileno()).st_size:
+            return False
+        with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as view:
+            return view.find(b'"') >= 0
+
+
 def _read_text_file(path: Path, *, suffix: str, encoding: str | None) -> tuple[pd.DataFrame, str]:
     """:func:`_read_text` for a file: UTF-8 text is streamed by Arrow from the file itself (the
     file is never held in memory whole); anything else is read and goes through the bytes."""
@@ -212,7 +228,8 @@ def _read_text_file(path: Path, *, suffix: str, encoding: str | None) -> tuple[p
     if utf8_named and plain and head.strip() and _is_utf8(memoryview(head[: head.rfind(b"\n") + 1])):
         delimiter, header = _header(head, suffix)
         try:  # Arrow skips a UTF-8 BOM and refuses invalid UTF-8 (then: the bytes path below)
-            return _arrow_csv(str(path), delimiter, header), encoding or "utf-8"
+            quoted = _has_quote(path)
+            return _arrow_csv(str(path), delimiter, header, quoted=quoted), encoding or "utf-8"
         except pa.ArrowInvalid as exc:
             logger.info("streaming the file failed (%s); reading it whole", exc)
     return _read_text(path.read_bytes(), suffix=suffix, encoding=encoding)
@@ -227,8 +244,9 @@ def _read_text(raw: bytes, *, suffix: str, encoding: str | None) -> tuple[pd.Dat
     if re.fullmatch(rb"\s*", utf8):
         raise RecipientsError("the file is empty")
     delimiter, header = _header(bytes(utf8[: 1 << 20]), suffix)
+    quoted = bool(np.any(np.frombuffer(utf8, dtype=np.uint8) == ord('"')))
     try:
-        return _arrow_csv(pa.BufferReader(pa.py_buffer(utf8)), delimiter, header), used
+        return _arrow_csv(pa.BufferReader(pa.py_buffer(utf8)), delimiter, header, quoted=quoted), used
     except pa.ArrowInvalid as exc:
         # Ragged rows (more or fewer fields than the header): slower, forgiving path.
         logger.info("pyarrow could not parse the file (%s); using the csv module", exc)

@@ -5,6 +5,7 @@ import random
 import numpy as np
 import pandas as pd
 import phonenumbers
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,13 +15,19 @@ from phonenumbers import PhoneNumberType, carrier, geocoder
 
 import smscampaign as sc
 from smscampaign.numbers import (
+    _TO_ASCII,
     OUTPUT_COLUMNS,
     PROVINCES,
     TEXT,
     Reason,
     _build_prefix_table,
+    _fix_unicode,
     _lookup,
     _prefix_table,
+    _repeats,
+    _shape,
+    _shape_fast,
+    _shape_messy,
     _zh_prefix_table,
     as_text,
     detect_phone_column,
@@ -414,3 +421,134 @@ def test_province_of_a_checked_frame_falls_back_to_the_haoduan_database():
     out = sc.check_numbers(pd.DataFrame({"手机": ["13800138000", "19200000000", "abc"]}))
     assert out["region"].tolist()[:2] == ["北京市", pd.NA]
     assert province_of(out).tolist() == ["北京市", "广东省", "未知"]
+
+
+# --- the fast path decides like the general path ---------------------------------------------------
+
+# Characters that matter to normalisation (digits, signs, separators, padding, the e of scientific
+# notation, what _fix_unicode maps) and some that must stay "not digits" (letters, Chinese, emoji,
+# a Unicode line separator the right trim removes, NUL).
+_ALPHABET = (
+    "0123456789" * 3
+    + "+-.() \t\n\r\v\f'eE86\x1c\x1f\x00"
+    + "０１２３４５６７８９＋－．（）＇\u00a0\u3000\u2003\u200b\u2014\u2212\u2018\ufeff"
+    + "无a\u2028\u0085😀ｅ"
+)
+_PADDING = ["", " ", "\t", "'", "\u00a0", "\u3000", "\v", "\x1c", "  '", "\n", "\u2028", "＇"]
+
+
+def _sci(digits: str, dot_at: int, exponent: str) -> str:
+    return f"{digits[:dot_at]}.{digits[dot_at:]}E{exponent}" if dot_at else f"{digits}e{exponent}"
+
+
+_decorated = st.builds(
+    lambda prefix, digits, cuts, separator, suffix, left, right, wide: (
+        left
+        + (
+            prefix
+            + separator.join(digits[a:b] for a, b in zip([0, *cuts], [*cuts, len(digits)], strict=True))
+            + suffix
+        ).translate(str.maketrans("0123456789+-.'", "０１２３４５６７８９＋－．＇") if wide else {})
+        + right
+    ),
+    st.sampled_from(["", "+86", "+86 ", "0086", "86", "860", "0", "+", "00", "+1 ", "(+86)", "86-0"]),
+    st.text("0123456789", min_size=0, max_size=16).map(lambda d: "1" + d if d[:1] != "0" else d),
+    st.lists(st.integers(1, 10), max_size=3).map(sorted),
+    st.sampled_from(["", " ", "-", ".", "\u00a0", "—", "()"]),
+    st.sampled_from(["", ".0", ".00", ".000", ".5", ".0.0", "0", "e0", "E+0"]),
+    st.sampled_from(_PADDING),
+    st.sampled_from(_PADDING),
+    st.booleans(),
+)
+_scientific_cell = st.builds(
+    lambda sign, digits, dot_at, exponent, pad: pad + sign + _sci(digits, dot_at, exponent) + pad,
+    st.sampled_from(["", "+"]),
+    st.text("0123456789", min_size=1, max_size=16),
+    st.integers(0, 4),
+    st.sampled_from(["10", "+10", "+010", "9", "+0", "11", "12", "+100000", "0000000010", "1e"]),
+    st.sampled_from(["", " ", "'"]),
+)
+_messy_cell = st.one_of(
+    st.none(), st.text(_ALPHABET, max_size=24), _decorated, _scientific_cell, st.text(max_size=6)
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(cells=st.lists(_messy_cell, min_size=1, max_size=60))
+def test_fast_path_decides_like_the_general_path(cells):
+    cells = [c.replace("\ud800", "") if c else c for c in cells]  # (no lone surrogates in Arrow)
+    text = pa.array(cells, pa.large_string())
+    numbers, codes = np.empty(len(cells), dtype=np.int64), np.zeros(len(cells), dtype=np.int8)
+    left = _shape_fast(text, numbers, codes)
+    general_numbers, general_codes = _shape_messy(text)
+    decided = np.setdiff1d(np.arange(len(cells)), left)
+    assert numbers[decided].tolist() == general_numbers[decided].tolist(), cells
+    assert codes[decided].tolist() == general_codes[decided].tolist(), cells
+    both = _shape(pd.Series(cells, dtype=TEXT))
+    assert both[0].tolist() == general_numbers.tolist() and both[1].tolist() == general_codes.tolist()
+
+
+def test_fast_path_decides_the_usual_shapes_itself():
+    # Every shape a list really holds is decided on the bytes; only what needs the general path
+    # (an unmapped character, a long run of padding) goes there.
+    usual = [v for v in SHAPES.values() if isinstance(v, str)] + [
+        r[0] for r in REASONS.values() if isinstance(r[0], str) and r[0] != "无"
+    ]
+    unusual = ["无", "138 0013 8000 😀", " " * 40 + "13800138000", "1.3800138" + "0" * 40 + "E+10"]
+    text = pa.array(usual + unusual, pa.large_string())
+    n = len(text)
+    left = _shape_fast(text, np.empty(n, dtype=np.int64), np.zeros(n, dtype=np.int8))
+    assert left.tolist() == list(range(len(usual), n))
+
+
+def test_fast_paths_character_map_is_the_general_paths():
+    characters = [chr(c) for c in range(0x80, 0x10000) if not 0xD800 <= c < 0xE000]
+    mapped = _fix_unicode(pa.array(characters, pa.large_string())).to_pylist()
+    assert {c: m for c, m in zip(characters, mapped, strict=True) if m != c} == _TO_ASCII
+
+
+@settings(max_examples=100, deadline=None)
+@given(values=st.lists(st.integers(10**10, 10**10 + 50), max_size=50))
+def test_repeats(values):
+    first = {v: values.index(v) for v in reversed(values)}
+    again = [i for i, v in enumerate(values) if first[v] != i]
+    expected = [again, [first[values[i]] for i in again]]
+    assert [r.tolist() for r in _repeats(np.array(values, dtype=np.int64))] == expected
+    wide = np.array([v * 10**8 - 2**62 for v in values], dtype=np.int64)  # (the argsort way)
+    assert [r.tolist() for r in _repeats(wide)] == expected
+
+
+def test_slices_and_threads_change_nothing(monkeypatch):
+    # A big list is checked in slices, on threads; the answers are those of one slice.
+    rng = random.Random(9)
+    cells = [
+        rng.choice([d(n) for d in _DECORATIONS])
+        for n in sc.normalize_numbers(
+            [f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}" for _ in range(300)]
+        ).tolist()
+    ]
+    cells += ["1.3800138000E+10", "无", None, " " * 40 + "13800138000", "12", "abc"] * 5
+    rng.shuffle(cells)
+    df = pd.DataFrame({"手机": cells + cells[:50]})  # duplicates across slices
+    whole = sc.check_numbers(df)
+    monkeypatch.setattr(sc.numbers, "_FAST_ROWS", 16)
+    assert_frame_equal(sc.check_numbers(df), whole)
+    numbers, codes = _shape(df["手机"])
+    general = _shape_messy(pa.array(as_text(df["手机"]).array))
+    assert numbers.tolist() == general[0].tolist() and codes.tolist() == general[1].tolist()
+
+
+@pytest.mark.parametrize("rows", [8, 65536])
+def test_chunks_of_a_csv_are_shaped_where_they_lie(monkeypatch, rows):
+    # An Arrow CSV read gives a column in chunks: they are split into slices, or small ones
+    # grouped into one; every row's answer stays in its place.
+    monkeypatch.setattr(sc.numbers, "_FAST_ROWS", rows)
+    cells = ["+86 138 0013 8000", "无", None, "1.3800138000E+10", " " * 30 + "13900139000", "12"] * 7
+    pieces = [cells[:5], [], cells[5:17], cells[17:18], cells[18:]]
+    chunked = pa.chunked_array([pa.array(p, pa.large_string()) for p in pieces], pa.large_string())
+    series = pd.Series(pd.array(chunked, dtype=TEXT))
+    numbers, codes = _shape(series)
+    general = _shape_messy(pa.array(cells, pa.large_string()))
+    assert numbers.tolist() == general[0].tolist() and codes.tolist() == general[1].tolist()
+    out = sc.check_numbers(pd.DataFrame({"手机": series}))
+    assert_frame_equal(out, sc.check_numbers(pd.DataFrame({"手机": pd.Series(cells, dtype=TEXT)})))

@@ -92,6 +92,29 @@ def test_csv_blank_lines_keep_source_rows_and_ragged_rows_load(tmp_path):
     assert df["姓名"].tolist() == [pd.NA, "b"]
 
 
+def test_csv_line_breaks_inside_quotes_and_lists_without_quotes(tmp_path):
+    # A quoted field may hold a line break (the slower rule); a file without any quote is split at
+    # every line break (the faster rule). Both must give the same frame for the same cells.
+    quoted = '姓名,手机,备注\n"张\n三",13800138000,"a,b"\n李四,"13900139000",\n'
+    path = tmp_path / "quoted.csv"
+    path.write_text(quoted, encoding="utf-8")
+    for source in (path, quoted.encode("gbk")):
+        df = sc.load_recipients(source)
+        assert df["姓名"].tolist() == ["张\n三", "李四"]
+        assert df["手机"].tolist() == ["13800138000", "13900139000"]
+        assert df["备注"].tolist() == ["a,b", pd.NA]
+    plain = "姓名,手机,备注\n张三,13800138000,a\n李四,13900139000,\n"
+    again = plain.replace("13800138000", '"13800138000"')  # one quote anywhere: the slower rule
+    frames = []
+    for name, text in (("plain.csv", plain), ("again.csv", again)):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        frames.append(sc.load_recipients(tmp_path / name))
+        frames.append(sc.load_recipients(text.encode("utf-8")))
+    for frame in frames[1:]:
+        assert_frame_equal(frame, frames[0])
+    assert frames[0]["手机"].tolist() == ["13800138000", "13900139000"]
+
+
 def test_buffers_and_open_files(tmp_path):
     path = write_csv(tmp_path / "list.csv", encoding="gbk")
     raw = path.read_bytes()
