@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -573,7 +574,7 @@ def test_fingerprint_changes_with_receivers_order():
     assert base.fingerprint != plan_campaign(reordered, "八折", signature="小店").fingerprint
 
 
-def test_fingerprint_is_stable_across_processes():
+def test_fingerprint_is_stable_across_processes(tmp_path):
     code = (
         "import pandas as pd, smscampaign as sc;"
         "df = pd.DataFrame({'mobile': ['13800000000', '13800000001'], 'status': 'ok',"
@@ -593,9 +594,124 @@ def test_fingerprint_is_stable_across_processes():
             capture_output=True,
             text=True,
             check=True,
-            env={"PYTHONHASHSEED": seed, "PATH": ""},
+            # Only the hash seed varies; the code under test and an empty campaign home (never
+            # the real one) are passed on.
+            env={
+                "PYTHONHASHSEED": seed,
+                "PATH": "",
+                "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
+                "SMSCAMPAIGN_HOME": str(tmp_path / "home"),
+            },
         )
         assert out.stdout.strip() == here
+
+
+def _fixed_recipients() -> pd.DataFrame:
+    """Checked-looking rows with every kind of row the batching sees: repeats, an invalid row, an
+    empty name, a number ``check_numbers`` called a duplicate whose first row is sent."""
+    mobiles = [f"1380000000{i}" for i in (1, 2, 1, 0, 3, 4, 5, 2, 6, 7, 8, 9)]
+    return pd.DataFrame(
+        {
+            "source_row": range(2, 14),
+            "mobile": [None if m.endswith("0") else m for m in mobiles],
+            "status": ["ok", "ok", "duplicate", "invalid"] + ["ok"] * 3 + ["duplicate"] + ["ok"] * 4,
+            "reason": [None, None, "duplicate of row 2", "not a mobile number"]
+            + [None] * 3
+            + ["duplicate of row 3"]
+            + [None] * 4,
+            "姓名": [
+                "张三",
+                "李四",
+                "张三",
+                "王五",
+                "",
+                "赵六",
+                "张三",
+                "李四",
+                "钱七",
+                "孙八",
+                "李四",
+                "周九",
+            ],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("template", "options", "fingerprint"),
+    [
+        (
+            "会员日全场八折，回T退订",
+            {"batch_size": 2, "suppress": ["13800000006"]},
+            "30dbc2646fc283f7dac0fc21100d957c05d5b4a830cde5e9d427381786021a08",
+        ),
+        (
+            "{姓名}您好，会员日全场八折",
+            {"batch_size": 2, "charset": "gbk", "defaults": {"姓名": "顾客"}},
+            "6d672307b8b90ccd8d76a587d2e75377df3de826b95983638b25c17d6227f54d",
+        ),
+        (
+            "{姓名}您好" + "很长的话" * 20 + "回T退订",
+            {"on_too_long": "truncate"},
+            "57fbcd616955930c153761784fdf0a2ee90c62dfeb7a1a2784eb03ddda599474",
+        ),
+    ],
+)
+def test_fingerprint_of_a_fixed_plan_is_unchanged(template, options, fingerprint):
+    # Journals are found by fingerprint: a plan must keep the fingerprint it had in earlier
+    # releases (these were computed before the batches were kept as compact arrays).
+    plan = plan_campaign(_fixed_recipients(), template, signature="小店", **options)
+    assert plan.fingerprint == fingerprint
+
+
+@pytest.mark.parametrize(
+    "mobile",
+    [
+        "13800000002",
+        " 13800000002",
+        "13800000002\t",
+        "\u300013800000002",
+        "13800000002\u00a0",
+        "",
+    ],
+)
+def test_text_columns_are_read_like_any_other(mobile):
+    # TEXT columns are read in place when there is nothing to trim: padded or empty cells must
+    # plan exactly as the same cells in an object column.
+    cells = {
+        "mobile": ["13800000001", mobile, None, "13800000001"],
+        "status": ["ok", " ok", "invalid", ""],
+        "reason": [None, "", "not a number", None],
+    }
+    text = pd.DataFrame({k: pd.array(v, dtype=TEXT) for k, v in cells.items()})
+    objects = pd.DataFrame({k: pd.array(v, dtype=object) for k, v in cells.items()})
+    a = plan_campaign(text, "八折", signature="小店", batch_size=1)
+    b = plan_campaign(objects, "八折", signature="小店", batch_size=1)
+    pdt.assert_frame_equal(a.recipients.drop(columns="mobile"), b.recipients.drop(columns="mobile"))
+    pdt.assert_frame_equal(a.batches, b.batches)
+    assert a.fingerprint == b.fingerprint
+
+
+def test_batches_frame_is_built_on_first_access_and_kept():
+    df = people("张三", "李四", "王五")
+    plan = plan_campaign(df, "{姓名}您好", signature="小店", batch_size=2)
+    assert plan.requests == 3 and plan.summary().attrs["requests"] == 3
+    assert "张三您好【小店】" in plan._repr_html_() and "3 requests" in repr(plan)
+    assert not isinstance(plan.__dict__["_batches"], pd.DataFrame)  # not built for the summary
+    expected = pd.DataFrame(
+        {
+            "batch": pd.array([1, 2, 3], dtype="int64"),
+            "content": pd.array(
+                ["张三您好【小店】", "李四您好【小店】", "王五您好【小店】"], dtype=TEXT
+            ),
+            "receivers": pd.Series([[m] for m in df["mobile"]], dtype=object),
+            "size": pd.array([1, 1, 1], dtype="int64"),
+            "sendtime": pd.Series([None] * 3, dtype=object),
+        }
+    )
+    pdt.assert_frame_equal(plan.batches, expected)
+    assert plan.batches is plan.batches
+    assert all(type(r) is list and type(r[0]) is str for r in plan.batches["receivers"])
 
 
 # -- the Plan object -----------------------------------------------------------------------
