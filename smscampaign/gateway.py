@@ -97,6 +97,7 @@ _SECRET_NAMES: Final = frozenset({"password", "cardpwd"})
 # What quote_plus leaves as it is; a number list is that plus commas, quoted with one replace.
 _FORM_SAFE = re.compile(r"[A-Za-z0-9_.~,-]*")
 _NAME_SAFE = re.compile(r"[A-Za-z0-9_.~-]*")
+_DIGITS_AND_COMMAS = re.compile(r"[0-9,]*")
 _SECRET_PARAM = re.compile(r"(?i)\b(password|cardpwd|key)=[^&\s\"']*")
 
 
@@ -320,6 +321,16 @@ def _may_retry(exc: GatewayError, *, after_sending: bool) -> bool:
 def _join_numbers(numbers: str | Iterable[Any]) -> str:
     if isinstance(numbers, str):
         return numbers
+    if isinstance(numbers, list) and numbers and type(numbers[0]) is str:
+        # A plan's receivers (digits already): one join, and only if something is not a digit or
+        # not a str the per-number str/strip below (0.3 ms a 500-number call) — the same text.
+        try:
+            joined = ",".join(numbers)
+        except TypeError:
+            pass
+        else:
+            if _DIGITS_AND_COMMAS.fullmatch(joined):
+                return joined
     return ",".join(str(n).strip() for n in numbers)
 
 

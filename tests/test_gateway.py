@@ -715,3 +715,20 @@ def test_no_proxy_of_the_environment_is_honoured(monkeypatch, sandbox):
     monkeypatch.setenv("no_proxy", "127.0.0.1")
     with sc.Gateway(USER, PASSWORD, base_url=sandbox.url) as gw:
         assert gw.user_info().ok
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.from_regex(r"1[0-9]{10}", fullmatch=True)
+        | st.from_regex(r"\s*1[0-9]{10}\s*", fullmatch=True)
+        | st.integers(min_value=0, max_value=10**12)
+        | st.text(max_size=4),
+        max_size=8,
+    )
+)
+def test_receivers_are_joined_as_str_and_strip_of_each_would(numbers: list[object]) -> None:
+    from smscampaign.gateway import _join_numbers
+
+    assert _join_numbers(numbers) == ",".join(str(n).strip() for n in numbers)
+    assert _join_numbers(tuple(numbers)) == ",".join(str(n).strip() for n in numbers)
