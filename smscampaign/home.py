@@ -287,7 +287,7 @@ class Store(Protocol):
         ...
 
     def close(self) -> None:
-        """Release the store's connections."""
+        """Release the store's connections (a second call does nothing)."""
         ...
 
 
