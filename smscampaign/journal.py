@@ -739,6 +739,10 @@ class Journal:
             error_kind=error_kind,
             settle=settle,
         )
+        self.record_outcome(outcome)
+
+    def record_outcome(self, outcome: Outcome) -> None:
+        """:meth:`record` of an :class:`Outcome` (the one :meth:`claim` also takes)."""
         with self._lock:
             self._conn.execute(_RECORD, _record_params(outcome))
 

@@ -209,7 +209,7 @@ def _ask(gateway: Gateway, receivers: list[str], content: str, sendtime: str | N
     return _Outcome(FAILED, code=response.code, gateway_result=message, reason=reason)
 
 
-def _journal_outcome(number: int, outcome: _Outcome) -> Outcome:
+def _journal_outcome(number: int, outcome: _Outcome, *, settle: str | None = None) -> Outcome:
     return Outcome(
         number,
         outcome.state,
@@ -219,6 +219,7 @@ def _journal_outcome(number: int, outcome: _Outcome) -> Outcome:
         reason=outcome.reason,
         retryable=outcome.retryable,
         error_kind=outcome.error_kind,
+        settle=settle,
     )
 
 
@@ -637,17 +638,7 @@ class _Run:
         return True
 
     def _record(self, number: int, outcome: _Outcome, *, settle: str | None = None) -> None:
-        self.journal.record(
-            number,
-            outcome.state,
-            code=outcome.code,
-            gateway_result=outcome.gateway_result,
-            error=outcome.error,
-            reason=outcome.reason,
-            retryable=outcome.retryable,
-            error_kind=outcome.error_kind,
-            settle=settle,
-        )
+        self.journal.record_outcome(_journal_outcome(number, outcome, settle=settle))
         self._recorded(number, outcome)
 
     def _recorded(self, number: int, outcome: _Outcome) -> None:
