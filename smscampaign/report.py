@@ -333,17 +333,6 @@ def _as_text(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     return tables
 
 
-#: Columns of ``campaign_report(results)["reconciliations"]`` (the journal's, same order).
-_RECONCILIATION_COLUMNS = (
-    "at",
-    "sms_left",
-    "expected",
-    "deducted",
-    "batches",
-    "verdict",
-    "note",
-    "accepted_total",
-)
 #: Verdicts of a balance reading (send._Balance), in Chinese.
 VERDICT_LABELS: dict[str, str] = {
     "reading": "余额读数",
@@ -357,8 +346,10 @@ VERDICT_LABELS: dict[str, str] = {
 
 def _reconciliations(results: pd.DataFrame) -> pd.DataFrame:
     """``results.attrs["reconciliations"]`` (a list of dicts) as a frame, in journal order."""
+    from smscampaign.journal import RECONCILIATION_COLUMNS  # noqa: PLC0415 - the journal's columns
+
     records = results.attrs.get("reconciliations") or []
-    table = pd.DataFrame(list(records), columns=list(_RECONCILIATION_COLUMNS))
+    table = pd.DataFrame(list(records), columns=list(RECONCILIATION_COLUMNS))
     for column in ("sms_left", "expected", "deducted", "accepted_total"):
         table[column] = pd.to_numeric(table[column], errors="coerce").astype("Int64")
     for column in ("at", "batches", "verdict", "note"):

@@ -54,6 +54,7 @@ from smscampaign.home import Store, content_sha256, open_home
 from smscampaign.journal import ACCEPTED, FAILED, IN_FLIGHT, PLANNED, UNKNOWN, Journal, Outcome
 from smscampaign.protocol import BEIJING, in_window, parse_window
 from smscampaign.statuses import ResultStatus
+from smscampaign.views import LEAD_COLUMNS, arrange
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from smscampaign.plan import Plan
@@ -66,14 +67,7 @@ logger = logging.getLogger(__name__)
 #: plan go right after ``source_row``), then the technical ones; the plan's other columns follow.
 #: The order is :func:`smscampaign.views.arrange`'s.
 RESULT_COLUMNS: Final = (
-    "source_row",
-    "mobile",
-    "status",
-    "reason_zh",
-    "reason",
-    "message_zh",
-    "message_en",
-    "content",
+    *LEAD_COLUMNS,
     "code",
     "category",
     "batch",
@@ -1531,8 +1525,6 @@ def _results(
     for column in rest:
         out[column] = recipients[column].array
     out.attrs = dict(recipients.attrs)
-    from smscampaign.views import arrange  # noqa: PLC0415 - the analyst's column order, one place
-
     return arrange(out)
 
 

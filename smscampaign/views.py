@@ -24,8 +24,7 @@ from typing import Final
 import pandas as pd
 import pyarrow as pa
 
-from smscampaign.dtypes import needs_text
-from smscampaign.numbers import TEXT
+from smscampaign.dtypes import TEXT, needs_text
 from smscampaign.xlsx import display_width
 
 __all__ = ["LEAD_COLUMNS", "MISSING", "ResultsView", "account_sends", "arrange", "name_columns", "view"]
