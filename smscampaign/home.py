@@ -431,7 +431,7 @@ class SQLiteStore:
                 f"AND b.at >= ? AND b.status IN ({statuses}) AND b.journal <> ?",
                 (*chunk, gateway, _utc(since), *SENT_STATUSES, exclude_journal or ""),
             )
-        frame = _unpack(rows, columns)[list(SEND_COLUMNS)]
+        frame = _unpack(*_split_rows(rows), columns)[list(SEND_COLUMNS)]
         return frame.sort_values("at", ascending=False, kind="stable", ignore_index=True)
 
     def _sent_batches(
@@ -551,7 +551,7 @@ class SQLiteStore:
             raise ConfigError(f"unknown registry columns: {unknown}")
         batch_columns = [c for c in columns if c != "mobile"]
         numbers, counts, heads = self._sent_numbers(batch_columns, since)
-        frame = _unpack(heads, batch_columns, numbers=numbers, counts=counts)
+        frame = _unpack(numbers, counts, heads, batch_columns)
         if mobiles is not None:
             wanted = pc.is_in(numbers, value_set=pa.array(sorted(set(mobiles)), pa.string()))
             frame = frame[wanted.to_numpy(zero_copy_only=False)].reset_index(drop=True)
@@ -568,31 +568,29 @@ class SQLiteStore:
             f"b.status IN ({statuses}) AND b.at >= ?",
             (*SENT_STATUSES, _utc(since) if since is not None else ""),
         )
-        numbers, counts = _split([r[-1] for r in rows])
-        return numbers, counts, [r[:-1] for r in rows]
+        return _split_rows(rows)
 
 
-def _split(packed: Sequence[object]) -> tuple[pa.Array, np.ndarray]:
-    """Packed numbers (one text per batch) as one flat Arrow string array, and the count per batch."""
-    lists = pc.split_pattern(pa.array(packed, pa.string()), _SEPARATOR)
+def _split_rows(
+    rows: Sequence[tuple[object, ...]],
+) -> tuple[pa.Array, np.ndarray, list[tuple[object, ...]]]:
+    """Batch rows ending in their packed numbers (one text per batch) as one flat Arrow string array
+    of the numbers, the count per batch, and the rows without the packed text."""
+    lists = pc.split_pattern(pa.array([r[-1] for r in rows], pa.string()), _SEPARATOR)
     if isinstance(lists, pa.ChunkedArray):  # over 2 GB of text
         lists = lists.combine_chunks()
     counts = pc.list_value_length(lists).to_numpy(zero_copy_only=False).astype(np.int64)
-    return lists.flatten(), counts
+    return lists.flatten(), counts, [r[:-1] for r in rows]
 
 
 def _unpack(
+    numbers: pa.Array,
+    counts: np.ndarray,
     rows: Sequence[tuple[object, ...]],
     columns: Sequence[str],
-    *,
-    numbers: pa.Array | None = None,
-    counts: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Batch rows (``columns``, then the packed numbers unless ``numbers``/``counts`` are given) as
-    one row per message: ``mobile`` then ``columns``, ``at`` as UTC datetimes."""
-    if numbers is None or counts is None:
-        numbers, counts = _split([r[-1] for r in rows])
-        rows = [r[:-1] for r in rows]
+    """What :func:`_split_rows` gives (batch rows of ``columns``) as one row per message:
+    ``mobile`` then ``columns``, ``at`` as UTC datetimes."""
     head = pd.DataFrame(list(rows), columns=list(columns))
     if "at" in head.columns:
         head["at"] = pd.to_datetime(head["at"], format="ISO8601", utc=True).dt.as_unit("us")
