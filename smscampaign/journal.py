@@ -55,7 +55,8 @@ import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -184,28 +185,13 @@ def _parquet(table: pa.Table) -> bytes:
     return sink.getvalue()
 
 
-class _Background:
-    """One function run on its own thread; :meth:`result` waits for it (and re-raises its error
-    every time it is asked)."""
-
-    def __init__(self, work: Any, name: str) -> None:
-        self._work = work
-        self._value: Any = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            self._value = self._work()
-        except BaseException as exc:  # noqa: BLE001 - handed to the thread that asks for it
-            self._error = exc
-
-    def result(self) -> Any:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._value
+def _in_background(work: Callable[[], bytes], name: str) -> Future[bytes]:
+    """``work()`` started on a thread of its own; the future re-raises its error on every ask."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+    try:
+        return pool.submit(work)
+    finally:
+        pool.shutdown(wait=False)  # the thread ends once the work is done
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,7 +350,7 @@ class Journal:
         self._columns: set[str] = set()
         # The recipients' Parquet copy being written on a thread (attach), committed before the
         # first claim: see _commit_recipients.
-        self._pending: _Background | None = None
+        self._pending: Future[bytes] | None = None
         self._pending_lock = threading.Lock()
         try:
             if readonly:
@@ -581,7 +567,7 @@ class Journal:
         return False
 
     def _write_recipients(self, table: pa.Table) -> None:
-        self._pending = _Background(lambda: _parquet(table), name="smscampaign-journal-recipients")
+        self._pending = _in_background(lambda: _parquet(table), "smscampaign-journal-recipients")
 
     def _commit_recipients(self) -> None:
         """Commit the recipients :meth:`attach` is writing, once (waits for the writer; its error,

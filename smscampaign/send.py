@@ -24,6 +24,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent import futures
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
@@ -996,22 +997,14 @@ def send_campaign(
 def _close_side_by_side(book: Journal, store: Store) -> None:
     """Close this run's journal and the campaign home at the same time: each close is SQLite's
     checkpoint with its own fsyncs (~15 ms each here), and neither needs to wait for the other."""
-    errors: list[BaseException] = []
-
-    def close_store() -> None:
-        try:
-            store.close()
-        except BaseException as exc:  # noqa: BLE001 - raised below, in the caller's thread
-            errors.append(exc)
-
-    closer = threading.Thread(target=close_store, name="smscampaign-close-home")
-    closer.start()
+    pool = futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="smscampaign-close-home")
+    closing = pool.submit(store.close)
+    pool.shutdown(wait=False)
     try:
         book.close()
     finally:
-        closer.join()
-    if errors:
-        raise errors[0]
+        futures.wait([closing])
+    closing.result()  # the store's error, if any, once the journal is closed
 
 
 def _journal_id(journal: Journal) -> str:
