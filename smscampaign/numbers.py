@@ -272,11 +272,6 @@ def _clean_text(texts: list[str | None], index: pd.Index) -> pd.Series:
         return pd.Series(clean, index=index, dtype=TEXT)
 
 
-def _arrow(series: pd.Series) -> pa.Array:
-    """The pyarrow string array behind a :data:`TEXT` series (one chunk)."""
-    return pa.chunked_array(_arrow_chunks(series), pa.large_string()).combine_chunks()
-
-
 def _arrow_chunks(series: pd.Series) -> list[pa.Array]:
     """The pyarrow string arrays behind a :data:`TEXT` series, as they are (no copy)."""
     arr = pa.array(series.array)
