@@ -2,7 +2,9 @@
 
 Credentials come from ``SMSCAMPAIGN_USERNAME`` / ``SMSCAMPAIGN_PASSWORD`` / ``SMSCAMPAIGN_BASE_URL`` /
 ``SMSCAMPAIGN_CHARSET`` (read by :meth:`Gateway.from_env`, never from argv); ``--sandbox`` runs against
-an in-process sandbox with a demo account instead. User errors print one clear line and exit 2;
+an in-process sandbox with a demo account instead (``send --sandbox`` runs are all one gateway,
+:data:`SANDBOX_REGISTRY_KEY`, to the campaign home's send registry). User errors print one clear line
+and exit 2;
 gateway and account failures (the gateway unreachable, its answer unreadable, a negative code) print one
 line and exit 1; anything else is a bug and shows its traceback. Every CSV written neutralises formulas.
 
@@ -43,6 +45,11 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 __all__ = ["build_parser", "main"]
 
 DEMO_USER, DEMO_PASSWORD, DEMO_SMS = "demo", "demo-password", 10_000_000
+#: The one gateway every ``--sandbox`` send is recorded under in the campaign home's send registry.
+#: Each run starts its own sandbox on a new port, so its URL cannot be the key: under this fixed name
+#: a second ``--sandbox`` run (from another journal, too) sees the first one's sends and sends
+#: nobody twice. Not an ``http(s)://`` URL, so it never matches — nor holds back — a real gateway.
+SANDBOX_REGISTRY_KEY = f"sandbox://{DEMO_USER}"
 
 
 class UserError(Exception):
@@ -535,7 +542,8 @@ def _add_send(sub: argparse._SubParsersAction) -> None:
         help="plan and send a campaign, journaled so that a re-run never sends twice",
         description="Load FILE, check the numbers, plan the messages and send them. Re-running with "
         "the same file and template resumes (the journal is found by the plan): nothing accepted is "
-        "sent again, and nobody gets the same content twice from another journal either.",
+        "sent again, and nobody gets the same content twice from another journal either "
+        f"(every --sandbox run counts as one gateway, {SANDBOX_REGISTRY_KEY}, for this check).",
     )
     add_recipient_options(parser)
     add_plan_options(parser, charset=False)
@@ -605,7 +613,8 @@ def _cmd_send(args: argparse.Namespace) -> int:
     if plan.messages == 0:  # before any journal exists
         print(repr(plan))
         raise UserError(nothing_to_send(plan))
-    with open_gateway(args) as (gateway, _box):
+    with open_gateway(args) as (gateway, box):
+        registry_key = gateway.base_url if box is None else SANDBOX_REGISTRY_KEY
         results = send_campaign(
             plan,
             gateway,
@@ -622,7 +631,9 @@ def _cmd_send(args: argparse.Namespace) -> int:
             reconcile=args.reconcile,
             settle=args.settle,
             name=args.name,
+            registry_key=registry_key,
         )
+        delivered = None if box is None else len(box.ledger)  # the sandbox's ground truth
     counts = results["status"].value_counts()
     attrs = results.attrs
     print(f"{len(results)} recipients, {plan.messages} messages planned in {plan.requests} requests")
@@ -634,6 +645,11 @@ def _cmd_send(args: argparse.Namespace) -> int:
         f"journal: {where} ({'resumed' if attrs.get('resumed') else 'new'}; re-run the same command "
         "to resume; accepted = accepted by the gateway, there are no delivery reports)"
     )
+    if delivered is not None:
+        print(
+            f"sandbox: {delivered} messages delivered by this run (its ledger); the send registry "
+            f"counts every --sandbox run as one gateway, {SANDBOX_REGISTRY_KEY}"
+        )
     for warning in attrs.get("warnings", []):
         print(f"warning: {warning}", file=sys.stderr)
     if args.report:
@@ -644,9 +660,12 @@ def _cmd_send(args: argparse.Namespace) -> int:
 
             print(f"report: {export_report(results, args.report, plan=plan)}")
     if counts.get("already_sent", 0):
+        where = f"{registry_key}: every --sandbox run" if box is not None else registry_key
         print(
-            f"{counts['already_sent']} recipients already got this content from another journal "
-            "recently and were not sent again (--allow-repeat sends anyway)"
+            f"{counts['already_sent']} recipients already got this content through this gateway "
+            f"({where}) within {args.repeat_window} from another journal, so they were skipped, "
+            "not sent again: status already_sent, the reason says when and by which campaign "
+            "(--allow-repeat sends anyway)"
         )
     if counts.get("unknown", 0):
         print(

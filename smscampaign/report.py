@@ -65,6 +65,7 @@ STATUS_LABELS: dict[str, str] = {
     "failed": "失败",
     "unknown": "结果未知",
     "not_sent": "未发送",
+    "already_sent": "已发过，未重发",
     "invalid": "号码无效",
     "duplicate": "号码重复",
     "suppressed": "已屏蔽",
@@ -499,6 +500,14 @@ _REASONS_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^not sent", "未发送"),
         (r"^interrupted while in flight", "发送中断，结果未知"),
         (r"may have reached the gateway", "请求可能已到达网关，结果未知"),
+        (
+            r"^already sent the same content at (\S+ \S+) \(Beijing\)",
+            r"已于 \1（北京时间）通过同一网关发过相同内容，未重复发送",
+        ),
+        (
+            r"^already possibly sent \(\w+\) the same content at (\S+ \S+) \(Beijing\)",
+            r"已于 \1（北京时间）通过同一网关可能发过相同内容（结果未知），未重复发送",
+        ),
     )
 )
 _GATEWAY_CODE = re.compile(r"\((-1\d\d)\)$")

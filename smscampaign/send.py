@@ -844,6 +844,7 @@ def send_campaign(
     home: str | os.PathLike[str] | None = None,
     sleep: Callable[[float], object] | None = None,
     name: str | None = None,
+    registry_key: str | None = None,
 ) -> pd.DataFrame:
     """Send ``plan`` through ``gateway`` and return one result row per row of ``plan.recipients``.
 
@@ -867,8 +868,13 @@ def send_campaign(
     - **Never the same content twice**: every message is recorded in the campaign home's send
       registry; recipients who got the same content through the same gateway within
       ``repeat_window`` (default 24 h; a ``timedelta`` or text such as ``"7d"``) from any other
-      journal are not sent: status ``already_sent``, the reason naming the earlier campaign and
-      time. ``allow_repeat=True`` sends them anyway.
+      journal are not sent: status ``already_sent``, the reason naming the gateway, the earlier
+      campaign and time. ``allow_repeat=True`` sends them anyway. "The same gateway" means the same
+      ``registry_key``: by default ``gateway.base_url`` (a sandbox on another port is another
+      gateway); pass a fixed name to make gateways whose URL changes one gateway to the registry —
+      every ``smscampaign send --sandbox`` run uses ``"sandbox://demo"``
+      (:data:`smscampaign.cli.SANDBOX_REGISTRY_KEY`), because each starts a sandbox on a new port.
+      A name that is not an ``http(s)://`` URL never matches a real gateway's sends.
     - **Preflight**: ``user_info`` first (retried: it only reads); if ``sms_left`` is below the
       messages still to send, raise :class:`InsufficientBalance` (nothing is sent) unless
       ``allow_partial``. A negative answer raises :class:`AccountError`.
@@ -934,6 +940,12 @@ def send_campaign(
         raise ConfigError(f"reconcile must be None or 'balance', not {reconcile!r}")
     if settle < 0:
         raise ConfigError(f"settle must be seconds (>= 0), not {settle}")
+    if registry_key is None:
+        registry_key = gateway.base_url
+    elif not isinstance(registry_key, str) or not registry_key.strip():
+        raise ConfigError(
+            f"registry_key must be a non-empty name such as 'sandbox://demo', not {registry_key!r}"
+        )
     if send_window is None and plan.sendtime is None:
         send_window = plan.send_window  # a marketing plan's quiet hours
     window = parse_window(send_window)
@@ -982,6 +994,7 @@ def send_campaign(
                     reconcile=reconcile,
                     settle=settle,
                     sleep=sleep,
+                    registry_key=registry_key,
                 )
             from smscampaign.history import record_sent  # noqa: PLC0415 (issue 13)
 
@@ -1024,7 +1037,8 @@ def _already_sent(
     window: timedelta,
 ) -> list[tuple[str, int, str]]:
     """``(mobile, batch, reason)`` for receivers of ``todo`` batches who got the same content through
-    ``gateway`` within ``window`` from another journal."""
+    ``gateway`` (the registry key: a base URL or a fixed name) within ``window`` from another
+    journal."""
     if not todo:
         return []
     batches = plan.batches.set_index("batch").loc[todo]
@@ -1050,8 +1064,8 @@ def _already_sent(
                     (
                         mobile,
                         int(number),
-                        f"already {verb} the same content at {when} (Beijing) by campaign "
-                        f"{row['campaign'][:12]}… (journal {row['journal']}); "
+                        f"already {verb} the same content at {when} (Beijing) through {gateway} "
+                        f"by campaign {row['campaign'][:12]}… (journal {row['journal']}); "
                         "allow_repeat=True / --allow-repeat sends it again",
                     )
                 )
@@ -1078,6 +1092,7 @@ def _send(
     reconcile: str | None,
     settle: float,
     sleep: Callable[[float], object] | None,
+    registry_key: str,
 ) -> pd.DataFrame:
     from tqdm.auto import tqdm  # noqa: PLC0415 - picks the notebook or terminal bar at call time
 
@@ -1101,7 +1116,7 @@ def _send(
                 plan,
                 candidates,
                 journal_id=journal_id,
-                gateway=gateway.base_url,
+                gateway=registry_key,
                 window=repeat_window,
             )
         )
@@ -1133,7 +1148,7 @@ def _send(
         store,
         journal=journal_id,
         campaign=plan.fingerprint,
-        gateway=gateway.base_url,
+        gateway=registry_key,
         contents=dict(zip(plan.batches["batch"].astype(int), plan.batches["content"], strict=True)),
     )
     full = {

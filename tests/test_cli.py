@@ -427,3 +427,82 @@ def test_plan_send_rerun_report_as_processes_against_a_standalone_sandbox(tmp_pa
         server.kill()
         server.wait()
         server.stdout.close()  # type: ignore[union-attr]
+
+
+# -- every send --sandbox run is one gateway to the send registry -------------------------------------
+
+
+def _send_sandbox(people: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, str]:
+    code = main(
+        [
+            "send",
+            str(people),
+            "--template",
+            "{姓名}您好，会员日八折",
+            "--signature",
+            "小店",
+            "--sandbox",
+            "--no-progress",
+            *extra,
+        ]
+    )
+    return code, capsys.readouterr().out
+
+
+def test_sandbox_runs_share_one_registry_key_so_another_journal_sends_nobody_twice(
+    tmp_path: Path, home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each --sandbox run starts a sandbox on a new port; the registry still sees them as one gateway."""
+    import pandas as pd
+
+    import smscampaign as sc
+    from smscampaign.cli import SANDBOX_REGISTRY_KEY
+
+    people = tmp_path / "people.csv"
+    mobiles = ["13800138000", "13900139000", "15000150000"]
+    pd.DataFrame({"姓名": ["张三", "李四", "王五"], "手机号码": mobiles}).to_csv(people, index=False)
+
+    code, out = _send_sandbox(people, capsys, "--report", str(tmp_path / "r.xlsx"))
+    assert code == 0, out
+    assert "new campaign: 3 sent now" in out
+    assert "sandbox: 3 messages delivered by this run" in out  # the first sandbox's ledger
+
+    other = tmp_path / "other.journal"
+    second_report = tmp_path / "other.xlsx"
+    code, out = _send_sandbox(people, capsys, "--journal", str(other), "--report", str(second_report))
+    assert code == 0, out
+    assert "sandbox: 0 messages delivered by this run" in out  # the second sandbox sent nothing
+    assert "new campaign: 0 sent now (3 already sent)" in out
+    assert (
+        f"3 recipients already got this content through this gateway ({SANDBOX_REGISTRY_KEY}: "
+        "every --sandbox run) within 24h from another journal, so they were skipped" in out
+    )
+    results = sc.read_journal(other)
+    assert results["status"].tolist() == ["already_sent"] * 3
+    assert sorted(results["mobile"]) == sorted(mobiles)
+    assert (results["attempts"] == 0).all() and results["sent_at"].isna().all()  # never requested
+    why = (
+        rf"already sent the same content at 20\d\d-\S+ \S+ \(Beijing\) "
+        rf"through {SANDBOX_REGISTRY_KEY} by campaign {results.attrs['fingerprint'][:12]}"
+    )
+    assert results["reason"].str.match(why).all()
+    # The second run's report says why, in English and Chinese.
+    detail = list(openpyxl.load_workbook(second_report)["明细"].iter_rows(values_only=True))
+    rows = [dict(zip(detail[0], row, strict=True)) for row in detail[1:]]
+    assert len(rows) == 3
+    for row in rows:
+        assert row["状态 status"] == "already_sent" and row["中文状态 status (zh)"] == "已发过，未重发"
+        assert f"through {SANDBOX_REGISTRY_KEY} by campaign" in row["原因 reason"]
+        assert "通过同一网关发过相同内容，未重复发送" in row["中文原因 reason (zh)"]
+
+    # The first command again (its journal found by the plan in the home): resumes, sends nobody.
+    code, out = _send_sandbox(people, capsys)
+    assert code == 0, out
+    assert "resumed: 3 accepted earlier, 0 sent now, nobody twice" in out
+    assert "sandbox: 0 messages delivered by this run" in out
+
+    # Asked for: --allow-repeat sends again, through yet another sandbox.
+    again = str(tmp_path / "again.journal")
+    code, out = _send_sandbox(people, capsys, "--journal", again, "--allow-repeat")
+    assert code == 0, out
+    assert "sandbox: 3 messages delivered by this run" in out

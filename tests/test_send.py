@@ -1007,6 +1007,43 @@ def test_registry_ignores_other_gateways_and_the_repeat_window(sandbox, gateway,
         send(plan, gateway, repeat_window="soon")
 
 
+def _registry_keys(home: Path) -> set[str]:
+    db = sqlite3.connect(home / "home.sqlite")
+    try:
+        return {key for (key,) in db.execute("SELECT DISTINCT gateway FROM send_batches")}
+    finally:
+        db.close()
+
+
+def test_registry_key_is_the_gateway_url_unless_a_name_is_given(sandbox, gateway, home, tmp_path):
+    plan = make_plan(3, extra=False)
+    delivered = []
+    for name in ("a", "b"):  # two sandboxes, two URLs, one name: one gateway to the registry
+        with sc.Sandbox() as box:
+            box.add_account(USER, PASSWORD, sms_left=100)
+            with box.gateway(USER, PASSWORD) as gw:
+                results = send(
+                    plan, gw, journal=tmp_path / f"{name}.journal", registry_key="sandbox://x"
+                )
+            delivered.append(len(box.ledger))
+    assert delivered == [3, 0]
+    assert (results["status"] == "already_sent").all()
+    assert results["reason"].str.contains("through sandbox://x by campaign").all()
+    assert _registry_keys(home) == {"sandbox://x"}
+
+    # A real gateway's key is its base URL, as in every existing home; a name never holds it back.
+    results = send(plan, gateway, journal=tmp_path / "c.journal")
+    assert (results["status"] == "accepted").all() and len(sandbox.ledger) == 3
+    assert _registry_keys(home) == {"sandbox://x", sandbox.url}
+    results = send(plan, gateway, journal=tmp_path / "d.journal")
+    assert (results["status"] == "already_sent").all() and len(sandbox.ledger) == 3
+    assert results["reason"].str.contains(f"through {sandbox.url} by campaign").all()
+    for bad in ("", "  ", 42):
+        with pytest.raises(sc.ConfigError, match="registry_key"):
+            send(plan, gateway, registry_key=bad)
+    assert len(sandbox.ledger) == 3
+
+
 def test_unknown_and_in_flight_sends_count_in_the_registry(sandbox, gateway, tmp_path):
     plan = make_plan(6, batch_size=3, extra=False)
     sandbox.fail_next("send_sms", -109)  # batch 1 unknown: it may have gone out
