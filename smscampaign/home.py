@@ -260,8 +260,9 @@ class Store(Protocol):
         at: datetime | None = None,
     ) -> None:
         """Record that ``mobiles`` were (or are being) sent ``content_sha256`` through ``gateway``
-        (its base URL) by ``campaign`` from ``journal``'s ``batch``; an earlier record of the same
-        journal and batch is replaced."""
+        (its base URL, or the ``registry_key`` given to ``send_campaign``, e.g. ``sandbox://demo``
+        for the command line's ``--sandbox`` runs) by ``campaign`` from ``journal``'s ``batch``; an
+        earlier record of the same journal and batch is replaced."""
         ...
 
     def settle_sends(self, *, journal: str, batch: int, status: str) -> None:
@@ -278,8 +279,8 @@ class Store(Protocol):
     ) -> pd.DataFrame:
         """Records of these contents through ``gateway`` at or after ``since`` whose status means
         "may have been sent", from every journal but ``exclude_journal``: columns
-        :data:`SEND_COLUMNS`, latest first. (A sandbox on another port is another gateway: its
-        throw-away sends never hold back a real campaign.)"""
+        :data:`SEND_COLUMNS`, latest first. (A sandbox on another port is another gateway, unless
+        both use one ``registry_key``; either way its sends never hold back a real campaign.)"""
         ...
 
     def batches_recorded(self, journal: str) -> dict[int, str]:
