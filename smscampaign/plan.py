@@ -34,6 +34,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from smscampaign._memory import release_memory
 from smscampaign.errors import ConfigError, PlanError, TemplateError
 from smscampaign.numbers import TEXT
 from smscampaign.protocol import (
@@ -187,16 +188,26 @@ def _suppressed_mask(
 
 @dataclass(frozen=True, eq=False, repr=False)
 class _Batches:
-    """The batches as a few arrays: batch ``i`` (from 0) sends ``contents[i]`` to
-    ``receivers[offsets[i]:offsets[i + 1]]``. :meth:`frame` is the public frame."""
+    """The batches as a few arrays: batch ``i`` (from 0) sends ``contents[i]`` to the numbers
+    ``numbers[rows[offsets[i]:offsets[i + 1]]]``. :meth:`frame` is the public frame.
+
+    ``numbers`` is the plan's own (immutable) Arrow array of every row's number — the very buffers
+    of the recipients' ``mobile`` column when it was read in place — and ``rows`` the positions in
+    sending order (int32 below 2**31 rows): 4 bytes a receiver instead of a copy of each number."""
 
     contents: pa.Array
-    receivers: pa.Array
+    numbers: pa.Array
+    rows: np.ndarray
     offsets: np.ndarray
     sendtime: str | None
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
+
+    @property
+    def receivers(self) -> pa.Array:
+        """Every batch's numbers, one after the other (``offsets`` cut them)."""
+        return self.numbers.take(pa.array(self.rows))
 
     def frame(self, *, receivers: bool = True) -> pd.DataFrame:
         """``batch, content, receivers, size, sendtime`` (``receivers`` as lists of str — a
@@ -629,9 +640,17 @@ def plan_campaign(
     rows.skip(_DUPLICATE, *_duplicates(rows))
 
     batch_of_row, batches, fingerprint = _batch(
-        rows.live, rows.mobile, rows.content, batch_size, sendtime_text, charset, rows.constant
+        rows.live,
+        rows.mobile,
+        rows.content,
+        batch_size,
+        sendtime_text,
+        charset,
+        rows.constant,
+        numbers=rows.mobile_column,
     )
-    _release_memory()  # the steps' temporaries, before the output columns are allocated
+    release_memory()  # the steps' temporaries, before the output columns are allocated
+    messages = int(rows.live.sum())
     plan = Plan(
         recipients=rows.assemble(recipients, batch_of_row),
         batches=cast(pd.DataFrame, batches),  # the frame is built on first access (_BatchesField)
@@ -641,17 +660,17 @@ def plan_campaign(
         sendtime=sendtime_text,
         max_length=max_length,
         batch_size=batch_size,
-        messages=int(rows.live.sum()),
+        messages=messages,
         fingerprint=fingerprint,
         kind=kind,
         review=findings,
         send_window=window,
     )
     logger.info(
-        "planned %d recipients: %d ready in %d requests", len(rows.live), plan.messages, len(batches)
+        "planned %d recipients: %d ready in %d requests", len(recipients), messages, len(batches)
     )
     del rows
-    _release_memory()
+    release_memory()
     return plan
 
 
@@ -665,12 +684,16 @@ class _Rows:
     frame: pd.DataFrame  # the input, index reset
     index: pd.Index  # the input's index (labels for messages when there is no source_row)
     mobile: pa.Array
+    # The input column's own large_string array when ``mobile`` is its texts read in place: what
+    # the batches keep (no copy of the numbers).
+    mobile_column: pa.Array | None
     mobile_digits: np.ndarray | None  # mobile as int64 when all are digits of one length
     # Rows among ok and duplicate ones whose number another has (positions, group numbers): the
     # candidates are among those rows, so the duplicate guard starts from these.
     repeats: tuple[np.ndarray, np.ndarray] | None
     in_status: pa.Array
     in_reason: pa.Array
+    reason_column: pa.Array | None  # as mobile_column, for the input's reason
     planned: np.ndarray  # rows the plan decides (the others keep their input status)
     candidates: np.ndarray  # rows with a number the plan may send to
     live: np.ndarray  # candidates not skipped yet
@@ -691,7 +714,7 @@ class _Rows:
     def of(cls, recipients: pd.DataFrame) -> _Rows:
         n = len(recipients)
         frame = recipients.reset_index(drop=True)
-        mobile = _field_text(frame["mobile"])
+        mobile, mobile_column = _column_text(frame["mobile"])
         if "status" in frame.columns:
             in_status = pc.fill_null(_field_text(frame["status"]), "ok")
         else:
@@ -700,8 +723,9 @@ class _Rows:
                 "use check_numbers to validate and normalise them"
             )
             in_status = pa.repeat(pa.scalar("ok"), n)
+        reason_column = None
         if "reason" in frame.columns:
-            in_reason = _field_text(frame["reason"])
+            in_reason, reason_column = _column_text(frame["reason"])
         else:
             in_reason = pa.nulls(n, pa.string())
         ok = _np(pc.equal(in_status, "ok"))
@@ -724,10 +748,12 @@ class _Rows:
             frame=frame,
             index=recipients.index,
             mobile=mobile,
+            mobile_column=mobile_column,
             mobile_digits=digits,
             repeats=repeats,
             in_status=in_status,
             in_reason=in_reason,
+            reason_column=reason_column,
             planned=candidates | no_number,
             candidates=candidates,
             live=candidates.copy(),
@@ -833,14 +859,21 @@ class _Rows:
         if out["mobile"].dtype != TEXT:
             put("mobile", _text(self.mobile))
         put("status", _text(self._status_text()))
-        put("reason", _text(self._reason_text()))
+        reason = self._reason_text()
+        if self.reason_column is None or not reason.equals(self.reason_column):
+            put("reason", _text(reason))
+        # else the input's reason column, as it is (the usual plan decides no new reason): no copy
+        del reason
         # What only those two columns needed goes before the biggest one is built.
         empty = pa.array([], pa.string())
         self.mobile = self.in_status = self.in_reason = empty
-        self.reasons, self.mobile_digits = [], None
-        _release_memory()
+        self.reasons, self.mobile_digits, self.mobile_column, self.reason_column = [], None, None, None
+        release_memory()
         # A duplicate gets nothing itself: its number gets the kept row's content.
         shown_rows = self.planned & (self.status != _DUPLICATE)
+        # The working masks are done with: freed before the biggest columns are built.
+        self.status = self.planned = self.candidates = self.live = np.zeros(0, dtype=bool)
+        self.repeats = None
         shown = pa.array(shown_rows)
         if self.constant is not None:
             # The output columns from the one text (any per-row copy freed first).
@@ -890,22 +923,22 @@ def _shares_number_with_ok(
     return out & duplicates
 
 
-def _release_memory() -> None:
-    """Hand the pages Arrow's allocator kept from freed temporaries back to the system (~0.5 GB
-    after planning 10M rows with the default mimalloc pool; it takes milliseconds)."""
-    pa.default_memory_pool().release_unused()
-
-
 def _field_text(values: pd.Series) -> pa.Array:
     """:func:`field_text` of a column; a :data:`TEXT` column with nothing to trim (numbers and
     statuses from :func:`check_numbers`) is read in place instead of copied twice."""
+    return _column_text(values)[0]
+
+
+def _column_text(values: pd.Series) -> tuple[pa.Array, pa.Array | None]:
+    """(:func:`_field_text` of a column; the column's own large_string array when that is the same
+    texts read in place, else None)."""
     if values.dtype == TEXT:
         arrow = pa.array(values.array)  # the column's own (chunked) large_string array
         if isinstance(arrow, pa.ChunkedArray):
             arrow = arrow.chunk(0) if arrow.num_chunks == 1 else None
         if arrow is not None and pa.types.is_large_string(arrow.type) and _nothing_to_trim(arrow):
-            return arrow.cast(pa.string())  # new 32-bit offsets; the text is shared
-    return field_text(values)
+            return arrow.cast(pa.string()), arrow  # new 32-bit offsets; the text is shared
+    return field_text(values), None
 
 
 def _nothing_to_trim(strings: pa.Array) -> bool:
@@ -1303,9 +1336,11 @@ def _batch(
     sendtime: str | None,
     charset: str,
     constant: str | None = None,
+    numbers: pa.Array | None = None,
 ) -> tuple[np.ndarray, _Batches, str]:
     """(batch number per row, 0 = none; the batches; the fingerprint). ``constant``: the one
-    content every row has, when known (then ``content`` is not read)."""
+    content every row has, when known (then ``content`` is not read). ``numbers``: the same
+    texts as ``mobile`` in the array the batches are to keep (default ``mobile``)."""
     n = len(ready)
     batch_of_row = np.zeros(n, dtype=np.int64)
     idx = np.flatnonzero(ready)
@@ -1335,10 +1370,13 @@ def _batch(
         starts = np.flatnonzero(new_batch)
         first_codes = sorted_codes[starts]
     offsets = np.append(starts, m).astype(np.int64)
-    receivers_flat = mobile.take(pa.array(sending)) if m else pa.array([], type=pa.string())
+    sending = sending.astype(np.int32 if n < 2**31 else np.int64)
     batch_content = uniques.take(pa.array(first_codes)) if m else uniques
-    fingerprint = _fingerprint(batch_content, receivers_flat, offsets, sendtime, charset)
-    return batch_of_row, _Batches(batch_content, receivers_flat, offsets, sendtime), fingerprint
+    receivers = mobile.take(pa.array(sending))  # for the fingerprint only: not kept
+    fingerprint = _fingerprint(batch_content, receivers, offsets, sendtime, charset)
+    del receivers
+    kept = _Batches(batch_content, mobile if numbers is None else numbers, sending, offsets, sendtime)
+    return batch_of_row, kept, fingerprint
 
 
 def _fingerprint(

@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 import hypothesis
 import hypothesis.strategies as st
+import numpy as np
 import pandas as pd
 import pandas.testing as pdt
+import pyarrow as pa
 import pytest
 
 import smscampaign as sc
@@ -712,6 +714,51 @@ def test_batches_frame_is_built_on_first_access_and_kept():
     pdt.assert_frame_equal(plan.batches, expected)
     assert plan.batches is plan.batches
     assert all(type(r) is list and type(r[0]) is str for r in plan.batches["receivers"])
+
+
+def _buffers(column: pd.Series) -> list[int]:
+    """The addresses of the Arrow buffers behind a TEXT column (one chunk)."""
+    arrow = pa.array(column.array)
+    if isinstance(arrow, pa.ChunkedArray):
+        assert arrow.num_chunks == 1
+        arrow = arrow.chunk(0)
+    return [b.address for b in arrow.buffers() if b is not None]
+
+
+def test_a_plan_keeps_no_copy_of_the_checked_numbers_and_reasons():
+    # 10M rows (issue 14): the plan's reason column is the input's when the plan gives no row a
+    # new reason, and the batches keep positions into the numbers, not a copy of each number.
+    checked = sc.check_numbers(
+        pd.DataFrame({"mobile": ["13800000001", "138 0000 0002", "12", "13800000001", "+8613800000003"]})
+    )
+    plan = plan_campaign(checked, "八折", signature="小店", batch_size=2)
+    assert list(plan.recipients["status"]) == ["ready", "ready", "invalid", "duplicate", "ready"]
+    pdt.assert_series_equal(plan.recipients["reason"], checked["reason"])
+    assert _buffers(plan.recipients["reason"]) == _buffers(checked["reason"])
+    batches = plan.__dict__["_batches"]
+    assert batches.numbers.buffers()[2].address == _buffers(checked["mobile"])[-1]
+    assert batches.rows.dtype == np.int32
+    assert [list(r) for r in plan.batches["receivers"]] == [
+        ["13800000001", "13800000002"],
+        ["13800000003"],
+    ]
+
+
+def test_a_plan_giving_new_reasons_builds_its_own_reason_column():
+    checked = sc.check_numbers(pd.DataFrame({"mobile": ["13800000001", "13800000002", "12"]}))
+    plan = plan_campaign(checked, "八折", signature="小店", suppress=["13800000002"])
+    reason = plan.recipients["reason"]
+    assert reason.dtype == TEXT and list(plan.recipients["status"]) == ["ready", "suppressed", "invalid"]
+    assert pd.isna(reason.iloc[0]) and reason.iloc[1] and reason.iloc[2] == checked["reason"].iloc[2]
+    assert pd.isna(checked["reason"].iloc[1])  # the input is not modified
+
+
+def test_batches_stay_the_plans_when_its_recipients_frame_is_edited_afterwards():
+    checked = sc.check_numbers(pd.DataFrame({"mobile": ["13800000001", "13800000002"]}))
+    plan = plan_campaign(checked, "八折", signature="小店")
+    plan.recipients.loc[0, "mobile"] = "13900000009"  # a user's edit after planning
+    assert plan.batches["receivers"].tolist() == [["13800000001", "13800000002"]]
+    assert list(checked["mobile"]) == ["13800000001", "13800000002"]
 
 
 # -- the Plan object -----------------------------------------------------------------------
