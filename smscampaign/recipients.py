@@ -199,6 +199,7 @@ def _arrow_csv(
             quoted_strings_can_be_null=True,
             null_values=[""],
         ),
+        memory_pool=pa.system_memory_pool(),
     )
     columns = [pd.Series(pd.array(table.column(n), dtype=TEXT)) for n in names]
     del table

@@ -737,10 +737,19 @@ def test_a_plan_keeps_no_copy_of_the_checked_numbers_and_reasons():
     assert _buffers(plan.recipients["reason"]) == _buffers(checked["reason"])
     batches = plan.__dict__["_batches"]
     assert batches.numbers.buffers()[2].address == _buffers(checked["mobile"])[-1]
-    assert batches.rows.dtype == np.int32
+    assert batches.packed and batches.sending.nbytes == 1  # one content: a bit per row
     assert [list(r) for r in plan.batches["receivers"]] == [
         ["13800000001", "13800000002"],
         ["13800000003"],
+    ]
+    personal = checked.assign(name=["甲", "乙", "丙", "丁", "甲"])
+    plan = plan_campaign(personal, "{name}八折", signature="小店", batch_size=2)
+    batches = plan.__dict__["_batches"]
+    assert not batches.packed and batches.sending.dtype == np.int32
+    assert batches.numbers.buffers()[2].address == _buffers(checked["mobile"])[-1]
+    assert [list(r) for r in plan.batches["receivers"]] == [
+        ["13800000001", "13800000003"],
+        ["13800000002"],
     ]
 
 
