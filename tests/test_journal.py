@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import sqlite3
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import PASSWORD, USER, child_env, readline
+from _kill import kill_9, python_child, spawn
+from conftest import PASSWORD, USER, readline
 from test_send import ScriptedGateway, make_plan, send
 
 import smscampaign as sc
 from smscampaign.journal import BATCH_COLUMNS, Journal, is_journal, journal_mobiles
-
-ROOT = Path(__file__).resolve().parents[1]
-
 
 # -- one runner per journal ------------------------------------------------------------------------
 
@@ -71,29 +67,14 @@ def test_the_lock_dies_with_its_process(tmp_path):
         f"j = Journal({str(path)!r}); cm = j.runner(); cm.__enter__()\n"
         "print('locked', flush=True); sys.stdin.readline()\n"
     )
-    child = subprocess.Popen(
-        [sys.executable, "-c", code],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        env=child_env(),
-        cwd=ROOT,
-    )
-    try:
+    with python_child("-c", code, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as child:
         assert readline(child) == "locked"
         with Journal(path) as journal, pytest.raises(sc.JournalBusy, match=f"pid {child.pid}"):
             with journal.runner():
                 pass
-        child.send_signal(signal.SIGKILL)
-        child.wait(timeout=30)
+        kill_9(child)
         with Journal(path) as journal, journal.runner():
             pass
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
-        for stream in (child.stdin, child.stdout):
-            stream.close()
 
 
 # -- compare-and-set claims ------------------------------------------------------------------------
@@ -162,15 +143,7 @@ def test_two_processes_creating_one_journal_never_raise_raw_sqlite_errors(tmp_pa
         "        print(type(exc).__name__, exc, flush=True)\n"
     )
     children = [
-        subprocess.Popen(
-            [sys.executable, "-c", code],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            env=child_env(),
-            cwd=ROOT,
-        )
-        for _ in range(2)
+        spawn("-c", code, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for _ in range(2)
     ]
     try:
         for child in children:
@@ -336,24 +309,9 @@ def test_a_run_killed_before_its_first_claim_is_resumed_with_its_recipients(sand
         "defer_recipients=True)\n"
         "print('attached', flush=True); sys.stdin.readline()\n"
     )
-    child = subprocess.Popen(
-        [sys.executable, "-c", code],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        env=child_env(),
-        cwd=ROOT,
-    )
-    try:
+    with python_child("-c", code, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as child:
         assert readline(child) == "attached"
-        child.send_signal(signal.SIGKILL)
-        child.wait(timeout=30)
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
-        for stream in (child.stdin, child.stdout):
-            stream.close()
+        kill_9(child)
     assert not _holds_recipients(path)
     assert journal_mobiles(path).empty  # nothing was claimed, so nobody was texted
     with pytest.raises(sc.JournalError, match="stopped before sending anything"):

@@ -6,18 +6,16 @@ import _thread
 import json
 import logging
 import random
-import signal
 import sqlite3
 import subprocess
-import sys
 import threading
-import time
 from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import requests
+from _kill import send_killing_runs, spawn
 from conftest import PASSWORD, USER, child_env, readline
 
 import smscampaign as sc
@@ -118,41 +116,6 @@ class LogSeen(logging.Handler):
 
     def __exit__(self, *exc_info: object) -> None:
         logging.getLogger("smscampaign").removeHandler(self)
-
-
-def accepted_in(journal: Path) -> int:
-    """Messages the journal at ``journal`` has accepted so far (0 before it exists)."""
-    try:
-        with sc.Journal(journal, readonly=True) as book:
-            return book.accepted_total()
-    except sc.JournalError:
-        return 0
-
-
-def wait_for_progress(child: subprocess.Popen, journal: Path, target: int, timeout: float = 120) -> bool:
-    """Wait until ``journal`` has accepted ``target`` messages (True) or ``child`` has exited (False);
-    the waits are the child's own (``Popen.wait``), bounded by ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while accepted_in(journal) < target:
-        assert time.monotonic() < deadline, "the campaign makes no progress"
-        try:
-            child.wait(timeout=0.01)
-            return False
-        except subprocess.TimeoutExpired:
-            pass
-    return True
-
-
-def kill_at_random(child: subprocess.Popen, rng: random.Random, within: float = 0.03) -> bool:
-    """SIGKILL ``child`` at a random moment of the next ``within`` seconds, unless it exits first;
-    True if it was killed."""
-    try:
-        child.wait(timeout=rng.uniform(0, within))
-        return False
-    except subprocess.TimeoutExpired:
-        child.send_signal(signal.SIGKILL)
-        child.wait()
-        return True
 
 
 # -- a full campaign -------------------------------------------------------------------------------
@@ -579,10 +542,6 @@ def test_cli_send_never_takes_credentials_from_argv(tmp_path, capsys):
 # -- kill -9 ---------------------------------------------------------------------------------------
 
 
-def _spawn(argv: list[str], env: dict[str, str] | None = None, **kwargs) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, *argv], env=env, cwd=Path(__file__).parents[1], **kwargs)
-
-
 def _in_flight(journal: Path) -> int:
     """Recipients whose batch a killed run left in flight (0 if it died before journaling)."""
     try:
@@ -592,75 +551,47 @@ def _in_flight(journal: Path) -> int:
     return int(results["reason"].str.startswith("in flight when the journal was read").sum())
 
 
-def test_kill_9_at_random_moments_never_sends_twice(tmp_path):
+def _send_argv(source: Path, url: str, journal: Path, *options: str) -> list[str]:
+    """``python -m smscampaign send`` of ``source`` through the sandbox at ``url`` into ``journal``."""
+    return [
+        "-m",
+        "smscampaign",
+        "send",
+        str(source),
+        "--template",
+        "您好，会员日八折",
+        "--base-url",
+        url,
+        "--journal",
+        str(journal),
+        "--no-progress",
+        *options,
+    ]
+
+
+def test_kill_9_at_random_moments_never_sends_twice(tmp_path, standalone):
     rng = random.Random(20261124)
     workers, batch_size, n = 2, 20, 3000
+    url = standalone("--latency", "0.02", sms=100_000)
     source = write_csv(tmp_path / "people.csv", n)
     journal = tmp_path / "j.sqlite"
-    env = child_env(SMSCAMPAIGN_USERNAME="demo", SMSCAMPAIGN_PASSWORD="secret")
-    server = _spawn(
-        [
-            "-m",
-            "smscampaign.sandbox",
-            "--port",
-            "0",
-            "--account",
-            "demo:secret:100000",
-            "--latency",
-            "0.02",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    child = None
-    kills, runs = 0, 0
+    options = ["--signature", "小店", "--workers", str(workers), "--batch-size", str(batch_size)]
+    argv = _send_argv(source, url, journal, *options)
     in_flight_after_kill: list[int] = []
-    try:
-        url = readline(server, 60)
-        assert url.startswith("http://")
-        argv = [
-            "-m",
-            "smscampaign",
-            "send",
-            str(source),
-            "--template",
-            "您好，会员日八折",
-            "--signature",
-            "小店",
-            "--base-url",
-            url,
-            "--journal",
-            str(journal),
-            "--workers",
-            str(workers),
-            "--batch-size",
-            str(batch_size),
-            "--no-progress",
-        ]
-        while runs < 20:
-            runs += 1
-            child = _spawn(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            if kills < 8:
-                # Kill once this run has sent a few more batches (watched in the journal), at a
-                # random moment of a request: 150 batches cannot all go out before the 8th kill.
-                target = accepted_in(journal) + batch_size * rng.randint(1, 6)
-                if wait_for_progress(child, journal, target) and kill_at_random(child, rng):
-                    kills += 1
-                    in_flight_after_kill.append(_in_flight(journal))
-                    continue
-            else:
-                child.wait(timeout=120)
-            if child.returncode != -signal.SIGKILL:
-                break
-        assert child.returncode == 0, f"last run exited {child.returncode}"
-        ledger = pd.DataFrame(requests.get(f"{url}/_sandbox/ledger", timeout=10).json())
-    finally:
-        for proc in (child, server):
-            if proc is not None and proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        if server.stdout:
-            server.stdout.close()
+    # Kill once a run has sent a few more batches (watched in the journal), at a random moment of a
+    # request: 150 batches cannot all go out before the 8th kill.
+    kills = send_killing_runs(
+        argv,
+        journal,
+        rng,
+        env=child_env(SMSCAMPAIGN_USERNAME="demo", SMSCAMPAIGN_PASSWORD="secret"),
+        kills=8,
+        runs=20,
+        batch_size=batch_size,
+        batches=6,
+        after_kill=lambda: in_flight_after_kill.append(_in_flight(journal)),
+    )
+    ledger = _ledger(url)
 
     results = sc.read_journal(journal)
     ready = results[results["batch"].notna()].set_index("mobile")
@@ -690,66 +621,37 @@ def _journal_after_kill(journal: Path, ledger: pd.DataFrame) -> tuple[dict[int, 
     return states, {int(batch_of[m]) for m in ledger["receiver"]}
 
 
-def test_kill_9_with_one_worker_every_batch_the_gateway_got_was_journaled_first(tmp_path):
+def test_kill_9_with_one_worker_every_batch_the_gateway_got_was_journaled_first(tmp_path, standalone):
     # One worker: a batch's outcome is committed with the next batch's claim. After a kill at any
     # moment the ledger (the ground truth) holds only batches the journal shows accepted, in flight
     # or unknown; the journal never calls a batch accepted that the gateway did not get; and no
     # more than one batch (the worker's) is in flight.
     rng = random.Random(20261201)
     batch_size, n = 10, 1500
+    url = standalone("--latency", "0.002", sms=100_000)
     source = write_csv(tmp_path / "people.csv", n)
     journal = tmp_path / "j.sqlite"
-    env = child_env(SMSCAMPAIGN_USERNAME="demo", SMSCAMPAIGN_PASSWORD="secret")
-    server = _spawn(
-        ["-m", "smscampaign.sandbox", "--port", "0", "--account", "demo:secret:100000"]
-        + ["--latency", "0.002"],
-        stdout=subprocess.PIPE,
-        text=True,
+    argv = _send_argv(source, url, journal, "--batch-size", str(batch_size))
+
+    def after_kill() -> None:
+        states, received = _journal_after_kill(journal, _ledger(url))
+        assert all(states[b] in ("accepted", "in_flight", "unknown") for b in received)
+        assert {b for b, st in states.items() if st == "accepted"} <= received
+        assert sum(st == "in_flight" for st in states.values()) <= 1
+
+    kills = send_killing_runs(
+        argv,
+        journal,
+        rng,
+        env=child_env(SMSCAMPAIGN_USERNAME="demo", SMSCAMPAIGN_PASSWORD="secret"),
+        kills=6,
+        runs=12,
+        batch_size=batch_size,
+        batches=8,
+        within=0.02,
+        after_kill=after_kill,
     )
-    child = None
-    kills = 0
-    try:
-        url = readline(server, 60)
-        argv = [
-            "-m",
-            "smscampaign",
-            "send",
-            str(source),
-            "--template",
-            "您好，会员日八折",
-            "--base-url",
-            url,
-            "--journal",
-            str(journal),
-            "--batch-size",
-            str(batch_size),
-            "--no-progress",
-        ]
-        for _ in range(12):
-            child = _spawn(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            if kills < 6:
-                target = accepted_in(journal) + batch_size * rng.randint(1, 8)
-                if wait_for_progress(child, journal, target) and kill_at_random(child, rng, 0.02):
-                    kills += 1
-                    ledger = pd.DataFrame(requests.get(f"{url}/_sandbox/ledger", timeout=10).json())
-                    states, received = _journal_after_kill(journal, ledger)
-                    assert all(states[b] in ("accepted", "in_flight", "unknown") for b in received)
-                    assert {b for b, st in states.items() if st == "accepted"} <= received
-                    assert sum(st == "in_flight" for st in states.values()) <= 1
-                    continue
-            else:
-                child.wait(timeout=120)
-            if child.returncode != -signal.SIGKILL:
-                break
-        assert child.returncode == 0, f"last run exited {child.returncode}"
-        ledger = pd.DataFrame(requests.get(f"{url}/_sandbox/ledger", timeout=10).json())
-    finally:
-        for proc in (child, server):
-            if proc is not None and proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        if server.stdout:
-            server.stdout.close()
+    ledger = _ledger(url)
     assert kills == 6
     assert not ledger["receiver"].duplicated().any()
     results = sc.read_journal(journal)
@@ -789,8 +691,14 @@ def standalone():
     servers: list[subprocess.Popen] = []
 
     def start(*options: str, sms: int = 1_000_000) -> str:
-        server = _spawn(
-            ["-m", "smscampaign.sandbox", "--port", "0", "--account", f"demo:secret:{sms}", *options],
+        server = spawn(
+            "-m",
+            "smscampaign.sandbox",
+            "--port",
+            "0",
+            "--account",
+            f"demo:secret:{sms}",
+            *options,
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -862,13 +770,7 @@ for line in sys.stdin:
 def test_two_runners_on_one_journal_never_send_twice(standalone, tmp_path, mode):
     url = standalone("--latency", "0.01")
     children = [
-        _spawn(
-            ["-c", RUNNER, url, mode],
-            env=child_env(),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
+        spawn("-c", RUNNER, url, mode, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         for _ in range(2)
     ]
     import json
@@ -1137,48 +1039,14 @@ def test_kill_9_during_a_reconciled_campaign_settles_what_it_can(tmp_path, stand
     source = write_csv(tmp_path / "people.csv", n)
     journal = tmp_path / "j.journal"
     env = child_env(SMSCAMPAIGN_USERNAME="demo", SMSCAMPAIGN_PASSWORD="secret")
-    argv = [
-        "-m",
-        "smscampaign",
-        "send",
-        str(source),
-        "--template",
-        "您好，会员日八折",
-        "--signature",
-        "小店",
-        "--base-url",
-        url,
-        "--journal",
-        str(journal),
-        "--batch-size",
-        str(batch_size),
-        "--reconcile",
-        "balance",
-        "--settle",
-        "0",
-        "--no-progress",
-    ]
+    options = ["--signature", "小店", "--batch-size", str(batch_size), "--reconcile", "balance"]
+    argv = _send_argv(source, url, journal, *options, "--settle", "0")
 
-    kills, child = 0, None
-    try:
-        for _ in range(40):
-            child = _spawn(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            if kills < 10:
-                # Kill once this run has sent a few more batches (watched in the journal), at a
-                # random moment of a request.
-                target = accepted_in(journal) + batch_size * rng.randint(1, 4)
-                if wait_for_progress(child, journal, target) and kill_at_random(child, rng):
-                    kills += 1
-                    continue
-            else:
-                child.wait(timeout=120)
-            if child.returncode != -signal.SIGKILL:
-                break
-        assert child.returncode == 0, f"last run exited {child.returncode}"
-    finally:
-        if child is not None and child.poll() is None:
-            child.kill()
-            child.wait()
+    # Kill once a run has sent a few more batches (watched in the journal), at a random moment of
+    # a request.
+    kills = send_killing_runs(
+        argv, journal, rng, env=env, kills=10, runs=40, batch_size=batch_size, batches=4
+    )
     ledger = _ledger(url)
     results = sc.read_journal(journal)
     ready = results[results["batch"].notna()].set_index("mobile")
