@@ -495,12 +495,10 @@ def test_cli_history_compare_and_frequency_cap(home, tmp_path, capsys) -> None:
     assert main(["compare", "autumn"]) == 2
 
 
-def test_contacts_of_numbers_without_mobile_shape_match_the_plain_count(history, clock) -> None:
-    """Registry numbers that are not 11 digits (joined as text, not as integers) and one with a
-    leading zero."""
-    for batch, (mobiles, days) in enumerate(
-        [(["13800000001", "+85291234567"], 0), (["+85291234567", "01234567890"], 3)]
-    ):
+def _record(history: History, *batches: list[str], days: list[int]) -> None:
+    """Registry records of one unnamed campaign straight into the store: batch ``i`` holds
+    ``batches[i]``, accepted ``days[i]`` days after T0."""
+    for batch, (mobiles, day) in enumerate(zip(batches, days, strict=True)):
         history.store.record_sends(
             mobiles=mobiles,
             content_sha256="0" * 64,
@@ -509,8 +507,14 @@ def test_contacts_of_numbers_without_mobile_shape_match_the_plain_count(history,
             batch=batch,
             status="accepted",
             gateway="http://127.0.0.1",
-            at=T0 + timedelta(days=days),
+            at=T0 + timedelta(days=day),
         )
+
+
+def test_contacts_of_numbers_without_mobile_shape_match_the_plain_count(history, clock) -> None:
+    """Registry numbers that are not 11 digits (joined as text, not as integers) and one with a
+    leading zero."""
+    _record(history, ["13800000001", "+85291234567"], ["+85291234567", "01234567890"], days=[0, 3])
     clock.advance(days=8)
     asked = ["+85291234567", "13800000001", "01234567890"]
     pd.testing.assert_frame_equal(history.contacts(asked), _plain_contacts(history, asked))
@@ -532,17 +536,7 @@ def test_replies_before_any_campaign_are_unattributed(history, clock) -> None:
 
 def test_cap_and_opt_outs_with_numbers_without_mobile_shape(history, clock) -> None:
     """Plan rows and registry numbers that are not 11 digits are matched as text."""
-    for batch, mobiles in enumerate([["+85291234567", "13800000001"], ["+85291234567"]]):
-        history.store.record_sends(
-            mobiles=mobiles,
-            content_sha256="0" * 64,
-            campaign="c" * 64,
-            journal="j",
-            batch=batch,
-            status="accepted",
-            gateway="http://127.0.0.1",
-            at=T0,
-        )
+    _record(history, ["+85291234567", "13800000001"], ["+85291234567"], days=[0, 0])
     history.add_opt_outs(["13800000002"], source="call")
     clock.advance(days=1)
     people = pd.DataFrame(
