@@ -122,8 +122,12 @@ def _named(fingerprints: pd.Series, names: Mapping[Any, Any]) -> pd.Series:
 
 
 def _beijing(values: pd.Series) -> pd.Series:
-    """UTC datetimes (the store's) as Beijing-time datetimes (microseconds)."""
-    return pd.Series(values).dt.tz_convert(BEIJING).dt.as_unit("us")
+    """Datetimes (the store's UTC ones, or any zone's) as Beijing-time datetimes (microseconds), with
+    their index; naive ones and datetimes kept as objects are read as UTC, missing stays missing."""
+    series = pd.Series(values)
+    if not isinstance(series.dtype, pd.DatetimeTZDtype):  # e.g. datetimes kept as objects
+        series = pd.to_datetime(series, utc=True)
+    return series.dt.tz_convert(BEIJING).dt.as_unit("us")
 
 
 def _as_moment(value: Any) -> datetime:
@@ -400,7 +404,7 @@ class History:
         return pd.DataFrame(
             {
                 "mobile": pd.Series(both["mobile"].to_numpy(), dtype=TEXT),
-                "at": _times_from_values(both["at"]),
+                "at": _beijing(both["at"].reset_index(drop=True)),
                 "source": pd.Series(both["source"].to_numpy(), dtype=TEXT),
                 "note": pd.Series(both["note"].to_numpy(), dtype=TEXT),
             }
@@ -632,13 +636,6 @@ def record_sent(
 def _micros(moment: pd.Timestamp) -> int:
     """An aware timestamp as microseconds since the epoch (UTC)."""
     return int(np.datetime64(moment.tz_convert(None).to_datetime64(), "us").astype(np.int64))
-
-
-def _times_from_values(values: pd.Series) -> pd.Series:
-    series = pd.Series(values).reset_index(drop=True)
-    if not isinstance(series.dtype, pd.DatetimeTZDtype):  # datetimes kept as objects
-        series = pd.Series(pd.to_datetime(series.to_numpy(), utc=True))
-    return series.dt.tz_convert(BEIJING).dt.as_unit("us")
 
 
 def _mobile_keys(mobiles: Iterable[Any], *, keep_all: bool = False) -> list[str]:

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import smscampaign as sc
-from smscampaign.history import History, apply_history, compare_campaigns, export_comparison
+from smscampaign.history import History, _beijing, apply_history, compare_campaigns, export_comparison
 from smscampaign.protocol import BEIJING, TIME_FORMAT
 
 USER, PASSWORD = "demo", "s3cret-PW!"
@@ -550,3 +550,33 @@ def test_cap_and_opt_outs_with_numbers_without_mobile_shape(history, clock) -> N
         "capped",
         "capped",
     ]
+
+
+def test_times_read_back_are_beijing_microseconds_from_any_datetimes(history) -> None:
+    """The one conversion behind ``messages()["at"]``, ``replies()["sent_at"]`` and
+    ``opt_outs()["at"]``: the store's UTC datetimes, any zone's, naive ones (read as UTC), datetimes
+    kept as objects, missing ones and none at all all come back as Beijing time in microseconds,
+    each value on its own index label."""
+    utc = pd.Series(
+        pd.to_datetime(["2026-03-02 02:00", None, "2026-03-03 02:00"], utc=True), index=[5, 2, 9]
+    )
+    beijing = pd.to_datetime(["2026-03-02 10:00", None, "2026-03-03 10:00"]).tz_localize(BEIJING)
+    expected = pd.Series(beijing.as_unit("us"), index=[5, 2, 9])
+    for given in (utc, utc.dt.tz_convert("Europe/Paris"), utc.dt.tz_localize(None), utc.astype(object)):
+        pd.testing.assert_series_equal(_beijing(given), expected)
+    for nothing in (pd.Series([], dtype="datetime64[us, UTC]"), pd.Series([], dtype=object)):
+        assert _beijing(nothing).dtype == expected.dtype and _beijing(nothing).empty
+    # An empty home: the public frames keep the dtype.
+    assert history.messages()["at"].dtype == expected.dtype
+    assert history.opt_outs()["at"].dtype == expected.dtype
+    assert history.replies()["sent_at"].dtype == expected.dtype
+    # Opt-outs from replies and from elsewhere, sorted by time: each keeps its own time.
+    history.add(
+        [{"sender": NUMBERS[0], "content": "退订", "receivetime": T0 + timedelta(hours=2)}], "push"
+    )
+    history.add_opt_outs([NUMBERS[1]], at=T0 + timedelta(hours=1), source="call")
+    history.add_opt_outs([NUMBERS[0], NUMBERS[2]], at=T0 + timedelta(hours=3), source="call")
+    opted = history.opt_outs()
+    assert opted["mobile"].tolist() == [NUMBERS[1], NUMBERS[0], NUMBERS[2]]
+    assert opted["at"].tolist() == [T0 + timedelta(hours=h) for h in (1, 2, 3)]
+    assert opted["source"].tolist() == ["call", "reply", "call"]
