@@ -60,7 +60,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import pandas as pd
 import pyarrow as pa
@@ -185,8 +185,12 @@ def _parquet(table: pa.Table) -> bytes:
     return sink.getvalue()
 
 
-def _in_background(work: Callable[[], bytes], name: str) -> Future[bytes]:
-    """``work()`` started on a thread of its own; the future re-raises its error on every ask."""
+_T = TypeVar("_T")
+
+
+def _in_background(work: Callable[[], _T], name: str) -> Future[_T]:
+    """``work()`` started on a thread of its own (named ``name``); the future re-raises its error
+    on every ask. (Also the send engine's, to close the campaign home beside the journal.)"""
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
     try:
         return pool.submit(work)

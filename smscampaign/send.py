@@ -52,7 +52,16 @@ from smscampaign.errors import (
 )
 from smscampaign.gateway import Gateway
 from smscampaign.home import Store, content_sha256, open_home
-from smscampaign.journal import ACCEPTED, FAILED, IN_FLIGHT, PLANNED, UNKNOWN, Journal, Outcome
+from smscampaign.journal import (
+    ACCEPTED,
+    FAILED,
+    IN_FLIGHT,
+    PLANNED,
+    UNKNOWN,
+    Journal,
+    Outcome,
+    _in_background,
+)
 from smscampaign.protocol import BEIJING, in_window, parse_window
 from smscampaign.statuses import ResultStatus
 from smscampaign.views import LEAD_COLUMNS, arrange
@@ -1010,9 +1019,7 @@ def send_campaign(
 def _close_side_by_side(book: Journal, store: Store) -> None:
     """Close this run's journal and the campaign home at the same time: each close is SQLite's
     checkpoint with its own fsyncs (~15 ms each here), and neither needs to wait for the other."""
-    pool = futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="smscampaign-close-home")
-    closing = pool.submit(store.close)
-    pool.shutdown(wait=False)
+    closing = _in_background(store.close, "smscampaign-close-home")
     try:
         book.close()
     finally:
