@@ -1383,7 +1383,7 @@ def _fingerprint(
     return digest.hexdigest()
 
 
-def _update_bytes(digest: Any, data: bytes) -> None:
+def _update_bytes(digest: Any, data: bytes | memoryview) -> None:
     digest.update(len(data).to_bytes(8, "little"))
     digest.update(data)
 
@@ -1404,9 +1404,9 @@ def _update_strings(digest: Any, strings: pa.Array) -> None:
     first = strings.offset
     offsets = np.frombuffer(offsets_buffer, dtype=width)[first : first + len(strings) + 1]
     _update_bytes(digest, np.diff(offsets).astype("<i8").tobytes())
-    view = memoryview(data if data is not None else b"")[int(offsets[0]) : int(offsets[-1])]
-    digest.update(len(view).to_bytes(8, "little"))
-    digest.update(view)
+    _update_bytes(
+        digest, memoryview(data if data is not None else b"")[int(offsets[0]) : int(offsets[-1])]
+    )
 
 
 def _text(values: pa.Array) -> pd.api.extensions.ExtensionArray:
