@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 
 import smscampaign as sc
-from smscampaign.history import History
-from smscampaign.protocol import BEIJING
+from smscampaign.memory.history import History
+from smscampaign.wire.protocol import BEIJING
 
 MESSAGES = 1_000_000
 DISTINCT = 500_000

@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from smscampaign import xlsx
-from smscampaign.protocol import BEIJING
-from smscampaign.report import campaign_report, export_report
+from smscampaign.reports import xlsx
+from smscampaign.reports.report import campaign_report, export_report
+from smscampaign.wire.protocol import BEIJING
 
 SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗")
 GIVEN = list("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华")

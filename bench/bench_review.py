@@ -17,7 +17,7 @@ import pandas as pd
 from bench_plan import make_recipients
 
 import smscampaign as sc
-from smscampaign.review import load_lexicon
+from smscampaign.stages.review import load_lexicon
 
 TEMPLATE = "{姓名}您好，会员号{source_row}本周全场八折，回T退订"
 

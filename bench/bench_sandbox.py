@@ -12,10 +12,10 @@ from __future__ import annotations
 import time
 from urllib.parse import urlencode
 
-from smscampaign.gateway import Gateway
 from smscampaign.sandbox import Engine, Sandbox
 from smscampaign.sandbox.engine import Answer
 from smscampaign.sandbox.server import Handler, SandboxServer
+from smscampaign.wire.gateway import Gateway
 
 NUMBERS = [f"138{i:08d}" for i in range(500)]
 CONTENT = "基准测试【bench】"

@@ -19,10 +19,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from smscampaign.accessor import register_when_pandas_loads as _register_when_pandas_loads
+from smscampaign.notebook.accessor import register_when_pandas_loads as _register_when_pandas_loads
 
 if TYPE_CHECKING:
-    from smscampaign.account import (
+    from smscampaign.campaign.account import (
         AccountInfo,
         RechargeResult,
         account_info,
@@ -30,12 +30,30 @@ if TYPE_CHECKING:
         recharge,
         unbind_numbers,
     )
-    from smscampaign.codes import (
+    from smscampaign.campaign.plan import (
+        Plan,
+        plan_campaign,
+    )
+    from smscampaign.campaign.replies import (
+        ReplyStore,
+        fetch_replies,
+        opt_outs,
+        reply_receiver,
+        serve_replies,
+    )
+    from smscampaign.campaign.send import (
+        read_journal,
+        send_campaign,
+    )
+    from smscampaign.campaign.variants import (
+        two_proportion_test,
+    )
+    from smscampaign.core.codes import (
         CodeInfo,
         codes_table,
         describe_code,
     )
-    from smscampaign.errors import (
+    from smscampaign.core.errors import (
         AccountError,
         ConfigError,
         GatewayConnectionError,
@@ -57,126 +75,108 @@ if TYPE_CHECKING:
         TemplateError,
         UnencodableContentError,
     )
-    from smscampaign.gateway import (
-        Gateway,
-        GatewayResponse,
-    )
-    from smscampaign.history import (
+    from smscampaign.memory.history import (
         History,
         compare_campaigns,
         export_comparison,
         plot_comparison,
     )
-    from smscampaign.inbound import (
-        ReplyStore,
-        fetch_replies,
-        opt_outs,
-        reply_receiver,
-        serve_replies,
-    )
-    from smscampaign.journal import (
+    from smscampaign.memory.journal import (
         Journal,
     )
-    from smscampaign.numbers import (
-        check_numbers,
-        normalize_numbers,
-        province_of,
+    from smscampaign.notebook.views import (
+        account_sends,
+        view,
     )
-    from smscampaign.plan import (
-        Plan,
-        plan_campaign,
-    )
-    from smscampaign.recipients import (
-        load_recipients,
-    )
-    from smscampaign.report import (
+    from smscampaign.reports.report import (
         campaign_report,
         export_report,
         plot_report,
     )
-    from smscampaign.review import (
-        review_content,
-    )
     from smscampaign.sandbox import (
         Sandbox,
     )
-    from smscampaign.send import (
-        read_journal,
-        send_campaign,
+    from smscampaign.stages.numbers import (
+        check_numbers,
+        normalize_numbers,
+        province_of,
     )
-    from smscampaign.templates import (
+    from smscampaign.stages.recipients import (
+        load_recipients,
+    )
+    from smscampaign.stages.review import (
+        review_content,
+    )
+    from smscampaign.stages.templates import (
         sms_length,
     )
-    from smscampaign.variants import (
-        two_proportion_test,
-    )
-    from smscampaign.views import (
-        account_sends,
-        view,
+    from smscampaign.wire.gateway import (
+        Gateway,
+        GatewayResponse,
     )
 
 __version__ = "0.1.0"
 
 #: Public name -> the module that defines it.
 _EXPORTS: dict[str, str] = {
-    "AccountInfo": "smscampaign.account",
-    "RechargeResult": "smscampaign.account",
-    "account_info": "smscampaign.account",
-    "bind_numbers": "smscampaign.account",
-    "recharge": "smscampaign.account",
-    "unbind_numbers": "smscampaign.account",
-    "CodeInfo": "smscampaign.codes",
-    "codes_table": "smscampaign.codes",
-    "describe_code": "smscampaign.codes",
-    "AccountError": "smscampaign.errors",
-    "ConfigError": "smscampaign.errors",
-    "GatewayConnectTimeout": "smscampaign.errors",
-    "GatewayConnectionError": "smscampaign.errors",
-    "GatewayDisconnected": "smscampaign.errors",
-    "GatewayError": "smscampaign.errors",
-    "GatewayHTTPError": "smscampaign.errors",
-    "GatewayProtocolError": "smscampaign.errors",
-    "GatewayTimeout": "smscampaign.errors",
-    "ReplyError": "smscampaign.errors",
-    "JournalBusy": "smscampaign.errors",
-    "GatewayRedirect": "smscampaign.errors",
-    "InsufficientBalance": "smscampaign.errors",
-    "JournalError": "smscampaign.errors",
-    "PlanError": "smscampaign.errors",
-    "RecipientsError": "smscampaign.errors",
-    "SendError": "smscampaign.errors",
-    "SmsCampaignError": "smscampaign.errors",
-    "TemplateError": "smscampaign.errors",
-    "UnencodableContentError": "smscampaign.errors",
-    "Gateway": "smscampaign.gateway",
-    "GatewayResponse": "smscampaign.gateway",
-    "History": "smscampaign.history",
-    "compare_campaigns": "smscampaign.history",
-    "export_comparison": "smscampaign.history",
-    "plot_comparison": "smscampaign.history",
-    "ReplyStore": "smscampaign.inbound",
-    "fetch_replies": "smscampaign.inbound",
-    "opt_outs": "smscampaign.inbound",
-    "reply_receiver": "smscampaign.inbound",
-    "serve_replies": "smscampaign.inbound",
-    "Journal": "smscampaign.journal",
-    "check_numbers": "smscampaign.numbers",
-    "normalize_numbers": "smscampaign.numbers",
-    "province_of": "smscampaign.numbers",
-    "Plan": "smscampaign.plan",
-    "plan_campaign": "smscampaign.plan",
-    "load_recipients": "smscampaign.recipients",
-    "campaign_report": "smscampaign.report",
-    "export_report": "smscampaign.report",
-    "plot_report": "smscampaign.report",
-    "review_content": "smscampaign.review",
+    "AccountInfo": "smscampaign.campaign.account",
+    "RechargeResult": "smscampaign.campaign.account",
+    "account_info": "smscampaign.campaign.account",
+    "bind_numbers": "smscampaign.campaign.account",
+    "recharge": "smscampaign.campaign.account",
+    "unbind_numbers": "smscampaign.campaign.account",
+    "CodeInfo": "smscampaign.core.codes",
+    "codes_table": "smscampaign.core.codes",
+    "describe_code": "smscampaign.core.codes",
+    "AccountError": "smscampaign.core.errors",
+    "ConfigError": "smscampaign.core.errors",
+    "GatewayConnectTimeout": "smscampaign.core.errors",
+    "GatewayConnectionError": "smscampaign.core.errors",
+    "GatewayDisconnected": "smscampaign.core.errors",
+    "GatewayError": "smscampaign.core.errors",
+    "GatewayHTTPError": "smscampaign.core.errors",
+    "GatewayProtocolError": "smscampaign.core.errors",
+    "GatewayTimeout": "smscampaign.core.errors",
+    "ReplyError": "smscampaign.core.errors",
+    "JournalBusy": "smscampaign.core.errors",
+    "GatewayRedirect": "smscampaign.core.errors",
+    "InsufficientBalance": "smscampaign.core.errors",
+    "JournalError": "smscampaign.core.errors",
+    "PlanError": "smscampaign.core.errors",
+    "RecipientsError": "smscampaign.core.errors",
+    "SendError": "smscampaign.core.errors",
+    "SmsCampaignError": "smscampaign.core.errors",
+    "TemplateError": "smscampaign.core.errors",
+    "UnencodableContentError": "smscampaign.core.errors",
+    "Gateway": "smscampaign.wire.gateway",
+    "GatewayResponse": "smscampaign.wire.gateway",
+    "History": "smscampaign.memory.history",
+    "compare_campaigns": "smscampaign.memory.history",
+    "export_comparison": "smscampaign.memory.history",
+    "plot_comparison": "smscampaign.memory.history",
+    "ReplyStore": "smscampaign.campaign.replies",
+    "fetch_replies": "smscampaign.campaign.replies",
+    "opt_outs": "smscampaign.campaign.replies",
+    "reply_receiver": "smscampaign.campaign.replies",
+    "serve_replies": "smscampaign.campaign.replies",
+    "Journal": "smscampaign.memory.journal",
+    "check_numbers": "smscampaign.stages.numbers",
+    "normalize_numbers": "smscampaign.stages.numbers",
+    "province_of": "smscampaign.stages.numbers",
+    "Plan": "smscampaign.campaign.plan",
+    "plan_campaign": "smscampaign.campaign.plan",
+    "load_recipients": "smscampaign.stages.recipients",
+    "campaign_report": "smscampaign.reports.report",
+    "export_report": "smscampaign.reports.report",
+    "plot_report": "smscampaign.reports.report",
+    "review_content": "smscampaign.stages.review",
     "Sandbox": "smscampaign.sandbox",
-    "read_journal": "smscampaign.send",
-    "send_campaign": "smscampaign.send",
-    "sms_length": "smscampaign.templates",
-    "two_proportion_test": "smscampaign.variants",
-    "account_sends": "smscampaign.views",
-    "view": "smscampaign.views",
+    "read_journal": "smscampaign.campaign.send",
+    "send_campaign": "smscampaign.campaign.send",
+    "sms_length": "smscampaign.stages.templates",
+    "two_proportion_test": "smscampaign.campaign.variants",
+    "account_sends": "smscampaign.notebook.views",
+    "view": "smscampaign.notebook.views",
 }
 #: Submodules reachable as attributes (``sc.numbers.province_of``) before anyone imported them.
 _SUBMODULES = frozenset(

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 import smscampaign as sc
-from smscampaign.account import BIND_COLUMNS
-from smscampaign.protocol import BEIJING
+from smscampaign.campaign.account import BIND_COLUMNS
+from smscampaign.wire.protocol import BEIJING
 from tests.conftest import PASSWORD, USER
 
 A, B, C = "13800138000", "13900139000", "15000150000"
@@ -303,8 +303,8 @@ def test_invalid_number_messages_say_the_same_in_both_languages(sandbox, gateway
 
 
 def test_every_number_reason_has_a_chinese_message():
-    from smscampaign.account import _REASON_ZH
-    from smscampaign.numbers import Reason
+    from smscampaign.campaign.account import _REASON_ZH
+    from smscampaign.stages.numbers import Reason
 
     assert {str(r) for r in Reason} - {"duplicate of row"} <= set(_REASON_ZH)
 

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 import smscampaign as sc
-from smscampaign.codes import CATEGORIES, CODES
+from smscampaign.core.codes import CATEGORIES, CODES
 
 DOC = Path(__file__).resolve().parents[2] / "shared" / "gateway" / "api-doc-zh.txt"
 

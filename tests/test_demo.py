@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 from smscampaign import cli
-from smscampaign.demo import copy_notebooks, format_table, sample_data
-from smscampaign.errors import ConfigError
+from smscampaign.core.errors import ConfigError
+from smscampaign.notebook.demo import copy_notebooks, format_table, sample_data
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))

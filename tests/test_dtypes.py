@@ -1,5 +1,5 @@
 """One text dtype from load to report (issue 11 item 3, issue 20): every text column of every
-stage's output is :data:`smscampaign.dtypes.TEXT` (pyarrow strings, missing ``pd.NA``), on
+stage's output is :data:`smscampaign.core.dtypes.TEXT` (pyarrow strings, missing ``pd.NA``), on
 pandas 2.x and 3.x alike — never ``object``, pandas 3's NaN-based ``str`` or a categorical."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 import smscampaign as sc
-from smscampaign.dtypes import TEXT
-from smscampaign.numbers import TEXT as NUMBERS_TEXT
+from smscampaign.core.dtypes import TEXT
+from smscampaign.stages.numbers import TEXT as NUMBERS_TEXT
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data" / "recipients.xlsx"

@@ -18,8 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import smscampaign as sc
-from smscampaign.gateway import _form_encode, _Watchdog, parse_response, redact
-from smscampaign.protocol import format_sendtime, unencodable_characters
+from smscampaign.wire.gateway import _form_encode, _Watchdog, parse_response, redact
+from smscampaign.wire.protocol import format_sendtime, unencodable_characters
 from tests.conftest import PASSWORD, USER
 
 A = "13800138000"
@@ -594,7 +594,7 @@ def test_reply_contents_are_kept_exactly(sandbox):
 
 @pytest.mark.parametrize("value", ["2026-11-27", "2030-01-02", " 2030-01-02 "])
 def test_date_only_sendtime_is_refused(value):
-    from smscampaign.protocol import resolve_sendtime
+    from smscampaign.wire.protocol import resolve_sendtime
 
     with pytest.raises(sc.PlanError, match="date without a time"):
         resolve_sendtime(value, now=datetime(2026, 1, 1))
@@ -728,7 +728,7 @@ def test_no_proxy_of_the_environment_is_honoured(monkeypatch, sandbox):
     )
 )
 def test_receivers_are_joined_as_str_and_strip_of_each_would(numbers: list[object]) -> None:
-    from smscampaign.gateway import _join_numbers
+    from smscampaign.wire.gateway import _join_numbers
 
     assert _join_numbers(numbers) == ",".join(str(n).strip() for n in numbers)
     assert _join_numbers(tuple(numbers)) == ",".join(str(n).strip() for n in numbers)

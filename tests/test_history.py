@@ -11,8 +11,14 @@ import pandas as pd
 import pytest
 
 import smscampaign as sc
-from smscampaign.history import History, _beijing, apply_history, compare_campaigns, export_comparison
-from smscampaign.protocol import BEIJING, TIME_FORMAT
+from smscampaign.memory.history import (
+    History,
+    _beijing,
+    apply_history,
+    compare_campaigns,
+    export_comparison,
+)
+from smscampaign.wire.protocol import BEIJING, TIME_FORMAT
 
 USER, PASSWORD = "demo", "s3cret-PW!"
 NUMBERS = ["13800000001", "13800000002", "13800000003", "13800000004"]

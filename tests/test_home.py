@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from smscampaign.errors import ConfigError
-from smscampaign.home import (
+from smscampaign.core.errors import ConfigError
+from smscampaign.memory.home import (
     ENV_HOME,
     MIGRATIONS,
     SEND_COLUMNS,
@@ -24,7 +24,7 @@ from smscampaign.home import (
     open_home,
     read_environment,
 )
-from smscampaign.home import _utc as _utc
+from smscampaign.memory.home import _utc as _utc
 
 
 def test_tests_run_with_a_temporary_home(home):
@@ -152,7 +152,7 @@ def test_unwritable_home_is_a_config_error(tmp_path):
 
 def test_children_inherit_the_temporary_home(home):
     out = subprocess.run(
-        [sys.executable, "-c", "from smscampaign.home import home_dir; print(home_dir())"],
+        [sys.executable, "-c", "from smscampaign.memory.home import home_dir; print(home_dir())"],
         capture_output=True,
         text=True,
         timeout=60,

@@ -15,8 +15,8 @@ from conftest import readline
 from waitress import create_server
 
 import smscampaign as sc
-from smscampaign.inbound import MAX_PUSH_BYTES, reply_receiver
-from smscampaign.protocol import BEIJING
+from smscampaign.campaign.replies import MAX_PUSH_BYTES, reply_receiver
+from smscampaign.wire.protocol import BEIJING
 from tests.conftest import PASSWORD, USER
 
 A, B, C = "13800138000", "13900139000", "15000150000"

@@ -16,7 +16,7 @@ from conftest import PASSWORD, USER, readline
 from test_send import ScriptedGateway, make_plan, send
 
 import smscampaign as sc
-from smscampaign.journal import BATCH_COLUMNS, Journal, is_journal, journal_mobiles
+from smscampaign.memory.journal import BATCH_COLUMNS, Journal, is_journal, journal_mobiles
 
 # -- one runner per journal ------------------------------------------------------------------------
 
@@ -63,7 +63,7 @@ def test_second_send_campaign_during_a_run_fails_before_sending(sandbox, tmp_pat
 def test_the_lock_dies_with_its_process(tmp_path):
     path = tmp_path / "j.journal"
     code = (
-        "import sys; from smscampaign.journal import Journal\n"
+        "import sys; from smscampaign.memory.journal import Journal\n"
         f"j = Journal({str(path)!r}); cm = j.runner(); cm.__enter__()\n"
         "print('locked', flush=True); sys.stdin.readline()\n"
     )
@@ -132,7 +132,7 @@ def test_two_processes_creating_one_journal_never_raise_raw_sqlite_errors(tmp_pa
         "import sys\n"
         "sys.path.insert(0, 'tests')\n"
         "from test_send import make_plan\n"
-        "from smscampaign.journal import Journal\n"
+        "from smscampaign.memory.journal import Journal\n"
         "plan = make_plan(30, batch_size=3, extra=False)\n"
         "print('ready', flush=True)\n"
         "for line in sys.stdin:\n"
@@ -304,7 +304,7 @@ def test_a_run_killed_before_its_first_claim_is_resumed_with_its_recipients(sand
     path = tmp_path / "j.journal"
     code = (
         "import sys; sys.path.insert(0, 'tests')\n"
-        "from test_send import make_plan; from smscampaign.journal import Journal\n"
+        "from test_send import make_plan; from smscampaign.memory.journal import Journal\n"
         f"j = Journal({str(path)!r}); j.attach(make_plan(6, batch_size=3, extra=False), "
         "defer_recipients=True)\n"
         "print('attached', flush=True); sys.stdin.readline()\n"
@@ -327,7 +327,7 @@ def test_a_run_killed_before_its_first_claim_is_resumed_with_its_recipients(sand
 def test_recipients_that_cannot_be_stored_stop_the_run_before_anything_is_sent(
     sandbox, gateway, tmp_path, monkeypatch
 ):
-    import smscampaign.journal as journal_module
+    import smscampaign.memory.journal as journal_module
 
     def broken(table):
         raise OSError("No space left on device")

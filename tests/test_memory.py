@@ -6,7 +6,7 @@ import sys
 import pyarrow as pa
 import pytest
 
-from smscampaign._memory import _malloc_trim, release_memory
+from smscampaign.core.allocator import _malloc_trim, release_memory
 
 
 def test_release_memory_hands_arrows_free_pages_back_and_keeps_live_data():

@@ -1,4 +1,4 @@
-"""smscampaign.numbers: shapes, reasons, duplicates, carrier/region, agreement with phonenumbers."""
+"""stages.numbers: shapes, reasons, duplicates, carrier/region, agreement with phonenumbers."""
 
 import random
 
@@ -14,7 +14,7 @@ from phone import Phone
 from phonenumbers import PhoneNumberType, carrier, geocoder
 
 import smscampaign as sc
-from smscampaign.numbers import (
+from smscampaign.stages.numbers import (
     _TO_ASCII,
     OUTPUT_COLUMNS,
     PROVINCES,

@@ -17,10 +17,10 @@ import pytest
 
 import smscampaign as sc
 from smscampaign import Plan, PlanError, TemplateError, plan_campaign
+from smscampaign.campaign.plan import STATUSES, load_suppression, resolve_sendtime
 from smscampaign.cli import main
-from smscampaign.numbers import TEXT
-from smscampaign.plan import STATUSES, load_suppression, resolve_sendtime
-from smscampaign.protocol import BEIJING
+from smscampaign.stages.numbers import TEXT
+from smscampaign.wire.protocol import BEIJING
 
 SIG = "【小店】"
 
@@ -215,7 +215,7 @@ def test_template_signature_is_used_when_none_is_given():
 
 
 def test_no_signature_is_allowed_but_warned(caplog):
-    with caplog.at_level("WARNING", logger="smscampaign.plan"):
+    with caplog.at_level("WARNING", logger="smscampaign.campaign.plan"):
         plan = plan_campaign(people("张三"), "{姓名}您好", signature="  ")
     assert plan.signature is None
     assert plan.recipients.loc[0, "content"] == "张三您好"

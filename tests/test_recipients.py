@@ -1,4 +1,4 @@
-"""smscampaign.recipients: every format, exact text cells, column and sheet detection, errors."""
+"""smscampaign.stages.recipients: every format, exact text cells, column and sheet detection, errors."""
 
 import datetime
 import io
@@ -13,7 +13,7 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 import smscampaign as sc
-from smscampaign.numbers import TEXT
+from smscampaign.stages.numbers import TEXT
 
 ROWS = [
     ["张三", "13800138000", "北京"],
@@ -453,7 +453,7 @@ def test_cell_extent_is_found_across_chunk_edges(monkeypatch, chunk):
 
 
 def test_a_source_of_the_wrong_kind_is_a_config_error():
-    from smscampaign.errors import ConfigError
+    from smscampaign.core.errors import ConfigError
 
     with pytest.raises(ConfigError, match="cannot load recipients from a int"):
         sc.load_recipients(12345)  # type: ignore[arg-type]

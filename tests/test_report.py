@@ -13,9 +13,9 @@ import pytest
 from conftest import PASSWORD, USER
 
 import smscampaign as sc
-from smscampaign import xlsx
-from smscampaign.errors import ConfigError
-from smscampaign.report import (
+from smscampaign.core.errors import ConfigError
+from smscampaign.reports import xlsx
+from smscampaign.reports.report import (
     _as_text,
     _column,
     _first,
@@ -25,7 +25,7 @@ from smscampaign.report import (
     export_report,
     plot_report,
 )
-from smscampaign.xlsx import display_width
+from smscampaign.reports.xlsx import display_width
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "recipients.xlsx"
 
@@ -580,7 +580,7 @@ def test_plot_report_speaks_chinese_when_a_cjk_font_is_installed(
 
 
 def test_provinces_are_the_34_divisions_and_unknown() -> None:
-    from smscampaign.numbers import PROVINCES
+    from smscampaign.stages.numbers import PROVINCES
 
     names = set(PROVINCES)
     assert len(names) == 34
@@ -615,7 +615,7 @@ def test_regions_of_real_numbers_group_into_provinces(tmp_path: Path) -> None:
     holds only the 34 names and 未知, and says how many are 未知."""
     import numpy as np
 
-    from smscampaign.numbers import PROVINCES
+    from smscampaign.stages.numbers import PROVINCES
 
     rng = np.random.default_rng(19)
     prefixes = [130, 131, 132, 133, 135, 136, 137, 138, 139, 147, 150, 151, 152, 153, 155, 156, 157]
@@ -638,8 +638,8 @@ def test_regions_of_real_numbers_group_into_provinces(tmp_path: Path) -> None:
 
 
 def test_every_reason_has_its_chinese() -> None:
-    from smscampaign.numbers import Reason
-    from smscampaign.report import _reason_zh
+    from smscampaign.reports.report import _reason_zh
+    from smscampaign.stages.numbers import Reason
 
     for reason in Reason:
         text = f"{reason} 3" if reason == Reason.DUPLICATE else str(reason)

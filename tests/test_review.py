@@ -10,9 +10,9 @@ import pytest
 import smscampaign as sc
 from smscampaign import ConfigError, PlanError, plan_campaign, review_content
 from smscampaign.cli import main
-from smscampaign.numbers import TEXT
-from smscampaign.protocol import BEIJING
-from smscampaign.review import FINDING_COLUMNS, RULES, load_lexicon
+from smscampaign.stages.numbers import TEXT
+from smscampaign.stages.review import FINDING_COLUMNS, RULES, load_lexicon
+from smscampaign.wire.protocol import BEIJING
 
 GOOD = "{姓名}您好，春季会员日全场八折，回T退订【演示商城】"
 

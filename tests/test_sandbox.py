@@ -15,10 +15,10 @@ import requests
 from conftest import readline
 
 import smscampaign as sc
-from smscampaign.codes import CODES
-from smscampaign.gateway import parse_response
-from smscampaign.numbers import TEXT
-from smscampaign.protocol import BEIJING
+from smscampaign.core.codes import CODES
+from smscampaign.stages.numbers import TEXT
+from smscampaign.wire.gateway import parse_response
+from smscampaign.wire.protocol import BEIJING
 from tests.conftest import PASSWORD, USER
 
 A, B = "13800138000", "13900139001"

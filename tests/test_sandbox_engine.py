@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 
 import smscampaign as sc
 import smscampaign.sandbox as sandbox_package
-from smscampaign import gateway
-from smscampaign.gateway import parse_response
 from smscampaign.sandbox import Engine, Sandbox, engine, server
 from smscampaign.sandbox.engine import ENGINE_ENDPOINTS, parse_form
+from smscampaign.wire import gateway
+from smscampaign.wire.gateway import parse_response
 
 A, B = "13800138000", "13900139001"
 

@@ -22,7 +22,7 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from smscampaign.gateway import parse_response
+from smscampaign.wire.gateway import parse_response
 
 A, B = "13800138000", "13900139001"
 STATUS_LINE = re.compile(rb"HTTP/1\.1 [1-5]\d\d [^\r\n]*\r\n")

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from smscampaign import cli, demo
+from smscampaign import cli
+from smscampaign.notebook import demo
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data" / "recipients.xlsx"

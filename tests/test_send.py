@@ -19,10 +19,10 @@ from _kill import send_killing_runs, spawn
 from conftest import PASSWORD, USER, child_env, readline
 
 import smscampaign as sc
-from smscampaign.errors import GatewayConnectionError
-from smscampaign.gateway import Gateway
-from smscampaign.protocol import BEIJING
-from smscampaign.send import RESULT_COLUMNS
+from smscampaign.campaign.send import RESULT_COLUMNS
+from smscampaign.core.errors import GatewayConnectionError
+from smscampaign.wire.gateway import Gateway
+from smscampaign.wire.protocol import BEIJING
 
 READY = "ready"
 
@@ -729,7 +729,7 @@ import contextlib, json, sys, threading
 sys.path.insert(0, "tests")
 from test_send import people
 import smscampaign as sc
-from smscampaign.journal import Journal
+from smscampaign.memory.journal import Journal
 
 url, bypass = sys.argv[1], sys.argv[2] == "bypass"
 if bypass:
@@ -1092,8 +1092,8 @@ def test_registry_writes_lost_by_a_killed_run_are_restored_on_resume(sandbox, ga
 
 
 def test_journal_and_home_are_both_closed_and_a_failing_close_is_raised(tmp_path):
-    from smscampaign.home import open_home
-    from smscampaign.send import _close_side_by_side
+    from smscampaign.campaign.send import _close_side_by_side
+    from smscampaign.memory.home import open_home
 
     book, store = sc.Journal(tmp_path / "j.journal"), open_home(tmp_path / "home")
     _close_side_by_side(book, store)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-import smscampaign.journal as journal
-import smscampaign.numbers as numbers
-import smscampaign.plan as plan
-import smscampaign.send as send
-from smscampaign import statuses
-from smscampaign.statuses import BatchState, BindStatus, PlanStatus, Reason, ResultStatus, Status
+import smscampaign.campaign.plan as plan
+import smscampaign.campaign.send as send
+import smscampaign.memory.journal as journal
+import smscampaign.stages.numbers as numbers
+from smscampaign.core import statuses
+from smscampaign.core.statuses import BatchState, BindStatus, PlanStatus, Reason, ResultStatus, Status
 
 
 def test_every_vocabulary_is_a_str_enum_with_the_old_values():

@@ -7,7 +7,7 @@ import pyarrow as pa
 import pytest
 
 from smscampaign import TemplateError, sms_length
-from smscampaign.templates import (
+from smscampaign.stages.templates import (
     Template,
     astral_counts,
     field_text,

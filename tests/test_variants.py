@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 import smscampaign as sc
-from smscampaign.errors import PlanError, TemplateError
-from smscampaign.variants import HOLDOUT, VariantPlan, assign_variants, two_proportion_test
+from smscampaign.campaign.variants import HOLDOUT, VariantPlan, assign_variants, two_proportion_test
+from smscampaign.core.errors import PlanError, TemplateError
 
 VARIANTS = {"A": "{姓名}您好，周末全场八折，回T退订", "B": "{姓名}您好，周末满百减二十，回T退订"}
 
@@ -71,7 +71,7 @@ def test_same_person_same_arm_on_replanning() -> None:
 def test_split_is_the_same_in_other_processes() -> None:
     numbers = [str(13800000000 + 13 * i) for i in range(500)] + ["abc", "+86 139 0000 0000"]
     code = (
-        "import json, sys; from smscampaign.variants import assign_variants;"
+        "import json, sys; from smscampaign.campaign.variants import assign_variants;"
         "nums = json.loads(sys.stdin.read());"
         "print(json.dumps(assign_variants(nums, ['A', 'B', 'C'], holdout=0.1, seed='x').tolist()))"
     )

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 import smscampaign as sc
-from smscampaign.numbers import TEXT
-from smscampaign.send import RESULT_COLUMNS
-from smscampaign.views import LEAD_COLUMNS, MISSING, account_sends, arrange, name_columns, view
+from smscampaign.campaign.send import RESULT_COLUMNS
+from smscampaign.notebook.views import LEAD_COLUMNS, MISSING, account_sends, arrange, name_columns, view
+from smscampaign.stages.numbers import TEXT
 
 CONTENT = (
     "{姓名}您好，春季会员日全场八折，详询门店，地址见会员卡背面，活动截止到本月三十一日晚上十点。回T退订"

@@ -148,7 +148,7 @@ def screenshot_report(work: Path, env: dict[str, str]) -> None:
     pdftoppm = _need("pdftoppm")
     report = work / "demo-report.xlsx"
     subprocess.run(
-        [sys.executable, "-m", "smscampaign.demo", "--out", str(report)],
+        [sys.executable, "-m", "smscampaign.notebook.demo", "--out", str(report)],
         check=True,
         env={**os.environ, **env},
         stdout=subprocess.DEVNULL,

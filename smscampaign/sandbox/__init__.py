@@ -44,11 +44,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from smscampaign.errors import ConfigError
-from smscampaign.gateway import Gateway
+from smscampaign.core.errors import ConfigError
 from smscampaign.sandbox.cli import build_parser, main, serve
 from smscampaign.sandbox.engine import LEDGER_COLUMNS, Answer, Engine
 from smscampaign.sandbox.server import HttpPusher, SandboxServer
+from smscampaign.wire.gateway import Gateway
 
 __all__ = ["LEDGER_COLUMNS", "Answer", "Engine", "Sandbox", "build_parser", "main", "serve"]
 
@@ -120,9 +120,9 @@ class Sandbox(Engine):
 
     @property
     def url(self) -> str:
-        """Base URL to give a :class:`~smscampaign.gateway.Gateway`, e.g. ``http://127.0.0.1:50123``.
+        """Base URL to give a :class:`~smscampaign.Gateway`, e.g. ``http://127.0.0.1:50123``.
 
-        Raises :class:`~smscampaign.errors.ConfigError` while the sandbox is not serving."""
+        Raises :class:`~smscampaign.ConfigError` while the sandbox is not serving."""
         if self._server is None:
             raise ConfigError(
                 "this Sandbox is not running: use `with Sandbox() as box:` or call `box.start()` "
@@ -133,5 +133,5 @@ class Sandbox(Engine):
     def gateway(
         self, username: str, password: str, *, charset: str = "utf8", method: str = "POST", **kwargs: Any
     ) -> Gateway:
-        """A :class:`~smscampaign.gateway.Gateway` pointed at this (running) sandbox."""
+        """A :class:`~smscampaign.Gateway` pointed at this (running) sandbox."""
         return Gateway(username, password, base_url=self.url, charset=charset, method=method, **kwargs)

@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import unquote_to_bytes, urlencode
 from xml.sax.saxutils import escape
 
-from smscampaign.codes import CODES
-from smscampaign.errors import ConfigError
-from smscampaign.protocol import (
+from smscampaign.core.codes import CODES
+from smscampaign.core.errors import ConfigError
+from smscampaign.wire.protocol import (
     BEIJING,
     CHARSETS,
     ENDPOINTS,

@@ -22,8 +22,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from smscampaign.demo import format_table
-from smscampaign.errors import (
+from smscampaign.core.errors import (
     ConfigError,
     GatewayError,
     JournalError,
@@ -33,14 +32,15 @@ from smscampaign.errors import (
     TemplateError,
     UnencodableContentError,
 )
-from smscampaign.protocol import CHARSETS, MAX_LENGTH, MAX_NUMBERS, TIME_FORMAT
+from smscampaign.notebook.demo import format_table
+from smscampaign.wire.protocol import CHARSETS, MAX_LENGTH, MAX_NUMBERS, TIME_FORMAT
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import pandas as pd
 
-    from smscampaign.gateway import Gateway
-    from smscampaign.plan import Plan
+    from smscampaign.campaign.plan import Plan
     from smscampaign.sandbox import Sandbox
+    from smscampaign.wire.gateway import Gateway
 
 __all__ = ["build_parser", "main"]
 
@@ -83,8 +83,8 @@ def open_gateway(
 ) -> Iterator[tuple[Gateway, Sandbox | None]]:
     """The gateway the command talks to: the in-process sandbox with ``--sandbox``, else the
     environment's credentials (``--base-url`` / ``--charset`` override)."""
-    from smscampaign.gateway import Gateway  # noqa: PLC0415 - keep CLI start-up light
     from smscampaign.sandbox import Sandbox  # noqa: PLC0415
+    from smscampaign.wire.gateway import Gateway  # noqa: PLC0415 - keep CLI start-up light
 
     if getattr(args, "sandbox", False):
         with Sandbox() as box:
@@ -113,8 +113,8 @@ def add_recipient_options(parser: argparse.ArgumentParser) -> None:
 
 def load_checked(args: argparse.Namespace) -> pd.DataFrame:
     """Load ``args.file`` with the recipient options and check its numbers."""
-    from smscampaign.numbers import check_numbers  # noqa: PLC0415 - keep CLI start-up light
-    from smscampaign.recipients import load_recipients  # noqa: PLC0415
+    from smscampaign.stages.numbers import check_numbers  # noqa: PLC0415 - keep CLI start-up light
+    from smscampaign.stages.recipients import load_recipients  # noqa: PLC0415
 
     recipients = load_recipients(
         args.file, sheet_name=args.sheet, phone_column=args.phone_column, encoding=args.encoding
@@ -279,7 +279,7 @@ def add_review_options(parser: argparse.ArgumentParser) -> None:
 
 def make_plan(args: argparse.Namespace, checked: pd.DataFrame) -> Plan:
     """The plan for ``checked`` from the options of :func:`add_plan_options`."""
-    from smscampaign.plan import plan_campaign  # noqa: PLC0415
+    from smscampaign.campaign.plan import plan_campaign  # noqa: PLC0415
 
     if args.lexicon and not args.kind:
         raise UserError("--lexicon needs --kind marketing or --kind notification")
@@ -434,7 +434,7 @@ def _add_review(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_review(args: argparse.Namespace) -> int:
-    from smscampaign.plan import plan_campaign  # noqa: PLC0415
+    from smscampaign.campaign.plan import plan_campaign  # noqa: PLC0415
 
     plan = plan_campaign(
         load_checked(args),
@@ -484,8 +484,8 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from smscampaign.report import campaign_report, export_report  # noqa: PLC0415
-    from smscampaign.send import read_journal  # noqa: PLC0415
+    from smscampaign.campaign.send import read_journal  # noqa: PLC0415
+    from smscampaign.reports.report import campaign_report, export_report  # noqa: PLC0415
 
     journal = Path(args.journal)
     if not journal.is_file():
@@ -493,7 +493,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     results = read_journal(journal)
     replies = None
     if args.replies:
-        from smscampaign.recipients import load_recipients  # noqa: PLC0415
+        from smscampaign.stages.recipients import load_recipients  # noqa: PLC0415
 
         replies = load_recipients(args.replies, phone_column="sender")
         replies = replies[[c for c in ("sender", "content", "receivetime") if c in replies.columns]]
@@ -605,7 +605,7 @@ def _add_send(sub: argparse._SubParsersAction) -> None:
 def _cmd_send(args: argparse.Namespace) -> int:
     import importlib.util  # noqa: PLC0415 - keep CLI start-up light
 
-    from smscampaign.send import send_campaign  # noqa: PLC0415
+    from smscampaign.campaign.send import send_campaign  # noqa: PLC0415
 
     if args.workers < 1:
         raise UserError("--workers must be at least 1")
@@ -653,10 +653,10 @@ def _cmd_send(args: argparse.Namespace) -> int:
     for warning in attrs.get("warnings", []):
         print(f"warning: {warning}", file=sys.stderr)
     if args.report:
-        if importlib.util.find_spec("smscampaign.report") is None:
+        if importlib.util.find_spec("smscampaign.reports.report") is None:
             print("report: not available in this version", file=sys.stderr)
         else:
-            from smscampaign.report import export_report  # noqa: PLC0415
+            from smscampaign.reports.report import export_report  # noqa: PLC0415
 
             print(f"report: {export_report(results, args.report, plan=plan)}")
     if counts.get("already_sent", 0):
@@ -730,7 +730,7 @@ def _add_receive(sub: argparse._SubParsersAction) -> None:
 def _cmd_receive(args: argparse.Namespace) -> int:
     import signal  # noqa: PLC0415
 
-    from smscampaign.inbound import ReplyStore, serve_replies  # noqa: PLC0415
+    from smscampaign.campaign.replies import ReplyStore, serve_replies  # noqa: PLC0415
 
     key = _secret_from_env(args.key_env, "--key-env")
 
@@ -738,7 +738,7 @@ def _cmd_receive(args: argparse.Namespace) -> int:
         raise SystemExit(0)  # waitress ends its loop on SystemExit / KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
-    from smscampaign.history import History  # noqa: PLC0415
+    from smscampaign.memory.history import History  # noqa: PLC0415
 
     with ReplyStore(args.store) if args.store else History() as store:
         serve_replies(
@@ -767,7 +767,7 @@ def _add_replies(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_replies(args: argparse.Namespace) -> int:
-    from smscampaign.inbound import ReplyStore, fetch_replies  # noqa: PLC0415
+    from smscampaign.campaign.replies import ReplyStore, fetch_replies  # noqa: PLC0415
 
     with open_gateway(args) as (gateway, _box), contextlib.ExitStack() as stack:
         store = stack.enter_context(ReplyStore(args.store)) if args.store else None
@@ -816,10 +816,10 @@ def _add_opt_outs(sub: argparse._SubParsersAction) -> None:
 def _cmd_opt_outs(args: argparse.Namespace) -> int:
     from pathlib import Path  # noqa: PLC0415
 
-    from smscampaign.inbound import OPT_OUT_KEYWORDS, ReplyStore, opt_outs  # noqa: PLC0415
+    from smscampaign.campaign.replies import OPT_OUT_KEYWORDS, ReplyStore, opt_outs  # noqa: PLC0415
 
     if args.store is None:  # the campaign home: opt-outs by reply and recorded ones (issue 13)
-        from smscampaign.history import History  # noqa: PLC0415
+        from smscampaign.memory.history import History  # noqa: PLC0415
 
         with History() as history:
             _write_or_print(history.opt_outs()[["mobile"]], args.out)
@@ -844,7 +844,7 @@ def _add_balance(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_balance(args: argparse.Namespace) -> int:
-    from smscampaign.account import account_info  # noqa: PLC0415
+    from smscampaign.campaign.account import account_info  # noqa: PLC0415
 
     with open_gateway(args) as (gateway, _box):
         info = account_info(gateway)
@@ -881,8 +881,8 @@ def _add_unbind(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_binding(args: argparse.Namespace) -> int:
-    from smscampaign.account import bind_numbers, unbind_numbers  # noqa: PLC0415
-    from smscampaign.recipients import load_recipients  # noqa: PLC0415
+    from smscampaign.campaign.account import bind_numbers, unbind_numbers  # noqa: PLC0415
+    from smscampaign.stages.recipients import load_recipients  # noqa: PLC0415
 
     recipients = load_recipients(args.file)
     mobiles = recipients[recipients.attrs["phone_column"]]
@@ -917,7 +917,7 @@ def _add_recharge(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_recharge(args: argparse.Namespace) -> int:
-    from smscampaign.account import recharge  # noqa: PLC0415
+    from smscampaign.campaign.account import recharge  # noqa: PLC0415
 
     card_pwd = _secret_from_env(args.card_pwd_env, "--card-pwd-env")
     with open_gateway(args) as (gateway, _box):
@@ -933,7 +933,7 @@ def _cmd_recharge(args: argparse.Namespace) -> int:
 
 
 def _add_demo(sub: argparse._SubParsersAction) -> None:
-    from smscampaign.demo import add_demo_options  # noqa: PLC0415 - keep CLI start-up light
+    from smscampaign.notebook.demo import add_demo_options  # noqa: PLC0415 - keep CLI start-up light
 
     parser = sub.add_parser(
         "demo",
@@ -946,7 +946,7 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from smscampaign.demo import run_demo  # noqa: PLC0415
+    from smscampaign.notebook.demo import run_demo  # noqa: PLC0415
 
     run_demo(args.out, recipients=args.recipients)
     return 0
@@ -967,7 +967,7 @@ def _add_notebooks(sub: argparse._SubParsersAction) -> None:
 def _cmd_notebooks(args: argparse.Namespace) -> int:
     import importlib.util  # noqa: PLC0415
 
-    from smscampaign.demo import copy_notebooks  # noqa: PLC0415
+    from smscampaign.notebook.demo import copy_notebooks  # noqa: PLC0415
 
     written = copy_notebooks(args.dir, overwrite=args.force)
     books = [p for p in written if p.suffix == ".ipynb"]
@@ -1002,7 +1002,7 @@ def _add_history(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_history(args: argparse.Namespace) -> int:
-    from smscampaign.history import History  # noqa: PLC0415
+    from smscampaign.memory.history import History  # noqa: PLC0415
 
     with History(args.home) as history:
         if args.contacts is not None:
@@ -1034,7 +1034,7 @@ def _add_compare(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from smscampaign.history import (  # noqa: PLC0415
+    from smscampaign.memory.history import (  # noqa: PLC0415
         History,
         compare_campaigns,
         export_comparison,

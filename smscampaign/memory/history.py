@@ -1,0 +1,1102 @@
+"""Campaign history: the memory across campaigns, kept in the campaign home.
+
+:class:`History` reads and writes the home's store (:mod:`smscampaign.memory.home`): every campaign sent
+(``campaigns()``), every message sent or unknown (the send registry), every reply fetched or pushed, and
+every opt-out. From them it answers, as DataFrames:
+
+- ``campaigns()`` — name, created, template, signature, kind, fingerprint, journal, counts per status;
+- ``contacts(mobiles=None)`` — per number: first and last contacted, messages in the last 7 / 30 days,
+  replied, opted out;
+- ``replies()`` — each reply attributed to the most recent campaign that texted its sender within
+  ``attribution_window`` (default 72 h) before it, with the time to reply;
+- ``opt_outs()`` — every number that ever opted out, when, and why.
+
+``plan_campaign`` consults it: numbers that ever opted out are ``suppressed`` (``respect_opt_outs``),
+numbers already texted ``frequency_cap`` times in the window are ``capped``
+(:func:`apply_history`). :func:`compare_campaigns` sets campaigns side by side.
+
+Times are Beijing time (tz-aware) in every frame; ``clock`` (default: the system clock) is injectable,
+so a notebook or a test can play weeks of campaigns without waiting.
+
+>>> import smscampaign as sc
+>>> with sc.History() as history:                                    # doctest: +SKIP
+...     history.contacts(["13800138000"])[["mobile", "messages_7d", "opted_out"]]
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from smscampaign.core.errors import ConfigError, PlanError, SmsCampaignError
+from smscampaign.core.statuses import OptionalPlanStatus
+from smscampaign.memory.home import CAMPAIGN_COLUMNS, SQLiteStore, home_dir, open_home
+from smscampaign.stages.numbers import TEXT, normalize_numbers
+from smscampaign.wire.protocol import BEIJING, TIME_FORMAT
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "ATTRIBUTION_WINDOW",
+    "CONTACT_COLUMNS",
+    "History",
+    "apply_history",
+    "compare_campaigns",
+    "export_comparison",
+    "parse_frequency_cap",
+    "plot_comparison",
+]
+
+logger = logging.getLogger(__name__)
+
+#: A reply belongs to the most recent campaign that texted its sender at most this long before.
+ATTRIBUTION_WINDOW: Final = pd.Timedelta(hours=72)
+#: Columns of :meth:`History.contacts`.
+CONTACT_COLUMNS: Final = (
+    "mobile",
+    "first_contacted",
+    "last_contacted",
+    "messages",
+    "messages_7d",
+    "messages_30d",
+    "replied",
+    "replies",
+    "last_reply",
+    "opted_out",
+    "opted_out_at",
+)
+#: Columns of :meth:`History.replies`.
+REPLY_COLUMNS: Final = (
+    "sender",
+    "content",
+    "receivetime",
+    "received_via",
+    "opt_out",
+    "campaign",
+    "fingerprint",
+    "sent_at",
+    "time_to_reply",
+)
+#: Columns of :meth:`History.opt_outs`.
+OPT_OUT_COLUMNS: Final = ("mobile", "at", "source", "note")
+#: Status of plan rows whose number already got ``frequency_cap`` messages in the window.
+CAPPED: Final = OptionalPlanStatus.CAPPED
+
+_STORE_TIME: Final = "%Y-%m-%dT%H:%M:%S.%fZ"
+_CAP_UNITS: Final = {"h": "hours", "d": "days", "w": "weeks"}
+Clock = Callable[[], datetime]
+
+
+def _store_time(moment: datetime) -> str:
+    """A datetime (naive = Beijing time) as the store's ISO-8601 UTC text."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=BEIJING)
+    return moment.astimezone(UTC).strftime(_STORE_TIME)
+
+
+def _times(values: Sequence[Any]) -> pd.Series:
+    """Store time texts as Beijing-time datetimes (microseconds)."""
+    # Arrow parses the fixed-width ISO-8601 text (with its Z) in one pass; missing stays missing.
+    parsed = pc.cast(pa.array(list(values), pa.string()), pa.timestamp("us", "UTC"))
+    return pd.Series(parsed.to_pandas(), dtype="datetime64[us, UTC]").dt.tz_convert(BEIJING)
+
+
+def _named(fingerprints: pd.Series, names: Mapping[Any, Any]) -> pd.Series:
+    """Each campaign fingerprint as its name (its first 12 characters when unnamed), looked up once
+    per campaign, not once per message."""
+    codes, distinct = pd.factorize(fingerprints)
+    labels = np.array([names.get(f, f[:12]) for f in distinct] + [None], dtype=object)
+    return pd.Series(labels[codes], dtype=TEXT)  # code -1 (missing) takes the final None
+
+
+def _beijing(values: pd.Series) -> pd.Series:
+    """Datetimes (the store's UTC ones, or any zone's) as Beijing-time datetimes (microseconds), with
+    their index; naive ones and datetimes kept as objects are read as UTC, missing stays missing."""
+    series = pd.Series(values)
+    if not isinstance(series.dtype, pd.DatetimeTZDtype):  # e.g. datetimes kept as objects
+        series = pd.to_datetime(series, utc=True)
+    return series.dt.tz_convert(BEIJING).dt.as_unit("us")
+
+
+def _as_moment(value: Any) -> datetime:
+    """A reply time: ``YYYY-MM-DD HH:MM:SS`` text or a datetime, naive = Beijing time."""
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=BEIJING)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return datetime.strptime(text, TIME_FORMAT).replace(tzinfo=BEIJING)
+        except ValueError:
+            try:
+                moment = datetime.fromisoformat(text)
+            except ValueError:
+                raise ConfigError(f"unreadable receivetime {value!r}") from None
+            return moment if moment.tzinfo is not None else moment.replace(tzinfo=BEIJING)
+    raise ConfigError(f"unreadable receivetime {value!r}")
+
+
+def _window(value: Any, what: str) -> pd.Timedelta:
+    try:
+        window = pd.Timedelta(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{what} must be a duration such as '72h' or '7D', not {value!r}") from None
+    if window <= pd.Timedelta(0):
+        raise ConfigError(f"{what} must be positive, not {value!r}")
+    return window
+
+
+def _is_opt_out(contents: Iterable[Any]) -> np.ndarray:
+    """Whether each reply is an opt-out keyword, as :func:`~smscampaign.opt_outs` decides."""
+    from smscampaign.campaign.replies import OPT_OUT_KEYWORDS, _keyword_key  # noqa: PLC0415
+
+    wanted = {_keyword_key(k) for k in OPT_OUT_KEYWORDS} - {""}
+    values = pd.Series(list(contents), dtype=object)
+    codes, distinct = pd.factorize(values, use_na_sentinel=False)  # each distinct text tested once
+    found = [
+        _keyword_key("" if t is None or t is pd.NA or t != t else str(t)) in wanted for t in distinct
+    ]
+    return np.array(found, dtype=bool)[codes] if len(codes) else np.zeros(0, dtype=bool)
+
+
+class History:
+    """The campaign home's record of campaigns, messages, replies and opt-outs.
+
+    ``home``: the campaign home folder (default ``SMSCAMPAIGN_HOME``, else the user data dir), or pass
+    an open ``store``. ``clock`` (returning an aware datetime, or naive Beijing time) is "now" for the
+    7/30-day counts, frequency caps and records made without a time. ``attribution_window``: how long
+    after a message a reply still belongs to its campaign. A context manager; thread-safe (the push
+    receiver can store into it). Usable wherever a :class:`~smscampaign.ReplyStore` is
+    (``add``, ``to_frame``), so ``fetch_replies`` and ``serve_replies`` store into the home.
+
+    >>> with History("/tmp/home") as history:                         # doctest: +SKIP
+    ...     history.campaigns()[["name", "created", "accepted"]]
+    """
+
+    def __init__(
+        self,
+        home: str | os.PathLike[str] | None = None,
+        *,
+        store: SQLiteStore | None = None,
+        clock: Clock | None = None,
+        attribution_window: Any = ATTRIBUTION_WINDOW,
+    ) -> None:
+        self._owned = store is None
+        self.store = store if store is not None else open_home(home)
+        self.clock = clock
+        self.attribution_window = _window(attribution_window, "attribution_window")
+
+    def __repr__(self) -> str:
+        return f"History({self.store.location!r})"
+
+    def __enter__(self) -> History:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the store if this History opened it."""
+        if self._owned:
+            self.store.close()
+
+    def now(self) -> datetime:
+        """The current time (Beijing, aware) by ``clock``."""
+        moment = self.clock() if self.clock is not None else datetime.now(BEIJING)
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=BEIJING)
+
+    # -- campaigns -------------------------------------------------------------------------------
+
+    def record_campaign(
+        self,
+        plan: Any,
+        *,
+        name: str | None = None,
+        journal: str | os.PathLike[str] | None = None,
+        results: pd.DataFrame | None = None,
+        created: datetime | None = None,
+    ) -> str:
+        """Record ``plan`` as a campaign (again: updates it); with ``results``, its counts per status.
+        Returns the campaign's name (default: the first 12 characters of its fingerprint)."""
+        fingerprint = str(plan.fingerprint)
+        known = {row[0]: row for row in self.store.campaigns()}
+        if name is None and fingerprint in known:
+            name = str(known[fingerprint][1])
+        variants = getattr(plan, "variants", None)
+        counts = None
+        if results is not None and "status" in results.columns:
+            found = results["status"].value_counts(dropna=False)
+            counts = json.dumps({str(k): int(v) for k, v in found.items()}, ensure_ascii=False)
+        elif fingerprint not in known:
+            found = plan.recipients["status"].value_counts(dropna=False)
+            counts = json.dumps({str(k): int(v) for k, v in found.items()}, ensure_ascii=False)
+        name = name or fingerprint[:12]
+        self.store.record_campaign(
+            {
+                "fingerprint": fingerprint,
+                "name": name,
+                "created": _store_time(created or self.now()),
+                "template": getattr(plan, "template", None),
+                "signature": getattr(plan, "signature", None),
+                "kind": getattr(plan, "kind", None),
+                "journal": None if journal is None else str(journal),
+                "charset": getattr(plan, "charset", None),
+                "variants": (
+                    json.dumps(
+                        {"variants": variants, "holdout": plan.holdout, "seed": plan.seed},
+                        ensure_ascii=False,
+                    )
+                    if variants
+                    else None
+                ),
+                "counts": counts,
+            }
+        )
+        return name
+
+    def campaigns(self) -> pd.DataFrame:
+        """One row per campaign, oldest first: ``name, created, template, signature, kind,
+        fingerprint, journal, messages`` (in the registry: sent or unknown), ``recipients``, then one
+        column per status (``accepted``, ``failed``, ``unknown``, ``not_sent``, ``suppressed`` …)."""
+        rows = self.store.campaigns()
+        frame = pd.DataFrame(rows, columns=list(CAMPAIGN_COLUMNS))
+        messages = self.store.sent_messages(columns=("campaign",))["campaign"].value_counts()
+        counts = [json.loads(c) if c else {} for c in frame["counts"]]
+        statuses: list[str] = []
+        for first in ("accepted", "failed", "unknown", "not_sent"):
+            statuses.append(first)
+        for found in counts:
+            statuses += [s for s in found if s not in statuses]
+        out = pd.DataFrame(
+            {
+                "name": pd.Series(frame["name"], dtype=TEXT),
+                "created": _times(frame["created"].tolist()),
+                "template": pd.Series(frame["template"], dtype=TEXT),
+                "signature": pd.Series(frame["signature"], dtype=TEXT),
+                "kind": pd.Series(frame["kind"], dtype=TEXT),
+                "fingerprint": pd.Series(frame["fingerprint"], dtype=TEXT),
+                "journal": pd.Series(frame["journal"], dtype=TEXT),
+                "messages": [int(messages.get(f, 0)) for f in frame["fingerprint"]],
+                "recipients": [sum(c.values()) for c in counts],
+            }
+        )
+        for status in statuses:
+            out[status] = pd.array([int(c.get(status, 0)) for c in counts], dtype="Int64")
+        return out
+
+    # -- messages (the send registry) --------------------------------------------------------------
+
+    def messages(self, mobiles: Iterable[Any] | None = None) -> pd.DataFrame:
+        """Every message sent or unknown: ``mobile, campaign`` (name), ``fingerprint, status, at``
+        (Beijing time), oldest first."""
+        keys = None if mobiles is None else _mobile_keys(mobiles)
+        frame = self.store.sent_messages(keys, columns=("mobile", "campaign", "status", "at"))
+        frame = frame.rename(columns={"campaign": "fingerprint"})
+        names = {row[0]: row[1] for row in self.store.campaigns()}
+        out = pd.DataFrame(
+            {
+                "mobile": pd.Series(frame["mobile"], dtype=TEXT),
+                "campaign": _named(frame["fingerprint"], names),
+                "fingerprint": pd.Series(frame["fingerprint"], dtype=TEXT),
+                "status": pd.Series(frame["status"], dtype=TEXT),
+                "at": _beijing(frame["at"]),
+            }
+        )
+        return out.sort_values("at", kind="stable", ignore_index=True)
+
+    # -- replies and opt-outs ----------------------------------------------------------------------
+
+    def add(self, replies: pd.DataFrame | Iterable[Mapping[str, Any]], received_via: str) -> int:
+        """Store replies (``sender, content, receivetime``; times as ``YYYY-MM-DD HH:MM:SS`` text or
+        datetimes, naive = Beijing time), each once; returns how many were new. ``received_via``:
+        ``fetch`` or ``push``. The same interface as :meth:`ReplyStore.add`; ``replies`` is not
+        modified."""
+        if received_via not in ("fetch", "push"):
+            raise ConfigError(f"received_via must be 'fetch' or 'push', not {received_via!r}")
+        records = replies.to_dict("records") if isinstance(replies, pd.DataFrame) else list(replies)
+        if not records:
+            return 0
+        senders = [r.get("sender") for r in records]
+        normalized = normalize_numbers(pd.Series(senders, dtype=object))
+        rows = []
+        for record, sender, number in zip(records, senders, normalized, strict=True):
+            content = record.get("content")
+            text = (
+                "" if content is None or (not isinstance(content, str) and pd.isna(content)) else content
+            )
+            who = str(number) if not pd.isna(number) else ("" if sender is None else str(sender).strip())
+            when = _store_time(_as_moment(record.get("receivetime")))
+            rows.append((who, str(text), when, received_via))
+        added = self.store.add_replies(rows)
+        logger.debug("stored %d of %d replies (%s)", added, len(rows), received_via)
+        return added
+
+    def add_replies(self, replies: pd.DataFrame, received_via: str = "fetch") -> int:
+        """:meth:`add` with ``received_via`` defaulting to ``fetch``."""
+        return self.add(replies, received_via)
+
+    def __len__(self) -> int:
+        return len(self.store.replies())
+
+    def to_frame(self) -> pd.DataFrame:
+        """Every stored reply, oldest first: ``sender, content, receivetime, received_via`` (as
+        :meth:`ReplyStore.to_frame`)."""
+        rows = self.store.replies()
+        frame = pd.DataFrame(rows, columns=["sender", "content", "receivetime", "received_via"])
+        return pd.DataFrame(
+            {
+                "sender": pd.Series(frame["sender"], dtype=TEXT),
+                "content": pd.Series(frame["content"], dtype=TEXT),
+                "receivetime": _times(frame["receivetime"].tolist()),
+                "received_via": pd.Series(frame["received_via"], dtype=TEXT),
+            }
+        )
+
+    def add_opt_outs(
+        self,
+        mobiles: Iterable[Any],
+        *,
+        at: datetime | None = None,
+        source: str = "manual",
+        note: str = "",
+    ) -> int:
+        """Record numbers that asked not to be texted by another channel (a call, a form, an imported
+        list); returns how many were new. Opt-outs are never undone."""
+        keys = _mobile_keys(mobiles)
+        when = _store_time(at or self.now())
+        return self.store.add_opt_outs([(m, when, source, note or None) for m in keys])
+
+    def opt_outs(self) -> pd.DataFrame:
+        """Every number that ever opted out, once, at its first opt-out: ``mobile, at`` (Beijing
+        time), ``source`` (``reply`` or how it was recorded) and ``note`` (the reply's text)."""
+        return self._opt_outs(self.to_frame())
+
+    def _opt_outs(self, replies: pd.DataFrame) -> pd.DataFrame:
+        """:meth:`opt_outs` from the replies already read (:meth:`to_frame`)."""
+        hit = _is_opt_out(replies["content"].tolist())
+        from_replies = pd.DataFrame(
+            {
+                "mobile": replies["sender"][hit].to_numpy(),
+                "at": replies["receivetime"][hit].reset_index(drop=True),  # stays datetime
+                "source": "reply",
+                "note": replies["content"][hit].to_numpy(),
+            }
+        )
+        manual_rows = self.store.opt_outs()
+        manual = pd.DataFrame(manual_rows, columns=list(OPT_OUT_COLUMNS))
+        manual["at"] = _times(manual["at"].tolist())
+        both = pd.concat([from_replies, manual], ignore_index=True)
+        both = both[both["mobile"].str.fullmatch(r"\d{11}").fillna(False).astype(bool)]
+        both = both.sort_values(["at", "mobile"], kind="stable").drop_duplicates("mobile")
+        return pd.DataFrame(
+            {
+                "mobile": pd.Series(both["mobile"].to_numpy(), dtype=TEXT),
+                "at": _beijing(both["at"].reset_index(drop=True)),
+                "source": pd.Series(both["source"].to_numpy(), dtype=TEXT),
+                "note": pd.Series(both["note"].to_numpy(), dtype=TEXT),
+            }
+        )
+
+    def replies(self, attribution_window: Any = None) -> pd.DataFrame:
+        """Every reply, oldest first, attributed to the most recent campaign that texted its sender
+        at most ``attribution_window`` (default: this History's, 72 h) before it — columns
+        :data:`REPLY_COLUMNS`: ``campaign`` (name) / ``fingerprint`` / ``sent_at`` / ``time_to_reply``
+        are empty for a reply no campaign explains. A message and a reply at the same moment count
+        (the reply follows it); two campaigns texting at the same moment: the one recorded later."""
+        window = (
+            self.attribution_window
+            if attribution_window is None
+            else _window(attribution_window, "attribution_window")
+        )
+        replies = self.to_frame()
+        replies["opt_out"] = _is_opt_out(replies["content"].tolist())
+        sent = self.store.sent_messages(
+            list(replies["sender"].dropna().unique()) if len(replies) < 50_000 else None,
+            columns=("mobile", "campaign", "at"),
+        ).rename(columns={"campaign": "fingerprint"})
+        campaigns = self.store.campaigns()
+        names = {row[0]: row[1] for row in campaigns}
+        order = {row[0]: i for i, row in enumerate(campaigns)}  # oldest first: later wins a tie
+        sent["sent_at"] = _beijing(sent["at"])
+        codes, fingerprints = pd.factorize(sent["fingerprint"])  # a few campaigns, 1M messages
+        sent["rank"] = np.array([order.get(f, -1) for f in fingerprints], dtype=np.int64)[codes]
+        sent = sent.sort_values(["sent_at", "rank"], kind="stable").drop(columns=["at", "rank"])
+        left = replies.reset_index(names="_order").sort_values("receivetime", kind="stable")
+        # Integer keys when every number has 11 digits: merge_asof matches them far faster.
+        left_keys, sent_keys = _join_keys([_arrow_text(left["sender"]), _arrow_text(sent["mobile"])])
+        left["sender_key"] = left_keys.to_numpy()
+        sent["sender_key"] = sent_keys.to_numpy()
+        if len(left) and len(sent):
+            merged = pd.merge_asof(
+                left,
+                sent[["sender_key", "fingerprint", "sent_at"]],
+                left_on="receivetime",
+                right_on="sent_at",
+                by="sender_key",
+                direction="backward",
+                allow_exact_matches=True,
+                tolerance=window,
+            )
+        else:
+            no_time = pd.Series(pd.NaT, index=left.index, dtype=replies["receivetime"].dtype)
+            merged = left.assign(fingerprint=None, sent_at=no_time)
+        merged = merged.sort_values("_order", kind="stable").reset_index(drop=True)
+        fingerprints = merged["fingerprint"].astype(object)
+        fingerprints = fingerprints.where(fingerprints.notna(), None)
+        sent_at = pd.Series(merged["sent_at"]).astype(replies["receivetime"].dtype)
+        return pd.DataFrame(
+            {
+                "sender": replies["sender"].to_numpy(),
+                "content": replies["content"].to_numpy(),
+                "receivetime": replies["receivetime"].array,
+                "received_via": replies["received_via"].to_numpy(),
+                "opt_out": replies["opt_out"].to_numpy(dtype=bool),
+                "campaign": pd.Series(
+                    [None if f is None else names.get(f, f[:12]) for f in fingerprints], dtype=TEXT
+                ),
+                "fingerprint": pd.Series(fingerprints, dtype=TEXT),
+                "sent_at": sent_at.array,
+                "time_to_reply": (merged["receivetime"] - sent_at).array,
+            }
+        ).astype({"sender": TEXT, "content": TEXT, "received_via": TEXT})
+
+    # -- per number ------------------------------------------------------------------------------------
+
+    def contacts(self, mobiles: Iterable[Any] | None = None) -> pd.DataFrame:
+        """Per number (``mobiles``, normalised and in their order; default every number the home
+        knows): ``first_contacted, last_contacted`` (Beijing time), ``messages`` (sent or unknown,
+        ever), ``messages_7d, messages_30d`` (before now), ``replied`` / ``replies`` / ``last_reply``,
+        ``opted_out`` / ``opted_out_at``. A number never texted has zeros and empty times.
+
+        The store hands over the registry's numbers (Arrow) and times (integers); every number —
+        asked for, texted, replying, opted out — gets one integer code from one ``factorize``, and
+        the sums per code (``bincount``, ``minimum/maximum.at``) are gathered for the numbers asked
+        (``bench/bench_history.py``: 1M numbers against a home of 1M messages).
+        """
+        now = _micros(pd.Timestamp(self.now()))
+        registry, at = self.store.message_times()
+        replies = self.to_frame()
+        opt = self._opt_outs(replies)
+        sources = [registry, _arrow_text(replies["sender"]), _arrow_text(opt["mobile"])]
+        wanted = None if mobiles is None else _normalized_keys(mobiles)
+        keys = _join_keys([*sources, *([] if wanted is None else [wanted])])
+        sent_keys, reply_keys, opt_keys = keys[:3]
+        if wanted is None:  # every number the home knows: texted ones in order, then the others
+            asked = sent_keys.unique().sort_values().append([reply_keys, opt_keys])
+        else:
+            asked = keys[3]
+        parts = [asked, sent_keys, reply_keys, opt_keys]
+        codes, numbers = pd.factorize(
+            np.concatenate([p.to_numpy() for p in parts]), use_na_sentinel=False
+        )
+        ends = np.cumsum([len(p) for p in parts])
+        asked_codes, sent_codes, reply_codes, opt_codes = np.split(codes, ends[:-1])
+        size = len(numbers)
+        if wanted is None:  # each number once, in the order asked
+            asked_codes = np.arange(size)
+        messages = np.bincount(sent_codes, minlength=size)
+        windows = {"messages_7d": now - 7 * _DAY_US, "messages_30d": now - 30 * _DAY_US}
+        counts = {"messages": messages[asked_codes].astype(np.int64)}
+        for column, after in windows.items():
+            inside = (at > after) & (at <= now)
+            within = np.bincount(sent_codes[inside], minlength=size)
+            counts[column] = within[asked_codes].astype(np.int64)
+        first = np.full(size, _NAT, dtype=np.int64)
+        last = np.full(size, _NAT, dtype=np.int64)
+        texted = messages > 0
+        first[texted] = np.iinfo(np.int64).max
+        np.minimum.at(first, sent_codes, at)
+        np.maximum.at(last, sent_codes, at)
+        reply_count = np.bincount(reply_codes, minlength=size)[asked_codes].astype(np.int64)
+        last_reply = np.full(size, _NAT, dtype=np.int64)
+        np.maximum.at(last_reply, reply_codes, _as_micros(replies["receivetime"]))
+        opted_at = np.full(size, _NAT, dtype=np.int64)
+        opted_at[opt_codes] = _as_micros(opt["at"])  # one row per number
+        if wanted is None:
+            text = _sorted_text(pd.Index(numbers))
+        else:
+            text = wanted
+        return pd.DataFrame(
+            {
+                "mobile": pd.Series(pd.array(text, dtype=TEXT)),
+                "first_contacted": _from_micros(first[asked_codes]).array,
+                "last_contacted": _from_micros(last[asked_codes]).array,
+                **counts,
+                "replied": reply_count > 0,
+                "replies": reply_count,
+                "last_reply": _from_micros(last_reply[asked_codes]).array,
+                "opted_out": opted_at[asked_codes] != _NAT,
+                "opted_out_at": _from_micros(opted_at[asked_codes]).array,
+            }
+        )
+
+
+#: Integer microseconds that read as NaT (numpy's and pandas' missing time).
+_NAT: Final = np.iinfo(np.int64).min
+
+
+def _as_micros(values: pd.Series) -> np.ndarray:
+    """Aware datetimes as integer microseconds since the epoch (UTC)."""
+    return pd.DatetimeIndex(values).as_unit("us").asi8
+
+
+_DAY_US: Final = 86_400_000_000
+
+
+def _from_micros(values: np.ndarray) -> pd.Series:
+    """Integer microseconds since the epoch (UTC) as Beijing-time datetimes (microseconds)."""
+    utc = pd.Series(np.asarray(values, dtype=np.int64).view("datetime64[us]")).dt.tz_localize(UTC)
+    return utc.dt.tz_convert(BEIJING)
+
+
+def _sorted_text(index: pd.Index) -> pa.Array:
+    """Per-number keys (int64 or text) back as the registry's number text."""
+    if index.dtype == np.int64:  # 11-digit keys (_join_keys): padding restores a leading zero
+        return pc.utf8_lpad(pc.cast(pa.array(index.to_numpy()), pa.string()), 11, "0")
+    return _arrow_text(index)
+
+
+def _arrow_text(values: Any) -> pa.Array:
+    """Text values as one Arrow string array (Arrow-backed text handed over without Python objects)."""
+    if isinstance(values, pd.Series | pd.Index) and isinstance(values.dtype, pd.StringDtype):
+        if values.dtype.storage == "pyarrow":
+            found = pa.array(values.array, pa.string())
+            return found.combine_chunks() if isinstance(found, pa.ChunkedArray) else found
+    return pa.array(pd.Series(values, dtype=object).to_numpy(dtype=object), pa.string())
+
+
+def _normalized_keys(mobiles: Iterable[Any]) -> pa.Array:
+    """Numbers as the registry keeps them (11 digits), in order with repeats; as written (stripped)
+    when they have no mobile shape. Already normalised text is taken as is, in Arrow."""
+    if isinstance(mobiles, pd.Series) and isinstance(mobiles.dtype, pd.StringDtype):
+        text = pa.array(mobiles.array, type=pa.string())
+        if isinstance(text, pa.ChunkedArray):
+            text = text.combine_chunks()
+        shaped = pc.and_(pc.utf8_is_digit(text), pc.equal(pc.utf8_length(text), 11))
+        if pc.all(shaped).as_py() is not False:  # every number present is normalised already
+            return text
+    return pa.array(_mobile_keys(mobiles, keep_all=True), pa.string())
+
+
+def _join_keys(arrays: list[pa.Array]) -> list[pd.Index]:
+    """One index per array, all of one key type: int64 when every value is 11 digits (fast
+    hashing), else text."""
+
+    def numeric(arr: pa.Array) -> bool:
+        if len(arr) == 0:
+            return True
+        shaped = pc.and_(pc.utf8_is_digit(arr), pc.equal(pc.utf8_length(arr), 11))
+        return bool(pc.all(pc.fill_null(shaped, False)).as_py())
+
+    if all(numeric(a) for a in arrays):
+        return [pd.Index(pc.cast(a, pa.int64()).to_numpy(zero_copy_only=False)) for a in arrays]
+    return [pd.Index(a.to_numpy(zero_copy_only=False), dtype=object) for a in arrays]
+
+
+def record_sent(
+    plan: Any,
+    results: pd.DataFrame,
+    *,
+    name: str | None = None,
+    clock: Clock | None = None,
+    store: SQLiteStore | None = None,
+    started: datetime | None = None,
+) -> None:
+    """Record a finished (or interrupted) send in the campaign home's history: the campaign and its
+    counts per status (the send engine keeps the registry of messages itself). With an injected
+    ``clock``, the run's registry records (made since ``started``, real time) take the clock's time,
+    so that simulated weeks are weeks to the history. What :func:`~smscampaign.send_campaign`
+    calls; a failure to record is logged, never raised (the messages are out already)."""
+    import sqlite3  # noqa: PLC0415
+
+    try:
+        with History(store=store, clock=clock) as history:
+            history.record_campaign(
+                plan, name=name, journal=results.attrs.get("journal"), results=results
+            )
+            if clock is not None and started is not None:
+                history.store.restamp_sends(campaign=plan.fingerprint, since=started, at=history.now())
+    except (sqlite3.Error, OSError, SmsCampaignError) as exc:  # pragma: no cover - a broken home
+        logger.warning("could not record the campaign in the campaign history: %s", exc)
+
+
+def _micros(moment: pd.Timestamp) -> int:
+    """An aware timestamp as microseconds since the epoch (UTC)."""
+    return int(np.datetime64(moment.tz_convert(None).to_datetime64(), "us").astype(np.int64))
+
+
+def _mobile_keys(mobiles: Iterable[Any], *, keep_all: bool = False) -> list[str]:
+    """Normalised numbers (as written when they have no mobile shape); with ``keep_all`` in order with
+    repeats, else distinct."""
+    series = mobiles if isinstance(mobiles, pd.Series) else pd.Series(list(mobiles), dtype=object)
+    normalized = normalize_numbers(series.reset_index(drop=True))
+    raw = series.reset_index(drop=True).astype(object).map(lambda v: "" if v is None else str(v).strip())
+    keys = normalized.astype(object).where(normalized.notna(), raw).tolist()
+    return keys if keep_all else list(dict.fromkeys(k for k in keys if k))
+
+
+# -- planning: opt-outs follow the person, frequency caps ----------------------------------------------
+
+
+def parse_frequency_cap(value: Any) -> tuple[int, pd.Timedelta]:
+    """``(3, "7D")``, ``"3/7d"``, ``"2/24h"``, ``"1/2w"`` → (messages, window).
+
+    >>> parse_frequency_cap("3/7d")
+    (3, Timedelta('7 days 00:00:00'))
+    """
+    if isinstance(value, str):
+        found = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*([hdwHDW])\s*", value)
+        if not found:
+            raise ConfigError(f"frequency cap {value!r}: write messages/window, e.g. 3/7d, 2/24h, 1/2w")
+        count, size, unit = found.groups()
+        return int(count), pd.Timedelta(**{_CAP_UNITS[unit.lower()]: int(size)})
+    if isinstance(value, tuple | list) and len(value) == 2:
+        count, window = value
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ConfigError(f"a frequency cap allows at least 1 message, not {count!r}")
+        return count, _window(window, "the frequency cap's window")
+    raise ConfigError(
+        f"frequency_cap must be (messages, window) such as (3, '7D'), or '3/7d'; got {value!r}"
+    )
+
+
+def _window_text(window: pd.Timedelta) -> str:
+    hours = window / pd.Timedelta(hours=1)
+    if hours % 24 == 0:
+        return f"{int(hours // 24)}d"
+    return f"{hours:g}h"
+
+
+def apply_history(
+    recipients: pd.DataFrame,
+    history: History | str | os.PathLike[str] | None = None,
+    *,
+    respect_opt_outs: bool = True,
+    frequency_cap: Any = None,
+) -> pd.DataFrame:
+    """Mark the ``ok`` rows the campaign history rules out (what ``plan_campaign`` calls first).
+
+    - numbers that ever opted out (:meth:`History.opt_outs`) become ``suppressed``, the reason naming
+      the reply and its date (unless ``respect_opt_outs=False``);
+    - with ``frequency_cap=(n, window)`` (or ``"n/7d"``), numbers already sent ``n`` messages within
+      ``window`` before now become ``capped``, the reason giving the count and the last date.
+
+    ``history`` is a :class:`History`, a home folder, or ``None``: the default campaign home, and only
+    if it exists (planning never creates it). Returns ``recipients`` itself when nothing applies, else
+    a copy; ``recipients`` is not modified.
+    """
+    if not respect_opt_outs and frequency_cap is None:
+        return recipients
+    if not isinstance(recipients, pd.DataFrame) or "mobile" not in recipients.columns:
+        return recipients  # plan_campaign says what is wrong with it
+    try:
+        cap = None if frequency_cap is None else parse_frequency_cap(frequency_cap)
+    except ConfigError as exc:
+        raise PlanError(str(exc)) from None
+    if history is None or isinstance(history, str | os.PathLike):
+        folder = home_dir(history)
+        if not (Path(folder) / "home.sqlite").is_file():
+            return recipients
+        with History(folder) as opened:
+            return _apply(recipients, opened, respect_opt_outs, cap)
+    if not isinstance(history, History):
+        raise PlanError(f"history must be a History or a home folder, not {type(history).__name__}")
+    return _apply(recipients, history, respect_opt_outs, cap)
+
+
+def _apply(
+    recipients: pd.DataFrame,
+    history: History,
+    respect_opt_outs: bool,
+    cap: tuple[int, pd.Timedelta] | None,
+) -> pd.DataFrame:
+    n = len(recipients)
+    if "status" in recipients.columns:
+        status = recipients["status"]
+        ok = (status.isna() | status.isin(["ok", "duplicate"])).to_numpy(dtype=bool)
+    else:
+        ok = np.ones(n, dtype=bool)
+    keys = _normalized_keys(recipients["mobile"])
+    new_status = np.full(n, None, dtype=object)
+    new_reason = np.full(n, None, dtype=object)
+    if respect_opt_outs and n:
+        opt = history.opt_outs()
+        if len(opt):
+            row_keys, opt_keys = _join_keys([keys, _arrow_text(opt["mobile"])])
+            found = opt_keys.get_indexer(row_keys)  # opt_outs() holds each number once
+            hit = ok & (found >= 0)
+            # One reason per opted-out number, then spread to its rows.
+            whens = opt["at"].dt.strftime("%Y-%m-%d %H:%M").tolist()
+            reasons = [
+                f"opted out: replied {note!r} on {when}"
+                if source == "reply"
+                else f"opted out ({source}{f' ({note})' if isinstance(note, str) and note else ''}) "
+                f"on {when}"
+                for source, note, when in zip(opt["source"], opt["note"], whens, strict=True)
+            ]
+            rows_hit = np.flatnonzero(hit)
+            new_status[rows_hit] = "suppressed"
+            new_reason[rows_hit] = np.array(reasons, dtype=object)[found[rows_hit]]
+            ok = ok & ~hit
+    if cap is not None and ok.any():
+        limit, window = cap
+        now = history.now()
+        since = now - window.to_pytimedelta()
+        registry, at = history.store.message_times(since=since)
+        recent = at <= _micros(pd.Timestamp(now))
+        sent_keys, row_keys = _join_keys([registry.filter(pa.array(recent)), keys])
+        codes, numbers = pd.factorize(sent_keys.to_numpy())
+        sent_count = np.bincount(codes, minlength=len(numbers))
+        last = np.full(len(numbers), _NAT, dtype=np.int64)
+        np.maximum.at(last, codes, at[recent])
+        over = sent_count >= limit
+        if over.any():
+            found = pd.Index(numbers[over]).get_indexer(row_keys)
+            hit = ok & (found >= 0)
+            label = f"frequency cap {limit}/{_window_text(window)}"  # once, not per number
+            # One reason per distinct (count, last time): numbers texted by the same batches share it.
+            pairs, which = np.unique(
+                np.column_stack([sent_count[over], last[over]]), axis=0, return_inverse=True
+            )
+            whens = _from_micros(pairs[:, 1]).dt.strftime("%Y-%m-%d %H:%M").tolist()
+            capped = np.array(
+                [
+                    f"{label}: {count} message{'s' if count != 1 else ''} in the window, last {when}"
+                    for count, when in zip(pairs[:, 0].tolist(), whens, strict=True)
+                ],
+                dtype=object,
+            )[which.reshape(-1)]
+            rows_hit = np.flatnonzero(hit)
+            new_status[rows_hit] = CAPPED
+            new_reason[rows_hit] = capped[found[rows_hit]]
+    marked = pd.notna(new_status)
+    if not marked.any():
+        return recipients
+    out = recipients.copy()
+    out.attrs = dict(recipients.attrs)
+    if "status" in out.columns:
+        old_status = out["status"].astype(object).to_numpy()
+    else:
+        old_status = np.full(n, "ok", dtype=object)
+    old_reason = (
+        out["reason"].astype(object).to_numpy()
+        if "reason" in out.columns
+        else np.full(n, None, dtype=object)
+    )
+    out["status"] = pd.Series(np.where(marked, new_status, old_status), index=out.index, dtype=TEXT)
+    out["reason"] = pd.Series(np.where(marked, new_reason, old_reason), index=out.index, dtype=TEXT)
+    logger.info(
+        "campaign history: %d opted-out number(s) suppressed, %d capped",
+        int((new_status == "suppressed").sum()),
+        int((new_status == CAPPED).sum()),
+    )
+    return out
+
+
+# -- comparison ------------------------------------------------------------------------------------
+
+
+def compare_campaigns(
+    history: History, names: Sequence[str] | None = None, *, attribution_window: Any = None
+) -> pd.DataFrame:
+    """Campaigns side by side, one row each (``names`` in that order; default all, oldest first).
+
+    Columns: ``campaign, created, template, recipients`` (rows planned), ``messages`` (sent or unknown,
+    from the registry), ``accepted, replied`` (numbers with an attributed reply), ``reply_rate``
+    (replied / messages), ``opted_out`` (numbers whose attributed reply is an opt-out),
+    ``opt_out_rate``, ``median_time_to_reply``. Names may also be fingerprints (or their start).
+    """
+    campaigns = history.campaigns()
+    if names is None:
+        chosen = campaigns
+    else:
+        picked = []
+        for name in names:
+            match = campaigns[
+                (campaigns["name"] == name) | campaigns["fingerprint"].str.startswith(str(name))
+            ]
+            if match.empty:
+                known = ", ".join(campaigns["name"].astype(str)) or "none"
+                raise ConfigError(
+                    f"no campaign named {name!r} in {history.store.location} (known: {known})"
+                )
+            picked.append(match.iloc[-1])
+        chosen = pd.DataFrame(picked).reset_index(drop=True)
+    replies = history.replies(attribution_window)
+    attributed = replies[replies["fingerprint"].notna()]
+    rows = []
+    for row in chosen.itertuples(index=False):
+        mine = attributed[attributed["fingerprint"] == row.fingerprint]
+        replied = mine["sender"].nunique()
+        opted = mine.loc[mine["opt_out"], "sender"].nunique()
+        first = mine.drop_duplicates("sender")
+        messages = int(row.messages)
+        rows.append(
+            {
+                "campaign": row.name,
+                "created": row.created,
+                "template": row.template,
+                "recipients": int(row.recipients),
+                "messages": messages,
+                "accepted": int(getattr(row, "accepted", 0) or 0),
+                "replied": int(replied),
+                "reply_rate": replied / messages if messages else np.nan,
+                "opted_out": int(opted),
+                "opt_out_rate": opted / messages if messages else np.nan,
+                "median_time_to_reply": first["time_to_reply"].median() if len(first) else pd.NaT,
+            }
+        )
+    out = pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
+    for column in ("campaign", "template"):
+        out[column] = out[column].astype(TEXT)
+    out["median_time_to_reply"] = pd.to_timedelta(out["median_time_to_reply"])
+    return out
+
+
+#: Columns of :func:`compare_campaigns`.
+COMPARISON_COLUMNS: Final = (
+    "campaign",
+    "created",
+    "template",
+    "recipients",
+    "messages",
+    "accepted",
+    "replied",
+    "reply_rate",
+    "opted_out",
+    "opt_out_rate",
+    "median_time_to_reply",
+)
+
+
+def plot_comparison(comparison: pd.DataFrame) -> Figure:
+    """Reply and opt-out rates per campaign as grouped bars (matplotlib ``Figure``)."""
+    from matplotlib.figure import Figure  # noqa: PLC0415 (optional: the notebook extra)
+
+    fig = Figure(figsize=(max(4.0, 1.4 * len(comparison) + 2), 3.2))
+    ax = fig.add_subplot()
+    x = np.arange(len(comparison))
+    ax.bar(x - 0.2, comparison["reply_rate"].fillna(0) * 100, width=0.4, label="reply rate %")
+    ax.bar(x + 0.2, comparison["opt_out_rate"].fillna(0) * 100, width=0.4, label="opt-out rate %")
+    ax.set_xticks(x, [str(c) for c in comparison["campaign"]], rotation=20, ha="right")
+    ax.set_ylabel("% of messages")
+    ax.legend(frameon=False)
+    ax.set_title("Campaigns compared")
+    fig.tight_layout()
+    return fig
+
+
+def export_comparison(comparison: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write the comparison as an ``.xlsx`` workbook (sheet 对比, rates as percentages)."""
+    target = Path(path)
+    if target.suffix.lower() != ".xlsx":
+        raise ConfigError(f"the comparison is written as .xlsx, not {target.suffix or 'no suffix'}")
+    sheet = comparison.copy()
+    for column in sheet.columns:
+        if isinstance(sheet[column].dtype, pd.DatetimeTZDtype):
+            sheet[column] = sheet[column].dt.tz_localize(None)
+    sheet["median_time_to_reply"] = sheet["median_time_to_reply"].map(
+        lambda v: "" if pd.isna(v) else str(pd.Timedelta(v).floor("s"))
+    )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with pd.ExcelWriter(target, engine="openpyxl") as writer:
+        sheet.to_excel(writer, sheet_name="对比", index=False)
+        ws = writer.sheets["对比"]
+        ws.freeze_panes = "A2"
+        ws.auto_filter.ref = ws.dimensions
+        for i, column in enumerate(sheet.columns, start=1):
+            letter = ws.cell(row=1, column=i).column_letter
+            ws.column_dimensions[letter].width = min(60, max(10, len(str(column)) + 2))
+            if column.endswith("_rate"):
+                for cell in ws[letter][1:]:
+                    cell.number_format = "0.0%"
+    return target
+
+
+# -- the report's history tables -------------------------------------------------------------------
+
+#: Result statuses of rows the send engine took on (the denominators of the A/B comparison).
+_TAKEN_ON: Final = ("accepted", "failed", "unknown", "not_sent", "already_sent")
+#: Sheets :func:`~smscampaign.export_report` adds for these tables, in order.
+REPORT_SHEETS: Final = (
+    ("回复率 engagement", "engagement"),
+    ("回复率-运营商", "engagement_carriers"),
+    ("回复率-地区", "engagement_regions"),
+    ("AB 分组", "arms"),
+    ("AB 检验", "arm_tests"),
+)
+
+
+def _engagement(frame: pd.DataFrame, keys: pd.Series, name: str) -> pd.DataFrame:
+    """Per key: ``messages`` (accepted or unknown), ``replied``, ``reply_rate``, ``opted_out``,
+    ``opt_out_rate``, ``median_time_to_reply``."""
+    grouped = frame.assign(_key=keys.to_numpy()).groupby("_key", sort=False, dropna=False)
+    table = pd.DataFrame(
+        {
+            "messages": grouped["sent"].sum().astype("int64"),
+            "replied": grouped["replied"].sum().astype("int64"),
+            "opted_out": grouped["opted_out"].sum().astype("int64"),
+            "median_time_to_reply": grouped["time_to_reply"].median(),
+        }
+    )
+    table["reply_rate"] = (table["replied"] / table["messages"].where(table["messages"] > 0)).round(4)
+    table["opt_out_rate"] = (table["opted_out"] / table["messages"].where(table["messages"] > 0)).round(
+        4
+    )
+    table = table.sort_values("messages", ascending=False, kind="stable")
+    table.index.name = name
+    table = table.reset_index()
+    columns = [name, "messages", "replied", "reply_rate", "opted_out", "opt_out_rate"]
+    return table[[*columns, "median_time_to_reply"]]
+
+
+def report_tables(
+    results: pd.DataFrame, history: History, *, attribution_window: Any = None
+) -> dict[str, pd.DataFrame]:
+    """The campaign history's tables for :func:`~smscampaign.campaign_report`.
+
+    Replies attributed to this campaign (``results.attrs["fingerprint"]``) give, over the messages
+    sent (``accepted`` or ``unknown``): ``engagement`` (the campaign), ``engagement_carriers``,
+    ``engagement_regions`` (per province) — ``messages, replied, reply_rate, opted_out, opt_out_rate,
+    median_time_to_reply``. With a ``variant`` column (an A/B test), ``arms`` (per variant:
+    ``recipients, accepted, accepted_rate, replied, reply_rate, opted_out, opt_out_rate``) and
+    ``arm_tests`` (each arm against the first, per rate, with :func:`two_proportion_test`'s p-value,
+    95 % interval and verdict). ``results`` is not modified.
+    """
+    fingerprint = results.attrs.get("fingerprint")
+    replies = history.replies(attribution_window)
+    mine = replies[replies["fingerprint"] == fingerprint] if fingerprint else replies.iloc[0:0]
+    per = mine.groupby("sender").agg(time_to_reply=("time_to_reply", "min"), opt_out=("opt_out", "any"))
+    status = results["status"].astype(object).to_numpy()
+    mobile = results["mobile"].astype(object).to_numpy()
+    sent = np.isin(status, ["accepted", "unknown"])
+    replied = sent & pd.Index(mobile, dtype=object).isin(per.index)
+    opted = replied & pd.Index(mobile, dtype=object).isin(per.index[per["opt_out"]])
+    ttr = pd.Series(mobile).map(per["time_to_reply"]).where(replied)
+    frame = pd.DataFrame(
+        {
+            "sent": sent,
+            "replied": replied,
+            "opted_out": opted,
+            "time_to_reply": pd.to_timedelta(ttr.to_numpy()),
+        }
+    )
+    names = dict(zip(history.campaigns()["fingerprint"], history.campaigns()["name"], strict=True))
+    label = names.get(fingerprint, (fingerprint or "campaign")[:12])
+    unknown = "未知"
+
+    def labelled(column: str) -> pd.Series:
+        if column not in results.columns:
+            return pd.Series([unknown] * len(results), dtype=object)
+        values = results[column].astype(object).to_numpy()
+        return pd.Series([v if isinstance(v, str) and v else unknown for v in values], dtype=object)
+
+    tables = {
+        "engagement": _engagement(frame, pd.Series([label] * len(results), dtype=object), "campaign"),
+        "engagement_carriers": _engagement(frame, labelled("carrier"), "carrier"),
+        "engagement_regions": _engagement(frame, _provinces(results), "province"),
+    }
+    if "variant" in results.columns:
+        tables.update(_arms(results, frame))
+    return tables
+
+
+def _provinces(results: pd.DataFrame) -> pd.Series:
+    from smscampaign.stages.numbers import province_of  # noqa: PLC0415
+
+    if "region" not in results.columns and "mobile" not in results.columns:
+        return pd.Series(["未知"] * len(results), dtype=object)
+    return province_of(results).reset_index(drop=True).astype(object)
+
+
+def _arms(results: pd.DataFrame, frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    from smscampaign.campaign.variants import HOLDOUT, two_proportion_test  # noqa: PLC0415
+
+    variant = results["variant"].astype(object).to_numpy()
+    status = results["status"].astype(object).to_numpy()
+    taken = np.isin(status, _TAKEN_ON) | (status == HOLDOUT)
+    rows: list[dict[str, Any]] = []
+    names = [v for v in pd.unique(variant[taken]) if isinstance(v, str)]
+    names = sorted(names, key=lambda v: (v == HOLDOUT, v))
+    for name in names:
+        arm = taken & (variant == name)
+        accepted = int((arm & (status == "accepted")).sum())
+        recipients = int(arm.sum())
+        replied = int(frame["replied"].to_numpy()[arm].sum())
+        opted = int(frame["opted_out"].to_numpy()[arm].sum())
+        rows.append(
+            {
+                "variant": name,
+                "recipients": recipients,
+                "accepted": accepted,
+                "accepted_rate": accepted / recipients if recipients else np.nan,
+                "replied": replied,
+                "reply_rate": replied / accepted if accepted else np.nan,
+                "opted_out": opted,
+                "opt_out_rate": opted / accepted if accepted else np.nan,
+            }
+        )
+    arms = pd.DataFrame(rows)
+    tests = []
+    sent_arms = [r for r in rows if r["variant"] != HOLDOUT]
+    if sent_arms:
+        ref = sent_arms[0]
+        for other in sent_arms[1:]:
+            for metric, hits, base in (
+                ("accepted_rate", "accepted", "recipients"),
+                ("reply_rate", "replied", "accepted"),
+                ("opt_out_rate", "opted_out", "accepted"),
+            ):
+                try:
+                    got = two_proportion_test(
+                        ref[hits],
+                        ref[base],
+                        other[hits],
+                        other[base],
+                        labels=(ref["variant"], other["variant"]),
+                    )
+                except ConfigError as exc:  # scipy is an extra: the counts stay, the test says why
+                    got = {k: np.nan for k in ("rate_a", "rate_b", "difference", "ci_low", "ci_high")}
+                    got.update(p_value=np.nan, test=None, verdict=str(exc))
+                tests.append(
+                    {
+                        "metric": metric,
+                        "reference": ref["variant"],
+                        "variant": other["variant"],
+                        "reference_rate": got["rate_a"],
+                        "variant_rate": got["rate_b"],
+                        "difference": got["difference"],
+                        "ci_low": got["ci_low"],
+                        "ci_high": got["ci_high"],
+                        "p_value": got["p_value"],
+                        "test": got["test"],
+                        "verdict": got["verdict"],
+                    }
+                )
+    columns = [
+        "metric",
+        "reference",
+        "variant",
+        "reference_rate",
+        "variant_rate",
+        "difference",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "test",
+        "verdict",
+    ]
+    return {"arms": arms, "arm_tests": pd.DataFrame(tests, columns=columns)}

@@ -1,0 +1,609 @@
+"""The campaign home: what must outlive one run — journals, the send registry, campaign history.
+
+The home is a folder: the ``home`` argument, else ``SMSCAMPAIGN_HOME``, else the platform's user
+data dir (``platformdirs.user_data_dir("smscampaign")``, e.g. ``~/.local/share/smscampaign``).
+Tests and notebooks point it at a temporary folder.
+
+It holds:
+
+- ``journals/<fingerprint>.journal``: the journal of each plan sent without an explicit journal
+  path (:meth:`Store.journal_path`), so re-running the same command or cell resumes;
+- ``home.sqlite``: the **store** — the send registry (who got which content, from which campaign
+  and journal, when: one row per batch in ``send_batches``, its numbers packed in one row of
+  ``send_batch_mobiles``) and the campaign history (campaigns, replies, opt-outs).
+
+The store sits behind one small interface, :class:`Store`, with :class:`SQLiteStore` today; a
+team-shared PostgreSQL store is planned, so the store methods' SQL is portable (TEXT / INTEGER /
+BIGINT, times as ISO-8601 UTC text, no SQLite-only functions) and bulk data is split in Arrow, not
+in SQL. Schema changes are appended to :data:`MIGRATIONS` (never edited), each applied once, in order;
+the migrations are this store's own (moving old rows may use SQLite's functions).
+
+Environment variables are read in exactly one function, :func:`read_environment` (the gateway's
+credentials too).
+
+>>> home = open_home("/tmp/smscampaign-home")                       # doctest: +SKIP
+>>> home.journal_path(plan.fingerprint)                            # doctest: +SKIP
+PosixPath('/tmp/smscampaign-home/journals/3f9a….journal')
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Final, Protocol, runtime_checkable
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from smscampaign.core.errors import ConfigError, JournalError
+from smscampaign.memory.sqlite import connect_wal
+
+__all__ = [
+    "CAMPAIGN_COLUMNS",
+    "ENV_HOME",
+    "MIGRATIONS",
+    "SEND_COLUMNS",
+    "Environment",
+    "SQLiteStore",
+    "Store",
+    "content_sha256",
+    "home_dir",
+    "open_home",
+    "read_environment",
+]
+
+#: The environment variable naming the campaign home.
+ENV_HOME: Final = "SMSCAMPAIGN_HOME"
+#: Columns of :meth:`Store.sends_before`.
+SEND_COLUMNS: Final = (
+    "mobile",
+    "content_sha256",
+    "campaign",
+    "journal",
+    "batch",
+    "status",
+    "at",
+    "gateway",
+)
+#: Columns of the campaign history's ``campaigns`` table (:meth:`SQLiteStore.campaigns`).
+CAMPAIGN_COLUMNS: Final = (
+    "fingerprint",
+    "name",
+    "created",
+    "template",
+    "signature",
+    "kind",
+    "journal",
+    "charset",
+    "variants",
+    "counts",
+)
+#: Registry statuses that mean "this person may have got this content" (``not_sent`` does not).
+SENT_STATUSES: Final = ("in_flight", "accepted", "unknown")
+
+#: Schema changes of the store, in order; the store applies each once (its number is its index + 1).
+#: Append, never edit: stores in the field have applied the earlier ones.
+MIGRATIONS: Final[list[str]] = [
+    # The send registry: one row per request (batch) and one small row per number in it; the view
+    # ``sends`` shows one row per message (mobile, content_sha256, campaign, journal, batch, status,
+    # at, gateway). Ids are chosen by the application (no SERIAL / AUTOINCREMENT dialects).
+    """
+    CREATE TABLE IF NOT EXISTS send_batches (
+        id BIGINT PRIMARY KEY,
+        content_sha256 TEXT NOT NULL,
+        campaign TEXT NOT NULL,
+        journal TEXT NOT NULL,
+        batch INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        at TEXT NOT NULL,
+        gateway TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS send_batches_by_content ON send_batches (content_sha256, gateway, at);
+    CREATE UNIQUE INDEX IF NOT EXISTS send_batches_by_journal ON send_batches (journal, batch);
+    CREATE TABLE IF NOT EXISTS send_mobiles (batch_id BIGINT NOT NULL, mobile TEXT NOT NULL);
+    CREATE INDEX IF NOT EXISTS send_mobiles_by_batch ON send_mobiles (batch_id);
+    CREATE VIEW IF NOT EXISTS sends AS
+        SELECT m.mobile, b.content_sha256, b.campaign, b.journal, b.batch, b.status, b.at, b.gateway
+        FROM send_mobiles m JOIN send_batches b ON b.id = m.batch_id
+    """,
+    # 2: campaign history (smscampaign.memory.history): campaigns, replies, opt-outs; messages by number
+    # (History.contacts sums the registry per number along this index).
+    """
+    CREATE TABLE IF NOT EXISTS campaigns (
+        fingerprint TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        created TEXT NOT NULL,
+        template TEXT,
+        signature TEXT,
+        kind TEXT,
+        journal TEXT,
+        charset TEXT,
+        variants TEXT,
+        counts TEXT
+    );
+    CREATE TABLE IF NOT EXISTS replies (
+        sender TEXT NOT NULL,
+        content TEXT NOT NULL,
+        receivetime TEXT NOT NULL,
+        received_via TEXT NOT NULL,
+        stored_at TEXT NOT NULL,
+        PRIMARY KEY (sender, content, receivetime)
+    );
+    CREATE TABLE IF NOT EXISTS opt_outs (
+        mobile TEXT NOT NULL,
+        at TEXT NOT NULL,
+        source TEXT NOT NULL,
+        note TEXT,
+        PRIMARY KEY (mobile, at, source)
+    );
+    CREATE INDEX IF NOT EXISTS send_mobiles_by_mobile ON send_mobiles (mobile, batch_id);
+    """,
+    # 3: the numbers of a batch in ONE row, joined by commas (as the gateway's ``receiver`` field
+    # takes them), instead of one indexed row per number: recording a batch writes two rows, and
+    # reading 1M messages reads a few thousand rows, split in Arrow (``_sent_batches``). The rows of
+    # the old layout move over in their order; the ``sends`` view goes with ``send_mobiles``.
+    """
+    CREATE TABLE IF NOT EXISTS send_batch_mobiles (batch_id BIGINT PRIMARY KEY, mobiles TEXT NOT NULL);
+    INSERT INTO send_batch_mobiles (batch_id, mobiles)
+        SELECT batch_id, group_concat(mobile, ',')
+        FROM (SELECT batch_id, mobile FROM send_mobiles ORDER BY batch_id, rowid)
+        GROUP BY batch_id;
+    DROP VIEW IF EXISTS sends;
+    DROP TABLE IF EXISTS send_mobiles
+    """,
+]
+#: What joins the numbers of a batch in ``send_batch_mobiles`` (never part of a number: the gateway
+#: takes a batch's receivers joined by it).
+_SEPARATOR: Final = ","
+
+
+# -- environment -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Environment:
+    """The ``SMSCAMPAIGN_*`` settings (empty / ``None`` when unset); the password is never shown."""
+
+    username: str = ""
+    password: str = field(default="", repr=False)
+    base_url: str | None = None
+    charset: str | None = None
+    home: str | None = None
+
+
+def read_environment(environ: Mapping[str, str] | None = None) -> Environment:
+    """The project's one reader of environment variables: ``SMSCAMPAIGN_USERNAME``,
+    ``SMSCAMPAIGN_PASSWORD``, ``SMSCAMPAIGN_BASE_URL``, ``SMSCAMPAIGN_CHARSET``, ``SMSCAMPAIGN_HOME``.
+
+    >>> read_environment({"SMSCAMPAIGN_HOME": "/tmp/h"}).home
+    '/tmp/h'
+    """
+    env = os.environ if environ is None else environ
+    return Environment(
+        username=env.get("SMSCAMPAIGN_USERNAME", ""),
+        password=env.get("SMSCAMPAIGN_PASSWORD", ""),
+        base_url=env.get("SMSCAMPAIGN_BASE_URL") or None,
+        charset=env.get("SMSCAMPAIGN_CHARSET") or None,
+        home=env.get(ENV_HOME) or None,
+    )
+
+
+def home_dir(home: str | os.PathLike[str] | None = None) -> Path:
+    """The campaign home folder: ``home``, else ``$SMSCAMPAIGN_HOME``, else the user data dir.
+
+    Not created here (see :func:`open_home`).
+
+    >>> home_dir("/tmp/h")
+    PosixPath('/tmp/h')
+    """
+    if home is not None and str(home) != "":
+        return Path(home).expanduser()
+    configured = read_environment().home
+    if configured:
+        return Path(configured).expanduser()
+    import platformdirs  # noqa: PLC0415 - only needed for the default location
+
+    return Path(platformdirs.user_data_dir("smscampaign", appauthor=False))
+
+
+def content_sha256(content: str) -> str:
+    """The registry's key of a message text: SHA-256 hex of its UTF-8 bytes."""
+    return hashlib.sha256(content.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _utc(at: datetime | None = None) -> str:
+    """``at`` (default now) as the store's time text: ISO-8601 UTC, fixed width, so text order is
+    time order in any database."""
+    moment = (at or datetime.now(UTC)).astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+# -- the store -------------------------------------------------------------------------------------
+
+
+@runtime_checkable
+class Store(Protocol):
+    """What the rest of smscampaign needs from the campaign home's store (SQLite today).
+
+    Registry statuses: ``in_flight`` (recorded before the request leaves), then ``accepted``,
+    ``unknown`` or ``not_sent`` (provably not sent; ignored by :meth:`sends_before`).
+    """
+
+    @property
+    def location(self) -> str:
+        """Where the store lives (a path or a database name; never a password)."""
+        ...
+
+    def journal_path(self, fingerprint: str) -> Path:
+        """The journal file of the plan with this fingerprint (its folder created)."""
+        ...
+
+    def record_sends(
+        self,
+        *,
+        mobiles: Sequence[str],
+        content_sha256: str,
+        campaign: str,
+        journal: str,
+        batch: int,
+        status: str,
+        gateway: str,
+        at: datetime | None = None,
+    ) -> None:
+        """Record that ``mobiles`` were (or are being) sent ``content_sha256`` through ``gateway``
+        (its base URL, or the ``registry_key`` given to ``send_campaign``, e.g. ``sandbox://demo``
+        for the command line's ``--sandbox`` runs) by ``campaign`` from ``journal``'s ``batch``; an
+        earlier record of the same journal and batch is replaced."""
+        ...
+
+    def settle_sends(self, *, journal: str, batch: int, status: str) -> None:
+        """Set the status of a journal batch's records (``accepted``, ``unknown``, ``not_sent``)."""
+        ...
+
+    def sends_before(
+        self,
+        content_sha256s: Iterable[str],
+        *,
+        gateway: str,
+        since: datetime,
+        exclude_journal: str | None = None,
+    ) -> pd.DataFrame:
+        """Records of these contents through ``gateway`` at or after ``since`` whose status means
+        "may have been sent", from every journal but ``exclude_journal``: columns
+        :data:`SEND_COLUMNS`, latest first. (A sandbox on another port is another gateway, unless
+        both use one ``registry_key``; either way its sends never hold back a real campaign.)"""
+        ...
+
+    def batches_recorded(self, journal: str) -> dict[int, str]:
+        """The batches of ``journal`` the registry holds, with their status."""
+        ...
+
+    def close(self) -> None:
+        """Release the store's connections (a second call does nothing)."""
+        ...
+
+
+class SQLiteStore:
+    """The :class:`Store` in one SQLite file (WAL, one connection behind a lock, busy timeout)."""
+
+    def __init__(self, folder: str | os.PathLike[str]) -> None:
+        self.folder = Path(folder)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot create the campaign home {str(self.folder)!r} ({exc.strerror}); "
+                f"set {ENV_HOME} to a writable folder"
+            ) from None
+        self.path = self.folder / "home.sqlite"
+        self._lock = threading.Lock()
+        try:
+            self._conn = connect_wal(self.path)
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise JournalError(f"{self.path}: the campaign home's store is not usable ({exc})") from None
+
+    def _migrate(self) -> None:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.execute(
+                    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+                )
+                row = self._conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+                version = int(row[0]) if row else 0
+                if version > len(MIGRATIONS):
+                    raise JournalError(
+                        f"{self.path}: store schema {version} is newer than this smscampaign "
+                        f"({len(MIGRATIONS)}); upgrade smscampaign"
+                    )
+                for script in MIGRATIONS[version:]:
+                    for statement in filter(str.strip, script.split(";")):
+                        self._conn.execute(statement)
+                self._conn.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(len(MIGRATIONS)),)
+                )
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({str(self.folder)!r})"
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def journal_path(self, fingerprint: str) -> Path:
+        if not fingerprint or not all(c in "0123456789abcdef" for c in fingerprint):
+            raise ConfigError(f"not a plan fingerprint: {fingerprint!r}")
+        folder = self.folder / "journals"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / f"{fingerprint}.journal"
+
+    def record_sends(
+        self,
+        *,
+        mobiles: Sequence[str],
+        content_sha256: str,
+        campaign: str,
+        journal: str,
+        batch: int,
+        status: str,
+        gateway: str,
+        at: datetime | None = None,
+    ) -> None:
+        packed = _SEPARATOR.join(mobiles)
+        if packed.count(_SEPARATOR) != max(len(mobiles) - 1, 0):
+            raise ConfigError(f"a number holds the separator {_SEPARATOR!r}: {list(mobiles)!r:.200}")
+        row_id = secrets.randbits(62)
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                old = self._conn.execute(
+                    "SELECT id FROM send_batches WHERE journal = ? AND batch = ?",
+                    (journal, int(batch)),
+                ).fetchone()
+                if old is not None:
+                    self._conn.execute("DELETE FROM send_batch_mobiles WHERE batch_id = ?", (old[0],))
+                    self._conn.execute("DELETE FROM send_batches WHERE id = ?", (old[0],))
+                self._conn.execute(
+                    "INSERT INTO send_batches VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (row_id, content_sha256, campaign, journal, int(batch), status, _utc(at), gateway),
+                )
+                if mobiles:  # a batch of no numbers has no row: no message to read back
+                    self._conn.execute("INSERT INTO send_batch_mobiles VALUES (?, ?)", (row_id, packed))
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+
+    def settle_sends(self, *, journal: str, batch: int, status: str) -> None:
+        with self._lock:
+            self._conn.execute(
+                "UPDATE send_batches SET status = ? WHERE journal = ? AND batch = ?",
+                (status, journal, int(batch)),
+            )
+
+    def batches_recorded(self, journal: str) -> dict[int, str]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT batch, status FROM send_batches WHERE journal = ?", (journal,)
+            ).fetchall()
+        return {int(b): str(st) for b, st in rows}
+
+    def sends_before(
+        self,
+        content_sha256s: Iterable[str],
+        *,
+        gateway: str,
+        since: datetime,
+        exclude_journal: str | None = None,
+    ) -> pd.DataFrame:
+        keys = sorted(set(content_sha256s))
+        columns = [c for c in SEND_COLUMNS if c != "mobile"]
+        rows: list[tuple[object, ...]] = []
+        statuses = ", ".join("?" * len(SENT_STATUSES))
+        for start in range(0, len(keys), 500):  # stay under any database's parameter limit
+            chunk = keys[start : start + 500]
+            rows += self._sent_batches(
+                columns,
+                f"b.content_sha256 IN ({', '.join('?' * len(chunk))}) AND b.gateway = ? "
+                f"AND b.at >= ? AND b.status IN ({statuses}) AND b.journal <> ?",
+                (*chunk, gateway, _utc(since), *SENT_STATUSES, exclude_journal or ""),
+            )
+        frame = _unpack(*_split_rows(rows), columns)[list(SEND_COLUMNS)]
+        return frame.sort_values("at", ascending=False, kind="stable", ignore_index=True)
+
+    def _sent_batches(
+        self, columns: Sequence[str], where: str, params: Sequence[object]
+    ) -> list[tuple[object, ...]]:
+        """``columns`` of the batches matching ``where`` (on ``send_batches b``), each followed by
+        its packed numbers (batches of no numbers left out)."""
+        with self._lock:
+            return self._conn.execute(
+                f"SELECT {', '.join(f'b.{c}' for c in columns)}, m.mobiles "
+                "FROM send_batches b JOIN send_batch_mobiles m ON m.batch_id = b.id "
+                f"WHERE {where}",
+                params,
+            ).fetchall()
+
+    # -- campaign history: campaigns, replies, opt-outs ----------------------
+
+    def record_campaign(self, row: Mapping[str, str | None]) -> None:
+        """Insert or update one campaign (keys :data:`CAMPAIGN_COLUMNS`); ``created`` and ``name``
+        of a campaign already recorded are kept unless ``name`` is given again."""
+        values = [row.get(c) for c in CAMPAIGN_COLUMNS]
+        updates = ", ".join(
+            f"{c} = COALESCE(excluded.{c}, campaigns.{c})"
+            for c in CAMPAIGN_COLUMNS[1:]
+            if c != "created"
+        )
+        with self._lock:
+            self._conn.execute(
+                f"INSERT INTO campaigns ({', '.join(CAMPAIGN_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(CAMPAIGN_COLUMNS))}) "
+                f"ON CONFLICT (fingerprint) DO UPDATE SET {updates}",
+                values,
+            )
+
+    def campaigns(self) -> list[tuple[str | None, ...]]:
+        """Every campaign as a tuple of :data:`CAMPAIGN_COLUMNS`, oldest first."""
+        with self._lock:
+            return self._conn.execute(
+                f"SELECT {', '.join(CAMPAIGN_COLUMNS)} FROM campaigns ORDER BY created, rowid"
+            ).fetchall()
+
+    def add_replies(self, rows: Sequence[tuple[str, str, str, str]]) -> int:
+        """Store ``(sender, content, receivetime, received_via)`` rows (times as store time text),
+        each (sender, content, receivetime) once; returns how many were new."""
+        stored = _utc()
+        with self._lock:
+            before = self._conn.total_changes
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.executemany(
+                    "INSERT INTO replies VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    [(*r, stored) for r in rows],
+                )
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            return self._conn.total_changes - before
+
+    def replies(self) -> list[tuple[str, str, str, str]]:
+        """Every reply: ``(sender, content, receivetime, received_via)``, oldest first."""
+        with self._lock:
+            return self._conn.execute(
+                "SELECT sender, content, receivetime, received_via FROM replies "
+                "ORDER BY receivetime, sender, content"
+            ).fetchall()
+
+    def add_opt_outs(self, rows: Sequence[tuple[str, str, str, str | None]]) -> int:
+        """Store ``(mobile, at, source, note)`` opt-outs not coming from a reply; returns the new."""
+        with self._lock:
+            before = self._conn.total_changes
+            self._conn.executemany(
+                "INSERT INTO opt_outs VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", list(rows)
+            )
+            return self._conn.total_changes - before
+
+    def opt_outs(self) -> list[tuple[str, str, str, str | None]]:
+        """Every recorded opt-out: ``(mobile, at, source, note)``, oldest first."""
+        with self._lock:
+            return self._conn.execute(
+                "SELECT mobile, at, source, note FROM opt_outs ORDER BY at, mobile"
+            ).fetchall()
+
+    def restamp_sends(self, *, campaign: str, since: datetime, at: datetime) -> None:
+        """Set the time of ``campaign``'s records made at or after ``since`` to ``at`` (a run on an
+        injected clock is recorded at the clock's time)."""
+        with self._lock:
+            self._conn.execute(
+                "UPDATE send_batches SET at = ? WHERE campaign = ? AND at >= ?",
+                (_utc(at), campaign, _utc(since)),
+            )
+
+    def message_times(self, *, since: datetime | None = None) -> tuple[pa.Array, np.ndarray]:
+        """Every registry message whose status means "may have been sent" (at or after ``since``):
+        its number (an Arrow string array) and its time as integer microseconds since the epoch
+        (UTC), as two parallel arrays. One row per batch comes from the database; its numbers are
+        split in Arrow and its time parsed once, so a registry of 1M messages is read without
+        per-message Python objects (``History.contacts``, frequency caps)."""
+        mobiles, counts, heads = self._sent_numbers(["at"], since)
+        times = pd.to_datetime([h[0] for h in heads], format="ISO8601", utc=True)
+        micros = pd.DatetimeIndex(times).as_unit("us").asi8
+        return mobiles, np.repeat(micros, counts)
+
+    def sent_messages(
+        self,
+        mobiles: Sequence[str] | None = None,
+        *,
+        since: datetime | None = None,
+        columns: Sequence[str] = ("mobile", "at"),
+    ) -> pd.DataFrame:
+        """Registry messages whose status means "may have been sent" (at or after ``since``), one
+        row per message with ``columns`` (of :data:`SEND_COLUMNS`; ``at`` as UTC datetimes): of every
+        number, or of ``mobiles`` (found among the messages in Arrow: no index by number to keep
+        up on every write)."""
+        unknown = sorted(set(columns) - set(SEND_COLUMNS))
+        if unknown:
+            raise ConfigError(f"unknown registry columns: {unknown}")
+        batch_columns = [c for c in columns if c != "mobile"]
+        numbers, counts, heads = self._sent_numbers(batch_columns, since)
+        frame = _unpack(numbers, counts, heads, batch_columns)
+        if mobiles is not None:
+            wanted = pc.is_in(numbers, value_set=pa.array(sorted(set(mobiles)), pa.string()))
+            frame = frame[wanted.to_numpy(zero_copy_only=False)].reset_index(drop=True)
+        return frame[list(columns)]
+
+    def _sent_numbers(
+        self, columns: Sequence[str], since: datetime | None
+    ) -> tuple[pa.Array, np.ndarray, list[tuple[object, ...]]]:
+        """The numbers of every batch that may have been sent (at or after ``since``), flat, with
+        how many each batch holds and its ``columns``."""
+        statuses = ", ".join("?" * len(SENT_STATUSES))
+        rows = self._sent_batches(
+            columns,
+            f"b.status IN ({statuses}) AND b.at >= ?",
+            (*SENT_STATUSES, _utc(since) if since is not None else ""),
+        )
+        return _split_rows(rows)
+
+
+def _split_rows(
+    rows: Sequence[tuple[object, ...]],
+) -> tuple[pa.Array, np.ndarray, list[tuple[object, ...]]]:
+    """Batch rows ending in their packed numbers (one text per batch) as one flat Arrow string array
+    of the numbers, the count per batch, and the rows without the packed text."""
+    lists = pc.split_pattern(pa.array([r[-1] for r in rows], pa.string()), _SEPARATOR)
+    if isinstance(lists, pa.ChunkedArray):  # over 2 GB of text
+        lists = lists.combine_chunks()
+    counts = pc.list_value_length(lists).to_numpy(zero_copy_only=False).astype(np.int64)
+    return lists.flatten(), counts, [r[:-1] for r in rows]
+
+
+def _unpack(
+    numbers: pa.Array,
+    counts: np.ndarray,
+    rows: Sequence[tuple[object, ...]],
+    columns: Sequence[str],
+) -> pd.DataFrame:
+    """What :func:`_split_rows` gives (batch rows of ``columns``) as one row per message:
+    ``mobile`` then ``columns``, ``at`` as UTC datetimes."""
+    head = pd.DataFrame(list(rows), columns=list(columns))
+    if "at" in head.columns:
+        head["at"] = pd.to_datetime(head["at"], format="ISO8601", utc=True).dt.as_unit("us")
+    frame = head.take(np.repeat(np.arange(len(head)), counts)).reset_index(drop=True)
+    frame.insert(0, "mobile", numbers.to_pandas())
+    return frame
+
+
+def open_home(home: str | os.PathLike[str] | None = None) -> SQLiteStore:
+    """The store of the campaign home :func:`home_dir` resolves (created if missing).
+
+    >>> with open_home("/tmp/h") as store:                            # doctest: +SKIP
+    ...     store.journal_path("ab12…")
+    """
+    return SQLiteStore(home_dir(home))

@@ -1,0 +1,948 @@
+"""The send journal: an SQLite file that remembers, per batch, what the send engine knows.
+
+Each batch of a :class:`~smscampaign.Plan` moves ``planned → in_flight → accepted | failed |
+unknown``. The move to ``in_flight`` is committed *before* the request leaves and the outcome right
+after the answer, so a campaign killed at any moment can be resumed without sending anything twice: a
+batch found ``in_flight`` on the next start may have reached the gateway and becomes ``unknown``.
+
+Design choices:
+
+- **One plan per journal.** The file stores the plan's fingerprint; attaching a different plan raises
+  :class:`~smscampaign.JournalError`. A re-planned campaign (a fixed typo, a new list) has new
+  batches, and silently mixing two plans' records is how people get texted twice — start a new file.
+- **WAL; the** ``in_flight`` **mark is committed with** ``synchronous=FULL``, **everything else with**
+  ``NORMAL``. Any WAL commit survives a killed process (kill -9): it is in the OS before the request
+  leaves. Power loss or an OS crash can lose commits that were not fsynced; a lost ``in_flight`` mark
+  would turn a batch that went out back into ``planned`` and send it again, so that commit is fsynced —
+  and the fsync also makes every earlier commit durable, because the WAL is written in order. What
+  power loss can still lose is the outcome of the batches in flight at that moment: they come back
+  ``in_flight`` and are reported ``unknown``, never resent. One fsync per request instead of two keeps
+  the journal's cost low (``bench/bench_send.py``); so does one commit per request: when a worker
+  claims its next batch at once, the outcome of its last one is committed in the claim's transaction
+  (:meth:`Journal.claim` ``outcome=``) — fsynced with it, and never held across a wait (a send
+  window, a rate limit, a retry's backoff). ``Journal(path, fsync=False)`` skips even that
+  fsync: still safe against a killed process, not against power loss — for very fast local gateways.
+- **One connection, one lock**: workers of the engine share it (``check_same_thread=False``); every
+  state change is one short transaction.
+- **The plan's recipients are stored** (a Parquet blob) so that :func:`~smscampaign.read_journal`
+  can rebuild the per-recipient results from the file alone; committed before the first claim.
+- **One runner per journal.** A run holds an exclusive OS lock (``flock`` on ``<journal>.lock``,
+  released by the kernel when the process dies) for its whole life: :meth:`Journal.runner`. A second
+  runner, in this or another process, gets :class:`~smscampaign.JournalBusy` naming the holder
+  (pid, host, start time) before it sends anything. Reading needs no lock (``readonly=True`` opens
+  even a read-only file).
+- **Claims are compare-and-set.** :meth:`Journal.claim` moves a batch to ``in_flight`` only if it is
+  still in the state and at the attempt count the runner saw (``UPDATE … WHERE batch=? AND state
+  IN (…) AND attempts=?``, row count checked): even two runners that bypass the lock never send one
+  batch twice.
+- **Recipients left out** because the campaign home's registry says they already got the same
+  content (``excluded``) and the **balance readings** of ``reconcile="balance"``
+  (``reconciliations``) are journaled too.
+
+>>> with Journal("campaign.sqlite") as j:                # doctest: +SKIP
+...     j.attach(plan)
+...     j.batches()[["batch", "state"]].head()
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import os
+import socket
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Final, TypeVar
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from smscampaign.core.dtypes import TEXT
+from smscampaign.core.errors import ConfigError, JournalBusy, JournalError
+from smscampaign.core.statuses import BatchState
+from smscampaign.memory.sqlite import connect_wal
+from smscampaign.wire.protocol import BEIJING
+
+try:  # POSIX; elsewhere the runner lock comes from filelock
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = [
+    "BATCH_COLUMNS",
+    "EXCLUDED_COLUMNS",
+    "RECONCILIATION_COLUMNS",
+    "STATES",
+    "Journal",
+    "Outcome",
+    "is_journal",
+    "journal_mobiles",
+    "open_journal",
+]
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION: Final = 2
+PLANNED, IN_FLIGHT, ACCEPTED, FAILED, UNKNOWN = (
+    BatchState.PLANNED,
+    BatchState.IN_FLIGHT,
+    BatchState.ACCEPTED,
+    BatchState.FAILED,
+    BatchState.UNKNOWN,
+)
+#: Every state a batch can be in.
+STATES: Final = (PLANNED, IN_FLIGHT, ACCEPTED, FAILED, UNKNOWN)
+#: Columns of :meth:`Journal.batches`.
+BATCH_COLUMNS: Final = (
+    "batch",
+    "size",
+    "state",
+    "code",
+    "gateway_result",
+    "attempts",
+    "sent_at",
+    "error",
+    "reason",
+    "retryable",
+    "error_kind",
+    "receivers",
+)
+#: Columns of :meth:`Journal.excluded`.
+EXCLUDED_COLUMNS: Final = ("mobile", "batch", "reason", "at")
+#: Columns of :meth:`Journal.reconciliations`.
+RECONCILIATION_COLUMNS: Final = (
+    "at",
+    "sms_left",
+    "expected",
+    "deducted",
+    "batches",
+    "verdict",
+    "note",
+    "accepted_total",
+)
+
+_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS plan (
+    fingerprint TEXT PRIMARY KEY, created_at TEXT NOT NULL, charset TEXT, sendtime TEXT,
+    messages INTEGER NOT NULL, recipients BLOB
+);
+CREATE TABLE IF NOT EXISTS batches (
+    batch INTEGER PRIMARY KEY, size INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('planned', 'in_flight', 'accepted', 'failed', 'unknown')),
+    code INTEGER, gateway_result TEXT, attempts INTEGER NOT NULL DEFAULT 0, sent_at TEXT,
+    error TEXT, reason TEXT, retryable INTEGER NOT NULL DEFAULT 0
+);
+"""
+# Version 2: error_kind (instead of parsing error texts), receivers (numbers in the last request),
+# settle (an unknown awaiting the balance), excluded recipients, balance readings.
+_SCHEMA_2: Final = """
+CREATE TABLE IF NOT EXISTS excluded (
+    mobile TEXT PRIMARY KEY, batch INTEGER NOT NULL, reason TEXT NOT NULL, at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS reconciliations (
+    id INTEGER PRIMARY KEY, at TEXT NOT NULL, sms_left INTEGER, expected INTEGER, deducted INTEGER,
+    batches TEXT, verdict TEXT NOT NULL, note TEXT, accepted_total INTEGER NOT NULL
+);
+"""
+_BATCH_COLUMNS_2: Final = (
+    ("error_kind", "TEXT"),
+    ("receivers", "INTEGER"),
+    ("settle", "TEXT"),
+)
+
+
+def _now() -> str:
+    return datetime.now(BEIJING).isoformat(timespec="milliseconds")
+
+
+def _recipients_table(frame: pd.DataFrame) -> pa.Table:
+    """``frame`` as an Arrow table (index kept); object columns of mixed types are stored as text."""
+    try:
+        return pa.Table.from_pandas(frame)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+        safe = frame.copy()
+        for column in safe.columns:
+            if safe[column].dtype == object:
+                safe[column] = safe[column].map(lambda v: None if v is None or v is pd.NA else str(v))
+        return pa.Table.from_pandas(safe)
+
+
+def _parquet(table: pa.Table) -> bytes:
+    """``table`` as Parquet bytes. No dictionary pages and no statistics: the blob is only ever read
+    whole, and on 100,000 distinct numbers they cost a third of the write for 3 % of the size."""
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="zstd", use_dictionary=False, write_statistics=False)
+    return sink.getvalue()
+
+
+_T = TypeVar("_T")
+
+
+def _in_background(work: Callable[[], _T], name: str) -> Future[_T]:
+    """``work()`` started on a thread of its own (named ``name``); the future re-raises its error
+    on every ask. (Also the send engine's, to close the campaign home beside the journal.)"""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+    try:
+        return pool.submit(work)
+    finally:
+        pool.shutdown(wait=False)  # the thread ends once the work is done
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What :meth:`Journal.record` commits for one batch (also handed to :meth:`Journal.claim`)."""
+
+    batch: int
+    state: str
+    code: int | None = None
+    gateway_result: str | None = None
+    error: str | None = None
+    reason: str | None = None
+    retryable: bool = False
+    error_kind: str | None = None
+    settle: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.state not in STATES:
+            raise ConfigError(f"unknown batch state {self.state!r}")
+
+
+_RECORD: Final = (
+    "UPDATE batches SET state=?, code=?, gateway_result=?, error=?, reason=?, retryable=?, "
+    "error_kind=?, settle=?, sent_at=COALESCE(?, sent_at) WHERE batch=?"
+)
+
+
+def _record_params(outcome: Outcome) -> tuple[Any, ...]:
+    return (
+        outcome.state,
+        outcome.code,
+        outcome.gateway_result,
+        outcome.error,
+        outcome.reason,
+        int(outcome.retryable),
+        outcome.error_kind,
+        outcome.settle,
+        _now() if outcome.state != PLANNED else None,
+        outcome.batch,
+    )
+
+
+class _RunnerLock:
+    """An exclusive, non-blocking OS lock on ``<journal>.lock`` holding a note of its holder."""
+
+    def __init__(self, journal: str) -> None:
+        self.journal = journal
+        self.path = f"{journal}.lock"
+        self._fd: int | None = None
+        self._fallback: Any = None
+
+    def acquire(self) -> None:
+        holder = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started": datetime.now(BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
+        }
+        if fcntl is None:  # pragma: no cover - Windows
+            import filelock  # noqa: PLC0415
+
+            lock = filelock.FileLock(self.path, timeout=0)
+            try:
+                lock.acquire()
+            except filelock.Timeout:
+                raise JournalBusy(
+                    f"{self.journal} is in use by another run; wait for it to finish",
+                    holder={},
+                ) from None
+            self._fallback = lock
+            return
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise JournalError(
+                f"{self.journal}: cannot lock the journal for sending ({exc.strerror}); "
+                "is its folder read-only?"
+            ) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            found = self._holder(fd)
+            os.close(fd)
+            who = (
+                f"pid {found.get('pid', '?')} on {found.get('host', '?')}, "
+                f"started {found.get('started', '?')} (Beijing time)"
+                if found
+                else "another process"
+            )
+            raise JournalBusy(
+                f"{self.journal} is in use by another run ({who}); nothing was sent. Wait for it to "
+                "finish, or stop it; a second run of the same campaign would only race it",
+                holder=found,
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(holder).encode(), 0)
+        self._fd = fd
+
+    @staticmethod
+    def _holder(fd: int) -> dict[str, Any]:
+        # The holder writes its note right after locking: give it a moment to appear.
+        deadline = time.monotonic() + 2.0
+        while True:
+            raw = os.pread(fd, 4096, 0)
+            try:
+                found = json.loads(raw.decode()) if raw else None
+            except ValueError:
+                found = None
+            if isinstance(found, dict) or time.monotonic() > deadline:
+                return found or {}
+            time.sleep(0.02)
+
+    def release(self) -> None:
+        if self._fallback is not None:  # pragma: no cover - Windows
+            self._fallback.release()
+            self._fallback = None
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, 0)
+            os.close(self._fd)  # closing the descriptor releases the flock
+            self._fd = None
+
+
+class Journal:
+    """One campaign's send journal, in an SQLite file (``":memory:"`` for a throw-away one).
+
+    Open it as a context manager; :meth:`attach` binds it to a plan (creating the records, or checking
+    the fingerprint of an existing file); a sending run holds :meth:`runner`. Thread-safe: one
+    connection behind a lock. ``store_recipients=False`` leaves out the recipients frame (then
+    :func:`read_journal` cannot rebuild results); ``fsync=False`` does not fsync the ``in_flight``
+    marks (see the module docstring); ``readonly=True`` only reads (no lock, no schema change; works
+    on a read-only file).
+
+    >>> with Journal("spring.sqlite") as journal:           # doctest: +SKIP
+    ...     journal.attach(plan)
+    ...     journal.counts()
+    {'planned': 12, 'in_flight': 0, 'accepted': 0, 'failed': 0, 'unknown': 0}
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        store_recipients: bool = True,
+        fsync: bool = True,
+        readonly: bool = False,
+    ) -> None:
+        if isinstance(path, bool) or not isinstance(path, str | os.PathLike):
+            raise JournalError(f"a journal is a file path, not {path!r}")
+        self.path = str(path)
+        self.store_recipients = store_recipients
+        self.fsync = fsync
+        self.readonly = readonly
+        self._lock = threading.Lock()
+        self._runner: _RunnerLock | None = None
+        self._fingerprint: str | None = None
+        self._columns: set[str] = set()
+        # The recipients' Parquet copy being written on a thread (attach), committed before the
+        # first claim: see _commit_recipients.
+        self._pending: Future[bytes] | None = None
+        self._pending_lock = threading.Lock()
+        try:
+            if readonly:
+                self._conn = self._connect_readonly()
+            else:
+                self._conn = self._connect_writable()
+            self._columns = {r[1] for r in self._conn.execute("PRAGMA table_info(batches)")}
+            found = self._conn.execute("SELECT fingerprint FROM plan").fetchone()
+            self._fingerprint = found[0] if found else None
+        except sqlite3.DatabaseError as exc:
+            raise JournalError(f"{self.path}: not a usable journal ({exc})") from None
+
+    def _connect_writable(self) -> sqlite3.Connection:
+        # Two processes creating one file take turns: connect_wal waits out the WAL switch; this
+        # also retries a create that still finds the file locked.
+        deadline = time.monotonic() + 30.0
+        while True:
+            try:
+                return self._connect_writable_once()
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+
+    def _connect_writable_once(self) -> sqlite3.Connection:
+        if self.path != ":memory:":
+            where = Path(self.path)
+            # No write bit at all counts too: root may write anyway, but the owner meant read-only.
+            if where.exists() and (not os.access(where, os.W_OK) or not where.stat().st_mode & 0o222):
+                raise JournalError(
+                    f"{self.path}: the journal is read-only, so a run could not record what it "
+                    "sends; report on it (read_journal / smscampaign report) or make it writable"
+                )
+        # WAL, synchronous=NORMAL by default; claim switches to FULL for its own commit (see the
+        # module docstring): that fsync also makes every earlier commit durable.
+        conn = connect_wal(self.path)
+        try:
+            conn.execute("BEGIN IMMEDIATE")  # two processes creating one journal take turns
+            try:
+                for statement in filter(str.strip, (_SCHEMA + _SCHEMA_2).split(";")):
+                    conn.execute(statement)
+                row = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+                version = int(row[0]) if row else SCHEMA_VERSION
+                if version > SCHEMA_VERSION:
+                    raise JournalError(
+                        f"{self.path}: journal schema {version} is newer than this smscampaign's "
+                        f"({SCHEMA_VERSION}); upgrade smscampaign"
+                    )
+                have = {r[1] for r in conn.execute("PRAGMA table_info(batches)")}
+                for name, kind in _BATCH_COLUMNS_2:
+                    if name not in have:
+                        conn.execute(f"ALTER TABLE batches ADD COLUMN {name} {kind}")
+                conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            if "readonly" in str(exc) or "read-only" in str(exc):
+                raise JournalError(
+                    f"{self.path}: the journal is read-only, so a run could not record what it "
+                    "sends; report on it (read_journal / smscampaign report) or make it writable"
+                ) from None
+            raise
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _connect_readonly(self) -> sqlite3.Connection:
+        if not Path(self.path).is_file():
+            raise JournalError(f"{self.path}: no such journal file")
+        uri = Path(self.path).resolve().as_uri()
+        last: sqlite3.DatabaseError | None = None
+        # mode=ro reads a live journal consistently; immutable=1 reads one in a read-only folder
+        # (no -shm can be made there), which nobody is writing.
+        for flags in ("mode=ro", "mode=ro&immutable=1"):
+            conn = sqlite3.connect(
+                f"{uri}?{flags}", uri=True, check_same_thread=False, isolation_level=None, timeout=30.0
+            )
+            try:
+                conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+                return conn
+            except sqlite3.DatabaseError as exc:
+                conn.close()
+                last = exc
+        assert last is not None
+        raise last
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection (every state change is already committed) and release the runner
+        lock if this journal holds it."""
+        try:
+            self._commit_recipients()
+        except Exception as exc:  # noqa: BLE001 - closing must not hide the error being raised
+            logger.error("journal %s: the recipients could not be stored: %s", self.path, exc)
+        with self._lock:
+            self._conn.close()
+        if self._runner is not None:
+            self._runner.release()
+            self._runner = None
+
+    def __repr__(self) -> str:
+        return f"Journal({self.path!r}, fingerprint={self._fingerprint!r})"
+
+    @property
+    def fingerprint(self) -> str | None:
+        """The fingerprint of the plan this journal belongs to (``None`` before :meth:`attach`)."""
+        return self._fingerprint
+
+    @contextlib.contextmanager
+    def runner(self) -> Iterator[Journal]:
+        """Hold the journal's runner lock for the block: :class:`JournalBusy` at once if another
+        run (in any process) holds it. In-memory journals need no lock.
+
+        >>> with Journal("spring.sqlite") as j, j.runner():       # doctest: +SKIP
+        ...     ...  # send
+        """
+        if self.readonly:
+            raise JournalError(f"{self.path}: opened read-only; a run needs a writable journal")
+        if self.path == ":memory:" or self._runner is not None:
+            yield self
+            return
+        lock = _RunnerLock(self.path)
+        lock.acquire()
+        self._runner = lock
+        try:
+            yield self
+        finally:
+            lock.release()
+            self._runner = None
+
+    # -- plan ------------------------------------------------------------------------------------------
+
+    def attach(self, plan: Any, *, defer_recipients: bool = False) -> bool:
+        """Bind the journal to ``plan``; returns ``True`` if the plan was new to this file.
+
+        A new file gets the plan, its recipients and one ``planned`` row per batch; a file holding the
+        same fingerprint is resumed as is; another fingerprint raises :class:`JournalError`.
+
+        ``defer_recipients=True`` (what :func:`~smscampaign.send_campaign` does) writes the
+        recipients' Parquet copy on a thread while the run gets ready and commits it before the first
+        :meth:`claim` (or at :meth:`close`): no batch is ever in flight in a journal that cannot say
+        who its recipients are. A journal whose first run died before that gets them on resuming.
+        """
+        if self._fingerprint is None and not self.readonly:
+            table = _recipients_table(plan.recipients) if self.store_recipients else None
+            blob = None if table is None or defer_recipients else _parquet(table)
+            batches = plan.batches
+            rows = list(
+                zip(
+                    batches["batch"].astype(int).tolist(),
+                    batches["size"].astype(int).tolist(),
+                    strict=True,
+                )
+            )
+            with self._lock:
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    found = self._conn.execute("SELECT fingerprint FROM plan").fetchone()
+                    if found is None:  # still new: another process may have attached meanwhile
+                        self._conn.execute(
+                            "INSERT INTO plan VALUES (?, ?, ?, ?, ?, ?)",
+                            (
+                                plan.fingerprint,
+                                _now(),
+                                plan.charset,
+                                plan.sendtime,
+                                int(plan.messages),
+                                blob,
+                            ),
+                        )
+                        self._conn.executemany(
+                            "INSERT INTO batches (batch, size, state) VALUES (?, ?, 'planned')", rows
+                        )
+                    self._conn.execute("COMMIT")
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+            if found is None:
+                self._fingerprint = plan.fingerprint
+                if table is not None and blob is None:
+                    self._write_recipients(table)
+                logger.info(
+                    "journal %s: new plan %s, %d batches", self.path, plan.fingerprint[:12], len(rows)
+                )
+                return True
+            self._fingerprint = found[0]
+        if self._fingerprint != plan.fingerprint:
+            assert self._fingerprint is not None
+            raise JournalError(
+                f"{self.path} belongs to another plan ({self._fingerprint[:12]}…, this plan is "
+                f"{plan.fingerprint[:12]}…). Do not just start a new journal: people it already "
+                "texted would get the changed message too. Plan again with "
+                f"suppress={self.path!r} (CLI: --suppress {self.path}) to leave out everyone it "
+                "accepted or left unknown, then send that plan"
+            )
+        if self.store_recipients and not self.readonly and self._pending is None:
+            with self._lock:
+                row = self._conn.execute("SELECT recipients IS NULL FROM plan").fetchone()
+            if row is not None and row[0]:  # the run that created it died before its first claim
+                self._write_recipients(_recipients_table(plan.recipients))
+                if not defer_recipients:
+                    self._commit_recipients()
+        return False
+
+    def _write_recipients(self, table: pa.Table) -> None:
+        self._pending = _in_background(lambda: _parquet(table), "smscampaign-journal-recipients")
+
+    def _commit_recipients(self) -> None:
+        """Commit the recipients :meth:`attach` is writing, once (waits for the writer; its error,
+        if any, is raised here, and again on every later call)."""
+        if self._pending is None:
+            return
+        with self._pending_lock:
+            pending = self._pending
+            if pending is None:
+                return
+            blob = pending.result()
+            with self._lock:
+                self._conn.execute("UPDATE plan SET recipients=? WHERE recipients IS NULL", (blob,))
+            self._pending = None
+
+    def recipients(self) -> pd.DataFrame:
+        """The plan's recipients frame as stored by :meth:`attach`."""
+        self._commit_recipients()
+        with self._lock:
+            row = self._conn.execute("SELECT recipients FROM plan").fetchone()
+        if row is None or row[0] is None:
+            raise JournalError(
+                f"{self.path}: the journal holds no recipients (it was made with "
+                "store_recipients=False, or its first run stopped before sending anything: running "
+                "the campaign again resumes it)"
+            )
+        frame = pq.read_table(io.BytesIO(row[0])).to_pandas()
+        return frame
+
+    def plan_info(self) -> dict[str, Any]:
+        """``fingerprint, created_at, charset, sendtime, messages`` of the stored plan."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT fingerprint, created_at, charset, sendtime, messages FROM plan"
+            ).fetchone()
+        if row is None:
+            raise JournalError(f"{self.path}: the journal holds no plan")
+        return dict(
+            zip(("fingerprint", "created_at", "charset", "sendtime", "messages"), row, strict=True)
+        )
+
+    # -- batches -------------------------------------------------------------------------------------
+
+    def recover(self, *, settle: bool = False) -> list[int]:
+        """Batches left ``in_flight`` by a process that died: mark them ``unknown``; returns them.
+
+        ``settle=True`` marks them as awaiting a balance reading (``reconcile="balance"``)."""
+        reason = "in flight when the previous run stopped: the request may have reached the gateway"
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                found = [
+                    r[0]
+                    for r in self._conn.execute(
+                        "SELECT batch FROM batches WHERE state='in_flight' ORDER BY batch"
+                    )
+                ]
+                self._conn.execute(
+                    "UPDATE batches SET state='unknown', error='interrupted', "
+                    "error_kind='interrupted', reason=?, retryable=0, settle=? "
+                    "WHERE state='in_flight'",
+                    (reason, "pending" if settle else None),
+                )
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        if found:
+            logger.warning(
+                "journal %s: %d batch(es) were in flight and are now unknown: %s",
+                self.path,
+                len(found),
+                found[:10],
+            )
+        return found
+
+    def claim(
+        self,
+        batch: int,
+        *,
+        states: Sequence[str],
+        attempts: int,
+        receivers: int | None = None,
+        outcome: Outcome | None = None,
+    ) -> bool:
+        """Compare-and-set: commit ``batch`` as in flight (call it *before* the request leaves) only
+        if it is still in one of ``states`` with ``attempts`` attempts; ``False`` if another runner
+        changed it meanwhile (then do not send it).
+
+        ``outcome``: another batch's outcome that just came back (an :class:`Outcome`), committed in
+        the same transaction whether or not the claim succeeds — one commit instead of two, and that
+        outcome fsynced with the claim."""
+        self._commit_recipients()  # durable with this claim's fsync, before any request leaves
+        marks = ", ".join("?" * len(states))
+        claim = (
+            "UPDATE batches SET state='in_flight', attempts=attempts+1, sent_at=?, "
+            "code=NULL, gateway_result=NULL, error=NULL, reason=NULL, retryable=0, "
+            "error_kind=NULL, settle=NULL, receivers=COALESCE(?, size) "
+            f"WHERE batch=? AND state IN ({marks}) AND attempts=?"
+        )
+        params = (_now(), receivers, batch, *states, attempts)
+        with self._lock:
+            if self.fsync:
+                self._conn.execute("PRAGMA synchronous=FULL")
+            try:
+                if outcome is None:
+                    cursor = self._conn.execute(claim, params)
+                else:
+                    self._conn.execute("BEGIN IMMEDIATE")
+                    try:
+                        self._conn.execute(_RECORD, _record_params(outcome))
+                        cursor = self._conn.execute(claim, params)
+                        self._conn.execute("COMMIT")
+                    except BaseException:
+                        self._conn.execute("ROLLBACK")
+                        raise
+            finally:
+                if self.fsync:
+                    self._conn.execute("PRAGMA synchronous=NORMAL")
+        return cursor.rowcount == 1
+
+    def mark_in_flight(self, batch: int) -> None:
+        """Commit ``batch`` as in flight whatever its state (tests and tools; the engine uses the
+        compare-and-set :meth:`claim`)."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT state, attempts FROM batches WHERE batch=?", (batch,)
+            ).fetchone()
+        if row is not None:
+            self.claim(batch, states=[row[0]], attempts=row[1])
+
+    def record(
+        self,
+        batch: int,
+        state: str,
+        *,
+        code: int | None = None,
+        gateway_result: str | None = None,
+        error: str | None = None,
+        reason: str | None = None,
+        retryable: bool = False,
+        error_kind: str | None = None,
+        settle: str | None = None,
+    ) -> None:
+        """Commit the outcome of ``batch`` (``accepted``, ``failed``, ``unknown`` or back to
+        ``planned`` when it was not sent)."""
+        outcome = Outcome(
+            batch,
+            state,
+            code=code,
+            gateway_result=gateway_result,
+            error=error,
+            reason=reason,
+            retryable=retryable,
+            error_kind=error_kind,
+            settle=settle,
+        )
+        self.record_outcome(outcome)
+
+    def record_outcome(self, outcome: Outcome) -> None:
+        """:meth:`record` of an :class:`Outcome` (the one :meth:`claim` also takes)."""
+        with self._lock:
+            self._conn.execute(_RECORD, _record_params(outcome))
+
+    def record_many_planned(self, batches: list[int], *, code: int | None, reason: str | None) -> None:
+        """Note on ``planned`` batches why they were not sent (e.g. the account code that stopped the
+        campaign), in one transaction; they stay ``planned`` and are sent by the next run."""
+        if not batches:
+            return
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.executemany(
+                    "UPDATE batches SET code=?, reason=? WHERE batch=? AND state='planned'",
+                    [(code, reason, b) for b in batches],
+                )
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+
+    def batches(self) -> pd.DataFrame:
+        """One row per batch: :data:`BATCH_COLUMNS` (``error_kind`` names the failure — the
+        exception's class, or ``interrupted``; ``receivers`` counts the numbers of the last request)."""
+        columns = [c if c in self._columns else f"NULL AS {c}" for c in BATCH_COLUMNS]
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {', '.join(columns)} FROM batches ORDER BY batch"
+            ).fetchall()
+        frame = pd.DataFrame(rows, columns=list(BATCH_COLUMNS))
+        frame["code"] = frame["code"].astype("Int64")
+        frame["receivers"] = frame["receivers"].astype("Int64")
+        frame["retryable"] = frame["retryable"].astype(bool)
+        return frame
+
+    def counts(self) -> dict[str, int]:
+        """Batches per state (every state, zeros included)."""
+        with self._lock:
+            found = dict(self._conn.execute("SELECT state, COUNT(*) FROM batches GROUP BY state"))
+        return {state: int(found.get(state, 0)) for state in STATES}
+
+    # -- recipients left out, balance readings ------------------------------------------------------
+
+    def _has_table(self, name: str) -> bool:
+        row = self._conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)
+        ).fetchone()
+        return row is not None
+
+    def exclude(self, rows: Sequence[tuple[str, int, str]]) -> None:
+        """Leave recipients out of their batch for good: ``(mobile, batch, reason)`` rows."""
+        if not rows:
+            return
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.executemany(
+                    "INSERT OR IGNORE INTO excluded VALUES (?, ?, ?, ?)",
+                    [(m, int(b), r, _now()) for m, b, r in rows],
+                )
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+
+    def unexclude(self, batches: Sequence[int]) -> None:
+        """Put the recipients left out of ``batches`` back (``allow_repeat=True``)."""
+        if not batches:
+            return
+        with self._lock:
+            self._conn.executemany("DELETE FROM excluded WHERE batch=?", [(int(b),) for b in batches])
+
+    def pending_settlement(self) -> list[int]:
+        """Unknown batches awaiting a balance reading (``reconcile="balance"``)."""
+        if "settle" not in self._columns:
+            return []
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT batch FROM batches WHERE state='unknown' AND settle='pending' ORDER BY batch"
+            ).fetchall()
+        return [int(r[0]) for r in rows]
+
+    def clear_settlement(self, batches: Sequence[int], *, note: str | None = None) -> None:
+        """These batches stay ``unknown`` for good (``note`` is added to their reason)."""
+        if not batches:
+            return
+        with self._lock:
+            self._conn.executemany(
+                "UPDATE batches SET settle=NULL, reason=CASE WHEN ? IS NULL THEN reason "
+                "ELSE COALESCE(reason || '; ', '') || ? END WHERE batch=?",
+                [(note, note, int(b)) for b in batches],
+            )
+
+    def excluded(self) -> pd.DataFrame:
+        """Recipients left out of their batch: :data:`EXCLUDED_COLUMNS`."""
+        with self._lock:
+            rows = (
+                self._conn.execute(
+                    f"SELECT {', '.join(EXCLUDED_COLUMNS)} FROM excluded ORDER BY batch, mobile"
+                ).fetchall()
+                if self._has_table("excluded")
+                else []
+            )
+        return pd.DataFrame(rows, columns=list(EXCLUDED_COLUMNS))
+
+    def add_reconciliation(
+        self,
+        *,
+        sms_left: int | None,
+        expected: int | None,
+        deducted: int | None,
+        batches: Sequence[int],
+        verdict: str,
+        note: str | None,
+        accepted_total: int,
+    ) -> None:
+        """Journal one balance reading and its verdict (``reconcile="balance"``)."""
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO reconciliations "
+                "(at, sms_left, expected, deducted, batches, verdict, note, accepted_total) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    _now(),
+                    sms_left,
+                    expected,
+                    deducted,
+                    ",".join(str(b) for b in batches),
+                    verdict,
+                    note,
+                    accepted_total,
+                ),
+            )
+
+    def reconciliations(self) -> pd.DataFrame:
+        """Every balance reading and verdict, in order: :data:`RECONCILIATION_COLUMNS`."""
+        with self._lock:
+            rows = (
+                self._conn.execute(
+                    f"SELECT {', '.join(RECONCILIATION_COLUMNS)} FROM reconciliations ORDER BY id"
+                ).fetchall()
+                if self._has_table("reconciliations")
+                else []
+            )
+        frame = pd.DataFrame(rows, columns=list(RECONCILIATION_COLUMNS))
+        for column in ("sms_left", "expected", "deducted", "accepted_total"):
+            frame[column] = frame[column].astype("Int64")
+        return frame
+
+    def record_run(self, facts: dict[str, Any]) -> None:
+        """Keep what the last run did (``summary``, ``resumed``, ``accepted_before``, ``sent_now``):
+        :func:`~smscampaign.read_journal` and ``smscampaign report`` say it again."""
+        with self._lock:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('last_run', ?)",
+                (json.dumps({**facts, "at": _now()}, ensure_ascii=False),),
+            )
+
+    def last_run(self) -> dict[str, Any]:
+        """What :meth:`record_run` kept ({} when no run finished)."""
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM meta WHERE key='last_run'").fetchone()
+        return dict(json.loads(row[0])) if row else {}
+
+    def accepted_total(self) -> int:
+        """Messages this journal's accepted batches carried (what the gateway deducted for them)."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT COALESCE(SUM(COALESCE(receivers, size)), 0) FROM batches WHERE state='accepted'"
+            ).fetchone()
+        return int(row[0])
+
+
+def open_journal(path: str | os.PathLike[str], *, readonly: bool = False) -> Journal:
+    """Open an existing journal file (:class:`JournalError` if there is none)."""
+    if not Path(path).is_file():
+        raise JournalError(f"{path}: no such journal file")
+    return Journal(path, readonly=readonly)
+
+
+def journal_mobiles(path: str | os.PathLike[str]) -> pd.Series:
+    """The numbers an earlier journal **accepted or left unknown** (a ``mobile`` text Series), to
+    leave out of a changed plan: ``plan_campaign(..., suppress=JOURNAL_PATH)``. Read-only.
+
+    >>> journal_mobiles("spring.journal").head()                  # doctest: +SKIP
+    """
+    with open_journal(path, readonly=True) as journal:
+        batches = journal.batches()
+        if not (batches["attempts"] > 0).any():  # no batch was ever claimed: nobody was texted
+            return pd.Series([], name="mobile", dtype=TEXT)
+        recipients = journal.recipients()
+        states = batches.set_index("batch")["state"]
+        excluded = set(journal.excluded()["mobile"])
+    if "batch" not in recipients or "mobile" not in recipients:
+        raise JournalError(f"{path}: the journal's recipients have no batch or mobile column")
+    batch = recipients["batch"].astype("Int64")
+    state = batch.map(states.to_dict())
+    # in_flight: a run may be going on, or died; either way the request may have gone out.
+    maybe_sent = state.isin([ACCEPTED, UNKNOWN, IN_FLIGHT]).fillna(False).astype(bool)
+    mobiles = recipients.loc[maybe_sent, "mobile"].astype(str)
+    mobiles = mobiles[~mobiles.isin(excluded)].drop_duplicates()
+    return pd.Series(mobiles.to_numpy(), name="mobile", dtype=TEXT)
+
+
+def is_journal(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is an SQLite file holding a send journal (a quick, read-only look)."""
+    try:
+        with open(path, "rb") as handle:
+            if handle.read(16) != b"SQLite format 3\x00":
+                return False
+        with open_journal(path, readonly=True) as journal:
+            return journal._has_table("plan") and journal._has_table("batches")
+    except (OSError, JournalError):
+        return False

@@ -1,0 +1,262 @@
+"""What an analyst reads first: result columns in reading order, and a view that fits a notebook.
+
+- :func:`arrange` — the results frame of :func:`~smscampaign.send_campaign` with the columns a
+  person reads first (``source_row``, the name-like columns, ``mobile``, ``status``, ``reason_zh``,
+  ``reason``, ``message_zh``, ``message_en``, ``content``), then the technical ones; text columns in
+  the one text dtype (:data:`~smscampaign.core.dtypes.TEXT`, missing is ``<NA>``). Names are unchanged.
+- :func:`account_sends` — the account's sends per day and month (``Gateway.user_stat()``) beside
+  what this campaign had accepted in the same periods.
+- :func:`view` — an HTML table of those leading columns for JupyterLab: no Chinese column narrower
+  than its header, the message wrapped but whole, one marker for missing values. Also
+  ``results.sms.view()``.
+
+>>> sc.view(results)                                      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+from typing import Final
+
+import pandas as pd
+import pyarrow as pa
+
+from smscampaign.core.dtypes import TEXT, needs_text
+from smscampaign.reports.xlsx import display_width
+
+__all__ = ["LEAD_COLUMNS", "MISSING", "ResultsView", "account_sends", "arrange", "name_columns", "view"]
+
+#: The fixed columns a person reads first, in order; name-like columns go right after ``source_row``.
+LEAD_COLUMNS: Final = (
+    "source_row",
+    "mobile",
+    "status",
+    "reason_zh",
+    "reason",
+    "message_zh",
+    "message_en",
+    "content",
+)
+#: How :func:`view` shows a missing value (every column the same way).
+MISSING: Final = "—"
+
+_NAME_HINT: Final = re.compile(r"姓名|名字|名称|称呼|客户|联系人|收件人|name|customer|contact", re.I)
+#: Identifiers are not names: 客户编号, customer_id, contact number …
+_NOT_NAME_HINT: Final = re.compile(
+    r"编号|号码|电话|手机|代码|id\b|_id|code|number|phone|mobile|tel|no\b", re.I
+)
+#: Short text columns that never wrap; longer text wraps inside these widths (in ``ch``).
+_NOWRAP_UP_TO: Final = 24
+_WRAP_WIDTH: Final = {"content": (24, 40), "reason": (14, 24), "message_en": (14, 24)}
+_DEFAULT_WRAP: Final = (16, 28)
+#: What :func:`view` shows by default: the lead without the gateway's messages (for a refused row
+#: ``reason_zh`` is the gateway's Chinese already; for an accepted one they say only "success").
+_VIEW_COLUMNS: Final = tuple(c for c in LEAD_COLUMNS if c not in ("message_zh", "message_en"))
+
+
+def name_columns(frame: pd.DataFrame) -> list[str]:
+    """The columns holding a name or the like (``姓名``, ``客户名称``, ``name`` …), in order."""
+    phone = str(frame.attrs.get("phone_column", ""))
+    return [
+        str(c)
+        for c in frame.columns
+        if _NAME_HINT.search(str(c)) and not _NOT_NAME_HINT.search(str(c)) and str(c) != phone
+    ]
+
+
+def _reason_zh(frame: pd.DataFrame) -> pd.Series:
+    """``reason`` in Chinese: the gateway's own Chinese text for a refused request, else the
+    report's translation of the English reason; ``<NA>`` where there is no reason or no translation."""
+    from smscampaign.reports.report import _reason_zh as translate  # noqa: PLC0415 - one translation table
+
+    reason = frame["reason"].astype(TEXT)
+    codes, uniques = pd.factorize(reason, use_na_sentinel=True)
+    table = pa.array([translate(str(u)) or None for u in uniques], type=pa.large_string())
+    spread = table.take(pa.array(codes, mask=codes < 0))  # once per distinct reason, then one take
+    out = pd.Series(pd.array(spread, dtype=TEXT), index=frame.index)
+    if "message_zh" in frame and "code" in frame:
+        refused = pd.to_numeric(frame["code"], errors="coerce").lt(0).fillna(False).astype(bool)
+        out = out.mask(refused & reason.notna(), frame["message_zh"].astype(TEXT))
+    return out
+
+
+def arrange(results: pd.DataFrame) -> pd.DataFrame:
+    """``results`` with the columns a person reads first, and every text column in one dtype.
+
+    Order: ``source_row``, the name-like columns (:func:`name_columns`), ``mobile``, ``status``,
+    ``reason_zh``, ``reason``, ``message_zh``, ``message_en``, ``content``, then every other column
+    in its order. ``reason_zh`` (``reason`` in Chinese) is added when ``reason`` is there and it is
+    not. Text columns become :data:`~smscampaign.stages.numbers.TEXT` (missing is ``<NA>``, never ``nan``).
+    Column names, rows, index and ``attrs`` are unchanged; ``results`` is not modified.
+
+    >>> arrange(pd.DataFrame({"mobile": ["13800138000"], "source_row": [2], "姓名": ["张三"]})).columns.tolist()
+    ['source_row', '姓名', 'mobile']
+    """  # noqa: E501
+    out = results.copy(deep=False)
+    if "reason" in out and "reason_zh" not in out:
+        out["reason_zh"] = _reason_zh(out)
+    for column in out.columns:
+        if needs_text(out[column]):  # e.g. the columns of a frame built by hand on pandas 2
+            out[column] = out[column].astype(TEXT)
+    names = [c for c in name_columns(out) if c not in LEAD_COLUMNS]
+    lead = [c for c in (LEAD_COLUMNS[0], *names, *LEAD_COLUMNS[1:]) if c in out.columns]
+    order = [*lead, *(c for c in out.columns if c not in lead)]
+    arranged = out[order]
+    arranged.attrs = dict(results.attrs)
+    return arranged
+
+
+def _is_text(series: pd.Series) -> bool:
+    return isinstance(series.dtype, pd.StringDtype) or series.dtype == object
+
+
+def _em(width: float) -> str:
+    """A display width (East Asian wide characters count two) in ``em`` of a sans-serif font; ``ch``
+    would be closer, but JupyterLab's sanitizer keeps only px/em/… in an untrusted output's style."""
+    return f"{round(width * 0.55 + 0.3, 1)}em"
+
+
+def _column_style(name: str, series: pd.Series) -> str:
+    """Inline CSS for one column's cells: at least as wide as the header, short text on one line,
+    long text wrapped inside a fixed width (never cut)."""
+    header = display_width(name)
+    if not _is_text(series):
+        return f"text-align: right; white-space: nowrap; min-width: {_em(header)}"
+    sample = series.dropna().astype(str).unique()[:500]
+    widest = max((display_width(str(v)) for v in sample), default=0)
+    if widest <= _NOWRAP_UP_TO:
+        return f"text-align: left; white-space: nowrap; min-width: {_em(max(header, widest))}"
+    low, high = _WRAP_WIDTH.get(name, _DEFAULT_WRAP)
+    return (
+        f"text-align: left; white-space: normal; overflow-wrap: anywhere; "
+        f"min-width: {_em(max(header, low))}; max-width: {_em(max(header, high))}"
+    )
+
+
+def _cell(value: object) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return MISSING
+    if value is pd.NaT:
+        return MISSING
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return str(value)
+
+
+@dataclass(frozen=True)
+class ResultsView:
+    """What :func:`view` returns: the shown ``data`` (a new DataFrame) and the ``total`` rows of the
+    frame it came from. In a notebook it is an HTML table with inline styles (they survive
+    JupyterLab's sanitizer for untrusted outputs and GitHub's renderer); ``repr`` is plain text."""
+
+    data: pd.DataFrame
+    total: int
+
+    def to_html(self) -> str:
+        """The table as HTML: one ``<th>``/``<td>`` style per column, values escaped, missing = —."""
+        styles = [_column_style(str(c), self.data[c]) for c in self.data.columns]
+        head = "".join(
+            f'<th style="{css}; vertical-align: bottom">{escape(str(c))}</th>'
+            for c, css in zip(self.data.columns, styles, strict=True)
+        )
+        body = "".join(
+            "<tr>"
+            + "".join(
+                f'<td style="{css}; vertical-align: top">{escape(_cell(v))}</td>'
+                for v, css in zip(row, styles, strict=True)
+            )
+            + "</tr>"
+            for row in self.data.itertuples(index=False, name=None)
+        )
+        caption = ""
+        if self.total > len(self.data):
+            caption = (
+                '<caption style="text-align: left; caption-side: bottom">'
+                f"first {len(self.data):,} of {self.total:,} rows</caption>"
+            )
+        return (
+            f'<table class="smscampaign-view">{caption}<thead><tr>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table>"
+        )
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def __repr__(self) -> str:
+        text = self.data.astype(object).map(_cell).to_string(index=False)
+        more = (
+            f"\n(first {len(self.data):,} of {self.total:,} rows)" if self.total > len(self.data) else ""
+        )
+        return text + more
+
+
+def view(
+    results: pd.DataFrame,
+    columns: Sequence[str] | None = None,
+    *,
+    rows: int | None = 20,
+) -> ResultsView:
+    """The leading columns of ``results`` (see :func:`arrange`) as a table that fits a notebook.
+
+    ``columns`` (default: :data:`LEAD_COLUMNS` and the name-like columns present, less
+    ``message_zh`` / ``message_en``, which ``reason_zh`` / ``reason`` already carry) are shown
+    for the first ``rows`` rows (``None``: all), without the index. Every column is at least as wide
+    as its header and short text columns never wrap (so ``姓名`` or ``中国联通`` stay on one line);
+    long text (``content``, ``reason``) wraps inside a fixed width and is never cut. Missing values
+    show as :data:`MISSING` in every column. ``results`` is not modified; ``.data`` is the shown
+    frame.
+
+    >>> sc.view(results[results["status"] != "accepted"], rows=10)    # doctest: +SKIP
+    """
+    frame = arrange(results)
+    if columns is None:
+        columns = [c for c in frame.columns if c in (*_VIEW_COLUMNS, *name_columns(frame))]
+    else:
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            from smscampaign.core.errors import ConfigError  # noqa: PLC0415
+
+            raise ConfigError(f"view: no column {', '.join(map(repr, missing))} in the results")
+    shown = frame.loc[:, list(columns)]
+    if rows is not None:
+        shown = shown.head(rows)
+    return ResultsView(shown.reset_index(drop=True), len(frame))
+
+
+def account_sends(results: pd.DataFrame, stats: pd.DataFrame) -> pd.DataFrame:
+    """The account's sends (``stats``, from :meth:`~smscampaign.Gateway.user_stat`) beside
+    this campaign's: ``period, kind, sent`` plus ``campaign_accepted`` (recipients of ``results``
+    accepted in that period, by ``sent_at`` in Beijing time) and ``other`` (``sent`` minus them,
+    never below 0: what else the account sent). Periods are the gateway's labels (``11-29``,
+    ``2026-11``). Neither input is modified.
+
+    >>> account_sends(results, gw.user_stat()).tail(3)        # doctest: +SKIP
+        period   kind  sent  campaign_accepted  other
+    """
+    from smscampaign.core.errors import ConfigError  # noqa: PLC0415
+    from smscampaign.wire.protocol import BEIJING  # noqa: PLC0415
+
+    missing = [c for c in ("period", "kind", "sent") if c not in stats.columns]
+    if missing:
+        raise ConfigError(
+            f"account stats need the columns period, kind, sent (Gateway.user_stat()); missing {missing}"
+        )
+    out = stats.loc[:, ["period", "kind", "sent"]].astype({"period": TEXT, "kind": TEXT})
+    campaign = pd.Series(0, index=out.index, dtype="int64")
+    if {"status", "sent_at"} <= set(results.columns):
+        accepted = results["status"].eq("accepted").fillna(False).astype(bool)
+        when = pd.to_datetime(results.loc[accepted, "sent_at"], utc=True).dt.tz_convert(BEIJING)
+        counts = {
+            "day": when.dt.strftime("%m-%d").value_counts(),
+            "month": when.dt.strftime("%Y-%m").value_counts(),
+        }
+        for kind, per in counts.items():
+            rows = out["kind"].eq(kind).fillna(False).astype(bool)
+            looked_up = out.loc[rows, "period"].map(per.to_dict())
+            campaign[rows] = looked_up.fillna(0).astype("int64")
+    out["campaign_accepted"] = campaign
+    out["other"] = (out["sent"].astype("int64") - campaign).clip(lower=0)
+    return out.reset_index(drop=True)
