@@ -29,6 +29,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m ruff format --check .
 	$(BIN)/python -m mypy smscampaign
+	$(BIN)/lint-imports
 
 test: lint
 	$(BIN)/python -m pytest -q

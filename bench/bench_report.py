@@ -232,7 +232,7 @@ def bench_writers(rows: int, folder: Path, writers: list[str]) -> None:
 
 def report_sheets(results: pd.DataFrame) -> list[xlsx.Sheet]:
     """The sheets export_report writes, through its own helpers."""
-    from smscampaign import report
+    from smscampaign.reports import report
 
     tables = campaign_report(results)
     phones = report._phone_columns(results, None)

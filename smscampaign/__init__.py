@@ -77,9 +77,6 @@ if TYPE_CHECKING:
     )
     from smscampaign.memory.history import (
         History,
-        compare_campaigns,
-        export_comparison,
-        plot_comparison,
     )
     from smscampaign.memory.journal import (
         Journal,
@@ -87,6 +84,11 @@ if TYPE_CHECKING:
     from smscampaign.notebook.views import (
         account_sends,
         view,
+    )
+    from smscampaign.reports.compare import (
+        compare_campaigns,
+        export_comparison,
+        plot_comparison,
     )
     from smscampaign.reports.report import (
         campaign_report,
@@ -151,9 +153,9 @@ _EXPORTS: dict[str, str] = {
     "Gateway": "smscampaign.wire.gateway",
     "GatewayResponse": "smscampaign.wire.gateway",
     "History": "smscampaign.memory.history",
-    "compare_campaigns": "smscampaign.memory.history",
-    "export_comparison": "smscampaign.memory.history",
-    "plot_comparison": "smscampaign.memory.history",
+    "compare_campaigns": "smscampaign.reports.compare",
+    "export_comparison": "smscampaign.reports.compare",
+    "plot_comparison": "smscampaign.reports.compare",
     "ReplyStore": "smscampaign.campaign.replies",
     "fetch_replies": "smscampaign.campaign.replies",
     "opt_outs": "smscampaign.campaign.replies",

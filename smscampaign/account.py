@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from smscampaign.campaign.account import (
+    ACCOUNT,
     BIND_COLUMNS,
     MAX_NUMBERS_PER_CALL,
     AccountInfo,
@@ -16,14 +17,65 @@ from smscampaign.campaign.account import (
     recharge,
     unbind_numbers,
 )
+from smscampaign.core.codes import (
+    CodeInfo,
+)
+from smscampaign.core.display import (
+    html_table,
+)
+from smscampaign.core.dtypes import (
+    TEXT,
+)
+from smscampaign.core.errors import (
+    AccountError,
+    ConfigError,
+    GatewayError,
+    GatewayProtocolError,
+)
+from smscampaign.core.statuses import (
+    BindStatus,
+    Reason,
+    Status,
+)
+from smscampaign.stages.numbers import (
+    as_text,
+    check_numbers,
+)
+from smscampaign.wire.gateway import (
+    Gateway,
+    GatewayResponse,
+)
+from smscampaign.wire.protocol import (
+    BEIJING,
+    MAX_NUMBERS,
+    TIME_FORMAT,
+)
 
 __all__ = [
+    "ACCOUNT",
+    "AccountError",
     "AccountInfo",
+    "BEIJING",
     "BIND_COLUMNS",
+    "BindStatus",
+    "CodeInfo",
+    "ConfigError",
+    "Gateway",
+    "GatewayError",
+    "GatewayProtocolError",
+    "GatewayResponse",
+    "MAX_NUMBERS",
     "MAX_NUMBERS_PER_CALL",
+    "Reason",
     "RechargeResult",
+    "Status",
+    "TEXT",
+    "TIME_FORMAT",
     "account_info",
+    "as_text",
     "bind_numbers",
+    "check_numbers",
+    "html_table",
     "recharge",
     "unbind_numbers",
 ]

@@ -6,6 +6,9 @@
 
 from __future__ import annotations
 
+from smscampaign.core.errors import (
+    ConfigError,
+)
 from smscampaign.notebook.demo import (
     ACCOUNT,
     REPORT_DIR,
@@ -24,6 +27,7 @@ from smscampaign.notebook.demo import (
 
 __all__ = [
     "ACCOUNT",
+    "ConfigError",
     "REPORT_DIR",
     "REPORT_NAME",
     "SAMPLE_SUFFIXES",

@@ -6,6 +6,27 @@
 
 from __future__ import annotations
 
+from smscampaign.core.codes import (
+    RETRYABLE,
+    CodeInfo,
+    describe_code,
+)
+from smscampaign.core.display import (
+    html_table,
+)
+from smscampaign.core.errors import (
+    AccountError,
+    ConfigError,
+    GatewayConnectionError,
+    GatewayConnectTimeout,
+    GatewayDisconnected,
+    GatewayError,
+    GatewayHTTPError,
+    GatewayProtocolError,
+    GatewayRedirect,
+    GatewayTimeout,
+    UnencodableContentError,
+)
 from smscampaign.wire.gateway import (
     DEFAULT_DEADLINE,
     MAX_BODY_BYTES,
@@ -15,13 +36,42 @@ from smscampaign.wire.gateway import (
     parse_response,
     redact,
 )
+from smscampaign.wire.protocol import (
+    DECLARED_CODECS,
+    DEFAULT_BASE_URL,
+    check_encodable,
+    format_sendtime,
+    python_codec,
+    unencodable_characters,
+)
 
 __all__ = [
+    "AccountError",
+    "CodeInfo",
+    "ConfigError",
+    "DECLARED_CODECS",
+    "DEFAULT_BASE_URL",
     "DEFAULT_DEADLINE",
     "Gateway",
+    "GatewayConnectTimeout",
+    "GatewayConnectionError",
+    "GatewayDisconnected",
+    "GatewayError",
+    "GatewayHTTPError",
+    "GatewayProtocolError",
+    "GatewayRedirect",
     "GatewayResponse",
+    "GatewayTimeout",
     "MAX_BODY_BYTES",
+    "RETRYABLE",
     "ROOT_ELEMENT",
+    "UnencodableContentError",
+    "check_encodable",
+    "describe_code",
+    "format_sendtime",
+    "html_table",
     "parse_response",
+    "python_codec",
     "redact",
+    "unencodable_characters",
 ]

@@ -6,38 +6,78 @@
 
 from __future__ import annotations
 
+from smscampaign.campaign.caps import (
+    CAPPED,
+    apply_history,
+    parse_frequency_cap,
+)
+from smscampaign.core.dtypes import (
+    TEXT,
+)
+from smscampaign.core.errors import (
+    ConfigError,
+    PlanError,
+    SmsCampaignError,
+)
+from smscampaign.core.statuses import (
+    OptionalPlanStatus,
+)
 from smscampaign.memory.history import (
     ATTRIBUTION_WINDOW,
-    CAPPED,
-    COMPARISON_COLUMNS,
     CONTACT_COLUMNS,
     OPT_OUT_COLUMNS,
     REPLY_COLUMNS,
-    REPORT_SHEETS,
     Clock,
     History,
-    apply_history,
+    record_sent,
+)
+from smscampaign.memory.home import (
+    CAMPAIGN_COLUMNS,
+    SQLiteStore,
+    home_dir,
+    open_home,
+)
+from smscampaign.reports.compare import (
+    COMPARISON_COLUMNS,
+    REPORT_SHEETS,
     compare_campaigns,
     export_comparison,
-    parse_frequency_cap,
     plot_comparison,
-    record_sent,
     report_tables,
+)
+from smscampaign.stages.numbers import (
+    normalize_numbers,
+)
+from smscampaign.wire.protocol import (
+    BEIJING,
+    TIME_FORMAT,
 )
 
 __all__ = [
     "ATTRIBUTION_WINDOW",
+    "BEIJING",
+    "CAMPAIGN_COLUMNS",
     "CAPPED",
     "COMPARISON_COLUMNS",
     "CONTACT_COLUMNS",
     "Clock",
+    "ConfigError",
     "History",
     "OPT_OUT_COLUMNS",
+    "OptionalPlanStatus",
+    "PlanError",
     "REPLY_COLUMNS",
     "REPORT_SHEETS",
+    "SQLiteStore",
+    "SmsCampaignError",
+    "TEXT",
+    "TIME_FORMAT",
     "apply_history",
     "compare_campaigns",
     "export_comparison",
+    "home_dir",
+    "normalize_numbers",
+    "open_home",
     "parse_frequency_cap",
     "plot_comparison",
     "record_sent",

@@ -6,30 +6,42 @@
 
 from __future__ import annotations
 
+from smscampaign.core.errors import (
+    ConfigError,
+    JournalError,
+)
+from smscampaign.core.settings import (
+    ENV_HOME,
+    Environment,
+    read_environment,
+)
 from smscampaign.memory.home import (
     CAMPAIGN_COLUMNS,
-    ENV_HOME,
     MIGRATIONS,
     SEND_COLUMNS,
     SENT_STATUSES,
-    Environment,
     SQLiteStore,
     Store,
     content_sha256,
     home_dir,
     open_home,
-    read_environment,
+)
+from smscampaign.memory.sqlite import (
+    connect_wal,
 )
 
 __all__ = [
     "CAMPAIGN_COLUMNS",
+    "ConfigError",
     "ENV_HOME",
     "Environment",
+    "JournalError",
     "MIGRATIONS",
     "SEND_COLUMNS",
     "SENT_STATUSES",
     "SQLiteStore",
     "Store",
+    "connect_wal",
     "content_sha256",
     "home_dir",
     "open_home",

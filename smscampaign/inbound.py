@@ -9,7 +9,6 @@ from __future__ import annotations
 from smscampaign.campaign.replies import (
     DETAIL_COLUMNS,
     MAX_PUSH_BYTES,
-    OPT_OUT_KEYWORDS,
     REPLY_COLUMNS,
     STORE_COLUMNS,
     ReplyStore,
@@ -20,18 +19,59 @@ from smscampaign.campaign.replies import (
     reply_receiver,
     serve_replies,
 )
+from smscampaign.core.dtypes import (
+    TEXT,
+)
+from smscampaign.core.errors import (
+    AccountError,
+    ConfigError,
+    GatewayError,
+    GatewayHTTPError,
+    GatewayRedirect,
+    ReplyError,
+    SmsCampaignError,
+)
+from smscampaign.stages.keywords import (
+    OPT_OUT_KEYWORDS,
+)
+from smscampaign.stages.numbers import (
+    normalize_numbers,
+)
+from smscampaign.wire.gateway import (
+    Gateway,
+)
+from smscampaign.wire.protocol import (
+    BEIJING,
+    DECLARED_CODECS,
+    TIME_FORMAT,
+    python_codec,
+)
 
 __all__ = [
+    "AccountError",
+    "BEIJING",
+    "ConfigError",
+    "DECLARED_CODECS",
     "DETAIL_COLUMNS",
+    "Gateway",
+    "GatewayError",
+    "GatewayHTTPError",
+    "GatewayRedirect",
     "MAX_PUSH_BYTES",
     "OPT_OUT_KEYWORDS",
     "REPLY_COLUMNS",
+    "ReplyError",
     "ReplyStore",
     "STORE_COLUMNS",
+    "SmsCampaignError",
     "StartResponse",
+    "TEXT",
+    "TIME_FORMAT",
     "WSGIApp",
     "fetch_replies",
+    "normalize_numbers",
     "opt_outs",
+    "python_codec",
     "reply_receiver",
     "serve_replies",
 ]

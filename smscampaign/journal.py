@@ -6,6 +6,17 @@
 
 from __future__ import annotations
 
+from smscampaign.core.dtypes import (
+    TEXT,
+)
+from smscampaign.core.errors import (
+    ConfigError,
+    JournalBusy,
+    JournalError,
+)
+from smscampaign.core.statuses import (
+    BatchState,
+)
 from smscampaign.memory.journal import (
     BATCH_COLUMNS,
     EXCLUDED_COLUMNS,
@@ -18,15 +29,28 @@ from smscampaign.memory.journal import (
     journal_mobiles,
     open_journal,
 )
+from smscampaign.memory.sqlite import (
+    connect_wal,
+)
+from smscampaign.wire.protocol import (
+    BEIJING,
+)
 
 __all__ = [
     "BATCH_COLUMNS",
+    "BEIJING",
+    "BatchState",
+    "ConfigError",
     "EXCLUDED_COLUMNS",
     "Journal",
+    "JournalBusy",
+    "JournalError",
     "Outcome",
     "RECONCILIATION_COLUMNS",
     "SCHEMA_VERSION",
     "STATES",
+    "TEXT",
+    "connect_wal",
     "is_journal",
     "journal_mobiles",
     "open_journal",

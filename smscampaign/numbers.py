@@ -9,6 +9,9 @@ from __future__ import annotations
 from smscampaign.core.dtypes import (
     TEXT,
 )
+from smscampaign.core.errors import (
+    RecipientsError,
+)
 from smscampaign.core.statuses import (
     Reason,
     Status,
@@ -31,6 +34,7 @@ __all__ = [
     "PHONE_HEADERS",
     "PROVINCES",
     "Reason",
+    "RecipientsError",
     "Status",
     "TEXT",
     "UNKNOWN",

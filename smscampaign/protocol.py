@@ -6,6 +6,11 @@
 
 from __future__ import annotations
 
+from smscampaign.core.errors import (
+    ConfigError,
+    PlanError,
+    UnencodableContentError,
+)
 from smscampaign.wire.protocol import (
     BEIJING,
     CHARSETS,
@@ -31,12 +36,15 @@ from smscampaign.wire.protocol import (
 __all__ = [
     "BEIJING",
     "CHARSETS",
+    "ConfigError",
     "DECLARED_CODECS",
     "DEFAULT_BASE_URL",
     "ENDPOINTS",
     "MAX_LENGTH",
     "MAX_NUMBERS",
+    "PlanError",
     "TIME_FORMAT",
+    "UnencodableContentError",
     "as_beijing",
     "beijing_now",
     "check_encodable",

@@ -6,6 +6,20 @@
 
 from __future__ import annotations
 
+from smscampaign.core.allocator import (
+    release_memory,
+)
+from smscampaign.core.dtypes import (
+    TEXT,
+)
+from smscampaign.core.errors import (
+    ConfigError,
+    RecipientsError,
+)
+from smscampaign.stages.numbers import (
+    as_text,
+    detect_phone_column,
+)
 from smscampaign.stages.recipients import (
     EXCEL_SUFFIXES,
     MAX_CELLS,
@@ -16,10 +30,16 @@ from smscampaign.stages.recipients import (
 )
 
 __all__ = [
+    "ConfigError",
     "EXCEL_SUFFIXES",
     "MAX_CELLS",
     "MAX_UNPACKED_BYTES",
+    "RecipientsError",
     "Source",
+    "TEXT",
     "TEXT_SUFFIXES",
+    "as_text",
+    "detect_phone_column",
     "load_recipients",
+    "release_memory",
 ]

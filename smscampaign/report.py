@@ -6,6 +6,16 @@
 
 from __future__ import annotations
 
+from smscampaign.core.codes import (
+    describe_code,
+)
+from smscampaign.core.dtypes import (
+    TEXT,
+    needs_text,
+)
+from smscampaign.core.errors import (
+    ConfigError,
+)
 from smscampaign.reports.report import (
     CJK_FONTS,
     COLUMN_LABELS,
@@ -14,14 +24,28 @@ from smscampaign.reports.report import (
     campaign_report,
     export_report,
     plot_report,
+    xlsx,
+)
+from smscampaign.stages.numbers import (
+    province_of,
+)
+from smscampaign.wire.protocol import (
+    BEIJING,
 )
 
 __all__ = [
+    "BEIJING",
     "CJK_FONTS",
     "COLUMN_LABELS",
+    "ConfigError",
     "STATUS_LABELS",
+    "TEXT",
     "VERDICT_LABELS",
     "campaign_report",
+    "describe_code",
     "export_report",
+    "needs_text",
     "plot_report",
+    "province_of",
+    "xlsx",
 ]

@@ -6,6 +6,12 @@
 
 from __future__ import annotations
 
+from smscampaign.core.dtypes import (
+    TEXT,
+)
+from smscampaign.core.errors import (
+    ConfigError,
+)
 from smscampaign.stages.review import (
     FINDING_COLUMNS,
     KINDS,
@@ -17,15 +23,37 @@ from smscampaign.stages.review import (
     review_content,
     review_rows,
 )
+from smscampaign.stages.templates import (
+    OPT_OUT_FORMS,
+    SIGNATURE_CLOSE,
+    SIGNATURE_OPEN,
+    Template,
+    normalize_signature,
+    parse_template,
+)
+from smscampaign.wire.protocol import (
+    python_codec,
+    unencodable_characters,
+)
 
 __all__ = [
+    "ConfigError",
     "FINDING_COLUMNS",
     "KINDS",
     "Kind",
     "Lexicon",
+    "OPT_OUT_FORMS",
     "RULES",
     "RowReview",
+    "SIGNATURE_CLOSE",
+    "SIGNATURE_OPEN",
+    "TEXT",
+    "Template",
     "load_lexicon",
+    "normalize_signature",
+    "parse_template",
+    "python_codec",
     "review_content",
     "review_rows",
+    "unencodable_characters",
 ]

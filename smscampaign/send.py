@@ -7,17 +7,103 @@
 from __future__ import annotations
 
 from smscampaign.campaign.send import (
+    ACCEPTED,
+    ACCOUNT,
+    FAILED,
+    IN_FLIGHT,
+    PLANNED,
     RESULT_COLUMNS,
     RESULT_STATUSES,
     Clock,
     read_journal,
     send_campaign,
 )
+from smscampaign.core.codes import (
+    AMBIGUOUS,
+    RETRYABLE,
+    SUCCESS,
+    describe_code,
+)
+from smscampaign.core.columns import (
+    LEAD_COLUMNS,
+    arrange,
+)
+from smscampaign.core.dtypes import (
+    TEXT,
+)
+from smscampaign.core.errors import (
+    AccountError,
+    ConfigError,
+    GatewayDisconnected,
+    GatewayError,
+    GatewayHTTPError,
+    GatewayProtocolError,
+    GatewayTimeout,
+    InsufficientBalance,
+    JournalError,
+    SmsCampaignError,
+)
+from smscampaign.core.statuses import (
+    ResultStatus,
+)
+from smscampaign.memory.home import (
+    Store,
+    content_sha256,
+    open_home,
+)
+from smscampaign.memory.journal import (
+    Journal,
+    Outcome,
+)
+from smscampaign.stages.numbers import (
+    UNKNOWN,
+)
+from smscampaign.wire.gateway import (
+    Gateway,
+)
+from smscampaign.wire.protocol import (
+    BEIJING,
+    in_window,
+    parse_window,
+)
 
 __all__ = [
+    "ACCEPTED",
+    "ACCOUNT",
+    "AMBIGUOUS",
+    "AccountError",
+    "BEIJING",
     "Clock",
+    "ConfigError",
+    "FAILED",
+    "Gateway",
+    "GatewayDisconnected",
+    "GatewayError",
+    "GatewayHTTPError",
+    "GatewayProtocolError",
+    "GatewayTimeout",
+    "IN_FLIGHT",
+    "InsufficientBalance",
+    "Journal",
+    "JournalError",
+    "LEAD_COLUMNS",
+    "Outcome",
+    "PLANNED",
     "RESULT_COLUMNS",
     "RESULT_STATUSES",
+    "RETRYABLE",
+    "ResultStatus",
+    "SUCCESS",
+    "SmsCampaignError",
+    "Store",
+    "TEXT",
+    "UNKNOWN",
+    "arrange",
+    "content_sha256",
+    "describe_code",
+    "in_window",
+    "open_home",
+    "parse_window",
     "read_journal",
     "send_campaign",
 ]

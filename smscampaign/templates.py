@@ -6,6 +6,9 @@
 
 from __future__ import annotations
 
+from smscampaign.core.errors import (
+    TemplateError,
+)
 from smscampaign.stages.templates import (
     OPT_OUT_FORMS,
     SIGNATURE_CLOSE,
@@ -31,6 +34,7 @@ __all__ = [
     "SIGNATURE_CLOSE",
     "SIGNATURE_OPEN",
     "Template",
+    "TemplateError",
     "astral_counts",
     "field_text",
     "normalize_signature",

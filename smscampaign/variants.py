@@ -6,6 +6,9 @@
 
 from __future__ import annotations
 
+from smscampaign.campaign.plan import (
+    Plan,
+)
 from smscampaign.campaign.variants import (
     HOLDOUT,
     MIN_COUNT,
@@ -14,10 +17,25 @@ from smscampaign.campaign.variants import (
     plan_variants,
     two_proportion_test,
 )
+from smscampaign.core.dtypes import (
+    TEXT,
+)
+from smscampaign.core.errors import (
+    ConfigError,
+    PlanError,
+)
+from smscampaign.core.statuses import (
+    OptionalPlanStatus,
+)
 
 __all__ = [
+    "ConfigError",
     "HOLDOUT",
     "MIN_COUNT",
+    "OptionalPlanStatus",
+    "Plan",
+    "PlanError",
+    "TEXT",
     "VariantPlan",
     "assign_variants",
     "plan_variants",

@@ -6,22 +6,34 @@
 
 from __future__ import annotations
 
-from smscampaign.notebook.views import (
+from smscampaign.core.columns import (
     LEAD_COLUMNS,
+    arrange,
+    name_columns,
+)
+from smscampaign.core.dtypes import (
+    TEXT,
+    needs_text,
+)
+from smscampaign.notebook.views import (
     MISSING,
     ResultsView,
     account_sends,
-    arrange,
-    name_columns,
     view,
+)
+from smscampaign.reports.xlsx import (
+    display_width,
 )
 
 __all__ = [
     "LEAD_COLUMNS",
     "MISSING",
     "ResultsView",
+    "TEXT",
     "account_sends",
     "arrange",
+    "display_width",
     "name_columns",
+    "needs_text",
     "view",
 ]

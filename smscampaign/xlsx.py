@@ -6,6 +6,9 @@
 
 from __future__ import annotations
 
+from smscampaign.core.errors import (
+    ConfigError,
+)
 from smscampaign.reports.xlsx import (
     ENGINES,
     FONT_CHARSET,
@@ -32,6 +35,7 @@ from smscampaign.reports.xlsx import (
 __all__ = [
     "Chart",
     "Column",
+    "ConfigError",
     "ENGINES",
     "FONT_CHARSET",
     "FONT_FAMILY",

@@ -11,13 +11,9 @@ import pandas as pd
 import pytest
 
 import smscampaign as sc
-from smscampaign.memory.history import (
-    History,
-    _beijing,
-    apply_history,
-    compare_campaigns,
-    export_comparison,
-)
+from smscampaign.campaign.caps import apply_history
+from smscampaign.memory.history import History, _beijing
+from smscampaign.reports.compare import compare_campaigns, export_comparison
 from smscampaign.wire.protocol import BEIJING, TIME_FORMAT
 
 USER, PASSWORD = "demo", "s3cret-PW!"

@@ -14,6 +14,7 @@ from phone import Phone
 from phonenumbers import PhoneNumberType, carrier, geocoder
 
 import smscampaign as sc
+from smscampaign.stages import numbers as stages_numbers
 from smscampaign.stages.numbers import (
     _TO_ASCII,
     OUTPUT_COLUMNS,
@@ -531,7 +532,7 @@ def test_slices_and_threads_change_nothing(monkeypatch):
     rng.shuffle(cells)
     df = pd.DataFrame({"手机": cells + cells[:50]})  # duplicates across slices
     whole = sc.check_numbers(df)
-    monkeypatch.setattr(sc.numbers, "_FAST_ROWS", 16)
+    monkeypatch.setattr(stages_numbers, "_FAST_ROWS", 16)
     assert_frame_equal(sc.check_numbers(df), whole)
     numbers, codes = _shape(df["手机"])
     general = _shape_messy(pa.array(as_text(df["手机"]).array))
@@ -542,7 +543,7 @@ def test_slices_and_threads_change_nothing(monkeypatch):
 def test_chunks_of_a_csv_are_shaped_where_they_lie(monkeypatch, rows):
     # An Arrow CSV read gives a column in chunks: they are split into slices, or small ones
     # grouped into one; every row's answer stays in its place.
-    monkeypatch.setattr(sc.numbers, "_FAST_ROWS", rows)
+    monkeypatch.setattr(stages_numbers, "_FAST_ROWS", rows)
     cells = ["+86 138 0013 8000", "无", None, "1.3800138000E+10", " " * 30 + "13900139000", "12"] * 7
     pieces = [cells[:5], [], cells[5:17], cells[17:18], cells[18:]]
     chunked = pa.chunked_array([pa.array(p, pa.large_string()) for p in pieces], pa.large_string())

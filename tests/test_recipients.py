@@ -444,7 +444,7 @@ def test_a_lone_surrogate_is_replaced_and_the_plan_goes_on():
 
 @pytest.mark.parametrize("chunk", [5, 7, 13, 1 << 20])
 def test_cell_extent_is_found_across_chunk_edges(monkeypatch, chunk):
-    from smscampaign import recipients
+    from smscampaign.stages import recipients
 
     monkeypatch.setattr(recipients, "_CHUNK", chunk)
     xml = b'<row r="9"><c r="B2"/>' * 5 + b'<c\tr=\'ZZ77\' s="1"/><c r="A1"/></row>'

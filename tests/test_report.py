@@ -571,7 +571,7 @@ def test_plot_report_speaks_chinese_when_a_cjk_font_is_installed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     pytest.importorskip("matplotlib")
-    from smscampaign import report
+    from smscampaign.reports import report
 
     monkeypatch.setattr(report, "_cjk_font", lambda: "Noto Sans CJK SC")
     assert plot_report(results_frame()).axes[0].get_title() == "收件人状态 Recipients by status"
@@ -638,7 +638,7 @@ def test_regions_of_real_numbers_group_into_provinces(tmp_path: Path) -> None:
 
 
 def test_every_reason_has_its_chinese() -> None:
-    from smscampaign.reports.report import _reason_zh
+    from smscampaign.core.reasons import reason_zh as _reason_zh
     from smscampaign.stages.numbers import Reason
 
     for reason in Reason:

@@ -10,7 +10,8 @@ import pytest
 
 import smscampaign as sc
 from smscampaign.campaign.send import RESULT_COLUMNS
-from smscampaign.notebook.views import LEAD_COLUMNS, MISSING, account_sends, arrange, name_columns, view
+from smscampaign.core.columns import LEAD_COLUMNS, arrange, name_columns
+from smscampaign.notebook.views import MISSING, account_sends, view
 from smscampaign.stages.numbers import TEXT
 
 CONTENT = (

@@ -609,7 +609,7 @@ def plan_campaign(
         variants = template if isinstance(template, Mapping) else {"A": template}
         return plan_variants(recipients, variants, **options)
     if respect_opt_outs or frequency_cap is not None:  # the campaign history (issue 13)
-        from smscampaign.memory.history import apply_history  # noqa: PLC0415
+        from smscampaign.campaign.caps import apply_history  # noqa: PLC0415
 
         recipients = apply_history(
             recipients, history, respect_opt_outs=respect_opt_outs, frequency_cap=frequency_cap

@@ -25,7 +25,6 @@ import logging
 import os
 import sqlite3
 import threading
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, Final
@@ -42,6 +41,7 @@ from smscampaign.core.errors import (
     ReplyError,
     SmsCampaignError,
 )
+from smscampaign.stages.keywords import OPT_OUT_KEYWORDS, keyword_key
 from smscampaign.stages.numbers import TEXT, normalize_numbers
 from smscampaign.wire.gateway import Gateway
 from smscampaign.wire.protocol import BEIJING, DECLARED_CODECS, TIME_FORMAT, python_codec
@@ -59,8 +59,6 @@ __all__ = [
     "serve_replies",
 ]
 
-logger = logging.getLogger(__name__)
-
 #: Columns of :func:`fetch_replies`.
 REPLY_COLUMNS: Final = ("sender", "content", "receivetime")
 #: Columns of :meth:`ReplyStore.to_frame`.
@@ -69,23 +67,9 @@ STORE_COLUMNS: Final = (*REPLY_COLUMNS, "received_via")
 #: not decode; ``content`` shows them escaped, ``raw`` holds them), ``extra`` (push fields we do not
 #: know, as JSON).
 DETAIL_COLUMNS: Final = ("decode_error", "raw", "extra")
-#: Replies that mean "stop sending to me", compared after :func:`_keyword_key` (width and case folded,
-#: so ＴＤ and td count): Simplified and Traditional forms, as GBK and Big5 users write them.
-OPT_OUT_KEYWORDS: Final = (
-    "T",
-    "TD",
-    "N",
-    "退订",
-    "退訂",
-    "退",
-    "取消",
-    "取消订阅",
-    "取消訂閱",
-    "退订短信",
-    "退訂簡訊",
-    "STOP",
-    "UNSUBSCRIBE",
-)
+
+logger = logging.getLogger(__name__)
+
 #: Largest push body accepted (413 above).
 MAX_PUSH_BYTES: Final = 64 * 1024
 
@@ -590,17 +574,6 @@ def serve_replies(
 # -- opt-outs ---------------------------------------------------------------------------------------
 
 
-def _keyword_key(text: str) -> str:
-    """Fold width and case, and strip surrounding whitespace, punctuation and symbols."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    start, end = 0, len(folded)
-    while start < end and unicodedata.category(folded[start])[0] in "PZSC":
-        start += 1
-    while end > start and unicodedata.category(folded[end - 1])[0] in "PZSC":
-        end -= 1
-    return folded[start:end]
-
-
 def _records(replies: pd.DataFrame | ReplyStore) -> pd.DataFrame:
     if not isinstance(replies, (ReplyStore, pd.DataFrame)):
         raise ReplyError(f"replies must be a DataFrame or a ReplyStore, not {type(replies).__name__}")
@@ -629,9 +602,9 @@ def opt_outs(
     Name: mobile, dtype: string
     """
     frame = _records(replies)
-    wanted = {_keyword_key(k) for k in keywords} - {""}
+    wanted = {keyword_key(k) for k in keywords} - {""}
     contents = frame["content"].astype(object).where(frame["content"].notna(), "")
-    hit = [(_keyword_key(str(c)) in wanted) for c in contents]
+    hit = [(keyword_key(str(c)) in wanted) for c in contents]
     senders = normalize_numbers(frame["sender"].reset_index(drop=True))[
         pd.Series(hit, dtype=bool).to_numpy()
     ]

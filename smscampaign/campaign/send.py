@@ -38,6 +38,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from smscampaign.core.codes import ACCOUNT, AMBIGUOUS, RETRYABLE, SUCCESS, describe_code
+from smscampaign.core.columns import LEAD_COLUMNS, arrange
 from smscampaign.core.dtypes import TEXT
 from smscampaign.core.errors import (
     AccountError,
@@ -63,7 +64,6 @@ from smscampaign.memory.journal import (
     Outcome,
     _in_background,
 )
-from smscampaign.notebook.views import LEAD_COLUMNS, arrange
 from smscampaign.wire.gateway import Gateway
 from smscampaign.wire.protocol import BEIJING, in_window, parse_window
 
@@ -76,7 +76,7 @@ logger = logging.getLogger(__name__)
 
 #: The results frame's own columns, in order: what a person reads first (name-like columns of the
 #: plan go right after ``source_row``), then the technical ones; the plan's other columns follow.
-#: The order is :func:`smscampaign.notebook.views.arrange`'s.
+#: The order is :func:`smscampaign.core.columns.arrange`'s.
 RESULT_COLUMNS: Final = (
     *LEAD_COLUMNS,
     "code",

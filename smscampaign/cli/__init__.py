@@ -683,9 +683,9 @@ def _cmd_send(args: argparse.Namespace) -> int:
 
 def _secret_from_env(variable: str, option: str) -> str:
     """A secret from the environment variable the user named (secrets never come from argv)."""
-    import os  # noqa: PLC0415
+    from smscampaign.core.settings import read_variable  # noqa: PLC0415
 
-    value = os.environ.get(variable, "")
+    value = read_variable(variable)
     if not value:
         raise UserError(f"{option}: environment variable {variable} is not set or empty")
     return value
@@ -1034,8 +1034,8 @@ def _add_compare(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from smscampaign.memory.history import (  # noqa: PLC0415
-        History,
+    from smscampaign.memory.history import History  # noqa: PLC0415
+    from smscampaign.reports.compare import (  # noqa: PLC0415
         compare_campaigns,
         export_comparison,
         plot_comparison,

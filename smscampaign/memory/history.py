@@ -13,7 +13,8 @@ every opt-out. From them it answers, as DataFrames:
 
 ``plan_campaign`` consults it: numbers that ever opted out are ``suppressed`` (``respect_opt_outs``),
 numbers already texted ``frequency_cap`` times in the window are ``capped``
-(:func:`apply_history`). :func:`compare_campaigns` sets campaigns side by side.
+(:func:`smscampaign.campaign.caps.apply_history`); :mod:`smscampaign.reports.compare` sets campaigns
+side by side.
 
 Times are Beijing time (tz-aware) in every frame; ``clock`` (default: the system clock) is injectable,
 so a notebook or a test can play weeks of campaigns without waiting.
@@ -28,10 +29,8 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
@@ -39,24 +38,19 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from smscampaign.core.errors import ConfigError, PlanError, SmsCampaignError
-from smscampaign.core.statuses import OptionalPlanStatus
-from smscampaign.memory.home import CAMPAIGN_COLUMNS, SQLiteStore, home_dir, open_home
+from smscampaign.core.errors import ConfigError, SmsCampaignError
+from smscampaign.memory.home import CAMPAIGN_COLUMNS, SQLiteStore, open_home
+from smscampaign.stages.keywords import OPT_OUT_KEYWORDS, keyword_key
 from smscampaign.stages.numbers import TEXT, normalize_numbers
 from smscampaign.wire.protocol import BEIJING, TIME_FORMAT
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from matplotlib.figure import Figure
+    pass
 
 __all__ = [
     "ATTRIBUTION_WINDOW",
     "CONTACT_COLUMNS",
     "History",
-    "apply_history",
-    "compare_campaigns",
-    "export_comparison",
-    "parse_frequency_cap",
-    "plot_comparison",
 ]
 
 logger = logging.getLogger(__name__)
@@ -91,11 +85,8 @@ REPLY_COLUMNS: Final = (
 )
 #: Columns of :meth:`History.opt_outs`.
 OPT_OUT_COLUMNS: Final = ("mobile", "at", "source", "note")
-#: Status of plan rows whose number already got ``frequency_cap`` messages in the window.
-CAPPED: Final = OptionalPlanStatus.CAPPED
 
 _STORE_TIME: Final = "%Y-%m-%dT%H:%M:%S.%fZ"
-_CAP_UNITS: Final = {"h": "hours", "d": "days", "w": "weeks"}
 Clock = Callable[[], datetime]
 
 
@@ -161,13 +152,11 @@ def _window(value: Any, what: str) -> pd.Timedelta:
 
 def _is_opt_out(contents: Iterable[Any]) -> np.ndarray:
     """Whether each reply is an opt-out keyword, as :func:`~smscampaign.opt_outs` decides."""
-    from smscampaign.campaign.replies import OPT_OUT_KEYWORDS, _keyword_key  # noqa: PLC0415
-
-    wanted = {_keyword_key(k) for k in OPT_OUT_KEYWORDS} - {""}
+    wanted = {keyword_key(k) for k in OPT_OUT_KEYWORDS} - {""}
     values = pd.Series(list(contents), dtype=object)
     codes, distinct = pd.factorize(values, use_na_sentinel=False)  # each distinct text tested once
     found = [
-        _keyword_key("" if t is None or t is pd.NA or t != t else str(t)) in wanted for t in distinct
+        keyword_key("" if t is None or t is pd.NA or t != t else str(t)) in wanted for t in distinct
     ]
     return np.array(found, dtype=bool)[codes] if len(codes) else np.zeros(0, dtype=bool)
 
@@ -646,457 +635,3 @@ def _mobile_keys(mobiles: Iterable[Any], *, keep_all: bool = False) -> list[str]
     raw = series.reset_index(drop=True).astype(object).map(lambda v: "" if v is None else str(v).strip())
     keys = normalized.astype(object).where(normalized.notna(), raw).tolist()
     return keys if keep_all else list(dict.fromkeys(k for k in keys if k))
-
-
-# -- planning: opt-outs follow the person, frequency caps ----------------------------------------------
-
-
-def parse_frequency_cap(value: Any) -> tuple[int, pd.Timedelta]:
-    """``(3, "7D")``, ``"3/7d"``, ``"2/24h"``, ``"1/2w"`` → (messages, window).
-
-    >>> parse_frequency_cap("3/7d")
-    (3, Timedelta('7 days 00:00:00'))
-    """
-    if isinstance(value, str):
-        found = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*([hdwHDW])\s*", value)
-        if not found:
-            raise ConfigError(f"frequency cap {value!r}: write messages/window, e.g. 3/7d, 2/24h, 1/2w")
-        count, size, unit = found.groups()
-        return int(count), pd.Timedelta(**{_CAP_UNITS[unit.lower()]: int(size)})
-    if isinstance(value, tuple | list) and len(value) == 2:
-        count, window = value
-        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-            raise ConfigError(f"a frequency cap allows at least 1 message, not {count!r}")
-        return count, _window(window, "the frequency cap's window")
-    raise ConfigError(
-        f"frequency_cap must be (messages, window) such as (3, '7D'), or '3/7d'; got {value!r}"
-    )
-
-
-def _window_text(window: pd.Timedelta) -> str:
-    hours = window / pd.Timedelta(hours=1)
-    if hours % 24 == 0:
-        return f"{int(hours // 24)}d"
-    return f"{hours:g}h"
-
-
-def apply_history(
-    recipients: pd.DataFrame,
-    history: History | str | os.PathLike[str] | None = None,
-    *,
-    respect_opt_outs: bool = True,
-    frequency_cap: Any = None,
-) -> pd.DataFrame:
-    """Mark the ``ok`` rows the campaign history rules out (what ``plan_campaign`` calls first).
-
-    - numbers that ever opted out (:meth:`History.opt_outs`) become ``suppressed``, the reason naming
-      the reply and its date (unless ``respect_opt_outs=False``);
-    - with ``frequency_cap=(n, window)`` (or ``"n/7d"``), numbers already sent ``n`` messages within
-      ``window`` before now become ``capped``, the reason giving the count and the last date.
-
-    ``history`` is a :class:`History`, a home folder, or ``None``: the default campaign home, and only
-    if it exists (planning never creates it). Returns ``recipients`` itself when nothing applies, else
-    a copy; ``recipients`` is not modified.
-    """
-    if not respect_opt_outs and frequency_cap is None:
-        return recipients
-    if not isinstance(recipients, pd.DataFrame) or "mobile" not in recipients.columns:
-        return recipients  # plan_campaign says what is wrong with it
-    try:
-        cap = None if frequency_cap is None else parse_frequency_cap(frequency_cap)
-    except ConfigError as exc:
-        raise PlanError(str(exc)) from None
-    if history is None or isinstance(history, str | os.PathLike):
-        folder = home_dir(history)
-        if not (Path(folder) / "home.sqlite").is_file():
-            return recipients
-        with History(folder) as opened:
-            return _apply(recipients, opened, respect_opt_outs, cap)
-    if not isinstance(history, History):
-        raise PlanError(f"history must be a History or a home folder, not {type(history).__name__}")
-    return _apply(recipients, history, respect_opt_outs, cap)
-
-
-def _apply(
-    recipients: pd.DataFrame,
-    history: History,
-    respect_opt_outs: bool,
-    cap: tuple[int, pd.Timedelta] | None,
-) -> pd.DataFrame:
-    n = len(recipients)
-    if "status" in recipients.columns:
-        status = recipients["status"]
-        ok = (status.isna() | status.isin(["ok", "duplicate"])).to_numpy(dtype=bool)
-    else:
-        ok = np.ones(n, dtype=bool)
-    keys = _normalized_keys(recipients["mobile"])
-    new_status = np.full(n, None, dtype=object)
-    new_reason = np.full(n, None, dtype=object)
-    if respect_opt_outs and n:
-        opt = history.opt_outs()
-        if len(opt):
-            row_keys, opt_keys = _join_keys([keys, _arrow_text(opt["mobile"])])
-            found = opt_keys.get_indexer(row_keys)  # opt_outs() holds each number once
-            hit = ok & (found >= 0)
-            # One reason per opted-out number, then spread to its rows.
-            whens = opt["at"].dt.strftime("%Y-%m-%d %H:%M").tolist()
-            reasons = [
-                f"opted out: replied {note!r} on {when}"
-                if source == "reply"
-                else f"opted out ({source}{f' ({note})' if isinstance(note, str) and note else ''}) "
-                f"on {when}"
-                for source, note, when in zip(opt["source"], opt["note"], whens, strict=True)
-            ]
-            rows_hit = np.flatnonzero(hit)
-            new_status[rows_hit] = "suppressed"
-            new_reason[rows_hit] = np.array(reasons, dtype=object)[found[rows_hit]]
-            ok = ok & ~hit
-    if cap is not None and ok.any():
-        limit, window = cap
-        now = history.now()
-        since = now - window.to_pytimedelta()
-        registry, at = history.store.message_times(since=since)
-        recent = at <= _micros(pd.Timestamp(now))
-        sent_keys, row_keys = _join_keys([registry.filter(pa.array(recent)), keys])
-        codes, numbers = pd.factorize(sent_keys.to_numpy())
-        sent_count = np.bincount(codes, minlength=len(numbers))
-        last = np.full(len(numbers), _NAT, dtype=np.int64)
-        np.maximum.at(last, codes, at[recent])
-        over = sent_count >= limit
-        if over.any():
-            found = pd.Index(numbers[over]).get_indexer(row_keys)
-            hit = ok & (found >= 0)
-            label = f"frequency cap {limit}/{_window_text(window)}"  # once, not per number
-            # One reason per distinct (count, last time): numbers texted by the same batches share it.
-            pairs, which = np.unique(
-                np.column_stack([sent_count[over], last[over]]), axis=0, return_inverse=True
-            )
-            whens = _from_micros(pairs[:, 1]).dt.strftime("%Y-%m-%d %H:%M").tolist()
-            capped = np.array(
-                [
-                    f"{label}: {count} message{'s' if count != 1 else ''} in the window, last {when}"
-                    for count, when in zip(pairs[:, 0].tolist(), whens, strict=True)
-                ],
-                dtype=object,
-            )[which.reshape(-1)]
-            rows_hit = np.flatnonzero(hit)
-            new_status[rows_hit] = CAPPED
-            new_reason[rows_hit] = capped[found[rows_hit]]
-    marked = pd.notna(new_status)
-    if not marked.any():
-        return recipients
-    out = recipients.copy()
-    out.attrs = dict(recipients.attrs)
-    if "status" in out.columns:
-        old_status = out["status"].astype(object).to_numpy()
-    else:
-        old_status = np.full(n, "ok", dtype=object)
-    old_reason = (
-        out["reason"].astype(object).to_numpy()
-        if "reason" in out.columns
-        else np.full(n, None, dtype=object)
-    )
-    out["status"] = pd.Series(np.where(marked, new_status, old_status), index=out.index, dtype=TEXT)
-    out["reason"] = pd.Series(np.where(marked, new_reason, old_reason), index=out.index, dtype=TEXT)
-    logger.info(
-        "campaign history: %d opted-out number(s) suppressed, %d capped",
-        int((new_status == "suppressed").sum()),
-        int((new_status == CAPPED).sum()),
-    )
-    return out
-
-
-# -- comparison ------------------------------------------------------------------------------------
-
-
-def compare_campaigns(
-    history: History, names: Sequence[str] | None = None, *, attribution_window: Any = None
-) -> pd.DataFrame:
-    """Campaigns side by side, one row each (``names`` in that order; default all, oldest first).
-
-    Columns: ``campaign, created, template, recipients`` (rows planned), ``messages`` (sent or unknown,
-    from the registry), ``accepted, replied`` (numbers with an attributed reply), ``reply_rate``
-    (replied / messages), ``opted_out`` (numbers whose attributed reply is an opt-out),
-    ``opt_out_rate``, ``median_time_to_reply``. Names may also be fingerprints (or their start).
-    """
-    campaigns = history.campaigns()
-    if names is None:
-        chosen = campaigns
-    else:
-        picked = []
-        for name in names:
-            match = campaigns[
-                (campaigns["name"] == name) | campaigns["fingerprint"].str.startswith(str(name))
-            ]
-            if match.empty:
-                known = ", ".join(campaigns["name"].astype(str)) or "none"
-                raise ConfigError(
-                    f"no campaign named {name!r} in {history.store.location} (known: {known})"
-                )
-            picked.append(match.iloc[-1])
-        chosen = pd.DataFrame(picked).reset_index(drop=True)
-    replies = history.replies(attribution_window)
-    attributed = replies[replies["fingerprint"].notna()]
-    rows = []
-    for row in chosen.itertuples(index=False):
-        mine = attributed[attributed["fingerprint"] == row.fingerprint]
-        replied = mine["sender"].nunique()
-        opted = mine.loc[mine["opt_out"], "sender"].nunique()
-        first = mine.drop_duplicates("sender")
-        messages = int(row.messages)
-        rows.append(
-            {
-                "campaign": row.name,
-                "created": row.created,
-                "template": row.template,
-                "recipients": int(row.recipients),
-                "messages": messages,
-                "accepted": int(getattr(row, "accepted", 0) or 0),
-                "replied": int(replied),
-                "reply_rate": replied / messages if messages else np.nan,
-                "opted_out": int(opted),
-                "opt_out_rate": opted / messages if messages else np.nan,
-                "median_time_to_reply": first["time_to_reply"].median() if len(first) else pd.NaT,
-            }
-        )
-    out = pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
-    for column in ("campaign", "template"):
-        out[column] = out[column].astype(TEXT)
-    out["median_time_to_reply"] = pd.to_timedelta(out["median_time_to_reply"])
-    return out
-
-
-#: Columns of :func:`compare_campaigns`.
-COMPARISON_COLUMNS: Final = (
-    "campaign",
-    "created",
-    "template",
-    "recipients",
-    "messages",
-    "accepted",
-    "replied",
-    "reply_rate",
-    "opted_out",
-    "opt_out_rate",
-    "median_time_to_reply",
-)
-
-
-def plot_comparison(comparison: pd.DataFrame) -> Figure:
-    """Reply and opt-out rates per campaign as grouped bars (matplotlib ``Figure``)."""
-    from matplotlib.figure import Figure  # noqa: PLC0415 (optional: the notebook extra)
-
-    fig = Figure(figsize=(max(4.0, 1.4 * len(comparison) + 2), 3.2))
-    ax = fig.add_subplot()
-    x = np.arange(len(comparison))
-    ax.bar(x - 0.2, comparison["reply_rate"].fillna(0) * 100, width=0.4, label="reply rate %")
-    ax.bar(x + 0.2, comparison["opt_out_rate"].fillna(0) * 100, width=0.4, label="opt-out rate %")
-    ax.set_xticks(x, [str(c) for c in comparison["campaign"]], rotation=20, ha="right")
-    ax.set_ylabel("% of messages")
-    ax.legend(frameon=False)
-    ax.set_title("Campaigns compared")
-    fig.tight_layout()
-    return fig
-
-
-def export_comparison(comparison: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
-    """Write the comparison as an ``.xlsx`` workbook (sheet 对比, rates as percentages)."""
-    target = Path(path)
-    if target.suffix.lower() != ".xlsx":
-        raise ConfigError(f"the comparison is written as .xlsx, not {target.suffix or 'no suffix'}")
-    sheet = comparison.copy()
-    for column in sheet.columns:
-        if isinstance(sheet[column].dtype, pd.DatetimeTZDtype):
-            sheet[column] = sheet[column].dt.tz_localize(None)
-    sheet["median_time_to_reply"] = sheet["median_time_to_reply"].map(
-        lambda v: "" if pd.isna(v) else str(pd.Timedelta(v).floor("s"))
-    )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with pd.ExcelWriter(target, engine="openpyxl") as writer:
-        sheet.to_excel(writer, sheet_name="对比", index=False)
-        ws = writer.sheets["对比"]
-        ws.freeze_panes = "A2"
-        ws.auto_filter.ref = ws.dimensions
-        for i, column in enumerate(sheet.columns, start=1):
-            letter = ws.cell(row=1, column=i).column_letter
-            ws.column_dimensions[letter].width = min(60, max(10, len(str(column)) + 2))
-            if column.endswith("_rate"):
-                for cell in ws[letter][1:]:
-                    cell.number_format = "0.0%"
-    return target
-
-
-# -- the report's history tables -------------------------------------------------------------------
-
-#: Result statuses of rows the send engine took on (the denominators of the A/B comparison).
-_TAKEN_ON: Final = ("accepted", "failed", "unknown", "not_sent", "already_sent")
-#: Sheets :func:`~smscampaign.export_report` adds for these tables, in order.
-REPORT_SHEETS: Final = (
-    ("回复率 engagement", "engagement"),
-    ("回复率-运营商", "engagement_carriers"),
-    ("回复率-地区", "engagement_regions"),
-    ("AB 分组", "arms"),
-    ("AB 检验", "arm_tests"),
-)
-
-
-def _engagement(frame: pd.DataFrame, keys: pd.Series, name: str) -> pd.DataFrame:
-    """Per key: ``messages`` (accepted or unknown), ``replied``, ``reply_rate``, ``opted_out``,
-    ``opt_out_rate``, ``median_time_to_reply``."""
-    grouped = frame.assign(_key=keys.to_numpy()).groupby("_key", sort=False, dropna=False)
-    table = pd.DataFrame(
-        {
-            "messages": grouped["sent"].sum().astype("int64"),
-            "replied": grouped["replied"].sum().astype("int64"),
-            "opted_out": grouped["opted_out"].sum().astype("int64"),
-            "median_time_to_reply": grouped["time_to_reply"].median(),
-        }
-    )
-    table["reply_rate"] = (table["replied"] / table["messages"].where(table["messages"] > 0)).round(4)
-    table["opt_out_rate"] = (table["opted_out"] / table["messages"].where(table["messages"] > 0)).round(
-        4
-    )
-    table = table.sort_values("messages", ascending=False, kind="stable")
-    table.index.name = name
-    table = table.reset_index()
-    columns = [name, "messages", "replied", "reply_rate", "opted_out", "opt_out_rate"]
-    return table[[*columns, "median_time_to_reply"]]
-
-
-def report_tables(
-    results: pd.DataFrame, history: History, *, attribution_window: Any = None
-) -> dict[str, pd.DataFrame]:
-    """The campaign history's tables for :func:`~smscampaign.campaign_report`.
-
-    Replies attributed to this campaign (``results.attrs["fingerprint"]``) give, over the messages
-    sent (``accepted`` or ``unknown``): ``engagement`` (the campaign), ``engagement_carriers``,
-    ``engagement_regions`` (per province) — ``messages, replied, reply_rate, opted_out, opt_out_rate,
-    median_time_to_reply``. With a ``variant`` column (an A/B test), ``arms`` (per variant:
-    ``recipients, accepted, accepted_rate, replied, reply_rate, opted_out, opt_out_rate``) and
-    ``arm_tests`` (each arm against the first, per rate, with :func:`two_proportion_test`'s p-value,
-    95 % interval and verdict). ``results`` is not modified.
-    """
-    fingerprint = results.attrs.get("fingerprint")
-    replies = history.replies(attribution_window)
-    mine = replies[replies["fingerprint"] == fingerprint] if fingerprint else replies.iloc[0:0]
-    per = mine.groupby("sender").agg(time_to_reply=("time_to_reply", "min"), opt_out=("opt_out", "any"))
-    status = results["status"].astype(object).to_numpy()
-    mobile = results["mobile"].astype(object).to_numpy()
-    sent = np.isin(status, ["accepted", "unknown"])
-    replied = sent & pd.Index(mobile, dtype=object).isin(per.index)
-    opted = replied & pd.Index(mobile, dtype=object).isin(per.index[per["opt_out"]])
-    ttr = pd.Series(mobile).map(per["time_to_reply"]).where(replied)
-    frame = pd.DataFrame(
-        {
-            "sent": sent,
-            "replied": replied,
-            "opted_out": opted,
-            "time_to_reply": pd.to_timedelta(ttr.to_numpy()),
-        }
-    )
-    names = dict(zip(history.campaigns()["fingerprint"], history.campaigns()["name"], strict=True))
-    label = names.get(fingerprint, (fingerprint or "campaign")[:12])
-    unknown = "未知"
-
-    def labelled(column: str) -> pd.Series:
-        if column not in results.columns:
-            return pd.Series([unknown] * len(results), dtype=object)
-        values = results[column].astype(object).to_numpy()
-        return pd.Series([v if isinstance(v, str) and v else unknown for v in values], dtype=object)
-
-    tables = {
-        "engagement": _engagement(frame, pd.Series([label] * len(results), dtype=object), "campaign"),
-        "engagement_carriers": _engagement(frame, labelled("carrier"), "carrier"),
-        "engagement_regions": _engagement(frame, _provinces(results), "province"),
-    }
-    if "variant" in results.columns:
-        tables.update(_arms(results, frame))
-    return tables
-
-
-def _provinces(results: pd.DataFrame) -> pd.Series:
-    from smscampaign.stages.numbers import province_of  # noqa: PLC0415
-
-    if "region" not in results.columns and "mobile" not in results.columns:
-        return pd.Series(["未知"] * len(results), dtype=object)
-    return province_of(results).reset_index(drop=True).astype(object)
-
-
-def _arms(results: pd.DataFrame, frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    from smscampaign.campaign.variants import HOLDOUT, two_proportion_test  # noqa: PLC0415
-
-    variant = results["variant"].astype(object).to_numpy()
-    status = results["status"].astype(object).to_numpy()
-    taken = np.isin(status, _TAKEN_ON) | (status == HOLDOUT)
-    rows: list[dict[str, Any]] = []
-    names = [v for v in pd.unique(variant[taken]) if isinstance(v, str)]
-    names = sorted(names, key=lambda v: (v == HOLDOUT, v))
-    for name in names:
-        arm = taken & (variant == name)
-        accepted = int((arm & (status == "accepted")).sum())
-        recipients = int(arm.sum())
-        replied = int(frame["replied"].to_numpy()[arm].sum())
-        opted = int(frame["opted_out"].to_numpy()[arm].sum())
-        rows.append(
-            {
-                "variant": name,
-                "recipients": recipients,
-                "accepted": accepted,
-                "accepted_rate": accepted / recipients if recipients else np.nan,
-                "replied": replied,
-                "reply_rate": replied / accepted if accepted else np.nan,
-                "opted_out": opted,
-                "opt_out_rate": opted / accepted if accepted else np.nan,
-            }
-        )
-    arms = pd.DataFrame(rows)
-    tests = []
-    sent_arms = [r for r in rows if r["variant"] != HOLDOUT]
-    if sent_arms:
-        ref = sent_arms[0]
-        for other in sent_arms[1:]:
-            for metric, hits, base in (
-                ("accepted_rate", "accepted", "recipients"),
-                ("reply_rate", "replied", "accepted"),
-                ("opt_out_rate", "opted_out", "accepted"),
-            ):
-                try:
-                    got = two_proportion_test(
-                        ref[hits],
-                        ref[base],
-                        other[hits],
-                        other[base],
-                        labels=(ref["variant"], other["variant"]),
-                    )
-                except ConfigError as exc:  # scipy is an extra: the counts stay, the test says why
-                    got = {k: np.nan for k in ("rate_a", "rate_b", "difference", "ci_low", "ci_high")}
-                    got.update(p_value=np.nan, test=None, verdict=str(exc))
-                tests.append(
-                    {
-                        "metric": metric,
-                        "reference": ref["variant"],
-                        "variant": other["variant"],
-                        "reference_rate": got["rate_a"],
-                        "variant_rate": got["rate_b"],
-                        "difference": got["difference"],
-                        "ci_low": got["ci_low"],
-                        "ci_high": got["ci_high"],
-                        "p_value": got["p_value"],
-                        "test": got["test"],
-                        "verdict": got["verdict"],
-                    }
-                )
-    columns = [
-        "metric",
-        "reference",
-        "variant",
-        "reference_rate",
-        "variant_rate",
-        "difference",
-        "ci_low",
-        "ci_high",
-        "p_value",
-        "test",
-        "verdict",
-    ]
-    return {"arms": arms, "arm_tests": pd.DataFrame(tests, columns=columns)}

@@ -34,7 +34,6 @@ import secrets
 import sqlite3
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final, Protocol, runtime_checkable
@@ -45,6 +44,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from smscampaign.core.errors import ConfigError, JournalError
+from smscampaign.core.settings import ENV_HOME, Environment, read_environment
 from smscampaign.memory.sqlite import connect_wal
 
 __all__ = [
@@ -61,8 +61,6 @@ __all__ = [
     "read_environment",
 ]
 
-#: The environment variable naming the campaign home.
-ENV_HOME: Final = "SMSCAMPAIGN_HOME"
 #: Columns of :meth:`Store.sends_before`.
 SEND_COLUMNS: Final = (
     "mobile",
@@ -164,37 +162,6 @@ MIGRATIONS: Final[list[str]] = [
 #: What joins the numbers of a batch in ``send_batch_mobiles`` (never part of a number: the gateway
 #: takes a batch's receivers joined by it).
 _SEPARATOR: Final = ","
-
-
-# -- environment -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Environment:
-    """The ``SMSCAMPAIGN_*`` settings (empty / ``None`` when unset); the password is never shown."""
-
-    username: str = ""
-    password: str = field(default="", repr=False)
-    base_url: str | None = None
-    charset: str | None = None
-    home: str | None = None
-
-
-def read_environment(environ: Mapping[str, str] | None = None) -> Environment:
-    """The project's one reader of environment variables: ``SMSCAMPAIGN_USERNAME``,
-    ``SMSCAMPAIGN_PASSWORD``, ``SMSCAMPAIGN_BASE_URL``, ``SMSCAMPAIGN_CHARSET``, ``SMSCAMPAIGN_HOME``.
-
-    >>> read_environment({"SMSCAMPAIGN_HOME": "/tmp/h"}).home
-    '/tmp/h'
-    """
-    env = os.environ if environ is None else environ
-    return Environment(
-        username=env.get("SMSCAMPAIGN_USERNAME", ""),
-        password=env.get("SMSCAMPAIGN_PASSWORD", ""),
-        base_url=env.get("SMSCAMPAIGN_BASE_URL") or None,
-        charset=env.get("SMSCAMPAIGN_CHARSET") or None,
-        home=env.get(ENV_HOME) or None,
-    )
 
 
 def home_dir(home: str | os.PathLike[str] | None = None) -> Path:

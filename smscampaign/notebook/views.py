@@ -15,39 +15,22 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 from typing import Final
 
 import pandas as pd
-import pyarrow as pa
 
-from smscampaign.core.dtypes import TEXT, needs_text
+from smscampaign.core.columns import LEAD_COLUMNS, arrange, name_columns
+from smscampaign.core.dtypes import TEXT
 from smscampaign.reports.xlsx import display_width
 
-__all__ = ["LEAD_COLUMNS", "MISSING", "ResultsView", "account_sends", "arrange", "name_columns", "view"]
+__all__ = ["MISSING", "ResultsView", "account_sends", "view"]
 
-#: The fixed columns a person reads first, in order; name-like columns go right after ``source_row``.
-LEAD_COLUMNS: Final = (
-    "source_row",
-    "mobile",
-    "status",
-    "reason_zh",
-    "reason",
-    "message_zh",
-    "message_en",
-    "content",
-)
 #: How :func:`view` shows a missing value (every column the same way).
 MISSING: Final = "—"
 
-_NAME_HINT: Final = re.compile(r"姓名|名字|名称|称呼|客户|联系人|收件人|name|customer|contact", re.I)
-#: Identifiers are not names: 客户编号, customer_id, contact number …
-_NOT_NAME_HINT: Final = re.compile(
-    r"编号|号码|电话|手机|代码|id\b|_id|code|number|phone|mobile|tel|no\b", re.I
-)
 #: Short text columns that never wrap; longer text wraps inside these widths (in ``ch``).
 _NOWRAP_UP_TO: Final = 24
 _WRAP_WIDTH: Final = {"content": (24, 40), "reason": (14, 24), "message_en": (14, 24)}
@@ -55,58 +38,6 @@ _DEFAULT_WRAP: Final = (16, 28)
 #: What :func:`view` shows by default: the lead without the gateway's messages (for a refused row
 #: ``reason_zh`` is the gateway's Chinese already; for an accepted one they say only "success").
 _VIEW_COLUMNS: Final = tuple(c for c in LEAD_COLUMNS if c not in ("message_zh", "message_en"))
-
-
-def name_columns(frame: pd.DataFrame) -> list[str]:
-    """The columns holding a name or the like (``姓名``, ``客户名称``, ``name`` …), in order."""
-    phone = str(frame.attrs.get("phone_column", ""))
-    return [
-        str(c)
-        for c in frame.columns
-        if _NAME_HINT.search(str(c)) and not _NOT_NAME_HINT.search(str(c)) and str(c) != phone
-    ]
-
-
-def _reason_zh(frame: pd.DataFrame) -> pd.Series:
-    """``reason`` in Chinese: the gateway's own Chinese text for a refused request, else the
-    report's translation of the English reason; ``<NA>`` where there is no reason or no translation."""
-    from smscampaign.reports.report import _reason_zh as translate  # noqa: PLC0415 - one translation table
-
-    reason = frame["reason"].astype(TEXT)
-    codes, uniques = pd.factorize(reason, use_na_sentinel=True)
-    table = pa.array([translate(str(u)) or None for u in uniques], type=pa.large_string())
-    spread = table.take(pa.array(codes, mask=codes < 0))  # once per distinct reason, then one take
-    out = pd.Series(pd.array(spread, dtype=TEXT), index=frame.index)
-    if "message_zh" in frame and "code" in frame:
-        refused = pd.to_numeric(frame["code"], errors="coerce").lt(0).fillna(False).astype(bool)
-        out = out.mask(refused & reason.notna(), frame["message_zh"].astype(TEXT))
-    return out
-
-
-def arrange(results: pd.DataFrame) -> pd.DataFrame:
-    """``results`` with the columns a person reads first, and every text column in one dtype.
-
-    Order: ``source_row``, the name-like columns (:func:`name_columns`), ``mobile``, ``status``,
-    ``reason_zh``, ``reason``, ``message_zh``, ``message_en``, ``content``, then every other column
-    in its order. ``reason_zh`` (``reason`` in Chinese) is added when ``reason`` is there and it is
-    not. Text columns become :data:`~smscampaign.stages.numbers.TEXT` (missing is ``<NA>``, never ``nan``).
-    Column names, rows, index and ``attrs`` are unchanged; ``results`` is not modified.
-
-    >>> arrange(pd.DataFrame({"mobile": ["13800138000"], "source_row": [2], "姓名": ["张三"]})).columns.tolist()
-    ['source_row', '姓名', 'mobile']
-    """  # noqa: E501
-    out = results.copy(deep=False)
-    if "reason" in out and "reason_zh" not in out:
-        out["reason_zh"] = _reason_zh(out)
-    for column in out.columns:
-        if needs_text(out[column]):  # e.g. the columns of a frame built by hand on pandas 2
-            out[column] = out[column].astype(TEXT)
-    names = [c for c in name_columns(out) if c not in LEAD_COLUMNS]
-    lead = [c for c in (LEAD_COLUMNS[0], *names, *LEAD_COLUMNS[1:]) if c in out.columns]
-    order = [*lead, *(c for c in out.columns if c not in lead)]
-    arranged = out[order]
-    arranged.attrs = dict(results.attrs)
-    return arranged
 
 
 def _is_text(series: pd.Series) -> bool:

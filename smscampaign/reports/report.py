@@ -38,6 +38,7 @@ import pandas as pd
 from smscampaign.reports import xlsx
 from smscampaign.core.codes import describe_code
 from smscampaign.core.dtypes import TEXT, needs_text
+from smscampaign.core.reasons import reason_zh
 from smscampaign.core.errors import ConfigError
 from smscampaign.stages.numbers import province_of
 from smscampaign.wire.protocol import BEIJING
@@ -293,7 +294,7 @@ def campaign_report(results: pd.DataFrame, history: Any = None) -> dict[str, pd.
       verdict, note, accepted_total``; empty when the campaign was not reconciled.
     - with ``history`` (a :class:`~smscampaign.History`): ``engagement``,
       ``engagement_carriers``, ``engagement_regions`` (reply rate, opt-out rate, time to reply) and,
-      for an A/B test, ``arms`` and ``arm_tests`` (:func:`~smscampaign.memory.history.report_tables`).
+      for an A/B test, ``arms`` and ``arm_tests`` (:func:`~smscampaign.reports.compare.report_tables`).
 
     >>> results = pd.DataFrame({"mobile": ["13800138000", None], "status": ["accepted", "invalid"]})
     >>> campaign_report(results)["summary"][["status", "recipients"]].to_dict("list")
@@ -319,7 +320,7 @@ def campaign_report(results: pd.DataFrame, history: Any = None) -> dict[str, pd.
         "reconciliations": _reconciliations(results),
     }
     if history is not None:  # reply / opt-out rates and A/B arms (smscampaign.memory.history, issue 13)
-        from smscampaign.memory.history import report_tables  # noqa: PLC0415
+        from smscampaign.reports.compare import report_tables  # noqa: PLC0415
 
         tables.update(report_tables(results, history))
     return _as_text(tables)
@@ -479,59 +480,10 @@ _SEND_COLUMNS = frozenset(
         "length",
     )
 )
-#: Reasons in Chinese: (pattern on the English reason, Chinese with \\1… from the pattern).
-_REASONS_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern), zh)
-    for pattern, zh in (
-        (r"^empty$", "号码为空"),
-        (r"^no mobile number$", "没有手机号"),
-        (r"^digits lost to scientific notation$", "科学计数法丢失了数字"),
-        (r"^foreign country code$", "境外国家代码"),
-        (r"^not digits$", "含非数字字符"),
-        (r"^wrong length$", "位数不对"),
-        (r"^not a mainland mobile range$", "不是大陆手机号段"),
-        (r"^duplicate of row (\d+)", r"与第 \1 行重复"),
-        (r"^same number as an earlier ready row", "与前面待发送的行号码相同"),
-        (r"^in the suppression list", "在屏蔽名单中"),
-        (r"^empty field: (.*)$", r"字段为空：\1"),
-        (r"^(\d+) characters, more than (\d+)", r"\1 字，超过 \2 字"),
-        (r"^truncated from (\d+)", r"已从 \1 字截短"),
-        (r"^(\w+) cannot carry (.*)$", r"\1 无法编码 \2"),
-        (r"^not sent", "未发送"),
-        (r"^interrupted while in flight", "发送中断，结果未知"),
-        (r"may have reached the gateway", "请求可能已到达网关，结果未知"),
-        (
-            r"^already sent the same content at (\S+ \S+) \(Beijing\)",
-            r"已于 \1（北京时间）通过同一网关发过相同内容，未重复发送",
-        ),
-        (
-            r"^already possibly sent \(\w+\) the same content at (\S+ \S+) \(Beijing\)",
-            r"已于 \1（北京时间）通过同一网关可能发过相同内容（结果未知），未重复发送",
-        ),
-    )
-)
-_GATEWAY_CODE = re.compile(r"\((-1\d\d)\)$")
 _PHONE_HINT = re.compile(r"mobile|phone|tel|手机|电话|号码|receiver|sender", re.IGNORECASE)
 _INTEGERS = frozenset(("source_row", "batch", "attempts"))
 _COUNTS = frozenset(("recipients", "size", "sms_left", "expected", "deducted", *STATUS_LABELS))
 _PERCENTS = frozenset(("share", "accepted_share"))
-
-
-def _reason_zh(reason: str) -> str:
-    """The Chinese of one English reason ("" when it has none): the send engine's reasons name the
-    gateway's code, whose Chinese text is the provider's own."""
-    if reason.startswith("campaign stopped: "):
-        return "群发已停止：" + _reason_zh(reason.removeprefix("campaign stopped: "))
-    if reason.endswith(": messages may have gone out"):
-        return _reason_zh(reason.removesuffix(": messages may have gone out")) + "，短信可能已发出"
-    code = _GATEWAY_CODE.search(reason)
-    if code:
-        return f"{describe_code(int(code.group(1))).zh}（{code.group(1)}）"
-    for pattern, zh in _REASONS_ZH:
-        match = pattern.search(reason)
-        if match:
-            return match.expand(zh)
-    return ""
 
 
 def _per_distinct(values: pd.Series, translate: Any) -> pd.Series:
@@ -604,7 +556,7 @@ def _sheet(
         elif key == "reason":
             zh = frame["reason_zh"] if "reason_zh" in frame.columns else None
             parts.append(
-                (_REASON_ZH_LABEL, _per_distinct(series, _reason_zh) if zh is None else zh, "text")
+                (_REASON_ZH_LABEL, _per_distinct(series, reason_zh) if zh is None else zh, "text")
             )
     seen: dict[str, int] = {}
     columns: list[xlsx.Column] = []
@@ -837,7 +789,7 @@ def export_report(
         sends = account_sends(results, account_stats)
         sheets.append(_sheet("账户发送量", sends, phones, labels=_ACCOUNT_LABELS))
     if history is not None:  # the campaign history's sheets (issue 13)
-        from smscampaign.memory.history import REPORT_SHEETS  # noqa: PLC0415
+        from smscampaign.reports.compare import REPORT_SHEETS  # noqa: PLC0415
 
         sheets += [_sheet(title, tables[key], phones) for title, key in REPORT_SHEETS if key in tables]
     xlsx.write_workbook(path, sheets, engine=engine, progress=progress)

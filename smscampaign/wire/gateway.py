@@ -47,6 +47,7 @@ from smscampaign.core.errors import (
     GatewayTimeout,
     UnencodableContentError,
 )
+from smscampaign.core.settings import read_environment
 from smscampaign.wire.protocol import (
     DECLARED_CODECS,
     DEFAULT_BASE_URL,
@@ -554,11 +555,10 @@ class Gateway:
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Gateway:
         """A Gateway configured from ``SMSCAMPAIGN_USERNAME``, ``SMSCAMPAIGN_PASSWORD``,
         ``SMSCAMPAIGN_BASE_URL`` and ``SMSCAMPAIGN_CHARSET`` (read, like every environment
-        variable, by :func:`~smscampaign.memory.home.read_environment`).
+        variable, by :func:`~smscampaign.core.settings.read_environment`).
 
         ``overrides`` (e.g. ``base_url=…``) win over the environment.
         """
-        from smscampaign.memory.home import read_environment  # noqa: PLC0415 - the one env reader
 
         env = read_environment(environ)
         settings: dict[str, Any] = {
@@ -642,7 +642,7 @@ class Gateway:
         """
         import pandas as pd  # noqa: PLC0415 (only when asked: keeps the CLI's start-up light)
 
-        from smscampaign.stages.numbers import TEXT  # noqa: PLC0415 (pandas' text dtype, kept in one place)
+        from smscampaign.core.dtypes import TEXT  # noqa: PLC0415 - loads pandas
 
         response = self._read_only("user_stat", after_sending=True)
         if not response.ok:
