@@ -270,7 +270,7 @@ def test_every_csv_output_neutralises_formulas(
 def test_csv_safe_does_not_mutate_and_keeps_types() -> None:
     import pandas as pd
 
-    from smscampaign.cli import csv_safe
+    from smscampaign.cli.output import csv_safe
 
     frame = pd.DataFrame(
         {"t": pd.array(["=1", None, "ok"], dtype="string"), "n": [-1, 2, 3], "o": ["@x", "+86 138", "-"]}
@@ -456,7 +456,7 @@ def test_sandbox_runs_share_one_registry_key_so_another_journal_sends_nobody_twi
     import pandas as pd
 
     import smscampaign as sc
-    from smscampaign.cli import SANDBOX_REGISTRY_KEY
+    from smscampaign.cli.common import SANDBOX_REGISTRY_KEY
 
     people = tmp_path / "people.csv"
     mobiles = ["13800138000", "13900139000", "15000150000"]

@@ -1,0 +1,274 @@
+"""What several command groups share: the user's-mistake error, the gateway, recipient and plan options.
+
+A command module registers its parser with these helpers and calls them from its handler::
+
+    parser = subparsers.add_parser("balance", help="…")
+    add_gateway_options(parser)            # --base-url, --charset, --sandbox
+    ...
+    with open_gateway(args) as (gateway, box):   # box is the Sandbox with --sandbox, else None
+        ...
+
+Nothing heavy is imported here at module level (pandas, the gateway, the planner): ``smscampaign --help``
+imports every command module, so those imports wait inside the functions that need them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from smscampaign.wire.protocol import CHARSETS, MAX_LENGTH, MAX_NUMBERS
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    import pandas as pd
+
+    from smscampaign.campaign.plan import Plan
+    from smscampaign.sandbox import Sandbox
+    from smscampaign.wire.gateway import Gateway
+
+#: What ``ArgumentParser.add_subparsers`` returns; every command module adds its commands to it.
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+DEMO_USER, DEMO_PASSWORD, DEMO_SMS = "demo", "demo-password", 10_000_000
+#: The one gateway every ``--sandbox`` send is recorded under in the campaign home's send registry.
+#: Each run starts its own sandbox on a new port, so its URL cannot be the key: under this fixed name
+#: a second ``--sandbox`` run (from another journal, too) sees the first one's sends and sends
+#: nobody twice. Not an ``http(s)://`` URL, so it never matches — nor holds back — a real gateway.
+SANDBOX_REGISTRY_KEY = f"sandbox://{DEMO_USER}"
+
+
+class UserError(Exception):
+    """A mistake of the user's (bad option combination …): one line, exit 2."""
+
+
+# -- the gateway ----------------------------------------------------------------------------------
+
+
+def add_gateway_options(parser: argparse.ArgumentParser, *, sandbox: bool = True) -> None:
+    """``--base-url``, ``--charset`` and (optionally) ``--sandbox``."""
+    parser.add_argument(
+        "--base-url", help="gateway host (default: $SMSCAMPAIGN_BASE_URL or the real host)"
+    )
+    parser.add_argument(
+        "--charset",
+        choices=list(CHARSETS),
+        help="endpoint charset (default: $SMSCAMPAIGN_CHARSET or utf8)",
+    )
+    if sandbox:
+        parser.add_argument(
+            "--sandbox",
+            action="store_true",
+            help="run against an in-process sandbox with a demo account",
+        )
+
+
+@contextlib.contextmanager
+def open_gateway(
+    args: argparse.Namespace, *, sandbox_sms: int = DEMO_SMS
+) -> Iterator[tuple[Gateway, Sandbox | None]]:
+    """The gateway the command talks to: the in-process sandbox with ``--sandbox``, else the
+    environment's credentials (``--base-url`` / ``--charset`` override)."""
+    from smscampaign.sandbox import Sandbox  # noqa: PLC0415
+    from smscampaign.wire.gateway import Gateway  # noqa: PLC0415 - keep CLI start-up light
+
+    if getattr(args, "sandbox", False):
+        with Sandbox() as box:
+            box.add_account(DEMO_USER, DEMO_PASSWORD, sms_left=sandbox_sms)
+            with box.gateway(DEMO_USER, DEMO_PASSWORD, charset=args.charset or "utf8") as gw:
+                yield gw, box
+        return
+    with Gateway.from_env(base_url=args.base_url, charset=args.charset) as gw:
+        yield gw, None
+
+
+def secret_from_env(variable: str, option: str) -> str:
+    """A secret from the environment variable the user named (secrets never come from argv)."""
+    from smscampaign.core.settings import read_variable  # noqa: PLC0415
+
+    value = read_variable(variable)
+    if not value:
+        raise UserError(f"{option}: environment variable {variable} is not set or empty")
+    return value
+
+
+# -- the recipient list ---------------------------------------------------------------------------
+
+
+def add_recipient_options(parser: argparse.ArgumentParser) -> None:
+    """``FILE`` plus ``--sheet``, ``--phone-column`` and ``--encoding`` (see
+    :func:`load_recipients`)."""
+    parser.add_argument("file", metavar="FILE", help="recipient list (.xlsx .xls .ods .csv …)")
+    parser.add_argument("--sheet", help="sheet name (default: the first sheet with a phone column)")
+    parser.add_argument("--phone-column", help="column holding the numbers (default: detected)")
+    parser.add_argument("--encoding", help="CSV encoding (default: UTF-8, else GBK, detected)")
+
+
+def load_checked(args: argparse.Namespace) -> pd.DataFrame:
+    """Load ``args.file`` with the recipient options and check its numbers."""
+    from smscampaign.stages.numbers import check_numbers  # noqa: PLC0415 - keep CLI start-up light
+    from smscampaign.stages.recipients import load_recipients  # noqa: PLC0415
+
+    recipients = load_recipients(
+        args.file, sheet_name=args.sheet, phone_column=args.phone_column, encoding=args.encoding
+    )
+    return check_numbers(recipients)
+
+
+# -- the plan -------------------------------------------------------------------------------------
+
+
+def parse_window(text: str) -> tuple[str, str]:
+    """``--send-window HH:MM-HH:MM`` as ``(start, end)``; argparse's ``type``."""
+    start, sep, end = text.partition("-")
+    if not sep or not start.strip() or not end.strip():
+        raise argparse.ArgumentTypeError(f"expected HH:MM-HH:MM such as 08:00-22:00, not {text!r}")
+    return start.strip(), end.strip()
+
+
+def add_plan_options(parser: argparse.ArgumentParser, *, charset: bool = True) -> None:
+    """``--template`` (required), ``--signature``, ``--suppress``, ``--sendtime``, ``--max-length``,
+    ``--batch-size`` and (optionally) ``--charset``, as :func:`plan_campaign` takes them."""
+    parser.add_argument(
+        "--template",
+        required=True,
+        help="message text with {column} placeholders, e.g. '{姓名}您好，…回T退订'",
+    )
+    parser.add_argument("--signature", help="sender signature, e.g. 【演示商城】 (put at the end)")
+    parser.add_argument("--suppress", metavar="FILE", help="list of numbers not to send to (opt-outs)")
+    parser.add_argument(
+        "--frequency-cap",
+        metavar="N/WINDOW",
+        help="skip numbers already sent N messages within WINDOW (e.g. 3/7d, 2/24h), per the "
+        "campaign home's history (status capped)",
+    )
+    parser.add_argument(
+        "--ignore-opt-outs",
+        action="store_true",
+        help="do not suppress the numbers that ever opted out (they are suppressed by default)",
+    )
+    parser.add_argument("--sendtime", help="scheduled time YYYY-MM-DD HH:MM:SS, Beijing time")
+    parser.add_argument(
+        "--max-length",
+        type=int,
+        default=MAX_LENGTH,
+        help=f"characters a message (default {MAX_LENGTH})",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=MAX_NUMBERS,
+        help=f"numbers a request (default {MAX_NUMBERS})",
+    )
+    if charset:
+        parser.add_argument(
+            "--charset",
+            choices=list(CHARSETS),
+            default="utf8",
+            help="charset the content must fit (default utf8)",
+        )
+    parser.add_argument(
+        "--on-too-long",
+        choices=["skip", "error", "truncate"],
+        default="skip",
+        help="a message over --max-length: skip the row (default), stop with an error, or shorten "
+        "the text (never the signature nor the opt-out)",
+    )
+    add_review_options(parser)
+    parser.add_argument(
+        "--review",
+        choices=["block", "warn"],
+        default="block",
+        help="with --kind: rows with an error finding are blocked (default) or only reported",
+    )
+    parser.add_argument(
+        "--any-time",
+        action="store_true",
+        help="lift the marketing quiet hours (by default marketing goes out 08:00-21:00 Beijing time)",
+    )
+
+
+def add_review_options(parser: argparse.ArgumentParser) -> None:
+    """``--kind`` and ``--lexicon`` (see :func:`review_content`)."""
+    parser.add_argument(
+        "--kind",
+        choices=["marketing", "notification"],
+        help="review the content as marketing (opt-out required, quiet hours) or a notification",
+    )
+    parser.add_argument("--lexicon", metavar="FILE", help="words to refuse, one a line (with --kind)")
+
+
+def make_plan(args: argparse.Namespace, checked: pd.DataFrame) -> Plan:
+    """The plan for ``checked`` from the options of :func:`add_plan_options`."""
+    from smscampaign.campaign.plan import plan_campaign  # noqa: PLC0415
+
+    if args.lexicon and not args.kind:
+        raise UserError("--lexicon needs --kind marketing or --kind notification")
+    window: Any = "default"
+    if getattr(args, "send_window", None):
+        window = args.send_window
+    if args.any_time:
+        window = None
+    return plan_campaign(
+        checked,
+        args.template,
+        signature=args.signature,
+        charset=getattr(args, "charset", None) or "utf8",
+        max_length=args.max_length,
+        batch_size=args.batch_size,
+        suppress=args.suppress,
+        sendtime=args.sendtime,
+        on_too_long=args.on_too_long,
+        kind=args.kind,
+        lexicon=args.lexicon,
+        review=args.review,
+        send_window=window,
+        frequency_cap=args.frequency_cap,
+        respect_opt_outs=not args.ignore_opt_outs,
+    )
+
+
+_FIXES = {
+    "too_long": "shorten the template (at most {max_length} characters with the signature), "
+    "or pass --on-too-long truncate",
+    "missing_field": "fill the empty columns named above, or remove their placeholders",
+    "invalid": "check the phone column (--phone-column); `smscampaign check FILE` lists why",
+    "suppressed": "every number is in the suppression list (--suppress)",
+    "unencodable": "remove the characters named above, or send with the utf8 charset",
+    "blocked": "fix the review findings (`smscampaign review FILE --template … --kind …`), "
+    "or pass --review warn",
+    "duplicate": "the first rows of these numbers are in another list",
+}
+
+
+def nothing_to_send(plan: Plan) -> str:
+    """Why a plan sends nothing: counts by reason, the first rows and lengths, and the fix."""
+    frame = plan.recipients
+    rows = frame["source_row"] if "source_row" in frame.columns else pd_index(frame)
+    lines = [f"nothing can be sent: all {len(frame):,} recipients are skipped"]
+    fixes = []
+    counts = sorted(plan.counts().items(), key=lambda item: -item[1])
+    for status, count in counts:
+        if not count or status == "ready":
+            continue
+        chosen = frame["status"] == status
+        shown = []
+        for row, length in list(zip(rows[chosen], frame.loc[chosen, "length"], strict=True))[:3]:
+            shown.append(f"{row} ({length} characters)" if status == "too_long" else str(row))
+        first = frame.loc[chosen, "reason"].dropna()
+        why = f": {first.iloc[0]}" if len(first) and status != "too_long" else ""
+        if status == "too_long":
+            why = f"; at most {plan.max_length}"
+        lines.append(f"  {status:<14}{count:>7}  rows {', '.join(shown)}{'…' if count > 3 else ''}{why}")
+        if status in _FIXES:
+            fixes.append(_FIXES[status].format(max_length=plan.max_length))
+    if not len(frame):
+        fixes.append("the list has no rows")
+    lines.extend(f"fix: {fix}" for fix in fixes)
+    return "\n".join(lines)
+
+
+def pd_index(frame: pd.DataFrame) -> Any:
+    """The index as a Series aligned with ``frame`` (row labels when there is no source_row)."""
+    return frame.index.to_series(index=frame.index)
