@@ -215,7 +215,7 @@ def test_template_signature_is_used_when_none_is_given():
 
 
 def test_no_signature_is_allowed_but_warned(caplog):
-    with caplog.at_level("WARNING", logger="smscampaign.campaign.plan"):
+    with caplog.at_level("WARNING", logger="smscampaign.campaign.planning"):
         plan = plan_campaign(people("张三"), "{姓名}您好", signature="  ")
     assert plan.signature is None
     assert plan.recipients.loc[0, "content"] == "张三您好"

@@ -3,7 +3,7 @@
 - :func:`assign_variants` puts each number in an arm by a keyed hash of its normalised form: the same
   person lands in the same arm on re-planning, in any process, on any machine; shares are met within
   sampling noise (±0.5 % on 100k numbers in practice).
-- :func:`plan_variants` (what ``plan_campaign(df, {"A": …, "B": …}, holdout=0.1)`` calls) plans each arm
+- :func:`plan_variants` (as ``plan_campaign(df, {"A": …, "B": …}, holdout=0.1)``) plans each arm
   with its own template — every variant is checked for length and charset like a single template — and
   joins the arms into one :class:`VariantPlan` with a ``variant`` column; hold-out rows that would have
   been sent get status ``holdout`` and are not sent.
@@ -31,7 +31,9 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from smscampaign.campaign.plan import Plan
+from smscampaign.campaign.plan_model import Plan
+from smscampaign.campaign.plan_options import PlanOptions
+from smscampaign.campaign.planning import plan_template
 from smscampaign.core.errors import ConfigError, PlanError
 from smscampaign.core.statuses import OptionalPlanStatus
 from smscampaign.stages.numbers import TEXT
@@ -216,8 +218,19 @@ def plan_variants(
     ``seed=None`` derives the seed from the variants, so re-planning the same test keeps every person in
     their arm; pass a seed to keep the split while you edit a wording. ``recipients`` is not modified.
     """
-    from smscampaign.campaign.plan import plan_campaign  # noqa: PLC0415 (plan imports this module lazily too)
+    return plan_arms(recipients, variants, holdout=holdout, seed=seed, options=PlanOptions(**options))
 
+
+def plan_arms(
+    recipients: pd.DataFrame,
+    variants: Mapping[str, str],
+    *,
+    holdout: float,
+    seed: Any,
+    options: PlanOptions,
+) -> VariantPlan:
+    """:func:`plan_variants` with the options of every arm as one value (what ``plan_campaign``
+    calls for an A/B test)."""
     if not isinstance(variants, Mapping) or not variants:
         raise PlanError("variants must be a mapping of name to template, e.g. {'A': …, 'B': …}")
     templates = {str(name): tmpl for name, tmpl in variants.items()}
@@ -230,7 +243,7 @@ def plan_variants(
     except ConfigError as exc:
         raise PlanError(str(exc)) from None
     if not isinstance(recipients, pd.DataFrame) or "mobile" not in recipients.columns:
-        plan_campaign(recipients, templates[names[0]], **options)  # raises the plain PlanError
+        plan_template(recipients, templates[names[0]], options)  # raises the plain PlanError
     seed_text = (
         str(seed)
         if seed is not None
@@ -248,7 +261,7 @@ def plan_variants(
     for name in [*names, HOLDOUT]:
         rows = np.flatnonzero(arm_values == name)
         tmpl = templates[names[0] if name == HOLDOUT else name]
-        part = plan_campaign(recipients.iloc[rows], tmpl, **options)
+        part = plan_template(recipients.iloc[rows], tmpl, options)
         out = part.recipients.copy(deep=False)
         if name == HOLDOUT:
             held = (out["status"] == "ready").to_numpy()

@@ -36,7 +36,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import Any, Final, Literal, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -52,13 +52,19 @@ from smscampaign.stages.templates import (
     Template,
     normalize_signature,
     parse_template,
+    split_signature,
 )
 from smscampaign.wire.protocol import python_codec, unencodable_characters
 
-if TYPE_CHECKING:  # pragma: no cover - typing only
-    from smscampaign.campaign.plan import Plan
-
-__all__ = ["FINDING_COLUMNS", "KINDS", "RULES", "Lexicon", "load_lexicon", "review_content"]
+__all__ = [
+    "FINDING_COLUMNS",
+    "KINDS",
+    "RULES",
+    "Lexicon",
+    "PlannedContent",
+    "load_lexicon",
+    "review_content",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -459,8 +465,30 @@ def review_rows(
     return RowReview(_table(findings, counts, examples), blocked, reason)
 
 
+@runtime_checkable
+class PlannedContent(Protocol):
+    """What :func:`review_content` reads of a planned campaign — a :class:`~smscampaign.Plan` is one.
+
+    ``recipients`` needs ``content``, ``status`` and ``reason`` columns; ``template`` is the
+    template as given, ``signature`` the plan's (``【name】`` or ``None``), ``charset`` the one the
+    rows were checked in. (The plan lives in the campaign layer, above this module.)
+    """
+
+    @property
+    def recipients(self) -> pd.DataFrame: ...
+
+    @property
+    def template(self) -> str: ...
+
+    @property
+    def signature(self) -> str | None: ...
+
+    @property
+    def charset(self) -> str: ...
+
+
 def review_content(
-    plan_or_template: Plan | str,
+    plan_or_template: PlannedContent | str,
     kind: Kind = "marketing",
     lexicon: str | os.PathLike[str] | Iterable[str] | Lexicon | None = None,
     signature: str | None = None,
@@ -483,12 +511,10 @@ def review_content(
     >>> review_content("{姓名}您好，八折，回T退订【小店】", kind="marketing").empty
     True
     """
-    from smscampaign.campaign.plan import Plan  # noqa: PLC0415 - plan imports this module
-
     if kind not in KINDS:
         raise ConfigError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
     words = None if lexicon is None else load_lexicon(lexicon)
-    if isinstance(plan_or_template, Plan):
+    if isinstance(plan_or_template, PlannedContent):
         plan = plan_or_template
         tmpl = parse_template(plan.template).without_signature(plan.signature)
         frame = plan.recipients
@@ -514,8 +540,6 @@ def review_content(
             "review_content takes a Plan (from plan_campaign) or a template string, "
             f"not {type(plan_or_template).__name__}"
         )
-    from smscampaign.campaign.plan import split_signature  # noqa: PLC0415
-
     tmpl, sig = split_signature(parse_template(plan_or_template), signature)
     text = tmpl.text if sig is None else _shown_body(tmpl) + sig
     contents = pa.array([text], type=pa.string())
