@@ -204,14 +204,14 @@ def main() -> None:
     print(f"    best: {a_total:.2f} s -> {a['rows'] / a_total:,.0f} rows/s; verdicts: {a['counts']}")
 
     # (b) naive per row, on a sample of the same rows; verdicts compared with (a)'s
+    import pandas as pd
+
     import smscampaign as sc
 
     checked = sc.check_numbers(sc.load_recipients(csv_path))
     rng = np.random.default_rng(1)
     idx = np.sort(rng.choice(len(checked), size=min(args.sample, len(checked)), replace=False))
-    raws = [
-        ("" if v is None or v is sc.numbers.pd.NA else v) for v in checked["手机号码"].iloc[idx].tolist()
-    ]
+    raws = [("" if v is None or v is pd.NA else v) for v in checked["手机号码"].iloc[idx].tolist()]
     start = time.perf_counter()
     naive = [naive_is_mobile(raw) for raw in raws]
     b_s = time.perf_counter() - start

@@ -35,7 +35,6 @@ if TYPE_CHECKING:
         plan_campaign,
     )
     from smscampaign.campaign.replies import (
-        ReplyStore,
         fetch_replies,
         opt_outs,
         reply_receiver,
@@ -80,6 +79,9 @@ if TYPE_CHECKING:
     )
     from smscampaign.memory.journal import (
         Journal,
+    )
+    from smscampaign.memory.replies import (
+        ReplyStore,
     )
     from smscampaign.notebook.views import (
         account_sends,
@@ -156,7 +158,7 @@ _EXPORTS: dict[str, str] = {
     "compare_campaigns": "smscampaign.reports.compare",
     "export_comparison": "smscampaign.reports.compare",
     "plot_comparison": "smscampaign.reports.compare",
-    "ReplyStore": "smscampaign.campaign.replies",
+    "ReplyStore": "smscampaign.memory.replies",
     "fetch_replies": "smscampaign.campaign.replies",
     "opt_outs": "smscampaign.campaign.replies",
     "reply_receiver": "smscampaign.campaign.replies",

@@ -14,27 +14,23 @@ from phone import Phone
 from phonenumbers import PhoneNumberType, carrier, geocoder
 
 import smscampaign as sc
-from smscampaign.stages import numbers as stages_numbers
+from smscampaign.stages import shapes
 from smscampaign.stages.numbers import (
-    _TO_ASCII,
     OUTPUT_COLUMNS,
     PROVINCES,
     TEXT,
     Reason,
-    _build_prefix_table,
-    _fix_unicode,
-    _lookup,
-    _prefix_table,
     _repeats,
-    _shape,
-    _shape_fast,
-    _shape_messy,
-    _zh_prefix_table,
     as_text,
     detect_phone_column,
     is_valid_mobile,
     province_of,
 )
+from smscampaign.stages.prefixes import _build_prefix_table, _lookup, _zh_prefix_table, prefix_table
+from smscampaign.stages.shape_fast import shape_fast
+from smscampaign.stages.shape_messy import fix_unicode, shape_messy
+from smscampaign.stages.shape_rules import TO_ASCII
+from smscampaign.stages.shapes import shape_cells
 
 
 def phonenumbers_says_mobile(raw: str) -> bool:
@@ -334,7 +330,7 @@ def test_lookup_of_unknown_prefix_is_null():
 
 def test_prefix_table_in_use_is_what_phonenumbers_says_now():
     """The shipped table (or the one built when phonenumbers changed) equals a fresh build."""
-    used, built = _prefix_table(), _build_prefix_table()
+    used, built = prefix_table(), _build_prefix_table()
     assert used.version == phonenumbers.__version__
     for field in ("valid", "carrier", "region"):
         np.testing.assert_array_equal(getattr(used, field), getattr(built, field), err_msg=field)
@@ -414,7 +410,7 @@ def test_province_of_groups_every_division():
     assert len(PROVINCES) == 34 and len(set(PROVINCES)) == 34
     assert province_of(pd.Series(PROVINCES)).tolist() == list(PROVINCES)
     # Every place phonenumbers and the 号段 database name maps to one of the 34.
-    table = _prefix_table()
+    table = prefix_table()
     assert "未知" not in set(province_of(pd.Series(table.regions)))
 
 
@@ -427,7 +423,7 @@ def test_province_of_a_checked_frame_falls_back_to_the_haoduan_database():
 # --- the fast path decides like the general path ---------------------------------------------------
 
 # Characters that matter to normalisation (digits, signs, separators, padding, the e of scientific
-# notation, what _fix_unicode maps) and some that must stay "not digits" (letters, Chinese, emoji,
+# notation, what fix_unicode maps) and some that must stay "not digits" (letters, Chinese, emoji,
 # a Unicode line separator the right trim removes, NUL).
 _ALPHABET = (
     "0123456789" * 3
@@ -480,12 +476,12 @@ def test_fast_path_decides_like_the_general_path(cells):
     cells = [c.replace("\ud800", "") if c else c for c in cells]  # (no lone surrogates in Arrow)
     text = pa.array(cells, pa.large_string())
     numbers, codes = np.empty(len(cells), dtype=np.int64), np.zeros(len(cells), dtype=np.int8)
-    left = _shape_fast(text, numbers, codes)
-    general_numbers, general_codes = _shape_messy(text)
+    left = shape_fast(text, numbers, codes)
+    general_numbers, general_codes = shape_messy(text)
     decided = np.setdiff1d(np.arange(len(cells)), left)
     assert numbers[decided].tolist() == general_numbers[decided].tolist(), cells
     assert codes[decided].tolist() == general_codes[decided].tolist(), cells
-    both = _shape(pd.Series(cells, dtype=TEXT))
+    both = shape_cells(pd.Series(cells, dtype=TEXT))
     assert both[0].tolist() == general_numbers.tolist() and both[1].tolist() == general_codes.tolist()
 
 
@@ -498,14 +494,14 @@ def test_fast_path_decides_the_usual_shapes_itself():
     unusual = ["无", "138 0013 8000 😀", " " * 40 + "13800138000", "1.3800138" + "0" * 40 + "E+10"]
     text = pa.array(usual + unusual, pa.large_string())
     n = len(text)
-    left = _shape_fast(text, np.empty(n, dtype=np.int64), np.zeros(n, dtype=np.int8))
+    left = shape_fast(text, np.empty(n, dtype=np.int64), np.zeros(n, dtype=np.int8))
     assert left.tolist() == list(range(len(usual), n))
 
 
 def test_fast_paths_character_map_is_the_general_paths():
     characters = [chr(c) for c in range(0x80, 0x10000) if not 0xD800 <= c < 0xE000]
-    mapped = _fix_unicode(pa.array(characters, pa.large_string())).to_pylist()
-    assert {c: m for c, m in zip(characters, mapped, strict=True) if m != c} == _TO_ASCII
+    mapped = fix_unicode(pa.array(characters, pa.large_string())).to_pylist()
+    assert {c: m for c, m in zip(characters, mapped, strict=True) if m != c} == TO_ASCII
 
 
 @settings(max_examples=100, deadline=None)
@@ -532,10 +528,10 @@ def test_slices_and_threads_change_nothing(monkeypatch):
     rng.shuffle(cells)
     df = pd.DataFrame({"手机": cells + cells[:50]})  # duplicates across slices
     whole = sc.check_numbers(df)
-    monkeypatch.setattr(stages_numbers, "_FAST_ROWS", 16)
+    monkeypatch.setattr(shapes, "_FAST_ROWS", 16)
     assert_frame_equal(sc.check_numbers(df), whole)
-    numbers, codes = _shape(df["手机"])
-    general = _shape_messy(pa.array(as_text(df["手机"]).array))
+    numbers, codes = shape_cells(df["手机"])
+    general = shape_messy(pa.array(as_text(df["手机"]).array))
     assert numbers.tolist() == general[0].tolist() and codes.tolist() == general[1].tolist()
 
 
@@ -543,13 +539,13 @@ def test_slices_and_threads_change_nothing(monkeypatch):
 def test_chunks_of_a_csv_are_shaped_where_they_lie(monkeypatch, rows):
     # An Arrow CSV read gives a column in chunks: they are split into slices, or small ones
     # grouped into one; every row's answer stays in its place.
-    monkeypatch.setattr(stages_numbers, "_FAST_ROWS", rows)
+    monkeypatch.setattr(shapes, "_FAST_ROWS", rows)
     cells = ["+86 138 0013 8000", "无", None, "1.3800138000E+10", " " * 30 + "13900139000", "12"] * 7
     pieces = [cells[:5], [], cells[5:17], cells[17:18], cells[18:]]
     chunked = pa.chunked_array([pa.array(p, pa.large_string()) for p in pieces], pa.large_string())
     series = pd.Series(pd.array(chunked, dtype=TEXT))
-    numbers, codes = _shape(series)
-    general = _shape_messy(pa.array(cells, pa.large_string()))
+    numbers, codes = shape_cells(series)
+    general = shape_messy(pa.array(cells, pa.large_string()))
     assert numbers.tolist() == general[0].tolist() and codes.tolist() == general[1].tolist()
     out = sc.check_numbers(pd.DataFrame({"手机": series}))
     assert_frame_equal(out, sc.check_numbers(pd.DataFrame({"手机": pd.Series(cells, dtype=TEXT)})))

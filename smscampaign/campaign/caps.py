@@ -13,30 +13,19 @@ import logging
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from smscampaign.core.dtypes import TEXT
 from smscampaign.core.errors import ConfigError, PlanError
 from smscampaign.core.statuses import OptionalPlanStatus
+from smscampaign.memory.history import History
 from smscampaign.memory.home import home_dir
-from smscampaign.stages.numbers import TEXT
-
-if TYPE_CHECKING:  # pragma: no cover - typing only
-    pass
-
-from smscampaign.memory.history import (
-    _NAT,
-    History,
-    _arrow_text,
-    _from_micros,
-    _join_keys,
-    _micros,
-    _normalized_keys,
-    _window,
-)
+from smscampaign.memory.keys import arrow_text, join_keys, normalized_keys
+from smscampaign.memory.times import NAT, from_micros, micros, positive_duration
 
 __all__ = ["CAPPED", "apply_history", "parse_frequency_cap"]
 
@@ -63,7 +52,7 @@ def parse_frequency_cap(value: Any) -> tuple[int, pd.Timedelta]:
         count, window = value
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise ConfigError(f"a frequency cap allows at least 1 message, not {count!r}")
-        return count, _window(window, "the frequency cap's window")
+        return count, positive_duration(window, "the frequency cap's window")
     raise ConfigError(
         f"frequency_cap must be (messages, window) such as (3, '7D'), or '3/7d'; got {value!r}"
     )
@@ -125,13 +114,13 @@ def _apply(
         ok = (status.isna() | status.isin(["ok", "duplicate"])).to_numpy(dtype=bool)
     else:
         ok = np.ones(n, dtype=bool)
-    keys = _normalized_keys(recipients["mobile"])
+    keys = normalized_keys(recipients["mobile"])
     new_status = np.full(n, None, dtype=object)
     new_reason = np.full(n, None, dtype=object)
     if respect_opt_outs and n:
         opt = history.opt_outs()
         if len(opt):
-            row_keys, opt_keys = _join_keys([keys, _arrow_text(opt["mobile"])])
+            row_keys, opt_keys = join_keys([keys, arrow_text(opt["mobile"])])
             found = opt_keys.get_indexer(row_keys)  # opt_outs() holds each number once
             hit = ok & (found >= 0)
             # One reason per opted-out number, then spread to its rows.
@@ -152,11 +141,11 @@ def _apply(
         now = history.now()
         since = now - window.to_pytimedelta()
         registry, at = history.store.message_times(since=since)
-        recent = at <= _micros(pd.Timestamp(now))
-        sent_keys, row_keys = _join_keys([registry.filter(pa.array(recent)), keys])
+        recent = at <= micros(pd.Timestamp(now))
+        sent_keys, row_keys = join_keys([registry.filter(pa.array(recent)), keys])
         codes, numbers = pd.factorize(sent_keys.to_numpy())
         sent_count = np.bincount(codes, minlength=len(numbers))
-        last = np.full(len(numbers), _NAT, dtype=np.int64)
+        last = np.full(len(numbers), NAT, dtype=np.int64)
         np.maximum.at(last, codes, at[recent])
         over = sent_count >= limit
         if over.any():
@@ -167,7 +156,7 @@ def _apply(
             pairs, which = np.unique(
                 np.column_stack([sent_count[over], last[over]]), axis=0, return_inverse=True
             )
-            whens = _from_micros(pairs[:, 1]).dt.strftime("%Y-%m-%d %H:%M").tolist()
+            whens = from_micros(pairs[:, 1]).dt.strftime("%Y-%m-%d %H:%M").tolist()
             capped = np.array(
                 [
                     f"{label}: {count} message{'s' if count != 1 else ''} in the window, last {when}"

@@ -38,10 +38,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from smscampaign.core.dtypes import TEXT
 from smscampaign.core.errors import ConfigError, SmsCampaignError
 from smscampaign.memory.home import CAMPAIGN_COLUMNS, SQLiteStore, open_home
+from smscampaign.memory.keys import arrow_text, join_keys, keys_as_text, mobile_keys, normalized_keys
+from smscampaign.memory.times import NAT, as_micros, from_micros, micros, positive_duration
 from smscampaign.stages.keywords import OPT_OUT_KEYWORDS, keyword_key
-from smscampaign.stages.numbers import TEXT, normalize_numbers
+from smscampaign.stages.shapes import normalize_numbers
 from smscampaign.wire.protocol import BEIJING, TIME_FORMAT
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -87,6 +90,7 @@ REPLY_COLUMNS: Final = (
 OPT_OUT_COLUMNS: Final = ("mobile", "at", "source", "note")
 
 _STORE_TIME: Final = "%Y-%m-%dT%H:%M:%S.%fZ"
+_DAY_US: Final = 86_400_000_000
 Clock = Callable[[], datetime]
 
 
@@ -140,16 +144,6 @@ def _as_moment(value: Any) -> datetime:
     raise ConfigError(f"unreadable receivetime {value!r}")
 
 
-def _window(value: Any, what: str) -> pd.Timedelta:
-    try:
-        window = pd.Timedelta(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{what} must be a duration such as '72h' or '7D', not {value!r}") from None
-    if window <= pd.Timedelta(0):
-        raise ConfigError(f"{what} must be positive, not {value!r}")
-    return window
-
-
 def _is_opt_out(contents: Iterable[Any]) -> np.ndarray:
     """Whether each reply is an opt-out keyword, as :func:`~smscampaign.opt_outs` decides."""
     wanted = {keyword_key(k) for k in OPT_OUT_KEYWORDS} - {""}
@@ -186,7 +180,7 @@ class History:
         self._owned = store is None
         self.store = store if store is not None else open_home(home)
         self.clock = clock
-        self.attribution_window = _window(attribution_window, "attribution_window")
+        self.attribution_window = positive_duration(attribution_window, "attribution_window")
 
     def __repr__(self) -> str:
         return f"History({self.store.location!r})"
@@ -291,7 +285,7 @@ class History:
     def messages(self, mobiles: Iterable[Any] | None = None) -> pd.DataFrame:
         """Every message sent or unknown: ``mobile, campaign`` (name), ``fingerprint, status, at``
         (Beijing time), oldest first."""
-        keys = None if mobiles is None else _mobile_keys(mobiles)
+        keys = None if mobiles is None else mobile_keys(mobiles)
         frame = self.store.sent_messages(keys, columns=("mobile", "campaign", "status", "at"))
         frame = frame.rename(columns={"campaign": "fingerprint"})
         names = {row[0]: row[1] for row in self.store.campaigns()}
@@ -364,7 +358,7 @@ class History:
     ) -> int:
         """Record numbers that asked not to be texted by another channel (a call, a form, an imported
         list); returns how many were new. Opt-outs are never undone."""
-        keys = _mobile_keys(mobiles)
+        keys = mobile_keys(mobiles)
         when = _store_time(at or self.now())
         return self.store.add_opt_outs([(m, when, source, note or None) for m in keys])
 
@@ -408,7 +402,7 @@ class History:
         window = (
             self.attribution_window
             if attribution_window is None
-            else _window(attribution_window, "attribution_window")
+            else positive_duration(attribution_window, "attribution_window")
         )
         replies = self.to_frame()
         replies["opt_out"] = _is_opt_out(replies["content"].tolist())
@@ -425,7 +419,7 @@ class History:
         sent = sent.sort_values(["sent_at", "rank"], kind="stable").drop(columns=["at", "rank"])
         left = replies.reset_index(names="_order").sort_values("receivetime", kind="stable")
         # Integer keys when every number has 11 digits: merge_asof matches them far faster.
-        left_keys, sent_keys = _join_keys([_arrow_text(left["sender"]), _arrow_text(sent["mobile"])])
+        left_keys, sent_keys = join_keys([arrow_text(left["sender"]), arrow_text(sent["mobile"])])
         left["sender_key"] = left_keys.to_numpy()
         sent["sender_key"] = sent_keys.to_numpy()
         if len(left) and len(sent):
@@ -475,13 +469,13 @@ class History:
         the sums per code (``bincount``, ``minimum/maximum.at``) are gathered for the numbers asked
         (``bench/bench_history.py``: 1M numbers against a home of 1M messages).
         """
-        now = _micros(pd.Timestamp(self.now()))
+        now = micros(pd.Timestamp(self.now()))
         registry, at = self.store.message_times()
         replies = self.to_frame()
         opt = self._opt_outs(replies)
-        sources = [registry, _arrow_text(replies["sender"]), _arrow_text(opt["mobile"])]
-        wanted = None if mobiles is None else _normalized_keys(mobiles)
-        keys = _join_keys([*sources, *([] if wanted is None else [wanted])])
+        sources = [registry, arrow_text(replies["sender"]), arrow_text(opt["mobile"])]
+        wanted = None if mobiles is None else normalized_keys(mobiles)
+        keys = join_keys([*sources, *([] if wanted is None else [wanted])])
         sent_keys, reply_keys, opt_keys = keys[:3]
         if wanted is None:  # every number the home knows: texted ones in order, then the others
             asked = sent_keys.unique().sort_values().append([reply_keys, opt_keys])
@@ -503,96 +497,34 @@ class History:
             inside = (at > after) & (at <= now)
             within = np.bincount(sent_codes[inside], minlength=size)
             counts[column] = within[asked_codes].astype(np.int64)
-        first = np.full(size, _NAT, dtype=np.int64)
-        last = np.full(size, _NAT, dtype=np.int64)
+        first = np.full(size, NAT, dtype=np.int64)
+        last = np.full(size, NAT, dtype=np.int64)
         texted = messages > 0
         first[texted] = np.iinfo(np.int64).max
         np.minimum.at(first, sent_codes, at)
         np.maximum.at(last, sent_codes, at)
         reply_count = np.bincount(reply_codes, minlength=size)[asked_codes].astype(np.int64)
-        last_reply = np.full(size, _NAT, dtype=np.int64)
-        np.maximum.at(last_reply, reply_codes, _as_micros(replies["receivetime"]))
-        opted_at = np.full(size, _NAT, dtype=np.int64)
-        opted_at[opt_codes] = _as_micros(opt["at"])  # one row per number
+        last_reply = np.full(size, NAT, dtype=np.int64)
+        np.maximum.at(last_reply, reply_codes, as_micros(replies["receivetime"]))
+        opted_at = np.full(size, NAT, dtype=np.int64)
+        opted_at[opt_codes] = as_micros(opt["at"])  # one row per number
         if wanted is None:
-            text = _sorted_text(pd.Index(numbers))
+            text = keys_as_text(pd.Index(numbers))
         else:
             text = wanted
         return pd.DataFrame(
             {
                 "mobile": pd.Series(pd.array(text, dtype=TEXT)),
-                "first_contacted": _from_micros(first[asked_codes]).array,
-                "last_contacted": _from_micros(last[asked_codes]).array,
+                "first_contacted": from_micros(first[asked_codes]).array,
+                "last_contacted": from_micros(last[asked_codes]).array,
                 **counts,
                 "replied": reply_count > 0,
                 "replies": reply_count,
-                "last_reply": _from_micros(last_reply[asked_codes]).array,
-                "opted_out": opted_at[asked_codes] != _NAT,
-                "opted_out_at": _from_micros(opted_at[asked_codes]).array,
+                "last_reply": from_micros(last_reply[asked_codes]).array,
+                "opted_out": opted_at[asked_codes] != NAT,
+                "opted_out_at": from_micros(opted_at[asked_codes]).array,
             }
         )
-
-
-#: Integer microseconds that read as NaT (numpy's and pandas' missing time).
-_NAT: Final = np.iinfo(np.int64).min
-
-
-def _as_micros(values: pd.Series) -> np.ndarray:
-    """Aware datetimes as integer microseconds since the epoch (UTC)."""
-    return pd.DatetimeIndex(values).as_unit("us").asi8
-
-
-_DAY_US: Final = 86_400_000_000
-
-
-def _from_micros(values: np.ndarray) -> pd.Series:
-    """Integer microseconds since the epoch (UTC) as Beijing-time datetimes (microseconds)."""
-    utc = pd.Series(np.asarray(values, dtype=np.int64).view("datetime64[us]")).dt.tz_localize(UTC)
-    return utc.dt.tz_convert(BEIJING)
-
-
-def _sorted_text(index: pd.Index) -> pa.Array:
-    """Per-number keys (int64 or text) back as the registry's number text."""
-    if index.dtype == np.int64:  # 11-digit keys (_join_keys): padding restores a leading zero
-        return pc.utf8_lpad(pc.cast(pa.array(index.to_numpy()), pa.string()), 11, "0")
-    return _arrow_text(index)
-
-
-def _arrow_text(values: Any) -> pa.Array:
-    """Text values as one Arrow string array (Arrow-backed text handed over without Python objects)."""
-    if isinstance(values, pd.Series | pd.Index) and isinstance(values.dtype, pd.StringDtype):
-        if values.dtype.storage == "pyarrow":
-            found = pa.array(values.array, pa.string())
-            return found.combine_chunks() if isinstance(found, pa.ChunkedArray) else found
-    return pa.array(pd.Series(values, dtype=object).to_numpy(dtype=object), pa.string())
-
-
-def _normalized_keys(mobiles: Iterable[Any]) -> pa.Array:
-    """Numbers as the registry keeps them (11 digits), in order with repeats; as written (stripped)
-    when they have no mobile shape. Already normalised text is taken as is, in Arrow."""
-    if isinstance(mobiles, pd.Series) and isinstance(mobiles.dtype, pd.StringDtype):
-        text = pa.array(mobiles.array, type=pa.string())
-        if isinstance(text, pa.ChunkedArray):
-            text = text.combine_chunks()
-        shaped = pc.and_(pc.utf8_is_digit(text), pc.equal(pc.utf8_length(text), 11))
-        if pc.all(shaped).as_py() is not False:  # every number present is normalised already
-            return text
-    return pa.array(_mobile_keys(mobiles, keep_all=True), pa.string())
-
-
-def _join_keys(arrays: list[pa.Array]) -> list[pd.Index]:
-    """One index per array, all of one key type: int64 when every value is 11 digits (fast
-    hashing), else text."""
-
-    def numeric(arr: pa.Array) -> bool:
-        if len(arr) == 0:
-            return True
-        shaped = pc.and_(pc.utf8_is_digit(arr), pc.equal(pc.utf8_length(arr), 11))
-        return bool(pc.all(pc.fill_null(shaped, False)).as_py())
-
-    if all(numeric(a) for a in arrays):
-        return [pd.Index(pc.cast(a, pa.int64()).to_numpy(zero_copy_only=False)) for a in arrays]
-    return [pd.Index(a.to_numpy(zero_copy_only=False), dtype=object) for a in arrays]
 
 
 def record_sent(
@@ -620,18 +552,3 @@ def record_sent(
                 history.store.restamp_sends(campaign=plan.fingerprint, since=started, at=history.now())
     except (sqlite3.Error, OSError, SmsCampaignError) as exc:  # pragma: no cover - a broken home
         logger.warning("could not record the campaign in the campaign history: %s", exc)
-
-
-def _micros(moment: pd.Timestamp) -> int:
-    """An aware timestamp as microseconds since the epoch (UTC)."""
-    return int(np.datetime64(moment.tz_convert(None).to_datetime64(), "us").astype(np.int64))
-
-
-def _mobile_keys(mobiles: Iterable[Any], *, keep_all: bool = False) -> list[str]:
-    """Normalised numbers (as written when they have no mobile shape); with ``keep_all`` in order with
-    repeats, else distinct."""
-    series = mobiles if isinstance(mobiles, pd.Series) else pd.Series(list(mobiles), dtype=object)
-    normalized = normalize_numbers(series.reset_index(drop=True))
-    raw = series.reset_index(drop=True).astype(object).map(lambda v: "" if v is None else str(v).strip())
-    keys = normalized.astype(object).where(normalized.notna(), raw).tolist()
-    return keys if keep_all else list(dict.fromkeys(k for k in keys if k))

@@ -31,8 +31,10 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from smscampaign.core.allocator import release_memory
+from smscampaign.core.dtypes import TEXT
 from smscampaign.core.errors import ConfigError, RecipientsError
-from smscampaign.stages.numbers import TEXT, as_text, detect_phone_column
+from smscampaign.stages.cells import as_text
+from smscampaign.stages.numbers import detect_phone_column
 
 __all__ = ["EXCEL_SUFFIXES", "MAX_CELLS", "MAX_UNPACKED_BYTES", "TEXT_SUFFIXES", "load_recipients"]
 
