@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from smscampaign.stages.numbers import _sorted_runs
+from smscampaign.stages.numbers import sorted_runs
 
 __all__ = ["digit_keys", "repeated", "shares_number_with_ok"]
 
@@ -34,7 +34,7 @@ def repeated(
         shared = np.bincount(codes)[codes] > 1
         codes = np.unique(codes[shared], return_inverse=True)[1].reshape(-1)
         return positions[shared], codes.astype(np.int64, copy=False)
-    index, start = _sorted_runs(digits[positions])
+    index, start = sorted_runs(digits[positions])
     n = len(index)
     alone = start.copy()
     alone[:-1] &= start[1:]  # a run of one: it starts and the next starts too

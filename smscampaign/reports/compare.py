@@ -31,7 +31,14 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 from smscampaign.memory.history import History
 
-__all__ = ["COMPARISON_COLUMNS", "REPORT_SHEETS", "compare_campaigns", "export_comparison", "plot_comparison", "report_tables"]
+__all__ = [
+    "COMPARISON_COLUMNS",
+    "REPORT_SHEETS",
+    "compare_campaigns",
+    "export_comparison",
+    "plot_comparison",
+    "report_tables",
+]
 
 logger = logging.getLogger(__name__)
 

@@ -229,10 +229,6 @@ def sorted_runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return index, start
 
 
-# The name campaign.plan imports (it groups plan rows by number the same way).
-_sorted_runs = sorted_runs
-
-
 def _repeats(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(the positions of values seen before, in order; the position of each one's first
     occurrence), for int64 ``values``: one :func:`sorted_runs`, no hashing, and work on the
