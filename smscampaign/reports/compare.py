@@ -1,0 +1,329 @@
+"""Campaigns side by side: the comparison table, its workbook and figure, and the report's A/B tables.
+
+>>> sc.compare_campaigns(["spring", "summer"])                   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from smscampaign.core.errors import ConfigError, PlanError, SmsCampaignError
+from smscampaign.core.statuses import OptionalPlanStatus
+from smscampaign.memory.home import CAMPAIGN_COLUMNS, SQLiteStore, home_dir, open_home
+from smscampaign.stages.keywords import OPT_OUT_KEYWORDS, keyword_key
+from smscampaign.stages.numbers import TEXT, normalize_numbers
+from smscampaign.wire.protocol import BEIJING, TIME_FORMAT
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from matplotlib.figure import Figure
+
+from smscampaign.memory.history import History
+
+__all__ = ["COMPARISON_COLUMNS", "REPORT_SHEETS", "compare_campaigns", "export_comparison", "plot_comparison", "report_tables"]
+
+logger = logging.getLogger(__name__)
+
+
+def compare_campaigns(
+    history: History, names: Sequence[str] | None = None, *, attribution_window: Any = None
+) -> pd.DataFrame:
+    """Campaigns side by side, one row each (``names`` in that order; default all, oldest first).
+
+    Columns: ``campaign, created, template, recipients`` (rows planned), ``messages`` (sent or unknown,
+    from the registry), ``accepted, replied`` (numbers with an attributed reply), ``reply_rate``
+    (replied / messages), ``opted_out`` (numbers whose attributed reply is an opt-out),
+    ``opt_out_rate``, ``median_time_to_reply``. Names may also be fingerprints (or their start).
+    """
+    campaigns = history.campaigns()
+    if names is None:
+        chosen = campaigns
+    else:
+        picked = []
+        for name in names:
+            match = campaigns[
+                (campaigns["name"] == name) | campaigns["fingerprint"].str.startswith(str(name))
+            ]
+            if match.empty:
+                known = ", ".join(campaigns["name"].astype(str)) or "none"
+                raise ConfigError(
+                    f"no campaign named {name!r} in {history.store.location} (known: {known})"
+                )
+            picked.append(match.iloc[-1])
+        chosen = pd.DataFrame(picked).reset_index(drop=True)
+    replies = history.replies(attribution_window)
+    attributed = replies[replies["fingerprint"].notna()]
+    rows = []
+    for row in chosen.itertuples(index=False):
+        mine = attributed[attributed["fingerprint"] == row.fingerprint]
+        replied = mine["sender"].nunique()
+        opted = mine.loc[mine["opt_out"], "sender"].nunique()
+        first = mine.drop_duplicates("sender")
+        messages = int(row.messages)
+        rows.append(
+            {
+                "campaign": row.name,
+                "created": row.created,
+                "template": row.template,
+                "recipients": int(row.recipients),
+                "messages": messages,
+                "accepted": int(getattr(row, "accepted", 0) or 0),
+                "replied": int(replied),
+                "reply_rate": replied / messages if messages else np.nan,
+                "opted_out": int(opted),
+                "opt_out_rate": opted / messages if messages else np.nan,
+                "median_time_to_reply": first["time_to_reply"].median() if len(first) else pd.NaT,
+            }
+        )
+    out = pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
+    for column in ("campaign", "template"):
+        out[column] = out[column].astype(TEXT)
+    out["median_time_to_reply"] = pd.to_timedelta(out["median_time_to_reply"])
+    return out
+
+
+#: Columns of :func:`compare_campaigns`.
+COMPARISON_COLUMNS: Final = (
+    "campaign",
+    "created",
+    "template",
+    "recipients",
+    "messages",
+    "accepted",
+    "replied",
+    "reply_rate",
+    "opted_out",
+    "opt_out_rate",
+    "median_time_to_reply",
+)
+
+
+def plot_comparison(comparison: pd.DataFrame) -> Figure:
+    """Reply and opt-out rates per campaign as grouped bars (matplotlib ``Figure``)."""
+    from matplotlib.figure import Figure  # noqa: PLC0415 (optional: the notebook extra)
+
+    fig = Figure(figsize=(max(4.0, 1.4 * len(comparison) + 2), 3.2))
+    ax = fig.add_subplot()
+    x = np.arange(len(comparison))
+    ax.bar(x - 0.2, comparison["reply_rate"].fillna(0) * 100, width=0.4, label="reply rate %")
+    ax.bar(x + 0.2, comparison["opt_out_rate"].fillna(0) * 100, width=0.4, label="opt-out rate %")
+    ax.set_xticks(x, [str(c) for c in comparison["campaign"]], rotation=20, ha="right")
+    ax.set_ylabel("% of messages")
+    ax.legend(frameon=False)
+    ax.set_title("Campaigns compared")
+    fig.tight_layout()
+    return fig
+
+
+def export_comparison(comparison: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write the comparison as an ``.xlsx`` workbook (sheet 对比, rates as percentages)."""
+    target = Path(path)
+    if target.suffix.lower() != ".xlsx":
+        raise ConfigError(f"the comparison is written as .xlsx, not {target.suffix or 'no suffix'}")
+    sheet = comparison.copy()
+    for column in sheet.columns:
+        if isinstance(sheet[column].dtype, pd.DatetimeTZDtype):
+            sheet[column] = sheet[column].dt.tz_localize(None)
+    sheet["median_time_to_reply"] = sheet["median_time_to_reply"].map(
+        lambda v: "" if pd.isna(v) else str(pd.Timedelta(v).floor("s"))
+    )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with pd.ExcelWriter(target, engine="openpyxl") as writer:
+        sheet.to_excel(writer, sheet_name="对比", index=False)
+        ws = writer.sheets["对比"]
+        ws.freeze_panes = "A2"
+        ws.auto_filter.ref = ws.dimensions
+        for i, column in enumerate(sheet.columns, start=1):
+            letter = ws.cell(row=1, column=i).column_letter
+            ws.column_dimensions[letter].width = min(60, max(10, len(str(column)) + 2))
+            if column.endswith("_rate"):
+                for cell in ws[letter][1:]:
+                    cell.number_format = "0.0%"
+    return target
+
+
+# -- the report's history tables -------------------------------------------------------------------
+
+#: Result statuses of rows the send engine took on (the denominators of the A/B comparison).
+_TAKEN_ON: Final = ("accepted", "failed", "unknown", "not_sent", "already_sent")
+#: Sheets :func:`~smscampaign.export_report` adds for these tables, in order.
+REPORT_SHEETS: Final = (
+    ("回复率 engagement", "engagement"),
+    ("回复率-运营商", "engagement_carriers"),
+    ("回复率-地区", "engagement_regions"),
+    ("AB 分组", "arms"),
+    ("AB 检验", "arm_tests"),
+)
+
+
+def _engagement(frame: pd.DataFrame, keys: pd.Series, name: str) -> pd.DataFrame:
+    """Per key: ``messages`` (accepted or unknown), ``replied``, ``reply_rate``, ``opted_out``,
+    ``opt_out_rate``, ``median_time_to_reply``."""
+    grouped = frame.assign(_key=keys.to_numpy()).groupby("_key", sort=False, dropna=False)
+    table = pd.DataFrame(
+        {
+            "messages": grouped["sent"].sum().astype("int64"),
+            "replied": grouped["replied"].sum().astype("int64"),
+            "opted_out": grouped["opted_out"].sum().astype("int64"),
+            "median_time_to_reply": grouped["time_to_reply"].median(),
+        }
+    )
+    table["reply_rate"] = (table["replied"] / table["messages"].where(table["messages"] > 0)).round(4)
+    table["opt_out_rate"] = (table["opted_out"] / table["messages"].where(table["messages"] > 0)).round(
+        4
+    )
+    table = table.sort_values("messages", ascending=False, kind="stable")
+    table.index.name = name
+    table = table.reset_index()
+    columns = [name, "messages", "replied", "reply_rate", "opted_out", "opt_out_rate"]
+    return table[[*columns, "median_time_to_reply"]]
+
+
+def report_tables(
+    results: pd.DataFrame, history: History, *, attribution_window: Any = None
+) -> dict[str, pd.DataFrame]:
+    """The campaign history's tables for :func:`~smscampaign.campaign_report`.
+
+    Replies attributed to this campaign (``results.attrs["fingerprint"]``) give, over the messages
+    sent (``accepted`` or ``unknown``): ``engagement`` (the campaign), ``engagement_carriers``,
+    ``engagement_regions`` (per province) — ``messages, replied, reply_rate, opted_out, opt_out_rate,
+    median_time_to_reply``. With a ``variant`` column (an A/B test), ``arms`` (per variant:
+    ``recipients, accepted, accepted_rate, replied, reply_rate, opted_out, opt_out_rate``) and
+    ``arm_tests`` (each arm against the first, per rate, with :func:`two_proportion_test`'s p-value,
+    95 % interval and verdict). ``results`` is not modified.
+    """
+    fingerprint = results.attrs.get("fingerprint")
+    replies = history.replies(attribution_window)
+    mine = replies[replies["fingerprint"] == fingerprint] if fingerprint else replies.iloc[0:0]
+    per = mine.groupby("sender").agg(time_to_reply=("time_to_reply", "min"), opt_out=("opt_out", "any"))
+    status = results["status"].astype(object).to_numpy()
+    mobile = results["mobile"].astype(object).to_numpy()
+    sent = np.isin(status, ["accepted", "unknown"])
+    replied = sent & pd.Index(mobile, dtype=object).isin(per.index)
+    opted = replied & pd.Index(mobile, dtype=object).isin(per.index[per["opt_out"]])
+    ttr = pd.Series(mobile).map(per["time_to_reply"]).where(replied)
+    frame = pd.DataFrame(
+        {
+            "sent": sent,
+            "replied": replied,
+            "opted_out": opted,
+            "time_to_reply": pd.to_timedelta(ttr.to_numpy()),
+        }
+    )
+    names = dict(zip(history.campaigns()["fingerprint"], history.campaigns()["name"], strict=True))
+    label = names.get(fingerprint, (fingerprint or "campaign")[:12])
+    unknown = "未知"
+
+    def labelled(column: str) -> pd.Series:
+        if column not in results.columns:
+            return pd.Series([unknown] * len(results), dtype=object)
+        values = results[column].astype(object).to_numpy()
+        return pd.Series([v if isinstance(v, str) and v else unknown for v in values], dtype=object)
+
+    tables = {
+        "engagement": _engagement(frame, pd.Series([label] * len(results), dtype=object), "campaign"),
+        "engagement_carriers": _engagement(frame, labelled("carrier"), "carrier"),
+        "engagement_regions": _engagement(frame, _provinces(results), "province"),
+    }
+    if "variant" in results.columns:
+        tables.update(_arms(results, frame))
+    return tables
+
+
+def _provinces(results: pd.DataFrame) -> pd.Series:
+    from smscampaign.stages.numbers import province_of  # noqa: PLC0415
+
+    if "region" not in results.columns and "mobile" not in results.columns:
+        return pd.Series(["未知"] * len(results), dtype=object)
+    return province_of(results).reset_index(drop=True).astype(object)
+
+
+def _arms(results: pd.DataFrame, frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    from smscampaign.campaign.variants import HOLDOUT, two_proportion_test  # noqa: PLC0415
+
+    variant = results["variant"].astype(object).to_numpy()
+    status = results["status"].astype(object).to_numpy()
+    taken = np.isin(status, _TAKEN_ON) | (status == HOLDOUT)
+    rows: list[dict[str, Any]] = []
+    names = [v for v in pd.unique(variant[taken]) if isinstance(v, str)]
+    names = sorted(names, key=lambda v: (v == HOLDOUT, v))
+    for name in names:
+        arm = taken & (variant == name)
+        accepted = int((arm & (status == "accepted")).sum())
+        recipients = int(arm.sum())
+        replied = int(frame["replied"].to_numpy()[arm].sum())
+        opted = int(frame["opted_out"].to_numpy()[arm].sum())
+        rows.append(
+            {
+                "variant": name,
+                "recipients": recipients,
+                "accepted": accepted,
+                "accepted_rate": accepted / recipients if recipients else np.nan,
+                "replied": replied,
+                "reply_rate": replied / accepted if accepted else np.nan,
+                "opted_out": opted,
+                "opt_out_rate": opted / accepted if accepted else np.nan,
+            }
+        )
+    arms = pd.DataFrame(rows)
+    tests = []
+    sent_arms = [r for r in rows if r["variant"] != HOLDOUT]
+    if sent_arms:
+        ref = sent_arms[0]
+        for other in sent_arms[1:]:
+            for metric, hits, base in (
+                ("accepted_rate", "accepted", "recipients"),
+                ("reply_rate", "replied", "accepted"),
+                ("opt_out_rate", "opted_out", "accepted"),
+            ):
+                try:
+                    got = two_proportion_test(
+                        ref[hits],
+                        ref[base],
+                        other[hits],
+                        other[base],
+                        labels=(ref["variant"], other["variant"]),
+                    )
+                except ConfigError as exc:  # scipy is an extra: the counts stay, the test says why
+                    got = {k: np.nan for k in ("rate_a", "rate_b", "difference", "ci_low", "ci_high")}
+                    got.update(p_value=np.nan, test=None, verdict=str(exc))
+                tests.append(
+                    {
+                        "metric": metric,
+                        "reference": ref["variant"],
+                        "variant": other["variant"],
+                        "reference_rate": got["rate_a"],
+                        "variant_rate": got["rate_b"],
+                        "difference": got["difference"],
+                        "ci_low": got["ci_low"],
+                        "ci_high": got["ci_high"],
+                        "p_value": got["p_value"],
+                        "test": got["test"],
+                        "verdict": got["verdict"],
+                    }
+                )
+    columns = [
+        "metric",
+        "reference",
+        "variant",
+        "reference_rate",
+        "variant_rate",
+        "difference",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "test",
+        "verdict",
+    ]
+    return {"arms": arms, "arm_tests": pd.DataFrame(tests, columns=columns)}
