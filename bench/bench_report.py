@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 
 from smscampaign.reports import xlsx
-from smscampaign.reports.report import campaign_report, export_report
+from smscampaign.reports.tables import campaign_report
+from smscampaign.reports.workbook import export_report
 from smscampaign.wire.protocol import BEIJING
 
 SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗")
@@ -232,18 +233,18 @@ def bench_writers(rows: int, folder: Path, writers: list[str]) -> None:
 
 def report_sheets(results: pd.DataFrame) -> list[xlsx.Sheet]:
     """The sheets export_report writes, through its own helpers."""
-    from smscampaign.reports import report
+    from smscampaign.reports import workbook
 
     tables = campaign_report(results)
-    phones = report._phone_columns(results, None)
+    phones = workbook._phone_columns(results, None)
     return [
-        report._overview(results, tables["summary"], None, None, ["明细"]),
-        report._sheet("明细", results, phones),
-        report._sheet("错误", tables["errors"], phones, split_code=False),
-        report._sheet("无效与重复", report._invalid_sheet(results, phones), phones),
-        report._sheet("批次", tables["batches"], phones),
-        report._sheet("运营商", tables["carriers"], phones),
-        report._sheet("地区", tables["regions"], phones),
+        workbook._overview(results, tables["summary"], None, None, ["明细"]),
+        workbook._sheet("明细", results, phones),
+        workbook._sheet("错误", tables["errors"], phones, split_code=False),
+        workbook._sheet("无效与重复", workbook._invalid_sheet(results, phones), phones),
+        workbook._sheet("批次", tables["batches"], phones),
+        workbook._sheet("运营商", tables["carriers"], phones),
+        workbook._sheet("地区", tables["regions"], phones),
     ]
 
 

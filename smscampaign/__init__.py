@@ -84,18 +84,24 @@ if TYPE_CHECKING:
         ReplyStore,
     )
     from smscampaign.notebook.views import (
-        account_sends,
         view,
+    )
+    from smscampaign.reports.account import (
+        account_sends,
     )
     from smscampaign.reports.compare import (
         compare_campaigns,
         export_comparison,
-        plot_comparison,
     )
-    from smscampaign.reports.report import (
-        campaign_report,
-        export_report,
+    from smscampaign.reports.plots import (
+        plot_comparison,
         plot_report,
+    )
+    from smscampaign.reports.tables import (
+        campaign_report,
+    )
+    from smscampaign.reports.workbook import (
+        export_report,
     )
     from smscampaign.sandbox import (
         Sandbox,
@@ -157,7 +163,7 @@ _EXPORTS: dict[str, str] = {
     "History": "smscampaign.memory.history",
     "compare_campaigns": "smscampaign.reports.compare",
     "export_comparison": "smscampaign.reports.compare",
-    "plot_comparison": "smscampaign.reports.compare",
+    "plot_comparison": "smscampaign.reports.plots",
     "ReplyStore": "smscampaign.memory.replies",
     "fetch_replies": "smscampaign.campaign.replies",
     "opt_outs": "smscampaign.campaign.replies",
@@ -170,16 +176,16 @@ _EXPORTS: dict[str, str] = {
     "Plan": "smscampaign.campaign.plan",
     "plan_campaign": "smscampaign.campaign.plan",
     "load_recipients": "smscampaign.stages.recipients",
-    "campaign_report": "smscampaign.reports.report",
-    "export_report": "smscampaign.reports.report",
-    "plot_report": "smscampaign.reports.report",
+    "campaign_report": "smscampaign.reports.tables",
+    "export_report": "smscampaign.reports.workbook",
+    "plot_report": "smscampaign.reports.plots",
     "review_content": "smscampaign.stages.review",
     "Sandbox": "smscampaign.sandbox",
     "read_journal": "smscampaign.campaign.send",
     "send_campaign": "smscampaign.campaign.send",
     "sms_length": "smscampaign.stages.templates",
     "two_proportion_test": "smscampaign.campaign.variants",
-    "account_sends": "smscampaign.notebook.views",
+    "account_sends": "smscampaign.reports.account",
     "view": "smscampaign.notebook.views",
 }
 #: Submodules reachable as attributes (``sc.numbers.province_of``) before anyone imported them.

@@ -1,7 +1,7 @@
-"""Moved: this module's names now live in :mod:`smscampaign.campaign.account` (kept for one release).
+"""``smscampaign.account`` moved into the layers (mainly :mod:`smscampaign.campaign.account`).
 
-``smscampaign.account`` re-exports them; new code imports from the layered modules
-(see docs/architecture.md).
+This module re-exports its names from their new homes for one release; new code imports
+from ``smscampaign`` or the layered modules (see docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -37,8 +37,10 @@ from smscampaign.core.statuses import (
     Reason,
     Status,
 )
-from smscampaign.stages.numbers import (
+from smscampaign.stages.cells import (
     as_text,
+)
+from smscampaign.stages.numbers import (
     check_numbers,
 )
 from smscampaign.wire.gateway import (

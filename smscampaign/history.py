@@ -1,7 +1,7 @@
-"""Moved: this module's names now live in :mod:`smscampaign.memory.history` (kept for one release).
+"""``smscampaign.history`` moved into the layers (mainly :mod:`smscampaign.memory.history`).
 
-``smscampaign.history`` re-exports them; new code imports from the layered modules
-(see docs/architecture.md).
+This module re-exports its names from their new homes for one release; new code imports
+from ``smscampaign`` or the layered modules (see docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -42,10 +42,12 @@ from smscampaign.reports.compare import (
     REPORT_SHEETS,
     compare_campaigns,
     export_comparison,
-    plot_comparison,
     report_tables,
 )
-from smscampaign.stages.numbers import (
+from smscampaign.reports.plots import (
+    plot_comparison,
+)
+from smscampaign.stages.shapes import (
     normalize_numbers,
 )
 from smscampaign.wire.protocol import (

@@ -1,17 +1,14 @@
-"""Moved: this module's names now live in :mod:`smscampaign.campaign.replies` (kept for one release).
+"""``smscampaign.inbound`` moved into the layers (mainly :mod:`smscampaign.campaign.replies`).
 
-``smscampaign.inbound`` re-exports them; new code imports from the layered modules
-(see docs/architecture.md).
+This module re-exports its names from their new homes for one release; new code imports
+from ``smscampaign`` or the layered modules (see docs/architecture.md).
 """
 
 from __future__ import annotations
 
 from smscampaign.campaign.replies import (
-    DETAIL_COLUMNS,
     MAX_PUSH_BYTES,
     REPLY_COLUMNS,
-    STORE_COLUMNS,
-    ReplyStore,
     StartResponse,
     WSGIApp,
     fetch_replies,
@@ -31,10 +28,15 @@ from smscampaign.core.errors import (
     ReplyError,
     SmsCampaignError,
 )
+from smscampaign.memory.replies import (
+    DETAIL_COLUMNS,
+    STORE_COLUMNS,
+    ReplyStore,
+)
 from smscampaign.stages.keywords import (
     OPT_OUT_KEYWORDS,
 )
-from smscampaign.stages.numbers import (
+from smscampaign.stages.shapes import (
     normalize_numbers,
 )
 from smscampaign.wire.gateway import (

@@ -1,7 +1,7 @@
-"""Moved: this module's names now live in :mod:`smscampaign.stages.numbers` (kept for one release).
+"""``smscampaign.numbers`` moved into the layers (mainly :mod:`smscampaign.stages.numbers`).
 
-``smscampaign.numbers`` re-exports them; new code imports from the layered modules
-(see docs/architecture.md).
+This module re-exports its names from their new homes for one release; new code imports
+from ``smscampaign`` or the layered modules (see docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -16,17 +16,23 @@ from smscampaign.core.statuses import (
     Reason,
     Status,
 )
+from smscampaign.stages.cells import (
+    as_text,
+)
 from smscampaign.stages.numbers import (
     OUTPUT_COLUMNS,
     PHONE_HEADERS,
-    PROVINCES,
-    UNKNOWN,
-    as_text,
     check_numbers,
     detect_phone_column,
+)
+from smscampaign.stages.prefixes import (
+    PROVINCES,
+    UNKNOWN,
     is_valid_mobile,
-    normalize_numbers,
     province_of,
+)
+from smscampaign.stages.shapes import (
+    normalize_numbers,
 )
 
 __all__ = [

@@ -1,25 +1,32 @@
-"""Moved: this module's names now live in :mod:`smscampaign.campaign.plan` (kept for one release).
+"""``smscampaign.plan`` moved into the layers (mainly :mod:`smscampaign.campaign.plan`).
 
-``smscampaign.plan`` re-exports them; new code imports from the layered modules
-(see docs/architecture.md).
+This module re-exports its names from their new homes for one release; new code imports
+from ``smscampaign`` or the layered modules (see docs/architecture.md).
 """
 
 from __future__ import annotations
 
 from smscampaign.campaign.plan import (
+    Kind,
+    parse_window,
+    plan_campaign,
+)
+from smscampaign.campaign.plan_model import (
     BLOCKED,
+    STATUSES,
+    Plan,
+    Preview,
+    esc_kind,
+)
+from smscampaign.campaign.plan_options import (
     MARKETING_WINDOW,
     MAX_CONTENT_LENGTH,
     MAX_RECEIVERS,
-    STATUSES,
-    Kind,
     OnTooLong,
-    Plan,
-    Preview,
     ReviewMode,
-    esc_kind,
+)
+from smscampaign.campaign.suppression import (
     load_suppression,
-    plan_campaign,
 )
 from smscampaign.core.allocator import (
     release_memory,
@@ -60,7 +67,6 @@ from smscampaign.wire.protocol import (
     MAX_NUMBERS,
     in_window,
     parse_time,
-    parse_window,
     python_codec,
     resolve_sendtime,
     sms_length,

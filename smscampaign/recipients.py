@@ -1,7 +1,7 @@
-"""Moved: this module's names now live in :mod:`smscampaign.stages.recipients` (kept for one release).
+"""``smscampaign.recipients`` moved into the layers (mainly :mod:`smscampaign.stages.recipients`).
 
-``smscampaign.recipients`` re-exports them; new code imports from the layered modules
-(see docs/architecture.md).
+This module re-exports its names from their new homes for one release; new code imports
+from ``smscampaign`` or the layered modules (see docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -16,8 +16,10 @@ from smscampaign.core.errors import (
     ConfigError,
     RecipientsError,
 )
-from smscampaign.stages.numbers import (
+from smscampaign.stages.cells import (
     as_text,
+)
+from smscampaign.stages.numbers import (
     detect_phone_column,
 )
 from smscampaign.stages.recipients import (

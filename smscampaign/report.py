@@ -1,7 +1,7 @@
-"""Moved: this module's names now live in :mod:`smscampaign.reports.report` (kept for one release).
+"""``smscampaign.report`` moved into the layers (mainly :mod:`smscampaign.reports.workbook`).
 
-``smscampaign.report`` re-exports them; new code imports from the layered modules
-(see docs/architecture.md).
+This module re-exports its names from their new homes for one release; new code imports
+from ``smscampaign`` or the layered modules (see docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -16,17 +16,25 @@ from smscampaign.core.dtypes import (
 from smscampaign.core.errors import (
     ConfigError,
 )
-from smscampaign.reports.report import (
-    CJK_FONTS,
-    COLUMN_LABELS,
+from smscampaign.core.reasons import (
     STATUS_LABELS,
     VERDICT_LABELS,
-    campaign_report,
-    export_report,
-    plot_report,
+)
+from smscampaign.reports import (
     xlsx,
 )
-from smscampaign.stages.numbers import (
+from smscampaign.reports.plots import (
+    CJK_FONTS,
+    plot_report,
+)
+from smscampaign.reports.tables import (
+    campaign_report,
+)
+from smscampaign.reports.workbook import (
+    COLUMN_LABELS,
+    export_report,
+)
+from smscampaign.stages.prefixes import (
     province_of,
 )
 from smscampaign.wire.protocol import (

@@ -1,7 +1,7 @@
-"""Moved: this module's names now live in :mod:`smscampaign.stages.review` (kept for one release).
+"""``smscampaign.review`` moved into the layers (mainly :mod:`smscampaign.stages.review`).
 
-``smscampaign.review`` re-exports them; new code imports from the layered modules
-(see docs/architecture.md).
+This module re-exports its names from their new homes for one release; new code imports
+from ``smscampaign`` or the layered modules (see docs/architecture.md).
 """
 
 from __future__ import annotations

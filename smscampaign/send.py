@@ -1,7 +1,7 @@
-"""Moved: this module's names now live in :mod:`smscampaign.campaign.send` (kept for one release).
+"""``smscampaign.send`` moved into the layers (mainly :mod:`smscampaign.campaign.send`).
 
-``smscampaign.send`` re-exports them; new code imports from the layered modules
-(see docs/architecture.md).
+This module re-exports its names from their new homes for one release; new code imports
+from ``smscampaign`` or the layered modules (see docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from smscampaign.campaign.send import (
     RESULT_COLUMNS,
     RESULT_STATUSES,
     Clock,
+    parse_window,
     read_journal,
     send_campaign,
 )
@@ -55,7 +56,7 @@ from smscampaign.memory.journal import (
     Journal,
     Outcome,
 )
-from smscampaign.stages.numbers import (
+from smscampaign.stages.prefixes import (
     UNKNOWN,
 )
 from smscampaign.wire.gateway import (
@@ -64,7 +65,6 @@ from smscampaign.wire.gateway import (
 from smscampaign.wire.protocol import (
     BEIJING,
     in_window,
-    parse_window,
 )
 
 __all__ = [

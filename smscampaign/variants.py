@@ -1,12 +1,12 @@
-"""Moved: this module's names now live in :mod:`smscampaign.campaign.variants` (kept for one release).
+"""``smscampaign.variants`` moved into the layers (mainly :mod:`smscampaign.campaign.variants`).
 
-``smscampaign.variants`` re-exports them; new code imports from the layered modules
-(see docs/architecture.md).
+This module re-exports its names from their new homes for one release; new code imports
+from ``smscampaign`` or the layered modules (see docs/architecture.md).
 """
 
 from __future__ import annotations
 
-from smscampaign.campaign.plan import (
+from smscampaign.campaign.plan_model import (
     Plan,
 )
 from smscampaign.campaign.variants import (

@@ -1,7 +1,7 @@
-"""Moved: this module's names now live in :mod:`smscampaign.notebook.views` (kept for one release).
+"""``smscampaign.views`` moved into the layers (mainly :mod:`smscampaign.notebook.views`).
 
-``smscampaign.views`` re-exports them; new code imports from the layered modules
-(see docs/architecture.md).
+This module re-exports its names from their new homes for one release; new code imports
+from ``smscampaign`` or the layered modules (see docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ from smscampaign.core.dtypes import (
 from smscampaign.notebook.views import (
     MISSING,
     ResultsView,
-    account_sends,
     view,
+)
+from smscampaign.reports.account import (
+    account_sends,
 )
 from smscampaign.reports.xlsx import (
     display_width,

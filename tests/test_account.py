@@ -293,7 +293,7 @@ def test_bind_one_row_per_input_names_duplicates(sandbox, gateway):
     [
         ("12345", "位数不对", "wrong length"),
         ("", "号码为空", "empty"),
-        ("1380013800x", "含有非数字字符", "not digits"),
+        ("1380013800x", "含非数字字符", "not digits"),
     ],
 )
 def test_invalid_number_messages_say_the_same_in_both_languages(sandbox, gateway, number, zh, en):
@@ -303,10 +303,10 @@ def test_invalid_number_messages_say_the_same_in_both_languages(sandbox, gateway
 
 
 def test_every_number_reason_has_a_chinese_message():
-    from smscampaign.campaign.account import _REASON_ZH
+    from smscampaign.core.reasons import REASONS_ZH
     from smscampaign.stages.numbers import Reason
 
-    assert {str(r) for r in Reason} - {"duplicate of row"} <= set(_REASON_ZH)
+    assert {str(r) for r in Reason} - {"duplicate of row"} <= set(REASONS_ZH)
 
 
 def test_account_misuse_is_a_config_error(gateway):

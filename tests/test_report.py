@@ -15,16 +15,16 @@ from conftest import PASSWORD, USER
 import smscampaign as sc
 from smscampaign.core.errors import ConfigError
 from smscampaign.reports import xlsx
-from smscampaign.reports.report import (
+from smscampaign.reports.plots import plot_report
+from smscampaign.reports.tables import (
     _as_text,
-    _column,
     _first,
     _labelled,
-    _plain,
     campaign_report,
-    export_report,
-    plot_report,
+    column_or_na,
+    plain_value,
 )
+from smscampaign.reports.workbook import export_report
 from smscampaign.reports.xlsx import display_width
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "recipients.xlsx"
@@ -441,16 +441,16 @@ def batches_oracle(results: pd.DataFrame) -> pd.DataFrame:
         "sent_at",
         "gateway_result",
     ]
-    batch = pd.to_numeric(_column(results, "batch"), errors="coerce").astype("Int64")
+    batch = pd.to_numeric(column_or_na(results, "batch"), errors="coerce").astype("Int64")
     sent = results[batch.notna().to_numpy(dtype=bool)]
     if sent.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
     rows: list[dict[str, Any]] = []
     for number, group in sent.groupby(batch[batch.notna()], sort=True):
-        statuses = list(dict.fromkeys(_labelled(_column(group, "status"))))
-        attempts = pd.to_numeric(_column(group, "attempts"), errors="coerce").max()
-        code = pd.to_numeric(_column(group, "code"), errors="coerce").dropna()
-        sent_at = _column(group, "sent_at").dropna()
+        statuses = list(dict.fromkeys(_labelled(column_or_na(group, "status"))))
+        attempts = pd.to_numeric(column_or_na(group, "attempts"), errors="coerce").max()
+        code = pd.to_numeric(column_or_na(group, "code"), errors="coerce").dropna()
+        sent_at = column_or_na(group, "sent_at").dropna()
         rows.append(
             {
                 "batch": int(number),
@@ -461,15 +461,15 @@ def batches_oracle(results: pd.DataFrame) -> pd.DataFrame:
                 "message_en": _first(group, "message_en", ""),
                 "attempts": int(attempts) if pd.notna(attempts) else pd.NA,
                 "sent_at": sent_at.min() if len(sent_at) else pd.NA,
-                "gateway_result": _plain(_column(group, "gateway_result").dropna().iloc[0])
-                if _column(group, "gateway_result").notna().any()
+                "gateway_result": plain_value(column_or_na(group, "gateway_result").dropna().iloc[0])
+                if column_or_na(group, "gateway_result").notna().any()
                 else pd.NA,
             }
         )
     table = pd.DataFrame(rows, columns=columns)
     for name in ("code", "attempts"):
         table[name] = table[name].astype("Int64")
-    source = _column(results, "sent_at")
+    source = column_or_na(results, "sent_at")
     if isinstance(source.dtype, pd.DatetimeTZDtype) and isinstance(
         table["sent_at"].dtype, pd.DatetimeTZDtype
     ):
@@ -571,11 +571,11 @@ def test_plot_report_speaks_chinese_when_a_cjk_font_is_installed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     pytest.importorskip("matplotlib")
-    from smscampaign.reports import report
+    from smscampaign.reports import plots
 
-    monkeypatch.setattr(report, "_cjk_font", lambda: "Noto Sans CJK SC")
+    monkeypatch.setattr(plots, "_cjk_font", lambda: "Noto Sans CJK SC")
     assert plot_report(results_frame()).axes[0].get_title() == "收件人状态 Recipients by status"
-    monkeypatch.setattr(report, "_cjk_font", lambda: None)
+    monkeypatch.setattr(plots, "_cjk_font", lambda: None)
     assert plot_report(results_frame()).axes[0].get_title() == "Recipients by status"
 
 

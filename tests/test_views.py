@@ -11,7 +11,8 @@ import pytest
 import smscampaign as sc
 from smscampaign.campaign.send import RESULT_COLUMNS
 from smscampaign.core.columns import LEAD_COLUMNS, arrange, name_columns
-from smscampaign.notebook.views import MISSING, account_sends, view
+from smscampaign.notebook.views import MISSING, view
+from smscampaign.reports.account import account_sends
 from smscampaign.stages.numbers import TEXT
 
 CONTENT = (

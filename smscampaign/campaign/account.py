@@ -24,7 +24,8 @@ from tqdm.auto import tqdm
 from smscampaign.core.codes import ACCOUNT, CodeInfo
 from smscampaign.core.display import html_table
 from smscampaign.core.errors import AccountError, ConfigError, GatewayError, GatewayProtocolError
-from smscampaign.core.statuses import BindStatus, Reason, Status
+from smscampaign.core.reasons import STATUS_LABELS, reason_zh
+from smscampaign.core.statuses import BindStatus, Status
 from smscampaign.stages.numbers import TEXT, as_text, check_numbers
 from smscampaign.wire.gateway import Gateway, GatewayResponse
 from smscampaign.wire.protocol import BEIJING, MAX_NUMBERS, TIME_FORMAT
@@ -46,16 +47,6 @@ logger = logging.getLogger(__name__)
 MAX_NUMBERS_PER_CALL: Final = MAX_NUMBERS
 #: Columns of :func:`bind_numbers` / :func:`unbind_numbers`.
 BIND_COLUMNS: Final = ("input", "mobile", "status", "code", "message_zh", "message_en")
-#: Why a number is invalid, in Chinese saying what the English reason (``message_en``) says.
-_REASON_ZH: Final[dict[str, str]] = {
-    Reason.EMPTY: "号码为空",
-    Reason.SCIENTIFIC: "数字已被科学计数法截断",
-    Reason.FOREIGN: "外国国家代码",
-    Reason.NOT_DIGITS: "含有非数字字符",
-    Reason.WRONG_LENGTH: "位数不对",
-    Reason.NOT_MOBILE_RANGE: "不是大陆手机号段",
-    "invalid number": "号码无效",
-}
 
 
 # -- account_info -----------------------------------------------------------------------------------
@@ -321,9 +312,8 @@ def _bind_calls(
             )
         else:
             reason_en = str(reason) if isinstance(reason, str) and reason else "invalid number"
-            rows.append(
-                (pd.NA, BindStatus.INVALID, pd.NA, _REASON_ZH.get(reason_en, "号码无效"), reason_en)
-            )
+            reason_zh_text = reason_zh(reason_en) or STATUS_LABELS[Status.INVALID]
+            rows.append((pd.NA, BindStatus.INVALID, pd.NA, reason_zh_text, reason_en))
     result = pd.DataFrame(
         {
             "input": checked["input"].astype(TEXT).to_numpy(),

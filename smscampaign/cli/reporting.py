@@ -42,7 +42,8 @@ def add_report(sub: Subparsers) -> None:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from smscampaign.campaign.send import read_journal  # noqa: PLC0415
-    from smscampaign.reports.report import campaign_report, export_report  # noqa: PLC0415
+    from smscampaign.reports.tables import campaign_report  # noqa: PLC0415
+    from smscampaign.reports.workbook import export_report  # noqa: PLC0415
 
     journal = Path(args.journal)
     if not journal.is_file():
@@ -120,11 +121,8 @@ def add_compare(sub: Subparsers) -> None:
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     from smscampaign.memory.history import History  # noqa: PLC0415
-    from smscampaign.reports.compare import (  # noqa: PLC0415
-        compare_campaigns,
-        export_comparison,
-        plot_comparison,
-    )
+    from smscampaign.reports.compare import compare_campaigns, export_comparison  # noqa: PLC0415
+    from smscampaign.reports.plots import plot_comparison  # noqa: PLC0415
 
     with History(args.home) as history:
         table = compare_campaigns(history, args.names, attribution_window=args.window)

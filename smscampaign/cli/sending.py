@@ -93,7 +93,6 @@ def add_send(sub: Subparsers) -> None:
 
 
 def _cmd_send(args: argparse.Namespace) -> int:
-    import importlib.util  # noqa: PLC0415 - keep CLI start-up light
 
     from smscampaign.campaign.send import send_campaign  # noqa: PLC0415
 
@@ -143,12 +142,9 @@ def _cmd_send(args: argparse.Namespace) -> int:
     for warning in attrs.get("warnings", []):
         print(f"warning: {warning}", file=sys.stderr)
     if args.report:
-        if importlib.util.find_spec("smscampaign.reports.report") is None:
-            print("report: not available in this version", file=sys.stderr)
-        else:
-            from smscampaign.reports.report import export_report  # noqa: PLC0415
+        from smscampaign.reports.workbook import export_report  # noqa: PLC0415
 
-            print(f"report: {export_report(results, args.report, plan=plan)}")
+        print(f"report: {export_report(results, args.report, plan=plan)}")
     if counts.get("already_sent", 0):
         where = f"{registry_key}: every --sandbox run" if box is not None else registry_key
         print(

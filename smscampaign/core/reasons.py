@@ -1,35 +1,82 @@
-"""The one table of reason texts: every English ``reason`` the package writes, in Chinese.
+"""The one table of status and reason texts: every status and English ``reason`` the package writes,
+with its Chinese.
 
-Results, reports, views and the command line read reasons here; a reason is written in English
-where it arises (``numbers``, ``plan``, the send engine) and translated only here.
+Results, reports, views, the account's calls and the command line read the Chinese here; a reason
+is written in English where it arises (``numbers``, ``plan``, the send engine) and translated only
+here, so one reason has one Chinese text wherever it is shown.
 
->>> reason_zh("duplicate of row 8")
-'与第 8 行重复'
+- :data:`STATUS_LABELS` — every status of a results frame, in report order, with its Chinese;
+- :data:`VERDICT_LABELS` — the balance reconciliation's verdicts, in Chinese;
+- :data:`REASONS_ZH` — the reasons that are always the same words, in Chinese;
+- :func:`reason_zh` / :func:`reasons_zh` — one reason, or a frame's ``reason`` column, in Chinese;
+- :func:`status_zh` — a status (or several joined by ``", "``) in Chinese.
+
+>>> reason_zh("duplicate of row 8"), status_zh("accepted")
+('与第 8 行重复', '已受理')
 """
 
 from __future__ import annotations
 
 import re
+from typing import Final
 
 import pandas as pd
 import pyarrow as pa
 
 from smscampaign.core.codes import describe_code
 from smscampaign.core.dtypes import TEXT
+from smscampaign.core.statuses import Reason
 
-__all__ = ["reason_zh", "reasons_zh"]
+__all__ = [
+    "REASONS_ZH",
+    "STATUS_LABELS",
+    "VERDICT_LABELS",
+    "reason_zh",
+    "reasons_zh",
+    "status_zh",
+]
 
-#: Reasons in Chinese: (pattern on the English reason, Chinese with \\1… from the pattern).
-_REASONS_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+#: Every status of a results frame, in report order, with its Chinese label.
+STATUS_LABELS: Final[dict[str, str]] = {
+    "accepted": "已受理",
+    "failed": "失败",
+    "unknown": "结果未知",
+    "not_sent": "未发送",
+    "already_sent": "已发过，未重发",
+    "invalid": "号码无效",
+    "duplicate": "号码重复",
+    "suppressed": "已屏蔽",
+    "missing_field": "缺少字段",
+    "too_long": "内容过长",
+    "unencodable": "无法编码",
+}
+
+#: Verdicts of a balance reading (the send engine's ``reconcile="balance"``), in Chinese.
+VERDICT_LABELS: Final[dict[str, str]] = {
+    "reading": "余额读数",
+    "accepted": "已扣费，确认已受理",
+    "not_sent": "未扣费，确认未发送",
+    "split": "部分已受理",
+    "ambiguous": "无法判定",
+    "inconsistent": "余额不符（账户另有使用）",
+}
+
+#: Reasons that are always the same words, in Chinese (every :class:`Reason` but the duplicate,
+#: whose row number varies).
+REASONS_ZH: Final[dict[str, str]] = {
+    Reason.EMPTY: "号码为空",
+    "no mobile number": "没有手机号",
+    Reason.SCIENTIFIC: "科学计数法丢失了数字",
+    Reason.FOREIGN: "境外国家代码",
+    Reason.NOT_DIGITS: "含非数字字符",
+    Reason.WRONG_LENGTH: "位数不对",
+    Reason.NOT_MOBILE_RANGE: "不是大陆手机号段",
+}
+
+#: Reasons with a number or a name in them: (pattern on the English, Chinese with \\1… from it).
+_PATTERNS_ZH: Final[tuple[tuple[re.Pattern[str], str], ...]] = tuple(
     (re.compile(pattern), zh)
     for pattern, zh in (
-        (r"^empty$", "号码为空"),
-        (r"^no mobile number$", "没有手机号"),
-        (r"^digits lost to scientific notation$", "科学计数法丢失了数字"),
-        (r"^foreign country code$", "境外国家代码"),
-        (r"^not digits$", "含非数字字符"),
-        (r"^wrong length$", "位数不对"),
-        (r"^not a mainland mobile range$", "不是大陆手机号段"),
         (r"^duplicate of row (\d+)", r"与第 \1 行重复"),
         (r"^same number as an earlier ready row", "与前面待发送的行号码相同"),
         (r"^in the suppression list", "在屏蔽名单中"),
@@ -63,7 +110,9 @@ def reason_zh(reason: str) -> str:
     code = _GATEWAY_CODE.search(reason)
     if code:
         return f"{describe_code(int(code.group(1))).zh}（{code.group(1)}）"
-    for pattern, zh in _REASONS_ZH:
+    if reason in REASONS_ZH:
+        return REASONS_ZH[reason]
+    for pattern, zh in _PATTERNS_ZH:
         match = pattern.search(reason)
         if match:
             return match.expand(zh)
@@ -82,3 +131,9 @@ def reasons_zh(frame: pd.DataFrame) -> pd.Series:
         refused = pd.to_numeric(frame["code"], errors="coerce").lt(0).fillna(False).astype(bool)
         out = out.mask(refused & reason.notna(), frame["message_zh"].astype(TEXT))
     return out
+
+
+def status_zh(status: str) -> str:
+    """A status in Chinese (unknown ones as they are); several joined by ``", "`` (a batch whose
+    recipients ended differently) stay joined."""
+    return ", ".join(STATUS_LABELS.get(s, s) for s in status.split(", "))

@@ -132,7 +132,8 @@ def _run(recipients_path: Path, report: Path, *, shown: str) -> Path:
     from smscampaign.campaign.plan import plan_campaign
     from smscampaign.campaign.replies import fetch_replies, opt_outs
     from smscampaign.campaign.send import send_campaign
-    from smscampaign.reports.report import campaign_report, export_report
+    from smscampaign.reports.tables import campaign_report
+    from smscampaign.reports.workbook import export_report
     from smscampaign.sandbox import Sandbox
     from smscampaign.stages.numbers import check_numbers
     from smscampaign.stages.recipients import load_recipients

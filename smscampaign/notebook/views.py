@@ -4,8 +4,8 @@
   person reads first (``source_row``, the name-like columns, ``mobile``, ``status``, ``reason_zh``,
   ``reason``, ``message_zh``, ``message_en``, ``content``), then the technical ones; text columns in
   the one text dtype (:data:`~smscampaign.core.dtypes.TEXT`, missing is ``<NA>``). Names are unchanged.
-- :func:`account_sends` — the account's sends per day and month (``Gateway.user_stat()``) beside
-  what this campaign had accepted in the same periods.
+- :func:`account_sends` — the account's sends per day and month beside this campaign's; it lives in
+  :mod:`smscampaign.reports.account` and is imported here for those who used it from this module.
 - :func:`view` — an HTML table of those leading columns for JupyterLab: no Chinese column narrower
   than its header, the message wrapped but whole, one marker for missing values. Also
   ``results.sms.view()``.
@@ -23,7 +23,7 @@ from typing import Final
 import pandas as pd
 
 from smscampaign.core.columns import LEAD_COLUMNS, arrange, name_columns
-from smscampaign.core.dtypes import TEXT
+from smscampaign.reports.account import account_sends
 from smscampaign.reports.xlsx import display_width
 
 __all__ = ["MISSING", "ResultsView", "account_sends", "view"]
@@ -155,39 +155,3 @@ def view(
     if rows is not None:
         shown = shown.head(rows)
     return ResultsView(shown.reset_index(drop=True), len(frame))
-
-
-def account_sends(results: pd.DataFrame, stats: pd.DataFrame) -> pd.DataFrame:
-    """The account's sends (``stats``, from :meth:`~smscampaign.Gateway.user_stat`) beside
-    this campaign's: ``period, kind, sent`` plus ``campaign_accepted`` (recipients of ``results``
-    accepted in that period, by ``sent_at`` in Beijing time) and ``other`` (``sent`` minus them,
-    never below 0: what else the account sent). Periods are the gateway's labels (``11-29``,
-    ``2026-11``). Neither input is modified.
-
-    >>> account_sends(results, gw.user_stat()).tail(3)        # doctest: +SKIP
-        period   kind  sent  campaign_accepted  other
-    """
-    from smscampaign.core.errors import ConfigError  # noqa: PLC0415
-    from smscampaign.wire.protocol import BEIJING  # noqa: PLC0415
-
-    missing = [c for c in ("period", "kind", "sent") if c not in stats.columns]
-    if missing:
-        raise ConfigError(
-            f"account stats need the columns period, kind, sent (Gateway.user_stat()); missing {missing}"
-        )
-    out = stats.loc[:, ["period", "kind", "sent"]].astype({"period": TEXT, "kind": TEXT})
-    campaign = pd.Series(0, index=out.index, dtype="int64")
-    if {"status", "sent_at"} <= set(results.columns):
-        accepted = results["status"].eq("accepted").fillna(False).astype(bool)
-        when = pd.to_datetime(results.loc[accepted, "sent_at"], utc=True).dt.tz_convert(BEIJING)
-        counts = {
-            "day": when.dt.strftime("%m-%d").value_counts(),
-            "month": when.dt.strftime("%Y-%m").value_counts(),
-        }
-        for kind, per in counts.items():
-            rows = out["kind"].eq(kind).fillna(False).astype(bool)
-            looked_up = out.loc[rows, "period"].map(per.to_dict())
-            campaign[rows] = looked_up.fillna(0).astype("int64")
-    out["campaign_accepted"] = campaign
-    out["other"] = (out["sent"].astype("int64") - campaign).clip(lower=0)
-    return out.reset_index(drop=True)

@@ -1,42 +1,41 @@
-"""Campaigns side by side: the comparison table, its workbook and figure, and the report's A/B tables.
+"""Campaigns side by side, and the report's tables from the campaign history.
 
->>> sc.compare_campaigns(["spring", "summer"])                   # doctest: +SKIP
+- :func:`compare_campaigns` — one row per campaign of a :class:`~smscampaign.History`: messages,
+  replies, reply and opt-out rates, median time to reply (:data:`COMPARISON_COLUMNS`);
+- :func:`export_comparison` — that table as an ``.xlsx`` (sheet 对比); its figure is
+  :func:`~smscampaign.reports.plots.plot_comparison`;
+- :func:`report_tables` — what :func:`~smscampaign.campaign_report` adds with ``history=``: reply
+  and opt-out rates of this campaign (overall, per carrier, per province) and, for an A/B test, the
+  arms and their tests; :data:`REPORT_SHEETS` names their workbook sheets.
+
+>>> with sc.History() as history:                                    # doctest: +SKIP
+...     sc.compare_campaigns(history, ["spring", "summer"])
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
-from smscampaign.core.errors import ConfigError, PlanError, SmsCampaignError
-from smscampaign.core.statuses import OptionalPlanStatus
-from smscampaign.memory.home import CAMPAIGN_COLUMNS, SQLiteStore, home_dir, open_home
-from smscampaign.stages.keywords import OPT_OUT_KEYWORDS, keyword_key
-from smscampaign.stages.numbers import TEXT, normalize_numbers
-from smscampaign.wire.protocol import BEIJING, TIME_FORMAT
+from smscampaign.campaign.variants import HOLDOUT, two_proportion_test
+from smscampaign.core.dtypes import TEXT
+from smscampaign.core.errors import ConfigError
+from smscampaign.stages.numbers import UNKNOWN, province_of
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from matplotlib.figure import Figure
-
-from smscampaign.memory.history import History
+    from smscampaign.memory.history import History
 
 __all__ = [
     "COMPARISON_COLUMNS",
     "REPORT_SHEETS",
     "compare_campaigns",
     "export_comparison",
-    "plot_comparison",
     "report_tables",
 ]
 
@@ -114,23 +113,6 @@ COMPARISON_COLUMNS: Final = (
     "opt_out_rate",
     "median_time_to_reply",
 )
-
-
-def plot_comparison(comparison: pd.DataFrame) -> Figure:
-    """Reply and opt-out rates per campaign as grouped bars (matplotlib ``Figure``)."""
-    from matplotlib.figure import Figure  # noqa: PLC0415 (optional: the notebook extra)
-
-    fig = Figure(figsize=(max(4.0, 1.4 * len(comparison) + 2), 3.2))
-    ax = fig.add_subplot()
-    x = np.arange(len(comparison))
-    ax.bar(x - 0.2, comparison["reply_rate"].fillna(0) * 100, width=0.4, label="reply rate %")
-    ax.bar(x + 0.2, comparison["opt_out_rate"].fillna(0) * 100, width=0.4, label="opt-out rate %")
-    ax.set_xticks(x, [str(c) for c in comparison["campaign"]], rotation=20, ha="right")
-    ax.set_ylabel("% of messages")
-    ax.legend(frameon=False)
-    ax.set_title("Campaigns compared")
-    fig.tight_layout()
-    return fig
 
 
 def export_comparison(comparison: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
@@ -230,13 +212,12 @@ def report_tables(
     )
     names = dict(zip(history.campaigns()["fingerprint"], history.campaigns()["name"], strict=True))
     label = names.get(fingerprint, (fingerprint or "campaign")[:12])
-    unknown = "未知"
 
     def labelled(column: str) -> pd.Series:
         if column not in results.columns:
-            return pd.Series([unknown] * len(results), dtype=object)
+            return pd.Series([UNKNOWN] * len(results), dtype=object)
         values = results[column].astype(object).to_numpy()
-        return pd.Series([v if isinstance(v, str) and v else unknown for v in values], dtype=object)
+        return pd.Series([v if isinstance(v, str) and v else UNKNOWN for v in values], dtype=object)
 
     tables = {
         "engagement": _engagement(frame, pd.Series([label] * len(results), dtype=object), "campaign"),
@@ -249,16 +230,12 @@ def report_tables(
 
 
 def _provinces(results: pd.DataFrame) -> pd.Series:
-    from smscampaign.stages.numbers import province_of  # noqa: PLC0415
-
     if "region" not in results.columns and "mobile" not in results.columns:
-        return pd.Series(["未知"] * len(results), dtype=object)
+        return pd.Series([UNKNOWN] * len(results), dtype=object)
     return province_of(results).reset_index(drop=True).astype(object)
 
 
 def _arms(results: pd.DataFrame, frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    from smscampaign.campaign.variants import HOLDOUT, two_proportion_test  # noqa: PLC0415
-
     variant = results["variant"].astype(object).to_numpy()
     status = results["status"].astype(object).to_numpy()
     taken = np.isin(status, _TAKEN_ON) | (status == HOLDOUT)

@@ -1,0 +1,155 @@
+"""The report's figures, for notebooks: one campaign (:func:`plot_report`) and campaigns compared
+(:func:`plot_comparison`).
+
+matplotlib is optional (``pip install 'smscampaign[notebook]'``) and this is the only module that
+imports it, inside the functions, so the rest of the package works without it. Chinese labels need
+a CJK-capable font (:data:`CJK_FONTS`); without one the figures speak English.
+
+>>> fig = plot_report(results)                           # doctest: +SKIP
+>>> fig.savefig("reports/campaign.png")                  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from smscampaign.core.errors import ConfigError
+from smscampaign.reports.tables import campaign_report
+from smscampaign.stages.numbers import UNKNOWN
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from matplotlib.figure import Figure
+
+__all__ = ["CJK_FONTS", "plot_comparison", "plot_report"]
+
+_CARRIERS_EN = {
+    "中国移动": "China Mobile",
+    "中国联通": "China Unicom",
+    "中国电信": "China Telecom",
+    "中国广电": "China Broadnet",
+}
+
+#: CJK-capable fonts plot_report looks for, most common first (Linux, Windows, macOS).
+CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Microsoft YaHei",
+    "DengXian",
+    "SimHei",
+    "PingFang SC",
+    "Hiragino Sans GB",
+    "Heiti SC",
+    "Sarasa Gothic SC",
+)
+
+
+def _cjk_font() -> str | None:
+    """The first of :data:`CJK_FONTS` matplotlib can use, or None."""
+    from matplotlib import font_manager
+
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    return next((name for name in CJK_FONTS if name in installed), None)
+
+
+def plot_report(results: pd.DataFrame, *, top: int = 8, language: str | None = None) -> Figure:
+    """A matplotlib figure with three horizontal-bar panels: recipients per status, per carrier
+    (accepted vs not), and the ``top`` most frequent error codes. ``language``: ``"zh"`` (Chinese
+    labels beside the English), ``"en"``, or None — Chinese when a CJK font (:data:`CJK_FONTS`) is
+    installed, English otherwise. A panel with nothing to show says so in words (无错误 / no
+    errors). ``results`` is not modified. Needs matplotlib (``pip install 'smscampaign[notebook]'``).
+
+    >>> fig = plot_report(results)                           # doctest: +SKIP
+    >>> fig.savefig("reports/campaign.png")                  # doctest: +SKIP
+    """
+    try:
+        import matplotlib
+        from matplotlib.figure import Figure
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        raise ImportError("plot_report needs matplotlib: pip install 'smscampaign[notebook]'") from exc
+
+    if language not in (None, "zh", "en"):
+        raise ConfigError(f"language must be 'zh', 'en' or None (detect), not {language!r}")
+    font = _cjk_font()
+    zh = language == "zh" or (language is None and font is not None)
+    rc: Any = {"font.family": [font, "sans-serif"]} if zh and font else {}
+
+    def words(chinese: str, english: str) -> str:
+        return f"{chinese} {english}" if zh else english
+
+    tables = campaign_report(results)
+    with matplotlib.rc_context(rc):
+        fig = Figure(figsize=(13, 4.2), layout="constrained")
+        ax_status, ax_carrier, ax_errors = fig.subplots(1, 3)
+        if rc:  # tick labels are made again when drawn, after this context: name the font on them
+            for ax in (ax_status, ax_carrier, ax_errors):
+                ax.tick_params(labelfontfamily=font)
+
+        summary = tables["summary"]
+        names = summary["zh"] if zh else summary["status"]
+        ax_status.barh(list(names[::-1]), summary["recipients"][::-1], color="#4472C4")
+        ax_status.set_title(words("收件人状态", "Recipients by status"))
+        ax_status.set_xlabel(words("人数", "recipients"))
+
+        carriers = tables["carriers"]
+        ax_carrier.set_title(words("运营商", "Recipients by carrier"))
+        if len(carriers):
+            labels = [
+                str(c) if zh else _CARRIERS_EN.get(c, "unknown" if c == UNKNOWN else str(c))
+                for c in carriers["carrier"]
+            ][::-1]
+            accepted = carriers["accepted"].to_numpy()[::-1]
+            other = carriers["recipients"].to_numpy()[::-1] - accepted
+            ax_carrier.barh(labels, accepted, label=words("已受理", "accepted"), color="#70AD47")
+            ax_carrier.barh(labels, other, left=accepted, label=words("其他", "other"), color="#BFBFBF")
+            ax_carrier.set_xlabel(words("人数", "recipients"))
+            ax_carrier.legend(loc="lower right", fontsize="small")
+        else:
+            _say(ax_carrier, words("无数据", "no data"))
+
+        errors = tables["errors"].head(top)
+        ax_errors.set_title(words("主要错误码", "Top error codes"))
+        if len(errors):
+            texts = errors["zh"] if zh else errors["en"]
+            labels = [
+                f"{'n/a' if pd.isna(c) else int(c)} {_shorten(str(t), 14 if zh else 28)}"
+                for c, t in zip(errors["code"], texts, strict=True)
+            ]
+            ax_errors.barh(labels[::-1], errors["recipients"].to_numpy()[::-1], color="#C00000")
+            ax_errors.set_xlabel(words("人数", "recipients"))
+        else:
+            _say(ax_errors, words("无错误", "no errors"))
+    return fig
+
+
+def _say(ax: Any, text: str) -> None:
+    """An empty panel: the words instead of an axis with nothing on it."""
+    ax.set_axis_off()
+    ax.text(0.5, 0.5, text, ha="center", va="center", fontsize="large", transform=ax.transAxes)
+
+
+def _shorten(text: str, limit: int = 28) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def plot_comparison(comparison: pd.DataFrame) -> Figure:
+    """Reply and opt-out rates per campaign (:func:`~smscampaign.compare_campaigns`) as grouped
+    bars, a matplotlib ``Figure``; ``comparison`` is not modified."""
+    from matplotlib.figure import Figure  # optional: the notebook extra
+
+    fig = Figure(figsize=(max(4.0, 1.4 * len(comparison) + 2), 3.2))
+    ax = fig.add_subplot()
+    x = np.arange(len(comparison))
+    ax.bar(x - 0.2, comparison["reply_rate"].fillna(0) * 100, width=0.4, label="reply rate %")
+    ax.bar(x + 0.2, comparison["opt_out_rate"].fillna(0) * 100, width=0.4, label="opt-out rate %")
+    ax.set_xticks(x, [str(c) for c in comparison["campaign"]], rotation=20, ha="right")
+    ax.set_ylabel("% of messages")
+    ax.legend(frameon=False)
+    ax.set_title("Campaigns compared")
+    fig.tight_layout()
+    return fig
