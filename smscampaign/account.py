@@ -8,49 +8,33 @@ from __future__ import annotations
 
 from smscampaign.campaign.account import (
     ACCOUNT,
+    BEIJING,
     BIND_COLUMNS,
+    MAX_NUMBERS,
     MAX_NUMBERS_PER_CALL,
+    TEXT,
+    TIME_FORMAT,
+    AccountError,
     AccountInfo,
+    BindStatus,
+    CodeInfo,
+    ConfigError,
+    Gateway,
+    GatewayError,
+    GatewayProtocolError,
+    GatewayResponse,
     RechargeResult,
+    Status,
     account_info,
+    as_text,
     bind_numbers,
+    check_numbers,
+    html_table,
     recharge,
     unbind_numbers,
 )
-from smscampaign.core.codes import (
-    CodeInfo,
-)
-from smscampaign.core.display import (
-    html_table,
-)
-from smscampaign.core.dtypes import (
-    TEXT,
-)
-from smscampaign.core.errors import (
-    AccountError,
-    ConfigError,
-    GatewayError,
-    GatewayProtocolError,
-)
 from smscampaign.core.statuses import (
-    BindStatus,
     Reason,
-    Status,
-)
-from smscampaign.stages.cells import (
-    as_text,
-)
-from smscampaign.stages.numbers import (
-    check_numbers,
-)
-from smscampaign.wire.gateway import (
-    Gateway,
-    GatewayResponse,
-)
-from smscampaign.wire.protocol import (
-    BEIJING,
-    MAX_NUMBERS,
-    TIME_FORMAT,
 )
 
 __all__ = [

@@ -6,9 +6,6 @@ from ``smscampaign`` or the layered modules (see docs/architecture.md).
 
 from __future__ import annotations
 
-from smscampaign.core.errors import (
-    ConfigError,
-)
 from smscampaign.notebook.demo import (
     ACCOUNT,
     REPORT_DIR,
@@ -16,6 +13,7 @@ from smscampaign.notebook.demo import (
     SAMPLE_SUFFIXES,
     SIGNATURE,
     TEMPLATE,
+    ConfigError,
     add_demo_options,
     build_parser,
     copy_notebooks,

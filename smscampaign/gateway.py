@@ -6,17 +6,17 @@ from ``smscampaign`` or the layered modules (see docs/architecture.md).
 
 from __future__ import annotations
 
-from smscampaign.core.codes import (
+from smscampaign.wire.gateway import (
+    DECLARED_CODECS,
+    DEFAULT_BASE_URL,
+    DEFAULT_DEADLINE,
+    MAX_BODY_BYTES,
     RETRYABLE,
-    CodeInfo,
-    describe_code,
-)
-from smscampaign.core.display import (
-    html_table,
-)
-from smscampaign.core.errors import (
+    ROOT_ELEMENT,
     AccountError,
+    CodeInfo,
     ConfigError,
+    Gateway,
     GatewayConnectionError,
     GatewayConnectTimeout,
     GatewayDisconnected,
@@ -24,24 +24,16 @@ from smscampaign.core.errors import (
     GatewayHTTPError,
     GatewayProtocolError,
     GatewayRedirect,
+    GatewayResponse,
     GatewayTimeout,
     UnencodableContentError,
-)
-from smscampaign.wire.gateway import (
-    DEFAULT_DEADLINE,
-    MAX_BODY_BYTES,
-    ROOT_ELEMENT,
-    Gateway,
-    GatewayResponse,
-    parse_response,
-    redact,
-)
-from smscampaign.wire.protocol import (
-    DECLARED_CODECS,
-    DEFAULT_BASE_URL,
     check_encodable,
+    describe_code,
     format_sendtime,
+    html_table,
+    parse_response,
     python_codec,
+    redact,
     unencodable_characters,
 )
 

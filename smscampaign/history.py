@@ -11,31 +11,32 @@ from smscampaign.campaign.caps import (
     apply_history,
     parse_frequency_cap,
 )
-from smscampaign.core.dtypes import (
-    TEXT,
-)
 from smscampaign.core.errors import (
-    ConfigError,
     PlanError,
-    SmsCampaignError,
 )
 from smscampaign.core.statuses import (
     OptionalPlanStatus,
 )
 from smscampaign.memory.history import (
     ATTRIBUTION_WINDOW,
+    BEIJING,
+    CAMPAIGN_COLUMNS,
     CONTACT_COLUMNS,
     OPT_OUT_COLUMNS,
     REPLY_COLUMNS,
+    TEXT,
+    TIME_FORMAT,
     Clock,
+    ConfigError,
     History,
+    SmsCampaignError,
+    SQLiteStore,
+    normalize_numbers,
+    open_home,
     record_sent,
 )
 from smscampaign.memory.home import (
-    CAMPAIGN_COLUMNS,
-    SQLiteStore,
     home_dir,
-    open_home,
 )
 from smscampaign.reports.compare import (
     COMPARISON_COLUMNS,
@@ -46,13 +47,6 @@ from smscampaign.reports.compare import (
 )
 from smscampaign.reports.plots import (
     plot_comparison,
-)
-from smscampaign.stages.shapes import (
-    normalize_numbers,
-)
-from smscampaign.wire.protocol import (
-    BEIJING,
-    TIME_FORMAT,
 )
 
 __all__ = [

@@ -6,28 +6,22 @@ from ``smscampaign`` or the layered modules (see docs/architecture.md).
 
 from __future__ import annotations
 
-from smscampaign.core.errors import (
-    ConfigError,
-    JournalError,
-)
-from smscampaign.core.settings import (
-    ENV_HOME,
-    Environment,
-    read_environment,
-)
 from smscampaign.memory.home import (
     CAMPAIGN_COLUMNS,
+    ENV_HOME,
     MIGRATIONS,
     SEND_COLUMNS,
     SENT_STATUSES,
+    ConfigError,
+    Environment,
+    JournalError,
     SQLiteStore,
     Store,
+    connect_wal,
     content_sha256,
     home_dir,
     open_home,
-)
-from smscampaign.memory.sqlite import (
-    connect_wal,
+    read_environment,
 )
 
 __all__ = [

@@ -7,46 +7,34 @@ from ``smscampaign`` or the layered modules (see docs/architecture.md).
 from __future__ import annotations
 
 from smscampaign.campaign.replies import (
+    DECLARED_CODECS,
+    DETAIL_COLUMNS,
     MAX_PUSH_BYTES,
+    OPT_OUT_KEYWORDS,
     REPLY_COLUMNS,
-    StartResponse,
-    WSGIApp,
-    fetch_replies,
-    opt_outs,
-    reply_receiver,
-    serve_replies,
-)
-from smscampaign.core.dtypes import (
+    STORE_COLUMNS,
     TEXT,
-)
-from smscampaign.core.errors import (
     AccountError,
     ConfigError,
+    Gateway,
     GatewayError,
     GatewayHTTPError,
     GatewayRedirect,
     ReplyError,
-    SmsCampaignError,
-)
-from smscampaign.memory.replies import (
-    DETAIL_COLUMNS,
-    STORE_COLUMNS,
     ReplyStore,
-)
-from smscampaign.stages.keywords import (
-    OPT_OUT_KEYWORDS,
-)
-from smscampaign.stages.shapes import (
+    SmsCampaignError,
+    StartResponse,
+    WSGIApp,
+    fetch_replies,
     normalize_numbers,
-)
-from smscampaign.wire.gateway import (
-    Gateway,
+    opt_outs,
+    python_codec,
+    reply_receiver,
+    serve_replies,
 )
 from smscampaign.wire.protocol import (
     BEIJING,
-    DECLARED_CODECS,
     TIME_FORMAT,
-    python_codec,
 )
 
 __all__ = [

@@ -6,34 +6,24 @@ from ``smscampaign`` or the layered modules (see docs/architecture.md).
 
 from __future__ import annotations
 
-from smscampaign.core.dtypes import (
-    TEXT,
-)
-from smscampaign.core.errors import (
-    ConfigError,
-    JournalBusy,
-    JournalError,
-)
-from smscampaign.core.statuses import (
-    BatchState,
-)
 from smscampaign.memory.journal import (
     BATCH_COLUMNS,
+    BEIJING,
     EXCLUDED_COLUMNS,
     RECONCILIATION_COLUMNS,
     SCHEMA_VERSION,
     STATES,
+    TEXT,
+    BatchState,
+    ConfigError,
     Journal,
+    JournalBusy,
+    JournalError,
     Outcome,
+    connect_wal,
     is_journal,
     journal_mobiles,
     open_journal,
-)
-from smscampaign.memory.sqlite import (
-    connect_wal,
-)
-from smscampaign.wire.protocol import (
-    BEIJING,
 )
 
 __all__ = [

@@ -6,33 +6,21 @@ from ``smscampaign`` or the layered modules (see docs/architecture.md).
 
 from __future__ import annotations
 
-from smscampaign.core.dtypes import (
-    TEXT,
-)
-from smscampaign.core.errors import (
-    RecipientsError,
-)
-from smscampaign.core.statuses import (
-    Reason,
-    Status,
-)
-from smscampaign.stages.cells import (
-    as_text,
-)
 from smscampaign.stages.numbers import (
     OUTPUT_COLUMNS,
     PHONE_HEADERS,
+    PROVINCES,
+    TEXT,
+    UNKNOWN,
+    Reason,
+    RecipientsError,
+    Status,
+    as_text,
     check_numbers,
     detect_phone_column,
-)
-from smscampaign.stages.prefixes import (
-    PROVINCES,
-    UNKNOWN,
     is_valid_mobile,
-    province_of,
-)
-from smscampaign.stages.shapes import (
     normalize_numbers,
+    province_of,
 )
 
 __all__ = [

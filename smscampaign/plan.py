@@ -7,26 +7,20 @@ from ``smscampaign`` or the layered modules (see docs/architecture.md).
 from __future__ import annotations
 
 from smscampaign.campaign.plan import (
-    Kind,
-    parse_window,
-    plan_campaign,
-)
-from smscampaign.campaign.plan_model import (
     BLOCKED,
-    STATUSES,
-    Plan,
-    Preview,
-    esc_kind,
-)
-from smscampaign.campaign.plan_options import (
     MARKETING_WINDOW,
     MAX_CONTENT_LENGTH,
     MAX_RECEIVERS,
+    STATUSES,
+    Kind,
     OnTooLong,
+    Plan,
+    Preview,
     ReviewMode,
-)
-from smscampaign.campaign.suppression import (
+    esc_kind,
     load_suppression,
+    plan_campaign,
+    resolve_sendtime,
 )
 from smscampaign.core.allocator import (
     release_memory,
@@ -67,8 +61,8 @@ from smscampaign.wire.protocol import (
     MAX_NUMBERS,
     in_window,
     parse_time,
+    parse_window,
     python_codec,
-    resolve_sendtime,
     sms_length,
     unencodable_characters,
 )

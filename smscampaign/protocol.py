@@ -6,11 +6,6 @@ from ``smscampaign`` or the layered modules (see docs/architecture.md).
 
 from __future__ import annotations
 
-from smscampaign.core.errors import (
-    ConfigError,
-    PlanError,
-    UnencodableContentError,
-)
 from smscampaign.wire.protocol import (
     BEIJING,
     CHARSETS,
@@ -20,6 +15,9 @@ from smscampaign.wire.protocol import (
     MAX_LENGTH,
     MAX_NUMBERS,
     TIME_FORMAT,
+    ConfigError,
+    PlanError,
+    UnencodableContentError,
     as_beijing,
     beijing_now,
     check_encodable,

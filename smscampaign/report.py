@@ -13,13 +13,6 @@ from smscampaign.core.dtypes import (
     TEXT,
     needs_text,
 )
-from smscampaign.core.errors import (
-    ConfigError,
-)
-from smscampaign.core.reasons import (
-    STATUS_LABELS,
-    VERDICT_LABELS,
-)
 from smscampaign.reports import (
     xlsx,
 )
@@ -27,18 +20,17 @@ from smscampaign.reports.plots import (
     CJK_FONTS,
     plot_report,
 )
-from smscampaign.reports.tables import (
-    campaign_report,
-)
 from smscampaign.reports.workbook import (
+    BEIJING,
     COLUMN_LABELS,
+    STATUS_LABELS,
+    VERDICT_LABELS,
+    ConfigError,
+    campaign_report,
     export_report,
 )
 from smscampaign.stages.prefixes import (
     province_of,
-)
-from smscampaign.wire.protocol import (
-    BEIJING,
 )
 
 __all__ = [

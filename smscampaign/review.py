@@ -6,33 +6,25 @@ from ``smscampaign`` or the layered modules (see docs/architecture.md).
 
 from __future__ import annotations
 
-from smscampaign.core.dtypes import (
-    TEXT,
-)
-from smscampaign.core.errors import (
-    ConfigError,
-)
 from smscampaign.stages.review import (
     FINDING_COLUMNS,
     KINDS,
+    OPT_OUT_FORMS,
     RULES,
+    SIGNATURE_CLOSE,
+    SIGNATURE_OPEN,
+    TEXT,
+    ConfigError,
     Kind,
     Lexicon,
     RowReview,
-    load_lexicon,
-    review_content,
-    review_rows,
-)
-from smscampaign.stages.templates import (
-    OPT_OUT_FORMS,
-    SIGNATURE_CLOSE,
-    SIGNATURE_OPEN,
     Template,
+    load_lexicon,
     normalize_signature,
     parse_template,
-)
-from smscampaign.wire.protocol import (
     python_codec,
+    review_content,
+    review_rows,
     unencodable_characters,
 )
 

@@ -9,62 +9,42 @@ from __future__ import annotations
 from smscampaign.campaign.send import (
     ACCEPTED,
     ACCOUNT,
+    AMBIGUOUS,
+    BEIJING,
     FAILED,
     IN_FLIGHT,
+    LEAD_COLUMNS,
     PLANNED,
     RESULT_COLUMNS,
     RESULT_STATUSES,
-    Clock,
-    parse_window,
-    read_journal,
-    send_campaign,
-)
-from smscampaign.core.codes import (
-    AMBIGUOUS,
     RETRYABLE,
     SUCCESS,
-    describe_code,
-)
-from smscampaign.core.columns import (
-    LEAD_COLUMNS,
-    arrange,
-)
-from smscampaign.core.dtypes import (
     TEXT,
-)
-from smscampaign.core.errors import (
+    UNKNOWN,
     AccountError,
+    Clock,
     ConfigError,
+    Gateway,
     GatewayDisconnected,
     GatewayError,
     GatewayHTTPError,
     GatewayProtocolError,
     GatewayTimeout,
     InsufficientBalance,
-    JournalError,
-    SmsCampaignError,
-)
-from smscampaign.core.statuses import (
-    ResultStatus,
-)
-from smscampaign.memory.home import (
-    Store,
-    content_sha256,
-    open_home,
-)
-from smscampaign.memory.journal import (
     Journal,
+    JournalError,
     Outcome,
-)
-from smscampaign.stages.prefixes import (
-    UNKNOWN,
-)
-from smscampaign.wire.gateway import (
-    Gateway,
-)
-from smscampaign.wire.protocol import (
-    BEIJING,
+    ResultStatus,
+    SmsCampaignError,
+    Store,
+    arrange,
+    content_sha256,
+    describe_code,
     in_window,
+    open_home,
+    parse_window,
+    read_journal,
+    send_campaign,
 )
 
 __all__ = [

@@ -6,27 +6,23 @@ from ``smscampaign`` or the layered modules (see docs/architecture.md).
 
 from __future__ import annotations
 
-from smscampaign.core.errors import (
-    TemplateError,
-)
 from smscampaign.stages.templates import (
     OPT_OUT_FORMS,
     SIGNATURE_CLOSE,
     SIGNATURE_OPEN,
     Template,
+    TemplateError,
     astral_counts,
     field_text,
     normalize_signature,
     parse_template,
     render_bodies,
     resolve_columns,
+    sms_length,
     sms_lengths,
     split_opt_out,
     split_signature,
     truncate_sms,
-)
-from smscampaign.wire.protocol import (
-    sms_length,
 )
 
 __all__ = [

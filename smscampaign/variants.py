@@ -6,26 +6,18 @@ from ``smscampaign`` or the layered modules (see docs/architecture.md).
 
 from __future__ import annotations
 
-from smscampaign.campaign.plan_model import (
-    Plan,
-)
 from smscampaign.campaign.variants import (
     HOLDOUT,
     MIN_COUNT,
+    TEXT,
+    ConfigError,
+    OptionalPlanStatus,
+    Plan,
+    PlanError,
     VariantPlan,
     assign_variants,
     plan_variants,
     two_proportion_test,
-)
-from smscampaign.core.dtypes import (
-    TEXT,
-)
-from smscampaign.core.errors import (
-    ConfigError,
-    PlanError,
-)
-from smscampaign.core.statuses import (
-    OptionalPlanStatus,
 )
 
 __all__ = [

@@ -6,25 +6,19 @@ from ``smscampaign`` or the layered modules (see docs/architecture.md).
 
 from __future__ import annotations
 
-from smscampaign.core.columns import (
-    LEAD_COLUMNS,
-    arrange,
-    name_columns,
-)
 from smscampaign.core.dtypes import (
     TEXT,
     needs_text,
 )
 from smscampaign.notebook.views import (
+    LEAD_COLUMNS,
     MISSING,
     ResultsView,
-    view,
-)
-from smscampaign.reports.account import (
     account_sends,
-)
-from smscampaign.reports.xlsx import (
+    arrange,
     display_width,
+    name_columns,
+    view,
 )
 
 __all__ = [

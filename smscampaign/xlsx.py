@@ -6,9 +6,6 @@ from ``smscampaign`` or the layered modules (see docs/architecture.md).
 
 from __future__ import annotations
 
-from smscampaign.core.errors import (
-    ConfigError,
-)
 from smscampaign.reports.xlsx import (
     ENGINES,
     FONT_CHARSET,
@@ -21,6 +18,7 @@ from smscampaign.reports.xlsx import (
     TITLE_SIZE,
     Chart,
     Column,
+    ConfigError,
     Kind,
     Sheet,
     default_engine,
