@@ -41,6 +41,8 @@ from smscampaign.sandbox.answers import (
     xml_content_type,
 )
 from smscampaign.sandbox.endpoints import ENGINE_ENDPOINTS, Forbidden, Result, process
+from smscampaign.sandbox.endpoints import STAT_DAYS as STAT_DAYS
+from smscampaign.sandbox.endpoints import STAT_MONTHS as STAT_MONTHS
 from smscampaign.sandbox.request import parse_form, route, split_target
 from smscampaign.sandbox.state import Account, Card, State, gateway_now
 from smscampaign.wire.protocol import CHARSETS, TIME_FORMAT
@@ -50,6 +52,8 @@ if TYPE_CHECKING:
 
 __all__ = ["ENGINE_ENDPOINTS", "LEDGER_COLUMNS", "VOICE_COLUMNS", "Answer", "Engine", "Pusher"]
 
+# Defined here before the split and still importable from here (``X as X`` above): STAT_DAYS,
+# STAT_MONTHS; and, used here too, Answer, ERROR_PAGE, split_target, parse_form, ENGINE_ENDPOINTS.
 logger = logging.getLogger(__name__)
 
 LEDGER_COLUMNS: Final = ["account", "receiver", "content", "sendtime", "request_id", "accepted_at"]

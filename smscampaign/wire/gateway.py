@@ -59,6 +59,7 @@ __all__ = [
     "redact",
 ]
 
+# ROOT_ELEMENT (now in answers) was defined here and stays importable from here (``X as X`` above).
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES: Final = 1 << 20
