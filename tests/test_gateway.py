@@ -18,7 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import smscampaign as sc
-from smscampaign.wire.gateway import _form_encode, _Watchdog, parse_response, redact
+from smscampaign.wire.deadline import Watchdog
+from smscampaign.wire.form import encode_form
+from smscampaign.wire.gateway import parse_response, redact
 from smscampaign.wire.protocol import format_sendtime, unencodable_characters
 from tests.conftest import PASSWORD, USER
 
@@ -671,12 +673,12 @@ def test_form_body_is_what_urlencode_gives(values: dict[str, str], codec: str) -
         expected = urlencode(values, encoding=codec)
     except UnicodeEncodeError:
         return
-    assert _form_encode(values, codec) == expected
+    assert encode_form(values, codec) == expected
 
 
 def test_deadline_still_cuts_a_call_after_many_quick_ones() -> None:
     # the watchdog is only woken for a deadline earlier than its next wake-up
-    dog = _Watchdog()
+    dog = Watchdog()
     for _ in range(50):
         dog.finish(dog.start(time.monotonic() + 60))
     left, right = socket.socketpair()
@@ -728,7 +730,7 @@ def test_no_proxy_of_the_environment_is_honoured(monkeypatch, sandbox):
     )
 )
 def test_receivers_are_joined_as_str_and_strip_of_each_would(numbers: list[object]) -> None:
-    from smscampaign.wire.gateway import _join_numbers
+    from smscampaign.wire.form import join_numbers
 
-    assert _join_numbers(numbers) == ",".join(str(n).strip() for n in numbers)
-    assert _join_numbers(tuple(numbers)) == ",".join(str(n).strip() for n in numbers)
+    assert join_numbers(numbers) == ",".join(str(n).strip() for n in numbers)
+    assert join_numbers(tuple(numbers)) == ",".join(str(n).strip() for n in numbers)

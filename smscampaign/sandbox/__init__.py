@@ -24,9 +24,10 @@ with a JSON admin API under ``/_sandbox/``: ``GET ledger``, ``GET accounts``, ``
 ``POST faults``, ``POST fail_next``, ``POST balance`` (``{"account": "demo", "delta": -3}``: a
 deduction or recharge behind the client's back, see :meth:`Sandbox.adjust_balance`).
 
-Three modules: :mod:`~smscampaign.sandbox.engine` (state and protocol, no sockets:
-``Engine.handle(method, target, body, headers, client_ip) -> Answer``),
-:mod:`~smscampaign.sandbox.server` (HTTP/1.1 server and admin API) and
+Its modules: :mod:`~smscampaign.sandbox.engine` (state and protocol, no sockets:
+``Engine.handle(method, target, body, headers, client_ip) -> Answer``; its parts ``request``,
+``endpoints``, ``state`` and ``answers`` beside it), :mod:`~smscampaign.sandbox.server` (HTTP/1.1
+server and admin API), :mod:`~smscampaign.sandbox.box` (:class:`Sandbox`, the engine served) and
 :mod:`~smscampaign.sandbox.cli` (the command line). Behaviour where the provider's document is silent is
 ``docs/protocol.md``'s "our assumption", implemented exactly: validation order (empty account fields,
 credentials, IP, frozen, expired, empty receiver / content, more than 500 numbers, more than 70 UTF-16

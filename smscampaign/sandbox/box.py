@@ -71,7 +71,9 @@ class Sandbox(Engine):
 
     def __repr__(self) -> str:
         state = self.url if self._server is not None else "stopped"
-        return f"Sandbox({state}, accounts={len(self._accounts)}, ledger={len(self._ledger)})"
+        return (
+            f"Sandbox({state}, accounts={len(self._state.accounts)}, ledger={len(self._state.ledger)})"
+        )
 
     @property
     def running(self) -> bool:

@@ -5,6 +5,10 @@ exception. Exceptions (:class:`~smscampaign.GatewayError` and its subclasses) ar
 and protocol failures, and each says whether the request may have reached the gateway (``request_sent``).
 The protocol itself (endpoints, fields, answers, assumptions) is written down in ``docs/protocol.md``.
 
+This module is the client; its parts live beside it: :mod:`~smscampaign.wire.form` (the request form),
+:mod:`~smscampaign.wire.deadline` (the whole-call deadline), :mod:`~smscampaign.wire.answers` (parsing
+answers) and :mod:`~smscampaign.wire.redact` (secrets out of texts and logs).
+
 >>> gw = Gateway("demo", "secret", base_url="http://127.0.0.1:8080")   # doctest: +SKIP
 >>> gw.send_sms(["13800138000"], "您好【小店】").code                   # doctest: +SKIP
 1
@@ -14,26 +18,17 @@ from __future__ import annotations
 
 import logging
 import re
-import socket
-import threading
 import time
 from collections.abc import Iterable, Mapping
-from contextvars import ContextVar
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
-import defusedxml.ElementTree as SafeET
 import requests
-from defusedxml import DefusedXmlException
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NewConnectionError
 
-from smscampaign.core.codes import RETRYABLE, CodeInfo, describe_code
-from smscampaign.core.display import html_table
+from smscampaign.core.codes import RETRYABLE
 from smscampaign.core.errors import (
     AccountError,
     ConfigError,
@@ -45,17 +40,14 @@ from smscampaign.core.errors import (
     GatewayProtocolError,
     GatewayRedirect,
     GatewayTimeout,
-    UnencodableContentError,
 )
 from smscampaign.core.settings import read_environment
-from smscampaign.wire.protocol import (
-    DECLARED_CODECS,
-    DEFAULT_BASE_URL,
-    check_encodable,
-    format_sendtime,
-    python_codec,
-    unencodable_characters,
-)
+from smscampaign.wire.answers import ROOT_ELEMENT as ROOT_ELEMENT
+from smscampaign.wire.answers import GatewayResponse, parse_response, read_user_stat
+from smscampaign.wire.deadline import Call, Watchdog, WatchedAdapter
+from smscampaign.wire.form import check_form, encode_form, join_numbers
+from smscampaign.wire.protocol import DEFAULT_BASE_URL, format_sendtime, python_codec
+from smscampaign.wire.redact import install_log_redaction, redact
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -67,233 +59,13 @@ __all__ = [
     "redact",
 ]
 
+# ROOT_ELEMENT (now in answers) was defined here and stays importable from here (``X as X`` above).
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES: Final = 1 << 20
 #: Default total deadline of one call, seconds: connect, send and the whole answer.
 DEFAULT_DEADLINE: Final = 60.0
-#: The protocol's root element (``<response><result>…``); any other root is not a gateway answer.
-ROOT_ELEMENT: Final = "response"
-_INT64: Final = (-(1 << 63), (1 << 63) - 1)
-
-# Codecs named in XML declarations -> Python codecs (GBK-family answers decode as GB18030, a superset).
-_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"'][^>]*\?>")
-_DECLARATION_TEXT = re.compile(r"^\s*<\?xml[^>]*\?>")
-_BARE_CODE = re.compile(r"^\s*(-?\d+)\s*$")
-_HTML_START = re.compile(r"\s*<(!doctype\s+html|html[\s>])", re.IGNORECASE)
 _VOICE_CODE = re.compile(r"[0-9]{4,8}")
-
-#: Known user_info fields and their types; other fields stay text.
-_FIELD_TYPES: Final[dict[str, Any]] = {
-    "user_balance": float,
-    "user_amount": float,
-    "sms_left": int,
-    "sms_send": int,
-    "sms_receive": int,
-    "user_point": int,
-}
-#: Reply element names used by other members of the gateway family -> ours.
-_ITEM_ALIASES: Final = {"mobile": "sender", "recvtime": "receivetime"}
-_SECRET_NAMES: Final = frozenset({"password", "cardpwd"})
-# What quote_plus leaves as it is; a number list is that plus commas, quoted with one replace.
-_FORM_SAFE = re.compile(r"[A-Za-z0-9_.~,-]*")
-_NAME_SAFE = re.compile(r"[A-Za-z0-9_.~-]*")
-_DIGITS_AND_COMMAS = re.compile(r"[0-9,]*")
-_SECRET_PARAM = re.compile(r"(?i)\b(password|cardpwd|key)=[^&\s\"']*")
-
-
-def redact(text: str, *secrets: str | None) -> str:
-    """Replace secret query parameters and the given secret values in ``text`` with ``***``."""
-    text = _SECRET_PARAM.sub(r"\1=***", text)
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
-
-
-class _RedactSecrets(logging.Filter):
-    """Scrubs ``password=…`` from urllib3's request log lines (a GET carries it in the URL)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = redact(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, ()
-        return True
-
-
-def _install_log_redaction() -> None:
-    # urllib3 logs every request line at DEBUG, query string included; a filter on that one logger
-    # keeps GET passwords out of any log a user captures. Installed once, idempotent.
-    pool_logger = logging.getLogger("urllib3.connectionpool")
-    if not any(isinstance(f, _RedactSecrets) for f in pool_logger.filters):
-        pool_logger.addFilter(_RedactSecrets())
-
-
-@dataclass(frozen=True, slots=True)
-class GatewayResponse:
-    """One decoded gateway answer.
-
-    ``code`` is the ``result`` element (``>= 0`` success), ``ok`` is ``code >= 0``, ``message`` the
-    gateway's own text, ``info`` the :func:`~smscampaign.describe_code` record, ``fields`` the
-    other elements (typed where the type is known, e.g. user_info's ``sms_left`` is an int),
-    ``items`` one dict per ``<sms>`` reply of ``get_sms``.
-    """
-
-    endpoint: str
-    code: int
-    message: str
-    info: CodeInfo
-    fields: Mapping[str, Any] = field(default_factory=dict)
-    items: tuple[dict[str, str], ...] = ()
-    elapsed: float = 0.0
-    ok: bool = field(init=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "ok", self.code >= 0)
-
-    def __repr__(self) -> str:
-        more = f", {len(self.fields)} fields" if self.fields else ""
-        more += f", {len(self.items)} replies" if self.items else ""
-        return f"GatewayResponse({self.endpoint}: {self.info}{more}, {self.elapsed:.3f} s)"
-
-    def _repr_html_(self) -> str:
-        rows: list[tuple[str, Any]] = [
-            ("endpoint", self.endpoint),
-            ("code 返回值", self.code),
-            ("ok", self.ok),
-            ("message", self.message),
-            ("zh", self.info.zh),
-            ("en", self.info.en),
-            ("category", self.info.category),
-        ]
-        rows += [(name, value) for name, value in self.fields.items()]
-        if self.items:
-            rows.append(("replies", len(self.items)))
-        rows.append(("elapsed (s)", f"{self.elapsed:.3f}"))
-        return html_table("GatewayResponse 网关应答", rows)
-
-
-def _decode_body(body: bytes, charset: str) -> str:
-    """Decode by the XML declaration, falling back to the endpoint's charset."""
-    if body.startswith(b"\xef\xbb\xbf"):
-        body = body[3:]
-    candidates = []
-    match = _DECLARATION.match(body)
-    if match:
-        declared = match.group(1).decode("ascii").lower()
-        candidates.append(DECLARED_CODECS.get(declared, declared))
-    candidates.append(python_codec(charset))
-    if "utf-8" not in candidates:
-        candidates.append("utf-8")
-    for codec in candidates:
-        try:
-            return body.decode(codec)
-        except (UnicodeDecodeError, LookupError):
-            continue
-    first = body.lstrip().split(b"\n", 1)[0][:60]
-    raise GatewayProtocolError(f"answer cannot be decoded in any expected charset: {first!r}")
-
-
-def _first_line(text: str) -> str:
-    """The first non-blank line of an answer, short and with no secret, for error messages."""
-    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
-    return redact(line[:120] + ("…" if len(line) > 120 else ""))
-
-
-def _js_array(text: str, name: str, endpoint: str) -> list[str]:
-    """The items of a JavaScript array literal, as user_stat sends it: ``['11-29','11-30']``."""
-    inner = text.strip()
-    if not (inner.startswith("[") and inner.endswith("]")):
-        raise GatewayProtocolError(
-            f"{endpoint}: {name} is not an array: {inner[:60]!r}", endpoint=endpoint
-        )
-    items = [item.strip().strip("'\"").strip() for item in inner[1:-1].split(",")]
-    return [item for item in items if item] if inner[1:-1].strip() else []
-
-
-def _typed(name: str, text: str) -> Any:
-    kind = _FIELD_TYPES.get(name)
-    if kind is None or text == "":
-        return text
-    try:
-        return kind(text)
-    except ValueError:
-        return text
-
-
-def parse_response(body: bytes, *, endpoint: str, charset: str = "utf8") -> GatewayResponse:
-    """Parse a gateway answer from bytes; untrusted input (no DTDs, no entities).
-
-    Accepts the XML envelope ``<response><result>…</result><message>…</message>…</response>`` and, to be
-    tolerant of older members of the gateway family, a bare integer body. Anything else raises
-    :class:`GatewayProtocolError`.
-    """
-    text = _decode_body(body, charset)
-    bare = _BARE_CODE.match(text)
-    if bare:
-        code = _code(bare.group(1), endpoint)
-        return GatewayResponse(endpoint, code, "", describe_code(code))
-    text = _DECLARATION_TEXT.sub("", text, count=1)
-    if not text.lstrip().startswith("<") or _HTML_START.match(text):
-        raise GatewayProtocolError(
-            f"{endpoint}: answer is not the gateway's XML: {_first_line(text)!r}", endpoint=endpoint
-        )
-    try:
-        root = SafeET.fromstring(text, forbid_dtd=True)
-    except DefusedXmlException as exc:
-        raise GatewayProtocolError(
-            f"{endpoint}: answer refused: {type(exc).__name__}", endpoint=endpoint
-        ) from None
-    except SafeET.ParseError as exc:
-        raise GatewayProtocolError(
-            f"{endpoint}: malformed XML answer: {exc}", endpoint=endpoint
-        ) from None
-    if root.tag != ROOT_ELEMENT:
-        raise GatewayProtocolError(
-            f"{endpoint}: answer's root element is <{str(root.tag)[:40]}>, not <{ROOT_ELEMENT}>",
-            endpoint=endpoint,
-        )
-    result = root.find("result")
-    if result is None or not _BARE_CODE.match(result.text or ""):
-        raise GatewayProtocolError(f"{endpoint}: answer has no numeric <result>", endpoint=endpoint)
-    code = _code(result.text or "", endpoint)
-    message, fields, items = "", {}, []
-    for child in root:
-        tag = child.tag
-        if tag == "result":
-            continue
-        if tag == "message":
-            message = (child.text or "").strip()
-        elif tag == "sms":
-            items.append(_item(child))
-        elif len(child):  # a container of replies, e.g. <list><sms>…</sms></list>
-            for sms in child.iter("sms"):
-                items.append(_item(sms))
-        else:
-            fields[tag] = _typed(tag, (child.text or "").strip())
-    return GatewayResponse(endpoint, code, message, describe_code(code), fields, tuple(items))
-
-
-def _code(text: str, endpoint: str) -> int:
-    """The ``result`` code; one outside int64 is not a gateway answer (no code is that long)."""
-    code = int(text.strip())
-    if not _INT64[0] <= code <= _INT64[1]:
-        raise GatewayProtocolError(
-            f"{endpoint}: answer's result code has {len(text.strip())} digits, out of range",
-            endpoint=endpoint,
-        )
-    return code
-
-
-def _item(sms: Any) -> dict[str, str]:
-    """One ``<sms>`` reply; its ``content`` exactly as received (a leading tab or space is data)."""
-    item = {}
-    for element in sms:
-        name = _ITEM_ALIASES.get(element.tag, element.tag)
-        text = element.text or ""
-        item[name] = text if name == "content" else text.strip()
-    return item
 
 
 def _causes(exc: BaseException) -> Iterable[BaseException]:
@@ -319,159 +91,30 @@ def _may_retry(exc: GatewayError, *, after_sending: bool) -> bool:
     return isinstance(exc, (GatewayTimeout, GatewayDisconnected, GatewayProtocolError))
 
 
-def _join_numbers(numbers: str | Iterable[Any]) -> str:
-    if isinstance(numbers, str):
-        return numbers
-    if isinstance(numbers, list) and numbers and type(numbers[0]) is str:
-        # A plan's receivers (digits already): one join, and only if something is not a digit or
-        # not a str the per-number str/strip below (0.3 ms a 500-number call) — the same text.
-        try:
-            joined = ",".join(numbers)
-        except TypeError:
-            pass
-        else:
-            if _DIGITS_AND_COMMAS.fullmatch(joined):
-                return joined
-    return ",".join(str(n).strip() for n in numbers)
-
-
-def _form_encode(values: Mapping[str, str], codec: str) -> str:
-    """``urlencode(values, encoding=codec)``, byte for byte, without quoting a 500-number list one
-    character at a time (quote_plus's slow path, ~0.5 ms a call)."""
-    pairs = []
-    for name, value in values.items():
-        if isinstance(value, str) and _FORM_SAFE.fullmatch(value) and _NAME_SAFE.fullmatch(name):
-            pairs.append(f"{name}={value.replace(',', '%2C')}")
-        else:
-            pairs.append(urlencode({name: value}, encoding=codec))
-    return "&".join(pairs)
-
-
-# -- the total deadline ------------------------------------------------------------------------------
-
-
-class _Call:
-    """One call's deadline and the sockets it uses; ``fired`` once the watchdog cut them off."""
-
-    __slots__ = ("deadline", "fired", "sockets")
-
-    def __init__(self, deadline: float) -> None:
-        self.deadline = deadline
-        self.fired = False
-        self.sockets: list[socket.socket] = []
-
-
-def _cut(sock: socket.socket) -> None:
-    try:
-        sock.shutdown(socket.SHUT_RDWR)  # a blocked recv returns at once; the pool drops the connection
-    except OSError:
-        pass
-
-
-class _Watchdog:
-    """Enforces total deadlines: a socket timeout bounds each read, but a server dripping one byte a
-    second never trips it. One thread per Gateway, only while calls are in flight (it ends when idle),
-    shuts down the sockets of a call past its deadline."""
-
-    _IDLE_SECONDS: Final = 5.0
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._calls: set[_Call] = set()
-        self._thread: threading.Thread | None = None
-        self._wake_at = 0.0  # when the thread wakes up next (it is told only about earlier deadlines)
-
-    def start(self, deadline: float) -> _Call:
-        call = _Call(deadline)
-        with self._cond:
-            self._calls.add(call)
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="smscampaign-deadline", daemon=True
-                )
-                self._thread.start()
-            elif deadline < self._wake_at:
-                self._cond.notify()
-        return call
-
-    def watch(self, call: _Call, sock: socket.socket | None) -> None:
-        if sock is None:
-            return
-        with self._cond:
-            if call.fired:
-                _cut(sock)
-            elif sock not in call.sockets:
-                call.sockets.append(sock)
-
-    def finish(self, call: _Call) -> None:
-        with self._cond:
-            self._calls.discard(call)
-
-    def _run(self) -> None:
-        with self._cond:
-            while True:
-                if not self._calls:
-                    self._wake_at = time.monotonic() + self._IDLE_SECONDS
-                    self._cond.wait(self._IDLE_SECONDS)
-                    if not self._calls:
-                        self._thread = None
-                        return
-                    continue
-                now = time.monotonic()
-                for call in [c for c in self._calls if c.deadline <= now]:
-                    call.fired = True
-                    self._calls.discard(call)
-                    for sock in call.sockets:
-                        _cut(sock)
-                if self._calls:
-                    self._wake_at = min(c.deadline for c in self._calls)
-                    self._cond.wait(self._wake_at - now)
-
-
-#: The call in progress in this thread (or context): the connections below report their sockets to it.
-_CURRENT: ContextVar[tuple[_Watchdog, _Call] | None] = ContextVar("smscampaign_call", default=None)
-
-
-def _watch(sock: socket.socket | None) -> None:
-    current = _CURRENT.get()
-    if current is not None:
-        current[0].watch(current[1], sock)
-
-
-class _WatchedHTTPConnection(HTTPConnection):
-    def connect(self) -> None:
-        super().connect()
-        _watch(self.sock)
-
-    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
-        _watch(self.sock)  # a kept-alive connection is not connected again
-        return super().getresponse(*args, **kwargs)
-
-
-class _WatchedHTTPSConnection(HTTPSConnection):
-    def connect(self) -> None:
-        super().connect()
-        _watch(self.sock)
-
-    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
-        _watch(self.sock)
-        return super().getresponse(*args, **kwargs)
-
-
-class _WatchedPool(HTTPConnectionPool):
-    ConnectionCls = _WatchedHTTPConnection
-
-
-class _WatchedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _WatchedHTTPSConnection
-
-
-class _Adapter(HTTPAdapter):
-    """An adapter whose connections report their sockets to the call's deadline watchdog."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedPool, "https": _WatchedHTTPSPool}
+def _check_status(response: requests.Response, endpoint: str) -> None:
+    """Raise for any HTTP status but 200: a redirect is never followed, a 403 is the host's IP
+    allow-list, anything else is a :class:`GatewayHTTPError`."""
+    if 300 <= response.status_code < 400:
+        raise GatewayRedirect(
+            f"{endpoint}: HTTP {response.status_code}: the gateway answered with a redirect, "
+            "which is never followed (it would carry the password to another address)",
+            endpoint=endpoint,
+            status=response.status_code,
+        )
+    if response.status_code == 403:  # IIS's own page when the account's IP allow-list blocks us
+        raise GatewayHTTPError(
+            f"{endpoint}: HTTP 403 Forbidden from the gateway's host: this server's IP address is "
+            "not allowed to use the account (like −104 禁止从此IP请求); add it to the account's "
+            "allowed IPs in the provider's console",
+            status=403,
+            endpoint=endpoint,
+        )
+    if response.status_code != 200:
+        raise GatewayHTTPError(
+            f"{endpoint}: HTTP {response.status_code} {response.reason or ''}".rstrip(),
+            status=response.status_code,
+            endpoint=endpoint,
+        )
 
 
 class Gateway:
@@ -534,10 +177,10 @@ class Gateway:
         self.read_retries = read_retries
         self.retry_backoff = retry_backoff
         self.max_body_bytes = max_body_bytes
-        self._watchdog = _Watchdog()
+        self._watchdog = Watchdog()
         self._session = requests.Session()
         # max_retries=0: urllib3 never resends a request on its own (no idempotency on this gateway).
-        adapter = _Adapter(pool_connections=1, pool_maxsize=max(1, pool_size), max_retries=0)
+        adapter = WatchedAdapter(pool_connections=1, pool_maxsize=max(1, pool_size), max_retries=0)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
         self._session.headers["User-Agent"] = "smscampaign/0.1"
@@ -549,7 +192,7 @@ class Gateway:
         self._session.verify = found["verify"]
         self._session.auth = requests.utils.get_netrc_auth(self.base_url)
         self._session.trust_env = False
-        _install_log_redaction()
+        install_log_redaction()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Gateway:
@@ -605,7 +248,7 @@ class Gateway:
         by the gateway*; this protocol has no delivery reports. Content the charset cannot carry raises
         :class:`UnencodableContentError` before anything is sent.
         """
-        params = {"receiver": _join_numbers(receivers), "content": content}
+        params = {"receiver": join_numbers(receivers), "content": content}
         formatted = format_sendtime(sendtime)
         if formatted is not None:
             params["sendtime"] = formatted
@@ -613,11 +256,11 @@ class Gateway:
 
     def bind_mobile(self, mobiles: str | Iterable[Any]) -> GatewayResponse:
         """Bind numbers (≤ 500) to the account so that their replies reach it."""
-        return self._call("bind_mobile", {"mobile": _join_numbers(mobiles)})
+        return self._call("bind_mobile", {"mobile": join_numbers(mobiles)})
 
     def cancel_bind(self, mobiles: str | Iterable[Any]) -> GatewayResponse:
         """Cancel the binding of numbers (≤ 500)."""
-        return self._call("cancel_bind", {"mobile": _join_numbers(mobiles)})
+        return self._call("cancel_bind", {"mobile": join_numbers(mobiles)})
 
     def get_sms(self) -> GatewayResponse:
         """Fetch replies not fetched yet (``items``); −122 means there are none.
@@ -651,15 +294,7 @@ class Gateway:
                 code=response.code,
                 info=response.info,
             )
-        rows: list[tuple[str, str, int]] = []
-        for kind in ("day", "month"):
-            titles = _js_array(str(response.fields.get(f"{kind}title", "")), f"{kind}title", "user_stat")
-            totals = _js_array(str(response.fields.get(f"{kind}total", "")), f"{kind}total", "user_stat")
-            if len(titles) != len(totals) or not all(t.isdigit() for t in totals):
-                raise GatewayProtocolError(
-                    f"user_stat: {kind}title and {kind}total do not match", endpoint="user_stat"
-                )
-            rows.extend((title, kind, int(total)) for title, total in zip(titles, totals, strict=True))
+        rows = read_user_stat(response.fields)
         frame = pd.DataFrame(rows, columns=["period", "kind", "sent"])
         return frame.astype({"period": TEXT, "kind": TEXT, "sent": "int64"})
 
@@ -703,24 +338,29 @@ class Gateway:
     def _call(
         self, endpoint: str, params: dict[str, str], *, secrets: tuple[str, ...] = ()
     ) -> GatewayResponse:
+        """One request, never retried: check and encode the form, send it, check the HTTP status,
+        parse the answer."""
         values = {"username": self.username, "password": self._password, **params}
-        for name, value in values.items():
-            if name not in _SECRET_NAMES:
-                check_encodable(value, self.charset, what=name)
-            elif unencodable_characters(value, self.charset):  # never name a secret's characters
-                raise UnencodableContentError(
-                    f"{name} cannot be encoded in {self.charset}", charset=self.charset, characters=()
-                )
-        query = _form_encode(values, python_codec(self.charset))
+        check_form(values, self.charset)
+        query = encode_form(values, python_codec(self.charset))
         url = self.url(endpoint)
         logger.debug("%s %s (%d parameters)", self.method, url, len(params) + 2)
         started = time.perf_counter()
-        call = self._watchdog.start(time.monotonic() + self.deadline)
-        token = _CURRENT.set((self._watchdog, call))
+        response, body = self._send(endpoint, url, query, secrets)
+        elapsed = time.perf_counter() - started
+        _check_status(response, endpoint)
+        parsed = parse_response(body, endpoint=endpoint, charset=self.charset)
+        logger.debug("%s -> %d %s in %.3f s", endpoint, parsed.code, parsed.info.en, elapsed)
+        return replace(parsed, elapsed=elapsed)
+
+    def _send(
+        self, endpoint: str, url: str, query: str, secrets: tuple[str, ...]
+    ) -> tuple[requests.Response, bytes]:
+        """The HTTP exchange within the call's deadline: the response and its whole body."""
         # The failure is raised outside the except block, so that no exception of requests/urllib3
         # (whose texts and attributes hold the URL — in GET mode the password) is on its __context__.
         failure: GatewayError | None = None
-        try:
+        with self._watchdog.watching(time.monotonic() + self.deadline) as call:
             try:
                 timeout = self._timeouts(call)
                 if self.method == "POST":
@@ -742,40 +382,13 @@ class Gateway:
                     body = self._read_body(response, endpoint, call)
             except requests.RequestException as exc:
                 failure = self._translate(exc, endpoint, secrets)
-        finally:
-            _CURRENT.reset(token)
-            self._watchdog.finish(call)
         if call.fired:
             failure = self._past_deadline(endpoint)
         if failure is not None:
             raise failure from None
-        elapsed = time.perf_counter() - started
-        if 300 <= response.status_code < 400:
-            raise GatewayRedirect(
-                f"{endpoint}: HTTP {response.status_code}: the gateway answered with a redirect, "
-                "which is never followed (it would carry the password to another address)",
-                endpoint=endpoint,
-                status=response.status_code,
-            )
-        if response.status_code == 403:  # IIS's own page when the account's IP allow-list blocks us
-            raise GatewayHTTPError(
-                f"{endpoint}: HTTP 403 Forbidden from the gateway's host: this server's IP address is "
-                "not allowed to use the account (like −104 禁止从此IP请求); add it to the account's "
-                "allowed IPs in the provider's console",
-                status=403,
-                endpoint=endpoint,
-            )
-        if response.status_code != 200:
-            raise GatewayHTTPError(
-                f"{endpoint}: HTTP {response.status_code} {response.reason or ''}".rstrip(),
-                status=response.status_code,
-                endpoint=endpoint,
-            )
-        parsed = parse_response(body, endpoint=endpoint, charset=self.charset)
-        logger.debug("%s -> %d %s in %.3f s", endpoint, parsed.code, parsed.info.en, elapsed)
-        return replace(parsed, elapsed=elapsed)
+        return response, body
 
-    def _timeouts(self, call: _Call) -> tuple[float, float]:
+    def _timeouts(self, call: Call) -> tuple[float, float]:
         """Per-operation timeouts, none longer than what is left of the deadline."""
         left = max(call.deadline - time.monotonic(), 0.001)
         connect, read = self.timeout if isinstance(self.timeout, tuple) else (self.timeout,) * 2
@@ -789,7 +402,7 @@ class Gateway:
             endpoint=endpoint,
         )
 
-    def _read_body(self, response: requests.Response, endpoint: str, call: _Call) -> bytes:
+    def _read_body(self, response: requests.Response, endpoint: str, call: Call) -> bytes:
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self.max_body_bytes:
             raise GatewayProtocolError(
