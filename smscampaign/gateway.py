@@ -6,15 +6,23 @@ from ``smscampaign`` or the layered modules (see docs/architecture.md).
 
 from __future__ import annotations
 
+from smscampaign.core.codes import (
+    CodeInfo,
+    describe_code,
+)
+from smscampaign.core.display import (
+    html_table,
+)
+from smscampaign.core.errors import (
+    UnencodableContentError,
+)
 from smscampaign.wire.gateway import (
-    DECLARED_CODECS,
     DEFAULT_BASE_URL,
     DEFAULT_DEADLINE,
     MAX_BODY_BYTES,
     RETRYABLE,
     ROOT_ELEMENT,
     AccountError,
-    CodeInfo,
     ConfigError,
     Gateway,
     GatewayConnectionError,
@@ -26,14 +34,14 @@ from smscampaign.wire.gateway import (
     GatewayRedirect,
     GatewayResponse,
     GatewayTimeout,
-    UnencodableContentError,
-    check_encodable,
-    describe_code,
     format_sendtime,
-    html_table,
     parse_response,
     python_codec,
     redact,
+)
+from smscampaign.wire.protocol import (
+    DECLARED_CODECS,
+    check_encodable,
     unencodable_characters,
 )
 
