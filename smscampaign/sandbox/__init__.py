@@ -42,8 +42,30 @@ but ``http500`` leaves the client unable to know whether the gateway acted, exac
 
 from __future__ import annotations
 
-from smscampaign.sandbox.box import Sandbox
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from smscampaign.sandbox.cli import build_parser, main, serve
-from smscampaign.sandbox.engine import LEDGER_COLUMNS, Answer, Engine
+
+if TYPE_CHECKING:
+    from smscampaign.sandbox.box import Sandbox
+    from smscampaign.sandbox.engine import LEDGER_COLUMNS, Answer, Engine
 
 __all__ = ["LEDGER_COLUMNS", "Answer", "Engine", "Sandbox", "build_parser", "main", "serve"]
+
+# The simulator loads requests and the HTTP server on first use, not when `smscampaign --help` reads
+# the sandbox command's options (PEP 562, as the package's own __init__ does).
+_LAZY = {
+    "Sandbox": "smscampaign.sandbox.box",
+    "LEDGER_COLUMNS": "smscampaign.sandbox.engine",
+    "Answer": "smscampaign.sandbox.engine",
+    "Engine": "smscampaign.sandbox.engine",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
