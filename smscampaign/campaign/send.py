@@ -53,6 +53,7 @@ from smscampaign.core.errors import (
     SmsCampaignError,
 )
 from smscampaign.core.statuses import ResultStatus
+from smscampaign.memory.background import in_background
 from smscampaign.memory.home import Store, content_sha256, open_home
 from smscampaign.memory.journal import (
     ACCEPTED,
@@ -62,7 +63,6 @@ from smscampaign.memory.journal import (
     UNKNOWN,
     Journal,
     Outcome,
-    _in_background,
 )
 from smscampaign.wire.gateway import Gateway
 from smscampaign.wire.protocol import BEIJING, in_window, parse_window
@@ -1020,7 +1020,7 @@ def send_campaign(
 def _close_side_by_side(book: Journal, store: Store) -> None:
     """Close this run's journal and the campaign home at the same time: each close is SQLite's
     checkpoint with its own fsyncs (~15 ms each here), and neither needs to wait for the other."""
-    closing = _in_background(store.close, "smscampaign-close-home")
+    closing = in_background(store.close, "smscampaign-close-home")
     try:
         book.close()
     finally:
