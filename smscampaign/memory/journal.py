@@ -24,13 +24,14 @@ Design choices:
   fsync: still safe against a killed process, not against power loss — for very fast local gateways.
 - **One connection, one lock**: workers of the engine share it (``check_same_thread=False``); every
   state change is one short transaction.
-- **The plan's recipients are stored** (a Parquet blob) so that :func:`~smscampaign.read_journal`
-  can rebuild the per-recipient results from the file alone; committed before the first claim.
+- **The plan's recipients are stored** (a Parquet blob, :mod:`~smscampaign.memory.parquet`) so that
+  :func:`~smscampaign.read_journal` can rebuild the per-recipient results from the file alone;
+  committed before the first claim.
 - **One runner per journal.** A run holds an exclusive OS lock (``flock`` on ``<journal>.lock``,
   released by the kernel when the process dies) for its whole life: :meth:`Journal.runner`. A second
   runner, in this or another process, gets :class:`~smscampaign.JournalBusy` naming the holder
-  (pid, host, start time) before it sends anything. Reading needs no lock (``readonly=True`` opens
-  even a read-only file).
+  (pid, host, start time) before it sends anything (:mod:`~smscampaign.memory.lock`). Reading needs
+  no lock (``readonly=True`` opens even a read-only file).
 - **Claims are compare-and-set.** :meth:`Journal.claim` moves a batch to ``in_flight`` only if it is
   still in the state and at the attempt count the runner saw (``UPDATE … WHERE batch=? AND state
   IN (…) AND attempts=?``, row count checked): even two runners that bypass the lock never send one
