@@ -335,7 +335,7 @@ def test_recipients_that_cannot_be_stored_stop_the_run_before_anything_is_sent(
     plan = make_plan(6, batch_size=3, extra=False)
     path = tmp_path / "j.journal"
     with monkeypatch.context() as patch:  # never monkeypatch.undo(): it would undo more than this
-        patch.setattr(journal_module, "_parquet", broken)
+        patch.setattr(journal_module, "parquet_bytes", broken)
         with pytest.raises(OSError, match="No space left"):
             send(plan, gateway, journal=path)
     assert sandbox.ledger.empty

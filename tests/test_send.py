@@ -1092,11 +1092,11 @@ def test_registry_writes_lost_by_a_killed_run_are_restored_on_resume(sandbox, ga
 
 
 def test_journal_and_home_are_both_closed_and_a_failing_close_is_raised(tmp_path):
-    from smscampaign.campaign.send import _close_side_by_side
+    from smscampaign.campaign.engine import close_side_by_side
     from smscampaign.memory.home import open_home
 
     book, store = sc.Journal(tmp_path / "j.journal"), open_home(tmp_path / "home")
-    _close_side_by_side(book, store)
+    close_side_by_side(book, store)
     with pytest.raises(sqlite3.ProgrammingError):
         store._conn.execute("SELECT 1")
     with pytest.raises(sqlite3.ProgrammingError):
@@ -1108,6 +1108,6 @@ def test_journal_and_home_are_both_closed_and_a_failing_close_is_raised(tmp_path
 
     book = sc.Journal(tmp_path / "k.journal")
     with pytest.raises(OSError, match="disk gone"):
-        _close_side_by_side(book, Failing())  # type: ignore[arg-type]
+        close_side_by_side(book, Failing())  # type: ignore[arg-type]
     with pytest.raises(sqlite3.ProgrammingError):
         book._conn.execute("SELECT 1")  # the journal is closed all the same

@@ -24,13 +24,14 @@ Design choices:
   fsync: still safe against a killed process, not against power loss — for very fast local gateways.
 - **One connection, one lock**: workers of the engine share it (``check_same_thread=False``); every
   state change is one short transaction.
-- **The plan's recipients are stored** (a Parquet blob) so that :func:`~smscampaign.read_journal`
-  can rebuild the per-recipient results from the file alone; committed before the first claim.
+- **The plan's recipients are stored** (a Parquet blob, :mod:`~smscampaign.memory.parquet`) so that
+  :func:`~smscampaign.read_journal` can rebuild the per-recipient results from the file alone;
+  committed before the first claim.
 - **One runner per journal.** A run holds an exclusive OS lock (``flock`` on ``<journal>.lock``,
   released by the kernel when the process dies) for its whole life: :meth:`Journal.runner`. A second
   runner, in this or another process, gets :class:`~smscampaign.JournalBusy` naming the holder
-  (pid, host, start time) before it sends anything. Reading needs no lock (``readonly=True`` opens
-  even a read-only file).
+  (pid, host, start time) before it sends anything (:mod:`~smscampaign.memory.lock`). Reading needs
+  no lock (``readonly=True`` opens even a read-only file).
 - **Claims are compare-and-set.** :meth:`Journal.claim` moves a batch to ``in_flight`` only if it is
   still in the state and at the attempt count the runner saw (``UPDATE … WHERE batch=? AND state
   IN (…) AND attempts=?``, row count checked): even two runners that bypass the lock never send one
@@ -47,35 +48,30 @@ Design choices:
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import logging
 import os
-import socket
 import sqlite3
 import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from smscampaign.core.dtypes import TEXT
-from smscampaign.core.errors import ConfigError, JournalBusy, JournalError
+from smscampaign.core.errors import ConfigError, JournalError
 from smscampaign.core.statuses import BatchState
-from smscampaign.memory.sqlite import connect_wal
+from smscampaign.memory.background import in_background
+from smscampaign.memory.journal_schema import SCHEMA_VERSION as SCHEMA_VERSION
+from smscampaign.memory.journal_schema import connect_readonly, connect_writable
+from smscampaign.memory.lock import RunnerLock
+from smscampaign.memory.parquet import parquet_bytes, read_recipients, recipients_table
 from smscampaign.wire.protocol import BEIJING
-
-try:  # POSIX; elsewhere the runner lock comes from filelock
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
 
 __all__ = [
     "BATCH_COLUMNS",
@@ -91,7 +87,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION: Final = 2
 PLANNED, IN_FLIGHT, ACCEPTED, FAILED, UNKNOWN = (
     BatchState.PLANNED,
     BatchState.IN_FLIGHT,
@@ -130,77 +125,18 @@ RECONCILIATION_COLUMNS: Final = (
     "accepted_total",
 )
 
-_SCHEMA: Final = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS plan (
-    fingerprint TEXT PRIMARY KEY, created_at TEXT NOT NULL, charset TEXT, sendtime TEXT,
-    messages INTEGER NOT NULL, recipients BLOB
-);
-CREATE TABLE IF NOT EXISTS batches (
-    batch INTEGER PRIMARY KEY, size INTEGER NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('planned', 'in_flight', 'accepted', 'failed', 'unknown')),
-    code INTEGER, gateway_result TEXT, attempts INTEGER NOT NULL DEFAULT 0, sent_at TEXT,
-    error TEXT, reason TEXT, retryable INTEGER NOT NULL DEFAULT 0
-);
-"""
-# Version 2: error_kind (instead of parsing error texts), receivers (numbers in the last request),
-# settle (an unknown awaiting the balance), excluded recipients, balance readings.
-_SCHEMA_2: Final = """
-CREATE TABLE IF NOT EXISTS excluded (
-    mobile TEXT PRIMARY KEY, batch INTEGER NOT NULL, reason TEXT NOT NULL, at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS reconciliations (
-    id INTEGER PRIMARY KEY, at TEXT NOT NULL, sms_left INTEGER, expected INTEGER, deducted INTEGER,
-    batches TEXT, verdict TEXT NOT NULL, note TEXT, accepted_total INTEGER NOT NULL
-);
-"""
-_BATCH_COLUMNS_2: Final = (
-    ("error_kind", "TEXT"),
-    ("receivers", "INTEGER"),
-    ("settle", "TEXT"),
-)
-
 
 def _now() -> str:
     return datetime.now(BEIJING).isoformat(timespec="milliseconds")
 
 
-def _recipients_table(frame: pd.DataFrame) -> pa.Table:
-    """``frame`` as an Arrow table (index kept); object columns of mixed types are stored as text."""
-    try:
-        return pa.Table.from_pandas(frame)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
-        safe = frame.copy()
-        for column in safe.columns:
-            if safe[column].dtype == object:
-                safe[column] = safe[column].map(lambda v: None if v is None or v is pd.NA else str(v))
-        return pa.Table.from_pandas(safe)
-
-
-def _parquet(table: pa.Table) -> bytes:
-    """``table`` as Parquet bytes. No dictionary pages and no statistics: the blob is only ever read
-    whole, and on 100,000 distinct numbers they cost a third of the write for 3 % of the size."""
-    sink = io.BytesIO()
-    pq.write_table(table, sink, compression="zstd", use_dictionary=False, write_statistics=False)
-    return sink.getvalue()
-
-
-_T = TypeVar("_T")
-
-
-def _in_background(work: Callable[[], _T], name: str) -> Future[_T]:
-    """``work()`` started on a thread of its own (named ``name``); the future re-raises its error
-    on every ask. (Also the send engine's, to close the campaign home beside the journal.)"""
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
-    try:
-        return pool.submit(work)
-    finally:
-        pool.shutdown(wait=False)  # the thread ends once the work is done
-
-
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What :meth:`Journal.record` commits for one batch (also handed to :meth:`Journal.claim`)."""
+    """What became of one batch: what the send engine learned from the gateway (or the balance) and
+    :meth:`Journal.record` commits (also handed to :meth:`Journal.claim`).
+
+    ``retryable``: it provably never went out, so it may be sent again; ``settle="pending"``: an
+    unknown awaiting a balance reading (``reconcile="balance"``)."""
 
     batch: int
     state: str
@@ -238,86 +174,6 @@ def _record_params(outcome: Outcome) -> tuple[Any, ...]:
     )
 
 
-class _RunnerLock:
-    """An exclusive, non-blocking OS lock on ``<journal>.lock`` holding a note of its holder."""
-
-    def __init__(self, journal: str) -> None:
-        self.journal = journal
-        self.path = f"{journal}.lock"
-        self._fd: int | None = None
-        self._fallback: Any = None
-
-    def acquire(self) -> None:
-        holder = {
-            "pid": os.getpid(),
-            "host": socket.gethostname(),
-            "started": datetime.now(BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
-        }
-        if fcntl is None:  # pragma: no cover - Windows
-            import filelock  # noqa: PLC0415
-
-            lock = filelock.FileLock(self.path, timeout=0)
-            try:
-                lock.acquire()
-            except filelock.Timeout:
-                raise JournalBusy(
-                    f"{self.journal} is in use by another run; wait for it to finish",
-                    holder={},
-                ) from None
-            self._fallback = lock
-            return
-        try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as exc:
-            raise JournalError(
-                f"{self.journal}: cannot lock the journal for sending ({exc.strerror}); "
-                "is its folder read-only?"
-            ) from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            found = self._holder(fd)
-            os.close(fd)
-            who = (
-                f"pid {found.get('pid', '?')} on {found.get('host', '?')}, "
-                f"started {found.get('started', '?')} (Beijing time)"
-                if found
-                else "another process"
-            )
-            raise JournalBusy(
-                f"{self.journal} is in use by another run ({who}); nothing was sent. Wait for it to "
-                "finish, or stop it; a second run of the same campaign would only race it",
-                holder=found,
-            ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(holder).encode(), 0)
-        self._fd = fd
-
-    @staticmethod
-    def _holder(fd: int) -> dict[str, Any]:
-        # The holder writes its note right after locking: give it a moment to appear.
-        deadline = time.monotonic() + 2.0
-        while True:
-            raw = os.pread(fd, 4096, 0)
-            try:
-                found = json.loads(raw.decode()) if raw else None
-            except ValueError:
-                found = None
-            if isinstance(found, dict) or time.monotonic() > deadline:
-                return found or {}
-            time.sleep(0.02)
-
-    def release(self) -> None:
-        if self._fallback is not None:  # pragma: no cover - Windows
-            self._fallback.release()
-            self._fallback = None
-        if self._fd is not None:
-            with contextlib.suppress(OSError):
-                os.ftruncate(self._fd, 0)
-            os.close(self._fd)  # closing the descriptor releases the flock
-            self._fd = None
-
-
 class Journal:
     """One campaign's send journal, in an SQLite file (``":memory:"`` for a throw-away one).
 
@@ -349,7 +205,7 @@ class Journal:
         self.fsync = fsync
         self.readonly = readonly
         self._lock = threading.Lock()
-        self._runner: _RunnerLock | None = None
+        self._runner: RunnerLock | None = None
         self._fingerprint: str | None = None
         self._columns: set[str] = set()
         # The recipients' Parquet copy being written on a thread (attach), committed before the
@@ -358,94 +214,14 @@ class Journal:
         self._pending_lock = threading.Lock()
         try:
             if readonly:
-                self._conn = self._connect_readonly()
+                self._conn = connect_readonly(self.path)
             else:
-                self._conn = self._connect_writable()
+                self._conn = connect_writable(self.path)
             self._columns = {r[1] for r in self._conn.execute("PRAGMA table_info(batches)")}
             found = self._conn.execute("SELECT fingerprint FROM plan").fetchone()
             self._fingerprint = found[0] if found else None
         except sqlite3.DatabaseError as exc:
             raise JournalError(f"{self.path}: not a usable journal ({exc})") from None
-
-    def _connect_writable(self) -> sqlite3.Connection:
-        # Two processes creating one file take turns: connect_wal waits out the WAL switch; this
-        # also retries a create that still finds the file locked.
-        deadline = time.monotonic() + 30.0
-        while True:
-            try:
-                return self._connect_writable_once()
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.02)
-
-    def _connect_writable_once(self) -> sqlite3.Connection:
-        if self.path != ":memory:":
-            where = Path(self.path)
-            # No write bit at all counts too: root may write anyway, but the owner meant read-only.
-            if where.exists() and (not os.access(where, os.W_OK) or not where.stat().st_mode & 0o222):
-                raise JournalError(
-                    f"{self.path}: the journal is read-only, so a run could not record what it "
-                    "sends; report on it (read_journal / smscampaign report) or make it writable"
-                )
-        # WAL, synchronous=NORMAL by default; claim switches to FULL for its own commit (see the
-        # module docstring): that fsync also makes every earlier commit durable.
-        conn = connect_wal(self.path)
-        try:
-            conn.execute("BEGIN IMMEDIATE")  # two processes creating one journal take turns
-            try:
-                for statement in filter(str.strip, (_SCHEMA + _SCHEMA_2).split(";")):
-                    conn.execute(statement)
-                row = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-                version = int(row[0]) if row else SCHEMA_VERSION
-                if version > SCHEMA_VERSION:
-                    raise JournalError(
-                        f"{self.path}: journal schema {version} is newer than this smscampaign's "
-                        f"({SCHEMA_VERSION}); upgrade smscampaign"
-                    )
-                have = {r[1] for r in conn.execute("PRAGMA table_info(batches)")}
-                for name, kind in _BATCH_COLUMNS_2:
-                    if name not in have:
-                        conn.execute(f"ALTER TABLE batches ADD COLUMN {name} {kind}")
-                conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-        except sqlite3.OperationalError as exc:
-            conn.close()
-            if "readonly" in str(exc) or "read-only" in str(exc):
-                raise JournalError(
-                    f"{self.path}: the journal is read-only, so a run could not record what it "
-                    "sends; report on it (read_journal / smscampaign report) or make it writable"
-                ) from None
-            raise
-        except BaseException:
-            conn.close()
-            raise
-        return conn
-
-    def _connect_readonly(self) -> sqlite3.Connection:
-        if not Path(self.path).is_file():
-            raise JournalError(f"{self.path}: no such journal file")
-        uri = Path(self.path).resolve().as_uri()
-        last: sqlite3.DatabaseError | None = None
-        # mode=ro reads a live journal consistently; immutable=1 reads one in a read-only folder
-        # (no -shm can be made there), which nobody is writing.
-        for flags in ("mode=ro", "mode=ro&immutable=1"):
-            conn = sqlite3.connect(
-                f"{uri}?{flags}", uri=True, check_same_thread=False, isolation_level=None, timeout=30.0
-            )
-            try:
-                conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-                return conn
-            except sqlite3.DatabaseError as exc:
-                conn.close()
-                last = exc
-        assert last is not None
-        raise last
-
-    # -- lifecycle -----------------------------------------------------------------------------------
 
     def __enter__(self) -> Journal:
         return self
@@ -487,7 +263,7 @@ class Journal:
         if self.path == ":memory:" or self._runner is not None:
             yield self
             return
-        lock = _RunnerLock(self.path)
+        lock = RunnerLock(self.path)
         lock.acquire()
         self._runner = lock
         try:
@@ -510,8 +286,8 @@ class Journal:
         who its recipients are. A journal whose first run died before that gets them on resuming.
         """
         if self._fingerprint is None and not self.readonly:
-            table = _recipients_table(plan.recipients) if self.store_recipients else None
-            blob = None if table is None or defer_recipients else _parquet(table)
+            table = recipients_table(plan.recipients) if self.store_recipients else None
+            blob = None if table is None or defer_recipients else parquet_bytes(table)
             batches = plan.batches
             rows = list(
                 zip(
@@ -565,13 +341,13 @@ class Journal:
             with self._lock:
                 row = self._conn.execute("SELECT recipients IS NULL FROM plan").fetchone()
             if row is not None and row[0]:  # the run that created it died before its first claim
-                self._write_recipients(_recipients_table(plan.recipients))
+                self._write_recipients(recipients_table(plan.recipients))
                 if not defer_recipients:
                     self._commit_recipients()
         return False
 
     def _write_recipients(self, table: pa.Table) -> None:
-        self._pending = _in_background(lambda: _parquet(table), "smscampaign-journal-recipients")
+        self._pending = in_background(lambda: parquet_bytes(table), "smscampaign-journal-recipients")
 
     def _commit_recipients(self) -> None:
         """Commit the recipients :meth:`attach` is writing, once (waits for the writer; its error,
@@ -598,8 +374,7 @@ class Journal:
                 "store_recipients=False, or its first run stopped before sending anything: running "
                 "the campaign again resumes it)"
             )
-        frame = pq.read_table(io.BytesIO(row[0])).to_pandas()
-        return frame
+        return read_recipients(row[0])
 
     def plan_info(self) -> dict[str, Any]:
         """``fingerprint, created_at, charset, sendtime, messages`` of the stored plan."""
