@@ -6,6 +6,9 @@ from ``smscampaign`` or the layered modules (see docs/architecture.md).
 
 from __future__ import annotations
 
+from smscampaign.core.errors import (
+    JournalBusy,
+)
 from smscampaign.memory.journal import (
     BATCH_COLUMNS,
     BEIJING,
@@ -17,13 +20,14 @@ from smscampaign.memory.journal import (
     BatchState,
     ConfigError,
     Journal,
-    JournalBusy,
     JournalError,
     Outcome,
-    connect_wal,
     is_journal,
     journal_mobiles,
     open_journal,
+)
+from smscampaign.memory.sqlite import (
+    connect_wal,
 )
 
 __all__ = [

@@ -9,42 +9,60 @@ from __future__ import annotations
 from smscampaign.campaign.send import (
     ACCEPTED,
     ACCOUNT,
-    AMBIGUOUS,
-    BEIJING,
     FAILED,
     IN_FLIGHT,
     LEAD_COLUMNS,
     PLANNED,
     RESULT_COLUMNS,
     RESULT_STATUSES,
+    Clock,
+    Journal,
+    JournalError,
+    ResultStatus,
+    read_journal,
+    send_campaign,
+)
+from smscampaign.core.codes import (
+    AMBIGUOUS,
     RETRYABLE,
     SUCCESS,
+    describe_code,
+)
+from smscampaign.core.columns import (
+    arrange,
+)
+from smscampaign.core.dtypes import (
     TEXT,
-    UNKNOWN,
+)
+from smscampaign.core.errors import (
     AccountError,
-    Clock,
     ConfigError,
-    Gateway,
     GatewayDisconnected,
     GatewayError,
     GatewayHTTPError,
     GatewayProtocolError,
     GatewayTimeout,
     InsufficientBalance,
-    Journal,
-    JournalError,
-    Outcome,
-    ResultStatus,
     SmsCampaignError,
+)
+from smscampaign.memory.home import (
     Store,
-    arrange,
     content_sha256,
-    describe_code,
-    in_window,
     open_home,
+)
+from smscampaign.memory.journal import (
+    Outcome,
+)
+from smscampaign.stages.prefixes import (
+    UNKNOWN,
+)
+from smscampaign.wire.gateway import (
+    Gateway,
+)
+from smscampaign.wire.protocol import (
+    BEIJING,
+    in_window,
     parse_window,
-    read_journal,
-    send_campaign,
 )
 
 __all__ = [

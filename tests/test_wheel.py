@@ -32,10 +32,18 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
 SAMPLES = sorted(p.name for p in (ROOT / "sample_data").iterdir() if p.suffix in (".csv", ".xlsx"))
 #: What a clone holds that a build must not see (our own venvs and artefacts).
-NOT_IN_A_CLONE = shutil.ignore_patterns(
+_NOT_IN_A_CLONE = shutil.ignore_patterns(
     ".git", ".venv*", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", ".hypothesis",
-    ".mypy_cache", ".ruff_cache", "reports", ".ipynb_checkpoints",
+    ".mypy_cache", ".ruff_cache", ".ipynb_checkpoints",
 )  # fmt: skip
+
+
+def NOT_IN_A_CLONE(folder: str, names: list[str]) -> set[str]:
+    """Those, and the top-level ``reports/`` (the demo's output; ``smscampaign/reports`` is code)."""
+    ignored = set(_NOT_IN_A_CLONE(folder, names))
+    return ignored | ({"reports"} if Path(folder) == ROOT else set())
+
+
 #: A Python warning as printed (``SetuptoolsDeprecationWarning: …``), setuptools' boxed notices,
 #: distutils' ``warning: …`` lines.
 WARNING = re.compile(r"\w*Warning\b|^\s*warning:|same name|\*{20}", re.IGNORECASE | re.MULTILINE)

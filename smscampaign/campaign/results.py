@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 from smscampaign.core.codes import AMBIGUOUS, RETRYABLE, SUCCESS, describe_code
 from smscampaign.core.columns import arrange
 from smscampaign.core.dtypes import TEXT
+from smscampaign.core.reasons import engine_message
 from smscampaign.core.statuses import ResultStatus
 from smscampaign.memory.journal import ACCEPTED, FAILED, IN_FLIGHT, PLANNED, UNKNOWN
 from smscampaign.wire.protocol import BEIJING
@@ -36,9 +37,6 @@ STATUS_OF_STATE: Final[dict[str, str]] = {
     IN_FLIGHT: ResultStatus.UNKNOWN,
     PLANNED: ResultStatus.NOT_SENT,
 }
-_NOT_SENT_ZH: Final = "网络错误，未发送"
-_UNKNOWN_ZH: Final = "网络错误，结果未知"
-_INTERRUPTED_ZH: Final = "发送中断，结果未知"
 
 
 def _batch_columns(batches: pd.DataFrame, pending_reason: str) -> dict[str, np.ndarray]:
@@ -65,29 +63,23 @@ def _batch_columns(batches: pd.DataFrame, pending_reason: str) -> dict[str, np.n
                 info.category,
             )
         elif st == ACCEPTED:  # settled by the balance: no answer code
-            out["message_zh"][i] = "按余额核实：已受理"
-            out["message_en"][i] = "Accepted (settled by the account balance)"
+            out["message_zh"][i], out["message_en"][i] = engine_message("settled_accepted")
             out["category"][i] = SUCCESS
         elif error or isinstance(error_kind, str):
             if kind == "interrupted":
-                out["message_zh"][i] = _INTERRUPTED_ZH
-                out["message_en"][i] = "Interrupted while in flight; outcome unknown"
+                out["message_zh"][i], out["message_en"][i] = engine_message("interrupted")
                 out["category"][i] = AMBIGUOUS
             elif kind == "settled_by_balance":
-                out["message_zh"][i] = "按余额核实：未发送"
-                out["message_en"][i] = "Not sent (settled by the account balance)"
+                out["message_zh"][i], out["message_en"][i] = engine_message("settled_not_sent")
                 out["category"][i] = RETRYABLE
             elif status == "unknown":
-                out["message_zh"][i] = _UNKNOWN_ZH
-                out["message_en"][i] = f"Network error ({kind}); outcome unknown"
+                out["message_zh"][i], out["message_en"][i] = engine_message("network_unknown", kind)
                 out["category"][i] = AMBIGUOUS
             else:
-                out["message_zh"][i] = _NOT_SENT_ZH
-                out["message_en"][i] = f"Network error ({kind}); not sent"
+                out["message_zh"][i], out["message_en"][i] = engine_message("network_not_sent", kind)
                 out["category"][i] = RETRYABLE
         elif st == IN_FLIGHT:
-            out["message_zh"][i] = _INTERRUPTED_ZH
-            out["message_en"][i] = "In flight; outcome unknown"
+            out["message_zh"][i], out["message_en"][i] = engine_message("in_flight")
             out["category"][i] = AMBIGUOUS
         if st == IN_FLIGHT:
             reason = "in flight when the journal was read: the request may have reached the gateway"

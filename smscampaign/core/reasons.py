@@ -9,7 +9,9 @@ here, so one reason has one Chinese text wherever it is shown.
 - :data:`VERDICT_LABELS` — the balance reconciliation's verdicts, in Chinese;
 - :data:`REASONS_ZH` — the reasons that are always the same words, in Chinese;
 - :func:`reason_zh` / :func:`reasons_zh` — one reason, or a frame's ``reason`` column, in Chinese;
-- :func:`status_zh` — a status (or several joined by ``", "``) in Chinese.
+- :func:`status_zh` — a status (or several joined by ``", "``) in Chinese;
+- :func:`engine_message` — the send engine's own ``message_zh`` / ``message_en`` where the gateway gave
+  no return code (a network error, an interruption, a batch settled by the balance).
 
 >>> reason_zh("duplicate of row 8"), status_zh("accepted")
 ('与第 8 行重复', '已受理')
@@ -31,6 +33,7 @@ __all__ = [
     "REASONS_ZH",
     "STATUS_LABELS",
     "VERDICT_LABELS",
+    "engine_message",
     "reason_zh",
     "reasons_zh",
     "status_zh",
@@ -137,3 +140,25 @@ def status_zh(status: str) -> str:
     """A status in Chinese (unknown ones as they are); several joined by ``", "`` (a batch whose
     recipients ended differently) stay joined."""
     return ", ".join(STATUS_LABELS.get(s, s) for s in status.split(", "))
+
+
+#: The send engine's messages where the gateway gave no code: (Chinese, English); ``{kind}`` is the
+#: transport error's kind (``timeout``, ``disconnected`` …).
+ENGINE_MESSAGES: Final[dict[str, tuple[str, str]]] = {
+    "settled_accepted": ("按余额核实：已受理", "Accepted (settled by the account balance)"),
+    "settled_not_sent": ("按余额核实：未发送", "Not sent (settled by the account balance)"),
+    "interrupted": ("发送中断，结果未知", "Interrupted while in flight; outcome unknown"),
+    "in_flight": ("发送中断，结果未知", "In flight; outcome unknown"),
+    "network_unknown": ("网络错误，结果未知", "Network error ({kind}); outcome unknown"),
+    "network_not_sent": ("网络错误，未发送", "Network error ({kind}); not sent"),
+}
+
+
+def engine_message(event: str, kind: str | None = None) -> tuple[str, str]:
+    """``(message_zh, message_en)`` of one of :data:`ENGINE_MESSAGES`.
+
+    >>> engine_message("network_unknown", "timeout")
+    ('网络错误，结果未知', 'Network error (timeout); outcome unknown')
+    """
+    zh, en = ENGINE_MESSAGES[event]
+    return zh, en.format(kind=kind)
