@@ -25,6 +25,9 @@ caller misuses the API or the world fails. Each also inherits from the builtin i
     │   └── JournalError                  the journal belongs to another plan or is unreadable
     │       └── JournalBusy                   another run holds the journal (pid, host, start time)
     ├── AccountError                      user_info / recharge answered with a negative code
+    ├── HomeError                         (OSError) the campaign home cannot be read or written: its
+    │                                     server gone, the disk full, no permission (names the home,
+    │                                     never its password)
     └── ConfigError                       (ValueError) missing or invalid configuration, API misuse
         └── ReplyError                    replies without sender / content, unreadable receive time
 
@@ -48,6 +51,7 @@ __all__ = [
     "GatewayProtocolError",
     "GatewayRedirect",
     "GatewayTimeout",
+    "HomeError",
     "InsufficientBalance",
     "JournalBusy",
     "JournalError",
@@ -197,6 +201,16 @@ class AccountError(SmsCampaignError):
         self.code = code
         self.info = info
         self.replies = replies
+
+
+class HomeError(SmsCampaignError, OSError):
+    """The campaign home cannot be read or written (a PostgreSQL server gone, a full disk, no
+    permission). ``home`` names it (a folder, or a database URL without its password). A run stops
+    before its next request: nothing is sent without the home knowing."""
+
+    def __init__(self, message: str, *, home: str) -> None:
+        super().__init__(message)
+        self.home = home
 
 
 class ConfigError(SmsCampaignError, ValueError):
