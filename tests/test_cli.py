@@ -8,9 +8,11 @@ import sys
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 from conftest import child_env, readline
 
+import smscampaign as sc
 from smscampaign.cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -506,3 +508,24 @@ def test_sandbox_runs_share_one_registry_key_so_another_journal_sends_nobody_twi
     code, out = _send_sandbox(people, capsys, "--journal", again, "--allow-repeat")
     assert code == 0, out
     assert "sandbox: 3 messages delivered by this run" in out
+
+
+# -- issue 28: rough edges of the command line --------------------------------------------------
+
+
+def test_plan_on_too_long_error_names_the_flag_not_the_python_keyword(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text("手机,姓名\n13800000001,张三\n", encoding="utf-8")
+    too_long = "{姓名}" + "春季会员日全场商品八折起" * 6
+    code = main(["plan", str(path), "--template", too_long, "--on-too-long", "error"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "e.g. row 2" in err and "--on-too-long truncate" in err
+    assert "on_too_long=" not in err
+    # The library keeps its own wording for Python callers.
+    raw = pd.DataFrame({"手机": ["13800000001"], "姓名": ["张三"]})
+    frame = sc.check_numbers(sc.load_recipients(raw))
+    with pytest.raises(sc.TemplateError, match="on_too_long='truncate'"):
+        sc.plan_campaign(frame, too_long, on_too_long="error")

@@ -36,6 +36,7 @@ from smscampaign.stages.templates import (
 from smscampaign.wire.protocol import python_codec, sms_length, unencodable_characters
 
 __all__ = [
+    "TOO_LONG_FIX",
     "duplicate_rows",
     "field_values",
     "missing_field_rows",
@@ -44,6 +45,9 @@ __all__ = [
     "too_long_rows",
     "unencodable_rows",
 ]
+
+#: The fix ``on_too_long="error"`` names, in Python; the command line says it with its flag.
+TOO_LONG_FIX = "shorten the template or pass on_too_long='truncate' or 'skip'"
 
 
 def suppressed_rows(rows: Rows, numbers: pd.Series | None) -> tuple[np.ndarray, str]:
@@ -86,8 +90,7 @@ def too_long_rows(
         raise TemplateError(
             f"{int(over.sum())} message(s) longer than {max_length} characters, "
             f"e.g. row {rows.labels(np.array([first]))[0]}: {length[first].as_py()} characters "
-            f"({content[first].as_py()!r}); shorten the template "
-            "or pass on_too_long='truncate' or 'skip'"
+            f"({content[first].as_py()!r}); {TOO_LONG_FIX}"
         )
     reason = pc.binary_join_element_wise(length_text, f" characters, more than {max_length}", "")
     if on_too_long == "skip":

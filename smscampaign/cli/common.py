@@ -200,8 +200,10 @@ def add_review_options(parser: argparse.ArgumentParser) -> None:
 
 
 def make_plan(args: argparse.Namespace, checked: pd.DataFrame) -> Plan:
-    """The plan for ``checked`` from the options of :func:`add_plan_options`."""
-    from smscampaign.campaign.plan import plan_campaign  # noqa: PLC0415
+    """The plan for ``checked`` from the options of :func:`add_plan_options`; a too-long message
+    with ``--on-too-long error`` names the flag that fixes it."""
+    from smscampaign.campaign.row_checks import TOO_LONG_FIX  # noqa: PLC0415
+    from smscampaign.core.errors import TemplateError  # noqa: PLC0415
 
     if args.lexicon and not args.kind:
         raise UserError("--lexicon needs --kind marketing or --kind notification")
@@ -210,6 +212,20 @@ def make_plan(args: argparse.Namespace, checked: pd.DataFrame) -> Plan:
         window = args.send_window
     if args.any_time:
         window = None
+    try:
+        return _plan(args, checked, window)
+    except TemplateError as exc:
+        text = str(exc)
+        if TOO_LONG_FIX not in text:
+            raise
+        # The library names its Python keyword; on the command line the fix is a flag.
+        flag = "shorten the template or pass --on-too-long truncate (or skip)"
+        raise TemplateError(text.replace(TOO_LONG_FIX, flag)) from None
+
+
+def _plan(args: argparse.Namespace, checked: pd.DataFrame, window: Any) -> Plan:
+    from smscampaign.campaign.plan import plan_campaign  # noqa: PLC0415
+
     return plan_campaign(
         checked,
         args.template,
