@@ -375,3 +375,83 @@ def test_expect_100_continue_is_honoured(wire):
             chunks.append(chunk)
     assert parse_response(body_of(b"".join(chunks)), endpoint="send_sms").ok
     assert [r["content"] for r in wire.ledger("curl")] == ["继续"]
+
+
+# -- multipart/form-data: PHP curl with an array of fields (issue 28, item 18) ----------------------
+
+MULTIPART_TEXTS = {
+    "utf8": "您的验证码是8848，典藏版已发货【演示网】",
+    "gbk": "您的验证码是8848，请于十分钟内填写【演示网】",
+    "big5": "您的驗證碼是8848，請於十分鐘內填寫【演示網】",
+}
+CODECS = {"utf8": "utf-8", "gbk": "gbk", "big5": "cp950"}
+
+
+def php_curl_multipart(path: str, fields: dict[str, bytes], host: str) -> bytes:
+    """What `curl_setopt($ch, CURLOPT_POSTFIELDS, $fields_array)` puts on the wire: one part a
+    field, the bytes of the script's own encoding, no charset anywhere."""
+    boundary = b"------------------------d74496d66958873e"
+    body = (
+        b"".join(
+            b"--"
+            + boundary
+            + b'\r\nContent-Disposition: form-data; name="'
+            + name.encode()
+            + b'"\r\n\r\n'
+            + value
+            + b"\r\n"
+            for name, value in fields.items()
+        )
+        + b"--"
+        + boundary
+        + b"--\r\n"
+    )
+    return (
+        b"POST " + path.encode() + b" HTTP/1.1\r\nHost: " + host.encode()
+        + b"\r\nAccept: */*\r\nContent-Length: " + str(len(body)).encode()
+        + b"\r\nContent-Type: multipart/form-data; boundary=" + boundary + b"\r\n\r\n" + body
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("charset", list(MULTIPART_TEXTS))
+def test_multipart_form_posts_are_read_as_request_form_does(wire, charset):
+    account = "multipart" + charset
+    wire.add_account(account)
+    text, codec = MULTIPART_TEXTS[charset], CODECS[charset]
+    path = f"/{charset}/interface/send_sms.aspx"
+    # requests' files=: fields without a filename are form fields …
+    fields = {"username": account, "password": "secret", "receiver": A, "content": text}
+    answer = requests.post(
+        wire.url + path,
+        files={name: (None, value.encode(codec)) for name, value in fields.items()},
+        timeout=20,
+    )
+    assert parse_response(answer.content, endpoint="send_sms", charset=charset).ok, answer.content
+    # … and a body built by hand as PHP's curl does it, CRLF and all.
+    host, port = wire.address
+    raw = {**{k: v.encode(codec) for k, v in fields.items()}, "receiver": f"{A},{B}".encode()}
+    reply = exchange(wire.address, php_curl_multipart(path, raw, f"{host}:{port}"))
+    assert parse_response(body_of(reply), endpoint="send_sms", charset=charset).ok, reply[-300:]
+    assert [(r["receiver"], r["content"]) for r in wire.ledger(account)] == [
+        (A, text),
+        (A, text),
+        (B, text),
+    ]
+
+
+def test_multipart_file_parts_are_not_form_fields(wire):
+    wire.add_account("multipartfile")
+    fields = {"username": (None, "multipartfile"), "password": (None, "secret")}
+    # A part with a filename is an upload (Request.Files), never the account's password.
+    answer = requests.post(
+        wire.url + "/utf8/interface/user_info.aspx",
+        files={**fields, "receiver": ("numbers.txt", A.encode())},
+        timeout=20,
+    )
+    assert parse_response(answer.content, endpoint="user_info").ok
+    wrong = requests.post(
+        wire.url + "/utf8/interface/user_info.aspx",
+        files={"username": (None, "multipartfile"), "password": ("p.txt", b"secret")},
+        timeout=20,
+    )
+    assert parse_response(wrong.content, endpoint="user_info").code < 0

@@ -43,7 +43,7 @@ from smscampaign.sandbox.answers import (
 from smscampaign.sandbox.endpoints import ENGINE_ENDPOINTS, Forbidden, Result, process
 from smscampaign.sandbox.endpoints import STAT_DAYS as STAT_DAYS
 from smscampaign.sandbox.endpoints import STAT_MONTHS as STAT_MONTHS
-from smscampaign.sandbox.request import parse_form, route, split_target
+from smscampaign.sandbox.request import form_body, parse_form, route, split_target
 from smscampaign.sandbox.state import Account, Card, State, gateway_now
 from smscampaign.wire.protocol import CHARSETS, TIME_FORMAT
 
@@ -328,12 +328,11 @@ class Engine:
         """Answer one HTTP request to the gateway's host.
 
         ``target`` is the raw request target (path and query, any bytes a client put there), ``body``
-        the raw form body of a POST. Parameters are decoded with the endpoint's charset; a POST's form
-        fields win over query fields of the same name. Unknown paths get IIS's HTML 404, other methods
-        than GET, POST and HEAD its 405. ``headers`` are accepted for the server's sake and not used:
-        the gateway reads its charset from the path, not from Content-Type.
+        the raw form body of a POST: urlencoded, or ``multipart/form-data`` when ``headers`` (names in
+        lower case) say so. Parameters are decoded with the endpoint's charset — the gateway reads its
+        charset from the path, not from Content-Type; a POST's form fields win over query fields of
+        the same name. Unknown paths get IIS's HTML 404, other methods than GET, POST and HEAD its 405.
         """
-        del headers
         segments, query = split_target(target)
         routed = route(segments)
         if routed is None:
@@ -344,7 +343,7 @@ class Engine:
         codec = CHARSETS[charset]
         params = parse_form(query, codec)
         if method == "POST" and body:
-            params.update(parse_form(body, codec))
+            params.update(form_body(body, headers, codec))
         return self._interface(endpoint, charset, method, params, client_ip)
 
     def _interface(
