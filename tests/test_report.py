@@ -741,3 +741,85 @@ def test_balance_readings_and_verdicts_are_in_the_report(
     book = openpyxl.load_workbook(export_report(plain, tmp_path / "p.xlsx", engine=engine))
     assert header_row(book["批次"]) == 1
     assert "余额对账 reconciliation" not in [c.value for c in book["批次"][1]]
+
+
+# -- Chinese in figures (issue 28, item 8) ---------------------------------------------------------
+
+
+def _system_has_cjk_font() -> bool:
+    """Whether the system has a Chinese font, asked of fontconfig (not of the code under test)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("fc-list") is None:
+        return False
+    listed = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True)
+    names = listed.stdout
+    return any(hint in names for hint in ("Noto Sans CJK", "Source Han Sans", "WenQuanYi", "SimHei"))
+
+
+COMPARISON = pd.DataFrame(
+    {"campaign": ["春季会员日", "夏季促销"], "reply_rate": [0.1, 0.2], "opt_out_rate": [0.01, 0.02]}
+)
+
+
+def test_plot_comparison_draws_chinese_names_in_an_installed_cjk_font() -> None:
+    """With a CJK font (fonts-noto-cjk …) every text of the figure resolves to it and no glyph is
+    missing; without one, exactly one warning names the package to install."""
+    pytest.importorskip("matplotlib")
+    import warnings
+
+    import matplotlib
+    from matplotlib import font_manager
+
+    from smscampaign.reports.plots import CJK_FONTS, CJK_PACKAGE
+
+    before = list(matplotlib.rcParams["font.family"])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig = sc.plot_comparison(COMPARISON)
+        texts = figure_texts(fig)
+    assert matplotlib.rcParams["font.family"] == before  # the user's rcParams are left alone
+    labels = [t for t in texts if t.get_text() in set(COMPARISON["campaign"])]
+    assert len(labels) == 2
+    if _system_has_cjk_font():
+        assert not [w for w in caught if "missing from" in str(w.message) or "CJK" in str(w.message)]
+        for text in texts:
+            path = font_manager.findfont(text.get_fontproperties(), fallback_to_default=False)
+            assert font_manager.get_font(path).family_name in CJK_FONTS, (text.get_text(), path)
+    else:
+        ours = [w for w in caught if CJK_PACKAGE in str(w.message)]
+        assert len(ours) == 1, [str(w.message) for w in caught]
+
+
+def test_without_a_cjk_font_the_figures_warn_once_naming_the_package(monkeypatch) -> None:
+    pytest.importorskip("matplotlib")
+    import warnings
+
+    from smscampaign.reports import plots
+
+    monkeypatch.setattr(plots, "_cjk_font", lambda: None)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        plots.plot_comparison(COMPARISON)
+        plots.plot_report(results_frame(), language="zh")
+        plots.plot_report(results_frame())  # English without a CJK font: nothing to warn about
+        plots.plot_comparison(COMPARISON.assign(campaign=["spring", "summer"]))
+    ours = [str(w.message) for w in caught if plots.CJK_PACKAGE in str(w.message)]
+    assert len(ours) == 2 and all("apt-get install fonts-noto-cjk" in m for m in ours)
+
+
+def test_plot_report_names_the_cjk_font_on_every_text() -> None:
+    pytest.importorskip("matplotlib")
+    from matplotlib import font_manager
+
+    from smscampaign.reports.plots import CJK_FONTS
+
+    if not _system_has_cjk_font():
+        pytest.skip(
+            "no CJK font installed (apt-get install fonts-noto-cjk); the warning is tested above"
+        )
+    fig = plot_report(results_frame())
+    for text in figure_texts(fig):
+        path = font_manager.findfont(text.get_fontproperties(), fallback_to_default=False)
+        assert font_manager.get_font(path).family_name in CJK_FONTS, text.get_text()

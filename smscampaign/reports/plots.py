@@ -3,7 +3,10 @@
 
 matplotlib is optional (``pip install 'smscampaign[notebook]'``) and this is the only module that
 imports it, inside the functions, so the rest of the package works without it. Chinese labels need
-a CJK-capable font (:data:`CJK_FONTS`); without one the figures speak English.
+a CJK-capable font (:data:`CJK_FONTS`): the figures name the first one installed on their own text
+(the user's rcParams stay as they are); without one, :func:`plot_report` speaks English, and a
+figure that must show Chinese (campaign names, ``language="zh"``) warns once, naming the package
+to install (:data:`CJK_PACKAGE`).
 
 >>> fig = plot_report(results)                           # doctest: +SKIP
 >>> fig.savefig("reports/campaign.png")                  # doctest: +SKIP
@@ -11,6 +14,10 @@ a CJK-capable font (:data:`CJK_FONTS`); without one the figures speak English.
 
 from __future__ import annotations
 
+import re
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -23,7 +30,7 @@ from smscampaign.stages.numbers import UNKNOWN
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.figure import Figure
 
-__all__ = ["CJK_FONTS", "plot_comparison", "plot_report"]
+__all__ = ["CJK_FONTS", "CJK_PACKAGE", "plot_comparison", "plot_report"]
 
 _CARRIERS_EN = {
     "中国移动": "China Mobile",
@@ -32,11 +39,17 @@ _CARRIERS_EN = {
     "中国广电": "China Broadnet",
 }
 
-#: CJK-capable fonts plot_report looks for, most common first (Linux, Windows, macOS).
+#: CJK-capable fonts the figures look for, most common first (Linux, Windows, macOS); the other
+#: regions' faces of Noto Sans CJK / Source Han Sans carry every Chinese character too.
 CJK_FONTS = (
     "Noto Sans CJK SC",
     "Noto Sans SC",
     "Source Han Sans SC",
+    "Source Han Sans CN",
+    "Noto Sans CJK TC",
+    "Noto Sans CJK HK",
+    "Noto Sans CJK JP",
+    "Noto Sans CJK KR",
     "WenQuanYi Zen Hei",
     "WenQuanYi Micro Hei",
     "Microsoft YaHei",
@@ -49,12 +62,64 @@ CJK_FONTS = (
 )
 
 
+#: What to install when no CJK font is found (Debian / Ubuntu; the same fonts exist for every system).
+CJK_PACKAGE = "fonts-noto-cjk"
+#: File names of the fonts in :data:`CJK_FONTS`, to find one installed after matplotlib's font cache.
+_CJK_FILES = re.compile(
+    r"notosans(cjk|sc)|sourcehansans|wqy-?(zen|micro)hei|simhei|msyh|deng|pingfang|hiragino|stheiti|"
+    r"sarasa",
+    re.IGNORECASE,
+)
+_CJK_TEXT = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
+
+
 def _cjk_font() -> str | None:
-    """The first of :data:`CJK_FONTS` matplotlib can use, or None."""
+    """The first of :data:`CJK_FONTS` matplotlib can use, or None.
+
+    matplotlib reads the system's fonts once into its cache; a font installed since (``apt-get
+    install fonts-noto-cjk`` after the first plot) is added to its font list here, not to rcParams.
+    """
     from matplotlib import font_manager
 
-    installed = {font.name for font in font_manager.fontManager.ttflist}
+    manager = font_manager.fontManager
+    font = _first_cjk(f.name for f in manager.ttflist)
+    if font is not None:
+        return font
+    known = {f.fname for f in manager.ttflist}
+    for path in font_manager.findSystemFonts():
+        if path not in known and _CJK_FILES.search(Path(path).name):
+            try:
+                manager.addfont(path)
+            except (OSError, RuntimeError, ValueError):  # pragma: no cover - an unreadable font file
+                continue
+    return _first_cjk(f.name for f in manager.ttflist)
+
+
+def _first_cjk(names: Iterable[str]) -> str | None:
+    installed = set(names)
     return next((name for name in CJK_FONTS if name in installed), None)
+
+
+def _warn_no_cjk_font() -> None:
+    warnings.warn(
+        f"no CJK font found ({', '.join(CJK_FONTS[:3])}, WenQuanYi, SimHei, Microsoft YaHei, "
+        f"PingFang …): Chinese text in the figure draws as empty boxes; install one, e.g. "
+        f"`sudo apt-get install {CJK_PACKAGE}` (Debian / Ubuntu), then restart the kernel",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
+def _font_rc(font: str | None) -> Any:  # matplotlib types rc_context with a Literal of every key
+    """rcParams for a figure's own context: the CJK font first, matplotlib's sans-serif behind it."""
+    return {"font.family": [font, "sans-serif"]} if font else {}
+
+
+def _name_font_on_ticks(fig: Figure, font: str | None) -> None:
+    """Tick labels are made again when drawn, after the figure's rc context: name the font on them."""
+    if font:
+        for ax in fig.axes:
+            ax.tick_params(labelfontfamily=font)
 
 
 def plot_report(results: pd.DataFrame, *, top: int = 8, language: str | None = None) -> Figure:
@@ -77,7 +142,9 @@ def plot_report(results: pd.DataFrame, *, top: int = 8, language: str | None = N
         raise ConfigError(f"language must be 'zh', 'en' or None (detect), not {language!r}")
     font = _cjk_font()
     zh = language == "zh" or (language is None and font is not None)
-    rc: Any = {"font.family": [font, "sans-serif"]} if zh and font else {}
+    if zh and font is None:
+        _warn_no_cjk_font()
+    rc = _font_rc(font if zh else None)
 
     def words(chinese: str, english: str) -> str:
         return f"{chinese} {english}" if zh else english
@@ -86,9 +153,7 @@ def plot_report(results: pd.DataFrame, *, top: int = 8, language: str | None = N
     with matplotlib.rc_context(rc):
         fig = Figure(figsize=(13, 4.2), layout="constrained")
         ax_status, ax_carrier, ax_errors = fig.subplots(1, 3)
-        if rc:  # tick labels are made again when drawn, after this context: name the font on them
-            for ax in (ax_status, ax_carrier, ax_errors):
-                ax.tick_params(labelfontfamily=font)
+        _name_font_on_ticks(fig, font if zh else None)
 
         summary = tables["summary"]
         names = summary["zh"] if zh else summary["status"]
@@ -139,17 +204,26 @@ def _shorten(text: str, limit: int = 28) -> str:
 
 def plot_comparison(comparison: pd.DataFrame) -> Figure:
     """Reply and opt-out rates per campaign (:func:`~smscampaign.compare_campaigns`) as grouped
-    bars, a matplotlib ``Figure``; ``comparison`` is not modified."""
-    from matplotlib.figure import Figure  # optional: the notebook extra
+    bars, a matplotlib ``Figure``; ``comparison`` is not modified. Campaign names in Chinese are
+    drawn in the first installed CJK font (:data:`CJK_FONTS`); without one, a warning says what
+    to install."""
+    import matplotlib  # optional: the notebook extra
+    from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(max(4.0, 1.4 * len(comparison) + 2), 3.2))
-    ax = fig.add_subplot()
-    x = np.arange(len(comparison))
-    ax.bar(x - 0.2, comparison["reply_rate"].fillna(0) * 100, width=0.4, label="reply rate %")
-    ax.bar(x + 0.2, comparison["opt_out_rate"].fillna(0) * 100, width=0.4, label="opt-out rate %")
-    ax.set_xticks(x, [str(c) for c in comparison["campaign"]], rotation=20, ha="right")
-    ax.set_ylabel("% of messages")
-    ax.legend(frameon=False)
-    ax.set_title("Campaigns compared")
-    fig.tight_layout()
+    names = [str(c) for c in comparison["campaign"]]
+    font = _cjk_font()
+    if font is None and any(_CJK_TEXT.search(name) for name in names):
+        _warn_no_cjk_font()
+    with matplotlib.rc_context(_font_rc(font)):
+        fig = Figure(figsize=(max(4.0, 1.4 * len(comparison) + 2), 3.2))
+        ax = fig.add_subplot()
+        x = np.arange(len(comparison))
+        ax.bar(x - 0.2, comparison["reply_rate"].fillna(0) * 100, width=0.4, label="reply rate %")
+        ax.bar(x + 0.2, comparison["opt_out_rate"].fillna(0) * 100, width=0.4, label="opt-out rate %")
+        ax.set_xticks(x, names, rotation=20, ha="right")
+        _name_font_on_ticks(fig, font)
+        ax.set_ylabel("% of messages")
+        ax.legend(frameon=False)
+        ax.set_title("Campaigns compared")
+        fig.tight_layout()
     return fig
