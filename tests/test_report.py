@@ -13,6 +13,7 @@ import pytest
 from conftest import PASSWORD, USER
 
 import smscampaign as sc
+from smscampaign.core.columns import arrange
 from smscampaign.core.errors import ConfigError
 from smscampaign.reports import xlsx
 from smscampaign.reports.plots import plot_report
@@ -306,7 +307,8 @@ def test_counts_are_right_aligned_numbers(workbook: openpyxl.Workbook) -> None:
             c.data_type == "n" and c.alignment.horizontal == "right" for c in column
         ), (title, label)
     shares = [c for c in cells(workbook["概览"], "占比 share")]
-    assert all(c.data_type == "n" and c.number_format == "0.0%" for c in shares)
+    # "86.0%" keeps a space after it: it never touches the text of the column beside it.
+    assert all(c.data_type == "n" and c.number_format == "0.0%_)" for c in shares)
 
 
 def test_the_workbook_prints(workbook: openpyxl.Workbook) -> None:
@@ -823,3 +825,57 @@ def test_plot_report_names_the_cjk_font_on_every_text() -> None:
     for text in figure_texts(fig):
         path = font_manager.findfont(text.get_fontproperties(), fallback_to_default=False)
         assert font_manager.get_font(path).family_name in CJK_FONTS, text.get_text()
+
+
+# -- the workbook reads and prints well (issue 28, item 21) ----------------------------------------
+
+#: A4 landscape, in points.
+A4_WIDE = 842.0
+
+
+def printed_scale(sheet) -> float:
+    """The scale a spreadsheet prints the print area at when fitting it one page wide: the page's
+    width between the margins over the columns' width (a width unit is a 7-pixel digit, 0.75 pt)."""
+    area = sheet.print_area
+    first, last = (area or "").split("!")[-1].replace("$", "").split(":") if area else ("A1", "A1")
+    from openpyxl.utils import column_index_from_string
+    from openpyxl.utils.cell import coordinate_from_string
+
+    start = column_index_from_string(coordinate_from_string(first)[0])
+    end = column_index_from_string(coordinate_from_string(last)[0]) if area else sheet.max_column
+    points = sum(column_width(sheet, i) * 7 * 0.75 for i in range(start, end + 1))
+    margins = sheet.page_margins
+    room = A4_WIDE - 72 * (margins.left + margins.right)
+    return min(1.0, room / points)
+
+
+def test_the_message_wraps_and_the_lead_columns_print_at_a_readable_size(
+    tmp_path: Path, engine: str
+) -> None:
+    results = arrange(results_frame()).assign(
+        姓名=["张三", "李四", "王五", "赵六", "欧阳娜娜", "孙七"],
+        content=["张三您好，春季会员日全场八折，详询门店。回T退订【演示商城】" * 2] * 6,
+    )
+    book = openpyxl.load_workbook(export_report(results, tmp_path / "r.xlsx", engine=engine))
+    detail = book["明细"]
+    header = [c.value for c in detail[1]]
+    # Every column stays in the sheet; the message wraps in a column of a readable width.
+    assert len(header) == 20
+    content = header.index("短信内容 content") + 1
+    assert all(c.alignment.wrap_text for c in cells(detail, "短信内容 content"))
+    assert 20 <= column_width(detail, content) <= 40
+    # The analyst's columns are the print area: row, name, mobile … message, nothing after it.
+    assert detail.print_area == f"'明细'!$A$1:${chr(64 + content)}${detail.max_row}"
+    assert detail.print_title_rows == "$1:$1"
+    setup = detail.page_setup
+    assert setup.orientation == "landscape" and detail.sheet_properties.pageSetUpPr.fitToPage
+    assert (setup.fitToWidth or 1) == 1 and setup.fitToHeight == 0
+    scale = printed_scale(detail)
+    assert scale >= 0.7, scale  # 11 pt prints at 7.7 pt or more (27 columns on a page: 3 pt)
+    assert printed_scale(book["无效与重复"]) >= 0.7
+    # The time is left-aligned: it never touches the next column's text.
+    times = [c for c in cells(detail, "发送时间 sent at (北京时间)") if c.value is not None]
+    assert times and all(c.alignment.horizontal == "left" for c in times)
+    # Both engines write the same margins.
+    margins = detail.page_margins
+    assert (margins.left, margins.right, margins.top, margins.bottom) == (0.4, 0.4, 0.6, 0.6)

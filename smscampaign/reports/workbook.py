@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from smscampaign.core.columns import LEAD_COLUMNS, name_columns
 from smscampaign.core.errors import ConfigError
 from smscampaign.core.reasons import STATUS_LABELS, VERDICT_LABELS, reason_zh, status_zh
 from smscampaign.reports import xlsx
@@ -106,6 +107,13 @@ _SEND_COLUMNS = frozenset(
         "length",
     )
 )
+#: Columns of long text that wrap in their cells (at :data:`~smscampaign.reports.xlsx.WRAP_WIDTH`).
+_WRAPPED = frozenset(
+    (
+        *("content", "reason", "reason_zh", "message_zh", "message_en"),
+        *("gateway_result", "reconciliation_note"),
+    )
+)
 _PHONE_HINT = re.compile(r"mobile|phone|tel|手机|电话|号码|receiver|sender", re.IGNORECASE)
 _INTEGERS = frozenset(("source_row", "batch", "attempts"))
 _COUNTS = frozenset(("recipients", "size", "sms_left", "expected", "deducted", *STATUS_LABELS))
@@ -157,41 +165,50 @@ def _sheet(
     *,
     labels: Mapping[str, str] | None = None,
     split_code: bool = True,
+    print_lead: bool = False,
     **options: Any,
 ) -> xlsx.Sheet:
     """``frame`` as a workbook sheet: bilingual labels, Chinese beside ``status`` and ``reason``,
-    ``code`` split into the gateway's receipt value and the error code."""
+    ``code`` split into the gateway's receipt value and the error code; long text wraps.
+    ``print_lead``: print only the leading columns a person reads first (``LEAD_COLUMNS``, the
+    name-like and phone columns, the Chinese beside them), every column staying in the sheet."""
     labels = {**COLUMN_LABELS, **(labels or {})}
-    parts: list[tuple[str, pd.Series, xlsx.Kind]] = []
+    parts: list[tuple[str, pd.Series, xlsx.Kind, str]] = []
     for column in frame.columns:
         series, key = frame[column], str(column)
         if key == "code" and split_code:
             codes = pd.to_numeric(series, errors="coerce")
-            parts.append((_RESULT_LABEL, codes.where(codes >= 0), "integer"))
-            parts.append((_ERROR_CODE_LABEL, codes.where(codes < 0), "integer"))
+            parts.append((_RESULT_LABEL, codes.where(codes >= 0), "integer", key))
+            parts.append((_ERROR_CODE_LABEL, codes.where(codes < 0), "integer", key))
             continue
         if key == "reason_zh" and "reason" in frame.columns:
             continue  # the results' own Chinese reason is written beside reason, below
-        parts.append((labels.get(key, key), series, _kind(key, series, phone_columns)))
+        parts.append((labels.get(key, key), series, _kind(key, series, phone_columns), key))
         if key == "status":
-            parts.append((_STATUS_ZH_LABEL, _per_distinct(series, status_zh), "text"))
+            parts.append((_STATUS_ZH_LABEL, _per_distinct(series, status_zh), "text", "status"))
         elif key == "reason":
             zh = frame["reason_zh"] if "reason_zh" in frame.columns else None
-            parts.append(
-                (_REASON_ZH_LABEL, _per_distinct(series, reason_zh) if zh is None else zh, "text")
-            )
+            chinese = _per_distinct(series, reason_zh) if zh is None else zh
+            parts.append((_REASON_ZH_LABEL, chinese, "text", "reason_zh"))
     seen: dict[str, int] = {}
     columns: list[xlsx.Column] = []
     prepared: dict[str, Any] = {}
-    for label, series, kind in parts:
+    for label, series, kind, key in parts:
         seen[label] = seen.get(label, 0) + 1
         if seen[label] > 1:
             label = f"{label} ({seen[label]})"
         values = xlsx.prepare(series, kind)
         shown = values.dt.strftime("%Y-%m-%d %H:%M:%S") if kind == "datetime" else values
-        columns.append(xlsx.Column(label, kind, xlsx.fit_width(label, shown)))
+        width, wrap = xlsx.fit_width(label, shown), kind == "text" and key in _WRAPPED
+        if wrap:
+            width = max(min(width, xlsx.WRAP_WIDTH), xlsx.display_width(label) + 2.0)
+        columns.append(xlsx.Column(label, kind, width, wrap))
         prepared[label] = values.to_numpy() if kind != "text" else values.array
     data = pd.DataFrame(prepared, index=pd.RangeIndex(len(frame)))
+    if print_lead:
+        lead = {*LEAD_COLUMNS, *name_columns(frame), *phone_columns}
+        count = next((i for i, part in enumerate(parts) if part[3] not in lead), len(parts))
+        options["print_columns"] = count if 0 < count < len(parts) else None
     return xlsx.Sheet(name, data, columns, **options)
 
 
@@ -401,8 +418,9 @@ def export_report(
     them; the gateway's non-negative answer to an accepted request is shown as ``网关回执 gateway
     result``, a negative one as ``错误码 error code``; an empty table says ``无 none``. Every sheet
     has a bold frozen header, an autofilter, widths from East Asian display width, a named
-    CJK-capable font, and prints landscape, one page wide, with the header row repeated (概览 on
-    one page). Identifiers (mobiles, senders, phone columns) are text, so none becomes ``1.38E+10``;
+    CJK-capable font, long text wrapped, and prints landscape, one page wide, with the header row
+    repeated (概览 on one page; 明细 and 无效与重复 print their lead columns, the rest stay in the
+    sheet). Identifiers (mobiles, senders, phone columns) are text, so none becomes ``1.38E+10``;
     text beginning with ``=``, ``+``, ``-`` or ``@`` stays text, never a formula. ``engine``:
     ``"rust"`` (rustpy-xlsxwriter, the default when installed) or ``"openpyxl"``; ``progress``: a
     tqdm bar while a big report is written (None: from 50,000 rows). ``results``, ``plan`` and
@@ -420,13 +438,13 @@ def export_report(
     tables = campaign_report(results, history=history)
     path.parent.mkdir(parents=True, exist_ok=True)
     phones = _phone_columns(results, plan)
-    details = xlsx.split(_sheet("明细", results, phones))
+    details = xlsx.split(_sheet("明细", results, phones, print_lead=True))
     batches, batch_notes = _reconciled_batches(tables["batches"], tables["reconciliations"])
     sheets = [
         _overview(results, tables["summary"], plan, replies, [s.name for s in details]),
         *details,
         _sheet("错误", tables["errors"], phones, split_code=False, labels={"code": _ERROR_CODE_LABEL}),
-        *xlsx.split(_sheet("无效与重复", _invalid_sheet(results, phones), phones)),
+        *xlsx.split(_sheet("无效与重复", _invalid_sheet(results, phones), phones, print_lead=True)),
         *xlsx.split(_sheet("批次", batches, phones, notes=batch_notes)),
         _sheet("运营商", tables["carriers"], phones),
         _sheet("地区", tables["regions"], phones, notes=[_unknown_note(tables["regions"])]),

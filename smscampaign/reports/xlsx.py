@@ -12,7 +12,10 @@ with one of two engines:
 Both write the same cells: text stays text (a value starting with ``=`` is a string, never a
 formula), identifiers are text, numbers are numbers; every sheet gets a bold header in a named
 CJK-capable sans font, frozen panes, an autofilter, column widths from East Asian display width,
-and a page setup that prints (landscape, one page wide, header row repeated). A sheet holds at most
+long text wrapped in its column (:attr:`Column.wrap`), counts and shares right-aligned with a
+space after them and times left-aligned (neither touches the next column's text), and a page
+setup that prints (landscape, one page wide, narrow margins, header row repeated; a wide sheet
+prints its lead columns, :attr:`Sheet.print_columns`, so they stay readable). A sheet holds at most
 :data:`MAX_ROWS` rows; :func:`split` spreads a longer table over numbered sheets.
 
 >>> data = pd.DataFrame({"手机号 mobile": prepare(frame["mobile"], "text")})   # doctest: +SKIP
@@ -75,22 +78,31 @@ _ERROR_LIKE = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NU
 _BATCH_ROWS = 20_000
 
 Kind = Literal["text", "integer", "count", "number", "percent", "datetime"]
+# ``_)`` leaves the width of a ")" after a right-aligned number: "86.0%" never touches the text
+# of the column beside it (the accounting formats' padding, honoured by Excel and LibreOffice).
 _NUMBER_FORMATS: dict[str, str] = {
     "text": "@",
-    "count": "#,##0",
-    "percent": "0.0%",
+    "count": "#,##0_)",
+    "percent": "0.0%_)",
     "datetime": "yyyy-mm-dd hh:mm:ss",
 }
 _RIGHT = ("count", "percent")
+_LEFT = ("datetime",)
+#: Page margins in inches, the same from both engines (left, right, top, bottom, header, footer).
+MARGINS = {"left": 0.4, "right": 0.4, "top": 0.6, "bottom": 0.6, "header": 0.3, "footer": 0.3}
+#: Width of a column whose long text wraps (:attr:`Column.wrap`).
+WRAP_WIDTH = 30
 
 
 @dataclass(frozen=True)
 class Column:
-    """One column of a sheet: its header ``label``, what it holds (``kind``) and its ``width``."""
+    """One column of a sheet: its header ``label``, what it holds (``kind``) and its ``width``;
+    ``wrap``: long text wraps onto more lines of the row instead of being cut at the next column."""
 
     label: str
     kind: Kind
     width: float
+    wrap: bool = False
 
 
 @dataclass(frozen=True)
@@ -117,6 +129,8 @@ class Sheet:
     one_page: bool = False
     freeze: bool = True
     autofilter: bool = True
+    #: Print only the first this many columns (the print area; every column stays in the sheet).
+    print_columns: int | None = None
 
     @property
     def header_row(self) -> int:
@@ -296,7 +310,9 @@ def write_workbook(
 # -- rustpy-xlsxwriter -----------------------------------------------------------------------------
 
 
-def _rust_format(kind: str | None = None, *, bold: bool = False, size: float = FONT_SIZE) -> Any:
+def _rust_format(
+    kind: str | None = None, *, bold: bool = False, size: float = FONT_SIZE, wrap: bool = False
+) -> Any:
     from rustpy_xlsxwriter import Format
 
     fmt = (
@@ -314,6 +330,10 @@ def _rust_format(kind: str | None = None, *, bold: bool = False, size: float = F
         fmt = fmt.set_quote_prefix()  # Excel and LibreOffice keep the cell text when it is edited
     if kind in _RIGHT:
         fmt = fmt.set_align("right")
+    if kind in _LEFT:
+        fmt = fmt.set_align("left")
+    if wrap:
+        fmt = fmt.set_text_wrap()
     return fmt
 
 
@@ -366,14 +386,18 @@ def _write_rust(path: Path, sheets: Sequence[Sheet], bar: Any) -> None:
             options["merge_ranges"][name] = merges
         options["autofilter"][name] = sheet.autofilter
         options["header_format"][name] = _rust_format(bold=True).set_background_color(HEADER_FILL)
-        options["column_formats"][name] = [_rust_format(c.kind) for c in sheet.columns]
+        options["column_formats"][name] = [_rust_format(c.kind, wrap=c.wrap) for c in sheet.columns]
         options["column_widths"][name] = [c.width for c in sheet.columns]
         options["page_setup"][name] = {
             "landscape": True,
             "paper_size": _A4,
             "fit_to_pages": (1, 1 if sheet.one_page else 0),
             "repeat_rows": header,
+            "margins": dict(MARGINS),
         }
+        if sheet.print_columns:
+            last_row = header + max(len(sheet.data), 1)
+            options["page_setup"][name]["print_area"] = (0, 0, last_row, sheet.print_columns - 1)
         if sheet.freeze:
             options["freeze_panes"][name] = {"row": header + 1}
         if sheet.chart is not None:
@@ -413,6 +437,8 @@ class _OpenpyxlStyles:
         )
         self.fill = PatternFill("solid", start_color=HEADER_FILL.lstrip("#"))
         self.right = Alignment(horizontal="right")
+        self.left = Alignment(horizontal="left")
+        self.wrap = Alignment(wrap_text=True)
 
 
 def _openpyxl_cell(
@@ -440,6 +466,7 @@ def _write_openpyxl(path: Path, sheets: Sequence[Sheet], bar: Any) -> None:
     from openpyxl import Workbook
     from openpyxl.chart import BarChart, Reference
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.page import PageMargins
 
     workbook = Workbook(write_only=True)
     styles = _OpenpyxlStyles(workbook)
@@ -455,7 +482,11 @@ def _write_openpyxl(path: Path, sheets: Sequence[Sheet], bar: Any) -> None:
         ws.page_setup.fitToWidth = 1
         ws.page_setup.fitToHeight = 1 if sheet.one_page else 0
         ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_margins = PageMargins(**MARGINS)
         ws.print_title_rows = f"{header + 1}:{header + 1}"
+        if sheet.print_columns:
+            last_row = header + 1 + max(len(sheet.data), 1)
+            ws.print_area = f"A1:{get_column_letter(sheet.print_columns)}{last_row}"
         if sheet.freeze:
             ws.freeze_panes = f"A{header + 2}"
         if sheet.autofilter:
@@ -485,7 +516,7 @@ def _write_openpyxl(path: Path, sheets: Sequence[Sheet], bar: Any) -> None:
             [_openpyxl_cell(ws, c.label, font=styles.bold, fill=styles.fill) for c in sheet.columns]
         )
         columns = [
-            _openpyxl_values(ws, sheet.data.iloc[:, i], c.kind, styles)
+            _openpyxl_values(ws, sheet.data.iloc[:, i], c.kind, styles, wrap=c.wrap)
             for i, c in enumerate(sheet.columns)
         ]
         for n, values in enumerate(zip(*columns, strict=True), start=1):
@@ -509,14 +540,21 @@ def _write_openpyxl(path: Path, sheets: Sequence[Sheet], bar: Any) -> None:
     workbook.save(path)
 
 
-def _openpyxl_values(ws: Any, series: pd.Series, kind: str, styles: _OpenpyxlStyles) -> list[Any]:
+def _openpyxl_values(
+    ws: Any, series: pd.Series, kind: str, styles: _OpenpyxlStyles, *, wrap: bool = False
+) -> list[Any]:
     """One column as append-ready values: plain values where the default style is right, styled
-    cells only where a cell needs its own (risky text, number formats, right alignment)."""
+    cells only where a cell needs its own (risky text, wrapped text, number formats, alignment)."""
     if kind == "datetime":
         values = [None if pd.isna(v) else v.to_pydatetime() for v in series]
-        return [None if v is None else _openpyxl_cell(ws, v, kind=kind) for v in values]
+        return [
+            None if v is None else _openpyxl_cell(ws, v, kind=kind, alignment=styles.left)
+            for v in values
+        ]
     if kind == "text":
         out = series.astype(object).where(series.notna(), None).tolist()
+        if wrap:
+            return [None if v is None else _openpyxl_cell(ws, v, alignment=styles.wrap) for v in out]
         return [
             _openpyxl_cell(ws, v)
             if v is not None and (v.startswith(_FORMULA_START) or v in _ERROR_LIKE)
