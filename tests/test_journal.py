@@ -7,6 +7,7 @@ import socket
 import sqlite3
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -343,3 +344,55 @@ def test_recipients_that_cannot_be_stored_stop_the_run_before_anything_is_sent(
         assert set(reader.batches()["state"]) == {"planned"}
     assert (send(plan, gateway, journal=path)["status"] == "accepted").all()
     assert len(sandbox.ledger) == 6
+
+
+# -- the lock file is removed, the lock's guarantee kept (issue 28, item 22) ------------------------
+
+
+def test_the_lock_file_is_removed_on_release_and_taken_over_from_a_killed_run(tmp_path):
+    path = tmp_path / "j.journal"
+    with Journal(path) as journal, journal.runner():
+        assert (tmp_path / "j.journal.lock").is_file()
+    assert not (tmp_path / "j.journal.lock").exists()
+    # A lock file a killed run left (its lock died with it) is taken over, then removed.
+    (tmp_path / "j.journal.lock").write_text('{"pid": 1}')
+    with Journal(path) as journal, journal.runner():
+        pass
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["j.journal"]
+
+
+def test_removing_the_lock_file_never_lets_two_runners_hold_it(tmp_path):
+    """Runners take and release the lock as fast as they can: one that opened the file just before
+    the holder removed it must not hold "the" lock beside a runner of the new file."""
+    from smscampaign.memory.lock import RunnerLock
+
+    journal = str(tmp_path / "j.journal")
+    holders, most, taken = [0], [0], [0]
+    guard = threading.Lock()
+    stop = threading.Event()
+
+    def runner() -> None:
+        while not stop.is_set():
+            lock = RunnerLock(journal)
+            try:
+                lock.acquire()
+            except sc.JournalBusy:
+                continue
+            with guard:
+                holders[0] += 1
+                most[0] = max(most[0], holders[0])
+                taken[0] += 1
+            time.sleep(0.0005)  # hold it a moment: a second holder would overlap
+            with guard:
+                holders[0] -= 1
+            lock.release()
+
+    threads = [threading.Thread(target=runner) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    stop.wait(2.0)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    assert taken[0] > 100 and most[0] == 1, (taken[0], most[0])
+    assert not os.path.exists(journal + ".lock")

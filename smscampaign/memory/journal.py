@@ -68,7 +68,12 @@ from smscampaign.core.errors import ConfigError, JournalError
 from smscampaign.core.statuses import BatchState
 from smscampaign.memory.background import in_background
 from smscampaign.memory.journal_schema import SCHEMA_VERSION as SCHEMA_VERSION
-from smscampaign.memory.journal_schema import connect_readonly, connect_writable
+from smscampaign.memory.journal_schema import (
+    connect_readonly,
+    connect_writable,
+    side_files,
+    tidy_side_files,
+)
 from smscampaign.memory.lock import RunnerLock
 from smscampaign.memory.parquet import parquet_bytes, read_recipients, recipients_table
 from smscampaign.wire.protocol import BEIJING
@@ -204,6 +209,7 @@ class Journal:
         self.store_recipients = store_recipients
         self.fsync = fsync
         self.readonly = readonly
+        self._side_files: frozenset[str] = frozenset()
         self._lock = threading.Lock()
         self._runner: RunnerLock | None = None
         self._fingerprint: str | None = None
@@ -214,6 +220,7 @@ class Journal:
         self._pending_lock = threading.Lock()
         try:
             if readonly:
+                self._side_files = side_files(self.path)  # what a reader must not leave behind
                 self._conn = connect_readonly(self.path)
             else:
                 self._conn = connect_writable(self.path)
@@ -238,6 +245,8 @@ class Journal:
             logger.error("journal %s: the recipients could not be stored: %s", self.path, exc)
         with self._lock:
             self._conn.close()
+        if self.readonly:
+            tidy_side_files(self.path, self._side_files)
         if self._runner is not None:
             self._runner.release()
             self._runner = None

@@ -10,6 +10,7 @@ journal without changing it, even a read-only file in a read-only folder. What t
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import time
@@ -19,7 +20,7 @@ from typing import Final
 from smscampaign.core.errors import JournalError
 from smscampaign.memory.sqlite import connect_wal
 
-__all__ = ["SCHEMA_VERSION", "connect_readonly", "connect_writable"]
+__all__ = ["SCHEMA_VERSION", "connect_readonly", "connect_writable", "side_files", "tidy_side_files"]
 
 SCHEMA_VERSION: Final = 2
 
@@ -141,3 +142,31 @@ def connect_readonly(path: str) -> sqlite3.Connection:
             last = exc
     assert last is not None
     raise last
+
+
+_SIDE_SUFFIXES: Final = ("-wal", "-shm")
+
+
+def side_files(path: str) -> frozenset[str]:
+    """The WAL files (``-wal``, ``-shm``) beside the journal at ``path`` now."""
+    return frozenset(suffix for suffix in _SIDE_SUFFIXES if os.path.exists(path + suffix))
+
+
+def tidy_side_files(path: str, before: frozenset[str]) -> None:
+    """Remove the ``-wal`` / ``-shm`` a read-only connection made and could not remove itself.
+
+    Only when neither was there before the read (else a run may be writing, or a killed one left
+    its commits in the WAL). SQLite deletes them when its last connection closes, but only a
+    writable connection may: so one is opened and closed, and SQLite checkpoints and deletes them
+    only if no other connection — a run that started meanwhile — has the journal open. Nothing is
+    ever deleted by hand; a journal that cannot be written (a read-only file or folder) keeps them.
+    """
+    if before or not side_files(path):
+        return
+    uri = Path(path).resolve().as_uri()
+    with contextlib.suppress(sqlite3.Error, OSError):
+        conn = sqlite3.connect(f"{uri}?mode=rw", uri=True, isolation_level=None, timeout=0.5)
+        try:
+            conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        finally:
+            conn.close()

@@ -5,6 +5,12 @@ An exclusive, non-blocking OS lock (``flock`` on ``<journal>.lock``; ``filelock`
 holds a note of its holder (pid, host, start time), so a second runner's :class:`JournalBusy` can say
 who is sending. :meth:`~smscampaign.memory.journal.Journal.runner` is the way to take it.
 
+The holder removes the lock file when it releases, so no ``.lock`` is left beside the journal. The
+lock is the lock on the file *at the path*: the holder unlinks it while still holding it, and a run
+that locks a file which is no longer the one at the path (it opened it just before the unlink) lets
+it go and tries again — two runs can never each hold "the" lock on two different files. A lock file
+left by a killed run is taken over as before (the kernel released its lock) and removed on release.
+
 >>> lock = RunnerLock("spring.sqlite")                  # doctest: +SKIP
 >>> lock.acquire()                                      # JournalBusy if another run holds it
 >>> lock.release()
@@ -18,7 +24,7 @@ import os
 import socket
 import time
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from smscampaign.core.errors import JournalBusy, JournalError
 from smscampaign.wire.protocol import BEIJING
@@ -41,6 +47,7 @@ class RunnerLock:
         self._fallback: Any = None
 
     def acquire(self) -> None:
+        """Take the lock (:class:`JournalBusy` when another run holds it)."""
         holder = {
             "pid": os.getpid(),
             "host": socket.gethostname(),
@@ -59,32 +66,53 @@ class RunnerLock:
                 ) from None
             self._fallback = lock
             return
-        try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as exc:
-            raise JournalError(
-                f"{self.journal}: cannot lock the journal for sending ({exc.strerror}); "
-                "is its folder read-only?"
-            ) from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            found = self._holder(fd)
-            os.close(fd)
-            who = (
-                f"pid {found.get('pid', '?')} on {found.get('host', '?')}, "
-                f"started {found.get('started', '?')} (Beijing time)"
-                if found
-                else "another process"
-            )
-            raise JournalBusy(
-                f"{self.journal} is in use by another run ({who}); nothing was sent. Wait for it to "
-                "finish, or stop it; a second run of the same campaign would only race it",
-                holder=found,
-            ) from None
+        fd = self._lock_current()
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(holder).encode(), 0)
         self._fd = fd
+
+    def _lock_current(self) -> int:
+        """A descriptor of the file at :attr:`path`, locked; retried while the file we locked was
+        unlinked by a run releasing it (it is no longer the lock)."""
+        while True:
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as exc:
+                raise JournalError(
+                    f"{self.journal}: cannot lock the journal for sending ({exc.strerror}); "
+                    "is its folder read-only?"
+                ) from None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                self._busy(fd)
+            if self._is_current(fd):
+                return fd
+            os.close(fd)  # a released lock's unlinked file: lock the one at the path now
+
+    def _is_current(self, fd: int) -> bool:
+        try:
+            here = os.stat(self.path)
+        except FileNotFoundError:
+            return False
+        mine = os.fstat(fd)
+        return (here.st_dev, here.st_ino) == (mine.st_dev, mine.st_ino)
+
+    def _busy(self, fd: int) -> NoReturn:
+        """Raise :class:`JournalBusy` naming the holder (``fd`` is closed)."""
+        found = self._holder(fd)
+        os.close(fd)
+        who = (
+            f"pid {found.get('pid', '?')} on {found.get('host', '?')}, "
+            f"started {found.get('started', '?')} (Beijing time)"
+            if found
+            else "another process"
+        )
+        raise JournalBusy(
+            f"{self.journal} is in use by another run ({who}); nothing was sent. Wait for it to "
+            "finish, or stop it; a second run of the same campaign would only race it",
+            holder=found,
+        ) from None
 
     @staticmethod
     def _holder(fd: int) -> dict[str, Any]:
@@ -105,6 +133,11 @@ class RunnerLock:
             self._fallback.release()
             self._fallback = None
         if self._fd is not None:
+            # Unlink while still holding the lock: whoever opened this file meanwhile finds it is
+            # no longer the one at the path once they lock it, and tries again (see the module).
+            with contextlib.suppress(OSError):
+                if self._is_current(self._fd):
+                    os.unlink(self.path)
             with contextlib.suppress(OSError):
                 os.ftruncate(self._fd, 0)
             os.close(self._fd)  # closing the descriptor releases the flock
