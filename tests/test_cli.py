@@ -529,3 +529,61 @@ def test_plan_on_too_long_error_names_the_flag_not_the_python_keyword(
     frame = sc.check_numbers(sc.load_recipients(raw))
     with pytest.raises(sc.TemplateError, match="on_too_long='truncate'"):
         sc.plan_campaign(frame, too_long, on_too_long="error")
+
+
+def test_send_and_report_leave_no_lock_nor_wal_files_and_print_percentages(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    people = tmp_path / "people.csv"
+    people.write_text("手机,姓名\n13800000001,张三\n13800000002,李四\n138000,王五\n", encoding="utf-8")
+    journal = tmp_path / "spring.journal"
+    code, out = _send_sandbox(people, capsys, "--journal", str(journal))
+    assert code == 0, out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["people.csv", "spring.journal"]  # no .lock
+    assert main(["report", str(journal), "--out", str(tmp_path / "r.xlsx")]) == 0
+    out = capsys.readouterr().out
+    # No -wal / -shm left by the read-only journal.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["people.csv", "r.xlsx", "spring.journal"]
+    # Shares as percentages: 2 of 3 accepted, 1 invalid.
+    assert "66.7%" in out and "33.3%" in out and "0.6667" not in out
+
+
+def test_report_on_a_journal_in_the_campaign_home_writes_into_reports_here(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from smscampaign.memory.home import home_dir
+
+    people = tmp_path / "people.csv"
+    people.write_text("手机,姓名\n13800000001,张三\n", encoding="utf-8")
+    code, out = _send_sandbox(people, capsys)  # no --journal: the plan's journal in the home
+    assert code == 0, out
+    journals = list((home_dir() / "journals").glob("*.journal"))
+    assert len(journals) == 1
+    here = tmp_path / "work"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    assert main(["report", str(journals[0])]) == 0
+    out = capsys.readouterr().out
+    written = list((here / "reports").glob("*-report.xlsx"))
+    assert len(written) == 1 and written[0].name == f"{journals[0].stem[:12]}-report.xlsx"
+    assert not list(journals[0].parent.glob("*.xlsx"))  # nothing in the hidden home
+    assert f"report written to reports/{written[0].name} ({written[0]}" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["plan", "x.csv", "--tempalte", "a"], "unknown option --tempalte, did you mean --template?"),
+        (["send", "x.csv", "--template", "a", "--jornal", "j"], "did you mean --journal?"),
+        (["report", "j", "--outt", "r.xlsx"], "unknown option --outt, did you mean --out?"),
+        (["check", "x.csv", "--zzzz"], "unknown option --zzzz (see smscampaign check --help)"),
+    ],
+)
+def test_an_unknown_option_such_as_tempalte_suggests_template(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "required" not in err

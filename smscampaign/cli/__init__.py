@@ -29,6 +29,7 @@ it needs when it runs, so ``smscampaign --help`` starts fast.
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 from collections.abc import Callable, Sequence
 
@@ -89,12 +90,50 @@ COMMANDS: list[Callable[[Subparsers], None]] = [
 ]
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse's parser that names an unknown option first, with the closest known one
+    (``unknown option --tempalte, did you mean --template?``), instead of complaining about a
+    required option it took for missing. Every command's parser is one (``add_subparsers`` makes
+    its parsers of the parent's class). Python 3.14's ``suggest_on_error`` does the like for
+    choices only, and not before 3.14."""
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        self._check_options(list(sys.argv[1:] if args is None else args))
+        return super().parse_known_args(args, namespace)
+
+    def _check_options(self, args: list[str]) -> None:
+        commands = any(isinstance(a, argparse._SubParsersAction) for a in self._actions)
+        known = sorted(self._option_string_actions)
+        for arg in args:
+            if arg == "--":
+                return
+            if not arg.startswith("-") or arg == "-" or self._negative_number_matcher.match(arg):
+                if commands:  # the command's own parser checks what follows its name
+                    return
+                continue
+            name = arg.split("=", 1)[0]
+            if name in known or (
+                self.allow_abbrev
+                and name.startswith("--")
+                and any(option.startswith(name) for option in known)
+            ):
+                continue
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+            hint = f", did you mean {close[0]}?" if close else f" (see {self.prog} --help)"
+            self.error(f"unknown option {name}{hint}")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="smscampaign",
         description="Bulk SMS campaigns through the 短信通 gateway: check, plan, send, report.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    # Every command's parser is a Parser too (argparse makes them of the parent's class).
+    sub: Subparsers = parser.add_subparsers(  # type: ignore[assignment]
+        dest="command", metavar="COMMAND", required=True
+    )
     for add_command in COMMANDS:
         add_command(sub)
     return parser

@@ -30,7 +30,10 @@ def add_report(sub: Subparsers) -> None:
         help="the journal file `send` printed (read only: a read-only file will do)",
     )
     parser.add_argument(
-        "--out", metavar="XLSX", help="report workbook (default: beside the journal, <name>-report.xlsx)"
+        "--out",
+        metavar="XLSX",
+        help="report workbook (default: beside the journal, <name>-report.xlsx; for a journal in "
+        "the campaign home, reports/<name>-report.xlsx in the current folder)",
     )
     parser.add_argument(
         "--replies",
@@ -55,13 +58,27 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
         replies = load_recipients(args.replies, phone_column="sender")
         replies = replies[[c for c in ("sender", "content", "receivetime") if c in replies.columns]]
-    out = Path(args.out) if args.out else journal.with_name(f"{journal.stem}-report.xlsx")
+    out, where = (Path(args.out), "") if args.out else _default_report(journal)
     path = export_report(results, out, replies=replies)
     print(format_table(campaign_report(results)["summary"]))
     if results.attrs.get("summary"):  # what the last run printed: resumed: … accepted earlier, …
         print(f"last run: {results.attrs['summary']}")
-    print(f"report written to {path}")
+    print(f"report written to {path}{where}")
     return 0
+
+
+def _default_report(journal: Path) -> tuple[Path, str]:
+    """Where the report goes without ``--out``, and what to say about it: beside the journal, but
+    never into the campaign home (a hidden folder nobody browses): ``reports/`` here instead."""
+    from smscampaign.memory.home import home_dir  # noqa: PLC0415
+
+    name = f"{journal.stem}-report.xlsx"
+    if not journal.resolve().is_relative_to(home_dir().resolve()):
+        return journal.with_name(name), ""
+    if len(journal.stem) == 64:  # the home names a journal by its plan's fingerprint
+        name = f"{journal.stem[:12]}-report.xlsx"
+    out = Path("reports") / name
+    return out, f" ({out.resolve()}; the journal is in the campaign home, so not beside it)"
 
 
 def add_history(sub: Subparsers) -> None:

@@ -101,11 +101,27 @@ def copy_notebooks(dest: str | Path, *, overwrite: bool = False) -> list[Path]:
 
 
 def format_table(frame: pd.DataFrame) -> str:
-    """``frame`` as terminal text, Chinese characters counted as two columns so the columns line up."""
+    """``frame`` as terminal text, Chinese characters counted as two columns so the columns line up;
+    shares and rates (``share``, ``*_share``, ``*_rate``) as percentages (``86.0%``, not
+    ``0.8600``). ``frame`` is not modified.
+
+    >>> print(format_table(pd.DataFrame({"status": ["accepted"], "share": [0.86]})))
+      status share
+    accepted 86.0%
+    """
     import pandas as pd
 
+    shown = frame.copy(deep=False)
+    for column in shown.columns:
+        name = str(column)
+        if (name == "share" or name.endswith(("_share", "_rate"))) and pd.api.types.is_float_dtype(
+            shown[column].dtype
+        ):
+            shown[column] = [
+                "" if pd.isna(value) else f"{value:.1%}" for value in shown[column].tolist()
+            ]
     with pd.option_context("display.unicode.east_asian_width", True):
-        return frame.to_string(index=False)
+        return shown.to_string(index=False)
 
 
 def _report_path(out: str | Path | None) -> Path:
