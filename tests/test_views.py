@@ -181,3 +181,14 @@ def test_account_sends_beside_the_campaign(results, gateway, sandbox, tmp_path):
     assert sum(row[sent_col] for row in values[1:] if row[1] == "day") == accepted
     with pytest.raises(sc.ConfigError, match="period"):
         account_sends(results, pd.DataFrame({"x": [1]}))
+
+
+def test_view_shows_the_number_as_given_for_a_row_that_could_not_be_read() -> None:
+    raw = pd.DataFrame({"手机": ["13800000001", " 138-0000 ", ""], "姓名": ["张三", "李四", "王五"]})
+    checked = sc.check_numbers(sc.load_recipients(raw))
+    shown = view(checked)
+    assert shown.data["mobile"].tolist()[:2] == ["13800000001", "138-0000"]
+    assert shown.data["mobile"].isna().tolist() == [False, False, True]  # nothing was given
+    assert "138-0000" in shown.to_html() and "138-0000" in repr(shown)
+    assert checked["mobile"].isna().sum() == 2  # the input is not modified
+    assert shown.data["mobile"].dtype == TEXT

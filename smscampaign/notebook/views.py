@@ -23,6 +23,7 @@ from typing import Final
 import pandas as pd
 
 from smscampaign.core.columns import LEAD_COLUMNS, arrange, name_columns
+from smscampaign.core.dtypes import TEXT
 from smscampaign.reports.account import account_sends
 from smscampaign.reports.xlsx import display_width
 
@@ -136,9 +137,10 @@ def view(
     ``message_zh`` / ``message_en``, which ``reason_zh`` / ``reason`` already carry) are shown
     for the first ``rows`` rows (``None``: all), without the index. Every column is at least as wide
     as its header and short text columns never wrap (so ``姓名`` or ``中国联通`` stay on one line);
-    long text (``content``, ``reason``) wraps inside a fixed width and is never cut. Missing values
-    show as :data:`MISSING` in every column. ``results`` is not modified; ``.data`` is the shown
-    frame.
+    long text (``content``, ``reason``) wraps inside a fixed width and is never cut. A row whose
+    number could not be read shows in ``mobile`` what was given (``138-0000``) — the phone column
+    of the list, ``attrs["phone_column"]``; other missing values show as :data:`MISSING`.
+    ``results`` is not modified; ``.data`` is the shown frame.
 
     >>> sc.view(results[results["status"] != "accepted"], rows=10)    # doctest: +SKIP
     """
@@ -154,4 +156,17 @@ def view(
     shown = frame.loc[:, list(columns)]
     if rows is not None:
         shown = shown.head(rows)
-    return ResultsView(shown.reset_index(drop=True), len(frame))
+    return ResultsView(_given_numbers(shown, frame).reset_index(drop=True), len(frame))
+
+
+def _given_numbers(shown: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    """``shown`` with the number as given where ``mobile`` is missing (an invalid row), so the
+    reader sees what to fix instead of a dash; a new frame."""
+    given_column = frame.attrs.get("phone_column")
+    if "mobile" not in shown.columns or not given_column or given_column not in frame.columns:
+        return shown
+    given = frame.loc[shown.index, given_column].astype(TEXT).str.strip()
+    given = given.mask(given == "")
+    out = shown.copy()
+    out["mobile"] = shown["mobile"].astype(TEXT).fillna(given)
+    return out
