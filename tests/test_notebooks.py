@@ -50,9 +50,14 @@ def test_notebook_is_committed_without_outputs(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs_and_leaks_no_secret(path: Path, tmp_path: Path) -> None:
+def test_notebook_runs_and_leaks_no_secret(
+    path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # A copy beside a link to the sample data: ../sample_data resolves, ../reports lands in tmp.
     (tmp_path / "notebooks").mkdir()
+    # The kernel's temporary folder, to see what the notebook leaves there.
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
     os.symlink(ROOT / "sample_data", tmp_path / "sample_data")
     book = nbformat.read(path, as_version=4)
     book.cells.append(nbformat.v4.new_code_cell(PROBE))
@@ -76,12 +81,64 @@ def test_notebook_runs_and_leaks_no_secret(path: Path, tmp_path: Path) -> None:
             assert output.get("output_type") != "error"
     if path.stem == "01_quickstart":  # the one-line summary of what the send did (issue 17)
         assert re.search(r"new campaign: [\d,]+ sent now", outputs), "the send's summary line"
+    # Issue 28, item 22: nothing left in the temporary folder (04's campaign home is removed) …
+    assert not list((tmp_path / "tmp").glob("smscampaign-home-*"))
+    if path.stem == "04_history_and_ab_test":  # … and its history tables fit the page
+        assert not re.search(r"[0-9a-f]{64}", outputs), "a whole fingerprint in a table"
+        for cell in book.cells[:-1]:
+            if "history.contacts(" in cell.source or "history.replies(" in cell.source:
+                assert _table_width(cell) <= 130, cell.source
     for written in (tmp_path / "reports").rglob("*"):
         if written.is_file():
             data = written.read_bytes()
             for secret in secrets:
                 assert secret.encode() not in data, written.name
     shutil.rmtree(tmp_path / "reports", ignore_errors=True)
+
+
+def _table_width(cell) -> int:
+    """Characters a cell's HTML table takes: its columns' widest texts (header or value) plus a
+    gap each, Chinese counted as two (about the pixels JupyterLab gives the table at 13 px)."""
+    from smscampaign.reports.xlsx import display_width
+
+    html = next(o["data"]["text/html"] for o in cell.outputs if "text/html" in o.get("data", {}))
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", html, re.S)
+    cells = [re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S) for row in rows]
+    columns = max(len(row) for row in cells)
+    widest = [0] * columns
+    for row in cells:
+        for i, text in enumerate(row[-columns:] if len(row) < columns else row):
+            widest[i] = max(widest[i], display_width(re.sub(r"<[^>]+>", "", text).strip()))
+    return sum(width + 2 for width in widest)
+
+
+def test_notebooks_open_clean_in_jupyterlab() -> None:
+    """JupyterLab marks a notebook unsaved when the kernel's kernelspec or language_info differ
+    from the saved ones (it compares them deeply): each notebook saves what the kernel says,
+    bar the Python version (which is the user's), as nbformat 4.5 with cell ids."""
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import start_new_kernel
+
+    manager, client = start_new_kernel(kernel_name="python3")
+    try:
+        info = client.kernel_info(reply=True, timeout=60)["content"]["language_info"]
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+    spec = KernelSpecManager().get_kernel_spec("python3")
+    for path in NOTEBOOKS:
+        book = nbformat.read(path, as_version=4)
+        assert (book.nbformat, book.nbformat_minor) == (4, 5), path.name
+        assert all(cell.get("id") for cell in book.cells), path.name
+        assert book.metadata["kernelspec"] == {
+            "display_name": spec.display_name,
+            "language": spec.language,
+            "name": "python3",
+        }, path.name
+        saved = dict(book.metadata["language_info"])
+        assert saved.pop("version", None) and saved == {
+            k: v for k, v in info.items() if k != "version"
+        }, path.name
 
 
 def test_the_dev_environment_has_jupyterlab() -> None:
