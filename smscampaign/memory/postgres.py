@@ -272,16 +272,15 @@ class PostgresStore:
     def table_counts(self) -> dict[str, int]:
         """Rows per table (``send_batch_mobiles`` as the messages it holds)."""
         tables = ("campaigns", "send_batches", "replies", "opt_outs", "reservations")
-        counts: dict[str, int] = {}
+        counted = ", ".join(f"(SELECT count(*) FROM {t})" for t in tables)
+        messages = (
+            "(SELECT coalesce(sum(length(mobiles) - length(replace(mobiles, ',', '')) + 1), 0) "
+            "FROM send_batch_mobiles)"
+        )
         with self._session() as conn:
-            for table in tables:
-                counts[table] = int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
-            row = conn.execute(
-                "SELECT coalesce(sum(length(mobiles) - length(replace(mobiles, ',', '')) + 1), 0) "
-                "FROM send_batch_mobiles"
-            ).fetchone()
-        counts["messages"] = int(row[0])
-        return counts
+            row = conn.execute(f"SELECT {counted}, {messages}").fetchone()
+        assert row is not None  # a SELECT without FROM returns its one row
+        return {name: int(n) for name, n in zip((*tables, "messages"), row, strict=True)}
 
     def journal_path(self, fingerprint: str) -> Path:
         return journal_file(self.folder, fingerprint)
