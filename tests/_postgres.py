@@ -22,6 +22,8 @@ import tempfile
 import uuid
 from pathlib import Path
 
+#: The role that must give a password (scram-sha-256 on 127.0.0.1); every other role is trusted.
+PASSWORD_ROLE = "analyst"
 #: Where Debian and the official image put the server binaries (newest version first).
 BIN_GLOBS = ("/usr/lib/postgresql/*/bin",)
 
@@ -77,6 +79,9 @@ class Server:
         if self.user:
             shutil.chown(self.root, self.user)
         self._run("initdb", "-D", str(self.data), "-A", "trust", "--no-sync", "-U", self.superuser)
+        hba = self.data / "pg_hba.conf"
+        rule = f"host all {PASSWORD_ROLE} 127.0.0.1/32 scram-sha-256\n"
+        hba.write_text(rule + hba.read_text(encoding="utf-8"), encoding="utf-8")
 
     def start(self) -> None:
         options = (
@@ -100,11 +105,20 @@ class Server:
         with psycopg.connect(self.url(database), autocommit=True) as conn:
             conn.execute(sql)
 
-    def database(self) -> str:
-        """A fresh, empty database; its URL."""
+    def database(self, owner: str | None = None) -> str:
+        """A fresh, empty database (owned by ``owner``); its URL (as the superuser)."""
         name = f"t_{uuid.uuid4().hex[:12]}"
-        self.execute(f"CREATE DATABASE {name}")
+        self.execute(f"CREATE DATABASE {name}" + (f" OWNER {owner}" if owner else ""))
         return self.url(name)
+
+    def password_role(self, password: str) -> str:
+        """(Re)create :data:`PASSWORD_ROLE` with ``password``; its name."""
+        self.execute(
+            f"DO $$ BEGIN CREATE ROLE {PASSWORD_ROLE} LOGIN; "
+            "EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+        )
+        self.execute(f"ALTER ROLE {PASSWORD_ROLE} PASSWORD '{password}'")
+        return PASSWORD_ROLE
 
     def cleanup(self) -> None:
         self.stop("immediate")
