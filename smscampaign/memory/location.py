@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Final, NamedTuple
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from smscampaign.core.settings import read_environment
 
@@ -79,11 +79,10 @@ def redact_url(url: str) -> str:
         if "@" in netloc:
             user, _, hosts = netloc.rpartition("@")
             netloc = f"{user.partition(':')[0]}@{hosts}"
-        query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
-        kept = [(k, v) for k, v in query if k.lower() not in _SECRET_PARAMS]
-        return urlunsplit(
-            (parts.scheme, netloc, parts.path, urlencode(kept, safe="/:") if kept else "", "")
-        )
+        pairs = parse_qsl(parts.query, keep_blank_values=True)
+        kept = [(k, v) for k, v in pairs if k.lower() not in _SECRET_PARAMS]
+        query = f"?{urlencode(kept, safe='/:')}" if kept else ""
+        return f"{parts.scheme}://{netloc}{parts.path}{query}"
     except ValueError:  # unparseable: show only the scheme
         return url.partition("://")[0] + "://…"
 

@@ -171,7 +171,7 @@ def connect(url: str) -> psycopg.Connection[Any]:
     the home without its password when it cannot be made."""
     psycopg = _driver()
     try:
-        return psycopg.connect(url, autocommit=True, application_name="smscampaign")
+        return psycopg.connect(url, autocommit=True, fallback_application_name="smscampaign")
     except psycopg.Error as exc:
         raise home_error(exc, url, "cannot be reached") from None
 
