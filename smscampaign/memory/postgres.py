@@ -154,6 +154,17 @@ _RESERVE: Final = """
 """
 
 
+#: Who holds the numbers a reservation did not get: one primary-key lookup per number (a join on the
+#: array, never a scan of the content's reservations, whatever plan the server caches).
+_HELD: Final = """
+    SELECT r.mobile, r.campaign, r.journal, r.batch, r.status, r.at
+    FROM unnest(%s::text[]) AS u(mobile)
+    JOIN reservations r ON r.gateway = %s AND r.content_sha256 = %s AND r.mobile = u.mobile
+    WHERE NOT (r.journal = %s AND r.batch = %s)
+    ORDER BY r.mobile
+"""
+
+
 def _driver() -> Any:
     """psycopg, imported now (a PostgreSQL home is being opened), or a ConfigError saying how to
     install it."""
@@ -438,10 +449,7 @@ class PostgresStore:
             left = [m for m in wanted if m not in taken]
             if left:  # held by someone else, or kept by this same batch (a resumed one)
                 rows = conn.execute(
-                    "SELECT mobile, campaign, journal, batch, status, at FROM reservations "
-                    "WHERE gateway = %s AND content_sha256 = %s AND mobile = ANY(%s) "
-                    "AND NOT (journal = %s AND batch = %s) ORDER BY mobile",
-                    (gateway, content_sha256, left, journal, int(batch)),
+                    _HELD, (left, gateway, content_sha256, journal, int(batch))
                 ).fetchall()
         return reservation_frame(rows)
 
