@@ -7,7 +7,8 @@ that dir; :meth:`Server.database` creates a fresh database and returns its URL. 
 each test a fresh database.
 
 Where the binaries are missing the PostgreSQL tests are skipped — except in CI (``CI=true``), where
-they fail: ``.ci/run`` installs Debian's ``postgresql`` package first.
+they fail: ``make test`` installs Debian's ``postgresql`` package first. ``TEST_PG_BIN=DIR`` picks
+the binaries' folder (an empty value: as if there were none).
 """
 
 from __future__ import annotations
@@ -30,8 +31,11 @@ BIN_GLOBS = ("/usr/lib/postgresql/*/bin",)
 
 def find_bin_dir() -> Path | None:
     """The folder holding ``initdb`` and ``pg_ctl`` (newest version), else None."""
-    found = os.environ.get("SMSCAMPAIGN_TEST_PG_BIN")
-    candidates = [found] if found else []
+    chosen = os.environ.get("TEST_PG_BIN")  # this folder and no other (empty: none at all)
+    if chosen is not None:
+        ok = chosen and (Path(chosen) / "initdb").is_file() and (Path(chosen) / "pg_ctl").is_file()
+        return Path(chosen) if ok else None
+    candidates: list[str] = []
     for pattern in BIN_GLOBS:
         candidates += sorted(glob.glob(pattern), key=_version, reverse=True)
     which = shutil.which("pg_ctl")

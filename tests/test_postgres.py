@@ -389,3 +389,37 @@ def test_a_child_process_reads_the_team_home_from_the_environment(pg_url: str) -
         timeout=60,
     ).stdout
     assert out.strip() == "1"
+
+
+# -- in CI these tests run, never skip ----------------------------------------------------------
+
+
+PROBE = "test_team_fixture"
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("true", "1 error"), ("", "1 skipped")])
+def test_without_postgresql_the_tests_skip_but_fail_in_ci(ci: str, outcome: str) -> None:
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"{__file__}::test_team_fixture",
+        ],
+        env=child_env(CI=ci, TEST_PG_BIN=""),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).parent,
+    )
+    assert outcome in run.stdout, run.stdout
+    if ci:
+        assert run.returncode != 0 and "CI must run the PostgreSQL tests" in run.stdout
+
+
+def test_team_fixture(team: PostgresStore) -> None:
+    """The probe of the test above (and a store that opens)."""
+    assert team.schema_version() == len(MIGRATIONS)

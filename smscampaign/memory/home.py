@@ -52,6 +52,7 @@ from smscampaign.memory.records import (
     CAMPAIGN_COLUMNS,
     SEND_COLUMNS,
     SENT_STATUSES,
+    campaign_upsert,
     journal_file,
     message_times,
     select_messages,
@@ -397,18 +398,8 @@ class SQLiteStore:
         """Insert or update one campaign (keys :data:`CAMPAIGN_COLUMNS`); ``created`` and ``name``
         of a campaign already recorded are kept unless ``name`` is given again."""
         values = [row.get(c) for c in CAMPAIGN_COLUMNS]
-        updates = ", ".join(
-            f"{c} = COALESCE(excluded.{c}, campaigns.{c})"
-            for c in CAMPAIGN_COLUMNS[1:]
-            if c != "created"
-        )
         with self._lock:
-            self._conn.execute(
-                f"INSERT INTO campaigns ({', '.join(CAMPAIGN_COLUMNS)}) "
-                f"VALUES ({', '.join('?' * len(CAMPAIGN_COLUMNS))}) "
-                f"ON CONFLICT (fingerprint) DO UPDATE SET {updates}",
-                values,
-            )
+            self._conn.execute(campaign_upsert("?"), values)
 
     def campaigns(self) -> list[tuple[str | None, ...]]:
         """Every campaign as a tuple of :data:`CAMPAIGN_COLUMNS`, oldest first."""

@@ -49,6 +49,7 @@ from smscampaign.memory.records import (
     CAMPAIGN_COLUMNS,
     SEND_COLUMNS,
     SENT_STATUSES,
+    campaign_upsert,
     journal_file,
     message_times,
     pack_mobiles,
@@ -498,18 +499,8 @@ class PostgresStore:
         """Insert or update one campaign (keys :data:`CAMPAIGN_COLUMNS`); ``created`` and ``name``
         of a campaign already recorded are kept unless ``name`` is given again."""
         values = [row.get(c) for c in CAMPAIGN_COLUMNS]
-        updates = ", ".join(
-            f"{c} = COALESCE(excluded.{c}, campaigns.{c})"
-            for c in CAMPAIGN_COLUMNS[1:]
-            if c != "created"
-        )
         with self._session() as conn:
-            conn.execute(
-                f"INSERT INTO campaigns ({', '.join(CAMPAIGN_COLUMNS)}) "
-                f"VALUES ({', '.join(['%s'] * len(CAMPAIGN_COLUMNS))}) "
-                f"ON CONFLICT (fingerprint) DO UPDATE SET {updates}",
-                values,
-            )
+            conn.execute(campaign_upsert("%s"), values)
 
     def campaigns(self) -> list[tuple[str | None, ...]]:
         """Every campaign as a tuple of :data:`CAMPAIGN_COLUMNS`, oldest first."""

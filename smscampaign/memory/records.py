@@ -32,6 +32,7 @@ __all__ = [
     "SEND_COLUMNS",
     "SENT_STATUSES",
     "SEPARATOR",
+    "campaign_upsert",
     "journal_file",
     "message_times",
     "pack_mobiles",
@@ -73,6 +74,20 @@ SENT_STATUSES: Final = ("in_flight", "accepted", "unknown")
 #: What joins the numbers of a batch in ``send_batch_mobiles`` (never part of a number: the gateway
 #: takes a batch's receivers joined by it).
 SEPARATOR: Final = ","
+
+
+def campaign_upsert(placeholder: str) -> str:
+    """The statement recording one campaign (parameters: :data:`CAMPAIGN_COLUMNS`, each written as
+    ``placeholder``): a campaign already recorded keeps its ``created``, and keeps any other value
+    given as NULL."""
+    updates = ", ".join(
+        f"{c} = COALESCE(excluded.{c}, campaigns.{c})" for c in CAMPAIGN_COLUMNS[1:] if c != "created"
+    )
+    return (
+        f"INSERT INTO campaigns ({', '.join(CAMPAIGN_COLUMNS)}) "
+        f"VALUES ({', '.join([placeholder] * len(CAMPAIGN_COLUMNS))}) "
+        f"ON CONFLICT (fingerprint) DO UPDATE SET {updates}"
+    )
 
 
 def utc_text(at: datetime | None = None) -> str:

@@ -20,22 +20,13 @@ from typing import Any, Final
 from smscampaign.core.errors import ConfigError, HomeError
 from smscampaign.memory.location import resolve_home
 from smscampaign.memory.postgres import PostgresStore
-from smscampaign.memory.records import CAMPAIGN_COLUMNS, RESERVATION_COLUMNS
+from smscampaign.memory.records import CAMPAIGN_COLUMNS, RESERVATION_COLUMNS, SEND_COLUMNS
 
 __all__ = ["COPIED_TABLES", "copy_home", "home_info"]
 
 #: The tables :func:`copy_home` copies, in order (a batch before its numbers), with their columns.
 COPIED_TABLES: Final[dict[str, tuple[str, ...]]] = {
-    "send_batches": (
-        "id",
-        "content_sha256",
-        "campaign",
-        "journal",
-        "batch",
-        "status",
-        "at",
-        "gateway",
-    ),
+    "send_batches": ("id", *SEND_COLUMNS[1:]),  # a batch row: a message's columns but its number
     "send_batch_mobiles": ("batch_id", "mobiles"),
     "campaigns": CAMPAIGN_COLUMNS,
     "replies": ("sender", "content", "receivetime", "received_via", "stored_at"),
