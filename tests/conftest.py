@@ -119,3 +119,14 @@ def pg_server() -> Iterator[Server]:
 def pg_url(pg_server: Server) -> str:
     """The URL of a fresh, empty database on the session's PostgreSQL server (a new team home)."""
     return pg_server.database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_home(request: pytest.FixtureRequest, home: Path) -> str:
+    """Each kind of campaign home in turn, with SMSCAMPAIGN_HOME pointing at it (children inherit
+    it): this test's SQLite folder, then a fresh PostgreSQL database (its URL)."""
+    if request.param == "sqlite":
+        return str(home)
+    url = str(request.getfixturevalue("pg_url"))
+    request.getfixturevalue("monkeypatch").setenv("SMSCAMPAIGN_HOME", url)
+    return url

@@ -391,3 +391,11 @@ def test_a_home_url_is_shown_without_its_password(url, shown):
     secret = url_password(url)
     told = scrub(f"connecting to {url} failed: password {secret} refused", url)
     assert told == f"connecting to {shown} failed: password {'***' if secret else None} refused"
+
+
+def test_a_team_home_without_psycopg_says_how_to_install_it(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if the postgres extra were not installed
+    with pytest.raises(ConfigError, match=r"pip install 'smscampaign\[postgres\]'"):
+        open_home("postgresql://ana@db.example/team")

@@ -9,7 +9,6 @@ home share their opt-outs, frequency caps and send registry.
 
 from __future__ import annotations
 
-import os
 import random
 import subprocess
 import sys
@@ -27,7 +26,7 @@ import smscampaign as sc
 from smscampaign import cli
 from smscampaign.core.errors import HomeError, JournalBusy
 from smscampaign.memory.history import History
-from smscampaign.memory.home import SQLiteStore, home_dir, home_url, open_home
+from smscampaign.memory.home import SQLiteStore, Store, home_dir, home_url, open_home
 from smscampaign.memory.postgres import MIGRATIONS, PostgresStore
 from smscampaign.memory.records import RESERVATION_COLUMNS, SEND_COLUMNS
 
@@ -51,7 +50,7 @@ def test_a_postgresql_url_selects_the_team_home_and_creates_no_folder(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SMSCAMPAIGN_HOME", pg_url)
     with open_home() as store:
-        assert isinstance(store, PostgresStore)
+        assert isinstance(store, PostgresStore) and isinstance(store, Store)
         assert store.location == pg_url  # no password in it to hide
         journal = store.journal_path("ab12")
     with open_home(pg_url) as store:  # the home= argument too
@@ -375,20 +374,20 @@ def test_two_analysts_share_opt_outs_caps_and_the_send_registry(
     assert len(ledger) == 20 and ledger["receiver"].is_unique
 
 
-def test_a_child_process_reads_the_team_home_from_the_environment(pg_url: str) -> None:
-    with PostgresStore(pg_url) as store:
+def test_a_child_process_reads_either_home_from_the_environment(any_home: str) -> None:
+    with open_home() as store:
         store.add_opt_outs([("13800138000", "2030-01-01T00:00:00.000000Z", "manual", None)])
-    code = "from smscampaign.memory.history import History; print(len(History().opt_outs()))"
+        where = store.location
+    code = "from smscampaign.memory.history import History\nh = History()\nprint(len(h.opt_outs()), h)"
     out = subprocess.run(
         [sys.executable, "-c", code],
-        env=child_env(SMSCAMPAIGN_HOME=pg_url),
+        env=child_env(),
         capture_output=True,
         text=True,
         check=True,
-        cwd=os.getcwd(),
         timeout=60,
     ).stdout
-    assert out.strip() == "1"
+    assert out.strip() == f"1 History({where!r})"
 
 
 # -- in CI these tests run, never skip ----------------------------------------------------------
