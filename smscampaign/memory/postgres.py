@@ -72,67 +72,68 @@ logger = logging.getLogger(__name__)
 MIGRATIONS: Final[list[str]] = [
     # 1: the send registry (as the SQLite store's: one row per batch, its numbers packed in one
     # row), the campaign history, the reservations (reserved before the request, settled after)
-    # and the holders of the runner locks (to name them).
+    # and the holders of the runner locks (to name them). Text compares byte by byte (COLLATE "C"),
+    # as in SQLite, whatever the database's locale: numbers, keys and ISO times sort the same.
     """
     CREATE TABLE send_batches (
         id BIGINT PRIMARY KEY,
-        content_sha256 TEXT NOT NULL,
-        campaign TEXT NOT NULL,
-        journal TEXT NOT NULL,
+        content_sha256 TEXT COLLATE "C" NOT NULL,
+        campaign TEXT COLLATE "C" NOT NULL,
+        journal TEXT COLLATE "C" NOT NULL,
         batch INTEGER NOT NULL,
-        status TEXT NOT NULL,
-        at TEXT NOT NULL,
-        gateway TEXT NOT NULL
+        status TEXT COLLATE "C" NOT NULL,
+        at TEXT COLLATE "C" NOT NULL,
+        gateway TEXT COLLATE "C" NOT NULL
     );
     CREATE INDEX send_batches_by_content ON send_batches (content_sha256, gateway, at);
     CREATE UNIQUE INDEX send_batches_by_journal ON send_batches (journal, batch);
     CREATE INDEX send_batches_by_time ON send_batches (at);
-    CREATE TABLE send_batch_mobiles (batch_id BIGINT PRIMARY KEY, mobiles TEXT NOT NULL);
+    CREATE TABLE send_batch_mobiles (batch_id BIGINT PRIMARY KEY, mobiles TEXT COLLATE "C" NOT NULL);
     CREATE TABLE campaigns (
-        fingerprint TEXT PRIMARY KEY,
-        name TEXT NOT NULL,
-        created TEXT NOT NULL,
-        template TEXT,
-        signature TEXT,
-        kind TEXT,
-        journal TEXT,
-        charset TEXT,
-        variants TEXT,
-        counts TEXT,
+        fingerprint TEXT COLLATE "C" PRIMARY KEY,
+        name TEXT COLLATE "C" NOT NULL,
+        created TEXT COLLATE "C" NOT NULL,
+        template TEXT COLLATE "C",
+        signature TEXT COLLATE "C",
+        kind TEXT COLLATE "C",
+        journal TEXT COLLATE "C",
+        charset TEXT COLLATE "C",
+        variants TEXT COLLATE "C",
+        counts TEXT COLLATE "C",
         position BIGINT GENERATED ALWAYS AS IDENTITY
     );
     CREATE TABLE replies (
-        sender TEXT NOT NULL,
-        content TEXT NOT NULL,
-        receivetime TEXT NOT NULL,
-        received_via TEXT NOT NULL,
-        stored_at TEXT NOT NULL,
+        sender TEXT COLLATE "C" NOT NULL,
+        content TEXT COLLATE "C" NOT NULL,
+        receivetime TEXT COLLATE "C" NOT NULL,
+        received_via TEXT COLLATE "C" NOT NULL,
+        stored_at TEXT COLLATE "C" NOT NULL,
         PRIMARY KEY (sender, content, receivetime)
     );
     CREATE TABLE opt_outs (
-        mobile TEXT NOT NULL,
-        at TEXT NOT NULL,
-        source TEXT NOT NULL,
-        note TEXT,
+        mobile TEXT COLLATE "C" NOT NULL,
+        at TEXT COLLATE "C" NOT NULL,
+        source TEXT COLLATE "C" NOT NULL,
+        note TEXT COLLATE "C",
         PRIMARY KEY (mobile, at, source)
     );
     CREATE TABLE reservations (
-        gateway TEXT NOT NULL,
-        content_sha256 TEXT NOT NULL,
-        mobile TEXT NOT NULL,
-        campaign TEXT NOT NULL,
-        journal TEXT NOT NULL,
+        gateway TEXT COLLATE "C" NOT NULL,
+        content_sha256 TEXT COLLATE "C" NOT NULL,
+        mobile TEXT COLLATE "C" NOT NULL,
+        campaign TEXT COLLATE "C" NOT NULL,
+        journal TEXT COLLATE "C" NOT NULL,
         batch INTEGER NOT NULL,
-        status TEXT NOT NULL,
-        at TEXT NOT NULL,
+        status TEXT COLLATE "C" NOT NULL,
+        at TEXT COLLATE "C" NOT NULL,
         PRIMARY KEY (gateway, content_sha256, mobile)
     );
     CREATE INDEX reservations_by_journal ON reservations (journal, batch);
     CREATE TABLE runners (
         lock_key BIGINT PRIMARY KEY,
-        fingerprint TEXT NOT NULL,
-        gateway TEXT NOT NULL,
-        holder TEXT NOT NULL,
+        fingerprint TEXT COLLATE "C" NOT NULL,
+        gateway TEXT COLLATE "C" NOT NULL,
+        holder TEXT COLLATE "C" NOT NULL,
         backend INTEGER NOT NULL
     )
     """,
