@@ -156,12 +156,17 @@ _RESERVE: Final = """
 """
 
 
-#: Who holds the numbers a reservation did not get: one primary-key lookup per number (a join on the
-#: array, never a scan of the content's reservations, whatever plan the server caches).
+#: Who holds the numbers a reservation did not get: one primary-key lookup per number (the LIMIT keeps
+#: the lateral subquery a per-number index probe, never a hash of the content's every reservation,
+#: whatever the table's statistics or the plan the server caches).
 _HELD: Final = """
     SELECT r.mobile, r.campaign, r.journal, r.batch, r.status, r.at
     FROM unnest(%s::text[]) AS u(mobile)
-    JOIN reservations r ON r.gateway = %s AND r.content_sha256 = %s AND r.mobile = u.mobile
+    CROSS JOIN LATERAL (
+        SELECT * FROM reservations h
+        WHERE h.gateway = %s AND h.content_sha256 = %s AND h.mobile = u.mobile
+        LIMIT 1
+    ) r
     WHERE NOT (r.journal = %s AND r.batch = %s)
     ORDER BY r.mobile
 """
