@@ -19,7 +19,6 @@ of one plan would then race each other for its batches.
 from __future__ import annotations
 
 import contextlib
-import getpass
 import hashlib
 import json
 import os
@@ -45,11 +44,22 @@ def lock_key(fingerprint: str, gateway: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-def _me() -> dict[str, Any]:
+def _user() -> str:
+    """The login name of this process's user, from the system (not from $USER: environment
+    variables are read in core.settings alone)."""
     try:
-        user = getpass.getuser()
-    except (KeyError, OSError):  # no name for this uid (a container)
-        user = str(os.getuid()) if hasattr(os, "getuid") else "?"
+        import pwd  # noqa: PLC0415 - POSIX only
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError):  # Windows; or no name for this uid (a container)
+        try:
+            return os.getlogin()
+        except OSError:
+            return str(os.getuid()) if hasattr(os, "getuid") else "?"
+
+
+def _me() -> dict[str, Any]:
+    user = _user()
     return {
         "user": user,
         "host": socket.gethostname(),
