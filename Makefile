@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 MIN_VENV := .venv-min
 MIN_BIN  := $(MIN_VENV)/bin
 
-.PHONY: demo test test-min test-deps lint lab dist bench clean
+.PHONY: demo test test-min test-deps lint lab dist bench clean postgresql
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +40,21 @@ test-deps:
 	        || echo "warning: fonts-noto-cjk not installed; figures will warn"; \
 	fi
 
-test: lint test-deps
+# The team home's tests start a throwaway PostgreSQL server from the machine's binaries
+# (tests/_postgres.py). Where there are none, Debian's package brings them when we are root (CI);
+# elsewhere they are skipped with a note — but never in CI (CI=true), where they fail instead.
+PG_CTL := $(firstword $(wildcard /usr/lib/postgresql/*/bin/pg_ctl) $(shell command -v pg_ctl))
+postgresql:
+ifeq ($(PG_CTL),)
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's postgresql package for the team home's tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	else \
+		echo "no PostgreSQL binaries: the team home's tests will be skipped (apt-get install postgresql)"; \
+	fi
+endif
+
+test: lint test-deps postgresql
 	$(BIN)/python -m pytest -q
 
 # JupyterLab on the clone (notebooks/, sample_data/, reports/); the server runs until Ctrl-C.
@@ -63,7 +77,7 @@ $(MIN_VENV)/.installed: pyproject.toml .ci/floors.py
 	$(MIN_BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
-test-min: $(MIN_VENV)/.installed test-deps
+test-min: $(MIN_VENV)/.installed test-deps postgresql
 	$(MIN_BIN)/python -m pip list --format=freeze | grep -iE '^(pandas|numpy|pyarrow|phonenumbers)=='
 	$(MIN_BIN)/python -m pytest -q
 

@@ -1,7 +1,8 @@
 """Print the version floors declared in pyproject.toml as exact pins, for ``make test-min``.
 
-Every requirement of ``[project] dependencies`` and of every extra must read ``name>=X`` (an
-upper bound ``,<Y`` and a marker ``; …`` may follow); it is printed as ``name==X`` (marker kept).
+Every requirement of ``[project] dependencies`` and of every extra must read ``name>=X`` (its own
+extras ``name[a,b]``, an upper bound ``,<Y`` and a marker ``; …`` may follow); it is printed as
+``name==X`` (extras and marker kept).
 A requirement without a floor is an error: a floor that is not declared cannot be tested.
 ``NEEDED`` adds what those old releases need from their own dependencies
 (packages they do not pin themselves), each with its reason.
@@ -23,7 +24,8 @@ NEEDED = {
 
 #: ``name>=X``, optionally with an upper bound (``,<Y``) and an environment marker (``; …``).
 _FLOOR = re.compile(
-    r"^\s*(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*>=\s*(?P<floor>[0-9][^,;\s]*)\s*"
+    r"^\s*(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?P<extras>\[[A-Za-z0-9._,-]+\])?\s*"
+    r">=\s*(?P<floor>[0-9][^,;\s]*)\s*"
     r"(?:,\s*<[^,;]+)?\s*(?:;\s*(?P<marker>.+?))?\s*$"
 )
 
@@ -42,7 +44,8 @@ def floors(pyproject: Path) -> list[str]:
         if match is None:
             raise SystemExit(f"{pyproject}: {requirement!r} has no plain 'name>=X' floor")
         name = match["name"].lower().replace("_", "-")
-        pin = f"{name}=={match['floor']}" + (f"; {match['marker']}" if match["marker"] else "")
+        pin = f"{name}{match['extras'] or ''}=={match['floor']}"
+        pin += f"; {match['marker']}" if match["marker"] else ""
         if pins.setdefault(name, pin) != pin:
             raise SystemExit(f"{pyproject}: two floors for {name}: {pins[name]} and {pin}")
     return [pin for _, pin in sorted(pins.items())]

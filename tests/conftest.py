@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import tempfile
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _postgres import Server, find_bin_dir
 
 from smscampaign import Sandbox
 
@@ -81,3 +83,50 @@ def readline(proc: subprocess.Popen, timeout: float = 60.0) -> str:
         raise AssertionError(f"no line from the child (pid {proc.pid}) within {timeout} s")
     line = found[0]
     return (line.decode() if isinstance(line, bytes) else line).strip()
+
+
+# -- PostgreSQL: a real server for the team home's tests ------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Server]:
+    """A PostgreSQL server of this test session (the machine's binaries, 127.0.0.1, a free port),
+    stopped at the session's end. Skipped where PostgreSQL or psycopg is missing — but in CI
+    (``CI=true``) that is a failure: ``.ci/run`` installs them, and these tests must run there."""
+    bin_dir = find_bin_dir()
+    missing = (
+        "PostgreSQL server binaries (initdb, pg_ctl)"
+        if bin_dir is None
+        else "psycopg"
+        if importlib.util.find_spec("psycopg") is None
+        else None
+    )
+    if missing:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"CI must run the PostgreSQL tests, but {missing} are missing", pytrace=False)
+        pytest.skip(f"{missing} not installed (apt-get install postgresql; pip install psycopg[binary])")
+    assert bin_dir is not None
+    server = Server(bin_dir)
+    try:
+        server.init()
+        server.start()
+        yield server
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture
+def pg_url(pg_server: Server) -> str:
+    """The URL of a fresh, empty database on the session's PostgreSQL server (a new team home)."""
+    return pg_server.database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_home(request: pytest.FixtureRequest, home: Path) -> str:
+    """Each kind of campaign home in turn, with SMSCAMPAIGN_HOME pointing at it (children inherit
+    it): this test's SQLite folder, then a fresh PostgreSQL database (its URL)."""
+    if request.param == "sqlite":
+        return str(home)
+    url = str(request.getfixturevalue("pg_url"))
+    request.getfixturevalue("monkeypatch").setenv("SMSCAMPAIGN_HOME", url)
+    return url

@@ -24,6 +24,7 @@ COMMANDS = [
     "compare",
     "demo",
     "history",
+    "home",
     "notebooks",
     "opt-outs",
     "plan",
@@ -587,3 +588,28 @@ def test_an_unknown_option_such_as_tempalte_suggests_template(
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert message in err and "required" not in err
+
+
+def test_home_info_says_where_a_personal_home_is_and_what_it_holds(
+    tmp_path: Path, home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["home", "info"]) == 0
+    out = capsys.readouterr().out
+    assert f"home:           {home / 'home.sqlite'}" in out and "kind:           sqlite" in out
+    assert "not created yet" in out and not (home / "home.sqlite").exists()  # info creates nothing
+
+    people = tmp_path / "people.csv"
+    people.write_text("姓名,手机号码\n张三,13800138000\n李四,13900139000\n", encoding="utf-8")
+    code, out = _send_sandbox(people, capsys)
+    assert code == 0, out
+    assert main(["home", "info"]) == 0
+    out = capsys.readouterr().out
+    assert "campaigns:      1" in out and "messages:       2" in out and "schema version: " in out
+
+
+def test_home_copy_refuses_anything_but_a_folder_into_a_postgresql_url(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["home", "copy", str(tmp_path), str(tmp_path / "other")]) == 2
+    err = capsys.readouterr().err
+    assert "FROM must be a folder and TO a PostgreSQL URL" in err

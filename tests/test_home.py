@@ -352,3 +352,50 @@ def test_a_test_undoing_its_monkeypatch_still_has_a_temporary_home(monkeypatch, 
     # And with no SMSCAMPAIGN_HOME at all, the platform's data dir is a temporary folder.
     monkeypatch.delenv("SMSCAMPAIGN_HOME")
     assert str(home_dir()).startswith(tempfile.gettempdir())
+
+
+def test_a_postgresql_url_is_a_team_home_not_a_folder(home, monkeypatch, tmp_path):
+    """Before issue 26, SMSCAMPAIGN_HOME=postgresql://… made a local folder named ``postgresql:``."""
+    import platformdirs
+
+    from smscampaign.memory.home import home_url
+
+    data_dir = Path(platformdirs.user_data_dir("smscampaign", appauthor=False))
+    for url in ("postgresql://ana@db.example/team", "postgres://db.example/team", "postgresql://"):
+        assert home_url(url) == url
+        assert home_dir(url) == data_dir  # where its journals go: the local user data dir
+    monkeypatch.setenv(ENV_HOME, "postgresql://ana@db.example/team")
+    assert home_url() == "postgresql://ana@db.example/team" and home_dir() == data_dir
+    monkeypatch.setenv(ENV_HOME, str(home))
+    assert home_url() is None and home_url(tmp_path) is None
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://ana:s3cret@db:5432/team", "postgresql://ana@db:5432/team"),
+        ("postgresql://ana:p%40ss@db/team?sslmode=require", "postgresql://ana@db/team?sslmode=require"),
+        (
+            "postgresql://db/team?password=s3cret&sslmode=verify-full",
+            "postgresql://db/team?sslmode=verify-full",
+        ),
+        ("postgresql://ana@db/team?sslpassword=s3cret", "postgresql://ana@db/team"),
+        ("postgresql://?service=team", "postgresql://?service=team"),
+        ("postgres://", "postgres://"),
+    ],
+)
+def test_a_home_url_is_shown_without_its_password(url, shown):
+    from smscampaign.memory.location import redact_url, scrub, url_password
+
+    assert redact_url(url) == shown
+    secret = url_password(url)
+    told = scrub(f"connecting to {url} failed: password {secret} refused", url)
+    assert told == f"connecting to {shown} failed: password {'***' if secret else None} refused"
+
+
+def test_a_team_home_without_psycopg_says_how_to_install_it(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if the postgres extra were not installed
+    with pytest.raises(ConfigError, match=r"pip install 'smscampaign\[postgres\]'"):
+        open_home("postgresql://ana@db.example/team")

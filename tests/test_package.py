@@ -30,7 +30,7 @@ def test_dir_lists_every_public_name_and_unknown_names_raise():
         _ = sc.nope  # type: ignore[attr-defined]
 
 
-HEAVY = ("pandas", "numpy", "pyarrow", "phonenumbers", "requests")
+HEAVY = ("pandas", "numpy", "pyarrow", "phonenumbers", "requests", "psycopg")
 
 
 def _modules_after(code: str) -> dict:
@@ -54,7 +54,13 @@ def test_cli_help_imports_no_data_stack():
         "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
         "    main(['--help'])"
     )
-    assert not {"pandas", "numpy", "pyarrow", "phonenumbers"} & set(_modules_after(code))
+    assert not {"pandas", "numpy", "pyarrow", "phonenumbers", "psycopg"} & set(_modules_after(code))
+
+
+def test_only_a_postgresql_home_imports_psycopg(tmp_path):
+    """psycopg is the postgres extra's: a personal (SQLite) home never imports it."""
+    code = f"from smscampaign.memory.history import History\nHistory({str(tmp_path)!r}).contacts()"
+    assert "psycopg" not in _modules_after(code)
 
 
 @pytest.mark.parametrize("first", ["smscampaign", "pandas"])

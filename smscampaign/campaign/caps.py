@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
@@ -23,7 +22,7 @@ from smscampaign.core.dtypes import TEXT
 from smscampaign.core.errors import ConfigError, PlanError
 from smscampaign.core.statuses import OptionalPlanStatus
 from smscampaign.memory.history import History
-from smscampaign.memory.home import home_dir
+from smscampaign.memory.home import home_dir, home_url
 from smscampaign.memory.keys import arrow_text, join_keys, normalized_keys
 from smscampaign.memory.times import NAT, from_micros, micros, positive_duration
 
@@ -79,9 +78,9 @@ def apply_history(
     - with ``frequency_cap=(n, window)`` (or ``"n/7d"``), numbers already sent ``n`` messages within
       ``window`` before now become ``capped``, the reason giving the count and the last date.
 
-    ``history`` is a :class:`History`, a home folder, or ``None``: the default campaign home, and only
-    if it exists (planning never creates it). Returns ``recipients`` itself when nothing applies, else
-    a copy; ``recipients`` is not modified.
+    ``history`` is a :class:`History`, a home folder or URL, or ``None``: the default campaign home, and
+    only if it exists (planning never creates it). Returns ``recipients`` itself when nothing applies,
+    else a copy; ``recipients`` is not modified.
     """
     if not respect_opt_outs and frequency_cap is None:
         return recipients
@@ -92,10 +91,10 @@ def apply_history(
     except ConfigError as exc:
         raise PlanError(str(exc)) from None
     if history is None or isinstance(history, str | os.PathLike):
-        folder = home_dir(history)
-        if not (Path(folder) / "home.sqlite").is_file():
+        where = home_url(history) or home_dir(history)  # a team home (PostgreSQL) always exists
+        if not isinstance(where, str) and not (where / "home.sqlite").is_file():
             return recipients
-        with History(folder) as opened:
+        with History(where) as opened:
             return _apply(recipients, opened, respect_opt_outs, cap)
     if not isinstance(history, History):
         raise PlanError(f"history must be a History or a home folder, not {type(history).__name__}")

@@ -17,6 +17,7 @@ One module per command group, as DVC's ``dvc/commands/*.py``; each gives one ``a
     planning   plan, review
     sending    send
     reporting  report, history, compare
+    home       home info, home copy
     replies    receive, replies, opt-outs
     account    balance, bind, unbind, recharge
     tools      demo, notebooks, sandbox
@@ -33,7 +34,7 @@ import difflib
 import sys
 from collections.abc import Callable, Sequence
 
-from smscampaign.cli import account, lists, planning, replies, reporting, sending, tools
+from smscampaign.cli import account, home, lists, planning, replies, reporting, sending, tools
 from smscampaign.cli.common import (
     DEMO_PASSWORD,
     DEMO_SMS,
@@ -76,6 +77,7 @@ COMMANDS: list[Callable[[Subparsers], None]] = [
     reporting.add_compare,
     tools.add_demo,
     reporting.add_history,
+    home.add_home,
     tools.add_notebooks,
     replies.add_opt_outs,
     planning.add_plan,

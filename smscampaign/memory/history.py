@@ -40,7 +40,7 @@ import pyarrow.compute as pc
 
 from smscampaign.core.dtypes import TEXT
 from smscampaign.core.errors import ConfigError, SmsCampaignError
-from smscampaign.memory.home import CAMPAIGN_COLUMNS, SQLiteStore, open_home
+from smscampaign.memory.home import CAMPAIGN_COLUMNS, PostgresStore, SQLiteStore, open_home
 from smscampaign.memory.keys import arrow_text, join_keys, keys_as_text, mobile_keys, normalized_keys
 from smscampaign.memory.times import NAT, as_micros, from_micros, micros, positive_duration
 from smscampaign.stages.keywords import OPT_OUT_KEYWORDS, keyword_key
@@ -158,12 +158,13 @@ def _is_opt_out(contents: Iterable[Any]) -> np.ndarray:
 class History:
     """The campaign home's record of campaigns, messages, replies and opt-outs.
 
-    ``home``: the campaign home folder (default ``SMSCAMPAIGN_HOME``, else the user data dir), or pass
-    an open ``store``. ``clock`` (returning an aware datetime, or naive Beijing time) is "now" for the
-    7/30-day counts, frequency caps and records made without a time. ``attribution_window``: how long
-    after a message a reply still belongs to its campaign. A context manager; thread-safe (the push
-    receiver can store into it). Usable wherever a :class:`~smscampaign.ReplyStore` is
-    (``add``, ``to_frame``), so ``fetch_replies`` and ``serve_replies`` store into the home.
+    ``home``: the campaign home folder or a team home's ``postgresql://…`` URL (default
+    ``SMSCAMPAIGN_HOME``, else the user data dir), or pass an open ``store``. ``clock`` (returning an
+    aware datetime, or naive Beijing time) is "now" for the 7/30-day counts, frequency caps and records
+    made without a time. ``attribution_window``: how long after a message a reply still belongs to its
+    campaign. A context manager; thread-safe (the push receiver can store into it). Usable wherever a
+    :class:`~smscampaign.ReplyStore` is (``add``, ``to_frame``), so ``fetch_replies`` and
+    ``serve_replies`` store into the home.
 
     >>> with History("/tmp/home") as history:                         # doctest: +SKIP
     ...     history.campaigns()[["name", "created", "accepted"]]
@@ -173,7 +174,7 @@ class History:
         self,
         home: str | os.PathLike[str] | None = None,
         *,
-        store: SQLiteStore | None = None,
+        store: SQLiteStore | PostgresStore | None = None,
         clock: Clock | None = None,
         attribution_window: Any = ATTRIBUTION_WINDOW,
     ) -> None:
@@ -533,7 +534,7 @@ def record_sent(
     *,
     name: str | None = None,
     clock: Clock | None = None,
-    store: SQLiteStore | None = None,
+    store: SQLiteStore | PostgresStore | None = None,
     started: datetime | None = None,
 ) -> None:
     """Record a finished (or interrupted) send in the campaign home's history: the campaign and its

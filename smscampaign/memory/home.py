@@ -12,11 +12,13 @@ It holds:
   and journal, when: one row per batch in ``send_batches``, its numbers packed in one row of
   ``send_batch_mobiles``) and the campaign history (campaigns, replies, opt-outs).
 
-The store sits behind one small interface, :class:`Store`, with :class:`SQLiteStore` today; a
-team-shared PostgreSQL store is planned, so the store methods' SQL is portable (TEXT / INTEGER /
-BIGINT, times as ISO-8601 UTC text, no SQLite-only functions) and bulk data is split in Arrow, not
-in SQL. Schema changes are appended to :data:`MIGRATIONS` (never edited), each applied once, in order;
-the migrations are this store's own (moving old rows may use SQLite's functions).
+The store sits behind one small interface, :class:`Store`: :class:`SQLiteStore` in the folder, or
+:class:`~smscampaign.memory.postgres.PostgresStore` when the home is a ``postgresql://…`` URL (a
+team's home, shared by its analysts; journals then stay in the local user data dir). The store
+methods' SQL is portable (TEXT / INTEGER / BIGINT, times as ISO-8601 UTC text, no SQLite-only
+functions) and bulk data is split in Arrow, not in SQL (:mod:`~smscampaign.memory.records`).
+Schema changes are appended to :data:`MIGRATIONS` (never edited), each applied once, in order; the
+migrations are this store's own (moving old rows may use SQLite's functions).
 
 Environment variables are read in exactly one function, :func:`read_environment` (the gateway's
 credentials too).
@@ -34,17 +36,31 @@ import secrets
 import sqlite3
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Final, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from smscampaign.core.errors import ConfigError, JournalError
 from smscampaign.core.settings import ENV_HOME, Environment, read_environment
+from smscampaign.memory.location import resolve_home
+from smscampaign.memory.postgres import PostgresStore
+from smscampaign.memory.records import (
+    CAMPAIGN_COLUMNS,
+    SEND_COLUMNS,
+    SENT_STATUSES,
+    campaign_upsert,
+    journal_file,
+    message_times,
+    select_messages,
+)
+from smscampaign.memory.records import SEPARATOR as _SEPARATOR
+from smscampaign.memory.records import split_rows as _split_rows
+from smscampaign.memory.records import unpack as _unpack
+from smscampaign.memory.records import utc_text as _utc
 from smscampaign.memory.sqlite import connect_wal
 
 __all__ = [
@@ -53,40 +69,15 @@ __all__ = [
     "MIGRATIONS",
     "SEND_COLUMNS",
     "Environment",
+    "PostgresStore",
     "SQLiteStore",
     "Store",
     "content_sha256",
     "home_dir",
+    "home_url",
     "open_home",
     "read_environment",
 ]
-
-#: Columns of :meth:`Store.sends_before`.
-SEND_COLUMNS: Final = (
-    "mobile",
-    "content_sha256",
-    "campaign",
-    "journal",
-    "batch",
-    "status",
-    "at",
-    "gateway",
-)
-#: Columns of the campaign history's ``campaigns`` table (:meth:`SQLiteStore.campaigns`).
-CAMPAIGN_COLUMNS: Final = (
-    "fingerprint",
-    "name",
-    "created",
-    "template",
-    "signature",
-    "kind",
-    "journal",
-    "charset",
-    "variants",
-    "counts",
-)
-#: Registry statuses that mean "this person may have got this content" (``not_sent`` does not).
-SENT_STATUSES: Final = ("in_flight", "accepted", "unknown")
 
 #: Schema changes of the store, in order; the store applies each once (its number is its index + 1).
 #: Append, never edit: stores in the field have applied the earlier ones.
@@ -159,39 +150,29 @@ MIGRATIONS: Final[list[str]] = [
     DROP TABLE IF EXISTS send_mobiles
     """,
 ]
-#: What joins the numbers of a batch in ``send_batch_mobiles`` (never part of a number: the gateway
-#: takes a batch's receivers joined by it).
-_SEPARATOR: Final = ","
 
 
 def home_dir(home: str | os.PathLike[str] | None = None) -> Path:
-    """The campaign home folder: ``home``, else ``$SMSCAMPAIGN_HOME``, else the user data dir.
+    """The campaign home folder: ``home``, else ``$SMSCAMPAIGN_HOME``, else the user data dir. For a
+    PostgreSQL home (``postgresql://…``) the local folder its journals go to: the user data dir.
 
     Not created here (see :func:`open_home`).
 
     >>> home_dir("/tmp/h")
     PosixPath('/tmp/h')
     """
-    if home is not None and str(home) != "":
-        return Path(home).expanduser()
-    configured = read_environment().home
-    if configured:
-        return Path(configured).expanduser()
-    import platformdirs  # noqa: PLC0415 - only needed for the default location
+    return resolve_home(home).folder
 
-    return Path(platformdirs.user_data_dir("smscampaign", appauthor=False))
+
+def home_url(home: str | os.PathLike[str] | None = None) -> str | None:
+    """The PostgreSQL URL of the campaign home ``home`` names (see :func:`home_dir`), or None when
+    it is a local folder."""
+    return resolve_home(home).url
 
 
 def content_sha256(content: str) -> str:
     """The registry's key of a message text: SHA-256 hex of its UTF-8 bytes."""
     return hashlib.sha256(content.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def _utc(at: datetime | None = None) -> str:
-    """``at`` (default now) as the store's time text: ISO-8601 UTC, fixed width, so text order is
-    time order in any database."""
-    moment = (at or datetime.now(UTC)).astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 # -- the store -------------------------------------------------------------------------------------
@@ -322,11 +303,7 @@ class SQLiteStore:
             self._conn.close()
 
     def journal_path(self, fingerprint: str) -> Path:
-        if not fingerprint or not all(c in "0123456789abcdef" for c in fingerprint):
-            raise ConfigError(f"not a plan fingerprint: {fingerprint!r}")
-        folder = self.folder / "journals"
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder / f"{fingerprint}.journal"
+        return journal_file(self.folder, fingerprint)
 
     def record_sends(
         self,
@@ -421,18 +398,8 @@ class SQLiteStore:
         """Insert or update one campaign (keys :data:`CAMPAIGN_COLUMNS`); ``created`` and ``name``
         of a campaign already recorded are kept unless ``name`` is given again."""
         values = [row.get(c) for c in CAMPAIGN_COLUMNS]
-        updates = ", ".join(
-            f"{c} = COALESCE(excluded.{c}, campaigns.{c})"
-            for c in CAMPAIGN_COLUMNS[1:]
-            if c != "created"
-        )
         with self._lock:
-            self._conn.execute(
-                f"INSERT INTO campaigns ({', '.join(CAMPAIGN_COLUMNS)}) "
-                f"VALUES ({', '.join('?' * len(CAMPAIGN_COLUMNS))}) "
-                f"ON CONFLICT (fingerprint) DO UPDATE SET {updates}",
-                values,
-            )
+            self._conn.execute(campaign_upsert("?"), values)
 
     def campaigns(self) -> list[tuple[str | None, ...]]:
         """Every campaign as a tuple of :data:`CAMPAIGN_COLUMNS`, oldest first."""
@@ -498,10 +465,7 @@ class SQLiteStore:
         (UTC), as two parallel arrays. One row per batch comes from the database; its numbers are
         split in Arrow and its time parsed once, so a registry of 1M messages is read without
         per-message Python objects (``History.contacts``, frequency caps)."""
-        mobiles, counts, heads = self._sent_numbers(["at"], since)
-        times = pd.to_datetime([h[0] for h in heads], format="ISO8601", utc=True)
-        micros = pd.DatetimeIndex(times).as_unit("us").asi8
-        return mobiles, np.repeat(micros, counts)
+        return message_times(*self._sent_numbers(["at"], since))
 
     def sent_messages(
         self,
@@ -514,16 +478,9 @@ class SQLiteStore:
         row per message with ``columns`` (of :data:`SEND_COLUMNS`; ``at`` as UTC datetimes): of every
         number, or of ``mobiles`` (found among the messages in Arrow: no index by number to keep
         up on every write)."""
-        unknown = sorted(set(columns) - set(SEND_COLUMNS))
-        if unknown:
-            raise ConfigError(f"unknown registry columns: {unknown}")
-        batch_columns = [c for c in columns if c != "mobile"]
-        numbers, counts, heads = self._sent_numbers(batch_columns, since)
-        frame = _unpack(numbers, counts, heads, batch_columns)
-        if mobiles is not None:
-            wanted = pc.is_in(numbers, value_set=pa.array(sorted(set(mobiles)), pa.string()))
-            frame = frame[wanted.to_numpy(zero_copy_only=False)].reset_index(drop=True)
-        return frame[list(columns)]
+        return select_messages(
+            lambda batch_columns: self._sent_numbers(batch_columns, since), mobiles, columns
+        )
 
     def _sent_numbers(
         self, columns: Sequence[str], since: datetime | None
@@ -539,38 +496,15 @@ class SQLiteStore:
         return _split_rows(rows)
 
 
-def _split_rows(
-    rows: Sequence[tuple[object, ...]],
-) -> tuple[pa.Array, np.ndarray, list[tuple[object, ...]]]:
-    """Batch rows ending in their packed numbers (one text per batch) as one flat Arrow string array
-    of the numbers, the count per batch, and the rows without the packed text."""
-    lists = pc.split_pattern(pa.array([r[-1] for r in rows], pa.string()), _SEPARATOR)
-    if isinstance(lists, pa.ChunkedArray):  # over 2 GB of text
-        lists = lists.combine_chunks()
-    counts = pc.list_value_length(lists).to_numpy(zero_copy_only=False).astype(np.int64)
-    return lists.flatten(), counts, [r[:-1] for r in rows]
-
-
-def _unpack(
-    numbers: pa.Array,
-    counts: np.ndarray,
-    rows: Sequence[tuple[object, ...]],
-    columns: Sequence[str],
-) -> pd.DataFrame:
-    """What :func:`_split_rows` gives (batch rows of ``columns``) as one row per message:
-    ``mobile`` then ``columns``, ``at`` as UTC datetimes."""
-    head = pd.DataFrame(list(rows), columns=list(columns))
-    if "at" in head.columns:
-        head["at"] = pd.to_datetime(head["at"], format="ISO8601", utc=True).dt.as_unit("us")
-    frame = head.take(np.repeat(np.arange(len(head)), counts)).reset_index(drop=True)
-    frame.insert(0, "mobile", numbers.to_pandas())
-    return frame
-
-
-def open_home(home: str | os.PathLike[str] | None = None) -> SQLiteStore:
-    """The store of the campaign home :func:`home_dir` resolves (created if missing).
+def open_home(home: str | os.PathLike[str] | None = None) -> SQLiteStore | PostgresStore:
+    """The store of the campaign home ``home`` names (else ``$SMSCAMPAIGN_HOME``, else the user
+    data dir): a :class:`PostgresStore` for a ``postgresql://…`` URL (the team home), else a
+    :class:`SQLiteStore` in the folder (created if missing).
 
     >>> with open_home("/tmp/h") as store:                            # doctest: +SKIP
     ...     store.journal_path("ab12…")
     """
-    return SQLiteStore(home_dir(home))
+    url, folder = resolve_home(home)
+    if url is not None:
+        return PostgresStore(url, journals=folder)
+    return SQLiteStore(folder)
