@@ -84,6 +84,7 @@ CAMPAIGN_COLUMNS: Final = (
     "charset",
     "variants",
     "counts",
+    "run",
 )
 #: Registry statuses that mean "this person may have got this content" (``not_sent`` does not).
 SENT_STATUSES: Final = ("in_flight", "accepted", "unknown")
@@ -157,6 +158,31 @@ MIGRATIONS: Final[list[str]] = [
         GROUP BY batch_id;
     DROP VIEW IF EXISTS sends;
     DROP TABLE IF EXISTS send_mobiles
+    """,
+    # 4: one campaign row per run of a plan (``run``: the registry's name of its journal; '' for a
+    # plan recorded unsent): the same plan sent again from another journal is a second row with its
+    # own counts, not an overwrite of the first. Old rows' run is their journal.
+    """
+    ALTER TABLE campaigns RENAME TO campaigns_3;
+    CREATE TABLE campaigns (
+        fingerprint TEXT NOT NULL,
+        name TEXT NOT NULL,
+        created TEXT NOT NULL,
+        template TEXT,
+        signature TEXT,
+        kind TEXT,
+        journal TEXT,
+        charset TEXT,
+        variants TEXT,
+        counts TEXT,
+        run TEXT NOT NULL,
+        PRIMARY KEY (fingerprint, run)
+    );
+    INSERT INTO campaigns
+        SELECT fingerprint, name, created, template, signature, kind, journal, charset, variants,
+               counts, COALESCE(journal, '')
+        FROM campaigns_3 ORDER BY rowid;
+    DROP TABLE campaigns_3
     """,
 ]
 #: What joins the numbers of a batch in ``send_batch_mobiles`` (never part of a number: the gateway
@@ -418,19 +444,27 @@ class SQLiteStore:
     # -- campaign history: campaigns, replies, opt-outs ----------------------
 
     def record_campaign(self, row: Mapping[str, str | None]) -> None:
-        """Insert or update one campaign (keys :data:`CAMPAIGN_COLUMNS`); ``created`` and ``name``
-        of a campaign already recorded are kept unless ``name`` is given again."""
-        values = [row.get(c) for c in CAMPAIGN_COLUMNS]
+        """Insert or update one run of a campaign (keys :data:`CAMPAIGN_COLUMNS`; one row per
+        ``fingerprint`` and ``run``); ``created`` and ``name`` of a run already recorded are kept
+        unless ``name`` is given again. A run takes over its plan's row recorded unsent (run '')."""
+        values = [row.get(c) or "" if c == "run" else row.get(c) for c in CAMPAIGN_COLUMNS]
+        run = values[CAMPAIGN_COLUMNS.index("run")]
         updates = ", ".join(
             f"{c} = COALESCE(excluded.{c}, campaigns.{c})"
             for c in CAMPAIGN_COLUMNS[1:]
-            if c != "created"
+            if c not in ("created", "run")
         )
         with self._lock:
+            if run:  # each statement on its own is atomic: two runs never take over the same row
+                self._conn.execute(
+                    "UPDATE campaigns SET run = ? WHERE fingerprint = ? AND run = '' AND NOT EXISTS "
+                    "(SELECT 1 FROM campaigns WHERE fingerprint = ? AND run = ?)",
+                    (run, row["fingerprint"], row["fingerprint"], run),
+                )
             self._conn.execute(
                 f"INSERT INTO campaigns ({', '.join(CAMPAIGN_COLUMNS)}) "
                 f"VALUES ({', '.join('?' * len(CAMPAIGN_COLUMNS))}) "
-                f"ON CONFLICT (fingerprint) DO UPDATE SET {updates}",
+                f"ON CONFLICT (fingerprint, run) DO UPDATE SET {updates}",
                 values,
             )
 
