@@ -662,3 +662,25 @@ def test_a_home_of_one_row_per_plan_is_migrated_to_runs(tmp_path) -> None:
         assert history.record_campaign(plan, journal=tmp_path / "b.journal", results=results) == "old"
         after = history.campaigns()
         assert after["accepted"].tolist() == [3, 0] and after["already_sent"].tolist() == [0, 3]
+
+
+def test_a_duplicate_stays_a_duplicate_under_a_cap_and_an_opt_out(history, clock) -> None:
+    """Issue 28, item 3: the history's steps mark a number's first row; its duplicates stay what
+    check_numbers called them (one person, counted once)."""
+    _record(history, [NUMBERS[0]], days=[-1])
+    history.add_opt_outs([NUMBERS[1]])
+    raw = pd.DataFrame({"手机": [NUMBERS[0], NUMBERS[1], NUMBERS[0], NUMBERS[1], NUMBERS[2]]})
+    checked = sc.check_numbers(raw)
+    assert checked["status"].tolist() == ["ok", "ok", "duplicate", "duplicate", "ok"]
+    plan = sc.plan_campaign(
+        checked, "你好，回T退订", signature="小店", history=history, frequency_cap="1/7d"
+    )
+    assert plan.recipients["status"].tolist() == [
+        "capped",
+        "suppressed",
+        "duplicate",
+        "duplicate",
+        "ready",
+    ]
+    assert plan.recipients["reason"].tolist()[2:4] == checked["reason"].tolist()[2:4]
+    assert plan.counts()["capped"] == 1 and plan.messages == 1

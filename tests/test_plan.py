@@ -877,17 +877,21 @@ def test_later_rows_name_the_kept_row_by_spreadsheet_number():
     raw = pd.DataFrame({"手机": ["13800000002"] * 4, "会员等级": ["", "银卡", "金卡", ""]})
     checked = sc.check_numbers(sc.load_recipients(raw))
     plan = plan_campaign(checked, "{会员等级}会员您好", signature="小店")
-    assert statuses(plan) == ["missing_field", "ready", "duplicate", "missing_field"]
+    # row 5 is still a duplicate: its empty field is no second reason for the same person
+    assert statuses(plan) == ["missing_field", "ready", "duplicate", "duplicate"]
     # source_row 3 is the kept row (the header is row 1)
     assert plan.recipients["reason"].tolist()[2].startswith("duplicate of row 3")
+    assert plan.recipients["reason"].tolist()[3].startswith("duplicate of row 3")
     assert plan.recipients["content"].isna().tolist() == [True, False, True, True]
 
 
-def test_when_no_row_of_a_number_can_be_sent_each_says_why():
+def test_when_no_row_of_a_number_can_be_sent_its_first_row_says_why():
+    # one person, counted once: the later rows stay the duplicates check_numbers called them
     raw = pd.DataFrame({"手机": ["13800000002"] * 3, "会员等级": ["", "", "长" * 80]})
     checked = sc.check_numbers(sc.load_recipients(raw))
     plan = plan_campaign(checked, "{会员等级}会员您好", signature="小店")
-    assert statuses(plan) == ["missing_field", "missing_field", "too_long"]
+    assert statuses(plan) == ["missing_field", "duplicate", "duplicate"]
+    assert plan.recipients["reason"].tolist()[1:] == checked["reason"].tolist()[1:]
     assert plan.messages == 0
 
 
@@ -906,7 +910,7 @@ def test_suppressed_rows_are_never_kept():
     df.loc[1, "mobile"] = df.loc[0, "mobile"]
     df.loc[1, "status"] = "duplicate"
     plan = plan_campaign(df, "{姓名}您好", signature="小店", suppress=[df.loc[0, "mobile"]])
-    assert statuses(plan) == ["suppressed", "suppressed"]
+    assert statuses(plan) == ["suppressed", "duplicate"] and plan.messages == 0
 
 
 @hypothesis.settings(max_examples=150, deadline=None)
@@ -1121,3 +1125,77 @@ def test_constant_template_plans_like_the_same_text_through_a_placeholder(on_too
         general = plan_campaign(df, f"{{店}}{text}", signature="小店", on_too_long=on_too_long)
         pdt.assert_frame_equal(constant.recipients, general.recipients)
         pdt.assert_frame_equal(constant.batches, general.batches)
+
+
+# -- a row keeps the first reason it is skipped for (issue 28, item 3) ---------------------------
+
+
+def _with_duplicates() -> pd.DataFrame:
+    raw = pd.DataFrame(
+        {
+            "手机": ["13800000001", "13800000002", "138 0000 0001", "13800000003", "13800000002"],
+            "姓名": ["张三", "李四", "张三", "王五", "李四"],
+        }
+    )
+    checked = sc.check_numbers(sc.load_recipients(raw))
+    assert checked["status"].tolist() == ["ok", "ok", "duplicate", "ok", "duplicate"]
+    return checked
+
+
+def test_a_duplicate_is_not_counted_again_as_too_long():
+    checked = _with_duplicates()
+    plan = plan_campaign(checked, "{姓名}" + "长" * 80, signature="小店")
+    assert statuses(plan) == ["too_long", "too_long", "duplicate", "too_long", "duplicate"]
+    assert plan.counts()["too_long"] == 3 and plan.counts()["duplicate"] == 2
+    assert plan.recipients["reason"].tolist()[2::2] == checked["reason"].tolist()[2::2]
+
+
+def test_a_duplicate_is_not_blocked_again_and_the_review_counts_people():
+    checked = _with_duplicates()
+    plan = plan_campaign(checked, "{姓名}您好，周末八折", signature="小店", kind="marketing")
+    assert statuses(plan) == ["blocked", "blocked", "duplicate", "blocked", "duplicate"]
+    review = plan.review.set_index("rule")
+    assert review.loc["opt_out_missing", "rows"] == 3
+    warned = plan_campaign(
+        checked, "{姓名}您好，周末八折", signature="小店", kind="marketing", review="warn"
+    )
+    assert warned.review.set_index("rule").loc["opt_out_missing", "rows"] == 3
+    assert statuses(warned) == ["ready", "ready", "duplicate", "ready", "duplicate"]
+
+
+def test_cli_plan_counts_each_person_once_and_gives_no_false_fix(tmp_path, capsys):
+    people_csv = tmp_path / "people.csv"
+    _with_duplicates()  # the same rows, checked by the command
+    people_csv.write_text(
+        "手机,姓名\n13800000001,张三\n13800000002,李四\n138 0000 0001,张三\n"
+        "13800000003,王五\n13800000002,李四\n",
+        encoding="utf-8",
+    )
+    args = ["plan", str(people_csv), "--template", "{姓名}您好，周末八折", "--signature", "小店"]
+    assert main([*args, "--kind", "marketing"]) == 2
+    captured = capsys.readouterr()
+    counts = {
+        line.split()[0]: line.split()[1]
+        for line in captured.out.splitlines()
+        if line.split()[:1] in (["blocked"], ["duplicate"])
+    }
+    assert counts == {"blocked": "3", "duplicate": "2"}
+    assert "another list" not in captured.err  # their first rows are here, blocked
+
+
+def test_cli_nothing_to_send_says_each_reason_with_its_rows(tmp_path, capsys):
+    """Issue 28, item 4: rows skipped for several reasons are not all given the first one's."""
+    path = tmp_path / "invalid.csv"
+    path.write_text(
+        "手机,姓名\n1.38E+10,张三\n138000000,李四\n01062345678,王五\n1.39E+10,赵六\n", encoding="utf-8"
+    )
+    assert main(["plan", str(path), "--template", "{姓名}您好", "--signature", "小店"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    start = next(i for i, line in enumerate(err) if line.lstrip().startswith("invalid"))
+    assert err[start].split()[:2] == ["invalid", "4"]
+    parts = [line.split("rows ", 1)[1] for line in err[start : start + 3]]
+    assert parts == [
+        "2, 5: digits lost to scientific notation",
+        "3: wrong length",
+        "4: not a mainland mobile range",
+    ]

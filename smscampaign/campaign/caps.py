@@ -111,7 +111,8 @@ def _apply(
     n = len(recipients)
     if "status" in recipients.columns:
         status = recipients["status"]
-        ok = (status.isna() | status.isin(["ok", "duplicate"])).to_numpy(dtype=bool)
+        # a duplicate stays one: its number's first row carries the person's status
+        ok = (status.isna() | (status == "ok")).to_numpy(dtype=bool)
     else:
         ok = np.ones(n, dtype=bool)
     keys = normalized_keys(recipients["mobile"])

@@ -174,5 +174,5 @@ def _skip_rows(rows: Rows, resolved: _Resolved, options: PlanOptions) -> pd.Data
             rows.skip(StatusCode.BLOCKED, found.blocked, found.reason)
         del found
     del unencodable
-    rows.skip(StatusCode.DUPLICATE, *duplicate_rows(rows))
+    rows.mark(StatusCode.DUPLICATE, *duplicate_rows(rows))
     return findings

@@ -243,7 +243,8 @@ _FIXES = {
 
 
 def nothing_to_send(plan: Plan) -> str:
-    """Why a plan sends nothing: counts by reason, the first rows and lengths, and the fix."""
+    """Why a plan sends nothing: counts by status, each reason with its first rows (lengths for
+    too long ones), and the fix."""
     frame = plan.recipients
     rows = frame["source_row"] if "source_row" in frame.columns else pd_index(frame)
     lines = [f"nothing can be sent: all {len(frame):,} recipients are skipped"]
@@ -252,21 +253,49 @@ def nothing_to_send(plan: Plan) -> str:
     for status, count in counts:
         if not count or status == "ready":
             continue
-        chosen = frame["status"] == status
-        shown = []
-        for row, length in list(zip(rows[chosen], frame.loc[chosen, "length"], strict=True))[:3]:
-            shown.append(f"{row} ({length} characters)" if status == "too_long" else str(row))
-        first = frame.loc[chosen, "reason"].dropna()
-        why = f": {first.iloc[0]}" if len(first) and status != "too_long" else ""
+        chosen = (frame["status"] == status).to_numpy(dtype=bool)
+        head = f"  {status:<14}{count:>7}  "
         if status == "too_long":
-            why = f"; at most {plan.max_length}"
-        lines.append(f"  {status:<14}{count:>7}  rows {', '.join(shown)}{'…' if count > 3 else ''}{why}")
+            shown = [
+                f"{row} ({length} characters)"
+                for row, length in list(zip(rows[chosen], frame.loc[chosen, "length"], strict=True))[:3]
+            ]
+            more = "…" if count > 3 else ""
+            lines.append(f"{head}rows {', '.join(shown)}{more}; at most {plan.max_length}")
+        else:
+            for i, part in enumerate(_by_reason(rows[chosen], frame.loc[chosen, "reason"])):
+                lines.append((head if i == 0 else " " * len(head)) + part)
+        if status == "duplicate" and not _first_rows_elsewhere(frame, chosen):
+            continue  # their first rows are in this list: the fix is theirs
         if status in _FIXES:
             fixes.append(_FIXES[status].format(max_length=plan.max_length))
     if not len(frame):
         fixes.append("the list has no rows")
     lines.extend(f"fix: {fix}" for fix in fixes)
     return "\n".join(lines)
+
+
+def _by_reason(rows: pd.Series, reasons: pd.Series, *, most: int = 4) -> list[str]:
+    """``rows 7, 10, 12… (9): why`` for each reason of these rows, in order of first appearance
+    (the first ``most``; then how many more reasons)."""
+    texts = reasons.astype(object).where(reasons.notna(), "").to_numpy()
+    labels = rows.astype(str).to_numpy()
+    order = list(dict.fromkeys(texts.tolist()))
+    parts = []
+    for why in order[:most]:
+        mine = labels[texts == why]
+        more = f"… ({len(mine)})" if len(mine) > 3 else ""
+        parts.append(f"rows {', '.join(mine[:3])}{more}{f': {why}' if why else ''}")
+    if len(order) > most:
+        parts.append(f"… and {len(order) - most} more reasons")
+    return parts
+
+
+def _first_rows_elsewhere(frame: pd.DataFrame, duplicates: Any) -> bool:
+    """Whether some ``duplicates`` row has a number no other row of the plan has: its first row is
+    in another list."""
+    mobile = frame["mobile"].astype(object)
+    return not mobile[duplicates].isin(set(mobile[~duplicates].dropna())).all()
 
 
 def pd_index(frame: pd.DataFrame) -> Any:
