@@ -1199,3 +1199,28 @@ def test_cli_nothing_to_send_says_each_reason_with_its_rows(tmp_path, capsys):
         "3: wrong length",
         "4: not a mainland mobile range",
     ]
+
+
+def test_a_lone_surrogate_in_a_built_frame_makes_its_row_unencodable(sandbox):
+    """Issue 28, item 5: half an emoji in a frame built in Python (the loaders replace it) is a row
+    that cannot be sent, with a reason — not pyarrow's UnicodeEncodeError; the rest is planned and
+    sent, the frame the analyst built untouched."""
+    built = pd.DataFrame(
+        {
+            "手机": pd.Series(["13800000001", "13800000002", "13800000003"], dtype=object),
+            "姓名": pd.Series(["张\ud83d", "李四", "王五"], dtype=object),
+            "备注": pd.Series(["", "\udc00x", ""], dtype=object),  # not in the message: cleaned only
+        }
+    )
+    checked = sc.check_numbers(built)
+    plan = plan_campaign(checked, "{姓名}您好", signature="小店")
+    assert statuses(plan) == ["unencodable", "ready", "ready"]
+    assert "姓名" in plan.recipients["reason"].iloc[0] and "U+D83D" in plan.recipients["reason"].iloc[0]
+    assert plan.recipients["备注"].tolist()[1] == "\ufffdx" and plan.messages == 2
+    assert built["姓名"].iloc[0] == "张\ud83d"
+    ab = plan_campaign(checked, {"A": "{姓名}您好", "B": "{姓名}你好"}, signature="小店", seed=1)
+    assert ab.recipients["status"].tolist()[0] == "unencodable"
+    with sandbox.gateway("demo", "s3cret-PW!") as gw:
+        results = sc.send_campaign(plan, gw, progress=False)
+    assert results["status"].tolist() == ["unencodable", "accepted", "accepted"]
+    assert sorted(sandbox.ledger["receiver"]) == ["13800000002", "13800000003"]

@@ -13,7 +13,8 @@ field, unencodable, too long (or truncated), blocked by the review, duplicate.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -41,6 +42,7 @@ __all__ = [
     "missing_field_rows",
     "review_live_rows",
     "suppressed_rows",
+    "surrogate_rows",
     "too_long_rows",
     "unencodable_rows",
 ]
@@ -49,6 +51,32 @@ __all__ = [
 def suppressed_rows(rows: Rows, numbers: pd.Series | None) -> tuple[np.ndarray, str]:
     """Rows whose number (normalised, or as written) is in the suppression list."""
     return suppressed_mask(rows.frame["mobile"], rows.live, numbers), "in the suppression list"
+
+
+def surrogate_rows(
+    rows: Rows, broken: Mapping[Any, pd.Series], columns: Sequence[Any]
+) -> tuple[np.ndarray, pa.Array]:
+    """Rows whose ``columns`` (the number, the placeholders) held a lone surrogate (``broken``: per
+    column, the first one of each row that had one); the reason names the column and the code."""
+    n = len(rows.live)
+    texts: dict[int, str] = {}
+    for column in dict.fromkeys(columns):
+        if column not in broken:
+            continue
+        found = broken[column]
+        for position, char in zip(rows.index.get_indexer(found.index), found, strict=True):
+            if position >= 0 and position not in texts:
+                texts[int(position)] = (
+                    f"{column} holds half a character (lone surrogate U+{ord(char):04X}, e.g. an "
+                    "emoji cut in two) that no charset can carry"
+                )
+    mask = np.zeros(n, dtype=bool)
+    mask[list(texts)] = True
+    reason = pa.nulls(n, pa.string())
+    if texts:
+        ordered = [texts[i] for i in sorted(texts)]
+        reason = pc.replace_with_mask(reason, pa.array(mask), pa.array(ordered, pa.string()))
+    return mask, reason
 
 
 def field_values(values: pd.Series, default: str | None) -> pa.Array:
