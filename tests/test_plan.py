@@ -1224,3 +1224,21 @@ def test_a_lone_surrogate_in_a_built_frame_makes_its_row_unencodable(sandbox):
         results = sc.send_campaign(plan, gw, progress=False)
     assert results["status"].tolist() == ["unencodable", "accepted", "accepted"]
     assert sorted(sandbox.ledger["receiver"]) == ["13800000002", "13800000003"]
+
+
+def test_suppress_journal_skips_those_it_found_already_sent(sandbox, tmp_path):
+    """Issue 28, item 6: a journal that found people ``already_sent`` (they got its content from
+    another journal) suppresses them too, not only those it sent itself."""
+    first = [f"138{i:08d}" for i in range(4)]
+    later = [*first, "13800000008", "13800000009"]
+    with sandbox.gateway("demo", "s3cret-PW!") as gw:
+        spring = plan_campaign(people(*"甲乙丙丁"), "春季八折", signature="小店")
+        assert spring.recipients["mobile"].tolist() == first
+        sc.send_campaign(spring, gw, journal=tmp_path / "a.journal", progress=False)
+        wider = pd.DataFrame({"mobile": later, "姓名": list("甲乙丙丁戊己")})
+        again = plan_campaign(wider, "春季八折", signature="小店")
+        results = sc.send_campaign(again, gw, journal=tmp_path / "b.journal", progress=False)
+        assert results["status"].tolist() == ["already_sent"] * 4 + ["accepted"] * 2
+    summer = plan_campaign(wider, "夏季满减", signature="小店", suppress=tmp_path / "b.journal")
+    assert statuses(summer) == ["suppressed"] * 6 and summer.messages == 0
+    assert sorted(sandbox.ledger["receiver"]) == sorted(later)  # each texted once
