@@ -684,3 +684,17 @@ def test_a_duplicate_stays_a_duplicate_under_a_cap_and_an_opt_out(history, clock
     ]
     assert plan.recipients["reason"].tolist()[2:4] == checked["reason"].tolist()[2:4]
     assert plan.counts()["capped"] == 1 and plan.messages == 1
+
+
+@pytest.mark.parametrize("cap", ["0/7d", "3/0d", "-1/7d", "3/-1w", (0, "7D"), (3, "0D")])
+def test_a_nonsense_frequency_cap_is_refused(history, cap) -> None:
+    """Issue 28, item 20: a cap of 0 messages capped everyone, an empty window silently capped
+    nobody; both are refused, as is a negative count, before anything is planned."""
+    from smscampaign.campaign.caps import parse_frequency_cap
+
+    with pytest.raises(sc.ConfigError, match="at least 1|positive"):
+        parse_frequency_cap(cap)
+    with pytest.raises(sc.PlanError):
+        sc.plan_campaign(
+            _people(), "你好，回T退订", signature="小店", history=history, frequency_cap=cap
+        )

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from smscampaign.wire.protocol import CHARSETS, MAX_LENGTH, MAX_NUMBERS
@@ -127,6 +128,43 @@ def parse_window(text: str) -> tuple[str, str]:
     return start.strip(), end.strip()
 
 
+def frequency_cap(text: str) -> str:
+    """``--frequency-cap N/WINDOW`` checked as :func:`parse_frequency_cap` checks it (argparse's
+    ``type``): ``0/7d``, ``3/0d``, ``-1/7d`` are refused with the format."""
+    from smscampaign.campaign.caps import parse_frequency_cap  # noqa: PLC0415 - pandas, when used
+    from smscampaign.core.errors import ConfigError  # noqa: PLC0415
+
+    try:
+        parse_frequency_cap(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+#: Options whose value may start with "-" (argparse takes ``-1/7d`` for an option and says only
+#: "expected one argument"): :func:`join_dashed_values` hands such a value to the option's own check.
+DASHED_VALUES = ("--frequency-cap",)
+
+
+def join_dashed_values(argv: Sequence[str]) -> list[str]:
+    """``["--frequency-cap", "-1/7d"]`` as ``["--frequency-cap=-1/7d"]`` (a value starting with
+    a minus and a digit, after an option of :data:`DASHED_VALUES`); the rest as it is."""
+    out: list[str] = []
+    args = iter(argv)
+    for arg in args:
+        if arg in DASHED_VALUES:
+            value = next(args, None)
+            if value is not None and re.match(r"-\d", value):
+                out.append(f"{arg}={value}")
+                continue
+            out.append(arg)
+            if value is not None:
+                out.append(value)
+            continue
+        out.append(arg)
+    return out
+
+
 def add_plan_options(parser: argparse.ArgumentParser, *, charset: bool = True) -> None:
     """``--template`` (required), ``--signature``, ``--suppress``, ``--sendtime``, ``--max-length``,
     ``--batch-size`` and (optionally) ``--charset``, as :func:`plan_campaign` takes them."""
@@ -140,6 +178,7 @@ def add_plan_options(parser: argparse.ArgumentParser, *, charset: bool = True) -
     parser.add_argument(
         "--frequency-cap",
         metavar="N/WINDOW",
+        type=frequency_cap,
         help="skip numbers already sent N messages within WINDOW (e.g. 3/7d, 2/24h), per the "
         "campaign home's history (status capped)",
     )
