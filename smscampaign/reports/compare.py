@@ -1,6 +1,6 @@
 """Campaigns side by side, and the report's tables from the campaign history.
 
-- :func:`compare_campaigns` — one row per campaign of a :class:`~smscampaign.History`: messages,
+- :func:`compare_campaigns` — one row per campaign run of a :class:`~smscampaign.History`: messages,
   replies, reply and opt-out rates, median time to reply (:data:`COMPARISON_COLUMNS`);
 - :func:`export_comparison` — that table as an ``.xlsx`` (sheet 对比); its figure is
   :func:`~smscampaign.reports.plots.plot_comparison`;
