@@ -613,3 +613,47 @@ def test_home_copy_refuses_anything_but_a_folder_into_a_postgresql_url(
     assert main(["home", "copy", str(tmp_path), str(tmp_path / "other")]) == 2
     err = capsys.readouterr().err
     assert "FROM must be a folder and TO a PostgreSQL URL" in err
+
+
+@pytest.mark.parametrize(
+    ("cap", "why"),
+    [
+        (["--frequency-cap", "0/7d"], "0 messages: everyone would be capped"),
+        (["--frequency-cap", "3/0d"], "a window of 0d: nobody would be capped"),
+        (["--frequency-cap", "-1/7d"], "a negative count"),
+        (["--frequency-cap=-1/7d"], "a negative count"),
+        (["--frequency-cap", "3/-7d"], "a negative window"),
+        (["--frequency-cap", "3 per week"], "write messages/window"),
+    ],
+)
+def test_plan_refuses_a_nonsense_frequency_cap_with_the_format(
+    cap: list[str], why: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 28, item 20: each refused in one line that gives the format (``-1/7d`` too, which
+    argparse alone takes for an option)."""
+    people = tmp_path / "people.csv"
+    people.write_text("手机\n13800000001\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_info:  # argparse's own refusal: usage, then the line
+        main(["plan", str(people), "--template", "你好", "--signature", "小店", *cap])
+    line = one_line_error(capsys, exit_info.value.code)
+    assert "--frequency-cap" in line and why in line and "e.g. 3/7d, 2/24h, 1/2w" in line
+
+
+def test_plan_takes_a_good_frequency_cap(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    people = tmp_path / "people.csv"
+    people.write_text("手机\n13800000001\n", encoding="utf-8")
+    assert (
+        main(
+            [
+                "plan",
+                str(people),
+                "--template",
+                "你好",
+                "--signature",
+                "小店",
+                "--frequency-cap",
+                "2/24h",
+            ]
+        )
+        == 0
+    )

@@ -582,3 +582,119 @@ def test_times_read_back_are_beijing_microseconds_from_any_datetimes(history) ->
     assert opted["mobile"].tolist() == [NUMBERS[1], NUMBERS[0], NUMBERS[2]]
     assert opted["at"].tolist() == [T0 + timedelta(hours=h) for h in (1, 2, 3)]
     assert opted["source"].tolist() == ["call", "reply", "call"]
+
+
+def test_compare_right_after_sending_before_any_reply(home, tmp_path, capsys) -> None:
+    """No campaign has a reply yet (always true right after sending): the table still comes, its
+    median time to reply missing but a timedelta."""
+    from smscampaign.cli import main
+
+    people = tmp_path / "people.csv"
+    people.write_text("手机,姓名\n" + "".join(f"{m},张三\n" for m in NUMBERS), encoding="utf-8")
+    for name in ("first", "second"):
+        args = ["send", str(people), "--signature", "小店", "--sandbox", "--no-progress"]
+        args += ["--template", f"{name}，回T退订", "--name", name, "--ignore-opt-outs"]
+        assert main([*args, "--journal", str(tmp_path / f"{name}.j")]) == 0
+    with History() as history:
+        table = compare_campaigns(history)
+    assert table["campaign"].tolist() == ["first", "second"]
+    assert table["messages"].tolist() == [4, 4] and table["replied"].tolist() == [0, 0]
+    assert table["median_time_to_reply"].dtype == "timedelta64[ns]"
+    assert table["median_time_to_reply"].isna().all()
+    capsys.readouterr()
+    book = tmp_path / "compare.xlsx"
+    assert (
+        main(["compare", "first", "second", "--out", str(book), "--plot", str(tmp_path / "c.png")]) == 0
+    )
+    assert "first" in capsys.readouterr().out and book.is_file()
+
+
+def test_a_plan_sent_again_from_another_journal_keeps_both_runs(sandbox, home, tmp_path, capsys):
+    """Send a plan (16 accepted), send it again with --journal other.journal (16 already_sent): the
+    history shows both runs, each with its own counts; the first is what ``compare`` reads."""
+    from smscampaign.cli import main
+
+    many = [f"1380000{i:04d}" for i in range(16)]
+    people = tmp_path / "people.csv"
+    people.write_text("手机,姓名\n" + "".join(f"{m},张三\n" for m in many), encoding="utf-8")
+    common = [str(people), "--template", "你好，回T退订", "--signature", "小店", "--no-progress"]
+    common += ["--sandbox", "--name", "spring"]
+    assert main(["send", *common]) == 0
+    assert main(["send", *common, "--journal", str(tmp_path / "other.journal")]) == 0
+    capsys.readouterr()
+    assert main(["history", "--out", str(tmp_path / "h.csv")]) == 0
+    table = pd.read_csv(tmp_path / "h.csv", dtype=str)
+    assert table["name"].tolist() == ["spring", "spring"]
+    assert table["accepted"].tolist() == ["16", "0"]
+    assert table["already_sent"].tolist() == ["0", "16"]
+    assert table["messages"].tolist() == ["16", "0"]
+    assert table["journal"].iloc[1].endswith("other.journal")
+    # the same journal again (a resume) is the same run: still two rows
+    assert main(["send", *common, "--journal", str(tmp_path / "other.journal")]) == 0
+    with History() as history:
+        assert len(history.campaigns()) == 2
+        assert compare_campaigns(history, ["spring"])["messages"].tolist() == [16]
+
+
+def test_a_home_of_one_row_per_plan_is_migrated_to_runs(tmp_path) -> None:
+    """A home of schema 3 (one campaign row per plan) keeps its rows; a new run is a new row."""
+    import sqlite3
+
+    from smscampaign.memory.home import MIGRATIONS, SQLiteStore
+
+    folder = tmp_path / "old"
+    folder.mkdir()
+    conn = sqlite3.connect(folder / "home.sqlite", isolation_level=None)
+    conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    for script in MIGRATIONS[:3]:
+        conn.executescript(script)
+    conn.execute("INSERT INTO meta VALUES ('schema', '3')")
+    conn.execute(
+        "INSERT INTO campaigns VALUES ('f1', 'old', '2026-03-01T00:00:00.000000Z', 't', 's', NULL, "
+        "'/a.journal', NULL, NULL, '{\"accepted\": 3}')"
+    )
+    conn.close()
+    with SQLiteStore(folder) as store, History(store=store) as history:
+        before = history.campaigns()
+        assert before["name"].tolist() == ["old"] and before["accepted"].tolist() == [3]
+        plan = type("Plan", (), {"fingerprint": "f1", "template": "t", "signature": "s"})()
+        results = pd.DataFrame({"status": ["already_sent"] * 3})
+        assert history.record_campaign(plan, journal=tmp_path / "b.journal", results=results) == "old"
+        after = history.campaigns()
+        assert after["accepted"].tolist() == [3, 0] and after["already_sent"].tolist() == [0, 3]
+
+
+def test_a_duplicate_stays_a_duplicate_under_a_cap_and_an_opt_out(history, clock) -> None:
+    """Issue 28, item 3: the history's steps mark a number's first row; its duplicates stay what
+    check_numbers called them (one person, counted once)."""
+    _record(history, [NUMBERS[0]], days=[-1])
+    history.add_opt_outs([NUMBERS[1]])
+    raw = pd.DataFrame({"手机": [NUMBERS[0], NUMBERS[1], NUMBERS[0], NUMBERS[1], NUMBERS[2]]})
+    checked = sc.check_numbers(raw)
+    assert checked["status"].tolist() == ["ok", "ok", "duplicate", "duplicate", "ok"]
+    plan = sc.plan_campaign(
+        checked, "你好，回T退订", signature="小店", history=history, frequency_cap="1/7d"
+    )
+    assert plan.recipients["status"].tolist() == [
+        "capped",
+        "suppressed",
+        "duplicate",
+        "duplicate",
+        "ready",
+    ]
+    assert plan.recipients["reason"].tolist()[2:4] == checked["reason"].tolist()[2:4]
+    assert plan.counts()["capped"] == 1 and plan.messages == 1
+
+
+@pytest.mark.parametrize("cap", ["0/7d", "3/0d", "-1/7d", "3/-1w", (0, "7D"), (3, "0D")])
+def test_a_nonsense_frequency_cap_is_refused(history, cap) -> None:
+    """Issue 28, item 20: a cap of 0 messages capped everyone, an empty window silently capped
+    nobody; both are refused, as is a negative count, before anything is planned."""
+    from smscampaign.campaign.caps import parse_frequency_cap
+
+    with pytest.raises(sc.ConfigError, match="at least 1|positive"):
+        parse_frequency_cap(cap)
+    with pytest.raises(sc.PlanError):
+        sc.plan_campaign(
+            _people(), "你好，回T退订", signature="小店", history=history, frequency_cap=cap
+        )

@@ -1,6 +1,7 @@
 """stages.numbers: shapes, reasons, duplicates, carrier/region, agreement with phonenumbers."""
 
 import random
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -151,7 +152,7 @@ def test_check_numbers_output_frame():
             + [carrier_of("13800138000")],
             dtype=TEXT,
         ),
-        region=pd.array(["北京市", "北京市", None, None, None, "北京市"], dtype=TEXT),
+        region=pd.array(["北京市", "北京市", "广东省佛山市", None, None, "北京市"], dtype=TEXT),
         city=pd.array(["北京", "北京", "佛山", None, None, "北京"], dtype=TEXT),
         area_code=pd.array(["010", "010", "0757", None, None, "010"], dtype=TEXT),
     )
@@ -317,11 +318,17 @@ def test_vectorised_carrier_and_region_agree_with_phonenumbers():
     numbers = [n for n in numbers if is_valid_mobile([n]).iloc[0]]
     assert len(numbers) > 1000
     out = sc.check_numbers(pd.DataFrame({"手机": numbers}))
-    for n, car, reg in zip(numbers, out["carrier"], out["region"], strict=True):
+    filled = 0
+    for n, car, reg, city in zip(numbers, out["carrier"], out["region"], out["city"], strict=True):
         number = phonenumbers.parse(n, "CN")
         assert (car if car is not pd.NA else "") == carrier.name_for_number(number, "zh"), n
         expected_region = geocoder.description_for_number(number, "zh")
-        assert (reg if reg is not pd.NA else "中国") == expected_region, n
+        if expected_region == "中国" and reg is not pd.NA:  # the geocoder has no place: the 号段 city
+            assert city is not pd.NA and city in reg, n
+            filled += 1
+        else:
+            assert (reg if reg is not pd.NA else "中国") == expected_region, n
+    assert filled > 0
 
 
 def test_lookup_of_unknown_prefix_is_null():
@@ -368,9 +375,10 @@ def test_region_coverage_on_a_fixed_random_sample():
     assert len(valid) > 2000
     provinces = province_of(valid)
     # phonenumbers' geocoder alone leaves about a third without a place (many 16x/19x ranges);
-    # with the 号段 database under a tenth is unknown.
-    assert valid["region"].isna().mean() > 0.25
+    # with the 号段 database (region filled from it too) under a tenth is unknown.
+    assert valid["region"].isna().mean() < 0.10
     assert (provinces == "未知").mean() < 0.10
+    assert (valid["region"].isna() & valid["city"].notna()).sum() == 0
     # Where both know the place they name the same province almost always.
     both = valid["region"].notna() & valid["city"].notna()
     from_region = province_of(valid.loc[both, "region"])
@@ -416,8 +424,25 @@ def test_province_of_groups_every_division():
 
 def test_province_of_a_checked_frame_falls_back_to_the_haoduan_database():
     out = sc.check_numbers(pd.DataFrame({"手机": ["13800138000", "19200000000", "abc"]}))
-    assert out["region"].tolist()[:2] == ["北京市", pd.NA]
     assert province_of(out).tolist() == ["北京市", "广东省", "未知"]
+    # a frame whose region was left empty (an older check_numbers) falls back to the database
+    assert province_of(out.assign(region=pd.NA)).tolist() == ["北京市", "广东省", "未知"]
+
+
+def test_region_is_filled_where_only_the_haoduan_database_knows_the_city():
+    """Issue 28, item 7: phonenumbers' geocoder has no place for these ranges; the 号段 database
+    has the city, and region names it as phonenumbers names that city elsewhere."""
+    out = sc.check_numbers(pd.DataFrame({"手机": ["19912345678", "16612345678", "13800138000"]}))
+    assert out["region"].tolist() == ["河北省唐山市", "重庆市", "北京市"]
+    assert out["city"].tolist() == ["唐山", "重庆", "北京"]
+    for n in ("19912345678", "16612345678"):
+        assert geocoder.description_for_number(phonenumbers.parse(n, "CN"), "zh") == "中国"
+    sample_file = Path(__file__).resolve().parent.parent / "sample_data" / "recipients.xlsx"
+    sample = sc.check_numbers(sc.load_recipients(sample_file))
+    valid = sample[sample["status"] != "invalid"]
+    assert len(valid) == 265
+    assert (valid["region"].isna() & valid["city"].notna()).sum() == 0  # 42 before
+    assert province_of(out).tolist() == ["河北省", "重庆市", "北京市"]
 
 
 # --- the fast path decides like the general path ---------------------------------------------------

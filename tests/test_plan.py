@@ -877,17 +877,21 @@ def test_later_rows_name_the_kept_row_by_spreadsheet_number():
     raw = pd.DataFrame({"手机": ["13800000002"] * 4, "会员等级": ["", "银卡", "金卡", ""]})
     checked = sc.check_numbers(sc.load_recipients(raw))
     plan = plan_campaign(checked, "{会员等级}会员您好", signature="小店")
-    assert statuses(plan) == ["missing_field", "ready", "duplicate", "missing_field"]
+    # row 5 is still a duplicate: its empty field is no second reason for the same person
+    assert statuses(plan) == ["missing_field", "ready", "duplicate", "duplicate"]
     # source_row 3 is the kept row (the header is row 1)
     assert plan.recipients["reason"].tolist()[2].startswith("duplicate of row 3")
+    assert plan.recipients["reason"].tolist()[3].startswith("duplicate of row 3")
     assert plan.recipients["content"].isna().tolist() == [True, False, True, True]
 
 
-def test_when_no_row_of_a_number_can_be_sent_each_says_why():
+def test_when_no_row_of_a_number_can_be_sent_its_first_row_says_why():
+    # one person, counted once: the later rows stay the duplicates check_numbers called them
     raw = pd.DataFrame({"手机": ["13800000002"] * 3, "会员等级": ["", "", "长" * 80]})
     checked = sc.check_numbers(sc.load_recipients(raw))
     plan = plan_campaign(checked, "{会员等级}会员您好", signature="小店")
-    assert statuses(plan) == ["missing_field", "missing_field", "too_long"]
+    assert statuses(plan) == ["missing_field", "duplicate", "duplicate"]
+    assert plan.recipients["reason"].tolist()[1:] == checked["reason"].tolist()[1:]
     assert plan.messages == 0
 
 
@@ -906,7 +910,7 @@ def test_suppressed_rows_are_never_kept():
     df.loc[1, "mobile"] = df.loc[0, "mobile"]
     df.loc[1, "status"] = "duplicate"
     plan = plan_campaign(df, "{姓名}您好", signature="小店", suppress=[df.loc[0, "mobile"]])
-    assert statuses(plan) == ["suppressed", "suppressed"]
+    assert statuses(plan) == ["suppressed", "duplicate"] and plan.messages == 0
 
 
 @hypothesis.settings(max_examples=150, deadline=None)
@@ -1121,3 +1125,120 @@ def test_constant_template_plans_like_the_same_text_through_a_placeholder(on_too
         general = plan_campaign(df, f"{{店}}{text}", signature="小店", on_too_long=on_too_long)
         pdt.assert_frame_equal(constant.recipients, general.recipients)
         pdt.assert_frame_equal(constant.batches, general.batches)
+
+
+# -- a row keeps the first reason it is skipped for (issue 28, item 3) ---------------------------
+
+
+def _with_duplicates() -> pd.DataFrame:
+    raw = pd.DataFrame(
+        {
+            "手机": ["13800000001", "13800000002", "138 0000 0001", "13800000003", "13800000002"],
+            "姓名": ["张三", "李四", "张三", "王五", "李四"],
+        }
+    )
+    checked = sc.check_numbers(sc.load_recipients(raw))
+    assert checked["status"].tolist() == ["ok", "ok", "duplicate", "ok", "duplicate"]
+    return checked
+
+
+def test_a_duplicate_is_not_counted_again_as_too_long():
+    checked = _with_duplicates()
+    plan = plan_campaign(checked, "{姓名}" + "长" * 80, signature="小店")
+    assert statuses(plan) == ["too_long", "too_long", "duplicate", "too_long", "duplicate"]
+    assert plan.counts()["too_long"] == 3 and plan.counts()["duplicate"] == 2
+    assert plan.recipients["reason"].tolist()[2::2] == checked["reason"].tolist()[2::2]
+
+
+def test_a_duplicate_is_not_blocked_again_and_the_review_counts_people():
+    checked = _with_duplicates()
+    plan = plan_campaign(checked, "{姓名}您好，周末八折", signature="小店", kind="marketing")
+    assert statuses(plan) == ["blocked", "blocked", "duplicate", "blocked", "duplicate"]
+    review = plan.review.set_index("rule")
+    assert review.loc["opt_out_missing", "rows"] == 3
+    warned = plan_campaign(
+        checked, "{姓名}您好，周末八折", signature="小店", kind="marketing", review="warn"
+    )
+    assert warned.review.set_index("rule").loc["opt_out_missing", "rows"] == 3
+    assert statuses(warned) == ["ready", "ready", "duplicate", "ready", "duplicate"]
+
+
+def test_cli_plan_counts_each_person_once_and_gives_no_false_fix(tmp_path, capsys):
+    people_csv = tmp_path / "people.csv"
+    _with_duplicates()  # the same rows, checked by the command
+    people_csv.write_text(
+        "手机,姓名\n13800000001,张三\n13800000002,李四\n138 0000 0001,张三\n"
+        "13800000003,王五\n13800000002,李四\n",
+        encoding="utf-8",
+    )
+    args = ["plan", str(people_csv), "--template", "{姓名}您好，周末八折", "--signature", "小店"]
+    assert main([*args, "--kind", "marketing"]) == 2
+    captured = capsys.readouterr()
+    counts = {
+        line.split()[0]: line.split()[1]
+        for line in captured.out.splitlines()
+        if line.split()[:1] in (["blocked"], ["duplicate"])
+    }
+    assert counts == {"blocked": "3", "duplicate": "2"}
+    assert "another list" not in captured.err  # their first rows are here, blocked
+
+
+def test_cli_nothing_to_send_says_each_reason_with_its_rows(tmp_path, capsys):
+    """Issue 28, item 4: rows skipped for several reasons are not all given the first one's."""
+    path = tmp_path / "invalid.csv"
+    path.write_text(
+        "手机,姓名\n1.38E+10,张三\n138000000,李四\n01062345678,王五\n1.39E+10,赵六\n", encoding="utf-8"
+    )
+    assert main(["plan", str(path), "--template", "{姓名}您好", "--signature", "小店"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    start = next(i for i, line in enumerate(err) if line.lstrip().startswith("invalid"))
+    assert err[start].split()[:2] == ["invalid", "4"]
+    parts = [line.split("rows ", 1)[1] for line in err[start : start + 3]]
+    assert parts == [
+        "2, 5: digits lost to scientific notation",
+        "3: wrong length",
+        "4: not a mainland mobile range",
+    ]
+
+
+def test_a_lone_surrogate_in_a_built_frame_makes_its_row_unencodable(sandbox):
+    """Issue 28, item 5: half an emoji in a frame built in Python (the loaders replace it) is a row
+    that cannot be sent, with a reason — not pyarrow's UnicodeEncodeError; the rest is planned and
+    sent, the frame the analyst built untouched."""
+    built = pd.DataFrame(
+        {
+            "手机": pd.Series(["13800000001", "13800000002", "13800000003"], dtype=object),
+            "姓名": pd.Series(["张\ud83d", "李四", "王五"], dtype=object),
+            "备注": pd.Series(["", "\udc00x", ""], dtype=object),  # not in the message: cleaned only
+        }
+    )
+    checked = sc.check_numbers(built)
+    plan = plan_campaign(checked, "{姓名}您好", signature="小店")
+    assert statuses(plan) == ["unencodable", "ready", "ready"]
+    assert "姓名" in plan.recipients["reason"].iloc[0] and "U+D83D" in plan.recipients["reason"].iloc[0]
+    assert plan.recipients["备注"].tolist()[1] == "\ufffdx" and plan.messages == 2
+    assert built["姓名"].iloc[0] == "张\ud83d"
+    ab = plan_campaign(checked, {"A": "{姓名}您好", "B": "{姓名}你好"}, signature="小店", seed=1)
+    assert ab.recipients["status"].tolist()[0] == "unencodable"
+    with sandbox.gateway("demo", "s3cret-PW!") as gw:
+        results = sc.send_campaign(plan, gw, progress=False)
+    assert results["status"].tolist() == ["unencodable", "accepted", "accepted"]
+    assert sorted(sandbox.ledger["receiver"]) == ["13800000002", "13800000003"]
+
+
+def test_suppress_journal_skips_those_it_found_already_sent(sandbox, tmp_path):
+    """Issue 28, item 6: a journal that found people ``already_sent`` (they got its content from
+    another journal) suppresses them too, not only those it sent itself."""
+    first = [f"138{i:08d}" for i in range(4)]
+    later = [*first, "13800000008", "13800000009"]
+    with sandbox.gateway("demo", "s3cret-PW!") as gw:
+        spring = plan_campaign(people(*"甲乙丙丁"), "春季八折", signature="小店")
+        assert spring.recipients["mobile"].tolist() == first
+        sc.send_campaign(spring, gw, journal=tmp_path / "a.journal", progress=False)
+        wider = pd.DataFrame({"mobile": later, "姓名": list("甲乙丙丁戊己")})
+        again = plan_campaign(wider, "春季八折", signature="小店")
+        results = sc.send_campaign(again, gw, journal=tmp_path / "b.journal", progress=False)
+        assert results["status"].tolist() == ["already_sent"] * 4 + ["accepted"] * 2
+    summer = plan_campaign(wider, "夏季满减", signature="小店", suppress=tmp_path / "b.journal")
+    assert statuses(summer) == ["suppressed"] * 6 and summer.messages == 0
+    assert sorted(sandbox.ledger["receiver"]) == sorted(later)  # each texted once

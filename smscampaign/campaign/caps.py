@@ -26,31 +26,44 @@ from smscampaign.memory.home import home_dir, home_url
 from smscampaign.memory.keys import arrow_text, join_keys, normalized_keys
 from smscampaign.memory.times import NAT, from_micros, micros, positive_duration
 
-__all__ = ["CAPPED", "apply_history", "parse_frequency_cap"]
+__all__ = ["CAPPED", "CAP_FORMAT", "apply_history", "parse_frequency_cap"]
 
 logger = logging.getLogger(__name__)
 
 #: Status of plan rows whose number already got ``frequency_cap`` messages in the window.
 CAPPED: Final = OptionalPlanStatus.CAPPED
 _CAP_UNITS: Final = {"h": "hours", "d": "days", "w": "weeks"}
+#: How a frequency cap is written, for the messages that refuse one.
+CAP_FORMAT: Final = (
+    "write messages/window — at least 1 message, a window of at least 1 hour, day or week — "
+    "e.g. 3/7d, 2/24h, 1/2w"
+)
 
 
 def parse_frequency_cap(value: Any) -> tuple[int, pd.Timedelta]:
-    """``(3, "7D")``, ``"3/7d"``, ``"2/24h"``, ``"1/2w"`` → (messages, window).
+    """``(3, "7D")``, ``"3/7d"``, ``"2/24h"``, ``"1/2w"`` → (messages, window); a cap of 0
+    messages (everyone capped), an empty window (no cap at all) or a negative count is a
+    :class:`ConfigError` giving the format.
 
     >>> parse_frequency_cap("3/7d")
     (3, Timedelta('7 days 00:00:00'))
     """
     if isinstance(value, str):
-        found = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*([hdwHDW])\s*", value)
+        found = re.fullmatch(r"\s*(-?\d+)\s*/\s*(-?\d+)\s*([hdwHDW])\s*", value)
         if not found:
-            raise ConfigError(f"frequency cap {value!r}: write messages/window, e.g. 3/7d, 2/24h, 1/2w")
-        count, size, unit = found.groups()
-        return int(count), pd.Timedelta(**{_CAP_UNITS[unit.lower()]: int(size)})
+            raise ConfigError(f"frequency cap {value!r}: {CAP_FORMAT}")
+        count, size, unit = int(found[1]), int(found[2]), found[3].lower()
+        if count < 1:
+            why = "a negative count" if count < 0 else "0 messages: everyone would be capped"
+            raise ConfigError(f"frequency cap {value!r} has {why}; {CAP_FORMAT}")
+        if size < 1:
+            why = "a negative window" if size < 0 else f"a window of 0{unit}: nobody would be capped"
+            raise ConfigError(f"frequency cap {value!r} has {why}; {CAP_FORMAT}")
+        return count, pd.Timedelta(**{_CAP_UNITS[unit]: size})
     if isinstance(value, tuple | list) and len(value) == 2:
         count, window = value
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-            raise ConfigError(f"a frequency cap allows at least 1 message, not {count!r}")
+            raise ConfigError(f"a frequency cap allows at least 1 message, not {count!r}; {CAP_FORMAT}")
         return count, positive_duration(window, "the frequency cap's window")
     raise ConfigError(
         f"frequency_cap must be (messages, window) such as (3, '7D'), or '3/7d'; got {value!r}"
@@ -110,7 +123,8 @@ def _apply(
     n = len(recipients)
     if "status" in recipients.columns:
         status = recipients["status"]
-        ok = (status.isna() | status.isin(["ok", "duplicate"])).to_numpy(dtype=bool)
+        # a duplicate stays one: its number's first row carries the person's status
+        ok = (status.isna() | (status == "ok")).to_numpy(dtype=bool)
     else:
         ok = np.ones(n, dtype=bool)
     keys = normalized_keys(recipients["mobile"])

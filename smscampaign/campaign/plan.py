@@ -100,10 +100,12 @@ def plan_campaign(
        回T退订 — and says so in ``reason``; a row that cannot fit even then is ``too_long``);
     5. ``blocked`` — with ``kind``, an error finding of the content review (:func:`review_content`)
        applies to the row (``review="warn"`` only reports it); the rule is the ``reason``;
-    6. ``duplicate`` — among the rows that can be sent, one message per number: the first such row
-       is kept, the later ones read ``duplicate of row N`` (N: its ``source_row``, else its index
-       label). So a row :func:`check_numbers` called a duplicate is sent when the first row of its
-       number cannot be; a row it called a duplicate of the kept row keeps its reason.
+    6. ``duplicate`` — one message per number: of its rows, the first that can be sent is kept;
+       the number's first row, when it is not that one, keeps the reason it is skipped for; every
+       other row of the number is ``duplicate of row N`` (N: the kept row, else the first; its
+       ``source_row``, else its index label), whatever an earlier step found — a person is counted
+       once. So a row :func:`check_numbers` called a duplicate is sent when the first row of its
+       number cannot be, and otherwise stays a duplicate (with its reason when it names that row).
 
     The rest are ``ready``. ``template`` uses ``{column}`` placeholders (``{{``/``}}`` for
     braces); the ``signature`` (``"小店"`` or ``"【小店】"``) ends every content — without one, a

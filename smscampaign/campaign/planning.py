@@ -34,6 +34,7 @@ from smscampaign.campaign.row_checks import (
     missing_field_rows,
     review_live_rows,
     suppressed_rows,
+    surrogate_rows,
     too_long_rows,
     unencodable_rows,
 )
@@ -41,6 +42,7 @@ from smscampaign.campaign.rows import Rows, StatusCode
 from smscampaign.campaign.suppression import load_suppression
 from smscampaign.core.allocator import release_memory
 from smscampaign.core.errors import TemplateError
+from smscampaign.stages.cells import replace_lone_surrogates
 from smscampaign.stages.review import Lexicon, load_lexicon
 from smscampaign.stages.templates import Template, parse_template, resolve_columns, split_signature
 from smscampaign.wire.protocol import resolve_sendtime, sms_length
@@ -70,7 +72,23 @@ class _Resolved:
 
 def plan_template(recipients: pd.DataFrame, template: str, options: PlanOptions) -> Plan:
     """The plan of one template (see :func:`~smscampaign.plan_campaign` for what each status
-    means); ``recipients`` is not modified."""
+    means); ``recipients`` is not modified.
+
+    A lone surrogate (half a character, e.g. ``"\\ud83d"`` of an emoji cut in two) in a frame built
+    in Python is text no charset can carry: the plan is made again on the frame cleaned by the
+    loaders' rule (U+FFFD), and the rows whose number or placeholder held one are ``unencodable``."""
+    try:
+        return _plan_template(recipients, template, options, {})
+    except UnicodeEncodeError:
+        cleaned, found = replace_lone_surrogates(recipients)
+        if not found:
+            raise
+        return _plan_template(cleaned, template, options, found)
+
+
+def _plan_template(
+    recipients: pd.DataFrame, template: str, options: PlanOptions, broken: dict[Any, pd.Series]
+) -> Plan:
     if options.respect_opt_outs or options.frequency_cap is not None:  # the campaign history
         from smscampaign.campaign.caps import apply_history  # noqa: PLC0415 - reads the home only then
 
@@ -84,7 +102,7 @@ def plan_template(recipients: pd.DataFrame, template: str, options: PlanOptions)
     resolved = _resolve(recipients, template, options)
 
     rows = Rows.of(recipients)
-    findings = _skip_rows(rows, resolved, options)
+    findings = _skip_rows(rows, resolved, options, broken)
     batch_of_row, batches, fingerprint = batch_rows(
         rows.live,
         rows.mobile,
@@ -141,9 +159,12 @@ def _resolve(recipients: pd.DataFrame, template: str, options: PlanOptions) -> _
     return _Resolved(tmpl, sig, columns, fill, sendtime, window, lexicon, suppressed)
 
 
-def _skip_rows(rows: Rows, resolved: _Resolved, options: PlanOptions) -> pd.DataFrame | None:
+def _skip_rows(
+    rows: Rows, resolved: _Resolved, options: PlanOptions, broken: dict[Any, pd.Series]
+) -> pd.DataFrame | None:
     """Run the skipping steps on ``rows``, first that applies wins; the review's findings (with a
-    ``kind``), else None. Each step's temporaries go as soon as the next steps no longer need them."""
+    ``kind``), else None. Each step's temporaries go as soon as the next steps no longer need them.
+    ``broken``: the lone surrogates the frame held, per column (``{}`` when none)."""
     rows.skip(StatusCode.SUPPRESSED, *suppressed_rows(rows, resolved.suppressed))
     values = {
         name: field_values(rows.frame[label], resolved.fill.get(name))
@@ -152,6 +173,11 @@ def _skip_rows(rows: Rows, resolved: _Resolved, options: PlanOptions) -> pd.Data
     rows.skip(StatusCode.MISSING, *missing_field_rows(values, len(rows.live)))
     rows.render(resolved.tmpl, values, resolved.sig_text)
     del values  # placeholder columns (copies): rendered
+    if broken:
+        rows.skip(
+            StatusCode.UNENCODABLE,
+            *surrogate_rows(rows, broken, ["mobile", *resolved.columns.values()]),
+        )
     unencodable = unencodable_rows(rows, options.charset)
     rows.skip(StatusCode.UNENCODABLE, *unencodable)
     rows.skip(
@@ -174,5 +200,5 @@ def _skip_rows(rows: Rows, resolved: _Resolved, options: PlanOptions) -> pd.Data
             rows.skip(StatusCode.BLOCKED, found.blocked, found.reason)
         del found
     del unencodable
-    rows.skip(StatusCode.DUPLICATE, *duplicate_rows(rows))
+    rows.mark(StatusCode.DUPLICATE, *duplicate_rows(rows))
     return findings

@@ -13,7 +13,8 @@ field, unencodable, too long (or truncated), blocked by the review, duplicate.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -42,6 +43,7 @@ __all__ = [
     "missing_field_rows",
     "review_live_rows",
     "suppressed_rows",
+    "surrogate_rows",
     "too_long_rows",
     "unencodable_rows",
 ]
@@ -53,6 +55,32 @@ TOO_LONG_FIX = "shorten the template or pass on_too_long='truncate' or 'skip'"
 def suppressed_rows(rows: Rows, numbers: pd.Series | None) -> tuple[np.ndarray, str]:
     """Rows whose number (normalised, or as written) is in the suppression list."""
     return suppressed_mask(rows.frame["mobile"], rows.live, numbers), "in the suppression list"
+
+
+def surrogate_rows(
+    rows: Rows, broken: Mapping[Any, pd.Series], columns: Sequence[Any]
+) -> tuple[np.ndarray, pa.Array]:
+    """Rows whose ``columns`` (the number, the placeholders) held a lone surrogate (``broken``: per
+    column, the first one of each row that had one); the reason names the column and the code."""
+    n = len(rows.live)
+    texts: dict[int, str] = {}
+    for column in dict.fromkeys(columns):
+        if column not in broken:
+            continue
+        found = broken[column]
+        for position, char in zip(rows.index.get_indexer(found.index), found, strict=True):
+            if position >= 0 and position not in texts:
+                texts[int(position)] = (
+                    f"{column} holds half a character (lone surrogate U+{ord(char):04X}, e.g. an "
+                    "emoji cut in two) that no charset can carry"
+                )
+    mask = np.zeros(n, dtype=bool)
+    mask[list(texts)] = True
+    reason = pa.nulls(n, pa.string())
+    if texts:
+        ordered = [texts[i] for i in sorted(texts)]
+        reason = pc.replace_with_mask(reason, pa.array(mask), pa.array(ordered, pa.string()))
+    return mask, reason
 
 
 def field_values(values: pd.Series, default: str | None) -> pa.Array:
@@ -119,35 +147,33 @@ def review_live_rows(
     """The content review of the rows still live, with the unencodable rows reported too."""
     content, _ = rows.per_row()
     bad, why = unencodable
-    example = None
+    example, people = None, 0
     if bad.any():
         example = why[int(np.flatnonzero(bad)[0])].as_py()
+        people = pc.count_distinct(rows.keys()[0].filter(pa.array(bad))).as_py()  # not their rows
     return review_rows(
         content,
         rows.live,
+        counted=rows.live & ~_later_live_rows(rows),
         template=tmpl,
         signature=sig,
         kind=kind,
         lexicon=lexicon,
-        unencodable=(int(bad.sum()), example, charset),
+        unencodable=(people, example, charset),
     )
 
 
 def duplicate_rows(rows: Rows) -> tuple[np.ndarray, pa.Array]:
-    """Among the rows that can be sent, those whose number an earlier one already gets."""
+    """One message per number: of the rows that may be sent to a number, the first that can be is
+    kept; the first row of the number, when it is not that one, keeps the reason it is skipped for;
+    every other row of the number is a duplicate — whatever a step said of it (the number's count
+    is its first row's), as :meth:`Rows.mark` applies it."""
     n = len(rows.live)
     mask = np.zeros(n, dtype=bool)
     reason = pa.nulls(n, pa.string())
-    if not rows.live.any():
+    if not rows.candidates.any():
         return mask, reason
-    # Only rows whose number another candidate has can be duplicates: work on those alone.
-    keys, digits = rows.keys()
-    if rows.repeats is not None and keys is rows.mobile:
-        positions, codes = rows.repeats  # found among a superset of the candidates
-        among = rows.candidates[positions]
-        candidates, codes = positions[among], codes[among]
-    else:
-        candidates, codes = repeated(keys, digits, np.flatnonzero(rows.candidates))
+    candidates, codes = _shared_numbers(rows)
     if len(codes) == 0:
         return mask, reason
     groups = int(codes.max()) + 1
@@ -156,23 +182,52 @@ def duplicate_rows(rows: Rows) -> tuple[np.ndarray, pa.Array]:
     live = rows.live[candidates]
     kept = np.full(groups, -1, dtype=np.int64)
     kept[codes[live][::-1]] = candidates[live][::-1]
-    later = live & (kept[codes] != candidates)
+    of = np.where(kept[codes] >= 0, kept[codes], first[codes])  # the row that speaks for the number
+    later = (candidates != of) & (candidates != first[codes])
     if not later.any():
         return mask, reason
-    positions = candidates[later]
-    of = kept[codes[later]]
+    positions, of = candidates[later], of[later]
     mask[positions] = True
     texts = [
-        f"duplicate of row {label}, an earlier row with the same number" for label in rows.labels(of)
+        f"duplicate of row {label}, an earlier row with the same number"
+        if before
+        else f"duplicate of row {label}, a later row with the same number that is sent"
+        for label, before in zip(rows.labels(of), (of < positions).tolist(), strict=True)
     ]
     reason = pc.replace_with_mask(reason, pa.array(mask), pa.array(texts, type=pa.string()))
-    # check_numbers already called it a duplicate of the very row that is sent: keep its words.
+    # check_numbers already called it a duplicate of the very row that speaks: keep its words.
     same = np.zeros(n, dtype=bool)
     same[positions] = first[codes[later]] == of
     same &= as_mask(pc.equal(rows.in_status, "duplicate")) & as_mask(pc.is_valid(rows.in_reason))
     if same.any():
         reason = pc.if_else(pa.array(same), rows.in_reason, reason)
     return mask, reason
+
+
+def _shared_numbers(rows: Rows) -> tuple[np.ndarray, np.ndarray]:
+    """The candidate rows whose number another candidate has (ascending) and a group number each:
+    only those can be duplicates, so the guard works on them alone."""
+    keys, digits = rows.keys()
+    if rows.repeats is not None and keys is rows.mobile:
+        positions, codes = rows.repeats  # found among a superset of the candidates
+        among = rows.candidates[positions]
+        return positions[among], codes[among]
+    return repeated(keys, digits, np.flatnonzero(rows.candidates))
+
+
+def _later_live_rows(rows: Rows) -> np.ndarray:
+    """Live rows after the first live row of their number: the review counts people, not them."""
+    later = np.zeros(len(rows.live), dtype=bool)
+    if not rows.live.any():
+        return later
+    candidates, codes = _shared_numbers(rows)
+    live = rows.live[candidates]
+    candidates, codes = candidates[live], codes[live]
+    if len(codes):
+        first = np.zeros(len(codes), dtype=bool)
+        first[np.unique(codes, return_index=True)[1]] = True  # candidates ascend: a group's first
+        later[candidates[~first]] = True
+    return later
 
 
 def _missing_reason(pattern: np.ndarray, names: list[str]) -> pa.Array:

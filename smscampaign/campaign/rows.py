@@ -147,6 +147,14 @@ class Rows:
             self.reasons.append((mask, reason))
             self.live &= ~mask
 
+    def mark(self, code: int, mask: np.ndarray, reason: pa.Array | str) -> None:
+        """Give the ``mask`` rows status ``code`` and ``reason`` whatever a step said of them before
+        (the duplicate guard: a later row of a number is a duplicate, not the step's count again)."""
+        if mask.any():
+            self.status[mask] = code
+            self.reasons.append((mask, reason))
+            self.live &= ~mask
+
     def render(self, tmpl: Template, values: Mapping[str, pa.Array], sig: str) -> None:
         n = len(self.live)
         if tmpl.is_constant:

@@ -37,7 +37,8 @@ def load_suppression(suppress: Any) -> pd.Series:
 
     The one place suppression sources are read: numbers (a list, set, Series or any iterable), a
     DataFrame (its ``mobile`` column, else its phone column), a path :func:`load_recipients`
-    can read, or an earlier campaign's journal (everyone it accepted or left unknown). A single
+    can read, or an earlier campaign's journal (everyone it accepted or left unknown, and everyone
+    it left out as ``already_sent``: they got its content from another journal). A single
     string that looks like a number is refused (pass a list).
 
     >>> load_suppression(["13800000001"]).tolist()
@@ -53,11 +54,11 @@ def load_suppression(suppress: Any) -> pd.Series:
                 f"suppress={suppress!r} is read as a file path; "
                 f"pass numbers as a list, e.g. [{suppress!r}]"
             )
-        from smscampaign.memory.journal import is_journal, journal_mobiles  # noqa: PLC0415
+        from smscampaign.memory.journal import is_journal  # noqa: PLC0415
         from smscampaign.stages.recipients import load_recipients  # noqa: PLC0415 (written alongside)
 
-        if is_journal(suppress):  # an earlier campaign: whoever it accepted or left unknown
-            return journal_mobiles(suppress)
+        if is_journal(suppress):  # an earlier campaign: whoever it texted or found already texted
+            return _journal_numbers(suppress)
         suppress = load_recipients(suppress)
     if isinstance(suppress, pd.DataFrame):
         column = "mobile" if "mobile" in suppress.columns else suppress.attrs.get("phone_column")
@@ -76,6 +77,21 @@ def load_suppression(suppress: Any) -> pd.Series:
         "or a file path; "
         f"got {type(suppress).__name__}"
     )
+
+
+def _journal_numbers(path: str | os.PathLike[str]) -> pd.Series:
+    """The numbers of an earlier campaign's journal: those it accepted or left unknown
+    (:func:`~smscampaign.memory.journal.journal_mobiles`) and those it left out of their batch as
+    ``already_sent`` — people its content reached through another journal."""
+    from smscampaign.memory.journal import journal_mobiles, open_journal  # noqa: PLC0415
+
+    sent = journal_mobiles(path)
+    with open_journal(path, readonly=True) as journal:
+        already = journal.excluded()["mobile"]
+    if already.empty:
+        return sent
+    numbers = pd.unique(pd.Series([*sent.tolist(), *already.astype(str).tolist()], dtype=object))
+    return pd.Series(numbers, name="mobile", dtype=sent.dtype)
 
 
 def number_keys(values: pd.Series) -> tuple[pa.Array, pa.Array]:

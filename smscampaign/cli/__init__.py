@@ -42,6 +42,7 @@ from smscampaign.cli.common import (
     SANDBOX_REGISTRY_KEY,
     Subparsers,
     UserError,
+    join_dashed_values,
 )
 from smscampaign.cli.output import csv_safe
 from smscampaign.core.errors import (
@@ -169,7 +170,7 @@ def exit_code(exc: BaseException) -> int | None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (2 for user errors, 1 for gateway failures)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(join_dashed_values(sys.argv[1:] if argv is None else argv))
     try:
         return int(args.func(args) or 0)
     except (SmsCampaignError, *_USER_OS_ERRORS) as exc:

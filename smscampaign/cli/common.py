@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from smscampaign.wire.protocol import CHARSETS, MAX_LENGTH, MAX_NUMBERS
@@ -127,6 +128,43 @@ def parse_window(text: str) -> tuple[str, str]:
     return start.strip(), end.strip()
 
 
+def frequency_cap(text: str) -> str:
+    """``--frequency-cap N/WINDOW`` checked as :func:`parse_frequency_cap` checks it (argparse's
+    ``type``): ``0/7d``, ``3/0d``, ``-1/7d`` are refused with the format."""
+    from smscampaign.campaign.caps import parse_frequency_cap  # noqa: PLC0415 - pandas, when used
+    from smscampaign.core.errors import ConfigError  # noqa: PLC0415
+
+    try:
+        parse_frequency_cap(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+#: Options whose value may start with "-" (argparse takes ``-1/7d`` for an option and says only
+#: "expected one argument"): :func:`join_dashed_values` hands such a value to the option's own check.
+DASHED_VALUES = ("--frequency-cap",)
+
+
+def join_dashed_values(argv: Sequence[str]) -> list[str]:
+    """``["--frequency-cap", "-1/7d"]`` as ``["--frequency-cap=-1/7d"]`` (a value starting with
+    a minus and a digit, after an option of :data:`DASHED_VALUES`); the rest as it is."""
+    out: list[str] = []
+    args = iter(argv)
+    for arg in args:
+        if arg in DASHED_VALUES:
+            value = next(args, None)
+            if value is not None and re.match(r"-\d", value):
+                out.append(f"{arg}={value}")
+                continue
+            out.append(arg)
+            if value is not None:
+                out.append(value)
+            continue
+        out.append(arg)
+    return out
+
+
 def add_plan_options(parser: argparse.ArgumentParser, *, charset: bool = True) -> None:
     """``--template`` (required), ``--signature``, ``--suppress``, ``--sendtime``, ``--max-length``,
     ``--batch-size`` and (optionally) ``--charset``, as :func:`plan_campaign` takes them."""
@@ -140,6 +178,7 @@ def add_plan_options(parser: argparse.ArgumentParser, *, charset: bool = True) -
     parser.add_argument(
         "--frequency-cap",
         metavar="N/WINDOW",
+        type=frequency_cap,
         help="skip numbers already sent N messages within WINDOW (e.g. 3/7d, 2/24h), per the "
         "campaign home's history (status capped)",
     )
@@ -259,7 +298,8 @@ _FIXES = {
 
 
 def nothing_to_send(plan: Plan) -> str:
-    """Why a plan sends nothing: counts by reason, the first rows and lengths, and the fix."""
+    """Why a plan sends nothing: counts by status, each reason with its first rows (lengths for
+    too long ones), and the fix."""
     frame = plan.recipients
     rows = frame["source_row"] if "source_row" in frame.columns else pd_index(frame)
     lines = [f"nothing can be sent: all {len(frame):,} recipients are skipped"]
@@ -268,21 +308,49 @@ def nothing_to_send(plan: Plan) -> str:
     for status, count in counts:
         if not count or status == "ready":
             continue
-        chosen = frame["status"] == status
-        shown = []
-        for row, length in list(zip(rows[chosen], frame.loc[chosen, "length"], strict=True))[:3]:
-            shown.append(f"{row} ({length} characters)" if status == "too_long" else str(row))
-        first = frame.loc[chosen, "reason"].dropna()
-        why = f": {first.iloc[0]}" if len(first) and status != "too_long" else ""
+        chosen = (frame["status"] == status).to_numpy(dtype=bool)
+        head = f"  {status:<14}{count:>7}  "
         if status == "too_long":
-            why = f"; at most {plan.max_length}"
-        lines.append(f"  {status:<14}{count:>7}  rows {', '.join(shown)}{'…' if count > 3 else ''}{why}")
+            shown = [
+                f"{row} ({length} characters)"
+                for row, length in list(zip(rows[chosen], frame.loc[chosen, "length"], strict=True))[:3]
+            ]
+            more = "…" if count > 3 else ""
+            lines.append(f"{head}rows {', '.join(shown)}{more}; at most {plan.max_length}")
+        else:
+            for i, part in enumerate(_by_reason(rows[chosen], frame.loc[chosen, "reason"])):
+                lines.append((head if i == 0 else " " * len(head)) + part)
+        if status == "duplicate" and not _first_rows_elsewhere(frame, chosen):
+            continue  # their first rows are in this list: the fix is theirs
         if status in _FIXES:
             fixes.append(_FIXES[status].format(max_length=plan.max_length))
     if not len(frame):
         fixes.append("the list has no rows")
     lines.extend(f"fix: {fix}" for fix in fixes)
     return "\n".join(lines)
+
+
+def _by_reason(rows: pd.Series, reasons: pd.Series, *, most: int = 4) -> list[str]:
+    """``rows 7, 10, 12… (9): why`` for each reason of these rows, in order of first appearance
+    (the first ``most``; then how many more reasons)."""
+    texts = reasons.astype(object).where(reasons.notna(), "").to_numpy()
+    labels = rows.astype(str).to_numpy()
+    order = list(dict.fromkeys(texts.tolist()))
+    parts = []
+    for why in order[:most]:
+        mine = labels[texts == why]
+        more = f"… ({len(mine)})" if len(mine) > 3 else ""
+        parts.append(f"rows {', '.join(mine[:3])}{more}{f': {why}' if why else ''}")
+    if len(order) > most:
+        parts.append(f"… and {len(order) - most} more reasons")
+    return parts
+
+
+def _first_rows_elsewhere(frame: pd.DataFrame, duplicates: Any) -> bool:
+    """Whether some ``duplicates`` row has a number no other row of the plan has: its first row is
+    in another list."""
+    mobile = frame["mobile"].astype(object)
+    return not mobile[duplicates].isin(set(mobile[~duplicates].dropna())).all()
 
 
 def pd_index(frame: pd.DataFrame) -> Any:

@@ -29,8 +29,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
@@ -155,6 +157,22 @@ def _is_opt_out(contents: Iterable[Any]) -> np.ndarray:
     return np.array(found, dtype=bool)[codes] if len(codes) else np.zeros(0, dtype=bool)
 
 
+def _messages_per_run(campaigns: pd.DataFrame, sent: pd.DataFrame) -> list[int]:
+    """Registry messages of each row of ``campaigns`` (the store's rows): those its run's journal
+    sent; the messages of a plan no row's run claims (in-memory sends, rows recorded before runs
+    were kept apart) go to that plan's oldest row that has none."""
+    per = sent.groupby(["campaign", "journal"], sort=False).size().to_dict()
+    keys = list(zip(campaigns["fingerprint"], campaigns["run"], strict=True))
+    out = [int(per.get(key, 0)) for key in keys]
+    unclaimed = sent.groupby("campaign", sort=False).size().to_dict()
+    for (fingerprint, _), n in zip(keys, out, strict=True):
+        unclaimed[fingerprint] = unclaimed.get(fingerprint, 0) - n
+    for i, (fingerprint, _) in enumerate(keys):
+        if out[i] == 0 and unclaimed.get(fingerprint, 0) > 0:
+            out[i] = int(unclaimed.pop(fingerprint))
+    return out
+
+
 class History:
     """The campaign home's record of campaigns, messages, replies and opt-outs.
 
@@ -213,18 +231,30 @@ class History:
         results: pd.DataFrame | None = None,
         created: datetime | None = None,
     ) -> str:
-        """Record ``plan`` as a campaign (again: updates it); with ``results``, its counts per status.
-        Returns the campaign's name (default: the first 12 characters of its fingerprint)."""
+        """Record a run of ``plan`` as a campaign, with ``results`` its counts per status. Returns the
+        campaign's name (default: the name its plan had, else its fingerprint's first 12 characters).
+
+        Each run is its own row: a run is the ``journal`` it sent from (the same journal again — a
+        resume — updates its row; another journal, or an in-memory send, is a new row with its own
+        counts). A plan recorded without results or journal updates its latest row (or is a row of
+        planned counts, which its first run then takes over)."""
         fingerprint = str(plan.fingerprint)
-        known = {row[0]: row for row in self.store.campaigns()}
-        if name is None and fingerprint in known:
-            name = str(known[fingerprint][1])
+        mine = [row for row in self.store.campaigns() if row[0] == fingerprint]
+        runs = {str(row[-1]): row for row in mine}
+        if journal is not None:
+            run = str(Path(journal).resolve())  # the registry's name of a journal file
+        elif results is not None:
+            run = f"memory:{uuid.uuid4().hex}"  # a send with no journal file: a run of its own
+        else:
+            run = str(mine[-1][-1]) if mine else ""
+        if name is None and mine:
+            name = str(runs[run][1] if run in runs else mine[-1][1])
         variants = getattr(plan, "variants", None)
         counts = None
         if results is not None and "status" in results.columns:
             found = results["status"].value_counts(dropna=False)
             counts = json.dumps({str(k): int(v) for k, v in found.items()}, ensure_ascii=False)
-        elif fingerprint not in known:
+        elif run not in runs and not (run and "" in runs):
             found = plan.recipients["status"].value_counts(dropna=False)
             counts = json.dumps({str(k): int(v) for k, v in found.items()}, ensure_ascii=False)
         name = name or fingerprint[:12]
@@ -247,17 +277,19 @@ class History:
                     else None
                 ),
                 "counts": counts,
+                "run": run,
             }
         )
         return name
 
     def campaigns(self) -> pd.DataFrame:
-        """One row per campaign, oldest first: ``name, created, template, signature, kind,
+        """One row per campaign run, oldest first: ``name, created, template, signature, kind,
         fingerprint, journal, messages`` (in the registry: sent or unknown), ``recipients``, then one
-        column per status (``accepted``, ``failed``, ``unknown``, ``not_sent``, ``suppressed`` …)."""
+        column per status (``accepted``, ``failed``, ``unknown``, ``not_sent``, ``suppressed`` …).
+        A plan sent twice (another journal) is two rows, each with its own counts."""
         rows = self.store.campaigns()
         frame = pd.DataFrame(rows, columns=list(CAMPAIGN_COLUMNS))
-        messages = self.store.sent_messages(columns=("campaign",))["campaign"].value_counts()
+        messages = _messages_per_run(frame, self.store.sent_messages(columns=("campaign", "journal")))
         counts = [json.loads(c) if c else {} for c in frame["counts"]]
         statuses: list[str] = []
         for first in ("accepted", "failed", "unknown", "not_sent"):
@@ -273,7 +305,7 @@ class History:
                 "kind": pd.Series(frame["kind"], dtype=TEXT),
                 "fingerprint": pd.Series(frame["fingerprint"], dtype=TEXT),
                 "journal": pd.Series(frame["journal"], dtype=TEXT),
-                "messages": [int(messages.get(f, 0)) for f in frame["fingerprint"]],
+                "messages": messages,
                 "recipients": [sum(c.values()) for c in counts],
             }
         )

@@ -52,7 +52,10 @@ from smscampaign.memory.records import (
     CAMPAIGN_COLUMNS,
     SEND_COLUMNS,
     SENT_STATUSES,
+    campaign_takeover,
+    campaign_takeover_values,
     campaign_upsert,
+    campaign_values,
     journal_file,
     message_times,
     select_messages,
@@ -148,6 +151,31 @@ MIGRATIONS: Final[list[str]] = [
         GROUP BY batch_id;
     DROP VIEW IF EXISTS sends;
     DROP TABLE IF EXISTS send_mobiles
+    """,
+    # 4: one campaign row per run of a plan (``run``: the registry's name of its journal; '' for a
+    # plan recorded unsent): the same plan sent again from another journal is a second row with its
+    # own counts, not an overwrite of the first. Old rows' run is their journal.
+    """
+    ALTER TABLE campaigns RENAME TO campaigns_3;
+    CREATE TABLE campaigns (
+        fingerprint TEXT NOT NULL,
+        name TEXT NOT NULL,
+        created TEXT NOT NULL,
+        template TEXT,
+        signature TEXT,
+        kind TEXT,
+        journal TEXT,
+        charset TEXT,
+        variants TEXT,
+        counts TEXT,
+        run TEXT NOT NULL,
+        PRIMARY KEY (fingerprint, run)
+    );
+    INSERT INTO campaigns
+        SELECT fingerprint, name, created, template, signature, kind, journal, charset, variants,
+               counts, COALESCE(journal, '')
+        FROM campaigns_3 ORDER BY rowid;
+    DROP TABLE campaigns_3
     """,
 ]
 
@@ -395,10 +423,13 @@ class SQLiteStore:
     # -- campaign history: campaigns, replies, opt-outs ----------------------
 
     def record_campaign(self, row: Mapping[str, str | None]) -> None:
-        """Insert or update one campaign (keys :data:`CAMPAIGN_COLUMNS`); ``created`` and ``name``
-        of a campaign already recorded are kept unless ``name`` is given again."""
-        values = [row.get(c) for c in CAMPAIGN_COLUMNS]
+        """Insert or update one run of a campaign (keys :data:`CAMPAIGN_COLUMNS`; one row per
+        ``fingerprint`` and ``run``); ``created`` and ``name`` of a run already recorded are kept
+        unless ``name`` is given again. A run takes over its plan's row recorded unsent (run '')."""
+        values = campaign_values(row)
         with self._lock:
+            if values[-1]:  # each statement on its own is atomic: two runs never take over one row
+                self._conn.execute(campaign_takeover("?"), campaign_takeover_values(row))
             self._conn.execute(campaign_upsert("?"), values)
 
     def campaigns(self) -> list[tuple[str | None, ...]]:

@@ -49,7 +49,10 @@ from smscampaign.memory.records import (
     CAMPAIGN_COLUMNS,
     SEND_COLUMNS,
     SENT_STATUSES,
+    campaign_takeover,
+    campaign_takeover_values,
     campaign_upsert,
+    campaign_values,
     journal_file,
     message_times,
     pack_mobiles,
@@ -90,7 +93,7 @@ MIGRATIONS: Final[list[str]] = [
     CREATE INDEX send_batches_by_time ON send_batches (at);
     CREATE TABLE send_batch_mobiles (batch_id BIGINT PRIMARY KEY, mobiles TEXT COLLATE "C" NOT NULL);
     CREATE TABLE campaigns (
-        fingerprint TEXT COLLATE "C" PRIMARY KEY,
+        fingerprint TEXT COLLATE "C" NOT NULL,
         name TEXT COLLATE "C" NOT NULL,
         created TEXT COLLATE "C" NOT NULL,
         template TEXT COLLATE "C",
@@ -100,7 +103,9 @@ MIGRATIONS: Final[list[str]] = [
         charset TEXT COLLATE "C",
         variants TEXT COLLATE "C",
         counts TEXT COLLATE "C",
-        position BIGINT GENERATED ALWAYS AS IDENTITY
+        run TEXT COLLATE "C" NOT NULL DEFAULT '',
+        position BIGINT GENERATED ALWAYS AS IDENTITY,
+        PRIMARY KEY (fingerprint, run)
     );
     CREATE TABLE replies (
         sender TEXT COLLATE "C" NOT NULL,
@@ -502,10 +507,11 @@ class PostgresStore:
     # -- campaign history: campaigns, replies, opt-outs ------------------------------------------------
 
     def record_campaign(self, row: Mapping[str, str | None]) -> None:
-        """Insert or update one campaign (keys :data:`CAMPAIGN_COLUMNS`); ``created`` and ``name``
-        of a campaign already recorded are kept unless ``name`` is given again."""
-        values = [row.get(c) for c in CAMPAIGN_COLUMNS]
+        """Insert or update one run of a campaign, as :meth:`SQLiteStore.record_campaign`."""
+        values = campaign_values(row)
         with self._session() as conn:
+            if values[-1]:
+                conn.execute(campaign_takeover("%s"), campaign_takeover_values(row))
             conn.execute(campaign_upsert("%s"), values)
 
     def campaigns(self) -> list[tuple[str | None, ...]]:

@@ -14,7 +14,7 @@ ISO-8601 UTC text (:func:`utc_text`), so text order is time order in any databas
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
@@ -32,7 +32,10 @@ __all__ = [
     "SEND_COLUMNS",
     "SENT_STATUSES",
     "SEPARATOR",
+    "campaign_takeover",
+    "campaign_takeover_values",
     "campaign_upsert",
+    "campaign_values",
     "journal_file",
     "message_times",
     "pack_mobiles",
@@ -66,6 +69,7 @@ CAMPAIGN_COLUMNS: Final = (
     "charset",
     "variants",
     "counts",
+    "run",
 )
 #: Columns of the frame :meth:`Store.reserve` returns (one row per number held by someone else).
 RESERVATION_COLUMNS: Final = ("mobile", "campaign", "journal", "batch", "status", "at")
@@ -76,18 +80,42 @@ SENT_STATUSES: Final = ("in_flight", "accepted", "unknown")
 SEPARATOR: Final = ","
 
 
+def campaign_values(row: Mapping[str, str | None]) -> list[str | None]:
+    """The parameters of :func:`campaign_upsert` for one campaign row (``run`` '' when not given)."""
+    return [row.get(c) or "" if c == "run" else row.get(c) for c in CAMPAIGN_COLUMNS]
+
+
 def campaign_upsert(placeholder: str) -> str:
-    """The statement recording one campaign (parameters: :data:`CAMPAIGN_COLUMNS`, each written as
-    ``placeholder``): a campaign already recorded keeps its ``created``, and keeps any other value
-    given as NULL."""
+    """The statement recording one run of a campaign (parameters: :func:`campaign_values`, each
+    written as ``placeholder``): one row per ``fingerprint`` and ``run`` (the journal it sent from;
+    '' for a plan recorded unsent). A run already recorded keeps its ``created``, and keeps any
+    other value given as NULL."""
     updates = ", ".join(
-        f"{c} = COALESCE(excluded.{c}, campaigns.{c})" for c in CAMPAIGN_COLUMNS[1:] if c != "created"
+        f"{c} = COALESCE(excluded.{c}, campaigns.{c})"
+        for c in CAMPAIGN_COLUMNS[1:]
+        if c not in ("created", "run")
     )
     return (
         f"INSERT INTO campaigns ({', '.join(CAMPAIGN_COLUMNS)}) "
         f"VALUES ({', '.join([placeholder] * len(CAMPAIGN_COLUMNS))}) "
-        f"ON CONFLICT (fingerprint) DO UPDATE SET {updates}"
+        f"ON CONFLICT (fingerprint, run) DO UPDATE SET {updates}"
     )
+
+
+def campaign_takeover(placeholder: str) -> str:
+    """The statement by which a run takes over its plan's row recorded unsent (run ''), unless the
+    run has a row already (parameters: :func:`campaign_takeover_values`)."""
+    p = placeholder
+    return (
+        f"UPDATE campaigns SET run = {p} WHERE fingerprint = {p} AND run = '' AND NOT EXISTS "
+        f"(SELECT 1 FROM campaigns AS c WHERE c.fingerprint = {p} AND c.run = {p})"
+    )
+
+
+def campaign_takeover_values(row: Mapping[str, str | None]) -> tuple[str | None, ...]:
+    """The parameters of :func:`campaign_takeover`."""
+    run, fingerprint = row.get("run") or "", row["fingerprint"]
+    return (run, fingerprint, fingerprint, run)
 
 
 def utc_text(at: datetime | None = None) -> str:

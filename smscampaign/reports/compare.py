@@ -1,6 +1,6 @@
 """Campaigns side by side, and the report's tables from the campaign history.
 
-- :func:`compare_campaigns` — one row per campaign of a :class:`~smscampaign.History`: messages,
+- :func:`compare_campaigns` — one row per campaign run of a :class:`~smscampaign.History`: messages,
   replies, reply and opt-out rates, median time to reply (:data:`COMPARISON_COLUMNS`);
 - :func:`export_comparison` — that table as an ``.xlsx`` (sheet 对比); its figure is
   :func:`~smscampaign.reports.plots.plot_comparison`;
@@ -66,17 +66,19 @@ def compare_campaigns(
                 raise ConfigError(
                     f"no campaign named {name!r} in {history.store.location} (known: {known})"
                 )
-            picked.append(match.iloc[-1])
+            sent = match[match["messages"] > 0]  # a plan sent again (all already_sent): its sending run
+            picked.append((sent if len(sent) else match).iloc[-1])
         chosen = pd.DataFrame(picked).reset_index(drop=True)
     replies = history.replies(attribution_window)
     attributed = replies[replies["fingerprint"].notna()]
     rows = []
     for row in chosen.itertuples(index=False):
-        mine = attributed[attributed["fingerprint"] == row.fingerprint]
+        messages = int(row.messages)
+        # a run that sent nothing (its plan's people were already_sent) has no replies of its own
+        mine = attributed[(attributed["fingerprint"] == row.fingerprint) & (messages > 0)]
         replied = mine["sender"].nunique()
         opted = mine.loc[mine["opt_out"], "sender"].nunique()
         first = mine.drop_duplicates("sender")
-        messages = int(row.messages)
         rows.append(
             {
                 "campaign": row.name,
@@ -89,13 +91,16 @@ def compare_campaigns(
                 "reply_rate": replied / messages if messages else np.nan,
                 "opted_out": int(opted),
                 "opt_out_rate": opted / messages if messages else np.nan,
-                "median_time_to_reply": first["time_to_reply"].median() if len(first) else pd.NaT,
+                "median_time_to_reply": first["time_to_reply"].median() if len(first) else None,
             }
         )
     out = pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
     for column in ("campaign", "template"):
         out[column] = out[column].astype(TEXT)
-    out["median_time_to_reply"] = pd.to_timedelta(out["median_time_to_reply"])
+    # from an object column of None where no reply came: a table none of whose campaigns has a
+    # reply yet (as right after sending) is still timedelta, not the datetime NaT infers
+    medians = out["median_time_to_reply"].astype(object).where(out["median_time_to_reply"].notna())
+    out["median_time_to_reply"] = pd.to_timedelta(medians).astype("timedelta64[ns]")
     return out
 
 

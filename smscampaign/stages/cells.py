@@ -26,7 +26,13 @@ import pyarrow.compute as pc
 
 from smscampaign.core.dtypes import TEXT
 
-__all__ = ["arrow_chunks", "as_text", "numbers_as_text", "string_buffers"]
+__all__ = [
+    "arrow_chunks",
+    "as_text",
+    "numbers_as_text",
+    "replace_lone_surrogates",
+    "string_buffers",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +107,42 @@ def _clean_text(texts: list[str | None], index: pd.Index) -> pd.Series:
         logger.warning("%d cells held lone surrogates; replaced them with U+FFFD", dirty)
         clean = [t if t is None else _SURROGATE.sub("\ufffd", t) for t in texts]
         return pd.Series(clean, index=index, dtype=TEXT)
+
+
+def replace_lone_surrogates(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[Any, pd.Series]]:
+    """``frame`` with the loaders' rule applied to every text column: a lone surrogate becomes
+    U+FFFD (logged); and per column that held one, its first surrogate in each row that did (a
+    Series on the rows hit, e.g. ``"\\ud83d"``). ``frame`` is not modified: a copy is returned
+    when something changed.
+
+    >>> clean, found = replace_lone_surrogates(pd.DataFrame({"name": ["\\ud83d!", "ok"]}, dtype=object))
+    >>> clean["name"].tolist(), found["name"].tolist()
+    (['\\ufffd!', 'ok'], ['\\ud83d'])
+    """
+    out = frame
+    found: dict[Any, pd.Series] = {}
+    for position, column in enumerate(frame.columns):
+        values = frame.iloc[:, position]
+        if values.dtype != object and getattr(values.dtype, "storage", None) != "python":
+            continue  # numbers, dates and Arrow text cannot hold one
+        objs = values.to_numpy(dtype=object)
+        first = [_SURROGATE.search(v) if isinstance(v, str) else None for v in objs]
+        hit = np.array([m is not None for m in first], dtype=bool)
+        if not hit.any():
+            continue
+        found[column] = pd.Series(
+            [m.group() for m in first if m is not None], index=frame.index[hit], dtype=object
+        )
+        cleaned = objs.copy()
+        cleaned[hit] = [_SURROGATE.sub("\ufffd", v) for v in objs[hit]]
+        if out is frame:
+            out = frame.copy()
+            out.attrs = dict(frame.attrs)
+        out.isetitem(position, pd.Series(cleaned, index=frame.index, dtype=values.dtype))
+    if found:
+        cells = sum(len(rows) for rows in found.values())
+        logger.warning("%d cells held lone surrogates; replaced them with U+FFFD", cells)
+    return out, found
 
 
 def arrow_chunks(series: pd.Series) -> list[pa.Array]:

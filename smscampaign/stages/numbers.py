@@ -44,6 +44,7 @@ from smscampaign.stages.prefixes import (
     is_valid_mobile,
     prefix_table,
     province_of,
+    region_by_prefix,
     valid_numbers,
 )
 from smscampaign.stages.shape_rules import CANDIDATE, EMPTY, NOT_RANGE, SHAPE_REASONS
@@ -256,11 +257,14 @@ def check_numbers(df: pd.DataFrame, column: str | None = None) -> pd.DataFrame:
     - ``reason``: <NA> for ``ok`` rows, else a :class:`Reason` value, or ``"duplicate of row N"``
       where N is the first occurrence's ``source_row`` (its index label when there is no
       ``source_row`` column);
-    - ``carrier`` (中国移动 / 中国联通 / 中国电信 / 中国广电, the range's original carrier) and
-      ``region`` (e.g. 广东省深圳市) for valid numbers, <NA> where phonenumbers does not know them;
-    - ``city`` and ``area_code`` (深圳, 0755) from the ``phone`` package's 号段 database, which
-      also knows most ranges phonenumbers' geocoder does not; <NA> where it has no entry.
-      :func:`province_of` groups rows by province from ``region``, else from that database.
+    - ``carrier`` (中国移动 / 中国联通 / 中国电信 / 中国广电, the range's original carrier) for
+      valid numbers, <NA> where phonenumbers does not know it;
+    - ``region`` (e.g. 广东省深圳市): phonenumbers' geocoder, else the city of the ``phone``
+      package's 号段 database as phonenumbers names it (19912345678: 河北省唐山市; see
+      :func:`~smscampaign.stages.prefixes.region_by_prefix`); <NA> where neither knows it;
+    - ``city`` and ``area_code`` (深圳, 0755) from that 号段 database, which also knows most ranges
+      phonenumbers' geocoder does not; <NA> where it has no entry. :func:`province_of` groups rows
+      by province from ``region``, else from that database.
 
     ``column`` defaults to ``df.attrs["phone_column"]``, else it is detected like
     :func:`~smscampaign.load_recipients` does; :class:`RecipientsError` if there is
@@ -281,6 +285,7 @@ def check_numbers(df: pd.DataFrame, column: str | None = None) -> pd.DataFrame:
         candidates, codes = shape_cells(df[column], pool)
         n = len(candidates)
         table, places = tables[0].result(), tables[1].result()
+        regions, region_names = region_by_prefix()  # from the two tables (cached after a first use)
         candidate_rows = np.flatnonzero(codes == CANDIDATE)
         numbers = candidates[candidate_rows]
         good = valid_numbers(numbers, table)
@@ -296,7 +301,7 @@ def check_numbers(df: pd.DataFrame, column: str | None = None) -> pd.DataFrame:
         later = [
             pool.submit(numbers_as_text, candidates, valid),
             pool.submit(_prefix_labels, table.carrier[prefix], valid_rows, n, table.carriers),
-            pool.submit(_prefix_labels, table.region[prefix], valid_rows, n, table.regions),
+            pool.submit(_prefix_labels, regions[prefix], valid_rows, n, region_names),
             pool.submit(_prefix_labels, record, valid_rows, n, places.cities),
             pool.submit(_prefix_labels, record, valid_rows, n, places.area_codes),
         ]

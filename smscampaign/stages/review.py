@@ -420,13 +420,17 @@ def review_rows(
     lexicon: Lexicon | None = None,
     opt_out: Iterable[str] = OPT_OUT_FORMS,
     unencodable: tuple[int, str | None, str] | None = None,
+    counted: np.ndarray | None = None,
 ) -> RowReview:
-    """Review the contents of the ``live`` rows (used by :func:`plan_campaign`)."""
+    """Review the contents of the ``live`` rows (used by :func:`plan_campaign`): each error blocks
+    the live rows it applies to; the findings' ``rows`` count the ``counted`` ones among them
+    (default: every live row; the plan leaves out later rows of a number)."""
     n = len(content)
     idx = np.flatnonzero(live)
     encoded = pc.dictionary_encode(content.take(pa.array(idx)))
     codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     distinct = encoded.dictionary
+    weight = np.ones(len(idx), dtype=bool) if counted is None else counted[idx]
     findings = _check(
         distinct,
         body_parts=template.parts,
@@ -436,14 +440,14 @@ def review_rows(
         lexicon=lexicon,
         opt_out=opt_out,
     )
-    per_content = np.bincount(codes, minlength=len(distinct))
+    per_content = np.bincount(codes[weight], minlength=len(distinct))
     counts: list[int | None] = []
     examples: list[str | None] = []
     blocked = np.zeros(n, dtype=bool)
     reason = pa.nulls(n, pa.string())
     for finding in findings:
         if finding.hits is None:
-            counts.append(int(len(idx)))
+            counts.append(int(weight.sum()))
             examples.append(distinct[0].as_py() if len(distinct) else None)
             rows_hit = idx
         else:
