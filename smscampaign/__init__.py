@@ -67,6 +67,7 @@ if TYPE_CHECKING:
         InsufficientBalance,
         JournalBusy,
         JournalError,
+        OutcomesError,
         PlanError,
         RecipientsError,
         ReplyError,
@@ -93,6 +94,10 @@ if TYPE_CHECKING:
     from smscampaign.reports.compare import (
         compare_campaigns,
         export_comparison,
+    )
+    from smscampaign.reports.outcomes import (
+        HoldoutTooSmallWarning,
+        measure_outcomes,
     )
     from smscampaign.reports.plots import (
         plot_comparison,
@@ -154,6 +159,7 @@ _EXPORTS: dict[str, str] = {
     "GatewayRedirect": "smscampaign.core.errors",
     "InsufficientBalance": "smscampaign.core.errors",
     "JournalError": "smscampaign.core.errors",
+    "OutcomesError": "smscampaign.core.errors",
     "PlanError": "smscampaign.core.errors",
     "RecipientsError": "smscampaign.core.errors",
     "SendError": "smscampaign.core.errors",
@@ -165,6 +171,8 @@ _EXPORTS: dict[str, str] = {
     "History": "smscampaign.memory.history",
     "compare_campaigns": "smscampaign.reports.compare",
     "export_comparison": "smscampaign.reports.compare",
+    "HoldoutTooSmallWarning": "smscampaign.reports.outcomes",
+    "measure_outcomes": "smscampaign.reports.outcomes",
     "plot_comparison": "smscampaign.reports.plots",
     "ReplyStore": "smscampaign.memory.replies",
     "fetch_replies": "smscampaign.campaign.replies",
@@ -235,11 +243,13 @@ __all__ = [
     "GatewayResponse",
     "GatewayTimeout",
     "History",
+    "HoldoutTooSmallWarning",
     "HomeError",
     "InsufficientBalance",
     "Journal",
     "JournalBusy",
     "JournalError",
+    "OutcomesError",
     "Plan",
     "PlanError",
     "RechargeResult",
@@ -263,6 +273,7 @@ __all__ = [
     "export_report",
     "fetch_replies",
     "load_recipients",
+    "measure_outcomes",
     "normalize_numbers",
     "opt_outs",
     "plan_campaign",

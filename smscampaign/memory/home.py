@@ -51,6 +51,7 @@ __all__ = [
     "CAMPAIGN_COLUMNS",
     "ENV_HOME",
     "MIGRATIONS",
+    "PEOPLE_SEPARATOR",
     "SEND_COLUMNS",
     "Environment",
     "SQLiteStore",
@@ -158,10 +159,28 @@ MIGRATIONS: Final[list[str]] = [
     DROP VIEW IF EXISTS sends;
     DROP TABLE IF EXISTS send_mobiles
     """,
+    # 4: the people of each campaign (outcomes, smscampaign.reports.outcomes): who was in which arm
+    # with which final status — the hold-out too, which the registry never sees — and the identifier
+    # columns their list carried (e.g. 会员号), so that outcomes weeks later find them. Packed like the
+    # registry: per campaign, per part of up to PEOPLE_PART people, one row per field
+    # (``mobile``, ``arm``, ``status``, ``key:<column>``), its values joined by U+001F.
+    """
+    CREATE TABLE IF NOT EXISTS campaign_people (
+        fingerprint TEXT NOT NULL,
+        part INTEGER NOT NULL,
+        field TEXT NOT NULL,
+        cells TEXT NOT NULL,
+        PRIMARY KEY (fingerprint, part, field)
+    )
+    """,
 ]
 #: What joins the numbers of a batch in ``send_batch_mobiles`` (never part of a number: the gateway
 #: takes a batch's receivers joined by it).
 _SEPARATOR: Final = ","
+#: What joins the values of a field in ``campaign_people`` (a control character no cell holds).
+PEOPLE_SEPARATOR: Final = "\x1f"
+#: People per row of ``campaign_people`` (each row's text stays a few MB).
+PEOPLE_PART: Final = 100_000
 
 
 def home_dir(home: str | os.PathLike[str] | None = None) -> Path:
@@ -252,6 +271,18 @@ class Store(Protocol):
 
     def batches_recorded(self, journal: str) -> dict[int, str]:
         """The batches of ``journal`` the registry holds, with their status."""
+        ...
+
+    def record_people(self, fingerprint: str, people: Mapping[str, Sequence[str | None]]) -> None:
+        """Keep the people of a campaign (its hold-out included): ``people`` maps a field
+        (``mobile``, ``arm``, ``status``, ``key:<column>``) to one text per person (None: none), all
+        of one length; an earlier record of the campaign is replaced. Values never hold
+        :data:`PEOPLE_SEPARATOR`."""
+        ...
+
+    def people(self, fingerprint: str) -> dict[str, pa.Array]:
+        """The people kept for a campaign: each field :meth:`record_people` got, as an Arrow string
+        array (null for none), in their order; an empty dict when none were kept."""
         ...
 
     def close(self) -> None:
@@ -414,6 +445,47 @@ class SQLiteStore:
                 f"WHERE {where}",
                 params,
             ).fetchall()
+
+    # -- the people of each campaign (its arms and hold-out, its identifier columns) -----------------
+
+    def record_people(self, fingerprint: str, people: Mapping[str, Sequence[str | None]]) -> None:
+        lengths = {len(values) for values in people.values()}
+        if len(lengths) > 1:
+            raise ConfigError(f"the fields of a campaign's people differ in length: {sorted(lengths)}")
+        size = lengths.pop() if lengths else 0
+        rows: list[tuple[str, int, str, str]] = []
+        for name, values in people.items():
+            for part, start in enumerate(range(0, size, PEOPLE_PART)):
+                cells = ["" if v is None else v for v in values[start : start + PEOPLE_PART]]
+                packed = PEOPLE_SEPARATOR.join(cells)
+                if packed.count(PEOPLE_SEPARATOR) != len(cells) - 1:
+                    raise ConfigError(f"a value of {name!r} holds the separator U+001F")
+                rows.append((fingerprint, part, name, packed))
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.execute("DELETE FROM campaign_people WHERE fingerprint = ?", (fingerprint,))
+                self._conn.executemany("INSERT INTO campaign_people VALUES (?, ?, ?, ?)", rows)
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+
+    def people(self, fingerprint: str) -> dict[str, pa.Array]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT field, cells FROM campaign_people WHERE fingerprint = ? ORDER BY field, part",
+                (fingerprint,),
+            ).fetchall()
+        fields: dict[str, list[str]] = {}
+        for name, cells in rows:
+            fields.setdefault(str(name), []).append(str(cells))
+        out: dict[str, pa.Array] = {}
+        for name, parts in fields.items():
+            lists = pc.split_pattern(pa.array(parts, pa.string()), PEOPLE_SEPARATOR)
+            flat = lists.flatten()
+            out[name] = pc.if_else(pc.equal(flat, ""), pa.scalar(None, pa.string()), flat)
+        return out
 
     # -- campaign history: campaigns, replies, opt-outs ----------------------
 
