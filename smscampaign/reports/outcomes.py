@@ -379,6 +379,7 @@ def _statistics(raw: pd.DataFrame, *, confidence: float, valued: bool) -> pd.Dat
     with np.errstate(divide="ignore", invalid="ignore"):
         pooled = (x1 + x0) / (n1 + n0)
         base = np.where((x0 > 0) & (x0 < n0), x0 / n0, pooled)
+        base = np.where((base > 0) & (base < 1), base, 0.5)  # no variation seen: the widest case
         rate = np.where(n1 > 0, x1 / n1, np.nan)
         per_person = raw["s1"].to_numpy(dtype=float) / np.where(n1 > 0, n1, np.nan)
         outcomes_per_person = raw["outcomes"].to_numpy(dtype=float) / np.where(n1 > 0, n1, np.nan)
@@ -423,13 +424,13 @@ def _warn_small(table: pd.DataFrame, min_effect: float | None) -> None:
         elif min_effect is not None and not row.mde <= min_effect:
             reason = (
                 f"its hold-out ({row.n0:,} people) is too small to see a lift of "
-                f"{min_effect * 100:.2g} points: the minimum detectable effect is "
-                f"{row.mde * 100:.2g} points (80 % power, 5 % level)"
+                f"{min_effect * 100:.2f} points: the minimum detectable effect is "
+                f"{row.mde * 100:.2f} points (80 % power, 5 % level)"
             )
         elif min(row.x0, row.n0 - row.x0) < MIN_COUNT:
             reason = (
                 f"its hold-out ({row.n0:,} people, {row.x0} converted) is too small to tell: the "
-                f"minimum detectable effect is {row.mde * 100:.2g} points (80 % power, 5 % level)"
+                f"minimum detectable effect is {row.mde * 100:.2f} points (80 % power, 5 % level)"
             )
         if reason:
             message = f"campaign {row.campaign!r}, arm {row.arm!r}: {reason}"
