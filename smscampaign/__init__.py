@@ -101,6 +101,7 @@ if TYPE_CHECKING:
     )
     from smscampaign.reports.plots import (
         plot_comparison,
+        plot_lift,
         plot_report,
     )
     from smscampaign.reports.tables import (
@@ -174,6 +175,7 @@ _EXPORTS: dict[str, str] = {
     "HoldoutTooSmallWarning": "smscampaign.reports.outcomes",
     "measure_outcomes": "smscampaign.reports.outcomes",
     "plot_comparison": "smscampaign.reports.plots",
+    "plot_lift": "smscampaign.reports.plots",
     "ReplyStore": "smscampaign.memory.replies",
     "fetch_replies": "smscampaign.campaign.replies",
     "opt_outs": "smscampaign.campaign.replies",
@@ -278,6 +280,7 @@ __all__ = [
     "opt_outs",
     "plan_campaign",
     "plot_comparison",
+    "plot_lift",
     "plot_report",
     "province_of",
     "read_journal",

@@ -26,6 +26,8 @@ import pandas as pd
 from smscampaign.campaign.variants import HOLDOUT, two_proportion_test
 from smscampaign.core.dtypes import TEXT
 from smscampaign.core.errors import ConfigError
+from smscampaign.reports.lift import proportion_lift
+from smscampaign.reports.outcomes import OUTCOME_LABELS, measure_outcomes
 from smscampaign.stages.numbers import UNKNOWN, province_of
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -33,6 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 __all__ = [
     "COMPARISON_COLUMNS",
+    "CONVERSION_COLUMNS",
     "REPORT_SHEETS",
     "compare_campaigns",
     "export_comparison",
@@ -43,7 +46,14 @@ logger = logging.getLogger(__name__)
 
 
 def compare_campaigns(
-    history: History, names: Sequence[str] | None = None, *, attribution_window: Any = None
+    history: History,
+    names: Sequence[str] | None = None,
+    *,
+    attribution_window: Any = None,
+    outcomes: Any = None,
+    outcome_window: Any = "14D",
+    value: str | None = None,
+    key: str = "mobile",
 ) -> pd.DataFrame:
     """Campaigns side by side, one row each (``names`` in that order; default all, oldest first).
 
@@ -51,6 +61,12 @@ def compare_campaigns(
     from the registry), ``accepted, replied`` (numbers with an attributed reply), ``reply_rate``
     (replied / messages), ``opted_out`` (numbers whose attributed reply is an opt-out),
     ``opt_out_rate``, ``median_time_to_reply``. Names may also be fingerprints (or their start).
+
+    With ``outcomes`` (orders, visits …: what :func:`~smscampaign.measure_outcomes` takes, with
+    ``outcome_window``, ``value`` and ``key``), :data:`CONVERSION_COLUMNS` follow: the people texted
+    (every arm together) against the hold-out — ``converted, conversion_rate, holdout_rate,
+    conversion_lift`` with its 95 % interval and p-value, ``value_per_person`` (empty without
+    ``value``). The per-arm table is ``measure_outcomes``'s.
     """
     campaigns = history.campaigns()
     if names is None:
@@ -96,7 +112,51 @@ def compare_campaigns(
     for column in ("campaign", "template"):
         out[column] = out[column].astype(TEXT)
     out["median_time_to_reply"] = pd.to_timedelta(out["median_time_to_reply"])
+    if outcomes is not None:
+        measured = measure_outcomes(
+            history, outcomes, window=outcome_window, value=value, key=key, details=True
+        )
+        out = pd.concat([out, _conversions(measured, out["campaign"])], axis=1)
     return out
+
+
+#: Columns :func:`compare_campaigns` adds with ``outcomes``.
+CONVERSION_COLUMNS: Final = (
+    "converted",
+    "conversion_rate",
+    "holdout_rate",
+    "conversion_lift",
+    "conversion_lift_low",
+    "conversion_lift_high",
+    "conversion_p_value",
+    "value_per_person",
+)
+
+
+def _conversions(measured: pd.DataFrame, campaigns: pd.Series) -> pd.DataFrame:
+    """Per campaign: every texted arm pooled against its hold-out."""
+    rows = []
+    for name in campaigns:
+        mine = measured[measured["campaign"] == name]
+        arms = mine[mine["arm"] != HOLDOUT]
+        held = mine[mine["arm"] == HOLDOUT]
+        n1, x1 = int(arms["people"].sum()), int(arms["converted"].sum())
+        n0, x0 = int(held["people"].sum()), int(held["converted"].sum())
+        got = proportion_lift(np.array([x1]), np.array([n1]), np.array([x0]), np.array([n0 or np.nan]))
+        value = (arms["value_per_person"] * arms["people"]).sum() / n1 if n1 else np.nan
+        rows.append(
+            {
+                "converted": x1,
+                "conversion_rate": x1 / n1 if n1 else np.nan,
+                "holdout_rate": x0 / n0 if n0 else np.nan,
+                "conversion_lift": got["lift"][0],
+                "conversion_lift_low": got["lift_low"][0],
+                "conversion_lift_high": got["lift_high"][0],
+                "conversion_p_value": got["p_value"][0],
+                "value_per_person": value if arms["value_per_person"].notna().any() else np.nan,
+            }
+        )
+    return pd.DataFrame(rows, columns=list(CONVERSION_COLUMNS), index=campaigns.index)
 
 
 #: Columns of :func:`compare_campaigns`.
@@ -115,8 +175,12 @@ COMPARISON_COLUMNS: Final = (
 )
 
 
-def export_comparison(comparison: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
-    """Write the comparison as an ``.xlsx`` workbook (sheet 对比, rates as percentages)."""
+def export_comparison(
+    comparison: pd.DataFrame, path: str | os.PathLike[str], *, outcomes: pd.DataFrame | None = None
+) -> Path:
+    """Write the comparison as an ``.xlsx`` workbook (sheet 对比, rates as percentages); with
+    ``outcomes`` (:func:`~smscampaign.measure_outcomes`), a 转化 sheet of conversions and lift per
+    arm."""
     target = Path(path)
     if target.suffix.lower() != ".xlsx":
         raise ConfigError(f"the comparison is written as .xlsx, not {target.suffix or 'no suffix'}")
@@ -136,10 +200,32 @@ def export_comparison(comparison: pd.DataFrame, path: str | os.PathLike[str]) ->
         for i, column in enumerate(sheet.columns, start=1):
             letter = ws.cell(row=1, column=i).column_letter
             ws.column_dimensions[letter].width = min(60, max(10, len(str(column)) + 2))
-            if column.endswith("_rate"):
+            if column.endswith("_rate") or column.startswith("conversion_lift"):
                 for cell in ws[letter][1:]:
                     cell.number_format = "0.0%"
+        if outcomes is not None:
+            _outcome_sheet(writer, outcomes)
     return target
+
+
+def _outcome_sheet(writer: pd.ExcelWriter, outcomes: pd.DataFrame) -> None:
+    """The 转化 sheet: measure_outcomes' table, bilingual headers, rates and lifts as percentages."""
+    sheet = outcomes.rename(columns=OUTCOME_LABELS)
+    sheet.to_excel(writer, sheet_name="转化", index=False)
+    ws = writer.sheets["转化"]
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = ws.dimensions
+    for i, column in enumerate(outcomes.columns, start=1):
+        letter = ws.cell(row=1, column=i).column_letter
+        wide = column.startswith("verdict")
+        ws.column_dimensions[letter].width = (
+            70 if wide else max(10, len(OUTCOME_LABELS.get(column, column)) + 2)
+        )
+        if column in ("rate", "lift", "lift_low", "lift_high", "mde") or column.startswith(
+            "relative_lift"
+        ):
+            for cell in ws[letter][1:]:
+                cell.number_format = "0.00%"
 
 
 # -- the report's history tables -------------------------------------------------------------------

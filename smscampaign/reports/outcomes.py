@@ -58,6 +58,7 @@ __all__ = [
     "DETAIL_COLUMNS",
     "HOLDOUT_ARM",
     "OUTCOME_COLUMNS",
+    "OUTCOME_LABELS",
     "HoldoutTooSmallWarning",
     "measure_outcomes",
 ]
@@ -92,6 +93,31 @@ DETAIL_COLUMNS: Final = (
     "mde",
     "left_out",
 )
+#: Workbook labels of those columns (the 转化 sheet of the report and of the comparison).
+OUTCOME_LABELS: Final = {
+    "campaign": "活动 campaign",
+    "arm": "分组 arm",
+    "people": "人数 people",
+    "converted": "转化人数 converted",
+    "rate": "转化率 rate",
+    "lift": "提升（百分点） lift",
+    "lift_low": "提升下限 lift low",
+    "lift_high": "提升上限 lift high",
+    "p_value": "p 值 p-value",
+    "value_per_person": "人均金额 value per person",
+    "value_lift": "人均金额提升 value lift",
+    "value_lift_low": "金额提升下限 value lift low",
+    "value_lift_high": "金额提升上限 value lift high",
+    "verdict_zh": "结论",
+    "verdict_en": "verdict",
+    "outcomes": "转化次数 outcomes",
+    "outcomes_per_person": "人均转化次数 outcomes per person",
+    "relative_lift": "相对提升 relative lift",
+    "relative_lift_low": "相对提升下限 relative lift low",
+    "relative_lift_high": "相对提升上限 relative lift high",
+    "mde": "最小可检测差别 MDE",
+    "left_out": "未发送（不计） left out",
+}
 #: The arm (and status) of the people held out.
 HOLDOUT_ARM: Final = "holdout"
 #: Statuses whose people may have got the message: they compete for outcomes as exposures.
