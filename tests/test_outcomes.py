@@ -20,7 +20,7 @@ T0 = datetime(2026, 3, 2, 10, 0, tzinfo=BEIJING)
 SIMULATIONS = 500
 
 
-def _record(
+def record_campaign(
     store: SQLiteStore,
     fingerprint: str,
     name: str,
@@ -53,7 +53,7 @@ def _record(
     store.record_people(fingerprint, fields)
 
 
-def _people(rows: list[tuple[str, str, str]], **keys: list[str]) -> pd.DataFrame:
+def people_frame(rows: list[tuple[str, str, str]], **keys: list[str]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["mobile", "arm", "status"])
     for column, values in keys.items():
         frame[column] = values
@@ -70,10 +70,10 @@ def _orders(rows: list[tuple[str, datetime, float]]) -> pd.DataFrame:
 def test_attribution_follows_the_latest_campaign_within_the_window(home: Path) -> None:
     a, b, c, d, e = (f"1390000000{i}" for i in range(1, 6))
     with SQLiteStore(home) as store:
-        first = _people([(a, "A", "accepted"), (b, "holdout", "holdout"), (c, "A", "invalid")])
-        _record(store, "f1", "spring", first, T0)
-        second = _people([(a, "A", "accepted"), (d, "holdout", "holdout"), (e, "A", "capped")])
-        _record(store, "f2", "summer", second, T0 + timedelta(days=5))
+        first = people_frame([(a, "A", "accepted"), (b, "holdout", "holdout"), (c, "A", "invalid")])
+        record_campaign(store, "f1", "spring", first, T0)
+        second = people_frame([(a, "A", "accepted"), (d, "holdout", "holdout"), (e, "A", "capped")])
+        record_campaign(store, "f2", "summer", second, T0 + timedelta(days=5))
     day = timedelta(days=1)
     orders = _orders(
         [
@@ -114,8 +114,8 @@ def test_attribution_follows_the_latest_campaign_within_the_window(home: Path) -
 def test_a_customer_id_key_and_one_the_campaign_never_had(home: Path) -> None:
     a, b = "13900000001", "13900000002"
     with SQLiteStore(home) as store:
-        people = _people([(a, "A", "accepted"), (b, "holdout", "holdout")], 会员号=["007", "008"])
-        _record(store, "f1", "spring", people, T0)
+        people = people_frame([(a, "A", "accepted"), (b, "holdout", "holdout")], 会员号=["007", "008"])
+        record_campaign(store, "f1", "spring", people, T0)
     orders = pd.DataFrame({"会员号": ["007", "008", "7"], "时间": [T0 + timedelta(hours=5)] * 3})
     out = sc.measure_outcomes("spring", orders, key="会员号").set_index("arm")
     assert out["converted"].to_dict() == {"A": 1, "holdout": 1}  # "7" is not "007": text-exact
@@ -127,11 +127,11 @@ def test_a_customer_id_key_and_one_the_campaign_never_had(home: Path) -> None:
 
 def test_mixed_number_formats_are_normalised_like_recipient_numbers(home: Path) -> None:
     with SQLiteStore(home) as store:
-        people = _people(
+        people = people_frame(
             [(f"1390000000{i}", "A", "accepted") for i in range(4)]
             + [("13800000000", "holdout", "holdout")]
         )
-        _record(store, "f1", "spring", people, T0)
+        record_campaign(store, "f1", "spring", people, T0)
     later = T0 + timedelta(days=1)
     orders = pd.DataFrame(
         {
@@ -151,7 +151,7 @@ def test_mixed_number_formats_are_normalised_like_recipient_numbers(home: Path) 
 
 def test_bad_input_gets_a_clear_error(home: Path, tmp_path: Path) -> None:
     with SQLiteStore(home) as store:
-        _record(store, "f1", "spring", _people([("13900000001", "A", "accepted")]), T0)
+        record_campaign(store, "f1", "spring", people_frame([("13900000001", "A", "accepted")]), T0)
     good = _orders([("13900000001", T0 + timedelta(days=1), 1.0)])
     with pytest.raises(sc.OutcomesError, match="no time column"):
         sc.measure_outcomes("spring", good[["手机", "金额"]])
@@ -162,7 +162,7 @@ def test_bad_input_gets_a_clear_error(home: Path, tmp_path: Path) -> None:
     times.to_csv(path, index=False)
     with pytest.raises(sc.OutcomesError, match=r"cannot be read at rows 3, 4 \('昨天', '2026-13-45'\)"):
         sc.measure_outcomes("spring", path)
-    for window in (14, "fortnight", "-3D"):
+    for window in (14, "14", "fortnight", "-3D"):
         with pytest.raises(sc.OutcomesError, match="window"):
             sc.measure_outcomes("spring", good, window=window)
     with pytest.raises(sc.OutcomesError, match="not amounts at index 0"):
@@ -173,11 +173,11 @@ def test_bad_input_gets_a_clear_error(home: Path, tmp_path: Path) -> None:
 
 def test_an_excel_file_keeps_keys_as_exact_text(home: Path, tmp_path: Path) -> None:
     with SQLiteStore(home) as store:
-        people = _people(
+        people = people_frame(
             [("13900000001", "A", "accepted"), ("13900000002", "holdout", "holdout")],
             会员号=["00123", "00124"],
         )
-        _record(store, "f1", "spring", people, T0)
+        record_campaign(store, "f1", "spring", people, T0)
     path = tmp_path / "orders.xlsx"
     pd.DataFrame(
         {
@@ -226,7 +226,7 @@ def test_a_small_hold_out_warns_with_the_minimum_detectable_effect(home: Path) -
         (f"138{i:08d}", "holdout", "holdout") for i in range(40)
     ]
     with SQLiteStore(home) as store:
-        _record(store, "f1", "spring", _people(rows), T0)
+        record_campaign(store, "f1", "spring", people_frame(rows), T0)
     orders = _orders([(m, T0 + timedelta(days=1), 1.0) for m, *_ in rows[:2000:10] + rows[2000::4]])
     with pytest.warns(
         sc.HoldoutTooSmallWarning, match=r"minimum detectable effect is \d+(\.\d+)? points"
@@ -302,10 +302,10 @@ def test_measure_outcomes_finds_a_known_effect_end_to_end(home: Path) -> None:
     mobiles = np.array([f"139{i:08d}" for i in rng.choice(10**8, n, replace=False)])
     arm = rng.choice(["A", "holdout"], n, p=[0.8, 0.2])
     with SQLiteStore(home) as store:
-        people = _people(
+        people = people_frame(
             list(zip(mobiles, arm, np.where(arm == "holdout", "holdout", "accepted"), strict=True))
         )
-        _record(store, "f1", "spring", people, T0)
+        record_campaign(store, "f1", "spring", people, T0)
     buys = rng.random(n) < np.where(arm == "A", 0.08, 0.05)
     orders = pd.DataFrame(
         {"mobile": mobiles[buys], "at": T0 + pd.to_timedelta(rng.uniform(0, 13, buys.sum()), unit="D")}

@@ -17,6 +17,7 @@ One module per command group, as DVC's ``dvc/commands/*.py``; each gives one ``a
     planning   plan, review
     sending    send
     reporting  report, history, compare
+    outcomes   outcomes (did it sell? lift against the hold-out)
     replies    receive, replies, opt-outs
     account    balance, bind, unbind, recharge
     tools      demo, notebooks, sandbox
@@ -32,7 +33,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from smscampaign.cli import account, lists, planning, replies, reporting, sending, tools
+from smscampaign.cli import account, lists, outcomes, planning, replies, reporting, sending, tools
 from smscampaign.cli.common import (
     DEMO_PASSWORD,
     DEMO_SMS,
@@ -77,6 +78,7 @@ COMMANDS: list[Callable[[Subparsers], None]] = [
     reporting.add_history,
     tools.add_notebooks,
     replies.add_opt_outs,
+    outcomes.add_outcomes,
     planning.add_plan,
     replies.add_receive,
     account.add_recharge,

@@ -40,6 +40,7 @@ __all__ = [
     "compare_campaigns",
     "export_comparison",
     "report_tables",
+    "write_outcome_sheet",
 ]
 
 logger = logging.getLogger(__name__)
@@ -105,7 +106,9 @@ def compare_campaigns(
                 "reply_rate": replied / messages if messages else np.nan,
                 "opted_out": int(opted),
                 "opt_out_rate": opted / messages if messages else np.nan,
-                "median_time_to_reply": first["time_to_reply"].median() if len(first) else pd.NaT,
+                "median_time_to_reply": (
+                    first["time_to_reply"].median() if len(first) else np.timedelta64("NaT", "ns")
+                ),
             }
         )
     out = pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
@@ -204,11 +207,11 @@ def export_comparison(
                 for cell in ws[letter][1:]:
                     cell.number_format = "0.0%"
         if outcomes is not None:
-            _outcome_sheet(writer, outcomes)
+            write_outcome_sheet(writer, outcomes)
     return target
 
 
-def _outcome_sheet(writer: pd.ExcelWriter, outcomes: pd.DataFrame) -> None:
+def write_outcome_sheet(writer: pd.ExcelWriter, outcomes: pd.DataFrame) -> None:
     """The 转化 sheet: measure_outcomes' table, bilingual headers, rates and lifts as percentages."""
     sheet = outcomes.rename(columns=OUTCOME_LABELS)
     sheet.to_excel(writer, sheet_name="转化", index=False)

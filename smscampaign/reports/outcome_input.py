@@ -62,9 +62,10 @@ class OutcomeRows:
 def outcome_window(window: Any) -> pd.Timedelta:
     """``window`` (``"14D"``, ``"14d"``, ``"36h"``, a timedelta) as a positive duration; a bare
     number is refused (``14`` would be 14 nanoseconds to pandas)."""
-    if isinstance(window, bool | int | float | np.integer | np.floating):
+    bare = isinstance(window, str) and re.fullmatch(r"\s*[-+]?[\d.]+\s*", window)
+    if bare or isinstance(window, bool | int | float | np.integer | np.floating):
         raise OutcomesError(
-            f"window must be a duration such as '14D' or '36h', not the number {window!r}"
+            f"window must be a duration such as '14D' or '36h', not the bare number {window!r}"
         )
     try:
         return positive_duration(window, "window")
@@ -106,7 +107,7 @@ def _key_column(frame: pd.DataFrame, key: str) -> str:
         return key
     if MOBILE_KEY in frame.columns:
         return MOBILE_KEY
-    found = frame.attrs.get("phone_column") or detect_phone_column(frame)
+    found = detect_phone_column(frame) or frame.attrs.get("phone_column")
     if not found or found not in frame.columns:
         raise OutcomesError(
             f"no phone column in the outcomes (columns: {columns}); name the key with key=…"

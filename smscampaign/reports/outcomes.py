@@ -460,7 +460,6 @@ def _warn_small(table: pd.DataFrame, min_effect: float | None) -> None:
             )
         if reason:
             message = f"campaign {row.campaign!r}, arm {row.arm!r}: {reason}"
-            logger.warning(message)
             warnings.warn(message, HoldoutTooSmallWarning, stacklevel=3)
 
 

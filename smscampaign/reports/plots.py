@@ -181,14 +181,15 @@ def plot_lift(outcomes: pd.DataFrame, *, value: bool = False) -> Figure:
     y = np.arange(len(arms))[::-1]
     clear = (low > 0) | (high < 0)
     colors = np.where(clear, "#1f77b4", "#999999")
-    ax.errorbar(
-        centre,
-        y,
-        xerr=[np.nan_to_num(centre - low), np.nan_to_num(high - centre)],
-        fmt="none",
-        ecolor=colors,
-        capsize=4,
-    )
+    for i in range(len(arms)):  # one colour per bar: clear effects blue, the others grey
+        ax.errorbar(
+            centre[i],
+            y[i],
+            xerr=[[np.nan_to_num(centre[i] - low[i])], [np.nan_to_num(high[i] - centre[i])]],
+            fmt="none",
+            ecolor=colors[i],
+            capsize=4,
+        )
     ax.scatter(centre, y, c=colors, zorder=3)
     ax.axvline(0, color="black", linestyle="--", linewidth=1)
     ax.set_yticks(y, [_shorten(label) for label in labels])
