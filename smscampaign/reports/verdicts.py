@@ -49,7 +49,7 @@ class Verdicts:
 
     def _significant(self, row: dict[str, Any]) -> bool:
         p = row.get("p_value")
-        return not _missing(p) and p < 1 - self.confidence
+        return p is not None and not _missing(p) and float(p) < 1 - self.confidence
 
     def zh(self, row: dict[str, Any]) -> str:
         """The Chinese verdict of one row of the outcomes table."""
