@@ -281,10 +281,11 @@ class History:
             out[status] = pd.array([int(c.get(status, 0)) for c in counts], dtype="Int64")
         return out
 
-    def find_campaign(self, name: str) -> pd.Series:
-        """The row of :meth:`campaigns` named ``name`` (or whose fingerprint starts with it; the
-        latest when several match); :class:`ConfigError` naming the known campaigns otherwise."""
-        campaigns = self.campaigns()
+    def find_campaign(self, name: str, campaigns: pd.DataFrame | None = None) -> pd.Series:
+        """The row of :meth:`campaigns` (or of ``campaigns``, that table read already) named
+        ``name`` (or whose fingerprint starts with it; the latest when several match);
+        :class:`ConfigError` naming the known campaigns otherwise."""
+        campaigns = self.campaigns() if campaigns is None else campaigns
         text = str(name)
         match = campaigns[(campaigns["name"] == text) | campaigns["fingerprint"].str.startswith(text)]
         if match.empty or not text:

@@ -10,7 +10,9 @@ It holds:
   path (:meth:`Store.journal_path`), so re-running the same command or cell resumes;
 - ``home.sqlite``: the **store** — the send registry (who got which content, from which campaign
   and journal, when: one row per batch in ``send_batches``, its numbers packed in one row of
-  ``send_batch_mobiles``) and the campaign history (campaigns, replies, opt-outs).
+  ``send_batch_mobiles``), the campaign history (campaigns, replies, opt-outs) and each campaign's
+  people (``campaign_people``: arm, final status — the hold-out too — and the list's identifier
+  columns, for outcomes measured weeks later).
 
 The store sits behind one small interface, :class:`Store`, with :class:`SQLiteStore` today; a
 team-shared PostgreSQL store is planned, so the store methods' SQL is portable (TEXT / INTEGER /

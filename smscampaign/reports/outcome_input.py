@@ -28,6 +28,8 @@ from typing import Any, Final
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from smscampaign.core.errors import OutcomesError
 from smscampaign.memory.times import positive_duration
@@ -132,30 +134,49 @@ def _time_column(frame: pd.DataFrame, time: str | None, taken: set[str]) -> str:
     )
 
 
+def _arrow_cells(cells: pd.Series) -> pa.Array:
+    """A column as one Arrow string array: Arrow-backed text as is, anything else as cell text."""
+    if isinstance(cells.dtype, pd.StringDtype) and cells.dtype.storage == "pyarrow":
+        found = pa.array(cells.array, pa.string())
+    else:
+        found = pa.array(as_text(cells).array, pa.string())
+    return found.combine_chunks() if isinstance(found, pa.ChunkedArray) else found
+
+
 def _number_keys(frame: pd.DataFrame, column: str) -> tuple[pd.Index, np.ndarray]:
     """Each row's number as int64 (11 digits) and which rows have one; numbers that cannot be read
-    are an error naming the rows."""
+    are an error naming the rows. Clean 11-digit text is cast in Arrow; only the other shapes go
+    through :func:`normalize_numbers`, once per distinct value."""
     cells = frame[column]
-    if pd.api.types.is_integer_dtype(cells.dtype) and not cells.isna().any():
-        codes, uniques = pd.factorize(cells.to_numpy())
-        distinct = pd.Series(uniques)
-    else:
-        codes, uniques = pd.factorize(cells, use_na_sentinel=True)
-        distinct = pd.Series(np.asarray(uniques, dtype=object))
-    normalized = normalize_numbers(distinct)
-    text = as_text(distinct).str.strip()
-    unreadable = (normalized.isna() & text.notna() & (text != "")).to_numpy()
-    empty = ~normalized.notna().to_numpy()
-    bad = (codes >= 0) & np.append(unreadable, False)[codes]
-    if bad.any():
-        raise OutcomesError(
-            f"the outcomes' {column!r} holds values that are not mobile numbers at "
-            f"{_where(frame, bad)} ({_examples(cells, bad)}); fix or drop those rows (numbers are "
-            "read like recipient numbers: +86, spaces and dashes are fine, 1.38E+10 is not)"
+    text = _arrow_cells(cells)
+    clean = pc.fill_null(pc.and_(pc.utf8_is_digit(text), pc.equal(pc.utf8_length(text), 11)), False)
+    clean_rows = clean.to_numpy(zero_copy_only=False)
+    numbers = np.zeros(len(text), dtype=np.int64)
+    if clean_rows.any():
+        numbers[clean_rows] = pc.cast(pc.filter(text, clean), pa.int64()).to_numpy(zero_copy_only=False)
+    keep = clean_rows.copy()
+    messy = np.flatnonzero(~clean_rows)
+    if len(messy):
+        codes, uniques = pd.factorize(
+            pd.Series(text.take(pa.array(messy)).to_pandas()), use_na_sentinel=True
         )
-    numbers = np.append(normalized.fillna("0").astype("int64").to_numpy(), 0)
-    keep = (codes >= 0) & ~np.append(empty, True)[codes]
-    return pd.Index(numbers[codes][keep]), keep
+        distinct = pd.Series(np.asarray(uniques, dtype=object))
+        normalized = normalize_numbers(distinct)
+        stripped = distinct.astype(object).map(lambda v: str(v).strip())
+        unreadable = (normalized.isna() & (stripped != "")).to_numpy()
+        bad = np.zeros(len(text), dtype=bool)
+        bad[messy] = (codes >= 0) & np.append(unreadable, False)[codes]
+        if bad.any():
+            raise OutcomesError(
+                f"the outcomes' {column!r} holds values that are not mobile numbers at "
+                f"{_where(frame, bad)} ({_examples(cells, bad)}); fix or drop those rows (numbers "
+                "are read like recipient numbers: +86, spaces and dashes are fine, 1.38E+10 is not)"
+            )
+        found = np.append(normalized.notna().to_numpy(), False)[codes]
+        values = np.append(normalized.fillna("0").astype("int64").to_numpy(), 0)[codes]
+        numbers[messy] = values
+        keep[messy] = found
+    return pd.Index(numbers[keep]), keep
 
 
 def _text_keys(frame: pd.DataFrame, column: str) -> tuple[pd.Index, np.ndarray]:

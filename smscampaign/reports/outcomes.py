@@ -42,6 +42,7 @@ import pyarrow.compute as pc
 from smscampaign.core.dtypes import TEXT
 from smscampaign.core.errors import OutcomesError
 from smscampaign.memory.history import History
+from smscampaign.memory.keys import arrow_text
 from smscampaign.memory.people import KEY_PREFIX
 from smscampaign.memory.times import as_micros
 from smscampaign.reports.lift import (
@@ -135,16 +136,22 @@ class HoldoutTooSmallWarning(UserWarning):
 
 
 @contextlib.contextmanager
-def _opened(campaigns: Any, home: str | os.PathLike[str] | None) -> Iterator[tuple[History, list[str]]]:
-    """The History to read and the fingerprints of the campaigns asked for, in order."""
+def _opened(
+    campaigns: Any, home: str | os.PathLike[str] | None
+) -> Iterator[tuple[History, list[str], pd.DataFrame]]:
+    """The History to read, the fingerprints of the campaigns asked for (in order) and every
+    campaign of the home (:meth:`History.campaigns`, read once)."""
     if isinstance(campaigns, History):
-        yield campaigns, campaigns.campaigns()["fingerprint"].astype(str).tolist()
+        catalogue = campaigns.campaigns()
+        yield campaigns, catalogue["fingerprint"].astype(str).tolist(), catalogue
         return
     names = [campaigns] if isinstance(campaigns, str) else list(campaigns)
     if not names or not all(isinstance(n, str) for n in names):
         raise OutcomesError(f"campaigns must be a name, several names or a History, not {campaigns!r}")
     with History(home) as history:
-        yield history, [str(history.find_campaign(n)["fingerprint"]) for n in names]
+        catalogue = history.campaigns()
+        found = [history.find_campaign(n, catalogue) for n in names]
+        yield history, [str(row["fingerprint"]) for row in found], catalogue
 
 
 # -- exposures: who was reached (or held out) when, by which campaign ------------------------------
@@ -163,15 +170,17 @@ class _Home:
     """Everything the home knows that attribution needs, as flat arrays: every campaign's people
     (``campaign`` index, ``arm``, ``status``, ``mobile`` key) and the exposures."""
 
-    def __init__(self, history: History, key: str, chosen: Sequence[str]) -> None:
-        catalogue = history.campaigns()
+    def __init__(
+        self, history: History, key: str, chosen: Sequence[str], catalogue: pd.DataFrame
+    ) -> None:
         self.fingerprints = catalogue["fingerprint"].astype(str).tolist()
         self.names = dict(zip(self.fingerprints, catalogue["name"].astype(str), strict=True))
         created = as_micros(catalogue["created"])
         sent = history.store.sent_messages(columns=("mobile", "campaign", "at"))
-        sent_key = _number_key(pa.array(sent["mobile"].to_numpy(dtype=object), pa.string()))
+        sent_key = _number_key(arrow_text(sent["mobile"]))
         sent_at = as_micros(sent["at"])
-        sent_campaign = pd.Index(self.fingerprints).get_indexer(sent["campaign"].to_numpy(dtype=object))
+        codes, found = pd.factorize(sent["campaign"])
+        sent_campaign = pd.Index(self.fingerprints).get_indexer(found)[codes] if len(codes) else codes
         people = {fp: history.store.people(fp) for fp in self.fingerprints}
         field = KEY_PREFIX + key
         if key != MOBILE_KEY:
@@ -200,16 +209,36 @@ class _Home:
         self._people(people, key)
         self._exposures(people, sent_key, sent_at, sent_campaign)
 
+    @staticmethod
+    def _codes(values: pa.Array, names: list[str]) -> np.ndarray:
+        """Text as codes into ``names`` (extended with new values; -1 for null), in Arrow."""
+        encoded = pc.dictionary_encode(values)
+        if isinstance(encoded, pa.ChunkedArray):
+            encoded = encoded.combine_chunks()
+        local = [str(v) for v in encoded.dictionary.to_pylist()]
+        for value in local:
+            if value not in names:
+                names.append(value)
+        table = np.array([names.index(v) for v in local] + [-1], dtype=np.int64)
+        indices = pc.fill_null(encoded.indices, len(local)).to_numpy(zero_copy_only=False)
+        return table[indices]
+
+    def code(self, names: list[str], value: str) -> int:
+        """The code of ``value`` in ``names`` (-2, matching nothing, when absent)."""
+        return names.index(value) if value in names else -2
+
     def _people(self, people: dict[str, dict[str, pa.Array]], key: str) -> None:
         campaign, arm, status, mobile, ident = [], [], [], [], []
+        self.arm_names: list[str] = []
+        self.status_names: list[str] = []
         for i, fp in enumerate(self.fingerprints):
             fields = people[fp]
             if not fields:
                 continue
             size = len(fields["mobile"])
             campaign.append(np.full(size, i, dtype=np.int64))
-            arm.append(fields["arm"].to_numpy(zero_copy_only=False))
-            status.append(fields["status"].to_numpy(zero_copy_only=False))
+            arm.append(self._codes(fields["arm"], self.arm_names))
+            status.append(self._codes(fields["status"], self.status_names))
             mobile.append(_number_key(fields["mobile"]))
             if key != MOBILE_KEY:
                 found = fields.get(KEY_PREFIX + key, pa.nulls(size, pa.string()))
@@ -219,8 +248,8 @@ class _Home:
             return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
         self.campaign = joined(campaign, np.int64)
-        self.arm = joined(arm, object)
-        self.status = joined(status, object)
+        self.arm = joined(arm, np.int64)
+        self.status = joined(status, np.int64)
         self.mobile = joined(mobile, np.int64)
         if key == MOBILE_KEY:
             self.key: pd.Index = pd.Index(self.mobile)
@@ -248,17 +277,16 @@ class _Home:
     ) -> None:
         """Exposures: (key, time, campaign rank, person) — texted people at their message, the
         hold-out at the campaign's start, and messages of campaigns without kept people."""
-        exposed = np.isin(self.status, _EXPOSED)
-        held = self.status == HOLDOUT_ARM
-        at = np.full(len(self.status), _NONE, dtype=np.int64)
-        # Each texted person's own message time: the first message of their campaign to their number.
-        order = np.lexsort((sent_at, sent_key, sent_campaign))
-        first = np.ones(len(order), dtype=bool)
-        if len(order):
-            first[1:] = (np.diff(sent_campaign[order]) != 0) | (np.diff(sent_key[order]) != 0)
-        lookup = pd.MultiIndex.from_arrays([sent_campaign[order][first], sent_key[order][first]])
-        found = lookup.get_indexer(pd.MultiIndex.from_arrays([self.campaign, self.mobile]))
-        times = sent_at[order][first]
+        exposed = np.isin(self.status, [self.code(self.status_names, s) for s in _EXPOSED])
+        held = self.status == self.code(self.status_names, HOLDOUT_ARM)
+        # Each texted person's own message time: the first message of their campaign to their
+        # number; (campaign, number) as one int64 (numbers are below 2**35).
+        usable = (sent_key != _NONE) & (sent_campaign >= 0)
+        pair = (sent_campaign[usable] << 36) | sent_key[usable]
+        first = pd.Series(sent_at[usable]).groupby(pair, sort=False).min()
+        found = first.index.get_indexer((self.campaign << 36) | np.maximum(self.mobile, 0))
+        found = np.where(self.mobile == _NONE, -1, found)
+        times = first.to_numpy(dtype=np.int64)
         at = np.where(found >= 0, times[np.maximum(found, 0)] if len(times) else 0, _NONE)
         at = np.where((exposed & (at == _NONE)) | held, self.starts[self.campaign], at)
         take = (exposed | held) & self.has_key
@@ -292,12 +320,13 @@ def _attribute(home: _Home, rows: OutcomeRows, window: pd.Timedelta) -> np.ndarr
     person = np.full(len(rows.at), -1, dtype=np.int64)
     if not len(home.exposure_at) or not len(rows.at):
         return person
-    distinct = pd.Index(pd.unique(home.exposure_key.to_numpy()))
-    exposure_code = distinct.get_indexer(home.exposure_key)
-    code = distinct.get_indexer(rows.keys)
+    exposure_code, distinct = pd.factorize(home.exposure_key)
     span = int(window / pd.Timedelta(microseconds=1))
     t0, t1 = int(home.exposure_at.min()), int(home.exposure_at.max())
-    inside = np.flatnonzero((code >= 0) & (rows.at >= t0) & (rows.at <= t1 + span))
+    inside = np.flatnonzero((rows.at >= t0) & (rows.at <= t1 + span))  # cheap: before any hashing
+    code = np.full(len(rows.at), -1, dtype=np.int64)
+    code[inside] = pd.Index(distinct).get_indexer(rows.keys[inside])
+    inside = inside[code[inside] >= 0]
     # One sortable int64 per (person, time): code * slots + time since t0 (in units fine enough to
     # keep the product under 2**62: microseconds for any realistic home).
     unit = 1
@@ -322,12 +351,19 @@ def _sides(home: _Home, c: int) -> tuple[list[str], dict[str, np.ndarray], np.nd
     """The arms of campaign ``c`` (variants in order, the hold-out last), each arm's counted
     people, and its people never sent."""
     mine = home.campaign == c
-    counted = mine & (
-        ((home.status == _COUNTED) & (home.arm != HOLDOUT_ARM))
-        | ((home.status == HOLDOUT_ARM) & (home.arm == HOLDOUT_ARM))
+    held_arm = home.code(home.arm_names, HOLDOUT_ARM)
+    held_status = home.code(home.status_names, HOLDOUT_ARM)
+    counted = mine & (home.arm >= 0)
+    counted &= ((home.status == home.code(home.status_names, _COUNTED)) & (home.arm != held_arm)) | (
+        (home.status == held_status) & (home.arm == held_arm)
     )
-    arms = sorted({str(a) for a in home.arm[counted]}, key=lambda a: (a == HOLDOUT_ARM, a))
-    return arms, {a: counted & (home.arm == a) for a in arms}, mine & ~counted
+    present = np.unique(home.arm[counted])
+    arms = sorted((home.arm_names[a] for a in present), key=lambda a: (a == HOLDOUT_ARM, a))
+    return (
+        arms,
+        {a: counted & (home.arm == home.arm_names.index(a)) for a in arms},
+        mine & ~counted,
+    )
 
 
 def _rows(
@@ -364,7 +400,7 @@ def _rows(
                     "outcomes": int(outcomes[mask].sum()),
                     "s1": float(worth[mask].sum()),
                     "q1": float((worth[mask] ** 2).sum()),
-                    "left_out": int((left & (home.arm == arm)).sum()),
+                    "left_out": int((left & (home.arm == home.arm_names.index(arm))).sum()),
                     **base,
                 }
             )
@@ -502,8 +538,8 @@ def measure_outcomes(
     if not 0 < confidence < 1:
         raise OutcomesError(f"confidence must be between 0 and 1, not {confidence!r}")
     rows = read_outcomes(outcomes, key=key, time=time, value=value)
-    with _opened(campaigns, home) as (history, chosen):
-        found = _Home(history, key, chosen)
+    with _opened(campaigns, home) as (history, chosen, catalogue):
+        found = _Home(history, key, chosen, catalogue)
     person = _attribute(found, rows, span)
     raw = _rows(found, chosen, person, rows.values)
     stats = _statistics(raw, confidence=confidence, valued=value is not None)
@@ -539,6 +575,7 @@ def _left_out(home: _Home, chosen: Sequence[str]) -> dict[str, dict[str, int]]:
     for fp in chosen:
         c = home.fingerprints.index(fp)
         _, _, left = _sides(home, c)
-        counts = pd.Series(home.status[left], dtype=object).fillna("unknown").value_counts()
-        out[home.names[fp]] = {str(k): int(v) for k, v in counts.items()}
+        codes, counts = np.unique(home.status[left], return_counts=True)
+        named = [home.status_names[i] if i >= 0 else "unknown" for i in codes]
+        out[home.names[fp]] = {n: int(k) for n, k in zip(named, counts, strict=True)}
     return out
