@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
+from bench_history import best  # the same timing: best of three, wall and CPU
 
 import smscampaign as sc
 from smscampaign.memory.home import SQLiteStore
@@ -33,21 +34,6 @@ PER_CAMPAIGN = 250_000
 MEMBERS = 600_000
 ORDERS = 5_000_000
 BATCH = 500
-
-
-def best(label: str, fn, repeat: int = 3) -> object:
-    times, cpus = [], []
-    result = None
-    for _ in range(repeat):
-        start, cpu = time.perf_counter(), time.process_time()
-        result = fn()
-        times.append(time.perf_counter() - start)
-        cpus.append(time.process_time() - cpu)
-    print(
-        f"{label:<58} {min(times):7.2f} s wall {min(cpus):6.2f} s CPU"
-        f"   (runs: {', '.join(f'{t:.2f}' for t in times)})"
-    )
-    return result
 
 
 def build(

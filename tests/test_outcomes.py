@@ -135,7 +135,7 @@ def test_mixed_number_formats_are_normalised_like_recipient_numbers(home: Path) 
     later = T0 + timedelta(days=1)
     orders = pd.DataFrame(
         {
-            "手机号码": ["+86 139 0000 0000", "139-0000-0001", 13900000002, "0086１３９00000003", None],
+            "手机号码": ["+86 139 0000 0000", "139-0000-0001", 13900000002, "１３９00000003", None],
             "下单时间": [later.strftime("%Y/%m/%d %H:%M")] * 5,
         }
     )

@@ -45,6 +45,7 @@ __all__ = [
     "assign_variants",
     "plan_variants",
     "two_proportion_test",
+    "wilson_interval",
 ]
 
 logger = logging.getLogger(__name__)
@@ -320,13 +321,19 @@ def plan_arms(
 # -- the test --------------------------------------------------------------------------------
 
 
-def _wilson(successes: int, n: int, z: float) -> tuple[float, float]:
-    if n == 0:
-        return (math.nan, math.nan)
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return (max(0.0, centre - half), min(1.0, centre + half))
+def wilson_interval(successes: Any, n: Any, z: float) -> tuple[Any, Any]:
+    """Wilson's score interval of ``successes / n`` at the normal quantile ``z``; numbers or numpy
+    arrays (element-wise; NaN where ``n`` is 0). What :func:`two_proportion_test` and the lift
+    against a hold-out (:mod:`smscampaign.reports.lift`) build Newcombe's interval from."""
+    x, size = np.asarray(successes, dtype=float), np.asarray(n, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = x / size
+        centre = (p + z * z / (2 * size)) / (1 + z * z / size)
+        half = z * np.sqrt(p * (1 - p) / size + z * z / (4 * size * size)) / (1 + z * z / size)
+    low, high = np.maximum(0.0, centre - half), np.minimum(1.0, centre + half)
+    if low.ndim == 0:
+        return float(low), float(high)
+    return low, high
 
 
 def two_proportion_test(
@@ -382,8 +389,8 @@ def two_proportion_test(
         return out
     z = float(stats.norm.ppf(0.5 + confidence / 2))
     pa_, pb_ = sa / na, sb / nb
-    la, ua = _wilson(sa, na, z)
-    lb, ub = _wilson(sb, nb, z)
+    la, ua = wilson_interval(sa, na, z)
+    lb, ub = wilson_interval(sb, nb, z)
     diff = pb_ - pa_
     low = diff - math.sqrt((pb_ - lb) ** 2 + (ua - pa_) ** 2)
     high = diff + math.sqrt((ub - pb_) ** 2 + (pa_ - la) ** 2)

@@ -24,8 +24,9 @@ from typing import Any, Final
 
 import pandas as pd
 
-from smscampaign.core.columns import name_columns
+from smscampaign.core.columns import LEAD_COLUMNS, name_columns
 from smscampaign.memory.home import PEOPLE_SEPARATOR
+from smscampaign.stages.numbers import OUTPUT_COLUMNS
 
 __all__ = ["ALL_ARM", "KEY_PREFIX", "campaign_people", "key_columns"]
 
@@ -36,24 +37,15 @@ KEY_PREFIX: Final = "key:"
 #: Columns the toolkit adds to a list (checking, planning, sending): never a customer's identifier.
 _TOOLKIT_COLUMNS: Final = frozenset(
     {
-        "source_row",
-        "mobile",
-        "status",
-        "reason",
+        *LEAD_COLUMNS,
+        *OUTPUT_COLUMNS,
         "reason_zh",
-        "message_zh",
-        "message_en",
-        "content",
         "code",
         "category",
         "batch",
         "attempts",
         "gateway_result",
         "sent_at",
-        "carrier",
-        "region",
-        "city",
-        "area_code",
         "length",
         "variant",
     }

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -196,16 +196,15 @@ def export_comparison(
     )
     target.parent.mkdir(parents=True, exist_ok=True)
     with pd.ExcelWriter(target, engine="openpyxl") as writer:
-        sheet.to_excel(writer, sheet_name="对比", index=False)
-        ws = writer.sheets["对比"]
-        ws.freeze_panes = "A2"
-        ws.auto_filter.ref = ws.dimensions
-        for i, column in enumerate(sheet.columns, start=1):
-            letter = ws.cell(row=1, column=i).column_letter
-            ws.column_dimensions[letter].width = min(60, max(10, len(str(column)) + 2))
-            if column.endswith("_rate") or column.startswith("conversion_lift"):
-                for cell in ws[letter][1:]:
-                    cell.number_format = "0.0%"
+        _openpyxl_sheet(
+            writer,
+            "对比",
+            sheet,
+            list(sheet.columns),
+            width=lambda column: min(60, max(10, len(str(column)) + 2)),
+            percent=lambda column: column.endswith("_rate") or column.startswith("conversion_lift"),
+            number_format="0.0%",
+        )
         if outcomes is not None:
             write_outcome_sheet(writer, outcomes)
     return target
@@ -213,22 +212,44 @@ def export_comparison(
 
 def write_outcome_sheet(writer: pd.ExcelWriter, outcomes: pd.DataFrame) -> None:
     """The 转化 sheet: measure_outcomes' table, bilingual headers, rates and lifts as percentages."""
-    sheet = outcomes.rename(columns=OUTCOME_LABELS)
-    sheet.to_excel(writer, sheet_name="转化", index=False)
-    ws = writer.sheets["转化"]
+    _openpyxl_sheet(
+        writer,
+        "转化",
+        outcomes.rename(columns=OUTCOME_LABELS),
+        list(outcomes.columns),
+        width=lambda column: (
+            70 if column.startswith("verdict") else max(10, len(OUTCOME_LABELS.get(column, column)) + 2)
+        ),
+        percent=lambda column: (
+            column in ("rate", "lift", "lift_low", "lift_high", "mde")
+            or column.startswith("relative_lift")
+        ),
+        number_format="0.00%",
+    )
+
+
+def _openpyxl_sheet(
+    writer: pd.ExcelWriter,
+    name: str,
+    sheet: pd.DataFrame,
+    columns: list[str],
+    *,
+    width: Callable[[str], float],
+    percent: Callable[[str], bool],
+    number_format: str,
+) -> None:
+    """``sheet`` as the workbook sheet ``name``: frozen header, autofilter, each of ``columns`` (the
+    frame's own names, one per sheet column) ``width`` wide, ``percent`` ones as percentages."""
+    sheet.to_excel(writer, sheet_name=name, index=False)
+    ws = writer.sheets[name]
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
-    for i, column in enumerate(outcomes.columns, start=1):
+    for i, column in enumerate(columns, start=1):
         letter = ws.cell(row=1, column=i).column_letter
-        wide = column.startswith("verdict")
-        ws.column_dimensions[letter].width = (
-            70 if wide else max(10, len(OUTCOME_LABELS.get(column, column)) + 2)
-        )
-        if column in ("rate", "lift", "lift_low", "lift_high", "mde") or column.startswith(
-            "relative_lift"
-        ):
+        ws.column_dimensions[letter].width = width(column)
+        if percent(column):
             for cell in ws[letter][1:]:
-                cell.number_format = "0.00%"
+                cell.number_format = number_format
 
 
 # -- the report's history tables -------------------------------------------------------------------

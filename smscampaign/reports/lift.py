@@ -32,6 +32,8 @@ from typing import Final
 
 import numpy as np
 
+from smscampaign.campaign.variants import wilson_interval
+
 __all__ = [
     "MIN_COUNT",
     "mean_lift",
@@ -89,14 +91,6 @@ def _t_two_sided_p(t: np.ndarray, df: np.ndarray) -> np.ndarray:
         return np.asarray(2 * stdtr(df, -np.abs(t)), dtype=float)
 
 
-def _wilson(x: np.ndarray, n: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = x / n
-        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return np.maximum(0.0, centre - half), np.minimum(1.0, centre + half)
-
-
 def _fisher(x1: int, n1: int, x0: int, n0: int) -> float:
     """Fisher's exact two-sided p-value, or NaN without scipy."""
     try:
@@ -119,8 +113,8 @@ def proportion_lift(
     z = z_quantile(confidence)
     with np.errstate(divide="ignore", invalid="ignore"):
         p1, p0 = x1 / n1, x0 / n0
-        l1, u1 = _wilson(x1, n1, z)
-        l0, u0 = _wilson(x0, n0, z)
+        l1, u1 = wilson_interval(x1, n1, z)
+        l0, u0 = wilson_interval(x0, n0, z)
         lift = p1 - p0
         low = lift - np.sqrt((p1 - l1) ** 2 + (u0 - p0) ** 2)
         high = lift + np.sqrt((u1 - p1) ** 2 + (p0 - l0) ** 2)

@@ -149,7 +149,7 @@ def _number_keys(frame: pd.DataFrame, column: str) -> tuple[pd.Index, np.ndarray
     through :func:`normalize_numbers`, once per distinct value."""
     cells = frame[column]
     text = _arrow_cells(cells)
-    clean = pc.fill_null(pc.and_(pc.utf8_is_digit(text), pc.equal(pc.utf8_length(text), 11)), False)
+    clean = pc.fill_null(pc.and_(pc.utf8_is_digit(text), pc.equal(pc.binary_length(text), 11)), False)
     clean_rows = clean.to_numpy(zero_copy_only=False)
     numbers = np.zeros(len(text), dtype=np.int64)
     if clean_rows.any():

@@ -160,7 +160,7 @@ def _opened(
 def _number_key(mobiles: pa.Array) -> np.ndarray:
     """11-digit numbers as int64, anything else as :data:`_NONE`."""
     shaped = pc.fill_null(
-        pc.and_(pc.utf8_is_digit(mobiles), pc.equal(pc.utf8_length(mobiles), 11)), False
+        pc.and_(pc.utf8_is_digit(mobiles), pc.equal(pc.binary_length(mobiles), 11)), False
     )
     numbers = pc.cast(pc.if_else(shaped, mobiles, "0"), pa.int64()).to_numpy(zero_copy_only=False)
     return np.where(shaped.to_numpy(zero_copy_only=False), numbers, _NONE)
