@@ -43,6 +43,7 @@ __all__ = [
     "MIN_COUNT",
     "VariantPlan",
     "assign_variants",
+    "newcombe_interval",
     "plan_variants",
     "two_proportion_test",
     "wilson_interval",
@@ -323,8 +324,7 @@ def plan_arms(
 
 def wilson_interval(successes: Any, n: Any, z: float) -> tuple[Any, Any]:
     """Wilson's score interval of ``successes / n`` at the normal quantile ``z``; numbers or numpy
-    arrays (element-wise; NaN where ``n`` is 0). What :func:`two_proportion_test` and the lift
-    against a hold-out (:mod:`smscampaign.reports.lift`) build Newcombe's interval from."""
+    arrays (element-wise; NaN where ``n`` is 0)."""
     x, size = np.asarray(successes, dtype=float), np.asarray(n, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         p = x / size
@@ -334,6 +334,24 @@ def wilson_interval(successes: Any, n: Any, z: float) -> tuple[Any, Any]:
     if low.ndim == 0:
         return float(low), float(high)
     return low, high
+
+
+def newcombe_interval(x1: Any, n1: Any, x0: Any, n0: Any, z: float) -> tuple[Any, Any, Any]:
+    """``x1 / n1 − x0 / n0`` and Newcombe's hybrid score interval of it (from each side's
+    :func:`wilson_interval`), at the normal quantile ``z``; numbers or numpy arrays (element-wise).
+    What :func:`two_proportion_test` and the lift against a hold-out
+    (:mod:`smscampaign.reports.lift`) report."""
+    a1, s1, a0, s0 = (np.asarray(v, dtype=float) for v in (x1, n1, x0, n0))
+    l1, u1 = wilson_interval(a1, s1, z)
+    l0, u0 = wilson_interval(a0, s0, z)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p1, p0 = a1 / s1, a0 / s0
+        diff = p1 - p0
+        low = diff - np.sqrt((p1 - l1) ** 2 + (u0 - p0) ** 2)
+        high = diff + np.sqrt((u1 - p1) ** 2 + (p0 - l0) ** 2)
+    if np.ndim(diff) == 0:
+        return float(diff), float(low), float(high)
+    return diff, low, high
 
 
 def two_proportion_test(
@@ -389,11 +407,7 @@ def two_proportion_test(
         return out
     z = float(stats.norm.ppf(0.5 + confidence / 2))
     pa_, pb_ = sa / na, sb / nb
-    la, ua = wilson_interval(sa, na, z)
-    lb, ub = wilson_interval(sb, nb, z)
-    diff = pb_ - pa_
-    low = diff - math.sqrt((pb_ - lb) ** 2 + (ua - pa_) ** 2)
-    high = diff + math.sqrt((ub - pb_) ** 2 + (pa_ - la) ** 2)
+    diff, low, high = newcombe_interval(sb, nb, sa, na, z)
     if pa_ == pb_ and pa_ in (0.0, 1.0):  # no variation at all: nothing can differ
         out.update(difference=0.0, ci_low=low, ci_high=high, p_value=1.0, test=None, enough=True)
         out["verdict"] = f"no difference: {pa_:.0%} in both {a} and {b}"

@@ -24,7 +24,7 @@ from typing import Any, Final
 
 import pandas as pd
 
-from smscampaign.core.columns import LEAD_COLUMNS, name_columns
+from smscampaign.core.columns import LEAD_COLUMNS, TECHNICAL_COLUMNS, name_columns
 from smscampaign.memory.home import PEOPLE_SEPARATOR
 from smscampaign.stages.numbers import OUTPUT_COLUMNS
 
@@ -38,14 +38,9 @@ KEY_PREFIX: Final = "key:"
 _TOOLKIT_COLUMNS: Final = frozenset(
     {
         *LEAD_COLUMNS,
+        *TECHNICAL_COLUMNS,
         *OUTPUT_COLUMNS,
         "reason_zh",
-        "code",
-        "category",
-        "batch",
-        "attempts",
-        "gateway_result",
-        "sent_at",
         "length",
         "variant",
     }

@@ -32,7 +32,7 @@ from typing import Final
 
 import numpy as np
 
-from smscampaign.campaign.variants import wilson_interval
+from smscampaign.campaign.variants import newcombe_interval
 
 __all__ = [
     "MIN_COUNT",
@@ -113,11 +113,7 @@ def proportion_lift(
     z = z_quantile(confidence)
     with np.errstate(divide="ignore", invalid="ignore"):
         p1, p0 = x1 / n1, x0 / n0
-        l1, u1 = wilson_interval(x1, n1, z)
-        l0, u0 = wilson_interval(x0, n0, z)
-        lift = p1 - p0
-        low = lift - np.sqrt((p1 - l1) ** 2 + (u0 - p0) ** 2)
-        high = lift + np.sqrt((u1 - p1) ** 2 + (p0 - l0) ** 2)
+        lift, low, high = newcombe_interval(x1, n1, x0, n0, z)
         pooled = (x1 + x0) / (n1 + n0)
         se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n0))
         stat = np.where(se > 0, lift / se, 0.0)
