@@ -27,6 +27,7 @@ COMMANDS = [
     "home",
     "notebooks",
     "opt-outs",
+    "outcomes",
     "plan",
     "receive",
     "recharge",
@@ -657,3 +658,44 @@ def test_plan_takes_a_good_frequency_cap(tmp_path: Path, capsys: pytest.CaptureF
         )
         == 0
     )
+
+
+def test_outcomes_command_prints_the_verdicts_and_writes_the_sheet(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import timedelta
+
+    import numpy as np
+    import pandas as pd
+    from test_outcomes import T0, people_frame, record_campaign
+
+    import smscampaign as sc
+    from smscampaign.memory.home import SQLiteStore
+
+    rng = np.random.default_rng(1)
+    rows = [
+        (f"139{i:08d}", "A" if i % 5 else "holdout", "accepted" if i % 5 else "holdout")
+        for i in range(3000)
+    ]
+    with SQLiteStore(home) as store:
+        record_campaign(store, "f1", "spring", people_frame(rows), T0)
+    buyers = [m for m, arm, _ in rows if rng.random() < (0.12 if arm == "A" else 0.04)]
+    orders = pd.DataFrame(
+        {"手机号码": buyers, "下单时间": [str(T0 + timedelta(days=2))[:19]] * len(buyers), "金额": 100}
+    )
+    path = tmp_path / "orders.csv"
+    orders.to_csv(path, index=False)
+    out = tmp_path / "outcomes.xlsx"
+    argv = ["outcomes", "spring", "--orders", str(path), "--window", "14d", "--value", "金额"]
+    assert main([*argv, "--out", str(out), "--plot", str(tmp_path / "lift.png")]) == 0
+    printed = capsys.readouterr().out
+    assert "A 比不发短信多" in printed and "A beats not texting" in printed
+    expected = sc.measure_outcomes("spring", path, window="14D", value="金额")
+    sheet = pd.read_excel(out, sheet_name="转化")
+    assert sheet["转化人数 converted"].tolist() == expected["converted"].tolist()
+    assert sheet["结论"].tolist() == expected["verdict_zh"].tolist()
+    assert (tmp_path / "lift.png").stat().st_size > 0
+    assert main([*argv[:4], "--window", "14"]) == 2
+    assert "window must be a duration" in one_line_error(capsys, 2)
+    assert main([*argv[:4], "--key", "会员号"]) == 2
+    assert "no column '会员号'" in one_line_error(capsys, 2)

@@ -41,7 +41,7 @@ def test_notebooks_command_copies_notebooks_with_their_data(
     dest = tmp_path / "analysis"
     assert cli.main(["notebooks", str(dest)]) == 0
     out = capsys.readouterr().out
-    assert f"{len(NOTEBOOKS)} notebooks and 3 sample files copied" in out
+    assert f"{len(NOTEBOOKS)} notebooks and 4 sample files copied" in out
     assert f"jupyter lab {dest / 'notebooks'}" in out
     assert sorted(p.name for p in (dest / "notebooks").iterdir()) == NOTEBOOKS
     for name in NOTEBOOKS:

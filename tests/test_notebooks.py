@@ -33,6 +33,7 @@ def test_the_three_notebooks_exist() -> None:
         "02_replies_and_optouts.ipynb",
         "03_account.ipynb",
         "04_history_and_ab_test.ipynb",
+        "05_did_it_sell.ipynb",
     ]
 
 

@@ -121,6 +121,13 @@ def _fill(store: SQLiteStore | PostgresStore) -> None:
     created = "2030-01-01T00:00:00.000000Z"
     for fingerprint, name in (("c1", "spring"), ("c2", "summer"), ("c1", "spring again")):
         store.record_campaign({"fingerprint": fingerprint, "name": name, "created": created})
+    store.record_campaign({"fingerprint": "c1", "name": "spring", "created": created, "run": "j2"})
+    people = {
+        "mobile": ["13800138000", "13900139000"],
+        "arm": ["A", "holdout"],
+        "key:会员号": ["7", None],
+    }
+    store.record_people("c1", people)
     rows = [("13800138000", "退订", "2030-01-02T00:00:00.000000Z", "fetch")]
     assert store.add_replies(rows * 2) == 1 and store.add_replies(rows) == 0
     opt = [("13900139000", "2030-01-01T00:00:00.000000Z", "manual", None)]
@@ -144,6 +151,8 @@ def test_the_postgresql_store_answers_as_the_sqlite_store(team: PostgresStore, t
             pd.testing.assert_frame_equal(method(team), method(personal))
         for name in ("campaigns", "replies", "opt_outs"):
             assert getattr(team, name)() == getattr(personal, name)()
+        assert team.people("c1") == personal.people("c1") and team.people("c2") == {}
+        assert team.people("c1")["key:会员号"].to_pylist() == ["7", None]
         assert (
             team.batches_recorded("j1")
             == personal.batches_recorded("j1")

@@ -879,3 +879,46 @@ def test_the_message_wraps_and_the_lead_columns_print_at_a_readable_size(
     # Both engines write the same margins.
     margins = detail.page_margins
     assert (margins.left, margins.right, margins.top, margins.bottom) == (0.4, 0.4, 0.6, 0.6)
+
+
+def test_outcomes_in_the_report_the_comparison_and_the_plot(home: Path, tmp_path: Path) -> None:
+    """The 转化 sheets, compare_campaigns' conversion columns and plot_lift show the same figures
+    as measure_outcomes (issue 27)."""
+    from datetime import timedelta
+
+    from test_outcomes import T0, people_frame, record_campaign
+
+    from smscampaign.memory.home import SQLiteStore
+    from smscampaign.reports.plots import plot_lift
+
+    rows = [
+        (f"139{i:08d}", "AB"[i % 2] if i % 4 else "holdout", "accepted" if i % 4 else "holdout")
+        for i in range(800)
+    ]
+    with SQLiteStore(home) as store:
+        record_campaign(store, "f1", "spring", people_frame(rows), T0)
+    orders = pd.DataFrame(
+        {"mobile": [m for m, *_ in rows[::3]], "at": T0 + timedelta(days=1), "金额": 50.0}
+    )
+    measured = sc.measure_outcomes("spring", orders, value="金额")
+    path = sc.export_report(results_frame(), tmp_path / "report.xlsx", outcomes=measured)
+    sheet = openpyxl.load_workbook(path)["转化"]
+    found = table(sheet)
+    assert [r["分组 arm"] for r in found] == measured["arm"].tolist()
+    assert [r["转化人数 converted"] for r in found] == measured["converted"].tolist()
+    assert [r["结论"] for r in found] == measured["verdict_zh"].tolist()
+    with sc.History() as history:
+        comparison = sc.compare_campaigns(history, ["spring"], outcomes=orders, value="金额")
+    arms = measured[measured["arm"] != "holdout"]
+    assert comparison.loc[0, "converted"] == arms["converted"].sum()
+    assert comparison.loc[0, "conversion_rate"] == pytest.approx(
+        arms["converted"].sum() / arms["people"].sum()
+    )
+    assert comparison.loc[0, "holdout_rate"] == pytest.approx(measured["rate"].iloc[-1])
+    written = sc.export_comparison(comparison, tmp_path / "compare.xlsx", outcomes=measured)
+    assert (
+        pd.read_excel(written, sheet_name="转化")["转化人数 converted"].tolist()
+        == measured["converted"].tolist()
+    )
+    figure = plot_lift(measured)
+    assert [t.get_text() for t in figure.axes[0].get_yticklabels()] == ["spring · A", "spring · B"]

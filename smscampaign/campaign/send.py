@@ -34,7 +34,7 @@ from smscampaign.campaign.options import Clock as Clock
 from smscampaign.campaign.options import SendOptions
 from smscampaign.campaign.results import records, results_frame
 from smscampaign.core.codes import ACCOUNT as ACCOUNT
-from smscampaign.core.columns import LEAD_COLUMNS
+from smscampaign.core.columns import LEAD_COLUMNS, TECHNICAL_COLUMNS
 from smscampaign.core.errors import JournalError
 from smscampaign.core.statuses import ResultStatus
 from smscampaign.memory.journal import ACCEPTED as ACCEPTED
@@ -52,15 +52,7 @@ __all__ = ["RESULT_COLUMNS", "RESULT_STATUSES", "read_journal", "send_campaign"]
 #: The results frame's own columns, in order: what a person reads first (name-like columns of the
 #: plan go right after ``source_row``), then the technical ones; the plan's other columns follow.
 #: The order is :func:`smscampaign.core.columns.arrange`'s.
-RESULT_COLUMNS: Final = (
-    *LEAD_COLUMNS,
-    "code",
-    "category",
-    "batch",
-    "attempts",
-    "gateway_result",
-    "sent_at",
-)
+RESULT_COLUMNS: Final = (*LEAD_COLUMNS, *TECHNICAL_COLUMNS)
 #: Statuses of ready rows after sending (rows that were never ready keep their plan status).
 RESULT_STATUSES: Final[tuple[str, ...]] = tuple(ResultStatus)
 #: What each run keeps in its journal and :func:`read_journal` puts back in ``attrs``.

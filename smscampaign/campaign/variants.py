@@ -43,8 +43,10 @@ __all__ = [
     "MIN_COUNT",
     "VariantPlan",
     "assign_variants",
+    "newcombe_interval",
     "plan_variants",
     "two_proportion_test",
+    "wilson_interval",
 ]
 
 logger = logging.getLogger(__name__)
@@ -320,13 +322,36 @@ def plan_arms(
 # -- the test --------------------------------------------------------------------------------
 
 
-def _wilson(successes: int, n: int, z: float) -> tuple[float, float]:
-    if n == 0:
-        return (math.nan, math.nan)
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return (max(0.0, centre - half), min(1.0, centre + half))
+def wilson_interval(successes: Any, n: Any, z: float) -> tuple[Any, Any]:
+    """Wilson's score interval of ``successes / n`` at the normal quantile ``z``; numbers or numpy
+    arrays (element-wise; NaN where ``n`` is 0)."""
+    x, size = np.asarray(successes, dtype=float), np.asarray(n, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = x / size
+        centre = (p + z * z / (2 * size)) / (1 + z * z / size)
+        half = z * np.sqrt(p * (1 - p) / size + z * z / (4 * size * size)) / (1 + z * z / size)
+    low, high = np.maximum(0.0, centre - half), np.minimum(1.0, centre + half)
+    if low.ndim == 0:
+        return float(low), float(high)
+    return low, high
+
+
+def newcombe_interval(x1: Any, n1: Any, x0: Any, n0: Any, z: float) -> tuple[Any, Any, Any]:
+    """``x1 / n1 − x0 / n0`` and Newcombe's hybrid score interval of it (from each side's
+    :func:`wilson_interval`), at the normal quantile ``z``; numbers or numpy arrays (element-wise).
+    What :func:`two_proportion_test` and the lift against a hold-out
+    (:mod:`smscampaign.reports.lift`) report."""
+    a1, s1, a0, s0 = (np.asarray(v, dtype=float) for v in (x1, n1, x0, n0))
+    l1, u1 = wilson_interval(a1, s1, z)
+    l0, u0 = wilson_interval(a0, s0, z)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p1, p0 = a1 / s1, a0 / s0
+        diff = p1 - p0
+        low = diff - np.sqrt((p1 - l1) ** 2 + (u0 - p0) ** 2)
+        high = diff + np.sqrt((u1 - p1) ** 2 + (p0 - l0) ** 2)
+    if np.ndim(diff) == 0:
+        return float(diff), float(low), float(high)
+    return diff, low, high
 
 
 def two_proportion_test(
@@ -382,11 +407,7 @@ def two_proportion_test(
         return out
     z = float(stats.norm.ppf(0.5 + confidence / 2))
     pa_, pb_ = sa / na, sb / nb
-    la, ua = _wilson(sa, na, z)
-    lb, ub = _wilson(sb, nb, z)
-    diff = pb_ - pa_
-    low = diff - math.sqrt((pb_ - lb) ** 2 + (ua - pa_) ** 2)
-    high = diff + math.sqrt((ub - pb_) ** 2 + (pa_ - la) ** 2)
+    diff, low, high = newcombe_interval(sb, nb, sa, na, z)
     if pa_ == pb_ and pa_ in (0.0, 1.0):  # no variation at all: nothing can differ
         out.update(difference=0.0, ci_low=low, ci_high=high, p_value=1.0, test=None, enough=True)
         out["verdict"] = f"no difference: {pa_:.0%} in both {a} and {b}"

@@ -18,6 +18,7 @@ One module per command group, as DVC's ``dvc/commands/*.py``; each gives one ``a
     sending    send
     reporting  report, history, compare
     home       home info, home copy
+    outcomes   outcomes (did it sell? lift against the hold-out)
     replies    receive, replies, opt-outs
     account    balance, bind, unbind, recharge
     tools      demo, notebooks, sandbox
@@ -34,7 +35,7 @@ import difflib
 import sys
 from collections.abc import Callable, Sequence
 
-from smscampaign.cli import account, home, lists, planning, replies, reporting, sending, tools
+from smscampaign.cli import account, home, lists, outcomes, planning, replies, reporting, sending, tools
 from smscampaign.cli.common import (
     DEMO_PASSWORD,
     DEMO_SMS,
@@ -81,6 +82,7 @@ COMMANDS: list[Callable[[Subparsers], None]] = [
     home.add_home,
     tools.add_notebooks,
     replies.add_opt_outs,
+    outcomes.add_outcomes,
     planning.add_plan,
     replies.add_receive,
     account.add_recharge,

@@ -14,7 +14,7 @@ import pandas as pd
 from smscampaign.core.dtypes import TEXT, needs_text
 from smscampaign.core.reasons import reasons_zh
 
-__all__ = ["LEAD_COLUMNS", "arrange", "name_columns"]
+__all__ = ["LEAD_COLUMNS", "TECHNICAL_COLUMNS", "arrange", "name_columns"]
 
 #: The fixed columns a person reads first, in order; name-like columns go right after ``source_row``.
 LEAD_COLUMNS: Final = (
@@ -27,6 +27,8 @@ LEAD_COLUMNS: Final = (
     "message_en",
     "content",
 )
+#: The send results' technical columns, after :data:`LEAD_COLUMNS`.
+TECHNICAL_COLUMNS: Final = ("code", "category", "batch", "attempts", "gateway_result", "sent_at")
 _NAME_HINT: Final = re.compile(r"姓名|名字|名称|称呼|客户|联系人|收件人|name|customer|contact", re.I)
 #: Identifiers are not names: 客户编号, customer_id, contact number …
 _NOT_NAME_HINT: Final = re.compile(

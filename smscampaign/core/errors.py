@@ -29,7 +29,10 @@ caller misuses the API or the world fails. Each also inherits from the builtin i
     │                                     server gone, the disk full, no permission (names the home,
     │                                     never its password)
     └── ConfigError                       (ValueError) missing or invalid configuration, API misuse
-        └── ReplyError                    replies without sender / content, unreadable receive time
+        ├── ReplyError                    replies without sender / content, unreadable receive time
+        └── OutcomesError                 outcomes (orders, visits) without a time column, unreadable
+                                          times, keys or values (rows named), a key column the
+                                          campaign never had, a window that is not a duration
 
 Every :class:`GatewayError` says whether the request may have reached the gateway
 (``request_sent``): ``False`` only when it provably did not, which is what makes a retry safe.
@@ -55,6 +58,7 @@ __all__ = [
     "InsufficientBalance",
     "JournalBusy",
     "JournalError",
+    "OutcomesError",
     "PlanError",
     "RecipientsError",
     "ReplyError",
@@ -221,3 +225,9 @@ class ConfigError(SmsCampaignError, ValueError):
 class ReplyError(ConfigError):
     """Replies handed to the reply store or to ``opt_outs`` are unusable (unreadable receive time,
     missing ``sender`` / ``content`` columns)."""
+
+
+class OutcomesError(ConfigError):
+    """Outcomes handed to :func:`~smscampaign.measure_outcomes` are unusable: no time column, times,
+    keys or values that cannot be read (the message names the rows), a key column a campaign's
+    recipients never carried, a window that is not a duration."""

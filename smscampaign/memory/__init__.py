@@ -11,6 +11,7 @@ journal         the send journal: per batch, what the engine knows (journal_sche
                 background hold its file format, recipients copy and background work)
 lock            one runner per journal
 replies         the reply store
+people          the people of each campaign kept in the home (arms, hold-out, ids)
 keys, times     number keys and microsecond times shared by the reads
 sqlite          one way to open the project's SQLite files for writing
 """

@@ -44,6 +44,7 @@ from smscampaign.core.dtypes import TEXT
 from smscampaign.core.errors import ConfigError, SmsCampaignError
 from smscampaign.memory.home import CAMPAIGN_COLUMNS, PostgresStore, SQLiteStore, open_home
 from smscampaign.memory.keys import arrow_text, join_keys, keys_as_text, mobile_keys, normalized_keys
+from smscampaign.memory.people import KEY_PREFIX, campaign_people
 from smscampaign.memory.times import NAT, as_micros, from_micros, micros, positive_duration
 from smscampaign.stages.keywords import OPT_OUT_KEYWORDS, keyword_key
 from smscampaign.stages.shapes import normalize_numbers
@@ -313,6 +314,36 @@ class History:
             out[status] = pd.array([int(c.get(status, 0)) for c in counts], dtype="Int64")
         return out
 
+    def find_campaign(self, name: str, campaigns: pd.DataFrame | None = None) -> pd.Series:
+        """The row of :meth:`campaigns` (or of ``campaigns``, that table read already) named
+        ``name`` (or whose fingerprint starts with it; the latest when several match);
+        :class:`ConfigError` naming the known campaigns otherwise."""
+        campaigns = self.campaigns() if campaigns is None else campaigns
+        text = str(name)
+        match = campaigns[(campaigns["name"] == text) | campaigns["fingerprint"].str.startswith(text)]
+        if match.empty or not text:
+            known = ", ".join(campaigns["name"].astype(str)) or "none"
+            raise ConfigError(f"no campaign named {text!r} in {self.store.location} (known: {known})")
+        return match.iloc[-1]
+
+    def people(self, campaign: str) -> pd.DataFrame:
+        """Everyone a campaign planned (its hold-out included), as the home kept them at the send:
+        ``mobile, arm`` (variant, ``holdout``, or ``all``), ``status`` (``accepted``, ``holdout``,
+        ``invalid`` …), then the list's identifier columns (e.g. ``会员号``). ``campaign``: a name or
+        fingerprint. Campaigns sent before the home kept people (smscampaign before issue 27) have
+        none: an empty frame with the three columns."""
+        fingerprint = str(self.find_campaign(campaign)["fingerprint"])
+        fields = self.store.people(fingerprint)
+        columns = {"mobile": "mobile", "arm": "arm", "status": "status"}
+        columns.update({f: f[len(KEY_PREFIX) :] for f in fields if f.startswith(KEY_PREFIX)})
+        size = len(fields["mobile"]) if "mobile" in fields else 0
+        return pd.DataFrame(
+            {
+                shown: pd.Series(pd.array(fields.get(field, pa.nulls(size, pa.string())), dtype=TEXT))
+                for field, shown in columns.items()
+            }
+        )
+
     # -- messages (the send registry) --------------------------------------------------------------
 
     def messages(self, mobiles: Iterable[Any] | None = None) -> pd.DataFrame:
@@ -581,6 +612,7 @@ def record_sent(
             history.record_campaign(
                 plan, name=name, journal=results.attrs.get("journal"), results=results
             )
+            history.store.record_people(str(plan.fingerprint), campaign_people(results))
             if clock is not None and started is not None:
                 history.store.restamp_sends(campaign=plan.fingerprint, since=started, at=history.now())
     except (sqlite3.Error, OSError, SmsCampaignError) as exc:  # pragma: no cover - a broken home

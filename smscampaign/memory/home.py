@@ -10,7 +10,9 @@ It holds:
   path (:meth:`Store.journal_path`), so re-running the same command or cell resumes;
 - ``home.sqlite``: the **store** — the send registry (who got which content, from which campaign
   and journal, when: one row per batch in ``send_batches``, its numbers packed in one row of
-  ``send_batch_mobiles``) and the campaign history (campaigns, replies, opt-outs).
+  ``send_batch_mobiles``), the campaign history (campaigns, replies, opt-outs) and each campaign's
+  people (``campaign_people``: arm, final status — the hold-out too — and the list's identifier
+  columns, for outcomes measured weeks later).
 
 The store sits behind one small interface, :class:`Store`: :class:`SQLiteStore` in the folder, or
 :class:`~smscampaign.memory.postgres.PostgresStore` when the home is a ``postgresql://…`` URL (a
@@ -50,6 +52,7 @@ from smscampaign.memory.location import resolve_home
 from smscampaign.memory.postgres import PostgresStore
 from smscampaign.memory.records import (
     CAMPAIGN_COLUMNS,
+    PEOPLE_SEPARATOR,
     SEND_COLUMNS,
     SENT_STATUSES,
     campaign_takeover,
@@ -58,6 +61,8 @@ from smscampaign.memory.records import (
     campaign_values,
     journal_file,
     message_times,
+    people_arrays,
+    people_rows,
     select_messages,
 )
 from smscampaign.memory.records import SEPARATOR as _SEPARATOR
@@ -70,6 +75,7 @@ __all__ = [
     "CAMPAIGN_COLUMNS",
     "ENV_HOME",
     "MIGRATIONS",
+    "PEOPLE_SEPARATOR",
     "SEND_COLUMNS",
     "Environment",
     "PostgresStore",
@@ -177,6 +183,20 @@ MIGRATIONS: Final[list[str]] = [
         FROM campaigns_3 ORDER BY rowid;
     DROP TABLE campaigns_3
     """,
+    # 5: the people of each campaign (outcomes, smscampaign.reports.outcomes): who was in which arm
+    # with which final status — the hold-out too, which the registry never sees — and the identifier
+    # columns their list carried (e.g. 会员号), so that outcomes weeks later find them. Packed like the
+    # registry: per campaign, per part of up to PEOPLE_PART people, one row per field
+    # (``mobile``, ``arm``, ``status``, ``key:<column>``), its values joined by U+001F.
+    """
+    CREATE TABLE IF NOT EXISTS campaign_people (
+        fingerprint TEXT NOT NULL,
+        part INTEGER NOT NULL,
+        field TEXT NOT NULL,
+        cells TEXT NOT NULL,
+        PRIMARY KEY (fingerprint, part, field)
+    )
+    """,
 ]
 
 
@@ -261,6 +281,18 @@ class Store(Protocol):
 
     def batches_recorded(self, journal: str) -> dict[int, str]:
         """The batches of ``journal`` the registry holds, with their status."""
+        ...
+
+    def record_people(self, fingerprint: str, people: Mapping[str, Sequence[str | None]]) -> None:
+        """Keep the people of a campaign (its hold-out included): ``people`` maps a field
+        (``mobile``, ``arm``, ``status``, ``key:<column>``) to one text per person (None: none), all
+        of one length; an earlier record of the campaign is replaced. Values never hold
+        :data:`PEOPLE_SEPARATOR`."""
+        ...
+
+    def people(self, fingerprint: str) -> dict[str, pa.Array]:
+        """The people kept for a campaign: each field :meth:`record_people` got, as an Arrow string
+        array (null for none), in their order; an empty dict when none were kept."""
         ...
 
     def close(self) -> None:
@@ -419,6 +451,28 @@ class SQLiteStore:
                 f"WHERE {where}",
                 params,
             ).fetchall()
+
+    # -- the people of each campaign (its arms and hold-out, its identifier columns) -----------------
+
+    def record_people(self, fingerprint: str, people: Mapping[str, Sequence[str | None]]) -> None:
+        rows = people_rows(fingerprint, people)
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.execute("DELETE FROM campaign_people WHERE fingerprint = ?", (fingerprint,))
+                self._conn.executemany("INSERT INTO campaign_people VALUES (?, ?, ?, ?)", rows)
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+
+    def people(self, fingerprint: str) -> dict[str, pa.Array]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT field, cells FROM campaign_people WHERE fingerprint = ? ORDER BY field, part",
+                (fingerprint,),
+            ).fetchall()
+        return people_arrays(rows)
 
     # -- campaign history: campaigns, replies, opt-outs ----------------------
 

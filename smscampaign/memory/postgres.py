@@ -56,6 +56,8 @@ from smscampaign.memory.records import (
     journal_file,
     message_times,
     pack_mobiles,
+    people_arrays,
+    people_rows,
     reservation_frame,
     select_messages,
     split_rows,
@@ -140,6 +142,17 @@ MIGRATIONS: Final[list[str]] = [
         gateway TEXT COLLATE "C" NOT NULL,
         holder TEXT COLLATE "C" NOT NULL,
         backend INTEGER NOT NULL
+    )
+    """,
+    # 2: the people of each campaign (its arms and hold-out, its identifier columns), as the SQLite
+    # store's migration 5 keeps them: per part of PEOPLE_PART people, one row per field.
+    """
+    CREATE TABLE IF NOT EXISTS campaign_people (
+        fingerprint TEXT COLLATE "C" NOT NULL,
+        part INTEGER NOT NULL,
+        field TEXT COLLATE "C" NOT NULL,
+        cells TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (fingerprint, part, field)
     )
     """,
 ]
@@ -503,6 +516,28 @@ class PostgresStore:
             error=lambda exc: home_error(exc, self._url),
             driver_error=_driver().Error,
         )
+
+    # -- the people of each campaign (its arms and hold-out, its identifier columns) -----------------
+
+    def record_people(self, fingerprint: str, people: Mapping[str, Sequence[str | None]]) -> None:
+        """Keep a campaign's people (see :meth:`SQLiteStore.record_people`), replacing any earlier."""
+        rows = people_rows(fingerprint, people)
+        with self._session() as conn, conn.transaction():
+            conn.execute("DELETE FROM campaign_people WHERE fingerprint = %s", (fingerprint,))
+            with conn.cursor().copy(
+                "COPY campaign_people (fingerprint, part, field, cells) FROM STDIN"
+            ) as copy:
+                for row in rows:
+                    copy.write_row(row)
+
+    def people(self, fingerprint: str) -> dict[str, pa.Array]:
+        """A campaign's people as one Arrow array per field; empty when nothing was kept."""
+        with self._session() as conn:
+            rows = conn.execute(
+                "SELECT field, cells FROM campaign_people WHERE fingerprint = %s ORDER BY field, part",
+                (fingerprint,),
+            ).fetchall()
+        return people_arrays(rows)
 
     # -- campaign history: campaigns, replies, opt-outs ------------------------------------------------
 

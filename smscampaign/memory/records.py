@@ -14,10 +14,10 @@ ISO-8601 UTC text (:func:`utc_text`), so text order is time order in any databas
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -36,6 +36,8 @@ __all__ = [
     "campaign_takeover_values",
     "campaign_upsert",
     "campaign_values",
+    "people_arrays",
+    "people_rows",
     "journal_file",
     "message_times",
     "pack_mobiles",
@@ -209,3 +211,43 @@ def journal_file(folder: Path, fingerprint: str) -> Path:
     journals = folder / "journals"
     journals.mkdir(parents=True, exist_ok=True)
     return journals / f"{fingerprint}.journal"
+
+
+#: What joins the values of a field in ``campaign_people`` (a control character no cell holds).
+PEOPLE_SEPARATOR: Final = "\x1f"
+#: People per row of ``campaign_people`` (each row's text stays a few MB).
+PEOPLE_PART: Final = 100_000
+
+
+def people_rows(
+    fingerprint: str, people: Mapping[str, Sequence[str | None]]
+) -> list[tuple[str, int, str, str]]:
+    """A campaign's people as ``campaign_people`` rows ``(fingerprint, part, field, cells)``: per part
+    of :data:`PEOPLE_PART` people, one row per field, its values joined by :data:`PEOPLE_SEPARATOR`
+    (a missing value written as "")."""
+    lengths = {len(values) for values in people.values()}
+    if len(lengths) > 1:
+        raise ConfigError(f"the fields of a campaign's people differ in length: {sorted(lengths)}")
+    size = lengths.pop() if lengths else 0
+    rows: list[tuple[str, int, str, str]] = []
+    for name, values in people.items():
+        for part, start in enumerate(range(0, size, PEOPLE_PART)):
+            cells = ["" if v is None else v for v in values[start : start + PEOPLE_PART]]
+            packed = PEOPLE_SEPARATOR.join(cells)
+            if packed.count(PEOPLE_SEPARATOR) != len(cells) - 1:
+                raise ConfigError(f"a value of {name!r} holds the separator U+001F")
+            rows.append((fingerprint, part, name, packed))
+    return rows
+
+
+def people_arrays(rows: Iterable[Sequence[Any]]) -> dict[str, pa.Array]:
+    """``(field, cells)`` rows, ordered by field and part, back as one Arrow array per field ("" read
+    as missing)."""
+    fields: dict[str, list[str]] = {}
+    for name, cells in rows:
+        fields.setdefault(str(name), []).append(str(cells))
+    out: dict[str, pa.Array] = {}
+    for name, parts in fields.items():
+        flat = pc.split_pattern(pa.array(parts, pa.string()), PEOPLE_SEPARATOR).flatten()
+        out[name] = pc.if_else(pc.equal(flat, ""), pa.scalar(None, pa.string()), flat)
+    return out

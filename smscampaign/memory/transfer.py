@@ -32,6 +32,7 @@ COPIED_TABLES: Final[dict[str, tuple[str, ...]]] = {
     "replies": ("sender", "content", "receivetime", "received_via", "stored_at"),
     "opt_outs": ("mobile", "at", "source", "note"),
     "reservations": ("gateway", "content_sha256", *RESERVATION_COLUMNS),
+    "campaign_people": ("fingerprint", "part", "field", "cells"),
 }
 _SQLITE_FILE: Final = "home.sqlite"
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -26,6 +26,8 @@ import pandas as pd
 from smscampaign.campaign.variants import HOLDOUT, two_proportion_test
 from smscampaign.core.dtypes import TEXT
 from smscampaign.core.errors import ConfigError
+from smscampaign.reports.lift import proportion_lift
+from smscampaign.reports.outcomes import OUTCOME_LABELS, measure_outcomes
 from smscampaign.stages.numbers import UNKNOWN, province_of
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -33,17 +35,26 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 __all__ = [
     "COMPARISON_COLUMNS",
+    "CONVERSION_COLUMNS",
     "REPORT_SHEETS",
     "compare_campaigns",
     "export_comparison",
     "report_tables",
+    "write_outcome_sheet",
 ]
 
 logger = logging.getLogger(__name__)
 
 
 def compare_campaigns(
-    history: History, names: Sequence[str] | None = None, *, attribution_window: Any = None
+    history: History,
+    names: Sequence[str] | None = None,
+    *,
+    attribution_window: Any = None,
+    outcomes: Any = None,
+    outcome_window: Any = "14D",
+    value: str | None = None,
+    key: str = "mobile",
 ) -> pd.DataFrame:
     """Campaigns side by side, one row each (``names`` in that order; default all, oldest first).
 
@@ -51,6 +62,12 @@ def compare_campaigns(
     from the registry), ``accepted, replied`` (numbers with an attributed reply), ``reply_rate``
     (replied / messages), ``opted_out`` (numbers whose attributed reply is an opt-out),
     ``opt_out_rate``, ``median_time_to_reply``. Names may also be fingerprints (or their start).
+
+    With ``outcomes`` (orders, visits …: what :func:`~smscampaign.measure_outcomes` takes, with
+    ``outcome_window``, ``value`` and ``key``), :data:`CONVERSION_COLUMNS` follow: the people texted
+    (every arm together) against the hold-out — ``converted, conversion_rate, holdout_rate,
+    conversion_lift`` with its 95 % interval and p-value, ``value_per_person`` (empty without
+    ``value``). The per-arm table is ``measure_outcomes``'s.
     """
     campaigns = history.campaigns()
     if names is None:
@@ -101,7 +118,51 @@ def compare_campaigns(
     # reply yet (as right after sending) is still timedelta, not the datetime NaT infers
     medians = out["median_time_to_reply"].astype(object).where(out["median_time_to_reply"].notna())
     out["median_time_to_reply"] = pd.to_timedelta(medians).astype("timedelta64[ns]")
+    if outcomes is not None:
+        measured = measure_outcomes(
+            history, outcomes, window=outcome_window, value=value, key=key, details=True
+        )
+        out = pd.concat([out, _conversions(measured, out["campaign"])], axis=1)
     return out
+
+
+#: Columns :func:`compare_campaigns` adds with ``outcomes``.
+CONVERSION_COLUMNS: Final = (
+    "converted",
+    "conversion_rate",
+    "holdout_rate",
+    "conversion_lift",
+    "conversion_lift_low",
+    "conversion_lift_high",
+    "conversion_p_value",
+    "value_per_person",
+)
+
+
+def _conversions(measured: pd.DataFrame, campaigns: pd.Series) -> pd.DataFrame:
+    """Per campaign: every texted arm pooled against its hold-out."""
+    rows = []
+    for name in campaigns:
+        mine = measured[measured["campaign"] == name]
+        arms = mine[mine["arm"] != HOLDOUT]
+        held = mine[mine["arm"] == HOLDOUT]
+        n1, x1 = int(arms["people"].sum()), int(arms["converted"].sum())
+        n0, x0 = int(held["people"].sum()), int(held["converted"].sum())
+        got = proportion_lift(np.array([x1]), np.array([n1]), np.array([x0]), np.array([n0 or np.nan]))
+        value = (arms["value_per_person"] * arms["people"]).sum() / n1 if n1 else np.nan
+        rows.append(
+            {
+                "converted": x1,
+                "conversion_rate": x1 / n1 if n1 else np.nan,
+                "holdout_rate": x0 / n0 if n0 else np.nan,
+                "conversion_lift": got["lift"][0],
+                "conversion_lift_low": got["lift_low"][0],
+                "conversion_lift_high": got["lift_high"][0],
+                "conversion_p_value": got["p_value"][0],
+                "value_per_person": value if arms["value_per_person"].notna().any() else np.nan,
+            }
+        )
+    return pd.DataFrame(rows, columns=list(CONVERSION_COLUMNS), index=campaigns.index)
 
 
 #: Columns of :func:`compare_campaigns`.
@@ -120,8 +181,12 @@ COMPARISON_COLUMNS: Final = (
 )
 
 
-def export_comparison(comparison: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
-    """Write the comparison as an ``.xlsx`` workbook (sheet 对比, rates as percentages)."""
+def export_comparison(
+    comparison: pd.DataFrame, path: str | os.PathLike[str], *, outcomes: pd.DataFrame | None = None
+) -> Path:
+    """Write the comparison as an ``.xlsx`` workbook (sheet 对比, rates as percentages); with
+    ``outcomes`` (:func:`~smscampaign.measure_outcomes`), a 转化 sheet of conversions and lift per
+    arm."""
     target = Path(path)
     if target.suffix.lower() != ".xlsx":
         raise ConfigError(f"the comparison is written as .xlsx, not {target.suffix or 'no suffix'}")
@@ -134,17 +199,60 @@ def export_comparison(comparison: pd.DataFrame, path: str | os.PathLike[str]) ->
     )
     target.parent.mkdir(parents=True, exist_ok=True)
     with pd.ExcelWriter(target, engine="openpyxl") as writer:
-        sheet.to_excel(writer, sheet_name="对比", index=False)
-        ws = writer.sheets["对比"]
-        ws.freeze_panes = "A2"
-        ws.auto_filter.ref = ws.dimensions
-        for i, column in enumerate(sheet.columns, start=1):
-            letter = ws.cell(row=1, column=i).column_letter
-            ws.column_dimensions[letter].width = min(60, max(10, len(str(column)) + 2))
-            if column.endswith("_rate"):
-                for cell in ws[letter][1:]:
-                    cell.number_format = "0.0%"
+        _openpyxl_sheet(
+            writer,
+            "对比",
+            sheet,
+            list(sheet.columns),
+            width=lambda column: min(60, max(10, len(str(column)) + 2)),
+            percent=lambda column: column.endswith("_rate") or column.startswith("conversion_lift"),
+            number_format="0.0%",
+        )
+        if outcomes is not None:
+            write_outcome_sheet(writer, outcomes)
     return target
+
+
+def write_outcome_sheet(writer: pd.ExcelWriter, outcomes: pd.DataFrame) -> None:
+    """The 转化 sheet: measure_outcomes' table, bilingual headers, rates and lifts as percentages."""
+    _openpyxl_sheet(
+        writer,
+        "转化",
+        outcomes.rename(columns=OUTCOME_LABELS),
+        list(outcomes.columns),
+        width=lambda column: (
+            70 if column.startswith("verdict") else max(10, len(OUTCOME_LABELS.get(column, column)) + 2)
+        ),
+        percent=lambda column: (
+            column in ("rate", "lift", "lift_low", "lift_high", "mde")
+            or column.startswith("relative_lift")
+        ),
+        number_format="0.00%",
+    )
+
+
+def _openpyxl_sheet(
+    writer: pd.ExcelWriter,
+    name: str,
+    sheet: pd.DataFrame,
+    columns: list[str],
+    *,
+    width: Callable[[str], float],
+    percent: Callable[[str], bool],
+    number_format: str,
+) -> None:
+    """``sheet`` as the workbook sheet ``name``: frozen header, autofilter, each of ``columns`` (the
+    frame's own names, one per sheet column) ``width`` wide, ``percent`` ones as percentages."""
+    sheet.to_excel(writer, sheet_name=name, index=False)
+    ws = writer.sheets[name]
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = ws.dimensions
+    for i, column in enumerate(columns, start=1):
+        letter = ws.cell(row=1, column=i).column_letter
+        ws.column_dimensions[letter].width = width(column)
+        if percent(column):
+            for cell in ws[letter][1:]:
+                cell.number_format = number_format
 
 
 # -- the report's history tables -------------------------------------------------------------------

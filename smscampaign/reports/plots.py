@@ -30,7 +30,7 @@ from smscampaign.stages.numbers import UNKNOWN
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.figure import Figure
 
-__all__ = ["CJK_FONTS", "CJK_PACKAGE", "plot_comparison", "plot_report"]
+__all__ = ["CJK_FONTS", "CJK_PACKAGE", "plot_comparison", "plot_lift", "plot_report"]
 
 _CARRIERS_EN = {
     "中国移动": "China Mobile",
@@ -226,4 +226,50 @@ def plot_comparison(comparison: pd.DataFrame) -> Figure:
         ax.legend(frameon=False)
         ax.set_title("Campaigns compared")
         fig.tight_layout()
+    return fig
+
+
+def plot_lift(outcomes: pd.DataFrame, *, value: bool = False) -> Figure:
+    """Each arm's lift against its hold-out with its 95 % interval, in percentage points (or, with
+    ``value=True``, value per person), one row per campaign and arm: what
+    :func:`~smscampaign.measure_outcomes` returns. The dashed line is "no better than not
+    texting"; an interval that crosses it is not a clear effect.
+
+    >>> plot_lift(sc.measure_outcomes("spring", "orders.csv"))        # doctest: +SKIP
+    """
+    from matplotlib.figure import Figure  # optional: the notebook extra
+
+    needed = {"campaign", "arm", "lift", "lift_low", "lift_high"}
+    if not needed <= set(outcomes.columns):
+        raise ConfigError(
+            f"plot_lift takes measure_outcomes' table; missing {sorted(needed - set(outcomes.columns))}"
+        )
+    arms = outcomes[outcomes["arm"] != "holdout"].reset_index(drop=True)
+    prefix, scale, unit = ("value_lift", 1.0, "value per person") if value else ("lift", 100.0, "points")
+    centre = arms[prefix].to_numpy(dtype=float) * scale
+    low = arms[f"{prefix}_low"].to_numpy(dtype=float) * scale
+    high = arms[f"{prefix}_high"].to_numpy(dtype=float) * scale
+    labels = [f"{c} · {a}" for c, a in zip(arms["campaign"], arms["arm"], strict=True)]
+    fig = Figure(figsize=(7, 0.6 * max(len(arms), 1) + 1.4))
+    ax = fig.add_subplot()
+    y = np.arange(len(arms))[::-1]
+    clear = (low > 0) | (high < 0)
+    colors = np.where(clear, "#1f77b4", "#999999")
+    for i in range(len(arms)):  # one colour per bar: clear effects blue, the others grey
+        ax.errorbar(
+            centre[i],
+            y[i],
+            xerr=[[np.nan_to_num(centre[i] - low[i])], [np.nan_to_num(high[i] - centre[i])]],
+            fmt="none",
+            ecolor=colors[i],
+            capsize=4,
+        )
+    ax.scatter(centre, y, c=colors, zorder=3)
+    ax.axvline(0, color="black", linestyle="--", linewidth=1)
+    ax.set_yticks(y, [_shorten(label) for label in labels])
+    ax.set_xlabel(f"lift against the hold-out ({unit}), 95 % interval")
+    ax.set_title("Did it sell? Lift per arm")
+    if not len(arms):
+        _say(ax, "no arm to compare")
+    fig.tight_layout()
     return fig

@@ -30,6 +30,7 @@ from smscampaign.core.reasons import STATUS_LABELS, VERDICT_LABELS, reason_zh, s
 from smscampaign.reports import xlsx
 from smscampaign.reports.account import account_sends
 from smscampaign.reports.compare import REPORT_SHEETS
+from smscampaign.reports.outcomes import OUTCOME_LABELS
 from smscampaign.reports.tables import campaign_report, column_or_na, plain_value
 from smscampaign.wire.protocol import BEIJING
 
@@ -400,6 +401,7 @@ def export_report(
     progress: bool | None = None,
     account_stats: pd.DataFrame | None = None,
     history: Any = None,
+    outcomes: pd.DataFrame | None = None,
 ) -> Path:
     """Write the campaign workbook to ``path`` (``.xlsx``, parent folders created) and return it.
 
@@ -413,6 +415,8 @@ def export_report(
     province), and 回复 (``replies``, e.g. from :func:`~smscampaign.fetch_replies`) when given.
     ``account_stats`` (:meth:`~smscampaign.Gateway.user_stat`) adds 账户发送量: the account's
     sends per day and month beside this campaign's (:func:`~smscampaign.account_sends`).
+    ``outcomes`` (:func:`~smscampaign.measure_outcomes`) adds 转化: conversions and lift against the
+    hold-out per arm, with intervals and verdicts.
 
     Headers are bilingual (``手机号 mobile``); ``status`` and ``reason`` have their Chinese beside
     them; the gateway's non-negative answer to an accepted request is shown as ``网关回执 gateway
@@ -456,6 +460,8 @@ def export_report(
         sheets.append(_sheet("账户发送量", sends, phones, labels=_ACCOUNT_LABELS))
     if history is not None:  # the campaign history's sheets (issue 13)
         sheets += [_sheet(title, tables[key], phones) for title, key in REPORT_SHEETS if key in tables]
+    if outcomes is not None:  # did it sell? (issue 27)
+        sheets.append(_sheet("转化", outcomes, phones, labels=OUTCOME_LABELS))
     xlsx.write_workbook(path, sheets, engine=engine, progress=progress)
     logger.info("report written to %s (%d recipients)", path, len(results))
     return path
