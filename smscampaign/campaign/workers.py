@@ -267,6 +267,10 @@ class Workers:
         if closed:
             self._flush(carry)
             return False  # the gate closed meanwhile: put it back
+        if self.registry is not None and self.registry.errors:
+            with self._lock:
+                self.in_flight -= 1
+            raise self.registry.errors[0]  # the home cannot be written: nothing more goes out
         carried = carry.pop() if carry else None
         state, attempts = self.states[number], self.attempts[number]
         try:

@@ -119,6 +119,8 @@ def exit_code(exc: BaseException) -> int | None:
     account's failures (unreachable, unreadable answer, negative code, balance); None for anything
     else — a bug, which shows its traceback."""
     if isinstance(exc, SmsCampaignError):
+        if isinstance(exc, OSError):  # the world failing (a full disk, the home gone): not the user's
+            return 1
         return 2 if isinstance(exc, USER_ERRORS) else 1
     if isinstance(exc, _USER_OS_ERRORS):
         return 2

@@ -45,7 +45,7 @@ import pyarrow.compute as pc
 
 from smscampaign.core.errors import ConfigError, JournalError
 from smscampaign.core.settings import ENV_HOME, Environment, read_environment
-from smscampaign.memory.sqlite import connect_wal
+from smscampaign.memory.sqlite import connect_wal, home_error, rollback
 
 __all__ = [
     "CAMPAIGN_COLUMNS",
@@ -275,9 +275,10 @@ class SQLiteStore:
         self._lock = threading.Lock()
         try:
             self._conn = connect_wal(self.path)
+            self._conn.translate = lambda exc: home_error(exc, self.path)  # type: ignore[attr-defined]
             self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise JournalError(f"{self.path}: the campaign home's store is not usable ({exc})") from None
+            raise home_error(exc, self.path) from None
 
     def _migrate(self) -> None:
         with self._lock:
@@ -301,7 +302,7 @@ class SQLiteStore:
                 )
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                rollback(self._conn)
                 raise
 
     @property
@@ -362,7 +363,7 @@ class SQLiteStore:
                     self._conn.execute("INSERT INTO send_batch_mobiles VALUES (?, ?)", (row_id, packed))
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                rollback(self._conn)
                 raise
 
     def settle_sends(self, *, journal: str, batch: int, status: str) -> None:
@@ -455,7 +456,7 @@ class SQLiteStore:
                 )
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                rollback(self._conn)
                 raise
             return self._conn.total_changes - before
 

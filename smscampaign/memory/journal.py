@@ -64,13 +64,14 @@ import pandas as pd
 import pyarrow as pa
 
 from smscampaign.core.dtypes import TEXT
-from smscampaign.core.errors import ConfigError, JournalError
+from smscampaign.core.errors import ConfigError, JournalError, JournalFull
 from smscampaign.core.statuses import BatchState
 from smscampaign.memory.background import in_background
 from smscampaign.memory.journal_schema import SCHEMA_VERSION as SCHEMA_VERSION
 from smscampaign.memory.journal_schema import connect_readonly, connect_writable
 from smscampaign.memory.lock import RunnerLock
 from smscampaign.memory.parquet import parquet_bytes, read_recipients, recipients_table
+from smscampaign.memory.sqlite import DAMAGED, DENIED, FULL, explain, rollback
 from smscampaign.wire.protocol import BEIJING
 
 __all__ = [
@@ -217,11 +218,32 @@ class Journal:
                 self._conn = connect_readonly(self.path)
             else:
                 self._conn = connect_writable(self.path)
+            self._conn.translate = self._error  # type: ignore[attr-defined]
             self._columns = {r[1] for r in self._conn.execute("PRAGMA table_info(batches)")}
             found = self._conn.execute("SELECT fingerprint FROM plan").fetchone()
             self._fingerprint = found[0] if found else None
         except sqlite3.DatabaseError as exc:
-            raise JournalError(f"{self.path}: not a usable journal ({exc})") from None
+            raise self._error(exc) from None
+
+    def _error(self, exc: sqlite3.Error) -> JournalError:
+        """SQLite's ``exc`` on this journal as one line naming the file, the cause and what to do."""
+        kind, cause = explain(exc, self.path)
+        if kind == FULL:
+            return JournalFull(
+                f"{self.path}: the journal cannot be written: {cause}. Nothing more was sent; what it "
+                "recorded is kept: free space on its disk, then run the same command again to resume"
+            )
+        if kind == DAMAGED:
+            return JournalError(
+                f"{self.path}: the journal is damaged: {cause}. Nothing was sent. Do not delete it "
+                "and start afresh with the same list: its people would be texted again. Restore it "
+                "from a backup; or send with a new --journal and a --repeat-window reaching back "
+                "to this campaign's first send: the campaign home's send registry leaves out "
+                f"everyone it texted (sqlite3 {self.path} .recover salvages its records)"
+            )
+        if kind == DENIED:
+            return JournalError(f"{self.path}: cannot open or write the journal: {cause}")
+        return JournalError(f"{self.path}: not a usable journal ({cause})")
 
     def __enter__(self) -> Journal:
         return self
@@ -317,7 +339,7 @@ class Journal:
                         )
                     self._conn.execute("COMMIT")
                 except BaseException:
-                    self._conn.execute("ROLLBACK")
+                    rollback(self._conn)
                     raise
             if found is None:
                 self._fingerprint = plan.fingerprint
@@ -412,7 +434,7 @@ class Journal:
                 )
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                rollback(self._conn)
                 raise
         if found:
             logger.warning(
@@ -461,7 +483,7 @@ class Journal:
                         cursor = self._conn.execute(claim, params)
                         self._conn.execute("COMMIT")
                     except BaseException:
-                        self._conn.execute("ROLLBACK")
+                        rollback(self._conn)
                         raise
             finally:
                 if self.fsync:
@@ -525,7 +547,7 @@ class Journal:
                 )
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                rollback(self._conn)
                 raise
 
     def batches(self) -> pd.DataFrame:
@@ -569,7 +591,7 @@ class Journal:
                 )
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                rollback(self._conn)
                 raise
 
     def unexclude(self, batches: Sequence[int]) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Final
 
 from smscampaign.core.errors import JournalError
-from smscampaign.memory.sqlite import connect_wal
+from smscampaign.memory.sqlite import GuardedConnection, connect_wal, rollback
 
 __all__ = ["SCHEMA_VERSION", "connect_readonly", "connect_writable"]
 
@@ -89,7 +89,7 @@ def _connect_writable_once(path: str) -> sqlite3.Connection:
             _make_current(conn, path)
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            rollback(conn)
             raise
     except sqlite3.OperationalError as exc:
         conn.close()
@@ -131,7 +131,12 @@ def connect_readonly(path: str) -> sqlite3.Connection:
     # (no -shm can be made there), which nobody is writing.
     for flags in ("mode=ro", "mode=ro&immutable=1"):
         conn = sqlite3.connect(
-            f"{uri}?{flags}", uri=True, check_same_thread=False, isolation_level=None, timeout=30.0
+            f"{uri}?{flags}",
+            uri=True,
+            check_same_thread=False,
+            isolation_level=None,
+            timeout=30.0,
+            factory=GuardedConnection,
         )
         try:
             conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
