@@ -138,7 +138,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         kind = "error" if code == 2 else "gateway error" if isinstance(exc, GatewayError) else "failed"
         print(f"smscampaign {args.command}: {kind}: {exc}", file=sys.stderr)
         return code or 1
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        if isinstance(exc, sending.Terminated):
+            print(f"smscampaign {args.command}: terminated ({exc})", file=sys.stderr)
+            return sending.EXIT_TERMINATED
         print(f"smscampaign {args.command}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:

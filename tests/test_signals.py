@@ -1,0 +1,55 @@
+"""``smscampaign send`` stopped by SIGTERM (a scheduler, ``docker stop``, a closed terminal): handled as
+Ctrl-C — the requests in flight finish, the summary is printed, exit 143 — in a real child process
+against a standalone sandbox, whose ledger is the ground truth."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+
+import pytest
+import test_send
+from _kill import python_child, wait_for_progress
+from conftest import child_env
+from test_send import _ledger, _send_argv, write_csv
+
+import smscampaign as sc
+
+standalone = test_send.standalone  # the fixture: a standalone sandbox process
+ENV = {"SMSCAMPAIGN_USERNAME": "demo", "SMSCAMPAIGN_PASSWORD": "secret"}
+
+
+@pytest.mark.timeout(300)
+def test_sigterm_finishes_the_requests_in_flight_prints_the_summary_and_exits_143(tmp_path, standalone):
+    url = standalone("--latency", "0.05")
+    n, batch_size = 2000, 10
+    source = write_csv(tmp_path / "people.csv", n)
+    journal = tmp_path / "j.journal"
+    options = ["--signature", "小店", "--batch-size", str(batch_size), "--workers", "2"]
+    argv = _send_argv(source, url, journal, *options)
+    env = child_env(**ENV)
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+    with python_child(*argv, env=env, **pipes) as child:
+        assert wait_for_progress(child, journal, 5 * batch_size), child.communicate()
+        child.send_signal(signal.SIGTERM)
+        out, err = child.communicate(timeout=120)
+    assert child.returncode == 143, (out, err)
+    assert "Traceback" not in err
+    assert f"{n + 1} recipients" in out and "accepted" in out  # the summary, as after Ctrl-C
+    assert "journal:" in out
+    ledger = _ledger(url)
+    assert not ledger["receiver"].duplicated().any()
+    assert 5 * batch_size <= len(ledger) < n  # stopped part-way
+    # The requests in flight finished: nothing left in flight or unknown; the journal agrees with
+    # the ledger.
+    results = sc.read_journal(journal)
+    ready = results[results["batch"].notna()]
+    assert set(ready["status"]) <= {"accepted", "not_sent"}
+    assert set(ready.loc[ready["status"] == "accepted", "mobile"]) == set(ledger["receiver"])
+
+    # The same command resumes and sends the rest, nobody twice.
+    with python_child(*argv, env=env, **pipes) as child:
+        out, err = child.communicate(timeout=240)
+    assert child.returncode == 0, (out, err)
+    ledger = _ledger(url)
+    assert not ledger["receiver"].duplicated().any() and len(ledger) == n
