@@ -53,3 +53,50 @@ def test_sigterm_finishes_the_requests_in_flight_prints_the_summary_and_exits_14
     assert child.returncode == 0, (out, err)
     ledger = _ledger(url)
     assert not ledger["receiver"].duplicated().any() and len(ledger) == n
+
+
+# -- a gateway that answers garbage ----------------------------------------------------------------
+
+
+@pytest.mark.timeout(300)
+def test_a_gateway_answering_garbage_to_every_batch_stops_the_run_after_a_few(tmp_path, standalone):
+
+    import requests
+
+    from smscampaign.campaign.workers import AMBIGUOUS_IN_A_ROW
+
+    url = standalone("--latency", "0.02")
+    n, batch_size, workers = 2000, 10, 2
+    source = write_csv(tmp_path / "people.csv", n)
+    journal = tmp_path / "j.journal"
+    options = ["--signature", "小店", "--batch-size", str(batch_size), "--workers", str(workers)]
+    argv = _send_argv(source, url, journal, *options)
+    env = child_env(**ENV)
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+    faults = f"{url}/_sandbox/faults"
+    with python_child(*argv, env=env, **pipes) as child:
+        # Part-way through, the gateway starts answering every request with garbage (a proxy's
+        # error page, a broken deployment) — though it still processes them.
+        assert wait_for_progress(child, journal, 3 * batch_size), child.communicate()
+        requests.post(faults, json={"garbage": 1.0}, timeout=10)
+        out, err = child.communicate(timeout=120)
+    requests.post(faults, json={}, timeout=10)  # the gateway is fixed
+    lines = err.strip().splitlines()
+    assert child.returncode == 1 and len(lines) == 1, (out, err)
+    assert "in a row came back unknown" in lines[0] and "run the same command again" in lines[0]
+    ledger = _ledger(url)
+    results = sc.read_journal(journal)
+    ready = results[results["batch"].notna()]
+    unknown = set(ready.loc[ready["status"] == "unknown", "mobile"])
+    accepted = set(ready.loc[ready["status"] == "accepted", "mobile"])
+    assert unknown | accepted == set(ledger["receiver"])
+    # Only the first few batches went into it, not the whole list.
+    assert 0 < len(unknown) <= (AMBIGUOUS_IN_A_ROW + workers - 1) * batch_size
+    assert (ready["status"] == "not_sent").sum() == n - len(ledger)  # unsent, resumable
+
+    with python_child(*argv, env=env, **pipes) as child:
+        out, err = child.communicate(timeout=240)
+    ledger = _ledger(url)
+    assert not ledger["receiver"].duplicated().any()  # 0 numbers twice
+    assert len(ledger) == n  # the rest went out; the unknown ones were not resent
+    assert child.returncode == 0, (out, err)

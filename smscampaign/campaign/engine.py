@@ -438,4 +438,6 @@ def _close_run(
     )
     journal.record_run(facts)
     logger.info("campaign %s: %s", plan.fingerprint[:12], facts["summary"])
+    if workers.halt is not None:  # the gateway answered nonsense again and again
+        raise workers.halt
     return results
