@@ -7,6 +7,7 @@ from __future__ import annotations
 import signal
 import subprocess
 
+import pandas as pd
 import pytest
 import test_send
 from _kill import python_child, wait_for_progress
@@ -100,3 +101,40 @@ def test_a_gateway_answering_garbage_to_every_batch_stops_the_run_after_a_few(tm
     assert not ledger["receiver"].duplicated().any()  # 0 numbers twice
     assert len(ledger) == n  # the rest went out; the unknown ones were not resent
     assert child.returncode == 0, (out, err)
+
+
+# -- balance readings survive a stop ---------------------------------------------------------------
+
+
+@pytest.mark.timeout(300)
+def test_a_run_killed_without_reconcile_is_settled_by_balance_on_resume(tmp_path, standalone):
+    from _kill import kill_9
+
+    url = standalone("--latency", "0.1")
+    n, batch_size = 300, 10
+    source = write_csv(tmp_path / "people.csv", n)
+    journal = tmp_path / "j.journal"
+    plain = _send_argv(source, url, journal, "--signature", "小店", "--batch-size", str(batch_size))
+    env = child_env(**ENV)
+    with python_child(*plain, env=env) as child:  # no --reconcile: the preflight reading is kept
+        assert wait_for_progress(child, journal, 3 * batch_size)
+        with sc.Journal(journal, readonly=True) as book:
+            while book.counts()["in_flight"] == 0:  # one worker: a batch is nearly always in flight
+                pass
+        kill_9(child)
+    with sc.Journal(journal, readonly=True) as book:
+        left_in_flight = book.counts()["in_flight"]
+    reconciled = [*plain, "--reconcile", "balance", "--settle", "0"]
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+    with python_child(*reconciled, env=env, **pipes) as child:
+        out, err = child.communicate(timeout=240)
+    assert child.returncode == 0, (out, err)
+    assert "no earlier balance reading" not in out + err
+    ledger = _ledger(url)
+    assert not ledger["receiver"].duplicated().any()  # 0 numbers twice
+    results = sc.read_journal(journal)
+    ready = results[results["batch"].notna()]
+    verdicts = pd.DataFrame(results.attrs["reconciliations"])
+    assert left_in_flight == 1 and verdicts["verdict"].isin(["accepted", "not_sent"]).any()
+    assert (ready["status"] == "accepted").all()  # the batch left in flight was settled
+    assert set(ready["mobile"]) == set(ledger["receiver"])

@@ -17,14 +17,27 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+import pandas as pd
+
 from smscampaign.core.codes import RETRYABLE
 from smscampaign.core.errors import AccountError, GatewayError, InsufficientBalance
 from smscampaign.memory.journal import UNKNOWN, Journal, Outcome
 from smscampaign.wire.gateway import Gateway
 
-__all__ = ["Balance", "preflight", "settleable", "sms_left"]
+__all__ = [
+    "PREFLIGHT_NOTE",
+    "Balance",
+    "journal_reading",
+    "preflight",
+    "readings_shown",
+    "settleable",
+    "sms_left",
+]
 
 logger = logging.getLogger(__name__)
+
+#: The note of the reading every run journals before sending (:func:`journal_reading`).
+PREFLIGHT_NOTE = "start of run (preflight)"
 
 
 def sms_left(gateway: Gateway, *, retries: int = 6, sleep: Callable[[float], object]) -> int | None:
@@ -101,10 +114,13 @@ class Balance:
         self.sleep = sleep
         self.on = True
         self.baseline: tuple[int, int] | None = None  # (sms_left, accepted_total) at the last reading
+        self.baseline_at: str | None = None  # when it was taken (the journal's time text)
+        # The last reading of any run, reconciled or not (a stop does not lose it: it is journaled).
         found = journal.reconciliations().dropna(subset=["sms_left"])
         if len(found):
             last = found.iloc[-1]
             self.baseline = (int(last["sms_left"]), int(last["accepted_total"]))
+            self.baseline_at = str(last["at"])
 
     def settle_pending(self, pending: dict[int, int]) -> tuple[list[int], list[int], str | None]:
         """(accepted batches, not-sent batches, warning) for ``pending`` (batch → messages sent)."""
@@ -115,15 +131,20 @@ class Balance:
             reading = None
         total = self.journal.accepted_total()
         batches = sorted(pending)
-        if self.baseline is None or reading is None:
+        others = self._unknown_since_baseline(pending)
+        if self.baseline is None or reading is None or others:
             why = (
                 "the balance could not be read, or did not hold still between two readings"
                 if reading is None
                 else "no earlier balance reading to compare with"
+                if self.baseline is None
+                else f"batches {others[:10]} became unknown since the last reading, unsettled: "
+                "what they were charged cannot be told apart"
             )
             self._journal(reading, None, None, batches, "ambiguous", why, total)
             # What these batches were charged is unknown: only a new reading can be a baseline.
             self.baseline = (reading, total) if reading is not None else None
+            self.baseline_at = self._last_at()
             return [], [], why
         left, counted = self.baseline
         expected = left - (total - counted)
@@ -136,21 +157,38 @@ class Balance:
             # The reading includes the charges of the batches it found accepted: so does its total.
             after = total + sum(pending[b] for b in accepted)
             self._journal(reading, expected, deducted, batches, verdict, None, after)
-            self.baseline = (reading, after)
+            self.baseline, self.baseline_at = (reading, after), self._last_at()
             return accepted, rest, None
         # Whatever the verdict, this reading includes every charge so far: the next baseline.
         self.baseline = (reading, total)
         if subsets:  # more than one way to explain it: honest accounting, but no verdict
             why = f"{deducted} messages charged fit several of the batches {batches}"
             self._journal(reading, expected, deducted, batches, "ambiguous", why, total)
+            self.baseline_at = self._last_at()
             return [], [], why
         why = (
             f"the account was charged {deducted} messages for unknown batches of "
             f"{sum(pending.values())}: someone else is sending from or recharging it"
         )
         self._journal(reading, expected, deducted, batches, "inconsistent", why, total)
+        self.baseline_at = self._last_at()
         self.on = False
         return [], [], why
+
+    def _unknown_since_baseline(self, pending: dict[int, int]) -> list[int]:
+        """Unknown batches sent after the baseline reading that are not ``pending`` and may have
+        been charged (no answer code): their charges are in the balance too, so the baseline cannot
+        tell which of ``pending`` were charged (e.g. unknowns of a run without reconciliation)."""
+        if self.baseline_at is None:
+            return []
+        state = self.journal.batches()
+        found = state[
+            (state["state"] == UNKNOWN)
+            & state["code"].isna()
+            & (state["sent_at"].fillna("") > self.baseline_at)
+            & ~state["batch"].isin(list(pending))
+        ]
+        return [int(b) for b in found["batch"]]
 
     def read(self, note: str) -> int | None:
         """A plain reading (start of a run): journaled as the new baseline."""
@@ -158,8 +196,13 @@ class Balance:
         total = self.journal.accepted_total()
         self._journal(reading, None, None, [], "reading", note, total)
         if reading is not None:
-            self.baseline = (reading, total)
+            self.baseline, self.baseline_at = (reading, total), self._last_at()
         return reading
+
+    def _last_at(self) -> str | None:
+        """When the reading just journaled was taken."""
+        found = self.journal.reconciliations()
+        return str(found["at"].iloc[-1]) if len(found) else None
 
     def _journal(
         self,
@@ -190,6 +233,29 @@ class Balance:
         )
 
 
+def journal_reading(journal: Journal, left: int | None, note: str) -> None:
+    """Journal a plain reading (a run's preflight): should the run stop with batches in flight, a
+    later run with ``reconcile="balance"`` settles them against it."""
+    if left is not None:
+        journal.add_reconciliation(
+            sms_left=left,
+            expected=None,
+            deducted=None,
+            batches=[],
+            verdict="reading",
+            note=note,
+            accepted_total=journal.accepted_total(),
+        )
+
+
+def readings_shown(readings: pd.DataFrame) -> pd.DataFrame:
+    """The journal's balance readings as ``results.attrs["reconciliations"]`` shows them: none when
+    all are preflight readings of runs that did not reconcile (kept only as a later baseline)."""
+    if (readings["note"] == PREFLIGHT_NOTE).all():
+        return readings.iloc[0:0]
+    return readings
+
+
 def preflight(
     gateway: Gateway,
     needed: int,
@@ -197,12 +263,13 @@ def preflight(
     allow_partial: bool,
     sleep: Callable[[float], object],
     known: int | None,
-) -> None:
-    """Check the balance covers ``needed`` messages (``known``: a reading just taken)."""
+) -> int | None:
+    """Check the balance covers ``needed`` messages (``known``: a reading just taken); returns the
+    reading (``None`` when the gateway gives no number)."""
     left = known if known is not None else sms_left(gateway, sleep=sleep)
     if left is None:
         logger.warning("user_info gave no numeric sms_left; balance not checked")
-        return
+        return None
     if left < needed:
         if not allow_partial:
             raise InsufficientBalance(
@@ -212,6 +279,7 @@ def preflight(
                 available=left,
             )
         logger.warning("the account has %d messages left for %d: sending partially", left, needed)
+    return left
 
 
 def settleable(outcome: Outcome) -> bool:
