@@ -138,3 +138,102 @@ def test_a_run_killed_without_reconcile_is_settled_by_balance_on_resume(tmp_path
     assert left_in_flight == 1 and verdicts["verdict"].isin(["accepted", "not_sent"]).any()
     assert (ready["status"] == "accepted").all()  # the batch left in flight was settled
     assert set(ready["mobile"]) == set(ledger["receiver"])
+
+
+# -- reconciliation never resends on a movement someone else made -----------------------------------
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("waits", ["real", "none"])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_reconcile_under_faults_while_others_move_the_balance_never_resends(standalone, seed, waits):
+    # "none": the two readings of a settlement come back to back, so they often agree although
+    # the balance moves every 50 ms: only the account's own figures can tell a recharge apart.
+    import json
+    import random
+    import threading
+    import time
+
+    import requests
+
+    from smscampaign.wire.gateway import Gateway
+
+    faults = {"reset": 0.1, "http500": 0.05, "garbage": 0.05, "delay": 0.3, "delay_p": 0.05}
+    url = standalone("--faults", json.dumps(faults), "--seed", str(seed))
+    plan = test_send.make_plan(1500, batch_size=10, extra=False, names=3)
+    stop = threading.Event()
+    rng = random.Random(seed)
+
+    def colleague_and_operator() -> None:  # ±20 messages every 50 ms, behind the client's back
+        while not stop.wait(0.05):
+            delta = rng.choice([-20, 20])
+            requests.post(
+                f"{url}/_sandbox/balance", json={"account": "demo", "delta": delta}, timeout=10
+            )
+
+    mover = threading.Thread(target=colleague_and_operator, daemon=True)
+    mover.start()
+    started = time.monotonic()
+    try:
+        with Gateway("demo", "secret", base_url=url, timeout=(2.0, 0.15)) as gw:
+            sleep = test_send.no_wait if waits == "none" else None
+            results = test_send.send(
+                plan,
+                gw,
+                journal=False,
+                reconcile="balance",
+                settle=0.5,
+                sleep=sleep,
+                max_retries=5,
+                workers=2,
+            )
+    finally:
+        stop.set()
+        mover.join(timeout=10)
+    took = time.monotonic() - started
+    ledger = _ledger(url)
+    assert not ledger.duplicated(["receiver", "content"]).any()  # 0 numbers twice
+    verdicts = pd.DataFrame(results.attrs["reconciliations"])
+    assert "not_sent" not in set(verdicts["verdict"])  # nothing resent on a moving balance
+    assert any("switched off" in w for w in results.attrs["warnings"])
+    accepted = set(results.loc[results["status"] == "accepted", "mobile"])
+    assert accepted <= set(ledger["receiver"])
+    assert took < 120, f"{took:.0f} s: waiting for the balance must be bounded"
+
+
+class HiddenCharge(test_send.Gateway):
+    """A real gateway whose ``at``-th ``send_sms`` is processed and then cut off (a reset) while the
+    operator recharges exactly as many messages as it was charged: the balance shows no deduction."""
+
+    def __init__(self, *args, url: str, at: int, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.admin, self.at, self.calls = url, at, 0
+
+    def send_sms(self, receivers, content, sendtime=None):
+        import requests
+
+        self.calls += 1
+        if self.calls != self.at:
+            return super().send_sms(receivers, content, sendtime)
+        post = lambda name, body: requests.post(f"{self.admin}/_sandbox/{name}", json=body, timeout=10)  # noqa: E731
+        post("balance", {"account": "demo", "delta": len(receivers)})  # the top-up
+        post("faults", {"reset": 1.0})
+        try:
+            return super().send_sms(receivers, content, sendtime)
+        finally:
+            post("faults", {})
+
+
+def test_a_recharge_that_hides_a_charge_leaves_the_batch_unknown_never_resent(standalone):
+    url = standalone()
+    plan = test_send.make_plan(60, batch_size=10, extra=False)
+    with HiddenCharge("demo", "secret", base_url=url, url=url, at=3) as gw:
+        results = test_send.send(plan, gw, journal=False, reconcile="balance", sleep=test_send.no_wait)
+    ledger = _ledger(url)
+    assert not ledger.duplicated(["receiver", "content"]).any()  # batch 3 was not sent again
+    assert len(ledger) == 60
+    unknown = results[results["status"] == "unknown"]
+    assert unknown["batch"].unique().tolist() == [3]
+    assert unknown["reason"].str.contains("recharge").all()
+    verdicts = [r["verdict"] for r in results.attrs["reconciliations"]]
+    assert verdicts == ["reading", "inconsistent"]

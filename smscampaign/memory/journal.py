@@ -644,13 +644,15 @@ class Journal:
         verdict: str,
         note: str | None,
         accepted_total: int,
+        sms_send: int | None = None,
     ) -> None:
-        """Journal one balance reading and its verdict (``reconcile="balance"``)."""
+        """Journal one balance reading and its verdict (``reconcile="balance"``, and every run's
+        preflight); ``sms_send``: the account's messages sent in all, when the gateway says."""
         with self._lock:
             self._conn.execute(
                 "INSERT INTO reconciliations "
-                "(at, sms_left, expected, deducted, batches, verdict, note, accepted_total) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "(at, sms_left, expected, deducted, batches, verdict, note, accepted_total, "
+                "sms_send) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     _now(),
                     sms_left,
@@ -660,8 +662,25 @@ class Journal:
                     verdict,
                     note,
                     accepted_total,
+                    sms_send,
                 ),
             )
+
+    def last_reading(self) -> dict[str, Any] | None:
+        """The last balance reading with a number: ``at, sms_left, sms_send, accepted_total``
+        (``sms_send`` None when not known), or None."""
+        with self._lock:
+            if not self._has_table("reconciliations"):
+                return None
+            columns = {r[1] for r in self._conn.execute("PRAGMA table_info(reconciliations)")}
+            send = "sms_send" if "sms_send" in columns else "NULL"
+            row = self._conn.execute(
+                f"SELECT at, sms_left, {send}, accepted_total FROM reconciliations "
+                "WHERE sms_left IS NOT NULL ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+        if row is None:
+            return None
+        return dict(zip(("at", "sms_left", "sms_send", "accepted_total"), row, strict=True))
 
     def reconciliations(self) -> pd.DataFrame:
         """Every balance reading and verdict, in order: :data:`RECONCILIATION_COLUMNS`."""

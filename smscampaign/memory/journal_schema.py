@@ -118,6 +118,11 @@ def _make_current(conn: sqlite3.Connection, path: str) -> None:
     for name, kind in _BATCH_COLUMNS_2:
         if name not in have:
             conn.execute(f"ALTER TABLE batches ADD COLUMN {name} {kind}")
+    # The account's messages sent in all at each balance reading (a nullable column: journals
+    # without it still open everywhere; a reading without it is compared by sms_left alone).
+    readings = {r[1] for r in conn.execute("PRAGMA table_info(reconciliations)")}
+    if "sms_send" not in readings:
+        conn.execute("ALTER TABLE reconciliations ADD COLUMN sms_send INTEGER")
     conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
 
 
