@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -18,19 +19,25 @@ import smscampaign as sc
 
 standalone = test_send.standalone  # the fixture: a standalone sandbox process
 ENV = {"SMSCAMPAIGN_USERNAME": "demo", "SMSCAMPAIGN_PASSWORD": "secret"}
+PIPES = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+
+
+def campaign(tmp_path, url: str, n: int, batch_size: int, *options: str) -> tuple[Path, list[str]]:
+    """A list of ``n`` people and the ``smscampaign send`` argv sending it through ``url`` in
+    batches of ``batch_size`` into ``tmp_path/j.journal``: (journal, argv)."""
+    source = write_csv(tmp_path / "people.csv", n)
+    journal = tmp_path / "j.journal"
+    options = ("--signature", "小店", "--batch-size", str(batch_size), *options)
+    return journal, _send_argv(source, url, journal, *options)
 
 
 @pytest.mark.timeout(300)
 def test_sigterm_finishes_the_requests_in_flight_prints_the_summary_and_exits_143(tmp_path, standalone):
     url = standalone("--latency", "0.05")
     n, batch_size = 2000, 10
-    source = write_csv(tmp_path / "people.csv", n)
-    journal = tmp_path / "j.journal"
-    options = ["--signature", "小店", "--batch-size", str(batch_size), "--workers", "2"]
-    argv = _send_argv(source, url, journal, *options)
+    journal, argv = campaign(tmp_path, url, n, batch_size, "--workers", "2")
     env = child_env(**ENV)
-    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
-    with python_child(*argv, env=env, **pipes) as child:
+    with python_child(*argv, env=env, **PIPES) as child:
         assert wait_for_progress(child, journal, 5 * batch_size), child.communicate()
         child.send_signal(signal.SIGTERM)
         out, err = child.communicate(timeout=120)
@@ -49,7 +56,7 @@ def test_sigterm_finishes_the_requests_in_flight_prints_the_summary_and_exits_14
     assert set(ready.loc[ready["status"] == "accepted", "mobile"]) == set(ledger["receiver"])
 
     # The same command resumes and sends the rest, nobody twice.
-    with python_child(*argv, env=env, **pipes) as child:
+    with python_child(*argv, env=env, **PIPES) as child:
         out, err = child.communicate(timeout=240)
     assert child.returncode == 0, (out, err)
     ledger = _ledger(url)
@@ -68,14 +75,10 @@ def test_a_gateway_answering_garbage_to_every_batch_stops_the_run_after_a_few(tm
 
     url = standalone("--latency", "0.02")
     n, batch_size, workers = 2000, 10, 2
-    source = write_csv(tmp_path / "people.csv", n)
-    journal = tmp_path / "j.journal"
-    options = ["--signature", "小店", "--batch-size", str(batch_size), "--workers", str(workers)]
-    argv = _send_argv(source, url, journal, *options)
+    journal, argv = campaign(tmp_path, url, n, batch_size, "--workers", str(workers))
     env = child_env(**ENV)
-    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
     faults = f"{url}/_sandbox/faults"
-    with python_child(*argv, env=env, **pipes) as child:
+    with python_child(*argv, env=env, **PIPES) as child:
         # Part-way through, the gateway starts answering every request with garbage (a proxy's
         # error page, a broken deployment) — though it still processes them.
         assert wait_for_progress(child, journal, 3 * batch_size), child.communicate()
@@ -95,7 +98,7 @@ def test_a_gateway_answering_garbage_to_every_batch_stops_the_run_after_a_few(tm
     assert 0 < len(unknown) <= (AMBIGUOUS_IN_A_ROW + workers - 1) * batch_size
     assert (ready["status"] == "not_sent").sum() == n - len(ledger)  # unsent, resumable
 
-    with python_child(*argv, env=env, **pipes) as child:
+    with python_child(*argv, env=env, **PIPES) as child:
         out, err = child.communicate(timeout=240)
     ledger = _ledger(url)
     assert not ledger["receiver"].duplicated().any()  # 0 numbers twice
@@ -112,9 +115,7 @@ def test_a_run_killed_without_reconcile_is_settled_by_balance_on_resume(tmp_path
 
     url = standalone("--latency", "0.1")
     n, batch_size = 300, 10
-    source = write_csv(tmp_path / "people.csv", n)
-    journal = tmp_path / "j.journal"
-    plain = _send_argv(source, url, journal, "--signature", "小店", "--batch-size", str(batch_size))
+    journal, plain = campaign(tmp_path, url, n, batch_size)
     env = child_env(**ENV)
     with python_child(*plain, env=env) as child:  # no --reconcile: the preflight reading is kept
         assert wait_for_progress(child, journal, 3 * batch_size)
@@ -125,8 +126,7 @@ def test_a_run_killed_without_reconcile_is_settled_by_balance_on_resume(tmp_path
     with sc.Journal(journal, readonly=True) as book:
         left_in_flight = book.counts()["in_flight"]
     reconciled = [*plain, "--reconcile", "balance", "--settle", "0"]
-    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
-    with python_child(*reconciled, env=env, **pipes) as child:
+    with python_child(*reconciled, env=env, **PIPES) as child:
         out, err = child.communicate(timeout=240)
     assert child.returncode == 0, (out, err)
     assert "no earlier balance reading" not in out + err
@@ -201,27 +201,11 @@ def test_reconcile_under_faults_while_others_move_the_balance_never_resends(stan
     assert took < 120, f"{took:.0f} s: waiting for the balance must be bounded"
 
 
-class HiddenCharge(test_send.Gateway):
-    """A real gateway whose ``at``-th ``send_sms`` is processed and then cut off (a reset) while the
-    operator recharges exactly as many messages as it was charged: the balance shows no deduction."""
+class HiddenCharge(test_send.ForeignDeduction):
+    """A real gateway whose ``at``-th ``send_sms`` (of 10 numbers) is processed and then cut off (a
+    reset) while the operator recharges 10 messages: the balance shows no deduction."""
 
-    def __init__(self, *args, url: str, at: int, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.admin, self.at, self.calls = url, at, 0
-
-    def send_sms(self, receivers, content, sendtime=None):
-        import requests
-
-        self.calls += 1
-        if self.calls != self.at:
-            return super().send_sms(receivers, content, sendtime)
-        post = lambda name, body: requests.post(f"{self.admin}/_sandbox/{name}", json=body, timeout=10)  # noqa: E731
-        post("balance", {"account": "demo", "delta": len(receivers)})  # the top-up
-        post("faults", {"reset": 1.0})
-        try:
-            return super().send_sms(receivers, content, sendtime)
-        finally:
-            post("faults", {})
+    delta = 10
 
 
 def test_a_recharge_that_hides_a_charge_leaves_the_batch_unknown_never_resent(standalone):

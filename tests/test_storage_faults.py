@@ -72,7 +72,7 @@ def fill(folder: Path) -> Path:
 def test_disk_full_mid_campaign_one_line_exit_1_journal_intact_and_resumable(tmp_path, standalone):
     url = standalone("--latency", "0.005", sms=100_000)
     source = write_csv(tmp_path / "people.csv", 3000)
-    with small_disk(tmp_path / "disk", "8m") as disk:
+    with small_disk(tmp_path / "disk", "64m") as disk:
         journal = disk / "j.journal"
         env = child_env(**ENV, SMSCAMPAIGN_HOME=str(disk / "home"))
         argv = _send_argv(source, url, journal, "--signature", "小店", "--batch-size", "5")

@@ -112,16 +112,14 @@ class GuardedConnection(sqlite3.Connection):
     translate: Callable[[sqlite3.Error], Exception] | None = None
 
     def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
-        try:
-            return super().execute(sql, parameters)
-        except sqlite3.Error as exc:
-            if self.translate is None or not _of_the_file(exc):
-                raise
-            raise self.translate(exc) from exc
+        return self._guarded(super().execute, sql, parameters)
 
     def executemany(self, sql: str, parameters: Any, /) -> sqlite3.Cursor:
+        return self._guarded(super().executemany, sql, parameters)
+
+    def _guarded(self, run: Callable[[str, Any], sqlite3.Cursor], sql: str, parameters: Any) -> Any:
         try:
-            return super().executemany(sql, parameters)
+            return run(sql, parameters)
         except sqlite3.Error as exc:
             if self.translate is None or not _of_the_file(exc):
                 raise
