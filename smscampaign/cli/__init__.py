@@ -140,8 +140,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code or 1
     except KeyboardInterrupt as exc:
         if isinstance(exc, sending.Terminated):
-            print(f"smscampaign {args.command}: terminated ({exc})", file=sys.stderr)
-            return sending.EXIT_TERMINATED
+            print(f"smscampaign {args.command}: terminated ({exc.signal.name})", file=sys.stderr)
+            return 128 + exc.signal
         print(f"smscampaign {args.command}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:

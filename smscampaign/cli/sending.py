@@ -33,10 +33,15 @@ from smscampaign.cli.common import (
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where Ctrl-C's KeyboardInterrupt would be, so that it is handled the same."""
+    """SIGTERM (or SIGHUP), raised where Ctrl-C's KeyboardInterrupt would be, so that it is handled
+    the same; ``signal`` says which."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signal = signal.Signals(signum)
 
 
-#: The exit code of a run stopped by SIGTERM (128 + 15), as shells report it.
+#: The exit code of a run stopped by SIGTERM (128 + 15), as shells report it (SIGHUP: 129).
 EXIT_TERMINATED = 128 + signal.SIGTERM
 
 
@@ -51,7 +56,7 @@ def sigterm_as_interrupt() -> Iterator[list[int]]:
 
     def handler(signum: int, frame: object) -> None:
         received.append(signum)
-        raise Terminated(signal.Signals(signum).name)
+        raise Terminated(signum)
 
     names = [signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])]
     previous = {name: signal.signal(name, handler) for name in names}
@@ -129,7 +134,12 @@ def add_send(sub: Subparsers) -> None:
 
 
 def _cmd_send(args: argparse.Namespace) -> int:
+    with sigterm_as_interrupt() as received:
+        return _send(args, received)
 
+
+def _send(args: argparse.Namespace, received: list[int]) -> int:
+    """``send``; ``received``: the signals that stopped it (SIGTERM, SIGHUP), filled as they come."""
     from smscampaign.campaign.send import send_campaign  # noqa: PLC0415
 
     if args.workers < 1:
@@ -138,7 +148,7 @@ def _cmd_send(args: argparse.Namespace) -> int:
     if plan.messages == 0:  # before any journal exists
         print(repr(plan))
         raise UserError(nothing_to_send(plan))
-    with sigterm_as_interrupt() as received, open_gateway(args) as (gateway, box):
+    with open_gateway(args) as (gateway, box):
         registry_key = gateway.base_url if box is None else SANDBOX_REGISTRY_KEY
         results = send_campaign(
             plan,
@@ -195,6 +205,6 @@ def _cmd_send(args: argparse.Namespace) -> int:
             "they are not resent unless you pass --resend-unknown"
         )
     if results.attrs.get("interrupted"):
-        return EXIT_TERMINATED if received else 130
+        return 128 + received[0] if received else 130
     # 1 when re-running could still send something (failed or not sent); unknown is final unless asked.
     return 1 if counts.get("failed", 0) or counts.get("not_sent", 0) else 0
