@@ -426,6 +426,21 @@ def test_a_dripping_server_cannot_outlast_the_deadline(head_first):
             assert gw2.send_sms([A], "hi").ok
 
 
+@pytest.mark.timeout(30)
+def test_a_read_only_call_with_its_retries_stays_within_one_deadline():
+    # user_info is retried on a deadline cut, but the retries share the call's one deadline: a
+    # dripping server cannot make it take (1 + read_retries) deadlines.
+    answer = http(b"<response><result>1</result><message>" + b"x" * 400 + b"</message></response>")
+    with scripted_server(_drip(answer, head_first=True)) as (url, seen):
+        gw = sc.Gateway(USER, PASSWORD, base_url=url, timeout=(2, 3), deadline=1.5, retry_backoff=0.1)
+        started = time.monotonic()
+        with pytest.raises(sc.GatewayTimeout, match="deadline"):
+            gw.user_info()
+        took = time.monotonic() - started
+    assert took < 2.5, f"user_info took {took:.1f} s with a 1.5 s deadline"
+    assert 1 <= len(seen) <= 3
+
+
 def test_deadline_must_be_positive():
     with pytest.raises(sc.ConfigError):
         sc.Gateway(USER, PASSWORD, base_url="http://127.0.0.1:1", deadline=0)

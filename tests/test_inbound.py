@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -15,7 +17,7 @@ from conftest import readline
 from waitress import create_server
 
 import smscampaign as sc
-from smscampaign.campaign.replies import MAX_PUSH_BYTES, reply_receiver
+from smscampaign.campaign.replies import MAX_PUSH_BYTES, reply_receiver, reply_server
 from smscampaign.wire.protocol import BEIJING
 from tests.conftest import PASSWORD, USER
 
@@ -245,6 +247,42 @@ def test_push_without_key_is_forbidden(sandbox, gateway, receiver, store):
     sandbox.reply(A, "T", USER, receivetime=WHEN)
     assert sandbox.pushes[-1]["status"] == 403
     assert len(store) == 0
+
+
+@pytest.mark.timeout(120)
+def test_real_pushes_are_served_while_500_slow_connections_are_open(store):
+    # 500 clients that opened a connection and drip a request head that never ends (slowloris):
+    # waitress's default connection_limit of 100 would leave the real push waiting until they go.
+    server = reply_server(reply_receiver(KEY, store), host="127.0.0.1", port=0)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    port = server.effective_port
+    slow: list[socket.socket] = []
+    try:
+        for _ in range(500):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+            sock.sendall(b"POST /push HTTP/1.1\r\nHost: x\r\n")
+            slow.append(sock)
+        deadline = time.monotonic() + 30  # let the server accept every one of them
+        while len(server._map) < 502 and time.monotonic() < deadline:  # + listener and trigger
+            for sock in slow[:50]:  # still dripping: these are slow, not idle
+                sock.sendall(b"X-Slow: 1\r\n")
+            time.sleep(0.05)
+        assert len(server._map) == 502  # the 500 slow ones are all open
+        for i in range(3):
+            form = {"sender": A, "content": f"退订{i}", "receivetime": WHEN, "key": KEY}
+            answer = requests.post(f"http://127.0.0.1:{port}/push", data=form, timeout=10)
+            assert (answer.status_code, answer.text) == (200, "ok")
+        assert len(store) == 3
+    finally:
+        for sock in slow:
+            sock.close()
+        _stop(server, thread)
+
+
+def test_reply_server_refuses_a_connection_limit_below_one(store):
+    with pytest.raises(sc.ConfigError, match="connection_limit"):
+        reply_server(reply_receiver(KEY, store), connection_limit=0)
 
 
 @pytest.mark.parametrize("charset", ["utf8", "gbk", "big5"])

@@ -987,7 +987,9 @@ def test_reconcile_balance_under_20_percent_faults_settles_every_unknown(standal
 
 class ForeignDeduction(Gateway):
     """A real gateway whose ``n``-th ``send_sms`` is cut off after the sandbox processed it (a reset)
-    while someone else spends 7 messages of the account at that moment."""
+    while someone else spends 7 messages of the account at that moment (``delta``)."""
+
+    delta = -7
 
     def __init__(self, *args, url: str, at: int, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -998,7 +1000,7 @@ class ForeignDeduction(Gateway):
         if self.calls != self.at:
             return super().send_sms(receivers, content, sendtime)
         post = lambda name, body: requests.post(f"{self.admin}/_sandbox/{name}", json=body, timeout=10)  # noqa: E731
-        post("balance", {"account": "demo", "delta": -7})
+        post("balance", {"account": "demo", "delta": self.delta})
         post("faults", {"reset": 1.0})
         try:
             return super().send_sms(receivers, content, sendtime)

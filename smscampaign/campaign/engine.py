@@ -32,7 +32,13 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from smscampaign.campaign.balance import Balance, preflight
+from smscampaign.campaign.balance import (
+    PREFLIGHT_NOTE,
+    Balance,
+    journal_reading,
+    preflight,
+    readings_shown,
+)
 from smscampaign.campaign.options import SendOptions
 from smscampaign.campaign.registry import Registry, already_sent, journal_id
 from smscampaign.campaign.results import STATUS_OF_STATE, records, results_frame, summary_line
@@ -277,7 +283,11 @@ def _check_balance(
                 balance.read("start of run")
         known = balance.baseline[0] if balance.baseline else None
     if choice.todo:
-        preflight(gateway, choice.needed, allow_partial=options.allow_partial, sleep=wait, known=known)
+        left = preflight(
+            gateway, choice.needed, allow_partial=options.allow_partial, sleep=wait, known=known
+        )
+        if balance is None:  # kept for a later run with reconcile="balance" (issue 28)
+            journal_reading(journal, left, PREFLIGHT_NOTE)
     return balance, warnings
 
 
@@ -433,9 +443,11 @@ def _close_run(
         accepted_before=choice.accepted_before,
         sent_now=sent_now,
         summary=facts["summary"],
-        reconciliations=records(journal.reconciliations()),
+        reconciliations=records(readings_shown(journal.reconciliations())),
         warnings=warnings + workers.warnings,
     )
     journal.record_run(facts)
     logger.info("campaign %s: %s", plan.fingerprint[:12], facts["summary"])
+    if workers.halt is not None:  # the gateway answered nonsense again and again
+        raise workers.halt
     return results

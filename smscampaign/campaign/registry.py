@@ -115,8 +115,9 @@ class Registry:
                         )
                     else:
                         self.store.settle_sends(journal=self.journal, batch=batch, status=status)
-                except Exception as exc:  # noqa: BLE001 - reported by close()
-                    logger.error("send registry: batch %d not recorded: %s", batch, exc)
+                except Exception as exc:  # noqa: BLE001 - the workers stop on it (Workers._claim)
+                    if not self.errors:  # once: a full disk fails every write after the first
+                        logger.debug("send registry: batch %d not recorded: %s", batch, exc)
                     self.errors.append(exc)
 
     def close(self) -> None:
@@ -124,6 +125,13 @@ class Registry:
         self._closing.set()
         self._queue.put(None)
         self._thread.join()
+        if self.errors:  # the run raised the first one, unless it came after the last request
+            logger.info(
+                "send registry: %d writes failed (the journal keeps the truth; the next run "
+                "records them): %s",
+                len(self.errors),
+                self.errors[0],
+            )
 
 
 def journal_id(journal: Journal) -> str:

@@ -63,6 +63,7 @@ __all__ = [
     "fetch_replies",
     "opt_outs",
     "reply_receiver",
+    "reply_server",
     "serve_replies",
 ]
 
@@ -70,6 +71,12 @@ logger = logging.getLogger(__name__)
 
 #: Largest push body accepted (413 above).
 MAX_PUSH_BYTES: Final = 64 * 1024
+
+#: Connections the push receiver keeps open at once (waitress's default is 100: 101 slow clients
+#: would keep real pushes waiting). Each costs a file descriptor and little memory.
+CONNECTION_LIMIT: Final = 2000
+#: Seconds a connection may stay idle: a push is one small request, answered at once.
+_CHANNEL_TIMEOUT: Final = 30
 
 #: The fields of the push we understand; any other one is kept in ``extra``.
 _PUSH_FIELDS: Final = frozenset({"sender", "content", "receivetime", "key"})
@@ -318,6 +325,47 @@ def reply_receiver(key: str, store: ReplyStore, charset: str = "utf8") -> WSGIAp
     return app
 
 
+def reply_server(
+    app_or_key: WSGIApp | str,
+    store: Any = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    charset: str = "utf8",
+    threads: int = 4,
+    connection_limit: int = CONNECTION_LIMIT,
+) -> Any:
+    """The waitress server of the push receiver, bound but not yet serving (``.run()`` serves).
+
+    ``app_or_key`` is an app from :func:`reply_receiver`, or the key to build one over ``store``
+    (default: the campaign home) and ``charset``. Slow or idle clients cannot starve real pushes:
+    up to ``connection_limit`` connections are served at once (waitress's default is 100), only
+    complete requests reach the ``threads`` workers, and polling is not bound by ``select``'s
+    1,024 descriptors. On the internet, put it behind a reverse proxy (see the README)."""
+    from waitress import create_server  # noqa: PLC0415 (only the server needs it)
+
+    if connection_limit < 1:
+        raise ConfigError(f"connection_limit must be at least 1, not {connection_limit}")
+    if isinstance(app_or_key, str):
+        if store is None:  # the campaign home by default (issue 13)
+            from smscampaign.memory.history import History  # noqa: PLC0415
+
+            store = History()
+        app = reply_receiver(app_or_key, store, charset)
+    else:
+        app = app_or_key
+    return create_server(
+        app,
+        host=host,
+        port=port,
+        threads=threads,
+        max_request_body_size=MAX_PUSH_BYTES + 1,
+        connection_limit=connection_limit,
+        channel_timeout=_CHANNEL_TIMEOUT,
+        asyncore_use_poll=True,
+    )
+
+
 def serve_replies(
     app_or_key: WSGIApp | str,
     store: Any = None,
@@ -327,25 +375,22 @@ def serve_replies(
     charset: str = "utf8",
     threads: int = 4,
     ready: Callable[[str], None] | None = None,
+    connection_limit: int = CONNECTION_LIMIT,
 ) -> None:
-    """Serve the push receiver with waitress until interrupted (blocking).
+    """Serve the push receiver with waitress until interrupted (blocking): :func:`reply_server`.
 
     ``app_or_key`` is an app from :func:`reply_receiver`, or the key to build one over ``store`` (and
     ``charset``). ``ready`` is called with the URL once the port is bound (port 0 = a free one), before
     serving — the command line prints it.
     """
-    from waitress import create_server  # noqa: PLC0415 (only the server needs it)
-
-    if isinstance(app_or_key, str):
-        if store is None:  # the campaign home by default (issue 13)
-            from smscampaign.memory.history import History  # noqa: PLC0415
-
-            store = History()
-        app = reply_receiver(app_or_key, store, charset)
-    else:
-        app = app_or_key
-    server = create_server(
-        app, host=host, port=port, threads=threads, max_request_body_size=MAX_PUSH_BYTES + 1
+    server = reply_server(
+        app_or_key,
+        store,
+        host,
+        port,
+        charset=charset,
+        threads=threads,
+        connection_limit=connection_limit,
     )
     bound_host, bound_port = server.socket.getsockname()[:2]
     url = f"http://{bound_host}:{bound_port}/"

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Final, Literal
 
 import pandas as pd
 
+from smscampaign.campaign.balance import readings_shown
 from smscampaign.campaign.engine import run_campaign
 from smscampaign.campaign.options import Clock as Clock
 from smscampaign.campaign.options import SendOptions
@@ -211,7 +212,7 @@ def read_journal(path: str | os.PathLike[str], fingerprint: str | None = None) -
             fingerprint=journal.fingerprint,
             journal=str(path),
             interrupted=False,
-            reconciliations=records(journal.reconciliations()),
+            reconciliations=records(readings_shown(journal.reconciliations())),
         )
         last = journal.last_run()  # what the last finished run printed (resumed: … sent now …)
         results.attrs.update({k: last[k] for k in _RUN_FACTS if k in last})

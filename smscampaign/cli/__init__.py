@@ -163,6 +163,8 @@ def exit_code(exc: BaseException) -> int | None:
     account's failures (unreachable, unreadable answer, negative code, balance); None for anything
     else — a bug, which shows its traceback."""
     if isinstance(exc, SmsCampaignError):
+        if isinstance(exc, OSError):  # the world failing (a full disk, the home gone): not the user's
+            return 1
         return 2 if isinstance(exc, USER_ERRORS) else 1
     if isinstance(exc, _USER_OS_ERRORS):
         return 2
@@ -180,7 +182,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         kind = "error" if code == 2 else "gateway error" if isinstance(exc, GatewayError) else "failed"
         print(f"smscampaign {args.command}: {kind}: {exc}", file=sys.stderr)
         return code or 1
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        if isinstance(exc, sending.Terminated):
+            print(f"smscampaign {args.command}: terminated ({exc.signal.name})", file=sys.stderr)
+            return 128 + exc.signal
         print(f"smscampaign {args.command}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:

@@ -43,6 +43,13 @@ def add_receive(sub: Subparsers) -> None:
         help="charset the gateway pushes in (default utf8)",
     )
     parser.add_argument("--threads", type=int, default=4, help="worker threads (default 4)")
+    parser.add_argument(
+        "--connection-limit",
+        type=int,
+        default=2000,
+        help="connections served at once, slow ones included (default 2000); on the internet, "
+        "put a reverse proxy in front (see the README)",
+    )
     parser.set_defaults(func=_cmd_receive)
 
 
@@ -57,6 +64,7 @@ def _cmd_receive(args: argparse.Namespace) -> int:
         raise SystemExit(0)  # waitress ends its loop on SystemExit / KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
+    _allow_descriptors(args.connection_limit + 64)
     from smscampaign.memory.history import History  # noqa: PLC0415
 
     with ReplyStore(args.store) if args.store else History() as store:
@@ -68,8 +76,23 @@ def _cmd_receive(args: argparse.Namespace) -> int:
             charset=args.charset,
             threads=args.threads,
             ready=lambda url: print(url, flush=True),
+            connection_limit=args.connection_limit,
         )
     return 0
+
+
+def _allow_descriptors(wanted: int) -> None:
+    """Raise this process's soft limit of open files towards ``wanted`` (at most the hard limit):
+    each connection the receiver keeps open is one."""
+    try:
+        import resource  # noqa: PLC0415 - POSIX only
+    except ImportError:  # pragma: no cover - Windows
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
 def add_replies(sub: Subparsers) -> None:

@@ -3,13 +3,19 @@
     smscampaign send customers.xlsx --template '{姓名}您好，…回T退订' --sandbox --report report.xlsx
 
 The exit code says whether re-running could still send something: 1 when rows failed or were not
-sent, 130 when interrupted, else 0.
+sent, 130 when interrupted (Ctrl-C), 143 when terminated (SIGTERM: a scheduler, ``docker stop``, a
+closed terminal — handled as Ctrl-C: the requests in flight finish, a second signal stops waiting for
+them and leaves them unknown, and the summary is printed), else 0.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 
 from smscampaign.cli.common import (
     SANDBOX_REGISTRY_KEY,
@@ -24,6 +30,41 @@ from smscampaign.cli.common import (
     open_gateway,
     parse_window,
 )
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (or SIGHUP), raised where Ctrl-C's KeyboardInterrupt would be, so that it is handled
+    the same; ``signal`` says which."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signal = signal.Signals(signum)
+
+
+#: The exit code of a run stopped by SIGTERM (128 + 15), as shells report it (SIGHUP: 129).
+EXIT_TERMINATED = 128 + signal.SIGTERM
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[list[int]]:
+    """While the block runs, SIGTERM (and SIGHUP, a closed terminal) raise :class:`Terminated` in
+    the main thread; yields the list of signals received."""
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        received.append(signum)
+        raise Terminated(signum)
+
+    names = [signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])]
+    previous = {name: signal.signal(name, handler) for name in names}
+    try:
+        yield received
+    finally:
+        for name, old in previous.items():
+            signal.signal(name, old)
 
 
 def add_send(sub: Subparsers) -> None:
@@ -93,7 +134,12 @@ def add_send(sub: Subparsers) -> None:
 
 
 def _cmd_send(args: argparse.Namespace) -> int:
+    with sigterm_as_interrupt() as received:
+        return _send(args, received)
 
+
+def _send(args: argparse.Namespace, received: list[int]) -> int:
+    """``send``; ``received``: the signals that stopped it (SIGTERM, SIGHUP), filled as they come."""
     from smscampaign.campaign.send import send_campaign  # noqa: PLC0415
 
     if args.workers < 1:
@@ -159,6 +205,6 @@ def _cmd_send(args: argparse.Namespace) -> int:
             "they are not resent unless you pass --resend-unknown"
         )
     if results.attrs.get("interrupted"):
-        return 130
+        return 128 + received[0] if received else 130
     # 1 when re-running could still send something (failed or not sent); unknown is final unless asked.
     return 1 if counts.get("failed", 0) or counts.get("not_sent", 0) else 0

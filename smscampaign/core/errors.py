@@ -22,8 +22,10 @@ caller misuses the API or the world fails. Each also inherits from the builtin i
     ├── PlanError                         (ValueError) bad plan options, e.g. sendtime in the past
     ├── SendError                         the send engine cannot go on
     │   ├── InsufficientBalance           fewer messages left than the plan needs
-    │   └── JournalError                  the journal belongs to another plan or is unreadable
-    │       └── JournalBusy                   another run holds the journal (pid, host, start time)
+    │   └── JournalError                  the journal belongs to another plan, is unreadable or
+    │       │                             damaged, or cannot be opened (names the file and the cause)
+    │       ├── JournalBusy               another run holds the journal (pid, host, start time)
+    │       └── JournalFull               (OSError) the journal's disk is full: nothing more is sent
     ├── AccountError                      user_info / recharge answered with a negative code
     ├── HomeError                         (OSError) the campaign home cannot be read or written: its
     │                                     server gone, the disk full, no permission (names the home,
@@ -58,6 +60,7 @@ __all__ = [
     "InsufficientBalance",
     "JournalBusy",
     "JournalError",
+    "JournalFull",
     "OutcomesError",
     "PlanError",
     "RecipientsError",
@@ -184,6 +187,11 @@ class JournalBusy(JournalError):
     def __init__(self, message: str, *, holder: dict[str, Any]) -> None:
         super().__init__(message)
         self.holder = holder
+
+
+class JournalFull(JournalError, OSError):
+    """The journal cannot be written because its disk is full. The run stops before its next
+    request; what the journal recorded is kept, and a run with space again resumes it."""
 
 
 class AccountError(SmsCampaignError):

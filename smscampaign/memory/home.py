@@ -69,7 +69,7 @@ from smscampaign.memory.records import SEPARATOR as _SEPARATOR
 from smscampaign.memory.records import split_rows as _split_rows
 from smscampaign.memory.records import unpack as _unpack
 from smscampaign.memory.records import utc_text as _utc
-from smscampaign.memory.sqlite import connect_wal
+from smscampaign.memory.sqlite import connect_wal, home_error, rollback
 
 __all__ = [
     "CAMPAIGN_COLUMNS",
@@ -316,9 +316,10 @@ class SQLiteStore:
         self._lock = threading.Lock()
         try:
             self._conn = connect_wal(self.path)
+            self._conn.translate = lambda exc: home_error(exc, self.path)  # type: ignore[attr-defined]
             self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise JournalError(f"{self.path}: the campaign home's store is not usable ({exc})") from None
+            raise home_error(exc, self.path) from None
 
     def _migrate(self) -> None:
         with self._lock:
@@ -342,7 +343,7 @@ class SQLiteStore:
                 )
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                rollback(self._conn)
                 raise
 
     @property
@@ -399,7 +400,7 @@ class SQLiteStore:
                     self._conn.execute("INSERT INTO send_batch_mobiles VALUES (?, ?)", (row_id, packed))
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                rollback(self._conn)
                 raise
 
     def settle_sends(self, *, journal: str, batch: int, status: str) -> None:
@@ -507,7 +508,7 @@ class SQLiteStore:
                 )
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                rollback(self._conn)
                 raise
             return self._conn.total_changes - before
 

@@ -64,7 +64,7 @@ import pandas as pd
 import pyarrow as pa
 
 from smscampaign.core.dtypes import TEXT
-from smscampaign.core.errors import ConfigError, JournalError
+from smscampaign.core.errors import ConfigError, JournalError, JournalFull
 from smscampaign.core.statuses import BatchState
 from smscampaign.memory.background import in_background
 from smscampaign.memory.journal_schema import SCHEMA_VERSION as SCHEMA_VERSION
@@ -76,6 +76,7 @@ from smscampaign.memory.journal_schema import (
 )
 from smscampaign.memory.lock import RunnerLock
 from smscampaign.memory.parquet import parquet_bytes, read_recipients, recipients_table
+from smscampaign.memory.sqlite import DAMAGED, DENIED, FULL, explain, rollback
 from smscampaign.wire.protocol import BEIJING
 
 __all__ = [
@@ -224,11 +225,32 @@ class Journal:
                 self._conn = connect_readonly(self.path)
             else:
                 self._conn = connect_writable(self.path)
+            self._conn.translate = self._error  # type: ignore[attr-defined]
             self._columns = {r[1] for r in self._conn.execute("PRAGMA table_info(batches)")}
             found = self._conn.execute("SELECT fingerprint FROM plan").fetchone()
             self._fingerprint = found[0] if found else None
         except sqlite3.DatabaseError as exc:
-            raise JournalError(f"{self.path}: not a usable journal ({exc})") from None
+            raise self._error(exc) from None
+
+    def _error(self, exc: sqlite3.Error) -> JournalError:
+        """SQLite's ``exc`` on this journal as one line naming the file, the cause and what to do."""
+        kind, cause = explain(exc, self.path)
+        if kind == FULL:
+            return JournalFull(
+                f"{self.path}: the journal cannot be written: {cause}. Nothing more was sent; what it "
+                "recorded is kept: free space on its disk, then run the same command again to resume"
+            )
+        if kind == DAMAGED:
+            return JournalError(
+                f"{self.path}: the journal is damaged: {cause}. Nothing was sent. Do not delete it "
+                "and start afresh with the same list: its people would be texted again. Restore it "
+                "from a backup; or send with a new --journal and a --repeat-window reaching back "
+                "to this campaign's first send: the campaign home's send registry leaves out "
+                f"everyone it texted (sqlite3 {self.path} .recover salvages its records)"
+            )
+        if kind == DENIED:
+            return JournalError(f"{self.path}: cannot open or write the journal: {cause}")
+        return JournalError(f"{self.path}: not a usable journal ({cause})")
 
     def __enter__(self) -> Journal:
         return self
@@ -326,7 +348,7 @@ class Journal:
                         )
                     self._conn.execute("COMMIT")
                 except BaseException:
-                    self._conn.execute("ROLLBACK")
+                    rollback(self._conn)
                     raise
             if found is None:
                 self._fingerprint = plan.fingerprint
@@ -421,7 +443,7 @@ class Journal:
                 )
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                rollback(self._conn)
                 raise
         if found:
             logger.warning(
@@ -470,7 +492,7 @@ class Journal:
                         cursor = self._conn.execute(claim, params)
                         self._conn.execute("COMMIT")
                     except BaseException:
-                        self._conn.execute("ROLLBACK")
+                        rollback(self._conn)
                         raise
             finally:
                 if self.fsync:
@@ -534,7 +556,7 @@ class Journal:
                 )
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                rollback(self._conn)
                 raise
 
     def batches(self) -> pd.DataFrame:
@@ -578,7 +600,7 @@ class Journal:
                 )
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                rollback(self._conn)
                 raise
 
     def unexclude(self, batches: Sequence[int]) -> None:
@@ -631,13 +653,15 @@ class Journal:
         verdict: str,
         note: str | None,
         accepted_total: int,
+        sms_send: int | None = None,
     ) -> None:
-        """Journal one balance reading and its verdict (``reconcile="balance"``)."""
+        """Journal one balance reading and its verdict (``reconcile="balance"``, and every run's
+        preflight); ``sms_send``: the account's messages sent in all, when the gateway says."""
         with self._lock:
             self._conn.execute(
                 "INSERT INTO reconciliations "
-                "(at, sms_left, expected, deducted, batches, verdict, note, accepted_total) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "(at, sms_left, expected, deducted, batches, verdict, note, accepted_total, "
+                "sms_send) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     _now(),
                     sms_left,
@@ -647,8 +671,25 @@ class Journal:
                     verdict,
                     note,
                     accepted_total,
+                    sms_send,
                 ),
             )
+
+    def last_reading(self) -> dict[str, Any] | None:
+        """The last balance reading with a number: ``at, sms_left, sms_send, accepted_total``
+        (``sms_send`` None when not known), or None."""
+        with self._lock:
+            if not self._has_table("reconciliations"):
+                return None
+            columns = {r[1] for r in self._conn.execute("PRAGMA table_info(reconciliations)")}
+            send = "sms_send" if "sms_send" in columns else "NULL"
+            row = self._conn.execute(
+                f"SELECT at, sms_left, {send}, accepted_total FROM reconciliations "
+                "WHERE sms_left IS NOT NULL ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+        if row is None:
+            return None
+        return dict(zip(("at", "sms_left", "sms_send", "accepted_total"), row, strict=True))
 
     def reconciliations(self) -> pd.DataFrame:
         """Every balance reading and verdict, in order: :data:`RECONCILIATION_COLUMNS`."""

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Final
 
 from smscampaign.core.errors import JournalError
-from smscampaign.memory.sqlite import connect_wal
+from smscampaign.memory.sqlite import GuardedConnection, connect_wal, rollback
 
 __all__ = ["SCHEMA_VERSION", "connect_readonly", "connect_writable", "side_files", "tidy_side_files"]
 
@@ -90,7 +90,7 @@ def _connect_writable_once(path: str) -> sqlite3.Connection:
             _make_current(conn, path)
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            rollback(conn)
             raise
     except sqlite3.OperationalError as exc:
         conn.close()
@@ -119,6 +119,11 @@ def _make_current(conn: sqlite3.Connection, path: str) -> None:
     for name, kind in _BATCH_COLUMNS_2:
         if name not in have:
             conn.execute(f"ALTER TABLE batches ADD COLUMN {name} {kind}")
+    # The account's messages sent in all at each balance reading (a nullable column: journals
+    # without it still open everywhere; a reading without it is compared by sms_left alone).
+    readings = {r[1] for r in conn.execute("PRAGMA table_info(reconciliations)")}
+    if "sms_send" not in readings:
+        conn.execute("ALTER TABLE reconciliations ADD COLUMN sms_send INTEGER")
     conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
 
 
@@ -132,7 +137,12 @@ def connect_readonly(path: str) -> sqlite3.Connection:
     # (no -shm can be made there), which nobody is writing.
     for flags in ("mode=ro", "mode=ro&immutable=1"):
         conn = sqlite3.connect(
-            f"{uri}?{flags}", uri=True, check_same_thread=False, isolation_level=None, timeout=30.0
+            f"{uri}?{flags}",
+            uri=True,
+            check_same_thread=False,
+            isolation_level=None,
+            timeout=30.0,
+            factory=GuardedConnection,
         )
         try:
             conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()

@@ -29,6 +29,7 @@ import pandas as pd
 
 from smscampaign.core.dtypes import TEXT
 from smscampaign.core.errors import ConfigError, ReplyError
+from smscampaign.memory.sqlite import GuardedConnection, home_error, rollback
 from smscampaign.stages.shapes import normalize_numbers
 from smscampaign.wire.protocol import BEIJING, TIME_FORMAT
 
@@ -110,30 +111,48 @@ class ReplyStore:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = os.fspath(path)
         self._lock = threading.Lock()
-        self._conn: sqlite3.Connection | None = sqlite3.connect(
-            self.path, check_same_thread=False, isolation_level=None, timeout=30
-        )
+        self._conn: sqlite3.Connection | None = None
+        try:
+            self._conn = sqlite3.connect(
+                self.path,
+                check_same_thread=False,
+                isolation_level=None,
+                timeout=30,
+                factory=GuardedConnection,
+            )
+            self._make_current(self._conn)
+        except sqlite3.Error as exc:
+            if self._conn is not None:
+                self._conn.close()
+            raise home_error(exc, self.path, what="the reply store") from None
+        self._conn.translate = self._error
+
+    def _error(self, exc: sqlite3.Error) -> Exception:
+        return home_error(exc, self.path, what="the reply store")
+
+    def _make_current(self, conn: sqlite3.Connection) -> None:
+        """WAL, the table and its index, the columns an older store lacks."""
         with self._lock:
             if self.path != ":memory:":
                 # WAL lets `smscampaign opt-outs` read while `smscampaign receive` writes.
-                self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute(
+                conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(
                 "CREATE TABLE IF NOT EXISTS replies ("
                 " sender TEXT NOT NULL, content TEXT NOT NULL, receivetime TEXT NOT NULL,"
                 " received_via TEXT NOT NULL, stored_at TEXT NOT NULL)"
             )
-            self._conn.execute(
+            conn.execute(
                 "CREATE UNIQUE INDEX IF NOT EXISTS replies_once"
                 " ON replies (sender, content, receivetime)"
             )
-            have = {row[1] for row in self._conn.execute("PRAGMA table_info(replies)")}
+            have = {row[1] for row in conn.execute("PRAGMA table_info(replies)")}
             for column, kind in (
                 ("decode_error", "INTEGER NOT NULL DEFAULT 0"),
                 ("raw", "BLOB"),
                 ("extra", "TEXT"),
             ):
                 if column not in have:  # a store written by an earlier version
-                    self._conn.execute(f"ALTER TABLE replies ADD COLUMN {column} {kind}")
+                    conn.execute(f"ALTER TABLE replies ADD COLUMN {column} {kind}")
 
     def __repr__(self) -> str:
         state = "closed" if self._conn is None else f"{len(self)} replies"
@@ -213,7 +232,7 @@ class ReplyStore:
                     rows,
                 )
             except BaseException:
-                conn.execute("ROLLBACK")
+                rollback(conn)
                 raise
             conn.execute("COMMIT")
             added = conn.total_changes - before

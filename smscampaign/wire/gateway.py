@@ -134,7 +134,8 @@ class Gateway:
     ``user_info`` and ``user_stat`` are retried up to ``read_retries`` times on transport failures,
     5xx and retryable codes (−100, −101), ``get_sms`` only when the request provably did not arrive
     or the code is retryable (the gateway marks replies fetched once it has answered) —
-    ``retry_backoff`` seconds, doubling. The password never appears in the repr, log records or
+    ``retry_backoff`` seconds, doubling — all within one ``deadline``: retries and their waits
+    included, a call never takes longer. The password never appears in the repr, log records or
     exception texts and chains.
 
     >>> with Gateway("demo", "secret", base_url=box.url) as gw:     # doctest: +SKIP
@@ -319,34 +320,51 @@ class Gateway:
     # -- transport ---------------------------------------------------------------------------------
 
     def _read_only(self, endpoint: str, *, after_sending: bool) -> GatewayResponse:
-        """Call a read-only endpoint, retrying what is safe to retry (see the class docstring)."""
+        """Call a read-only endpoint, retrying what is safe to retry (see the class docstring), all
+        within one ``deadline``: a retry gets what is left of it, and none starts once it is spent."""
+        deadline = time.monotonic() + self.deadline
         for attempt in range(self.read_retries + 1):
-            last = attempt == self.read_retries
+            pause = self.retry_backoff * 2**attempt
             try:
-                response = self._call(endpoint, {})
+                response = self._call(endpoint, {}, deadline=deadline)
             except GatewayError as exc:
-                if last or not _may_retry(exc, after_sending=after_sending):
+                if not self._retry_within(attempt, pause, deadline) or not _may_retry(
+                    exc, after_sending=after_sending
+                ):
                     raise
                 logger.info("%s failed (%s); retrying", endpoint, exc)
             else:
-                if last or response.info.category != RETRYABLE:
+                if response.info.category != RETRYABLE or not self._retry_within(
+                    attempt, pause, deadline
+                ):
                     return response
                 logger.info("%s answered %s; retrying", endpoint, response.info)
-            time.sleep(self.retry_backoff * 2**attempt)
+            time.sleep(pause)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _retry_within(self, attempt: int, pause: float, deadline: float) -> bool:
+        """Whether attempt ``attempt`` may be followed by another after ``pause`` seconds, before
+        ``deadline``."""
+        return attempt < self.read_retries and time.monotonic() + pause < deadline
+
     def _call(
-        self, endpoint: str, params: dict[str, str], *, secrets: tuple[str, ...] = ()
+        self,
+        endpoint: str,
+        params: dict[str, str],
+        *,
+        secrets: tuple[str, ...] = (),
+        deadline: float | None = None,
     ) -> GatewayResponse:
         """One request, never retried: check and encode the form, send it, check the HTTP status,
-        parse the answer."""
+        parse the answer; by ``deadline`` (``time.monotonic()`` seconds; default ``self.deadline``
+        from now)."""
         values = {"username": self.username, "password": self._password, **params}
         check_form(values, self.charset)
         query = encode_form(values, python_codec(self.charset))
         url = self.url(endpoint)
         logger.debug("%s %s (%d parameters)", self.method, url, len(params) + 2)
         started = time.perf_counter()
-        response, body = self._send(endpoint, url, query, secrets)
+        response, body = self._send(endpoint, url, query, secrets, deadline)
         elapsed = time.perf_counter() - started
         _check_status(response, endpoint)
         parsed = parse_response(body, endpoint=endpoint, charset=self.charset)
@@ -354,13 +372,15 @@ class Gateway:
         return replace(parsed, elapsed=elapsed)
 
     def _send(
-        self, endpoint: str, url: str, query: str, secrets: tuple[str, ...]
+        self, endpoint: str, url: str, query: str, secrets: tuple[str, ...], deadline: float | None
     ) -> tuple[requests.Response, bytes]:
         """The HTTP exchange within the call's deadline: the response and its whole body."""
+        if deadline is None:
+            deadline = time.monotonic() + self.deadline
         # The failure is raised outside the except block, so that no exception of requests/urllib3
         # (whose texts and attributes hold the URL — in GET mode the password) is on its __context__.
         failure: GatewayError | None = None
-        with self._watchdog.watching(time.monotonic() + self.deadline) as call:
+        with self._watchdog.watching(deadline) as call:
             try:
                 timeout = self._timeouts(call)
                 if self.method == "POST":
