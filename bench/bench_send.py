@@ -168,6 +168,12 @@ def main() -> None:
     parser.add_argument(
         "--floor-only", action="store_true", help="only the durable-floor comparison (section 0)"
     )
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        help="simulated gateway latency in seconds for the durable-floor comparison (e.g. 0.02)",
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench_send_"))
     os.environ["SMSCAMPAIGN_HOME"] = str(tmp / "home")  # never the real campaign home
@@ -177,13 +183,14 @@ def main() -> None:
     plan = make_plan(200 * 500, batch_size=500)
     floors: list[tuple[float, float]] = []
     engines: list[tuple[float, float]] = []
-    with standalone_sandbox(0.0) as url:
+    with standalone_sandbox(args.latency) as url:
         durable_floor(url, make_plan(20 * 500, 500), tmp / "warm.sqlite")  # warm up
         engine(url, make_plan(20 * 500, 500), tmp / "warm.journal", workers=1)
         for round_ in range(args.floor_rounds):
             floors.append(timed(durable_floor, url, plan, tmp / f"floor{round_}.sqlite"))
             engines.append(timed(engine, url, plan, tmp / f"engine{round_}.sqlite", 1))
-    print("durable floor, 200 requests of 500 numbers, standalone sandbox, no latency, w=1:")
+    latency = f"{args.latency * 1000:g} ms latency" if args.latency else "no latency"
+    print(f"durable floor, 200 requests of 500 numbers, standalone sandbox, {latency}, w=1:")
     print("  round   floor wall / CPU    engine wall / CPU   ratio (floor / engine wall)")
     for round_, ((fw, fc), (ew, ec)) in enumerate(zip(floors, engines, strict=True), 1):
         print(f"  {round_:5d}   {fw:6.2f} s / {fc:4.2f}   {ew:6.2f} s / {ec:4.2f}      {fw / ew:5.2f}")

@@ -35,6 +35,7 @@ import pandas as pd
 from smscampaign.campaign.balance import Balance, preflight
 from smscampaign.campaign.options import SendOptions
 from smscampaign.campaign.registry import Registry, already_sent, journal_id
+from smscampaign.campaign.reservations import Reserver
 from smscampaign.campaign.results import STATUS_OF_STATE, records, results_frame, summary_line
 from smscampaign.campaign.workers import Workers
 from smscampaign.core.errors import ConfigError
@@ -69,7 +70,8 @@ def run_campaign(
         owned, book = _open_journal(journal, plan, store)
         try:
             started = datetime.now(UTC)
-            with book.runner():
+            lock = store.runner_lock(fingerprint=plan.fingerprint, gateway=options.repeat.registry_key)
+            with book.runner(), lock:
                 results = send_plan(plan, gateway, book, store, options)
             from smscampaign.memory.history import record_sent  # noqa: PLC0415 (issue 13)
 
@@ -142,12 +144,24 @@ def send_plan(
         gateway=options.repeat.registry_key,
         contents=dict(zip(plan.batches["batch"].astype(int), plan.batches["content"], strict=True)),
     )
-    registry.sync(choice.state, choice.everyone)  # what a killed run had no time to record
+    reserver: Reserver | None = None
     try:
+        registry.sync(choice.state, choice.everyone)  # what a killed run had no time to record
+        # What a killed run reserved and never requested is released before anything is sent.
+        registry.settle_reservations(choice.state)
         stop = threading.Event()
         wait = options.sleep or stop.wait  # waits end early when the run is stopped
         balance, warnings = _check_balance(gateway, journal, registry, choice, options, wait)
         state = choice.state
+        reserver = Reserver(
+            registry,
+            journal,
+            order=choice.todo,
+            receivers=choice.everyone,
+            window=options.repeat.window,
+            allow_repeat=options.repeat.allow_repeat,
+            stop=stop,
+        )
         workers = Workers(
             plan,
             gateway,
@@ -158,6 +172,7 @@ def send_plan(
             receivers=choice.receivers,
             options=options,
             registry=registry,
+            reserver=reserver,
             balance=balance,
             stop=stop,
             wait=wait,
@@ -166,7 +181,19 @@ def send_plan(
         interrupted = _send_batches(workers, progress, choice, journal, registry, options.pacing.workers)
         return _close_run(plan, journal, workers, choice, interrupted=interrupted, warnings=warnings)
     finally:
+        if reserver is not None:
+            reserver.close()
         registry.close()
+        _release_unsent(registry, journal)
+
+
+def _release_unsent(registry: Registry, journal: Journal) -> None:
+    """At the end of a run, release the reservations of what was not sent (reserved ahead, failed);
+    if the home cannot be written now, the next run releases them before it sends."""
+    try:
+        registry.settle_reservations(journal.batches())
+    except Exception as exc:  # noqa: BLE001 - the run's own outcome (or error) matters more
+        logger.warning("reservations not released (the next run releases them): %s", exc)
 
 
 def _accepted(state: pd.DataFrame) -> int:

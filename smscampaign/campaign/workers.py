@@ -30,6 +30,7 @@ from smscampaign.campaign.attempt import send_once, stops_campaign
 from smscampaign.campaign.balance import Balance, settleable
 from smscampaign.campaign.options import SendOptions, system_clock
 from smscampaign.campaign.registry import Registry
+from smscampaign.campaign.reservations import Reserver
 from smscampaign.memory.journal import ACCEPTED, FAILED, IN_FLIGHT, UNKNOWN, Journal, Outcome
 from smscampaign.wire.gateway import Gateway
 from smscampaign.wire.protocol import BEIJING, in_window
@@ -88,6 +89,7 @@ class Workers:
         balance: Balance | None,
         stop: threading.Event,
         wait: Callable[[float], object] | None = None,
+        reserver: Reserver | None = None,
     ) -> None:
         self.gateway = gateway
         self.journal = journal
@@ -97,6 +99,7 @@ class Workers:
         self.clock = options.clock or system_clock
         self.pacer = Pacer(options.pacing.rate_limit)
         self.registry = registry
+        self.reserver = reserver
         self.balance = balance
         self.stop = stop
         self.wait = wait or stop.wait  # the injected ``sleep``, else a wait the stop ends early
@@ -322,6 +325,15 @@ class Workers:
         while True:
             if not self.wait_for_window(carry) or not self.pacer.acquire(self.stop):
                 return  # stopped before sending: the batch keeps its journal state
+            if self.reserver is not None:
+                reserved = self.reserver.receivers(number)  # committed in the home (or raises)
+                if reserved is None:
+                    return  # stopped while waiting for it: the batch keeps its journal state
+                if reserved != receivers:  # others hold some: left out (journaled as excluded)
+                    receivers = reserved
+                    self.batch[number] = (content, receivers, sendtime)
+                if not receivers:
+                    return  # everyone is another journal's: nothing to send (already_sent)
             if not self._claim(number, receivers, carry):
                 if self.states[number] != IN_FLIGHT:
                     self.todo.put(number)  # the gate closed: sent after the settlement

@@ -28,22 +28,24 @@ PosixPath('/tmp/smscampaign-home/journals/3f9a….journal')
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import secrets
 import sqlite3
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Final, Protocol, runtime_checkable
+from typing import Final, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from smscampaign.core.errors import ConfigError, JournalError
+from smscampaign.core.errors import ConfigError, HomeError, JournalError
 from smscampaign.core.settings import ENV_HOME, Environment, read_environment
 from smscampaign.memory.sqlite import connect_wal
 
@@ -51,6 +53,8 @@ __all__ = [
     "CAMPAIGN_COLUMNS",
     "ENV_HOME",
     "MIGRATIONS",
+    "RESERVATION_COLUMNS",
+    "RESERVATION_STATUSES",
     "SEND_COLUMNS",
     "Environment",
     "SQLiteStore",
@@ -87,6 +91,13 @@ CAMPAIGN_COLUMNS: Final = (
 )
 #: Registry statuses that mean "this person may have got this content" (``not_sent`` does not).
 SENT_STATUSES: Final = ("in_flight", "accepted", "unknown")
+#: Columns of the frame :meth:`Store.reserve` returns (one row per number held by someone else).
+RESERVATION_COLUMNS: Final = ("mobile", "campaign", "journal", "batch", "status", "at")
+#: A reservation's statuses: ``reserved`` before the request, then ``accepted`` / ``unknown`` (still
+#: holding the number) or ``released`` (provably nothing sent: the number is free again).
+RESERVATION_STATUSES: Final = ("reserved", "accepted", "unknown", "released")
+#: Reservation statuses that hold a number against every other journal and batch.
+_HOLDING: Final = ("reserved", "accepted", "unknown")
 
 #: Schema changes of the store, in order; the store applies each once (its number is its index + 1).
 #: Append, never edit: stores in the field have applied the earlier ones.
@@ -158,10 +169,28 @@ MIGRATIONS: Final[list[str]] = [
     DROP VIEW IF EXISTS sends;
     DROP TABLE IF EXISTS send_mobiles
     """,
+    # 4 (issue 26): reservations. A runner reserves (gateway, content, number) before a batch's
+    # request, in one transaction; whoever holds a number (reserved, accepted, unknown) within the
+    # repeat window keeps every other journal from texting it that content.
+    """
+    CREATE TABLE IF NOT EXISTS reservations (
+        gateway TEXT NOT NULL,
+        content_sha256 TEXT NOT NULL,
+        mobile TEXT NOT NULL,
+        campaign TEXT NOT NULL,
+        journal TEXT NOT NULL,
+        batch INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (gateway, content_sha256, mobile)
+    );
+    CREATE INDEX IF NOT EXISTS reservations_by_journal ON reservations (journal, batch)
+    """,
 ]
 #: What joins the numbers of a batch in ``send_batch_mobiles`` (never part of a number: the gateway
 #: takes a batch's receivers joined by it).
 _SEPARATOR: Final = ","
+_T = TypeVar("_T")
 
 
 def home_dir(home: str | os.PathLike[str] | None = None) -> Path:
@@ -254,6 +283,45 @@ class Store(Protocol):
         """The batches of ``journal`` the registry holds, with their status."""
         ...
 
+    def reserve(
+        self,
+        *,
+        gateway: str,
+        content_sha256: str,
+        mobiles: Sequence[str],
+        campaign: str,
+        journal: str,
+        batch: int,
+        since: datetime,
+        at: datetime | None = None,
+    ) -> pd.DataFrame:
+        """Atomically and durably reserve (``gateway``, number, content) for ``journal``'s ``batch``.
+
+        In one transaction: every number of ``mobiles`` held for the same ``gateway`` and
+        ``content_sha256`` by a *different* (journal, batch) with status ``reserved``, ``accepted``
+        or ``unknown`` at or after ``since`` is a conflict; every other number is (re)reserved for
+        this (journal, batch), status ``reserved``, time ``at`` (default now). Released rows and
+        rows older than ``since`` are taken over. Returns the conflicts
+        (:data:`RESERVATION_COLUMNS`, ``at`` tz-aware UTC), empty when every number was reserved;
+        committed (and fsynced) before it returns. Two runners reserving overlapping numbers at the
+        same moment never both get one."""
+        ...
+
+    def settle_reservations(self, *, journal: str, batch: int, status: str) -> None:
+        """After the answer: ``accepted`` | ``unknown`` (still holding the numbers) | ``released``
+        (provably nothing sent: the numbers are free again)."""
+        ...
+
+    def reservations_of(self, journal: str) -> dict[int, str]:
+        """Per batch of ``journal``: its reservation status (``reserved``, ``accepted``,
+        ``unknown``, ``released``)."""
+        ...
+
+    def runner_lock(self, *, fingerprint: str, gateway: str) -> AbstractContextManager[None]:
+        """Hold "one runner per plan" across everyone sharing this home while a run sends: a second
+        holder gets :class:`~smscampaign.JournalBusy`, naming who holds it."""
+        ...
+
     def close(self) -> None:
         """Release the store's connections (a second call does nothing)."""
         ...
@@ -344,7 +412,7 @@ class SQLiteStore:
         if packed.count(_SEPARATOR) != max(len(mobiles) - 1, 0):
             raise ConfigError(f"a number holds the separator {_SEPARATOR!r}: {list(mobiles)!r:.200}")
         row_id = secrets.randbits(62)
-        with self._lock:
+        with self._lock, self._home_errors():
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 old = self._conn.execute(
@@ -362,22 +430,138 @@ class SQLiteStore:
                     self._conn.execute("INSERT INTO send_batch_mobiles VALUES (?, ?)", (row_id, packed))
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        self._conn.execute("ROLLBACK")
                 raise
 
     def settle_sends(self, *, journal: str, batch: int, status: str) -> None:
-        with self._lock:
+        with self._lock, self._home_errors():
             self._conn.execute(
                 "UPDATE send_batches SET status = ? WHERE journal = ? AND batch = ?",
                 (status, journal, int(batch)),
             )
 
     def batches_recorded(self, journal: str) -> dict[int, str]:
-        with self._lock:
+        with self._lock, self._home_errors():
             rows = self._conn.execute(
                 "SELECT batch, status FROM send_batches WHERE journal = ?", (journal,)
             ).fetchall()
         return {int(b): str(st) for b, st in rows}
+
+    # -- reservations (issue 26) ---------------------------------------------
+
+    @contextlib.contextmanager
+    def _home_errors(self) -> Iterator[None]:
+        """The database failing (a full disk, an I/O error, no permission, a corrupt file) as
+        :class:`~smscampaign.HomeError` naming the home."""
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            raise HomeError(
+                f"the campaign home {self.folder} cannot be read or written ({exc}); nothing more "
+                "is sent without it: fix it and run the same command again to resume",
+                home=str(self.folder),
+            ) from exc
+        except sqlite3.DatabaseError as exc:
+            if type(exc) is not sqlite3.DatabaseError:  # integrity, programming: a bug
+                raise
+            raise HomeError(
+                f"the campaign home's store {self.path} is not usable ({exc})", home=str(self.folder)
+            ) from exc
+
+    def _durably(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        """``work(conn)`` in one write transaction (BEGIN IMMEDIATE: writers take turns, across
+        processes too) committed with ``synchronous=FULL``: fsynced before this returns."""
+        with self._lock, self._home_errors():
+            self._conn.execute("PRAGMA synchronous=FULL")
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    result = work(self._conn)
+                    self._conn.execute("COMMIT")
+                except BaseException:
+                    if self._conn.in_transaction:  # SQLite may have rolled back already (disk full)
+                        with contextlib.suppress(sqlite3.Error):
+                            self._conn.execute("ROLLBACK")
+                    raise
+            finally:
+                with contextlib.suppress(sqlite3.Error):
+                    self._conn.execute("PRAGMA synchronous=NORMAL")
+        return result
+
+    def reserve(
+        self,
+        *,
+        gateway: str,
+        content_sha256: str,
+        mobiles: Sequence[str],
+        campaign: str,
+        journal: str,
+        batch: int,
+        since: datetime,
+        at: datetime | None = None,
+    ) -> pd.DataFrame:
+        numbers = sorted(set(mobiles))
+        when, start, number = _utc(at), _utc(since), int(batch)
+        holding = ", ".join("?" * len(_HOLDING))
+
+        def work(conn: sqlite3.Connection) -> list[tuple[object, ...]]:
+            held: list[tuple[object, ...]] = []
+            for first in range(0, len(numbers), 500):  # stay under any database's parameter limit
+                chunk = numbers[first : first + 500]
+                held += conn.execute(
+                    f"SELECT {', '.join(RESERVATION_COLUMNS)} FROM reservations "
+                    "WHERE gateway = ? AND content_sha256 = ? "
+                    f"AND mobile IN ({', '.join('?' * len(chunk))}) AND status IN ({holding}) "
+                    "AND at >= ? AND NOT (journal = ? AND batch = ?)",
+                    (gateway, content_sha256, *chunk, *_HOLDING, start, journal, number),
+                ).fetchall()
+            taken = {row[0] for row in held}
+            conn.executemany(
+                "INSERT INTO reservations VALUES (?, ?, ?, ?, ?, ?, 'reserved', ?) "
+                "ON CONFLICT (gateway, content_sha256, mobile) DO UPDATE SET "
+                "campaign = excluded.campaign, journal = excluded.journal, batch = excluded.batch, "
+                "status = 'reserved', at = excluded.at",
+                [
+                    (gateway, content_sha256, m, campaign, journal, number, when)
+                    for m in numbers
+                    if m not in taken
+                ],
+            )
+            return held
+
+        held = self._durably(work)
+        frame = pd.DataFrame(held, columns=list(RESERVATION_COLUMNS))
+        frame["batch"] = frame["batch"].astype("int64")
+        frame["at"] = pd.to_datetime(frame["at"], format="ISO8601", utc=True).dt.as_unit("us")
+        return frame.sort_values("mobile", ignore_index=True)
+
+    def settle_reservations(self, *, journal: str, batch: int, status: str) -> None:
+        if status not in RESERVATION_STATUSES[1:]:
+            raise ConfigError(f"a reservation settles to accepted, unknown or released, not {status!r}")
+        with self._lock, self._home_errors():
+            self._conn.execute(
+                "UPDATE reservations SET status = ? WHERE journal = ? AND batch = ?",
+                (status, journal, int(batch)),
+            )
+
+    def reservations_of(self, journal: str) -> dict[int, str]:
+        with self._lock, self._home_errors():
+            rows = self._conn.execute(
+                "SELECT DISTINCT batch, status FROM reservations WHERE journal = ?", (journal,)
+            ).fetchall()
+        rank = {status: i for i, status in enumerate(RESERVATION_STATUSES)}
+        found: dict[int, str] = {}
+        for number, status in rows:  # one status per batch; the one that holds most wins
+            current = found.get(int(number))
+            if current is None or rank.get(status, 0) < rank.get(current, 0):
+                found[int(number)] = str(status)
+        return found
+
+    def runner_lock(self, *, fingerprint: str, gateway: str) -> AbstractContextManager[None]:
+        """A no-op: on one machine the journal's runner lock already keeps one runner per plan."""
+        return contextlib.nullcontext()
 
     def sends_before(
         self,
@@ -407,7 +591,7 @@ class SQLiteStore:
     ) -> list[tuple[object, ...]]:
         """``columns`` of the batches matching ``where`` (on ``send_batches b``), each followed by
         its packed numbers (batches of no numbers left out)."""
-        with self._lock:
+        with self._lock, self._home_errors():
             return self._conn.execute(
                 f"SELECT {', '.join(f'b.{c}' for c in columns)}, m.mobiles "
                 "FROM send_batches b JOIN send_batch_mobiles m ON m.batch_id = b.id "

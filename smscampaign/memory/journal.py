@@ -53,6 +53,7 @@ import logging
 import os
 import sqlite3
 import threading
+import uuid
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -244,6 +245,33 @@ class Journal:
 
     def __repr__(self) -> str:
         return f"Journal({self.path!r}, fingerprint={self._fingerprint!r})"
+
+    def identity(self) -> str:
+        """This journal's name in the campaign home's registry and reservations: made once and kept
+        in the file — its path and a random part, so a deleted or emptied journal at the same path is
+        another journal (what the old one sent keeps protecting people). A journal that an older
+        smscampaign already sent from keeps its path, the name its sends were recorded under."""
+        where = ":memory:" if self.path == ":memory:" else str(Path(self.path).resolve())
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM meta WHERE key='identity'").fetchone()
+            if row is not None or self.readonly:
+                return str(row[0]) if row is not None else where
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._conn.execute("SELECT value FROM meta WHERE key='identity'").fetchone()
+                if row is None:
+                    sent = self._conn.execute(
+                        "SELECT 1 FROM batches WHERE attempts > 0 LIMIT 1"
+                    ).fetchone()
+                    prefix = "memory:" if where == ":memory:" else f"{where}#"
+                    name = where if sent is not None else f"{prefix}{uuid.uuid4().hex[:16]}"
+                    self._conn.execute("INSERT INTO meta VALUES ('identity', ?)", (name,))
+                    row = (name,)
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        return str(row[0])
 
     @property
     def fingerprint(self) -> str | None:
