@@ -394,7 +394,7 @@ def test_a_number_is_reserved_by_one_journal_and_batch_until_released(tmp_path):
             ]
         store.settle_reservations(journal="/j1#a", batch=1, status="released")
         assert _reserve(store, ["13800000001", "13800000002"], journal="/j2#b", batch=7).empty
-        assert store.reservations_of("/j1#a") == {}  # taken over: j2 holds both now
+        assert store.reservations_of("/j1#a") == {1: "released"}  # j2 holds both now
         # Older than the repeat window: taken over too.
         old = datetime.now(UTC) - timedelta(days=3)
         assert _reserve(store, ["13800000009"], journal="/j4", at=old).empty
@@ -441,7 +441,7 @@ class _FullDisk:
         self.conn, self.error, self.full = conn, error, False
 
     def execute(self, sql: str, *args):
-        if self.full and sql.lstrip().upper().startswith(("INSERT", "UPDATE", "COMMIT")):
+        if self.full and sql.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "COMMIT")):
             raise sqlite3.OperationalError(self.error)
         return self.conn.execute(sql, *args)
 

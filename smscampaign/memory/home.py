@@ -47,6 +47,8 @@ import pyarrow.compute as pc
 
 from smscampaign.core.errors import ConfigError, HomeError, JournalError
 from smscampaign.core.settings import ENV_HOME, Environment, read_environment
+from smscampaign.memory.reservations import MIGRATION as RESERVATIONS_TABLE
+from smscampaign.memory.reservations import ReservationLog
 from smscampaign.memory.sqlite import connect_wal
 
 __all__ = [
@@ -96,8 +98,6 @@ RESERVATION_COLUMNS: Final = ("mobile", "campaign", "journal", "batch", "status"
 #: A reservation's statuses: ``reserved`` before the request, then ``accepted`` / ``unknown`` (still
 #: holding the number) or ``released`` (provably nothing sent: the number is free again).
 RESERVATION_STATUSES: Final = ("reserved", "accepted", "unknown", "released")
-#: Reservation statuses that hold a number against every other journal and batch.
-_HOLDING: Final = ("reserved", "accepted", "unknown")
 
 #: Schema changes of the store, in order; the store applies each once (its number is its index + 1).
 #: Append, never edit: stores in the field have applied the earlier ones.
@@ -171,21 +171,9 @@ MIGRATIONS: Final[list[str]] = [
     """,
     # 4 (issue 26): reservations. A runner reserves (gateway, content, number) before a batch's
     # request, in one transaction; whoever holds a number (reserved, accepted, unknown) within the
-    # repeat window keeps every other journal from texting it that content.
-    """
-    CREATE TABLE IF NOT EXISTS reservations (
-        gateway TEXT NOT NULL,
-        content_sha256 TEXT NOT NULL,
-        mobile TEXT NOT NULL,
-        campaign TEXT NOT NULL,
-        journal TEXT NOT NULL,
-        batch INTEGER NOT NULL,
-        status TEXT NOT NULL,
-        at TEXT NOT NULL,
-        PRIMARY KEY (gateway, content_sha256, mobile)
-    );
-    CREATE INDEX IF NOT EXISTS reservations_by_journal ON reservations (journal, batch)
-    """,
+    # repeat window keeps every other journal from texting it that content. One row per batch, its
+    # numbers packed (smscampaign.memory.reservations says why).
+    RESERVATIONS_TABLE,
 ]
 #: What joins the numbers of a batch in ``send_batch_mobiles`` (never part of a number: the gateway
 #: takes a batch's receivers joined by it).
@@ -341,6 +329,7 @@ class SQLiteStore:
             ) from None
         self.path = self.folder / "home.sqlite"
         self._lock = threading.Lock()
+        self._reservations = ReservationLog()
         try:
             self._conn = connect_wal(self.path)
             self._migrate()
@@ -502,40 +491,26 @@ class SQLiteStore:
         since: datetime,
         at: datetime | None = None,
     ) -> pd.DataFrame:
-        numbers = sorted(set(mobiles))
-        when, start, number = _utc(at), _utc(since), int(batch)
-        holding = ", ".join("?" * len(_HOLDING))
-
         def work(conn: sqlite3.Connection) -> list[tuple[object, ...]]:
-            held: list[tuple[object, ...]] = []
-            for first in range(0, len(numbers), 500):  # stay under any database's parameter limit
-                chunk = numbers[first : first + 500]
-                held += conn.execute(
-                    f"SELECT {', '.join(RESERVATION_COLUMNS)} FROM reservations "
-                    "WHERE gateway = ? AND content_sha256 = ? "
-                    f"AND mobile IN ({', '.join('?' * len(chunk))}) AND status IN ({holding}) "
-                    "AND at >= ? AND NOT (journal = ? AND batch = ?)",
-                    (gateway, content_sha256, *chunk, *_HOLDING, start, journal, number),
-                ).fetchall()
-            taken = {row[0] for row in held}
-            conn.executemany(
-                "INSERT INTO reservations VALUES (?, ?, ?, ?, ?, ?, 'reserved', ?) "
-                "ON CONFLICT (gateway, content_sha256, mobile) DO UPDATE SET "
-                "campaign = excluded.campaign, journal = excluded.journal, batch = excluded.batch, "
-                "status = 'reserved', at = excluded.at",
-                [
-                    (gateway, content_sha256, m, campaign, journal, number, when)
-                    for m in numbers
-                    if m not in taken
-                ],
+            return self._reservations.reserve(
+                conn,
+                gateway=gateway,
+                content_sha256=content_sha256,
+                mobiles=mobiles,
+                campaign=campaign,
+                journal=journal,
+                batch=int(batch),
+                since=_utc(since),
+                at=_utc(at),
             )
-            return held
 
         held = self._durably(work)
+        if not held:  # the usual case, kept cheap: the reserver runs beside the requests
+            return _NO_CONFLICTS.copy()
         frame = pd.DataFrame(held, columns=list(RESERVATION_COLUMNS))
         frame["batch"] = frame["batch"].astype("int64")
         frame["at"] = pd.to_datetime(frame["at"], format="ISO8601", utc=True).dt.as_unit("us")
-        return frame.sort_values("mobile", ignore_index=True)
+        return frame  # by number
 
     def settle_reservations(self, *, journal: str, batch: int, status: str) -> None:
         if status not in RESERVATION_STATUSES[1:]:
@@ -749,6 +724,19 @@ def _unpack(
     frame = head.take(np.repeat(np.arange(len(head)), counts)).reset_index(drop=True)
     frame.insert(0, "mobile", numbers.to_pandas())
     return frame
+
+
+#: What :meth:`SQLiteStore.reserve` returns when every number was reserved.
+_NO_CONFLICTS: Final = pd.DataFrame(
+    {
+        "mobile": pd.Series([], dtype="str"),
+        "campaign": pd.Series([], dtype="str"),
+        "journal": pd.Series([], dtype="str"),
+        "batch": pd.Series([], dtype="int64"),
+        "status": pd.Series([], dtype="str"),
+        "at": pd.Series([], dtype="datetime64[us, UTC]"),
+    }
+)
 
 
 def open_home(home: str | os.PathLike[str] | None = None) -> SQLiteStore:
