@@ -479,3 +479,13 @@ def test_an_older_home_gets_the_reservations_table(tmp_path):
         assert _reserve(store, ["13800000001"]).empty
         version = store._conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
         assert int(version[0]) == len(MIGRATIONS) == 4
+
+
+def test_another_store_sees_a_batch_reserved_again_with_fewer_numbers(tmp_path):
+    with open_home(tmp_path) as a, open_home(tmp_path) as b:
+        assert _reserve(a, ["13800000001", "13800000002"], journal="/a").empty
+        assert _reserve(b, ["13800000001"], journal="/b")["mobile"].tolist() == ["13800000001"]
+        assert _reserve(a, ["13800000002"], journal="/a").empty  # the batch resumed, smaller
+        assert _reserve(b, ["13800000001"], journal="/b").empty  # free again: b holds it now
+        assert _reserve(b, ["13800000002"], journal="/b", batch=2)["journal"].tolist() == ["/a"]
+        assert _reserve(a, ["13800000001"], journal="/a", batch=3)["journal"].tolist() == ["/b"]

@@ -141,6 +141,10 @@ def test_overlapping_lists_of_two_plans_with_the_same_content(standalone, tmp_pa
         said = [_finish(a), _finish(b)]
     _assert_nobody_twice(url, range(450))
     assert sum(s.get("already_sent", 0) for s in said) == 150  # the overlap, sent by one of them
+    for name in ("a", "b"):  # each journal counts what its requests carried, not its plan
+        results = sc.read_journal(tmp_path / f"{name}.journal")
+        with sc.Journal(tmp_path / f"{name}.journal", readonly=True) as book:
+            assert book.accepted_total() == (results["status"] == "accepted").sum()
 
 
 def test_a_deleted_or_emptied_journal_does_not_reopen_the_door(sandbox, gateway, tmp_path, home):

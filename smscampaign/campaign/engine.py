@@ -178,6 +178,7 @@ def send_plan(
             wait=wait,
         )
         progress = _Progress(choice, show=options.progress)
+        progress.left_out = reserver.left_out
         interrupted = _send_batches(workers, progress, choice, journal, registry, options.pacing.workers)
         return _close_run(plan, journal, workers, choice, interrupted=interrupted, warnings=warnings)
     finally:
@@ -342,6 +343,7 @@ class _Progress:
         from tqdm.auto import tqdm  # noqa: PLC0415 - picks the notebook or terminal bar at call time
 
         self.sizes = choice.sizes
+        self.left_out: dict[int, int] = {}  # per batch: left out by a reservation (Reserver's)
         self.counts = {"accepted": 0, "failed": 0, "unknown": 0}
         planned = set(choice.todo)
         for number, st in zip(choice.state["batch"].astype(int), choice.state["state"], strict=True):
@@ -367,8 +369,9 @@ class _Progress:
                 break
             key = STATUS_OF_STATE[outcome.state]
             if key in self.counts:
-                self.counts[key] += self.sizes[outcome.batch]
-                self.bar.update(self.sizes[outcome.batch])
+                size = self.sizes[outcome.batch] - self.left_out.get(outcome.batch, 0)
+                self.counts[key] += size
+                self.bar.update(size)
                 changed = True
         if changed:
             self.bar.set_postfix(self.counts, refresh=False)

@@ -70,7 +70,7 @@ class Reserver:
         self.stop = stop
         self.ahead = ahead
         self.everyone = receivers
-        self.left_out = 0  # numbers another journal held, left out by this run
+        self.left_out: dict[int, int] = {}  # per batch: numbers another journal held, left out
         # A reservation this old (a worker waited for the send window) is made again before use.
         self.stale = max(window.total_seconds() / 2, 1.0)
         self._order = list(order)
@@ -159,7 +159,7 @@ class Reserver:
         self.journal.exclude(
             [(row["mobile"], number, repeat_reason(row, gateway)) for _, row in held.iterrows()]
         )
-        self.left_out += len(held)
         taken = set(held["mobile"])
+        self.left_out[number] = len(taken)
         logger.info("batch %d: %d number(s) held by another journal, left out", number, len(taken))
         return [m for m in receivers if m not in taken]

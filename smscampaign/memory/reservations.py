@@ -61,7 +61,7 @@ class ReservationLog:
     gateway, content and asking journal). Not thread-safe: the store calls it under its lock."""
 
     def __init__(self) -> None:
-        self._seen: dict[tuple[str, str, str], tuple[int, dict[str, int]]] = {}
+        self._seen: dict[tuple[str, str, str], tuple[str, int, dict[str, int]]] = {}
 
     def reserve(
         self,
@@ -82,7 +82,7 @@ class ReservationLog:
         numbers = sorted(set(mobiles))
         if any(_SEPARATOR in m for m in numbers):
             raise ConfigError(f"a number holds the separator {_SEPARATOR!r}: {numbers!r:.200}")
-        latest = self._refresh(conn, gateway, content_sha256, journal)
+        latest = self._refresh(conn, gateway, content_sha256, journal, since)
         ids = sorted({latest[m] for m in numbers if m in latest})
         holders: dict[int, tuple[object, ...]] = {}
         for first in range(0, len(ids), _CHUNK):
@@ -111,21 +111,25 @@ class ReservationLog:
         return held
 
     def _refresh(
-        self, conn: sqlite3.Connection, gateway: str, content_sha256: str, journal: str
+        self, conn: sqlite3.Connection, gateway: str, content_sha256: str, journal: str, since: str
     ) -> dict[str, int]:
-        """The latest row of each number the other journals reserved for this content, with the
-        rows written since the last look added."""
+        """The latest row of each number the other journals reserved for this content since
+        ``since``, with the rows written since the last look added. Rows older than the window hold
+        nothing (and a row's time follows its id), so they are never read: a home with a long
+        history of one text costs nothing more. An earlier ``since`` reads again from there."""
         key = (gateway, content_sha256, journal)
-        last, latest = self._seen.get(key, (0, {}))
+        floor, last, latest = self._seen.get(key, (since, 0, {}))
+        if since < floor:
+            floor, last, latest = since, 0, {}
         rows = conn.execute(
             "SELECT id, mobiles FROM reservations WHERE gateway = ? AND content_sha256 = ? "
-            "AND id > ? AND journal <> ? ORDER BY id",
-            (gateway, content_sha256, last, journal),
+            "AND id > ? AND at >= ? AND journal <> ? ORDER BY id",
+            (gateway, content_sha256, last, floor, journal),
         ).fetchall()
         for row_id, packed in rows:
             for mobile in packed.split(_SEPARATOR):
                 latest[mobile] = int(row_id)
         if rows:
             last = int(rows[-1][0])
-        self._seen[key] = (last, latest)
+        self._seen[key] = (floor, last, latest)
         return latest
