@@ -99,6 +99,31 @@ class Registry:
             since=since,
         )
 
+    def reserve_many(
+        self, batches: list[tuple[int, list[str]]], *, since: datetime
+    ) -> list[pd.DataFrame]:
+        """:meth:`reserve` of several ``(batch, receivers)``: in one transaction (one fsync) where
+        the store offers ``reserve_many`` (the SQLite home), else one after the other."""
+        together = getattr(self.store, "reserve_many", None)
+        if together is None:
+            return [self.reserve(batch, receivers, since=since) for batch, receivers in batches]
+        return list(
+            together(
+                [
+                    {
+                        "gateway": self.gateway,
+                        "content_sha256": self.sha[batch],
+                        "mobiles": receivers,
+                        "campaign": self.campaign,
+                        "journal": self.journal,
+                        "batch": batch,
+                        "since": since,
+                    }
+                    for batch, receivers in batches
+                ]
+            )
+        )
+
     def settle_reservations(self, state: pd.DataFrame) -> None:
         """Bring this journal's reservations in line with the journal's batches ``state``: release
         what was never requested or provably not sent (a killed run's reservations ahead, a

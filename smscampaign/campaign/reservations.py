@@ -32,6 +32,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
+import pandas as pd
+
 from smscampaign.campaign.registry import Registry, repeat_reason
 from smscampaign.memory.journal import Journal
 
@@ -39,8 +41,8 @@ __all__ = ["AHEAD", "Reserver"]
 
 logger = logging.getLogger(__name__)
 
-#: Batches reserved ahead of the workers (beyond those they are sending).
-AHEAD: Final = 4
+#: Batches reserved ahead of the workers (beyond those they are sending), in chunks of about half.
+AHEAD: Final = 8
 
 
 class Reserver:
@@ -127,33 +129,50 @@ class Reserver:
     def _run(self) -> None:
         while True:
             with self._cond:
+                # Wait for room for a chunk (half the batches ahead), or for a worker waiting.
                 while not self._stopped() and self._next < len(self._order) and not self._waiting:
-                    if self._next < len(self._taken) + self.ahead:
+                    if self._next + max(1, self.ahead // 2) <= len(self._taken) + self.ahead:
                         break
                     self._cond.wait(0.1)
                 if self._stopped() or self._next >= len(self._order):
                     return
-                number = self._order[self._next]
+                room = max(1, len(self._taken) + self.ahead - self._next)
+                chunk = self._order[self._next : self._next + room]
             try:
-                found = self._reserve(number)
+                found = self._reserve_chunk(chunk)
             except BaseException as exc:  # noqa: BLE001 - raised to the workers that wait for it
-                logger.error("batch %d: not reserved in the campaign home: %s", number, exc)
+                logger.error("batches %s: not reserved in the campaign home: %s", chunk, exc)
                 with self._cond:
                     self._error = exc
                     self._cond.notify_all()
                 return
+            now = time.monotonic()
             with self._cond:
-                self._ready[number] = (found, time.monotonic())
-                self._next += 1
+                for number in chunk:
+                    self._ready[number] = (found[number], now)
+                self._next += len(chunk)
                 self._cond.notify_all()
 
     def _reserve(self, number: int) -> list[str]:
         """Reserve batch ``number`` (committed when this returns); who of it this run may text."""
-        receivers = self.everyone[number]
-        if not receivers:
-            return []
-        held = self.registry.reserve(number, receivers, since=datetime.now(UTC) - self.window)
-        if held.empty or self.allow_repeat:
+        return self._reserve_chunk([number])[number]
+
+    def _reserve_chunk(self, numbers: list[int]) -> dict[int, list[str]]:
+        """Reserve ``numbers`` together (one transaction where the store can: one fsync); who of
+        each batch this run may text."""
+        wanted = [(number, self.everyone[number]) for number in numbers if self.everyone[number]]
+        found: dict[int, list[str]] = {number: [] for number in numbers}
+        since = datetime.now(UTC) - self.window
+        for (number, receivers), held in zip(
+            wanted, self.registry.reserve_many(wanted, since=since), strict=True
+        ):
+            found[number] = receivers if held.empty else self._leave_out(number, receivers, held)
+        return found
+
+    def _leave_out(self, number: int, receivers: list[str], held: pd.DataFrame) -> list[str]:
+        """Journal the numbers of batch ``number`` that another journal ``held`` as left out (unless
+        ``allow_repeat``); who is left in the batch."""
+        if self.allow_repeat:
             return receivers
         gateway = self.registry.gateway
         self.journal.exclude(

@@ -28,9 +28,15 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Final
 
+import pandas as pd
+
 from smscampaign.core.errors import ConfigError
 
-__all__ = ["HOLDING", "MIGRATION", "ReservationLog"]
+__all__ = ["HOLDING", "MIGRATION", "RESERVATION_COLUMNS", "ReservationLog", "conflicts_frame"]
+
+#: Columns of the frame :meth:`~smscampaign.memory.home.Store.reserve` returns (one row per number
+#: held by someone else).
+RESERVATION_COLUMNS: Final = ("mobile", "campaign", "journal", "batch", "status", "at")
 
 #: Reservation statuses that hold a number against every other journal and batch.
 HOLDING: Final = ("reserved", "accepted", "unknown")
@@ -133,3 +139,27 @@ class ReservationLog:
             last = int(rows[-1][0])
         self._seen[key] = (floor, last, latest)
         return latest
+
+
+def conflicts_frame(held: list[tuple[object, ...]]) -> pd.DataFrame:
+    """Conflict rows ``(mobile, campaign, journal, batch, status, at)`` as
+    :meth:`~smscampaign.memory.home.Store.reserve` returns them."""
+    if not held:  # the usual case, kept cheap: the reserver runs beside the requests
+        return _NO_CONFLICTS.copy()
+    frame = pd.DataFrame(held, columns=list(RESERVATION_COLUMNS))
+    frame["batch"] = frame["batch"].astype("int64")
+    frame["at"] = pd.to_datetime(frame["at"], format="ISO8601", utc=True).dt.as_unit("us")
+    return frame
+
+
+#: What :meth:`~smscampaign.memory.home.SQLiteStore.reserve` returns when every number was reserved.
+_NO_CONFLICTS: Final = pd.DataFrame(
+    {
+        "mobile": pd.Series([], dtype="str"),
+        "campaign": pd.Series([], dtype="str"),
+        "journal": pd.Series([], dtype="str"),
+        "batch": pd.Series([], dtype="int64"),
+        "status": pd.Series([], dtype="str"),
+        "at": pd.Series([], dtype="datetime64[us, UTC]"),
+    }
+)
