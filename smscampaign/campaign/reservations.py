@@ -42,7 +42,7 @@ __all__ = ["AHEAD", "Reserver"]
 logger = logging.getLogger(__name__)
 
 #: Batches reserved ahead of the workers (beyond those they are sending), in chunks of about half.
-AHEAD: Final = 8
+AHEAD: Final = 32
 
 
 class Reserver:
