@@ -1,8 +1,8 @@
 """The run of :func:`~smscampaign.send_campaign`, phase by phase.
 
-:func:`run_campaign` opens the campaign home and the journal, holds the journal's runner lock for
-:func:`send_plan`, records the run in the home's history and closes both. :func:`send_plan` is a chain
-of short phases:
+:func:`run_campaign` opens the campaign home and the journal, holds the journal's runner lock (and
+the home's, :meth:`~smscampaign.memory.home.Store.runner_lock`) for :func:`send_plan`, records the
+run in the home's history and closes both. :func:`send_plan` is a chain of short phases:
 
 1. :func:`_choose_batches` — attach the plan to the journal (resuming it if it knows the plan), mark
    what a killed run left in flight ``unknown``, choose the batches to send, and leave out whoever
@@ -10,7 +10,9 @@ of short phases:
 2. :func:`_check_balance` — with ``reconcile="balance"``, settle what a killed run left in flight and
    take a first reading; then the preflight (:mod:`~smscampaign.campaign.balance`);
 3. :func:`_send_batches` — the worker threads (:mod:`~smscampaign.campaign.workers`) and the progress
-   bar; Ctrl-C stops them cleanly;
+   bar; Ctrl-C stops them cleanly. Each batch's numbers are reserved in the home before its request
+   (:mod:`~smscampaign.campaign.reservations`, a few batches ahead); what a run reserved and did not
+   send is released at its end, or by the next run before it sends;
 4. :func:`_close_run` — what an account code left unsent, the results frame
    (:mod:`~smscampaign.campaign.results`) and its ``attrs``, the run's facts in the journal.
 

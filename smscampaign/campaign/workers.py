@@ -5,7 +5,10 @@
 after), the send window, the :class:`Pacer` (``rate_limit``), retries with backoff and jitter, and —
 with ``reconcile="balance"`` — the gate that pauses dispatch while unknowns wait for the balance to
 settle them. An ``account`` code stops everyone; a bug in a thread stops everyone and is re-raised by
-the caller (:attr:`Workers.errors`). Outcomes come out of :attr:`Workers.done` for the progress bar.
+the caller (:attr:`Workers.errors`). Before its claim, a batch waits for its reservation in the
+campaign home (:class:`~smscampaign.campaign.reservations.Reserver`): numbers another run holds are
+left out of the request, and a home that cannot be written stops everyone the same way. Outcomes
+come out of :attr:`Workers.done` for the progress bar.
 
 >>> workers = Workers(plan, gateway, journal, [1, 2], attempts=…, states=…,  # doctest: +SKIP
 ...                   receivers={}, options=options, registry=None, balance=None,
