@@ -489,3 +489,15 @@ def test_another_store_sees_a_batch_reserved_again_with_fewer_numbers(tmp_path):
         assert _reserve(b, ["13800000001"], journal="/b").empty  # free again: b holds it now
         assert _reserve(b, ["13800000002"], journal="/b", batch=2)["journal"].tolist() == ["/a"]
         assert _reserve(a, ["13800000001"], journal="/a", batch=3)["journal"].tolist() == ["/b"]
+
+
+@pytest.mark.parametrize("numbers", [["13800000001", "13800000002"], ["0138", "x-1"]])
+def test_holders_are_found_from_a_first_look_and_from_later_rows(tmp_path, numbers):
+    # The first look of a store is read into sorted arrays (11-digit numbers) or a dict (others).
+    with open_home(tmp_path) as a, open_home(tmp_path) as b:
+        assert _reserve(a, numbers[:1], journal="/a").empty
+        assert _reserve(b, numbers, journal="/b")["mobile"].tolist() == numbers[:1]  # first look
+        assert _reserve(a, numbers[1:], journal="/a", batch=2)["journal"].tolist() == ["/b"]
+        a.settle_reservations(journal="/a", batch=1, status="released")
+        assert _reserve(b, numbers, journal="/b").empty  # a later look: b takes both now
+        assert _reserve(a, numbers, journal="/a", batch=3)["journal"].tolist() == ["/b", "/b"]

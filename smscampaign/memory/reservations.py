@@ -26,9 +26,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Final
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from smscampaign.core.errors import ConfigError
 
@@ -62,12 +66,65 @@ _SEPARATOR: Final = ","
 _CHUNK: Final = 500  # parameters per statement: under any database's limit
 
 
+@dataclass
+class _Seen:
+    """What a store has read of one content's reservations by the other journals: from ``floor``
+    (a time) up to row ``last``. The first look, often large (a text sent to many people within the
+    window), is kept as two sorted arrays — 11-digit numbers as integers and the latest row holding
+    each — built in Arrow and NumPy; the rows read after it go to ``later``, a dict."""
+
+    floor: str
+    last: int = 0
+    numbers: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    rows: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    later: dict[str, int] = field(default_factory=dict)
+
+    def add(self, found: list[tuple[int, str]]) -> None:
+        """Rows ``(id, packed numbers)`` written since the last look, in id order."""
+        if not found:
+            return
+        self.last = int(found[-1][0])
+        if len(self.numbers) or self.later or not self._as_arrays(found):
+            for row_id, packed in found:
+                self.later.update(dict.fromkeys(packed.split(_SEPARATOR), int(row_id)))
+
+    def _as_arrays(self, found: list[tuple[int, str]]) -> bool:
+        """The first look as sorted arrays, if every number is 11 digits not starting with 0."""
+        lists = pc.split_pattern(pa.array([packed for _, packed in found], pa.string()), _SEPARATOR)
+        flat = lists.flatten()
+        plain = pc.and_(pc.equal(pc.utf8_length(flat), 11), pc.utf8_is_digit(flat))
+        if not pc.all(pc.and_(plain, pc.invert(pc.starts_with(flat, "0")))).as_py():
+            return False
+        numbers = pc.cast(flat, pa.int64()).to_numpy()
+        counts = pc.list_value_length(lists).to_numpy(zero_copy_only=False)
+        rows = np.repeat(np.array([row_id for row_id, _ in found], np.int64), counts)
+        order = np.lexsort((rows, numbers))  # by number, then row: the latest row last
+        numbers, rows = numbers[order], rows[order]
+        latest = np.append(numbers[1:] != numbers[:-1], True)
+        self.numbers, self.rows = numbers[latest], rows[latest]
+        return True
+
+    def holders(self, numbers: list[str]) -> dict[str, int]:
+        """The latest row holding each of ``numbers`` that any row holds."""
+        found: dict[str, int] = {}
+        if len(self.numbers):
+            plain = [m for m in numbers if len(m) == 11 and m.isdigit() and m[0] != "0"]
+            values = np.fromiter(map(int, plain), np.int64, len(plain))
+            at = np.minimum(np.searchsorted(self.numbers, values), len(self.numbers) - 1)
+            for i in np.flatnonzero(self.numbers[at] == values):
+                found[plain[i]] = int(self.rows[at[i]])
+        for mobile in numbers:  # later rows win
+            if mobile in self.later:
+                found[mobile] = self.later[mobile]
+        return found
+
+
 class ReservationLog:
     """What one store has seen of the other journals' reservations (the holder of each number, per
     gateway, content and asking journal). Not thread-safe: the store calls it under its lock."""
 
     def __init__(self) -> None:
-        self._seen: dict[tuple[str, str, str], tuple[str, int, dict[str, int]]] = {}
+        self._seen: dict[tuple[str, str, str], _Seen] = {}
 
     def reserve(
         self,
@@ -88,8 +145,8 @@ class ReservationLog:
         numbers = sorted(set(mobiles))
         if any(_SEPARATOR in m for m in numbers):
             raise ConfigError(f"a number holds the separator {_SEPARATOR!r}: {numbers!r:.200}")
-        latest = self._refresh(conn, gateway, content_sha256, journal, since)
-        ids = sorted({latest[m] for m in numbers if m in latest})
+        latest = self._refresh(conn, gateway, content_sha256, journal, since).holders(numbers)
+        ids = sorted(set(latest.values()))
         holders: dict[int, tuple[object, ...]] = {}
         for first in range(0, len(ids), _CHUNK):
             chunk = ids[first : first + _CHUNK]
@@ -118,27 +175,23 @@ class ReservationLog:
 
     def _refresh(
         self, conn: sqlite3.Connection, gateway: str, content_sha256: str, journal: str, since: str
-    ) -> dict[str, int]:
-        """The latest row of each number the other journals reserved for this content since
-        ``since``, with the rows written since the last look added. Rows older than the window hold
-        nothing (and a row's time follows its id), so they are never read: a home with a long
-        history of one text costs nothing more. An earlier ``since`` reads again from there."""
+    ) -> _Seen:
+        """What the other journals reserved for this content since ``since``, with the rows
+        written since the last look added. Rows older than the window hold nothing (and a row's
+        time follows its id), so they are never read: a home with a long history of one text
+        costs nothing more. An earlier ``since`` reads again from there."""
         key = (gateway, content_sha256, journal)
-        floor, last, latest = self._seen.get(key, (since, 0, {}))
-        if since < floor:
-            floor, last, latest = since, 0, {}
-        rows = conn.execute(
-            "SELECT id, mobiles FROM reservations WHERE gateway = ? AND content_sha256 = ? "
-            "AND id > ? AND at >= ? AND journal <> ? ORDER BY id",
-            (gateway, content_sha256, last, floor, journal),
-        ).fetchall()
-        for row_id, packed in rows:
-            for mobile in packed.split(_SEPARATOR):
-                latest[mobile] = int(row_id)
-        if rows:
-            last = int(rows[-1][0])
-        self._seen[key] = (floor, last, latest)
-        return latest
+        seen = self._seen.get(key)
+        if seen is None or since < seen.floor:
+            seen = self._seen[key] = _Seen(since)
+        seen.add(
+            conn.execute(
+                "SELECT id, mobiles FROM reservations WHERE gateway = ? AND content_sha256 = ? "
+                "AND id > ? AND at >= ? AND journal <> ? ORDER BY id",
+                (gateway, content_sha256, seen.last, seen.floor, journal),
+            ).fetchall()
+        )
+        return seen
 
 
 def conflicts_frame(held: list[tuple[object, ...]]) -> pd.DataFrame:
