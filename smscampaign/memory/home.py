@@ -512,15 +512,7 @@ class SQLiteStore:
         def work(conn: sqlite3.Connection) -> list[list[tuple[object, ...]]]:
             return [
                 self._reservations.reserve(
-                    conn,
-                    gateway=b["gateway"],
-                    content_sha256=b["content_sha256"],
-                    mobiles=b["mobiles"],
-                    campaign=b["campaign"],
-                    journal=b["journal"],
-                    batch=int(b["batch"]),
-                    since=_utc(b["since"]),
-                    at=_utc(b.get("at")),
+                    conn, {**b, "since": _utc(b["since"]), "at": _utc(b.get("at"))}
                 )
                 for b in batches
             ]

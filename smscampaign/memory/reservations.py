@@ -19,15 +19,15 @@ fresh each time. A journal's own rows are not looked at: one runner per journal 
 and a plan holds a number once per content, so a journal's batches never compete for one number.
 
 >>> log = ReservationLog()                                            # doctest: +SKIP
->>> log.reserve(conn, gateway=…, content_sha256=…, mobiles=[…], …)    # in the caller's transaction
+>>> log.reserve(conn, {"gateway": …, "mobiles": […], …})              # in the caller's transaction
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -126,22 +126,15 @@ class ReservationLog:
     def __init__(self) -> None:
         self._seen: dict[tuple[str, str, str], _Seen] = {}
 
-    def reserve(
-        self,
-        conn: sqlite3.Connection,
-        *,
-        gateway: str,
-        content_sha256: str,
-        mobiles: Sequence[str],
-        campaign: str,
-        journal: str,
-        batch: int,
-        since: str,
-        at: str,
-    ) -> list[tuple[object, ...]]:
-        """In the caller's write transaction on ``conn``: the conflicts as rows of ``(mobile,
-        campaign, journal, batch, status, at)``; every other number of ``mobiles`` reserved for
-        (``journal``, ``batch``), whose earlier row for this content is replaced."""
+    def reserve(self, conn: sqlite3.Connection, request: Mapping[str, Any]) -> list[tuple[object, ...]]:
+        """In the caller's write transaction on ``conn``, one batch's reservation: ``request`` holds
+        :meth:`~smscampaign.memory.home.Store.reserve`'s keywords (``since`` and ``at`` as the
+        store's time text). Returns the conflicts as rows of ``(mobile, campaign, journal, batch,
+        status, at)``; every other number is reserved for (journal, batch), whose earlier row for
+        this content is replaced."""
+        gateway, content_sha256 = request["gateway"], request["content_sha256"]
+        journal, batch, since = request["journal"], int(request["batch"]), request["since"]
+        mobiles: Sequence[str] = request["mobiles"]
         numbers = sorted(set(mobiles))
         if any(_SEPARATOR in m for m in numbers):
             raise ConfigError(f"a number holds the separator {_SEPARATOR!r}: {numbers!r:.200}")
@@ -169,7 +162,15 @@ class ReservationLog:
             conn.execute(
                 "INSERT INTO reservations (gateway, content_sha256, campaign, journal, batch, "
                 "status, at, mobiles) VALUES (?, ?, ?, ?, ?, 'reserved', ?, ?)",
-                (gateway, content_sha256, campaign, journal, batch, at, _SEPARATOR.join(free)),
+                (
+                    gateway,
+                    content_sha256,
+                    request["campaign"],
+                    journal,
+                    batch,
+                    request["at"],
+                    _SEPARATOR.join(free),
+                ),
             )
         return held
 
