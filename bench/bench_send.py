@@ -37,10 +37,12 @@ USER, PASSWORD = "bench", "bench-password"
 TEMPLATE = "会员日全场八折，回T退订"
 
 
-def make_plan(rows: int, batch_size: int, seed: int = 5) -> sc.Plan:
-    """A plan of ``rows`` unique numbers with one shared content, in batches of ``batch_size``."""
+def make_plan(rows: int, batch_size: int, seed: int = 5, block: int = 0) -> sc.Plan:
+    """A plan of ``rows`` unique numbers with one shared content, in batches of ``batch_size``;
+    plans of different ``block`` share no number (each run reserves all its numbers anew)."""
     rng = np.random.default_rng(seed)
-    numbers = 13_000_000_000 + rng.permutation(rows * 3)[:rows].astype(np.int64)
+    first = 13_000_000_000 + block * 10_000_000
+    numbers = first + rng.permutation(rows * 3)[:rows].astype(np.int64)
     frame = pd.DataFrame(
         {
             "mobile": pd.array(numbers.astype(str), dtype="str"),
@@ -168,6 +170,12 @@ def main() -> None:
     parser.add_argument(
         "--floor-only", action="store_true", help="only the durable-floor comparison (section 0)"
     )
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        help="simulated gateway latency in seconds for the durable-floor comparison (e.g. 0.02)",
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench_send_"))
     os.environ["SMSCAMPAIGN_HOME"] = str(tmp / "home")  # never the real campaign home
@@ -177,13 +185,16 @@ def main() -> None:
     plan = make_plan(200 * 500, batch_size=500)
     floors: list[tuple[float, float]] = []
     engines: list[tuple[float, float]] = []
-    with standalone_sandbox(0.0) as url:
+    with standalone_sandbox(args.latency) as url:
         durable_floor(url, make_plan(20 * 500, 500), tmp / "warm.sqlite")  # warm up
         engine(url, make_plan(20 * 500, 500), tmp / "warm.journal", workers=1)
         for round_ in range(args.floor_rounds):
             floors.append(timed(durable_floor, url, plan, tmp / f"floor{round_}.sqlite"))
-            engines.append(timed(engine, url, plan, tmp / f"engine{round_}.sqlite", 1))
-    print("durable floor, 200 requests of 500 numbers, standalone sandbox, no latency, w=1:")
+            # New numbers in each round: every batch is reserved in the home (issue 26), none left out.
+            fresh = make_plan(200 * 500, batch_size=500, block=round_ + 1)
+            engines.append(timed(engine, url, fresh, tmp / f"engine{round_}.sqlite", 1))
+    latency = f"{args.latency * 1000:g} ms latency" if args.latency else "no latency"
+    print(f"durable floor, 200 requests of 500 numbers, standalone sandbox, {latency}, w=1:")
     print("  round   floor wall / CPU    engine wall / CPU   ratio (floor / engine wall)")
     for round_, ((fw, fc), (ew, ec)) in enumerate(zip(floors, engines, strict=True), 1):
         print(f"  {round_:5d}   {fw:6.2f} s / {fc:4.2f}   {ew:6.2f} s / {ec:4.2f}      {fw / ew:5.2f}")

@@ -6,6 +6,9 @@ from ``smscampaign`` or the layered modules (see docs/architecture.md).
 
 from __future__ import annotations
 
+from smscampaign.core.dtypes import (
+    TEXT,
+)
 from smscampaign.core.errors import (
     JournalBusy,
 )
@@ -16,15 +19,16 @@ from smscampaign.memory.journal import (
     RECONCILIATION_COLUMNS,
     SCHEMA_VERSION,
     STATES,
-    TEXT,
     BatchState,
     ConfigError,
     Journal,
     JournalError,
     Outcome,
+    open_journal,
+)
+from smscampaign.memory.journal_reads import (
     is_journal,
     journal_mobiles,
-    open_journal,
 )
 from smscampaign.memory.sqlite import (
     connect_wal,

@@ -7,12 +7,12 @@ from ``smscampaign`` or the layered modules (see docs/architecture.md).
 from __future__ import annotations
 
 from smscampaign.core.dtypes import (
-    TEXT,
     needs_text,
 )
 from smscampaign.notebook.views import (
     LEAD_COLUMNS,
     MISSING,
+    TEXT,
     ResultsView,
     account_sends,
     arrange,

@@ -7,15 +7,17 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from smscampaign.core.errors import ConfigError
+from smscampaign.core.errors import ConfigError, HomeError
 from smscampaign.memory.home import (
     ENV_HOME,
     MIGRATIONS,
+    RESERVATION_COLUMNS,
     SEND_COLUMNS,
     SQLiteStore,
     Store,
@@ -399,3 +401,150 @@ def test_a_team_home_without_psycopg_says_how_to_install_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "psycopg", None)  # as if the postgres extra were not installed
     with pytest.raises(ConfigError, match=r"pip install 'smscampaign\[postgres\]'"):
         open_home("postgresql://ana@db.example/team")
+
+
+# -- reservations (issue 26) -----------------------------------------------------------------------
+
+
+def _reserve(store, mobiles, *, journal="/j1#a", batch=1, since=None, sha=None, at=None):
+    return store.reserve(
+        gateway=GW,
+        content_sha256=sha or content_sha256("您好【小店】"),
+        mobiles=mobiles,
+        campaign=f"campaign-of-{journal}",
+        journal=journal,
+        batch=batch,
+        since=since or datetime.now(UTC) - timedelta(hours=24),
+        at=at,
+    )
+
+
+def test_a_number_is_reserved_by_one_journal_and_batch_until_released(tmp_path):
+    with open_home(tmp_path) as store:
+        assert _reserve(store, ["13800000001", "13800000002"]).empty
+        assert store.reservations_of("/j1#a") == {1: "reserved"}
+        # The same journal and batch again (a resumed batch): kept, no conflict.
+        assert _reserve(store, ["13800000002", "13800000001"]).empty
+        held = _reserve(store, ["13800000002", "13800000003"], journal="/j2#b", batch=7)
+        assert list(held.columns) == list(RESERVATION_COLUMNS)
+        assert held[["mobile", "journal", "batch", "status"]].values.tolist() == [
+            ["13800000002", "/j1#a", 1, "reserved"]
+        ]
+        assert held["campaign"].tolist() == ["campaign-of-/j1#a"] and held["at"].dt.tz is not None
+        assert store.reservations_of("/j2#b") == {7: "reserved"}  # 13800000003 is its own
+        # Another content, another gateway: no conflict.
+        assert _reserve(store, ["13800000001"], journal="/j3", sha=content_sha256("x")).empty
+        for status in ("accepted", "unknown"):  # still held after the answer
+            store.settle_reservations(journal="/j1#a", batch=1, status=status)
+            assert _reserve(store, ["13800000001"], journal="/j2#b", batch=7)["status"].tolist() == [
+                status
+            ]
+        store.settle_reservations(journal="/j1#a", batch=1, status="released")
+        assert _reserve(store, ["13800000001", "13800000002"], journal="/j2#b", batch=7).empty
+        assert store.reservations_of("/j1#a") == {1: "released"}  # j2 holds both now
+        # Older than the repeat window: taken over too.
+        old = datetime.now(UTC) - timedelta(days=3)
+        assert _reserve(store, ["13800000009"], journal="/j4", at=old).empty
+        assert _reserve(store, ["13800000009"], journal="/j5").empty
+        with pytest.raises(ConfigError, match="released"):
+            store.settle_reservations(journal="/j5", batch=1, status="in_flight")
+        with store.runner_lock(fingerprint="ab" * 32, gateway=GW):  # SQLite: the journal's lock
+            pass
+        assert isinstance(store, Store)
+
+
+def test_two_stores_reserving_the_same_numbers_at_once_never_both_get_one(tmp_path):
+    numbers = [f"1380000{i:04d}" for i in range(300)]
+    won: dict[str, list[str]] = {}
+    start = threading.Barrier(4)
+
+    def runner(name: str) -> None:
+        with open_home(tmp_path) as store:
+            start.wait()
+            for batch in range(30):
+                chunk = numbers[batch * 10 : batch * 10 + 40]  # overlapping windows
+                held = set(_reserve(store, chunk, journal=name, batch=batch)["mobile"])
+                won.setdefault(name, []).extend(m for m in chunk if m not in held)
+
+    threads = [threading.Thread(target=runner, args=(f"/r{i}",)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # A journal may get a number again for its own later batch only by taking it over from itself
+    # (same journal), never from another journal.
+    owners: dict[str, set[str]] = {}
+    for name, got in won.items():
+        for mobile in got:
+            owners.setdefault(mobile, set()).add(name)
+    assert all(len(who) == 1 for who in owners.values())
+    assert set(owners) == set(numbers)
+
+
+class _FullDisk:
+    """A connection to the store whose writes fail as a full disk does, once ``full`` is set."""
+
+    def __init__(self, conn: sqlite3.Connection, error: str) -> None:
+        self.conn, self.error, self.full = conn, error, False
+
+    def execute(self, sql: str, *args):
+        if self.full and sql.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "COMMIT")):
+            raise sqlite3.OperationalError(self.error)
+        return self.conn.execute(sql, *args)
+
+    def executemany(self, sql: str, *args):
+        if self.full:
+            raise sqlite3.OperationalError(self.error)
+        return self.conn.executemany(sql, *args)
+
+    def __getattr__(self, name: str):
+        return getattr(self.conn, name)
+
+
+@pytest.mark.parametrize("error", ["database or disk is full", "disk I/O error"])
+def test_a_home_that_cannot_be_written_raises_home_error_naming_it(tmp_path, error):
+    with open_home(tmp_path / "h") as store:
+        store._conn = faulty = _FullDisk(store._conn, error)  # fault injection at the store boundary
+        assert _reserve(store, ["13800000001"]).empty
+        faulty.full = True
+        with pytest.raises(HomeError, match=error) as raised:
+            _reserve(store, ["13800000002"], batch=2)
+        assert raised.value.home == str(tmp_path / "h") and str(tmp_path / "h") in str(raised.value)
+        assert isinstance(raised.value, OSError)
+        with pytest.raises(HomeError):
+            store.settle_reservations(journal="/j1#a", batch=1, status="accepted")
+        faulty.full = False
+        assert store.reservations_of("/j1#a") == {1: "reserved"}  # nothing half-written
+        assert _reserve(store, ["13800000002"], batch=2).empty
+
+
+def test_an_older_home_gets_the_reservations_table(tmp_path):
+    with SQLiteStore(tmp_path) as store:
+        store._conn.execute("DROP TABLE reservations")
+        store._conn.execute("UPDATE meta SET value='5' WHERE key='schema'")  # before reservations
+    with SQLiteStore(tmp_path) as store:
+        assert _reserve(store, ["13800000001"]).empty
+        version = store._conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        assert int(version[0]) == len(MIGRATIONS) == 6
+
+
+def test_another_store_sees_a_batch_reserved_again_with_fewer_numbers(tmp_path):
+    with open_home(tmp_path) as a, open_home(tmp_path) as b:
+        assert _reserve(a, ["13800000001", "13800000002"], journal="/a").empty
+        assert _reserve(b, ["13800000001"], journal="/b")["mobile"].tolist() == ["13800000001"]
+        assert _reserve(a, ["13800000002"], journal="/a").empty  # the batch resumed, smaller
+        assert _reserve(b, ["13800000001"], journal="/b").empty  # free again: b holds it now
+        assert _reserve(b, ["13800000002"], journal="/b", batch=2)["journal"].tolist() == ["/a"]
+        assert _reserve(a, ["13800000001"], journal="/a", batch=3)["journal"].tolist() == ["/b"]
+
+
+@pytest.mark.parametrize("numbers", [["13800000001", "13800000002"], ["0138", "x-1"]])
+def test_holders_are_found_from_a_first_look_and_from_later_rows(tmp_path, numbers):
+    # The first look of a store is read into sorted arrays (11-digit numbers) or a dict (others).
+    with open_home(tmp_path) as a, open_home(tmp_path) as b:
+        assert _reserve(a, numbers[:1], journal="/a").empty
+        assert _reserve(b, numbers, journal="/b")["mobile"].tolist() == numbers[:1]  # first look
+        assert _reserve(a, numbers[1:], journal="/a", batch=2)["journal"].tolist() == ["/b"]
+        a.settle_reservations(journal="/a", batch=1, status="released")
+        assert _reserve(b, numbers, journal="/b").empty  # a later look: b takes both now
+        assert _reserve(a, numbers, journal="/a", batch=3)["journal"].tolist() == ["/b", "/b"]

@@ -17,7 +17,8 @@ from conftest import PASSWORD, USER, readline
 from test_send import ScriptedGateway, make_plan, send
 
 import smscampaign as sc
-from smscampaign.memory.journal import BATCH_COLUMNS, Journal, is_journal, journal_mobiles
+from smscampaign.memory.journal import BATCH_COLUMNS, Journal
+from smscampaign.memory.journal_reads import is_journal, journal_mobiles
 
 # -- one runner per journal ------------------------------------------------------------------------
 

@@ -1,8 +1,8 @@
 """The run of :func:`~smscampaign.send_campaign`, phase by phase.
 
-:func:`run_campaign` opens the campaign home and the journal, holds the journal's runner lock for
-:func:`send_plan`, records the run in the home's history and closes both. :func:`send_plan` is a chain
-of short phases:
+:func:`run_campaign` opens the campaign home and the journal, holds the journal's runner lock (and
+the home's, :meth:`~smscampaign.memory.home.Store.runner_lock`) for :func:`send_plan`, records the
+run in the home's history and closes both. :func:`send_plan` is a chain of short phases:
 
 1. :func:`_choose_batches` — attach the plan to the journal (resuming it if it knows the plan), mark
    what a killed run left in flight ``unknown``, choose the batches to send, and leave out whoever
@@ -10,7 +10,9 @@ of short phases:
 2. :func:`_check_balance` — with ``reconcile="balance"``, settle what a killed run left in flight and
    take a first reading; then the preflight (:mod:`~smscampaign.campaign.balance`);
 3. :func:`_send_batches` — the worker threads (:mod:`~smscampaign.campaign.workers`) and the progress
-   bar; Ctrl-C stops them cleanly;
+   bar; Ctrl-C stops them cleanly. Each batch's numbers are reserved in the home before its request
+   (:mod:`~smscampaign.campaign.reservations`, a few batches ahead); what a run reserved and did not
+   send is released at its end, or by the next run before it sends;
 4. :func:`_close_run` — what an account code left unsent, the results frame
    (:mod:`~smscampaign.campaign.results`) and its ``attrs``, the run's facts in the journal.
 
@@ -41,6 +43,7 @@ from smscampaign.campaign.balance import (
 )
 from smscampaign.campaign.options import SendOptions
 from smscampaign.campaign.registry import Registry, already_sent, journal_id
+from smscampaign.campaign.reservations import Reserver
 from smscampaign.campaign.results import STATUS_OF_STATE, records, results_frame, summary_line
 from smscampaign.campaign.workers import Workers
 from smscampaign.core.errors import ConfigError
@@ -75,7 +78,8 @@ def run_campaign(
         owned, book = _open_journal(journal, plan, store)
         try:
             started = datetime.now(UTC)
-            with book.runner():
+            lock = store.runner_lock(fingerprint=plan.fingerprint, gateway=options.repeat.registry_key)
+            with book.runner(), lock:
                 results = send_plan(plan, gateway, book, store, options)
             from smscampaign.memory.history import record_sent  # noqa: PLC0415 (issue 13)
 
@@ -148,12 +152,24 @@ def send_plan(
         gateway=options.repeat.registry_key,
         contents=dict(zip(plan.batches["batch"].astype(int), plan.batches["content"], strict=True)),
     )
-    registry.sync(choice.state, choice.everyone)  # what a killed run had no time to record
+    reserver: Reserver | None = None
     try:
+        registry.sync(choice.state, choice.everyone)  # what a killed run had no time to record
+        # What a killed run reserved and never requested is released before anything is sent.
+        registry.settle_reservations(choice.state)
         stop = threading.Event()
         wait = options.sleep or stop.wait  # waits end early when the run is stopped
         balance, warnings = _check_balance(gateway, journal, registry, choice, options, wait)
         state = choice.state
+        reserver = Reserver(
+            registry,
+            journal,
+            order=choice.todo,
+            receivers=choice.everyone,
+            window=options.repeat.window,
+            allow_repeat=options.repeat.allow_repeat,
+            stop=stop,
+        )
         workers = Workers(
             plan,
             gateway,
@@ -164,15 +180,29 @@ def send_plan(
             receivers=choice.receivers,
             options=options,
             registry=registry,
+            reserver=reserver,
             balance=balance,
             stop=stop,
             wait=wait,
         )
         progress = _Progress(choice, show=options.progress)
+        progress.left_out = reserver.left_out
         interrupted = _send_batches(workers, progress, choice, journal, registry, options.pacing.workers)
         return _close_run(plan, journal, workers, choice, interrupted=interrupted, warnings=warnings)
     finally:
+        if reserver is not None:
+            reserver.close()
         registry.close()
+        _release_unsent(registry, journal)
+
+
+def _release_unsent(registry: Registry, journal: Journal) -> None:
+    """At the end of a run, release the reservations of what was not sent (reserved ahead, failed);
+    if the home cannot be written now, the next run releases them before it sends."""
+    try:
+        registry.settle_reservations(journal.batches())
+    except Exception as exc:  # noqa: BLE001 - the run's own outcome (or error) matters more
+        logger.warning("reservations not released (the next run releases them): %s", exc)
 
 
 def _accepted(state: pd.DataFrame) -> int:
@@ -325,6 +355,7 @@ class _Progress:
         from tqdm.auto import tqdm  # noqa: PLC0415 - picks the notebook or terminal bar at call time
 
         self.sizes = choice.sizes
+        self.left_out: dict[int, int] = {}  # per batch: left out by a reservation (Reserver's)
         self.counts = {"accepted": 0, "failed": 0, "unknown": 0}
         planned = set(choice.todo)
         for number, st in zip(choice.state["batch"].astype(int), choice.state["state"], strict=True):
@@ -350,8 +381,9 @@ class _Progress:
                 break
             key = STATUS_OF_STATE[outcome.state]
             if key in self.counts:
-                self.counts[key] += self.sizes[outcome.batch]
-                self.bar.update(self.sizes[outcome.batch])
+                size = self.sizes[outcome.batch] - self.left_out.get(outcome.batch, 0)
+                self.counts[key] += size
+                self.bar.update(size)
                 changed = True
         if changed:
             self.bar.set_postfix(self.counts, refresh=False)

@@ -4,7 +4,10 @@ repeat check against what other journals sent.
 The campaign home (:mod:`~smscampaign.memory.home`) records every message sent — number, content's
 SHA-256, gateway, journal, status — across campaigns. A run records its own sends there
 (:class:`Registry`) and, before sending, leaves out whoever already got the same content through the
-same gateway from another journal (:func:`already_sent`): "never the same content twice".
+same gateway from another journal (:func:`already_sent`): "never the same content twice". What it
+is about to send it reserves first (:meth:`Registry.reserve`, driven by
+:mod:`~smscampaign.campaign.reservations`), so that two runs at the same moment never both text one
+person; a journal's name in the home is its :func:`journal_id`, kept in the file.
 
 >>> already_sent(store, plan, [1, 2], journal_id=journal_id(book), gateway="sandbox://demo",
 ...              window=timedelta(hours=24))                             # doctest: +SKIP
@@ -16,23 +19,30 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, Final
 
 import pandas as pd
 
 from smscampaign.memory.home import Store, content_sha256
-from smscampaign.memory.journal import ACCEPTED, FAILED, UNKNOWN, Journal
+from smscampaign.memory.journal import ACCEPTED, FAILED, IN_FLIGHT, PLANNED, UNKNOWN, Journal
 from smscampaign.wire.protocol import BEIJING
 
-__all__ = ["Registry", "already_sent", "journal_id"]
+__all__ = ["Registry", "already_sent", "journal_id", "repeat_reason"]
 
 logger = logging.getLogger(__name__)
 
 #: Registry status of a journal state.
 _REGISTRY_STATUS: Final[dict[str, str]] = {ACCEPTED: "accepted", UNKNOWN: "unknown", FAILED: "not_sent"}
+#: What a reservation becomes when its batch is in a journal state (``None``: kept as it is — a
+#: batch in flight); nothing sent (planned, failed) releases it.
+_RESERVATION_STATUS: Final[dict[str, str | None]] = {
+    ACCEPTED: "accepted",
+    UNKNOWN: "unknown",
+    IN_FLIGHT: None,
+    PLANNED: "released",
+    FAILED: "released",
+}
 
 
 class Registry:
@@ -76,6 +86,57 @@ class Registry:
             if status in ("accepted", "unknown") and recorded.get(number) != status:
                 self.settled(number, st, receivers[number])
 
+    def reserve(self, batch: int, receivers: list[str], *, since: datetime) -> pd.DataFrame:
+        """Reserve ``receivers`` of ``batch`` in the home, durably (see
+        :mod:`~smscampaign.campaign.reservations`); returns the numbers another journal holds."""
+        return self.store.reserve(
+            gateway=self.gateway,
+            content_sha256=self.sha[batch],
+            mobiles=receivers,
+            campaign=self.campaign,
+            journal=self.journal,
+            batch=batch,
+            since=since,
+        )
+
+    def reserve_many(
+        self, batches: list[tuple[int, list[str]]], *, since: datetime
+    ) -> list[pd.DataFrame]:
+        """:meth:`reserve` of several ``(batch, receivers)``: in one transaction (one fsync) where
+        the store offers ``reserve_many`` (the SQLite home), else one after the other."""
+        together = getattr(self.store, "reserve_many", None)
+        if together is None:
+            return [self.reserve(batch, receivers, since=since) for batch, receivers in batches]
+        return list(
+            together(
+                [
+                    {
+                        "gateway": self.gateway,
+                        "content_sha256": self.sha[batch],
+                        "mobiles": receivers,
+                        "campaign": self.campaign,
+                        "journal": self.journal,
+                        "batch": batch,
+                        "since": since,
+                    }
+                    for batch, receivers in batches
+                ]
+            )
+        )
+
+    def settle_reservations(self, state: pd.DataFrame) -> None:
+        """Bring this journal's reservations in line with the journal's batches ``state``: release
+        what was never requested or provably not sent (a killed run's reservations ahead, a
+        batch that failed), settle what was accepted or left unknown. Run at the start of a run
+        (before any request) and at its end, when nothing is in flight and the writer is closed."""
+        held = self.store.reservations_of(self.journal)
+        if not held:
+            return
+        for number, st in zip(state["batch"].astype(int), state["state"], strict=True):
+            status, wanted = held.get(number), _RESERVATION_STATUS.get(st)
+            if status is not None and status != "released" and wanted not in (None, status):
+                self.store.settle_reservations(journal=self.journal, batch=number, status=wanted)
+
     #: Seconds the writer gathers work before writing it: a batch sent and answered within it is
     #: written once, with its outcome (the journal holds the truth meanwhile; see :meth:`sync`).
     GATHER: Final = 0.1
@@ -115,6 +176,8 @@ class Registry:
                         )
                     else:
                         self.store.settle_sends(journal=self.journal, batch=batch, status=status)
+                    if status in ("accepted", "unknown"):  # still holding the numbers
+                        self.store.settle_reservations(journal=self.journal, batch=batch, status=status)
                 except Exception as exc:  # noqa: BLE001 - the workers stop on it (Workers._claim)
                     if not self.errors:  # once: a full disk fails every write after the first
                         logger.debug("send registry: batch %d not recorded: %s", batch, exc)
@@ -135,10 +198,9 @@ class Registry:
 
 
 def journal_id(journal: Journal) -> str:
-    """The journal's name in the registry: its absolute path, or a unique name in memory."""
-    if journal.path == ":memory:":
-        return f"memory:{uuid.uuid4().hex}"
-    return str(Path(journal.path).resolve())
+    """The journal's name in the registry and the reservations (:meth:`Journal.identity`): kept in
+    the file, so a deleted or emptied journal at the same path is another journal."""
+    return journal.identity()
 
 
 def already_sent(
@@ -171,16 +233,18 @@ def already_sent(
         key = sha[int(number)]
         for mobile in receivers:
             if (mobile, key) in latest.index:
-                row = latest.loc[(mobile, key)]
-                when = row["at"].tz_convert(BEIJING).strftime("%Y-%m-%d %H:%M")
-                verb = "sent" if row["status"] == "accepted" else f"possibly sent ({row['status']})"
-                out.append(
-                    (
-                        mobile,
-                        int(number),
-                        f"already {verb} the same content at {when} (Beijing) through {gateway} "
-                        f"by campaign {row['campaign'][:12]}… (journal {row['journal']}); "
-                        "allow_repeat=True / --allow-repeat sends it again",
-                    )
-                )
+                out.append((mobile, int(number), repeat_reason(latest.loc[(mobile, key)], gateway)))
     return out
+
+
+def repeat_reason(holder: Any, gateway: str) -> str:
+    """Why a number is left out: who sent it (or holds it) the same content, when and how (a row of
+    the registry or of the reservations: ``status``, ``at``, ``campaign``, ``journal``)."""
+    when = holder["at"].tz_convert(BEIJING).strftime("%Y-%m-%d %H:%M")
+    status = holder["status"]
+    verb = {"accepted": "sent", "reserved": "being sent"}.get(status, f"possibly sent ({status})")
+    return (
+        f"already {verb} the same content at {when} (Beijing) through {gateway} "
+        f"by campaign {holder['campaign'][:12]}… (journal {holder['journal']}); "
+        "allow_repeat=True / --allow-repeat sends it again"
+    )

@@ -111,7 +111,9 @@ def send_campaign(
       gateway); pass a fixed name to make gateways whose URL changes one gateway to the registry —
       every ``smscampaign send --sandbox`` run uses ``"sandbox://demo"``
       (:data:`smscampaign.cli.SANDBOX_REGISTRY_KEY`), because each starts a sandbox on a new port.
-      A name that is not an ``http(s)://`` URL never matches a real gateway's sends.
+      A name that is not an ``http(s)://`` URL never matches a real gateway's sends. Each batch's
+      numbers are **reserved** in the home before its request: whoever another run holds is left
+      out; a home that cannot be written stops the run with :class:`HomeError` (re-run: resumes).
     - **Preflight**: ``user_info`` first (retried: it only reads); if ``sms_left`` is below the
       messages still to send, raise :class:`InsufficientBalance` (nothing is sent) unless
       ``allow_partial``. A negative answer raises :class:`AccountError`.

@@ -54,7 +54,7 @@ def load_suppression(suppress: Any) -> pd.Series:
                 f"suppress={suppress!r} is read as a file path; "
                 f"pass numbers as a list, e.g. [{suppress!r}]"
             )
-        from smscampaign.memory.journal import is_journal  # noqa: PLC0415
+        from smscampaign.memory.journal_reads import is_journal  # noqa: PLC0415
         from smscampaign.stages.recipients import load_recipients  # noqa: PLC0415 (written alongside)
 
         if is_journal(suppress):  # an earlier campaign: whoever it texted or found already texted
@@ -81,9 +81,10 @@ def load_suppression(suppress: Any) -> pd.Series:
 
 def _journal_numbers(path: str | os.PathLike[str]) -> pd.Series:
     """The numbers of an earlier campaign's journal: those it accepted or left unknown
-    (:func:`~smscampaign.memory.journal.journal_mobiles`) and those it left out of their batch as
+    (:func:`~smscampaign.memory.journal_reads.journal_mobiles`) and those it left out of their batch as
     ``already_sent`` — people its content reached through another journal."""
-    from smscampaign.memory.journal import journal_mobiles, open_journal  # noqa: PLC0415
+    from smscampaign.memory.journal import open_journal  # noqa: PLC0415
+    from smscampaign.memory.journal_reads import journal_mobiles  # noqa: PLC0415
 
     sent = journal_mobiles(path)
     with open_journal(path, readonly=True) as journal:

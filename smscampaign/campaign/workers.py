@@ -5,7 +5,10 @@
 after), the send window, the :class:`Pacer` (``rate_limit``), retries with backoff and jitter, and —
 with ``reconcile="balance"`` — the gate that pauses dispatch while unknowns wait for the balance to
 settle them. An ``account`` code stops everyone; a bug in a thread stops everyone and is re-raised by
-the caller (:attr:`Workers.errors`). Outcomes come out of :attr:`Workers.done` for the progress bar.
+the caller (:attr:`Workers.errors`). Before its claim, a batch waits for its reservation in the
+campaign home (:class:`~smscampaign.campaign.reservations.Reserver`): numbers another run holds are
+left out of the request, and a home that cannot be written stops everyone the same way. Outcomes
+come out of :attr:`Workers.done` for the progress bar.
 
 >>> workers = Workers(plan, gateway, journal, [1, 2], attempts=…, states=…,  # doctest: +SKIP
 ...                   receivers={}, options=options, registry=None, balance=None,
@@ -30,6 +33,7 @@ from smscampaign.campaign.attempt import send_once, stops_campaign
 from smscampaign.campaign.balance import Balance, settleable
 from smscampaign.campaign.options import SendOptions, system_clock
 from smscampaign.campaign.registry import Registry
+from smscampaign.campaign.reservations import Reserver
 from smscampaign.core.errors import SendError
 from smscampaign.memory.journal import ACCEPTED, FAILED, IN_FLIGHT, UNKNOWN, Journal, Outcome
 from smscampaign.wire.gateway import Gateway
@@ -93,6 +97,7 @@ class Workers:
         balance: Balance | None,
         stop: threading.Event,
         wait: Callable[[float], object] | None = None,
+        reserver: Reserver | None = None,
     ) -> None:
         self.gateway = gateway
         self.journal = journal
@@ -102,6 +107,7 @@ class Workers:
         self.clock = options.clock or system_clock
         self.pacer = Pacer(options.pacing.rate_limit)
         self.registry = registry
+        self.reserver = reserver
         self.balance = balance
         self.stop = stop
         self.wait = wait or stop.wait  # the injected ``sleep``, else a wait the stop ends early
@@ -333,6 +339,15 @@ class Workers:
         while True:
             if not self.wait_for_window(carry) or not self.pacer.acquire(self.stop):
                 return  # stopped before sending: the batch keeps its journal state
+            if self.reserver is not None:
+                reserved = self.reserver.receivers(number)  # committed in the home (or raises)
+                if reserved is None:
+                    return  # stopped while waiting for it: the batch keeps its journal state
+                if reserved != receivers:  # others hold some: left out (journaled as excluded)
+                    receivers = reserved
+                    self.batch[number] = (content, receivers, sendtime)
+                if not receivers:
+                    return  # everyone is another journal's: nothing to send (already_sent)
             if not self._claim(number, receivers, carry):
                 if self.states[number] != IN_FLIGHT:
                     self.todo.put(number)  # the gate closed: sent after the settlement

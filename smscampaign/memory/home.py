@@ -32,27 +32,31 @@ PosixPath('/tmp/smscampaign-home/journals/3f9a….journal')
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import secrets
 import sqlite3
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
-from typing import Final, Protocol, runtime_checkable
+from typing import Any, Final, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from smscampaign.core.errors import ConfigError, JournalError
+from smscampaign.core.errors import ConfigError, HomeError, JournalError
 from smscampaign.core.settings import ENV_HOME, Environment, read_environment
 from smscampaign.memory.location import resolve_home
 from smscampaign.memory.postgres import PostgresStore
 from smscampaign.memory.records import (
     CAMPAIGN_COLUMNS,
     PEOPLE_SEPARATOR,
+    RESERVATION_COLUMNS,
+    RESERVATION_STATUSES,
     SEND_COLUMNS,
     SENT_STATUSES,
     campaign_takeover,
@@ -69,6 +73,8 @@ from smscampaign.memory.records import SEPARATOR as _SEPARATOR
 from smscampaign.memory.records import split_rows as _split_rows
 from smscampaign.memory.records import unpack as _unpack
 from smscampaign.memory.records import utc_text as _utc
+from smscampaign.memory.reservations import MIGRATION as RESERVATIONS_TABLE
+from smscampaign.memory.reservations import ReservationLog, conflicts_frame
 from smscampaign.memory.sqlite import connect_wal, home_error, rollback
 
 __all__ = [
@@ -76,6 +82,8 @@ __all__ = [
     "ENV_HOME",
     "MIGRATIONS",
     "PEOPLE_SEPARATOR",
+    "RESERVATION_COLUMNS",
+    "RESERVATION_STATUSES",
     "SEND_COLUMNS",
     "Environment",
     "PostgresStore",
@@ -87,6 +95,8 @@ __all__ = [
     "open_home",
     "read_environment",
 ]
+
+_T = TypeVar("_T")
 
 #: Schema changes of the store, in order; the store applies each once (its number is its index + 1).
 #: Append, never edit: stores in the field have applied the earlier ones.
@@ -197,6 +207,11 @@ MIGRATIONS: Final[list[str]] = [
         PRIMARY KEY (fingerprint, part, field)
     )
     """,
+    # 6 (issue 26): reservations. A runner reserves (gateway, content, number) before a batch's
+    # request, in one transaction; whoever holds a number (reserved, accepted, unknown) within the
+    # repeat window keeps every other journal from texting it that content. One row per batch, its
+    # numbers packed (smscampaign.memory.reservations says why).
+    RESERVATIONS_TABLE,
 ]
 
 
@@ -295,6 +310,45 @@ class Store(Protocol):
         array (null for none), in their order; an empty dict when none were kept."""
         ...
 
+    def reserve(
+        self,
+        *,
+        gateway: str,
+        content_sha256: str,
+        mobiles: Sequence[str],
+        campaign: str,
+        journal: str,
+        batch: int,
+        since: datetime,
+        at: datetime | None = None,
+    ) -> pd.DataFrame:
+        """Atomically and durably reserve (``gateway``, number, content) for ``journal``'s ``batch``.
+
+        In one transaction: every number of ``mobiles`` held for the same ``gateway`` and
+        ``content_sha256`` by a *different* (journal, batch) with status ``reserved``, ``accepted``
+        or ``unknown`` at or after ``since`` is a conflict; every other number is (re)reserved for
+        this (journal, batch), status ``reserved``, time ``at`` (default now). Released rows and
+        rows older than ``since`` are taken over. Returns the conflicts
+        (:data:`RESERVATION_COLUMNS`, ``at`` tz-aware UTC), empty when every number was reserved;
+        committed (and fsynced) before it returns. Two runners reserving overlapping numbers at the
+        same moment never both get one."""
+        ...
+
+    def settle_reservations(self, *, journal: str, batch: int, status: str) -> None:
+        """After the answer: ``accepted`` | ``unknown`` (still holding the numbers) | ``released``
+        (provably nothing sent: the numbers are free again)."""
+        ...
+
+    def reservations_of(self, journal: str) -> dict[int, str]:
+        """Per batch of ``journal``: its reservation status (``reserved``, ``accepted``,
+        ``unknown``, ``released``)."""
+        ...
+
+    def runner_lock(self, *, fingerprint: str, gateway: str) -> AbstractContextManager[None]:
+        """Hold "one runner per plan" across everyone sharing this home while a run sends: a second
+        holder gets :class:`~smscampaign.JournalBusy`, naming who holds it."""
+        ...
+
     def close(self) -> None:
         """Release the store's connections (a second call does nothing)."""
         ...
@@ -314,6 +368,7 @@ class SQLiteStore:
             ) from None
         self.path = self.folder / "home.sqlite"
         self._lock = threading.Lock()
+        self._reservations = ReservationLog()
         try:
             self._conn = connect_wal(self.path)
             self._conn.translate = lambda exc: home_error(exc, self.path)  # type: ignore[attr-defined]
@@ -382,7 +437,7 @@ class SQLiteStore:
         if packed.count(_SEPARATOR) != max(len(mobiles) - 1, 0):
             raise ConfigError(f"a number holds the separator {_SEPARATOR!r}: {list(mobiles)!r:.200}")
         row_id = secrets.randbits(62)
-        with self._lock:
+        with self._lock, self._home_errors():
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 old = self._conn.execute(
@@ -404,18 +459,127 @@ class SQLiteStore:
                 raise
 
     def settle_sends(self, *, journal: str, batch: int, status: str) -> None:
-        with self._lock:
+        with self._lock, self._home_errors():
             self._conn.execute(
                 "UPDATE send_batches SET status = ? WHERE journal = ? AND batch = ?",
                 (status, journal, int(batch)),
             )
 
     def batches_recorded(self, journal: str) -> dict[int, str]:
-        with self._lock:
+        with self._lock, self._home_errors():
             rows = self._conn.execute(
                 "SELECT batch, status FROM send_batches WHERE journal = ?", (journal,)
             ).fetchall()
         return {int(b): str(st) for b, st in rows}
+
+    # -- reservations (issue 26) ---------------------------------------------
+
+    @contextlib.contextmanager
+    def _home_errors(self) -> Iterator[None]:
+        """The database failing (a full disk, an I/O error, no permission, a corrupt file) as
+        :class:`~smscampaign.HomeError` naming the home."""
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            raise HomeError(
+                f"the campaign home {self.folder} cannot be read or written ({exc}); nothing more "
+                "is sent without it: fix it and run the same command again to resume",
+                home=str(self.folder),
+            ) from exc
+        except sqlite3.DatabaseError as exc:
+            if type(exc) is not sqlite3.DatabaseError:  # integrity, programming: a bug
+                raise
+            raise HomeError(
+                f"the campaign home's store {self.path} is not usable ({exc})", home=str(self.folder)
+            ) from exc
+
+    def _durably(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        """``work(conn)`` in one write transaction (BEGIN IMMEDIATE: writers take turns, across
+        processes too) committed with ``synchronous=FULL``: fsynced before this returns."""
+        with self._lock, self._home_errors():
+            self._conn.execute("PRAGMA synchronous=FULL")
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    result = work(self._conn)
+                    self._conn.execute("COMMIT")
+                except BaseException:
+                    if self._conn.in_transaction:  # SQLite may have rolled back already (disk full)
+                        with contextlib.suppress(sqlite3.Error):
+                            self._conn.execute("ROLLBACK")
+                    raise
+            finally:
+                with contextlib.suppress(sqlite3.Error):
+                    self._conn.execute("PRAGMA synchronous=NORMAL")
+        return result
+
+    def reserve(
+        self,
+        *,
+        gateway: str,
+        content_sha256: str,
+        mobiles: Sequence[str],
+        campaign: str,
+        journal: str,
+        batch: int,
+        since: datetime,
+        at: datetime | None = None,
+    ) -> pd.DataFrame:
+        return self.reserve_many(
+            [
+                {
+                    "gateway": gateway,
+                    "content_sha256": content_sha256,
+                    "mobiles": mobiles,
+                    "campaign": campaign,
+                    "journal": journal,
+                    "batch": batch,
+                    "since": since,
+                    "at": at,
+                }
+            ]
+        )[0]
+
+    def reserve_many(self, batches: Sequence[Mapping[str, Any]]) -> list[pd.DataFrame]:
+        """:meth:`reserve` of several batches (each a mapping of its keywords) in one transaction,
+        committed with one fsync: how a run reserves a few batches ahead without paying an fsync
+        for each (not part of :class:`Store`: a store without it is asked batch by batch)."""
+
+        def work(conn: sqlite3.Connection) -> list[list[tuple[object, ...]]]:
+            return [
+                self._reservations.reserve(
+                    conn, {**b, "since": _utc(b["since"]), "at": _utc(b.get("at"))}
+                )
+                for b in batches
+            ]
+
+        return [conflicts_frame(held) for held in self._durably(work)]
+
+    def settle_reservations(self, *, journal: str, batch: int, status: str) -> None:
+        if status not in RESERVATION_STATUSES[1:]:
+            raise ConfigError(f"a reservation settles to accepted, unknown or released, not {status!r}")
+        with self._lock, self._home_errors():
+            self._conn.execute(
+                "UPDATE reservations SET status = ? WHERE journal = ? AND batch = ?",
+                (status, journal, int(batch)),
+            )
+
+    def reservations_of(self, journal: str) -> dict[int, str]:
+        with self._lock, self._home_errors():
+            rows = self._conn.execute(
+                "SELECT DISTINCT batch, status FROM reservations WHERE journal = ?", (journal,)
+            ).fetchall()
+        rank = {status: i for i, status in enumerate(RESERVATION_STATUSES)}
+        found: dict[int, str] = {}
+        for number, status in rows:  # one status per batch; the one that holds most wins
+            current = found.get(int(number))
+            if current is None or rank.get(status, 0) < rank.get(current, 0):
+                found[int(number)] = str(status)
+        return found
+
+    def runner_lock(self, *, fingerprint: str, gateway: str) -> AbstractContextManager[None]:
+        """A no-op: on one machine the journal's runner lock already keeps one runner per plan."""
+        return contextlib.nullcontext()
 
     def sends_before(
         self,
@@ -445,7 +609,7 @@ class SQLiteStore:
     ) -> list[tuple[object, ...]]:
         """``columns`` of the batches matching ``where`` (on ``send_batches b``), each followed by
         its packed numbers (batches of no numbers left out)."""
-        with self._lock:
+        with self._lock, self._home_errors():
             return self._conn.execute(
                 f"SELECT {', '.join(f'b.{c}' for c in columns)}, m.mobiles "
                 "FROM send_batches b JOIN send_batch_mobiles m ON m.batch_id = b.id "

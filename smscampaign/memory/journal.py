@@ -53,6 +53,7 @@ import logging
 import os
 import sqlite3
 import threading
+import uuid
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -63,7 +64,6 @@ from typing import Any, Final
 import pandas as pd
 import pyarrow as pa
 
-from smscampaign.core.dtypes import TEXT
 from smscampaign.core.errors import ConfigError, JournalError, JournalFull
 from smscampaign.core.statuses import BatchState
 from smscampaign.memory.background import in_background
@@ -86,8 +86,6 @@ __all__ = [
     "STATES",
     "Journal",
     "Outcome",
-    "is_journal",
-    "journal_mobiles",
     "open_journal",
 ]
 
@@ -275,6 +273,33 @@ class Journal:
 
     def __repr__(self) -> str:
         return f"Journal({self.path!r}, fingerprint={self._fingerprint!r})"
+
+    def identity(self) -> str:
+        """This journal's name in the campaign home's registry and reservations: made once and kept
+        in the file — its path and a random part, so a deleted or emptied journal at the same path is
+        another journal (what the old one sent keeps protecting people). A journal that an older
+        smscampaign already sent from keeps its path, the name its sends were recorded under."""
+        where = ":memory:" if self.path == ":memory:" else str(Path(self.path).resolve())
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM meta WHERE key='identity'").fetchone()
+            if row is not None or self.readonly:
+                return str(row[0]) if row is not None else where
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._conn.execute("SELECT value FROM meta WHERE key='identity'").fetchone()
+                if row is None:
+                    sent = self._conn.execute(
+                        "SELECT 1 FROM batches WHERE attempts > 0 LIMIT 1"
+                    ).fetchone()
+                    prefix = "memory:" if where == ":memory:" else f"{where}#"
+                    name = where if sent is not None else f"{prefix}{uuid.uuid4().hex[:16]}"
+                    self._conn.execute("INSERT INTO meta VALUES ('identity', ?)", (name,))
+                    row = (name,)
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        return str(row[0])
 
     @property
     def fingerprint(self) -> str | None:
@@ -735,39 +760,3 @@ def open_journal(path: str | os.PathLike[str], *, readonly: bool = False) -> Jou
     if not Path(path).is_file():
         raise JournalError(f"{path}: no such journal file")
     return Journal(path, readonly=readonly)
-
-
-def journal_mobiles(path: str | os.PathLike[str]) -> pd.Series:
-    """The numbers an earlier journal **accepted or left unknown** (a ``mobile`` text Series), to
-    leave out of a changed plan: ``plan_campaign(..., suppress=JOURNAL_PATH)``. Read-only.
-
-    >>> journal_mobiles("spring.journal").head()                  # doctest: +SKIP
-    """
-    with open_journal(path, readonly=True) as journal:
-        batches = journal.batches()
-        if not (batches["attempts"] > 0).any():  # no batch was ever claimed: nobody was texted
-            return pd.Series([], name="mobile", dtype=TEXT)
-        recipients = journal.recipients()
-        states = batches.set_index("batch")["state"]
-        excluded = set(journal.excluded()["mobile"])
-    if "batch" not in recipients or "mobile" not in recipients:
-        raise JournalError(f"{path}: the journal's recipients have no batch or mobile column")
-    batch = recipients["batch"].astype("Int64")
-    state = batch.map(states.to_dict())
-    # in_flight: a run may be going on, or died; either way the request may have gone out.
-    maybe_sent = state.isin([ACCEPTED, UNKNOWN, IN_FLIGHT]).fillna(False).astype(bool)
-    mobiles = recipients.loc[maybe_sent, "mobile"].astype(str)
-    mobiles = mobiles[~mobiles.isin(excluded)].drop_duplicates()
-    return pd.Series(mobiles.to_numpy(), name="mobile", dtype=TEXT)
-
-
-def is_journal(path: str | os.PathLike[str]) -> bool:
-    """Whether ``path`` is an SQLite file holding a send journal (a quick, read-only look)."""
-    try:
-        with open(path, "rb") as handle:
-            if handle.read(16) != b"SQLite format 3\x00":
-                return False
-        with open_journal(path, readonly=True) as journal:
-            return journal._has_table("plan") and journal._has_table("batches")
-    except (OSError, JournalError):
-        return False

@@ -47,6 +47,7 @@ from smscampaign.memory.location import redact_url, resolve_home, scrub
 from smscampaign.memory.postgres_lock import advisory_runner_lock
 from smscampaign.memory.records import (
     CAMPAIGN_COLUMNS,
+    RESERVATION_STATUSES,
     SEND_COLUMNS,
     SENT_STATUSES,
     campaign_takeover,
@@ -157,8 +158,6 @@ MIGRATIONS: Final[list[str]] = [
     """,
 ]
 
-#: Reservation statuses; the first three hold the number, ``released`` frees it.
-RESERVATION_STATUSES: Final = ("reserved", "accepted", "unknown", "released")
 #: The advisory lock (transaction-scoped) that serialises migrations of one database.
 _MIGRATION_LOCK: Final = 0x736D7363616D70  # "smscamp"
 

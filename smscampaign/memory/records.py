@@ -29,6 +29,7 @@ from smscampaign.core.errors import ConfigError
 __all__ = [
     "CAMPAIGN_COLUMNS",
     "RESERVATION_COLUMNS",
+    "RESERVATION_STATUSES",
     "SEND_COLUMNS",
     "SENT_STATUSES",
     "SEPARATOR",
@@ -75,6 +76,9 @@ CAMPAIGN_COLUMNS: Final = (
 )
 #: Columns of the frame :meth:`Store.reserve` returns (one row per number held by someone else).
 RESERVATION_COLUMNS: Final = ("mobile", "campaign", "journal", "batch", "status", "at")
+#: A reservation's statuses: ``reserved`` before the request, then ``accepted`` / ``unknown`` (still
+#: holding the number) or ``released`` (provably nothing sent: the number is free again).
+RESERVATION_STATUSES: Final = ("reserved", "accepted", "unknown", "released")
 #: Registry statuses that mean "this person may have got this content" (``not_sent`` does not).
 SENT_STATUSES: Final = ("in_flight", "accepted", "unknown")
 #: What joins the numbers of a batch in ``send_batch_mobiles`` (never part of a number: the gateway

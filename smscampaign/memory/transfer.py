@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -21,6 +22,7 @@ from smscampaign.core.errors import ConfigError, HomeError
 from smscampaign.memory.location import resolve_home
 from smscampaign.memory.postgres import PostgresStore
 from smscampaign.memory.records import CAMPAIGN_COLUMNS, RESERVATION_COLUMNS, SEND_COLUMNS
+from smscampaign.memory.reservations import SEPARATOR as RESERVATION_SEPARATOR
 
 __all__ = ["COPIED_TABLES", "copy_home", "home_info"]
 
@@ -35,6 +37,24 @@ COPIED_TABLES: Final[dict[str, tuple[str, ...]]] = {
     "campaign_people": ("fingerprint", "part", "field", "cells"),
 }
 _SQLITE_FILE: Final = "home.sqlite"
+
+
+def _source_rows(
+    reader: sqlite3.Connection, table: str, columns: tuple[str, ...]
+) -> Iterator[Sequence[object]]:
+    """The personal home's rows of ``table`` as the team home keeps them. The personal home packs a
+    reserved batch's numbers in one row (smscampaign.memory.reservations); the team home holds one
+    row per number: they are unpacked, latest first, so the number's latest holder is the one kept."""
+    if table != "reservations":
+        yield from reader.execute(f"SELECT {', '.join(columns)} FROM {table}")
+        return
+    query = (
+        "SELECT gateway, content_sha256, mobiles, campaign, journal, batch, status, at "
+        "FROM reservations ORDER BY id DESC"
+    )
+    for gateway, sha, packed, *rest in reader.execute(query):
+        for mobile in str(packed).split(RESERVATION_SEPARATOR) if packed else ():
+            yield (gateway, sha, mobile, *rest)
 
 
 def _sqlite_reader(folder: Path) -> sqlite3.Connection:
@@ -110,7 +130,7 @@ def copy_home(
                 table: store.copy_rows(
                     table,
                     columns,
-                    reader.execute(f"SELECT {', '.join(columns)} FROM {table}"),
+                    _source_rows(reader, table, columns),
                     only_known_batches=table == "send_batch_mobiles",
                 )
                 for table, columns in COPIED_TABLES.items()
