@@ -141,7 +141,8 @@ class Reserver:
             try:
                 found = self._reserve_chunk(chunk)
             except BaseException as exc:  # noqa: BLE001 - raised to the workers that wait for it
-                logger.error("batches %s: not reserved in the campaign home: %s", chunk, exc)
+                # Said once, by the run that stops on it; here only in the debug log.
+                logger.debug("batches %s: not reserved in the campaign home: %s", chunk, exc)
                 with self._cond:
                     self._error = exc
                     self._cond.notify_all()
