@@ -46,7 +46,7 @@ from smscampaign.campaign.registry import Registry, already_sent, journal_id
 from smscampaign.campaign.reservations import Reserver
 from smscampaign.campaign.results import STATUS_OF_STATE, records, results_frame, summary_line
 from smscampaign.campaign.workers import Workers
-from smscampaign.core.errors import ConfigError
+from smscampaign.core.errors import ConfigError, HomeError
 from smscampaign.memory.background import in_background
 from smscampaign.memory.home import Store, open_home
 from smscampaign.memory.journal import ACCEPTED, FAILED, PLANNED, UNKNOWN, Journal, Outcome
@@ -153,6 +153,7 @@ def send_plan(
         contents=dict(zip(plan.batches["batch"].astype(int), plan.batches["content"], strict=True)),
     )
     reserver: Reserver | None = None
+    home_failed = False
     try:
         registry.sync(choice.state, choice.everyone)  # what a killed run had no time to record
         # What a killed run reserved and never requested is released before anything is sent.
@@ -189,20 +190,28 @@ def send_plan(
         progress.left_out = reserver.left_out
         interrupted = _send_batches(workers, progress, choice, journal, registry, options.pacing.workers)
         return _close_run(plan, journal, workers, choice, interrupted=interrupted, warnings=warnings)
+    except HomeError:
+        home_failed = True  # the run's one error says so: the release below fails quietly
+        raise
     finally:
         if reserver is not None:
             reserver.close()
         registry.close()
-        _release_unsent(registry, journal)
+        _release_unsent(registry, journal, quiet=home_failed)
 
 
-def _release_unsent(registry: Registry, journal: Journal) -> None:
+def _release_unsent(registry: Registry, journal: Journal, *, quiet: bool = False) -> None:
     """At the end of a run, release the reservations of what was not sent (reserved ahead, failed);
-    if the home cannot be written now, the next run releases them before it sends."""
+    if the home cannot be written now, the next run releases them before it sends (said as a
+    warning, or only in the debug log when the run is stopping on the home's error: ``quiet``)."""
     try:
         registry.settle_reservations(journal.batches())
     except Exception as exc:  # noqa: BLE001 - the run's own outcome (or error) matters more
-        logger.warning("reservations not released (the next run releases them): %s", exc)
+        logger.log(
+            logging.DEBUG if quiet else logging.WARNING,
+            "reservations not released (the next run releases them): %s",
+            exc,
+        )
 
 
 def _accepted(state: pd.DataFrame) -> int:

@@ -75,6 +75,10 @@ class Reserver:
         self.left_out: dict[int, int] = {}  # per batch: numbers another journal held, left out
         # A reservation this old (a worker waited for the send window) is made again before use.
         self.stale = max(window.total_seconds() / 2, 1.0)
+        # A store reserving several batches in one transaction (the SQLite home: one fsync) is given
+        # chunks; one reserving batch by batch (the team home: a statement each) is given them one
+        # at a time, so that the first request does not wait for a whole chunk.
+        self._together = getattr(registry.store, "reserve_many", None) is not None
         self._order = list(order)
         self._index = {number: i for i, number in enumerate(self._order)}
         self._ready: dict[int, tuple[list[str], float]] = {}
@@ -137,11 +141,14 @@ class Reserver:
                 if self._stopped() or self._next >= len(self._order):
                     return
                 room = max(1, len(self._taken) + self.ahead - self._next)
+                if not self._together:  # each batch its own round trip: ready once committed
+                    room = 1
                 chunk = self._order[self._next : self._next + room]
             try:
                 found = self._reserve_chunk(chunk)
             except BaseException as exc:  # noqa: BLE001 - raised to the workers that wait for it
-                logger.error("batches %s: not reserved in the campaign home: %s", chunk, exc)
+                # Said once, by the run that stops on it; here only in the debug log.
+                logger.debug("batches %s: not reserved in the campaign home: %s", chunk, exc)
                 with self._cond:
                     self._error = exc
                     self._cond.notify_all()

@@ -156,20 +156,33 @@ MIGRATIONS: Final[list[str]] = [
         PRIMARY KEY (fingerprint, part, field)
     )
     """,
+    # 3: room in each page of the reservations for their settling (reserved → accepted, released):
+    # an update that fits in its page touches no index (a HOT update), a third of the work and WAL
+    # of settling a batch of 500 (10 ms → 3.5 ms of the server's time). Pages written from now on.
+    """
+    ALTER TABLE reservations SET (fillfactor = 60)
+    """,
 ]
 
 #: The advisory lock (transaction-scoped) that serialises migrations of one database.
 _MIGRATION_LOCK: Final = 0x736D7363616D70  # "smscamp"
 
+#: Reserve the numbers (sorted, sent as one comma-joined text: a round trip that costs the client
+#: ~0.1 ms, not the ~1.5 ms of 500 adapted parameters and 500 returned rows); answers how many were
+#: taken and, only when some were not, which.
 _RESERVE: Final = """
-    INSERT INTO reservations AS r (gateway, content_sha256, mobile, campaign, journal, batch, status, at)
-    SELECT %(gateway)s, %(sha)s, u.mobile, %(campaign)s, %(journal)s, %(batch)s, 'reserved', %(at)s
-    FROM unnest(%(mobiles)s::text[]) WITH ORDINALITY AS u(mobile, i) ORDER BY u.i
-    ON CONFLICT (gateway, content_sha256, mobile) DO UPDATE
-    SET campaign = excluded.campaign, journal = excluded.journal, batch = excluded.batch,
-        status = 'reserved', at = excluded.at
-    WHERE r.status = 'released' OR r.at < %(since)s
-    RETURNING r.mobile
+    WITH taken AS (
+        INSERT INTO reservations AS r
+            (gateway, content_sha256, mobile, campaign, journal, batch, status, at)
+        SELECT %(gateway)s, %(sha)s, u.mobile, %(campaign)s, %(journal)s, %(batch)s, 'reserved', %(at)s
+        FROM unnest(string_to_array(%(mobiles)s, ',')) WITH ORDINALITY AS u(mobile, i) ORDER BY u.i
+        ON CONFLICT (gateway, content_sha256, mobile) DO UPDATE
+        SET campaign = excluded.campaign, journal = excluded.journal, batch = excluded.batch,
+            status = 'reserved', at = excluded.at
+        WHERE r.status = 'released' OR r.at < %(since)s
+        RETURNING r.mobile
+    )
+    SELECT count(*), CASE WHEN count(*) < %(wanted)s THEN array_agg(mobile) END FROM taken
 """
 
 
@@ -232,6 +245,7 @@ class PostgresStore:
         self._lock = threading.RLock()
         self._conn: psycopg.Connection[Any] | None = None
         self._closed = False
+        self._nobody_held: pd.DataFrame | None = None  # what reserve returns when it got them all
         self._migrate()
 
     @property
@@ -460,7 +474,8 @@ class PostgresStore:
         params = {
             "gateway": gateway,
             "sha": content_sha256,
-            "mobiles": wanted,
+            "mobiles": ",".join(wanted),
+            "wanted": len(wanted),
             "campaign": campaign,
             "journal": journal,
             "batch": int(batch),
@@ -469,12 +484,18 @@ class PostgresStore:
         }
         rows: list[tuple[Any, ...]] = []
         with self._session() as conn:
-            taken = {m for (m,) in conn.execute(_RESERVE, params).fetchall()}
-            left = [m for m in wanted if m not in taken]
-            if left:  # held by someone else, or kept by this same batch (a resumed one)
+            row = conn.execute(_RESERVE, params).fetchone()
+            assert row is not None  # an aggregate answers one row
+            if row[0] < len(wanted):  # held by someone else, or kept by this same batch (resumed)
+                taken = set(row[1] or ())
+                left = [m for m in wanted if m not in taken]
                 rows = conn.execute(
                     _HELD, (left, gateway, content_sha256, journal, int(batch))
                 ).fetchall()
+        if not rows:  # the common case, built once (a frame costs ~0.7 ms)
+            if self._nobody_held is None:
+                self._nobody_held = reservation_frame([])
+            return self._nobody_held.copy()
         return reservation_frame(rows)
 
     def settle_reservations(self, *, journal: str, batch: int, status: str) -> None:
