@@ -1,11 +1,13 @@
-"""The account's balance: the preflight check, and ``reconcile="balance"``, which settles unknowns by
-what the account was charged.
+"""The account's balance: the preflight check, and ``reconcile="balance"`` (the default), which
+settles unknowns by what the account was charged.
 
 The gateway deducts one message per receiver when it accepts a request, and ``user_info`` tells
-``sms_left``. So before a run, :func:`preflight` checks the balance covers what is left to send; and
-when a request's outcome is unknown (a read timeout, a connection lost after sending), two readings
-that agree tell :class:`Balance` whether that batch was charged — accepted — or not — never sent, safe
-to send again. Safe only while nobody else sends from or recharges the account.
+``sms_left``. So before a run, :func:`preflight` checks the balance covers what is left to send — that
+one reading is also the baseline reconciliation compares with, so a run without unknowns reads the
+balance once and waits for nothing; and when a request's outcome is unknown (a read timeout, a
+connection lost after sending), two readings that agree tell :class:`Balance` whether that batch was
+charged — accepted — or not — never sent, safe to send again. Safe only while nobody else sends
+from or recharges the account: a movement it cannot explain leaves the batch unknown.
 
 >>> preflight(gateway, 998, allow_partial=False, sleep=time.sleep, known=None)   # doctest: +SKIP
 >>> sms_left(gateway, sleep=time.sleep)                                         # doctest: +SKIP
@@ -116,7 +118,7 @@ def _subsets(sizes: dict[int, int], target: int, limit: int = 2) -> list[list[in
 
 
 class Balance:
-    """``reconcile="balance"``: settle unknowns by what the account was charged.
+    """``reconcile="balance"`` (the default): settle unknowns by what the account was charged.
 
     The gateway deducts one message per receiver when it accepts a request. After a reading
     (``sms_left`` = L, journal's accepted messages = T), the account should show L − (T' − T); what
@@ -128,9 +130,10 @@ class Balance:
     ``sms_send`` (messages sent in all) move by the same amount for every charged send, so a
     recharge, even one hidden under a larger deduction, or a deduction outside the gateway shows as
     a difference; or when the balance does not hold still between two readings, no earlier reading
-    exists, or unsettled unknowns came since it. A movement someone else made switches
-    reconciliation off for the rest of the run: waiting for a balance that never holds still is
-    bounded to one settlement.
+    exists, or unsettled unknowns came since it; and never a resend when the gateway gives no
+    ``sms_send`` to check the movement with. A movement someone else made switches reconciliation
+    off for the rest of the run: waiting for a balance that never holds still is bounded to one
+    settlement (``settle`` × 4 seconds).
     """
 
     def __init__(
@@ -174,6 +177,8 @@ class Balance:
         deducted = expected - left
         drift = self._drift(reading)
         subsets = _subsets(pending, deducted) if not drift else []
+        if len(subsets) == 1 and len(subsets[0]) < len(pending) and not self._checkable(reading):
+            subsets.append([])  # "not sent" cannot be told from a recharge hidden under a charge
         if len(subsets) == 1:
             accepted = subsets[0]
             rest = [b for b in batches if b not in accepted]
@@ -185,6 +190,8 @@ class Balance:
             return accepted, rest, None
         if subsets:  # more than one way to explain it: honest accounting, but no verdict
             why = f"{deducted} messages charged fit several of the batches {batches}"
+            if not self._checkable(reading):
+                why = "the gateway gives no sms_send: a recharge could hide a charge"
             self._journal(reading, expected, deducted, batches, "ambiguous", why, total)
             self._rebase(reading, total)  # this reading includes every charge so far
             return [], [], why
@@ -228,6 +235,10 @@ class Balance:
             return 0
         return (left - self.baseline[0]) + (sent - self.baseline_send)
 
+    def _checkable(self, reading: Reading) -> bool:
+        """Whether both this reading and the baseline have ``sms_send`` (see :meth:`_drift`)."""
+        return reading[1] is not None and self.baseline_send is not None
+
     def _rebase(self, reading: Reading | None, total: int) -> None:
         """Make ``reading`` (just journaled) the baseline, or forget the baseline."""
         if reading is None or reading[0] is None:
@@ -252,13 +263,10 @@ class Balance:
         ]
         return [int(b) for b in found["batch"]]
 
-    def read(self, note: str) -> int | None:
-        """A plain reading (start of a run): journaled as the new baseline."""
-        reading = _settled_reading(self.gateway, self.settle, self.sleep)
-        total = self.journal.accepted_total()
-        self._journal(reading, None, None, [], "reading", note, total)
-        self._rebase(reading, total)
-        return None if reading is None else reading[0]
+    def adopt(self, reading: Reading | None) -> None:
+        """Make ``reading`` — one the run took anyway and journaled (the preflight's,
+        :func:`journal_reading`) — the baseline: a run without unknowns waits for nothing."""
+        self._rebase(reading, self.journal.accepted_total())
 
     def _journal(
         self,
