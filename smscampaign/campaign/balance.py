@@ -156,15 +156,17 @@ class Balance:
 
     def settle_pending(self, pending: dict[int, int]) -> tuple[list[int], list[int], str | None]:
         """(accepted batches, not-sent batches, warning) for ``pending`` (batch → messages sent)."""
+        failure = None
         try:
             reading = _settled_reading(self.gateway, self.settle, self.sleep)
         except (GatewayError, AccountError) as exc:
-            logger.warning("balance: user_info failed (%s)", exc)
-            reading = None
+            logger.info("balance: user_info failed (%s)", exc)  # the warning below says why
+            reading, failure = None, f"user_info failed: {str(exc)[:200]}"
         total = self.journal.accepted_total()
         batches = sorted(pending)
-        why = self._no_baseline(reading, pending)
+        why = failure or self._no_baseline(reading, pending)
         if why is not None or reading is None:
+            self.on = self.on and failure is None
             why = why or "the balance could not be read"
             self._journal(reading, None, None, batches, "ambiguous", why, total)
             # What these batches were charged is unknown: only a new reading can be a baseline.
