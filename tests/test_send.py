@@ -968,7 +968,7 @@ def no_wait(seconds: float) -> None:
 
 
 def test_reconcile_balance_under_20_percent_faults_settles_every_unknown(standalone):
-    url = standalone("--faults", json.dumps(FAULTS_20), "--seed", "10")
+    url = standalone("--faults", json.dumps(FAULTS_20), "--seed", "11")
     plan = make_plan(400, batch_size=10, extra=False, names=3)
     with Gateway("demo", "secret", base_url=url, timeout=(2.0, 0.15)) as gw:
         results = send(

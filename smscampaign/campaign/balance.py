@@ -82,11 +82,16 @@ def sms_left(gateway: Gateway, *, retries: int = 6, sleep: Callable[[float], obj
 
 
 def _settled_reading(
-    gateway: Gateway, settle: float, sleep: Callable[[float], object]
+    gateway: Gateway,
+    settle: float,
+    sleep: Callable[[float], object],
+    enough: Callable[[Reading], bool] = lambda reading: False,
 ) -> Reading | None:
     """Two readings ``settle`` seconds apart that agree (up to four tries), or ``None`` if they
-    never do (something else is moving the balance)."""
+    never do (something else is moving the balance); the first at once if ``enough`` says so."""
     first = account_reading(gateway, sleep=sleep)
+    if first[0] is not None and enough(first):
+        return first
     for _ in range(4):
         sleep(settle)
         second = account_reading(gateway, sleep=sleep)
@@ -125,15 +130,18 @@ class Balance:
     is missing beyond that was charged for the pending unknowns: exactly one subset of them adding up
     to it → those were accepted and the rest were not sent; nothing missing → none was sent.
 
-    A batch is sent again only on that one explanation. No verdict — the batches stay unknown —
-    when the balance moved in a way the account's sends do not explain: ``sms_left`` and
-    ``sms_send`` (messages sent in all) move by the same amount for every charged send, so a
-    recharge, even one hidden under a larger deduction, or a deduction outside the gateway shows as
-    a difference; or when the balance does not hold still between two readings, no earlier reading
-    exists, or unsettled unknowns came since it; and never a resend when the gateway gives no
-    ``sms_send`` to check the movement with. A movement someone else made switches reconciliation
-    off for the rest of the run: waiting for a balance that never holds still is bounded to one
-    settlement (``settle`` × 4 seconds).
+    A batch is sent again only on that one explanation, and only when nothing at all was charged
+    for the pending batches: another's send only ever adds a charge, so it can make a lost batch
+    look accepted (someone misses a message) but never a sent one look lost — which a split verdict
+    (some charged, some not) could, so its uncharged batches stay unknown. No verdict — the
+    batches stay unknown — when the balance moved in a way the account's sends do not explain:
+    ``sms_left`` and ``sms_send`` (messages sent in all) move by the same amount for every charged
+    send, so a recharge, even one hidden under a larger deduction, or a deduction outside the
+    gateway shows as a difference; or when the balance does not hold still between two readings,
+    no earlier reading exists, or unsettled unknowns came since it; and never a resend when the
+    gateway gives no ``sms_send`` to check the movement with. A movement someone else made
+    switches reconciliation off for the rest of the run: waiting for a balance that never holds
+    still is bounded to one settlement (``settle`` × 4 seconds).
     """
 
     def __init__(
@@ -158,7 +166,9 @@ class Balance:
         """(accepted batches, not-sent batches, warning) for ``pending`` (batch → messages sent)."""
         failure = None
         try:
-            reading = _settled_reading(self.gateway, self.settle, self.sleep)
+            reading = _settled_reading(
+                self.gateway, self.settle, self.sleep, lambda r: self._all_charged(r, pending)
+            )
         except (GatewayError, AccountError) as exc:
             logger.info("balance: user_info failed (%s)", exc)  # the warning below says why
             reading, failure = None, f"user_info failed: {str(exc)[:200]}"
@@ -187,9 +197,15 @@ class Balance:
             verdict = "accepted" if not rest else "not_sent" if not accepted else "split"
             # The reading includes the charges of the batches it found accepted: so does its total.
             after = total + sum(pending[b] for b in accepted)
-            self._journal(reading, expected, deducted, batches, verdict, None, after)
+            why = None
+            if accepted and rest:  # another's send of the right size would look the same
+                why = (
+                    f"batches {accepted} were charged and {rest} not, by the balance: someone else's "
+                    f"send could look the same, so {rest} are not sent again"
+                )
+            self._journal(reading, expected, deducted, batches, verdict, why, after)
             self._rebase(reading, after)
-            return accepted, rest, None
+            return accepted, [] if why else rest, why
         if subsets:  # more than one way to explain it: honest accounting, but no verdict
             why = f"{deducted} messages charged fit several of the batches {batches}"
             if not self._checkable(reading):
@@ -236,6 +252,18 @@ class Balance:
         if sent is None or self.baseline_send is None or left is None or self.baseline is None:
             return 0
         return (left - self.baseline[0]) + (sent - self.baseline_send)
+
+    def _all_charged(self, reading: Reading, pending: dict[int, int]) -> bool:
+        """Whether ``reading`` already shows every pending batch charged, ``sms_send`` alike: the
+        verdict resends nothing, so it need not wait for a second reading (a charge still on its
+        way could only make a batch look not sent, never this)."""
+        if self.baseline is None or not self._checkable(reading) or self._drift(reading):
+            return False
+        if self._unknown_since_baseline(pending):
+            return False
+        left = reading[0]
+        expected = self.baseline[0] - (self.journal.accepted_total() - self.baseline[1])
+        return left is not None and expected - left == sum(pending.values()) > 0
 
     def _checkable(self, reading: Reading) -> bool:
         """Whether both this reading and the baseline have ``sms_send`` (see :meth:`_drift`)."""

@@ -124,14 +124,14 @@ def send_campaign(
       ``request`` code fails that batch only.
     - **Unknowns settled by the balance** (``reconcile="balance"``, the default; ``None`` turns it
       off): the preflight's reading is the baseline, so a run without unknowns waits for nothing.
-      When an outcome is unknown, dispatch pauses, the requests in flight finish, the balance is read
-      twice ``settle`` seconds apart and the charge decides: the batch's size → ``accepted``
-      ("settled by balance"); nothing → not sent, retried. A batch is resent only when exactly one
-      explanation fits (``sms_left`` and ``sms_send`` moved alike); else it stays ``unknown``, and a
-      movement someone else made (a recharge, a colleague) switches reconciliation off for the run
-      with a warning, after one wait of at most 4 × ``settle``. A killed run's batches are settled on
-      the next start. Readings, verdicts: ``results.attrs["reconciliations"]``. ``sleep`` (default:
-      an interruptible wait) is how the engine waits between readings and outside the send window.
+      When an outcome is unknown, dispatch pauses, the requests in flight finish and the balance
+      decides: the batch's size charged → ``accepted`` ("settled by balance") at once; nothing, on a
+      second reading ``settle`` seconds later → not sent, retried. A batch is resent only when
+      exactly one explanation fits (``sms_left`` and ``sms_send`` moved alike); else it stays
+      ``unknown``, and a movement someone else made (a recharge, a colleague) switches reconciliation
+      off for the run with a warning, after one wait of at most 4 × ``settle``. A killed run's
+      batches are settled on the next start. Readings, verdicts: ``results.attrs["reconciliations"]``.
+      ``sleep`` (default: an interruptible wait) waits between readings and outside the send window.
     - **Throughput**: ``workers`` threads share the gateway's connection pool (at most ``workers``
       batches in flight, so a kill leaves at most ``workers × batch_size`` recipients ``unknown``);
       ``rate_limit`` requests per second in total; ``send_window=("08:00", "22:00")`` (Beijing time,
