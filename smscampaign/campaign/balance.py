@@ -40,6 +40,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+#: Retries of each ``user_info`` reading of a settlement (the preflight's: :func:`account_reading`'s).
+_SETTLE_RETRIES = 2
+
 #: The note of the reading every run journals before sending (:func:`journal_reading`).
 PREFLIGHT_NOTE = "start of run (preflight)"
 
@@ -88,13 +91,15 @@ def _settled_reading(
     enough: Callable[[Reading], bool] = lambda reading: False,
 ) -> Reading | None:
     """Two readings ``settle`` seconds apart that agree (up to four tries), or ``None`` if they
-    never do (something else is moving the balance); the first at once if ``enough`` says so."""
-    first = account_reading(gateway, sleep=sleep)
+    never do (something else is moving the balance); the first at once if ``enough`` says so.
+    Each reading is retried twice at most: a gateway that cannot answer ``user_info`` now (it
+    answered the send ambiguously, too) does not hold the run up for long."""
+    first = account_reading(gateway, retries=_SETTLE_RETRIES, sleep=sleep)
     if first[0] is not None and enough(first):
         return first
     for _ in range(4):
         sleep(settle)
-        second = account_reading(gateway, sleep=sleep)
+        second = account_reading(gateway, retries=_SETTLE_RETRIES, sleep=sleep)
         if first[0] is not None and second == first:
             return first
         first = second
