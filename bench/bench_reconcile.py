@@ -12,54 +12,20 @@ sandbox's ledger counts who was texted twice.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import requests
+from bench_send import PASSWORD, USER, standalone_sandbox  # bench/ is on the path: run as a script
 
 import smscampaign as sc
 
-USER, PASSWORD = "bench", "bench-password"
 FAULTS_20 = {"reset": 0.1, "http500": 0.05, "garbage": 0.05, "delay": 0.3, "delay_p": 0.05}
-
-
-@contextlib.contextmanager
-def faulty_sandbox(seed: int) -> Iterator[str]:
-    """A standalone sandbox with 20 % faults (``seed``); yields its URL."""
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-W",
-            "ignore",
-            "-m",
-            "smscampaign.sandbox",
-            "--port",
-            "0",
-            "--account",
-            f"{USER}:{PASSWORD}:1000000",
-            "--faults",
-            json.dumps(FAULTS_20),
-            "--seed",
-            str(seed),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        yield proc.stdout.readline().strip()
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def run(seed: int, rows: int, batch_size: int | None, mode: str) -> tuple[int, int, int, float]:
@@ -69,7 +35,8 @@ def run(seed: int, rows: int, batch_size: int | None, mode: str) -> tuple[int, i
     sizes = {} if batch_size is None else {"batch_size": batch_size}
     plan = sc.plan_campaign(frame, "会员日全场八折，回T退订", signature="小店", **sizes)
     kwargs = {} if mode == "default" else {"reconcile": None}
-    with faulty_sandbox(seed) as url, sc.Gateway(USER, PASSWORD, base_url=url) as gw:
+    faults = ("--faults", json.dumps(FAULTS_20), "--seed", str(seed))
+    with standalone_sandbox(0.0, *faults) as url, sc.Gateway(USER, PASSWORD, base_url=url) as gw:
         started = time.perf_counter()
         for _ in range(5):  # the preflight's user_info may meet a fault too often: start again
             try:
