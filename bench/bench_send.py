@@ -129,9 +129,9 @@ def timed(work: Callable[..., float], *args: Any) -> tuple[float, float]:
 
 
 @contextlib.contextmanager
-def standalone_sandbox(latency: float) -> Iterator[str]:
+def standalone_sandbox(latency: float, *options: str) -> Iterator[str]:
     """``python -m smscampaign.sandbox`` in its own process (as the CLI and a real gateway are: the
-    server does not share this process's GIL); yields its URL."""
+    server does not share this process's GIL), with more ``options``; yields its URL."""
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -145,6 +145,7 @@ def standalone_sandbox(latency: float) -> Iterator[str]:
             f"{USER}:{PASSWORD}:1000000000",
             "--latency",
             str(latency),
+            *options,
         ],
         stdout=subprocess.PIPE,
         text=True,

@@ -277,7 +277,7 @@ def test_read_timeout_is_unknown_and_not_retried(sandbox):
     with ScriptedGateway(
         USER, PASSWORD, base_url=sandbox.url, timeout=(2.0, 0.2), script=[slow, fast]
     ) as gw:
-        results = send(gw=gw, plan=plan)
+        results = send(gw=gw, plan=plan, reconcile=None)  # not settled by the balance
     unknown = results[results["status"] == "unknown"]
     assert len(unknown) == 3 and (unknown["attempts"] == 1).all()
     assert unknown["reason"].str.contains("read timeout").all()
@@ -455,7 +455,7 @@ def test_faulty_gateway_no_duplicates_everyone_accounted_for(tmp_path):
             results = None
             for _ in range(5):  # a user re-running after faults: unknowns are never resent
                 try:
-                    results = send(plan, gw, journal=path, workers=4)
+                    results = send(plan, gw, journal=path, workers=4, sleep=no_wait)
                     break
                 except sc.GatewayError:  # the preflight itself hit a fault
                     continue
@@ -565,6 +565,8 @@ def _send_argv(source: Path, url: str, journal: Path, *options: str) -> list[str
         "--journal",
         str(journal),
         "--no-progress",
+        "--settle",  # the sandbox charges at once: settlements need not wait
+        "0",
         *options,
     ]
 
@@ -966,7 +968,7 @@ def no_wait(seconds: float) -> None:
 
 
 def test_reconcile_balance_under_20_percent_faults_settles_every_unknown(standalone):
-    url = standalone("--faults", json.dumps(FAULTS_20), "--seed", "10")
+    url = standalone("--faults", json.dumps(FAULTS_20), "--seed", "11")
     plan = make_plan(400, batch_size=10, extra=False, names=3)
     with Gateway("demo", "secret", base_url=url, timeout=(2.0, 0.15)) as gw:
         results = send(
@@ -1026,10 +1028,10 @@ def test_reconcile_balance_with_a_foreign_deduction_stays_unknown_and_warns(stan
     assert verdicts == ["reading", "inconsistent"]
 
 
-def test_reconcile_is_off_by_default_and_validated(sandbox, gateway):
+def test_reconcile_is_validated(sandbox, gateway):
     plan = make_plan(3, extra=False)
     results = send(plan, gateway, journal=False)
-    assert results.attrs["reconciliations"] == []
+    assert results.attrs["reconciliations"] == []  # on by default; only the preflight reading
     with pytest.raises(sc.ConfigError, match="reconcile"):
         send(plan, gateway, reconcile="ledger")
 

@@ -1,11 +1,13 @@
-"""The account's balance: the preflight check, and ``reconcile="balance"``, which settles unknowns by
-what the account was charged.
+"""The account's balance: the preflight check, and ``reconcile="balance"`` (the default), which
+settles unknowns by what the account was charged.
 
 The gateway deducts one message per receiver when it accepts a request, and ``user_info`` tells
-``sms_left``. So before a run, :func:`preflight` checks the balance covers what is left to send; and
-when a request's outcome is unknown (a read timeout, a connection lost after sending), two readings
-that agree tell :class:`Balance` whether that batch was charged — accepted — or not — never sent, safe
-to send again. Safe only while nobody else sends from or recharges the account.
+``sms_left``. So before a run, :func:`preflight` checks the balance covers what is left to send — that
+one reading is also the baseline reconciliation compares with, so a run without unknowns reads the
+balance once and waits for nothing; and when a request's outcome is unknown (a read timeout, a
+connection lost after sending), two readings that agree tell :class:`Balance` whether that batch was
+charged — accepted — or not — never sent, safe to send again. Safe only while nobody else sends
+from or recharges the account: a movement it cannot explain leaves the batch unknown.
 
 >>> preflight(gateway, 998, allow_partial=False, sleep=time.sleep, known=None)   # doctest: +SKIP
 >>> sms_left(gateway, sleep=time.sleep)                                         # doctest: +SKIP
@@ -37,6 +39,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+#: Retries of each ``user_info`` reading of a settlement (the preflight's: :func:`account_reading`'s).
+_SETTLE_RETRIES = 2
 
 #: The note of the reading every run journals before sending (:func:`journal_reading`).
 PREFLIGHT_NOTE = "start of run (preflight)"
@@ -80,14 +85,21 @@ def sms_left(gateway: Gateway, *, retries: int = 6, sleep: Callable[[float], obj
 
 
 def _settled_reading(
-    gateway: Gateway, settle: float, sleep: Callable[[float], object]
+    gateway: Gateway,
+    settle: float,
+    sleep: Callable[[float], object],
+    enough: Callable[[Reading], bool] = lambda reading: False,
 ) -> Reading | None:
     """Two readings ``settle`` seconds apart that agree (up to four tries), or ``None`` if they
-    never do (something else is moving the balance)."""
-    first = account_reading(gateway, sleep=sleep)
+    never do (something else is moving the balance); the first at once if ``enough`` says so.
+    Each reading is retried twice at most: a gateway that cannot answer ``user_info`` now (it
+    answered the send ambiguously, too) does not hold the run up for long."""
+    first = account_reading(gateway, retries=_SETTLE_RETRIES, sleep=sleep)
+    if first[0] is not None and enough(first):
+        return first
     for _ in range(4):
         sleep(settle)
-        second = account_reading(gateway, sleep=sleep)
+        second = account_reading(gateway, retries=_SETTLE_RETRIES, sleep=sleep)
         if first[0] is not None and second == first:
             return first
         first = second
@@ -116,21 +128,25 @@ def _subsets(sizes: dict[int, int], target: int, limit: int = 2) -> list[list[in
 
 
 class Balance:
-    """``reconcile="balance"``: settle unknowns by what the account was charged.
+    """``reconcile="balance"`` (the default): settle unknowns by what the account was charged.
 
     The gateway deducts one message per receiver when it accepts a request. After a reading
     (``sms_left`` = L, journal's accepted messages = T), the account should show L − (T' − T); what
     is missing beyond that was charged for the pending unknowns: exactly one subset of them adding up
     to it → those were accepted and the rest were not sent; nothing missing → none was sent.
 
-    A batch is sent again only on that one explanation. No verdict — the batches stay unknown —
-    when the balance moved in a way the account's sends do not explain: ``sms_left`` and
-    ``sms_send`` (messages sent in all) move by the same amount for every charged send, so a
-    recharge, even one hidden under a larger deduction, or a deduction outside the gateway shows as
-    a difference; or when the balance does not hold still between two readings, no earlier reading
-    exists, or unsettled unknowns came since it. A movement someone else made switches
-    reconciliation off for the rest of the run: waiting for a balance that never holds still is
-    bounded to one settlement.
+    A batch is sent again only on that one explanation, and only when nothing at all was charged
+    for the pending batches: another's send only ever adds a charge, so it can make a lost batch
+    look accepted (someone misses a message) but never a sent one look lost — which a split verdict
+    (some charged, some not) could, so its uncharged batches stay unknown. No verdict — the
+    batches stay unknown — when the balance moved in a way the account's sends do not explain:
+    ``sms_left`` and ``sms_send`` (messages sent in all) move by the same amount for every charged
+    send, so a recharge, even one hidden under a larger deduction, or a deduction outside the
+    gateway shows as a difference; or when the balance does not hold still between two readings,
+    no earlier reading exists, or unsettled unknowns came since it; and never a resend when the
+    gateway gives no ``sms_send`` to check the movement with. A movement someone else made
+    switches reconciliation off for the rest of the run: waiting for a balance that never holds
+    still is bounded to one settlement (``settle`` × 4 seconds).
     """
 
     def __init__(
@@ -153,15 +169,19 @@ class Balance:
 
     def settle_pending(self, pending: dict[int, int]) -> tuple[list[int], list[int], str | None]:
         """(accepted batches, not-sent batches, warning) for ``pending`` (batch → messages sent)."""
+        failure = None
         try:
-            reading = _settled_reading(self.gateway, self.settle, self.sleep)
+            reading = _settled_reading(
+                self.gateway, self.settle, self.sleep, lambda r: self._all_charged(r, pending)
+            )
         except (GatewayError, AccountError) as exc:
-            logger.warning("balance: user_info failed (%s)", exc)
-            reading = None
+            logger.info("balance: user_info failed (%s)", exc)  # the warning below says why
+            reading, failure = None, f"user_info failed: {str(exc)[:200]}"
         total = self.journal.accepted_total()
         batches = sorted(pending)
-        why = self._no_baseline(reading, pending)
+        why = failure or self._no_baseline(reading, pending)
         if why is not None or reading is None:
+            self.on = self.on and failure is None
             why = why or "the balance could not be read"
             self._journal(reading, None, None, batches, "ambiguous", why, total)
             # What these batches were charged is unknown: only a new reading can be a baseline.
@@ -174,17 +194,27 @@ class Balance:
         deducted = expected - left
         drift = self._drift(reading)
         subsets = _subsets(pending, deducted) if not drift else []
+        if len(subsets) == 1 and len(subsets[0]) < len(pending) and not self._checkable(reading):
+            subsets.append([])  # "not sent" cannot be told from a recharge hidden under a charge
         if len(subsets) == 1:
             accepted = subsets[0]
             rest = [b for b in batches if b not in accepted]
             verdict = "accepted" if not rest else "not_sent" if not accepted else "split"
             # The reading includes the charges of the batches it found accepted: so does its total.
             after = total + sum(pending[b] for b in accepted)
-            self._journal(reading, expected, deducted, batches, verdict, None, after)
+            why = None
+            if accepted and rest:  # another's send of the right size would look the same
+                why = (
+                    f"batches {accepted} were charged and {rest} not, by the balance: someone else's "
+                    f"send could look the same, so {rest} are not sent again"
+                )
+            self._journal(reading, expected, deducted, batches, verdict, why, after)
             self._rebase(reading, after)
-            return accepted, rest, None
+            return accepted, [] if why else rest, why
         if subsets:  # more than one way to explain it: honest accounting, but no verdict
             why = f"{deducted} messages charged fit several of the batches {batches}"
+            if not self._checkable(reading):
+                why = "the gateway gives no sms_send: a recharge could hide a charge"
             self._journal(reading, expected, deducted, batches, "ambiguous", why, total)
             self._rebase(reading, total)  # this reading includes every charge so far
             return [], [], why
@@ -228,6 +258,22 @@ class Balance:
             return 0
         return (left - self.baseline[0]) + (sent - self.baseline_send)
 
+    def _all_charged(self, reading: Reading, pending: dict[int, int]) -> bool:
+        """Whether ``reading`` already shows every pending batch charged, ``sms_send`` alike: the
+        verdict resends nothing, so it need not wait for a second reading (a charge still on its
+        way could only make a batch look not sent, never this)."""
+        if self.baseline is None or not self._checkable(reading) or self._drift(reading):
+            return False
+        if self._unknown_since_baseline(pending):
+            return False
+        left = reading[0]
+        expected = self.baseline[0] - (self.journal.accepted_total() - self.baseline[1])
+        return left is not None and expected - left == sum(pending.values()) > 0
+
+    def _checkable(self, reading: Reading) -> bool:
+        """Whether both this reading and the baseline have ``sms_send`` (see :meth:`_drift`)."""
+        return reading[1] is not None and self.baseline_send is not None
+
     def _rebase(self, reading: Reading | None, total: int) -> None:
         """Make ``reading`` (just journaled) the baseline, or forget the baseline."""
         if reading is None or reading[0] is None:
@@ -252,13 +298,10 @@ class Balance:
         ]
         return [int(b) for b in found["batch"]]
 
-    def read(self, note: str) -> int | None:
-        """A plain reading (start of a run): journaled as the new baseline."""
-        reading = _settled_reading(self.gateway, self.settle, self.sleep)
-        total = self.journal.accepted_total()
-        self._journal(reading, None, None, [], "reading", note, total)
-        self._rebase(reading, total)
-        return None if reading is None else reading[0]
+    def adopt(self, reading: Reading | None) -> None:
+        """Make ``reading`` — one the run took anyway and journaled (the preflight's,
+        :func:`journal_reading`) — the baseline: a run without unknowns waits for nothing."""
+        self._rebase(reading, self.journal.accepted_total())
 
     def _journal(
         self,

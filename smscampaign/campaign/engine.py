@@ -7,8 +7,9 @@ run in the home's history and closes both. :func:`send_plan` is a chain of short
 1. :func:`_choose_batches` — attach the plan to the journal (resuming it if it knows the plan), mark
    what a killed run left in flight ``unknown``, choose the batches to send, and leave out whoever
    the registry says already got the same content (:mod:`~smscampaign.campaign.registry`);
-2. :func:`_check_balance` — with ``reconcile="balance"``, settle what a killed run left in flight and
-   take a first reading; then the preflight (:mod:`~smscampaign.campaign.balance`);
+2. :func:`_check_balance` — with ``reconcile="balance"`` (the default), settle what a killed run
+   left in flight; then the preflight, whose reading is the baseline of later settlements
+   (:mod:`~smscampaign.campaign.balance`);
 3. :func:`_send_batches` — the worker threads (:mod:`~smscampaign.campaign.workers`) and the progress
    bar; Ctrl-C stops them cleanly. Each batch's numbers are reserved in the home before its request
    (:mod:`~smscampaign.campaign.reservations`, a few batches ahead); what a run reserved and did not
@@ -298,8 +299,9 @@ def _check_balance(
     wait: Callable[[float], object],
 ) -> tuple[Balance | None, list[str]]:
     """The balance before sending: with ``reconcile="balance"``, settle what a killed run left
-    pending (batches found not sent join ``todo``) and take a first reading; then the preflight
-    (:class:`~smscampaign.InsufficientBalance`). Returns the balance and warnings."""
+    pending (batches found not sent join ``todo``); then the preflight
+    (:class:`~smscampaign.InsufficientBalance`), whose one reading is journaled and is the
+    baseline later settlements compare with (no wait). Returns the balance and warnings."""
     warnings: list[str] = []
     balance: Balance | None = None
     known: int | None = None
@@ -314,19 +316,18 @@ def _check_balance(
                 "batch",
             ]
             choice.todo += [int(b) for b in again if choice.receivers.get(int(b), True)]
-        else:
-            if pending:
-                journal.clear_settlement(pending, note="no earlier balance reading to settle it")
-                warnings.append(f"batches {pending} stay unknown: no earlier balance reading")
-            if choice.todo:
-                balance.read("start of run")
-        known = balance.baseline[0] if balance.baseline else None
+            known = balance.baseline[0] if balance.baseline else None  # just read: no other read
+        elif pending:
+            journal.clear_settlement(pending, note="no earlier balance reading to settle it")
+            warnings.append(f"batches {pending} stay unknown: no earlier balance reading")
     if choice.todo:
-        left = preflight(
+        reading = preflight(
             gateway, choice.needed, allow_partial=options.allow_partial, sleep=wait, known=known
         )
-        if balance is None:  # kept for a later run with reconcile="balance" (issue 28)
-            journal_reading(journal, left, PREFLIGHT_NOTE)
+        if known is None:  # kept as the baseline, and for a later run (issue 28)
+            journal_reading(journal, reading, PREFLIGHT_NOTE)
+            if balance is not None:
+                balance.adopt(reading)
     return balance, warnings
 
 

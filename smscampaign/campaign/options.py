@@ -5,8 +5,8 @@
 phases take one object instead of twenty keywords:
 
 - :class:`Pacing` — how fast and how stubbornly: workers, rate limit, retries and their backoff;
-- :class:`Reconciliation` — whether unknowns are settled by the balance, and how long it must hold
-  still;
+- :class:`Reconciliation` — whether unknowns are settled by the balance (the default), and how long
+  it must hold still;
 - :class:`RepeatCheck` — the send registry's repeat check: which gateway, over what window;
 - :class:`SendOptions` — those three, the send window and clock, and the run's switches.
 
@@ -66,10 +66,11 @@ class Pacing:
 
 @dataclass(frozen=True, slots=True)
 class Reconciliation:
-    """``reconcile="balance"`` settles unknowns by what the account was charged, from two
-    ``sms_left`` readings ``settle`` seconds apart; ``None`` (the default) leaves them unknown."""
+    """``reconcile="balance"`` (the default) settles unknowns by what the account was charged, from
+    two ``sms_left`` readings ``settle`` seconds apart, taken only when an unknown needs settling;
+    ``None`` leaves them unknown."""
 
-    reconcile: Literal["balance"] | None = None
+    reconcile: Literal["balance"] | None = "balance"
     settle: float = 5.0
 
     def __post_init__(self) -> None:

@@ -76,7 +76,7 @@ def send_campaign(
     clock: Clock | None = None,
     allow_repeat: bool = False,
     repeat_window: timedelta | str = timedelta(hours=24),
-    reconcile: Literal["balance"] | None = None,
+    reconcile: Literal["balance"] | None = "balance",
     settle: float = 5.0,
     home: str | os.PathLike[str] | None = None,
     sleep: Callable[[float], object] | None = None,
@@ -122,15 +122,16 @@ def send_campaign(
       never reached the gateway (connection refused, DNS, connect timeout). An ``account`` code stops
       the campaign: that batch and all not yet sent become ``not_sent`` with the code's reason. A
       ``request`` code fails that batch only.
-    - **Unknowns settled by the balance** (``reconcile="balance"``; off by default; safe only when
-      nobody else sends from or recharges the account during the run): when a request's outcome is
-      unknown, dispatch pauses, the requests in flight finish, ``sms_left`` is read twice ``settle``
-      seconds apart, and what the account was charged decides: the batch's size → ``accepted``
-      ("settled by balance"); nothing → not sent, retried; anything else → it stays ``unknown``,
-      reconciliation stops for the run, and a warning says why. Batches a killed run left in flight
-      are settled the same way on the next start when exactly one subset of them matches. Readings
-      and verdicts are journaled (``results.attrs["reconciliations"]``). ``sleep`` (default: an
-      interruptible wait) is how the engine waits between readings and outside the send window.
+    - **Unknowns settled by the balance** (``reconcile="balance"``, the default; ``None`` turns it
+      off): the preflight's reading is the baseline, so a run without unknowns waits for nothing.
+      When an outcome is unknown, dispatch pauses, the requests in flight finish and the balance
+      decides: the batch's size charged → ``accepted`` ("settled by balance") at once; nothing, on a
+      second reading ``settle`` seconds later → not sent, retried. A batch is resent only when
+      exactly one explanation fits (``sms_left`` and ``sms_send`` moved alike); else it stays
+      ``unknown``, and a movement someone else made (a recharge, a colleague) switches reconciliation
+      off for the run with a warning, after one wait of at most 4 × ``settle``. A killed run's
+      batches are settled on the next start. Readings, verdicts: ``results.attrs["reconciliations"]``.
+      ``sleep`` (default: an interruptible wait) waits between readings and outside the send window.
     - **Throughput**: ``workers`` threads share the gateway's connection pool (at most ``workers``
       batches in flight, so a kill leaves at most ``workers × batch_size`` recipients ``unknown``);
       ``rate_limit`` requests per second in total; ``send_window=("08:00", "22:00")`` (Beijing time,

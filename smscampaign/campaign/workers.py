@@ -149,7 +149,9 @@ class Workers:
         self.settling = False
         # A batch's final outcome is committed in one transaction with its worker's next claim
         # (one commit instead of two; see Journal.claim), unless a wait could come between them.
-        self.carrying = self.pacer.interval == 0 and balance is None
+        # A settlement waits for the outcomes carried so (``carried``): it counts committed ones.
+        self.carrying = self.pacer.interval == 0
+        self.carried = 0
 
     def worker(self) -> None:
         try:
@@ -165,7 +167,7 @@ class Workers:
         carry: list[Outcome] = []  # this worker's outcome awaiting its next claim
         try:
             while not self.stop.is_set():
-                if not self._through_gate():
+                if not self._through_gate(carry):
                     return
                 try:
                     number = self.todo.get_nowait()
@@ -188,19 +190,23 @@ class Workers:
 
     # -- reconciliation ---------------------------------------------------------------------------
 
-    def _through_gate(self) -> bool:
-        """Wait while unknowns await the balance; settle them when nothing is in flight."""
+    def _through_gate(self, carry: list[Outcome]) -> bool:
+        """Wait while unknowns await the balance (committing the outcome in ``carry`` first); settle
+        them when nothing is in flight."""
         while True:
             self._settle_if_due()
             with self._lock:
                 if not self.pending or self.stop.is_set():
                     return not self.stop.is_set()
-                self.gate.wait(0.05)
+                if not carry:
+                    self.gate.wait(0.05)
+            self._flush(carry)
 
     def _settle_if_due(self) -> bool:
         """If unknowns are pending and nothing is in flight, settle them (one thread does)."""
         with self._lock:
-            if not self.pending or self.in_flight or self.settling or self.balance is None:
+            busy = self.in_flight or self.carried or self.settling
+            if not self.pending or busy or self.balance is None:
                 return False
             self.settling = True
             pending = dict(self.pending)
@@ -300,6 +306,7 @@ class Workers:
             raise
         if carried is not None:
             self._recorded(carried)
+            self._uncarry()
             self.done.put(carried)
         if not won:
             with self._lock:
@@ -327,8 +334,17 @@ class Workers:
         """Commit the outcome in ``carry`` (emptied) on its own."""
         while carry:
             outcome = carry.pop()
-            self._record(outcome)
+            try:
+                self._record(outcome)
+            finally:
+                self._uncarry()
             self.done.put(outcome)
+
+    def _uncarry(self) -> None:
+        """One carried outcome less (committed): a settlement may be due."""
+        with self._lock:
+            self.carried -= 1
+            self.gate.notify_all()
 
     def send(self, number: int, carry: list[Outcome]) -> None:
         """Send batch ``number`` (with its retries). ``carry`` holds the outcome of this worker's
@@ -373,9 +389,10 @@ class Workers:
                 and self.balance.on
                 and not self.stop.is_set()
             )
-            if self.carrying and not (stops or outcome.retryable or self.stop.is_set()):
+            if self.carrying and not (stops or outcome.retryable or pending or self.stop.is_set()):
                 with self._lock:
                     self.in_flight -= 1
+                    self.carried += 1
                     self.gate.notify_all()
                 logger.debug("batch %d: %s %s", number, outcome.state, outcome.code)
                 carry.append(outcome)  # committed with the next claim, or by _work

@@ -97,16 +97,18 @@ def add_send(sub: Subparsers) -> None:
     )
     parser.add_argument(
         "--reconcile",
-        choices=["balance"],
-        help="settle unknown outcomes by the account balance (only if nobody else uses the account "
-        "during the run)",
+        choices=["balance", "none"],
+        default="balance",
+        help="settle unknown outcomes by the account balance (default: balance; it reads the "
+        "balance again only when an outcome is unknown, and never resends on a movement someone "
+        "else made); none leaves them unknown",
     )
     parser.add_argument(
         "--settle",
         type=float,
         default=5.0,
         metavar="SECONDS",
-        help="seconds between the two balance readings of --reconcile balance (default 5)",
+        help="seconds between the two balance readings that settle an unknown outcome (default 5)",
     )
     parser.add_argument("--workers", type=int, default=1, help="parallel requests (default 1)")
     parser.add_argument("--rate-limit", type=float, help="requests per second at most")
@@ -163,7 +165,7 @@ def _send(args: argparse.Namespace, received: list[int]) -> int:
             progress=not args.no_progress,
             allow_repeat=args.allow_repeat,
             repeat_window=args.repeat_window,
-            reconcile=args.reconcile,
+            reconcile=None if args.reconcile == "none" else args.reconcile,
             settle=args.settle,
             name=args.name,
             registry_key=registry_key,
