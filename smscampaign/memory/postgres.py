@@ -9,10 +9,10 @@ journal is the fsynced truth of one run) in the user data dir (:mod:`~smscampaig
 The rows are the SQLite store's (:mod:`~smscampaign.memory.records`: times as ISO-8601 UTC text, a
 batch's numbers packed in one row, split in Arrow when read), created and migrated by
 :data:`MIGRATIONS` under an advisory lock, so two analysts opening a new home at once do not collide.
-Reservations are ``INSERT … ON CONFLICT`` on ``(gateway, content_sha256, mobile)`` with the numbers
-sorted, so two runners never deadlock; bulk writes (replies, opt-outs, ``smscampaign home copy``) go
-through ``COPY``. :meth:`PostgresStore.runner_lock` is a session advisory lock
-(:mod:`~smscampaign.memory.postgres_lock`).
+Reservations are a plain ``INSERT`` (``INSERT … ON CONFLICT`` when a number is already there) on
+``(gateway, content_sha256, mobile)`` with the numbers sorted, so two runners never deadlock; bulk
+writes (replies, opt-outs, ``smscampaign home copy``) go through ``COPY``.
+:meth:`PostgresStore.runner_lock` is a session advisory lock (:mod:`~smscampaign.memory.postgres_lock`).
 
 psycopg (``pip install 'smscampaign[postgres]'``) is imported when a PostgreSQL home is opened,
 never before. The URL goes to libpq untouched (``PGPASSWORD``, ``~/.pgpass``, ``PGSERVICE``,
