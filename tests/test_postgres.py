@@ -216,6 +216,23 @@ def test_reserve_holds_a_number_for_one_journal_batch_until_released(team: Postg
         team.settle_reservations(journal="j4", batch=0, status="sent")
 
 
+def test_a_batch_with_one_number_already_in_the_table_falls_back_number_by_number(
+    team: PostgresStore,
+) -> None:
+    # New numbers go in with one plain INSERT; a number already present anywhere in the sorted list
+    # (here the last) makes that statement take nothing, and the conflict-aware path decides.
+    assert _reserve(team, ["13900139999"], "j1").empty
+    fresh = [f"1380013{i:04d}" for i in range(50)]
+    taken = _reserve(team, [*fresh, "13900139999"], "j2")
+    assert taken["mobile"].tolist() == ["13900139999"] and set(taken["journal"]) == {"j1"}
+    assert team.reservations_of("j2") == {0: "reserved"}
+    team.settle_reservations(journal="j2", batch=0, status="released")
+    assert _reserve(team, fresh, "j3").empty  # released rows are taken over (no plain INSERT)
+    assert _reserve(team, [*fresh, "15000150000"], "j3").empty  # a resumed batch keeps its own
+    assert team.reservations_of("j2") == {} and team.reservations_of("j3") == {0: "reserved"}
+    assert not _reserve(team, ["15000150000"], "j4").empty
+
+
 def _reserve_rounds(url: str, name: str, rounds: int, seed: int, out: dict[str, set[str]]) -> None:
     rng = random.Random(seed)
     everyone = [f"138{i:08d}" for i in range(400)]

@@ -9,10 +9,10 @@ journal is the fsynced truth of one run) in the user data dir (:mod:`~smscampaig
 The rows are the SQLite store's (:mod:`~smscampaign.memory.records`: times as ISO-8601 UTC text, a
 batch's numbers packed in one row, split in Arrow when read), created and migrated by
 :data:`MIGRATIONS` under an advisory lock, so two analysts opening a new home at once do not collide.
-Reservations are ``INSERT … ON CONFLICT`` on ``(gateway, content_sha256, mobile)`` with the numbers
-sorted, so two runners never deadlock; bulk writes (replies, opt-outs, ``smscampaign home copy``) go
-through ``COPY``. :meth:`PostgresStore.runner_lock` is a session advisory lock
-(:mod:`~smscampaign.memory.postgres_lock`).
+Reservations are a plain ``INSERT`` (``INSERT … ON CONFLICT`` when a number is already there) on
+``(gateway, content_sha256, mobile)`` with the numbers sorted, so two runners never deadlock; bulk
+writes (replies, opt-outs, ``smscampaign home copy``) go through ``COPY``.
+:meth:`PostgresStore.runner_lock` is a session advisory lock (:mod:`~smscampaign.memory.postgres_lock`).
 
 psycopg (``pip install 'smscampaign[postgres]'``) is imported when a PostgreSQL home is opened,
 never before. The URL goes to libpq untouched (``PGPASSWORD``, ``~/.pgpass``, ``PGSERVICE``,
@@ -166,6 +166,17 @@ MIGRATIONS: Final[list[str]] = [
 
 #: The advisory lock (transaction-scoped) that serialises migrations of one database.
 _MIGRATION_LOCK: Final = 0x736D7363616D70  # "smscamp"
+
+#: Reserve numbers nobody has reserved before (the common case: a campaign's first run): a plain
+#: INSERT of them all, sorted, sent as one comma-joined text. Any number already in the table (held,
+#: released, old, or this batch's own on a resume) makes it fail as a whole on the primary key, and
+#: :data:`_RESERVE` decides number by number instead. ~2.4 ms of the server's CPU per 500 numbers
+#: against ~3.5 ms for ``ON CONFLICT`` (which checks and locks each key to maybe update it).
+_RESERVE_NEW: Final = """
+    INSERT INTO reservations (gateway, content_sha256, mobile, campaign, journal, batch, status, at)
+    SELECT %(gateway)s, %(sha)s, u.mobile, %(campaign)s, %(journal)s, %(batch)s, 'reserved', %(at)s
+    FROM unnest(string_to_array(%(mobiles)s, ',')) WITH ORDINALITY AS u(mobile, i) ORDER BY u.i
+"""
 
 #: Reserve the numbers (sorted, sent as one comma-joined text: a round trip that costs the client
 #: ~0.1 ms, not the ~1.5 ms of 500 adapted parameters and 500 returned rows); answers how many were
@@ -484,6 +495,8 @@ class PostgresStore:
         }
         rows: list[tuple[Any, ...]] = []
         with self._session() as conn:
+            if self._insert_new(conn, params):
+                return self._nobody_held_frame()
             row = conn.execute(_RESERVE, params).fetchone()
             assert row is not None  # an aggregate answers one row
             if row[0] < len(wanted):  # held by someone else, or kept by this same batch (resumed)
@@ -492,11 +505,27 @@ class PostgresStore:
                 rows = conn.execute(
                     _HELD, (left, gateway, content_sha256, journal, int(batch))
                 ).fetchall()
-        if not rows:  # the common case, built once (a frame costs ~0.7 ms)
-            if self._nobody_held is None:
-                self._nobody_held = reservation_frame([])
-            return self._nobody_held.copy()
+        if not rows:
+            return self._nobody_held_frame()
         return reservation_frame(rows)
+
+    @staticmethod
+    def _insert_new(conn: psycopg.Connection[Any], params: Mapping[str, Any]) -> bool:
+        """Reserve all of ``params``' numbers with one plain INSERT (:data:`_RESERVE_NEW`, its own
+        committed statement): ``True`` when it took them all, ``False`` when one of them was already
+        in the table (nothing was taken: the statement rolled back as a whole)."""
+        unique_violation = _driver().errors.UniqueViolation
+        try:
+            conn.execute(_RESERVE_NEW, params)
+        except unique_violation:
+            return False
+        return True
+
+    def _nobody_held_frame(self) -> pd.DataFrame:
+        """What :meth:`reserve` returns when it got every number: built once (a frame costs ~0.7 ms)."""
+        if self._nobody_held is None:
+            self._nobody_held = reservation_frame([])
+        return self._nobody_held.copy()
 
     def settle_reservations(self, *, journal: str, batch: int, status: str) -> None:
         if status not in RESERVATION_STATUSES:
