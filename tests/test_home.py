@@ -18,6 +18,7 @@ from smscampaign.memory.home import (
     ENV_HOME,
     MIGRATIONS,
     RESERVATION_COLUMNS,
+    RESERVED_BATCH_COLUMNS,
     SEND_COLUMNS,
     SQLiteStore,
     Store,
@@ -525,7 +526,7 @@ def test_an_older_home_gets_the_reservations_table(tmp_path):
     with SQLiteStore(tmp_path) as store:
         assert _reserve(store, ["13800000001"]).empty
         version = store._conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-        assert int(version[0]) == len(MIGRATIONS) == 6
+        assert int(version[0]) == len(MIGRATIONS) == 7
 
 
 def test_another_store_sees_a_batch_reserved_again_with_fewer_numbers(tmp_path):
@@ -548,3 +549,64 @@ def test_holders_are_found_from_a_first_look_and_from_later_rows(tmp_path, numbe
         a.settle_reservations(journal="/a", batch=1, status="released")
         assert _reserve(b, numbers, journal="/b").empty  # a later look: b takes both now
         assert _reserve(a, numbers, journal="/a", batch=3)["journal"].tolist() == ["/b", "/b"]
+
+
+def test_reservations_since_lists_other_journals_batches_that_may_have_been_charged(tmp_path):
+    # What a run settling its unknowns by the balance accounts for (issue 28): the other journals'
+    # batches on the same gateway reserved or settled since a moment, or not settled yet.
+    now = datetime.now(UTC)
+    since = now - timedelta(minutes=10)
+    with open_home(tmp_path) as store:
+        _reserve(store, ["13800000001", "13800000002"], journal="/me")  # this run's own: left out
+        _reserve(store, ["13800000003"], journal="/old", at=now - timedelta(hours=1))
+        store.settle_reservations(journal="/old", batch=1, status="accepted")  # settled since
+        _reserve(store, ["13800000004"], journal="/older", at=now - timedelta(hours=2))  # reserved
+        _reserve(store, ["13800000005", "13800000006", "13800000007"], journal="/b", batch=2)
+        _reserve(store, ["13800000008"], journal="/c", batch=3)
+        store.settle_reservations(journal="/c", batch=3, status="released")
+        store.reserve(  # another gateway: left out
+            gateway="sandbox://other",
+            content_sha256=content_sha256("x"),
+            mobiles=["13800000009"],
+            campaign="c",
+            journal="/d",
+            batch=1,
+            since=since,
+        )
+        # Reserved again (the DELETE and INSERT of a retried batch): not settled any more.
+        _reserve(store, ["13800000010"], journal="/e", batch=4)
+        store.settle_reservations(journal="/e", batch=4, status="unknown")
+        _reserve(store, ["13800000010", "13800000011"], journal="/e", batch=4)
+        found = store.reservations_since(gateway=GW, since=since, journal="/me")
+    assert list(found.columns) == list(RESERVED_BATCH_COLUMNS)
+    assert {c: str(t) for c, t in found.dtypes.items()} == {
+        "journal": "str",
+        "batch": "int64",
+        "campaign": "str",
+        "status": "str",
+        "size": "int64",
+        "at": "datetime64[us, UTC]",
+        "settled_at": "datetime64[us, UTC]",
+    }
+    rows = found.set_index("journal")
+    assert sorted(rows.index) == ["/b", "/c", "/e", "/old", "/older"]
+    assert rows["size"].to_dict() == {"/old": 1, "/older": 1, "/b": 3, "/c": 1, "/e": 2}
+    assert rows["status"].to_dict() == {
+        "/old": "accepted",
+        "/older": "reserved",
+        "/b": "reserved",
+        "/c": "released",
+        "/e": "reserved",
+    }
+    assert rows.loc["/old", "at"] < since <= rows.loc["/old", "settled_at"] <= datetime.now(UTC)
+    assert rows["settled_at"].isna().to_dict() == {
+        "/old": False,
+        "/older": True,
+        "/b": True,
+        "/c": False,
+        "/e": True,
+    }
+    assert rows.loc["/b", "campaign"] == "campaign-of-/b" and rows.loc["/b", "batch"] == 2
+    with open_home(tmp_path) as store:  # a settled batch older than ``since`` is not listed
+        later = store.reservations_since(gateway=GW, since=datetime.now(UTC), journal="/me")
+    assert sorted(later["journal"]) == ["/b", "/e", "/older"]

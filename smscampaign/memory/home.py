@@ -57,6 +57,7 @@ from smscampaign.memory.records import (
     PEOPLE_SEPARATOR,
     RESERVATION_COLUMNS,
     RESERVATION_STATUSES,
+    RESERVED_BATCH_COLUMNS,
     SEND_COLUMNS,
     SENT_STATUSES,
     campaign_takeover,
@@ -67,6 +68,7 @@ from smscampaign.memory.records import (
     message_times,
     people_arrays,
     people_rows,
+    reserved_batch_frame,
     select_messages,
 )
 from smscampaign.memory.records import SEPARATOR as _SEPARATOR
@@ -74,7 +76,8 @@ from smscampaign.memory.records import split_rows as _split_rows
 from smscampaign.memory.records import unpack as _unpack
 from smscampaign.memory.records import utc_text as _utc
 from smscampaign.memory.reservations import MIGRATION as RESERVATIONS_TABLE
-from smscampaign.memory.reservations import ReservationLog, conflicts_frame
+from smscampaign.memory.reservations import SETTLED_MIGRATION, ReservationLog, conflicts_frame
+from smscampaign.memory.reservations import reserved_batches as _reserved_batches
 from smscampaign.memory.sqlite import connect_wal, home_error, rollback
 
 __all__ = [
@@ -84,6 +87,7 @@ __all__ = [
     "PEOPLE_SEPARATOR",
     "RESERVATION_COLUMNS",
     "RESERVATION_STATUSES",
+    "RESERVED_BATCH_COLUMNS",
     "SEND_COLUMNS",
     "Environment",
     "PostgresStore",
@@ -212,6 +216,9 @@ MIGRATIONS: Final[list[str]] = [
     # repeat window keeps every other journal from texting it that content. One row per batch, its
     # numbers packed (smscampaign.memory.reservations says why).
     RESERVATIONS_TABLE,
+    # 7 (issue 28): when a reservation was settled, so that a run settling its unknowns by the
+    # balance can account for what the other journals were charged meanwhile.
+    SETTLED_MIGRATION,
 ]
 
 
@@ -337,6 +344,15 @@ class Store(Protocol):
     def settle_reservations(self, *, journal: str, batch: int, status: str) -> None:
         """After the answer: ``accepted`` | ``unknown`` (still holding the numbers) | ``released``
         (provably nothing sent: the numbers are free again)."""
+        ...
+
+    def reservations_since(self, *, gateway: str, since: datetime, journal: str) -> pd.DataFrame:
+        """The reserved batches of journals other than ``journal`` on ``gateway`` that may have been
+        charged at or after ``since``: reserved at or after it, settled at or after it, or not
+        settled yet (status ``reserved`` or ``unknown``), any status included (``released`` too).
+        Columns :data:`RESERVED_BATCH_COLUMNS`: journal, campaign, status (str), batch, size (int64:
+        the numbers the batch holds), at (when reserved), settled_at (NaT while ``reserved``), both
+        datetime64[us, UTC]."""
         ...
 
     def reservations_of(self, journal: str) -> dict[int, str]:
@@ -560,9 +576,14 @@ class SQLiteStore:
             raise ConfigError(f"a reservation settles to accepted, unknown or released, not {status!r}")
         with self._lock, self._home_errors():
             self._conn.execute(
-                "UPDATE reservations SET status = ? WHERE journal = ? AND batch = ?",
-                (status, journal, int(batch)),
+                "UPDATE reservations SET status = ?, settled_at = ? WHERE journal = ? AND batch = ?",
+                (status, _utc(), journal, int(batch)),
             )
+
+    def reservations_since(self, *, gateway: str, since: datetime, journal: str) -> pd.DataFrame:
+        with self._lock, self._home_errors():
+            rows = _reserved_batches(self._conn, gateway=gateway, since=_utc(since), journal=journal)
+        return reserved_batch_frame(rows)
 
     def reservations_of(self, journal: str) -> dict[int, str]:
         with self._lock, self._home_errors():

@@ -37,7 +37,15 @@ import pyarrow.compute as pc
 from smscampaign.core.errors import ConfigError
 from smscampaign.memory.records import RESERVATION_COLUMNS
 
-__all__ = ["HOLDING", "MIGRATION", "SEPARATOR", "ReservationLog", "conflicts_frame"]
+__all__ = [
+    "HOLDING",
+    "MIGRATION",
+    "SEPARATOR",
+    "SETTLED_MIGRATION",
+    "ReservationLog",
+    "conflicts_frame",
+    "reserved_batches",
+]
 
 #: Reservation statuses that hold a number against every other journal and batch.
 HOLDING: Final = ("reserved", "accepted", "unknown")
@@ -58,6 +66,10 @@ CREATE TABLE IF NOT EXISTS reservations (
 CREATE INDEX IF NOT EXISTS reservations_by_content ON reservations (gateway, content_sha256, id);
 CREATE INDEX IF NOT EXISTS reservations_by_journal ON reservations (journal, batch)
 """
+
+#: When a reservation's status last changed (the home's migration 7; NULL while ``reserved``): with
+#: its ``at``, it bounds when the gateway may have charged the batch (``reserved_batches``).
+SETTLED_MIGRATION: Final = "ALTER TABLE reservations ADD COLUMN settled_at TEXT"
 
 SEPARATOR: Final = ","
 _CHUNK: Final = 500  # parameters per statement: under any database's limit
@@ -196,6 +208,21 @@ class ReservationLog:
         ).fetchone()
         seen.last = max(seen.last, int(top or 0))
         return seen
+
+
+def reserved_batches(
+    conn: sqlite3.Connection, *, gateway: str, since: str, journal: str
+) -> list[tuple[object, ...]]:
+    """:meth:`~smscampaign.memory.home.Store.reservations_since` as rows of
+    ``RESERVED_BATCH_COLUMNS`` (``since`` as the store's time text; a batch's size counted from its
+    packed numbers, never empty)."""
+    return conn.execute(
+        "SELECT journal, batch, campaign, status, "
+        f"LENGTH(mobiles) - LENGTH(REPLACE(mobiles, '{SEPARATOR}', '')) + 1, at, settled_at "
+        "FROM reservations WHERE gateway = ? AND journal <> ? "
+        "AND (at >= ? OR settled_at >= ? OR status IN ('reserved', 'unknown')) ORDER BY id",
+        (gateway, journal, since, since),
+    ).fetchall()
 
 
 def conflicts_frame(held: list[tuple[object, ...]]) -> pd.DataFrame:
