@@ -306,7 +306,9 @@ def _check_balance(
     balance: Balance | None = None
     known: int | None = None
     if options.reconciliation.by_balance:
-        balance = Balance(gateway, journal, options.reconciliation.settle, wait)
+        balance = Balance(
+            gateway, journal, options.reconciliation.settle, wait, others=_colleagues(registry)
+        )
         pending = journal.pending_settlement()
         if pending and balance.baseline is not None:
             warnings += _settle_recovered(journal, balance, choice, registry, pending)
@@ -329,6 +331,13 @@ def _check_balance(
             if balance is not None:
                 balance.adopt(reading)
     return balance, warnings
+
+
+def _colleagues(registry: Registry) -> Callable[[datetime], pd.DataFrame]:
+    """The batches other journals reserved on this run's registry key (the same gateway account)
+    since a moment, as the campaign home knows them: what the balance accounts for."""
+    store, key, me = registry.store, registry.gateway, registry.journal
+    return lambda since: store.reservations_since(gateway=key, since=since, journal=me)
 
 
 def _settle_recovered(
