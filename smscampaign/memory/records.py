@@ -30,6 +30,7 @@ __all__ = [
     "CAMPAIGN_COLUMNS",
     "RESERVATION_COLUMNS",
     "RESERVATION_STATUSES",
+    "RESERVED_BATCH_COLUMNS",
     "SEND_COLUMNS",
     "SENT_STATUSES",
     "SEPARATOR",
@@ -43,6 +44,7 @@ __all__ = [
     "message_times",
     "pack_mobiles",
     "reservation_frame",
+    "reserved_batches_frame",
     "select_messages",
     "split_rows",
     "unpack",
@@ -79,6 +81,10 @@ RESERVATION_COLUMNS: Final = ("mobile", "campaign", "journal", "batch", "status"
 #: A reservation's statuses: ``reserved`` before the request, then ``accepted`` / ``unknown`` (still
 #: holding the number) or ``released`` (provably nothing sent: the number is free again).
 RESERVATION_STATUSES: Final = ("reserved", "accepted", "unknown", "released")
+
+#: Columns of the frame ``Store.reservations_since`` returns: one row per reserved batch of another
+#: journal (``size``: the numbers it holds; ``at``: reserved; ``settled_at``: NaT while reserved).
+RESERVED_BATCH_COLUMNS: Final = ("journal", "batch", "campaign", "status", "size", "at", "settled_at")
 #: Registry statuses that mean "this person may have got this content" (``not_sent`` does not).
 SENT_STATUSES: Final = ("in_flight", "accepted", "unknown")
 #: What joins the numbers of a batch in ``send_batch_mobiles`` (never part of a number: the gateway
@@ -204,6 +210,19 @@ def reservation_frame(rows: Sequence[tuple[object, ...]]) -> pd.DataFrame:
     frame = pd.DataFrame(list(rows), columns=list(RESERVATION_COLUMNS))
     frame["batch"] = frame["batch"].astype("int64")
     frame["at"] = pd.to_datetime(frame["at"], format="ISO8601", utc=True).dt.as_unit("us")
+    return frame
+
+
+def reserved_batches_frame(rows: Sequence[tuple[object, ...]]) -> pd.DataFrame:
+    """Reserved-batch rows (:data:`RESERVED_BATCH_COLUMNS`, times as store time text) as the frame
+    ``Store.reservations_since`` returns: ``batch`` and ``size`` int64, times tz-aware UTC."""
+    frame = pd.DataFrame(list(rows), columns=list(RESERVED_BATCH_COLUMNS))
+    for column in ("journal", "campaign", "status"):
+        frame[column] = frame[column].astype("str")
+    for column in ("batch", "size"):
+        frame[column] = frame[column].astype("int64")
+    for column in ("at", "settled_at"):
+        frame[column] = pd.to_datetime(frame[column], format="ISO8601", utc=True).dt.as_unit("us")
     return frame
 
 
