@@ -227,10 +227,72 @@ def test_a_batch_with_one_number_already_in_the_table_falls_back_number_by_numbe
     assert taken["mobile"].tolist() == ["13900139999"] and set(taken["journal"]) == {"j1"}
     assert team.reservations_of("j2") == {0: "reserved"}
     team.settle_reservations(journal="j2", batch=0, status="released")
-    assert _reserve(team, fresh, "j3").empty  # released rows are taken over (no plain INSERT)
+    assert _reserve(team, fresh, "j3").empty  # a release frees the numbers
     assert _reserve(team, [*fresh, "15000150000"], "j3").empty  # a resumed batch keeps its own
-    assert team.reservations_of("j2") == {} and team.reservations_of("j3") == {0: "reserved"}
+    assert team.reservations_of("j2") == {0: "released"}
+    assert team.reservations_of("j3") == {0: "reserved"}
     assert not _reserve(team, ["15000150000"], "j4").empty
+
+
+def test_a_team_home_of_the_first_schema_keeps_its_reservations_when_migrated(pg_url: str) -> None:
+    # A team home created by the first schema (migrations 1-3): one text-keyed row per number.
+    import psycopg  # noqa: PLC0415
+
+    with psycopg.connect(pg_url, autocommit=True) as conn, conn.transaction():
+        conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        for script in MIGRATIONS[:3]:
+            for statement in filter(str.strip, script.split(";")):
+                conn.execute(statement)
+        conn.execute("INSERT INTO meta VALUES ('schema', '3')")
+        old = [
+            ("13800138000", "old", "j1", 0, "accepted", "2030-01-02T02:00:00.000000Z"),
+            ("13800138001", "old", "j1", 0, "accepted", "2030-01-02T02:00:00.000000Z"),
+            ("13800138002", "old", "j1", 1, "released", "2030-01-02T02:00:00.000000Z"),
+            ("13800138003", "older", "j0", 0, "unknown", "2029-01-01T00:00:00.000000Z"),
+        ]
+        for row in old:
+            conn.execute(
+                "INSERT INTO reservations VALUES ('http://gw', %s, %s, %s, %s, %s, %s, %s)",
+                ("a" * 64, *row),
+            )
+    with PostgresStore(pg_url) as team:
+        assert team.schema_version() == len(MIGRATIONS) == 4
+        held = _reserve(team, ["13800138000", "13800138001", "13800138002", "13800138003"], "j2")
+        # The accepted ones still hold; the released one and the one older than the window do not.
+        assert held["mobile"].tolist() == ["13800138000", "13800138001"]
+        assert set(held["campaign"]) == {"old"} and set(held["status"]) == {"accepted"}
+        assert team.reservations_of("j1") == {0: "accepted", 1: "released"}
+        assert team.table_counts()["reservations"] == 2 + 2  # j1's two, j2's two
+
+
+def test_reservations_since_lists_the_other_journals_batches_that_may_have_been_charged(
+    team: PostgresStore,
+) -> None:
+    now = datetime.now(UTC)
+    since, window = now - timedelta(minutes=1), now - 24 * HOUR
+    assert _reserve(team, ["13800138000", "13800138001"], "j1", at=now - HOUR, since=window).empty
+    assert _reserve(team, ["13800138002"], "j1", batch=1, at=now, since=window).empty
+    assert _reserve(team, ["13800138003"], "j1", batch=2, at=now, since=window).empty
+    assert _reserve(team, ["13800138005"], "j1", batch=3, at=now - HOUR, since=window).empty
+    assert _reserve(team, ["13800138004"], "mine", at=now, since=window).empty
+    assert _reserve(team, ["13800138009"], "j9", at=now, sha="b" * 64, since=window).empty
+    team.settle_reservations(journal="j1", batch=0, status="accepted")  # settled now: after `since`
+    team.settle_reservations(journal="j1", batch=2, status="released")
+    with team._session() as conn:  # j1's batch 3: reserved and settled an hour ago
+        conn.execute(
+            "UPDATE reservation_batches SET status = 'accepted', settled_at = at WHERE batch = 3"
+        )
+    found = team.reservations_since(gateway="http://gw", since=since, journal="mine")
+    assert list(found.columns) == ["journal", "batch", "campaign", "status", "size", "at", "settled_at"]
+    assert found[["journal", "batch", "status", "size"]].values.tolist() == [
+        ["j1", 0, "accepted", 2],  # reserved before, settled after `since`
+        ["j1", 1, "reserved", 1],
+        ["j1", 2, "released", 0],  # a release frees its numbers
+        ["j9", 0, "reserved", 1],
+    ]
+    assert str(found["at"].dtype) == "datetime64[us, UTC]"
+    assert found["settled_at"].isna().tolist() == [False, True, False, True]
+    assert team.reservations_since(gateway="http://other", since=since, journal="mine").empty
 
 
 def _reserve_rounds(url: str, name: str, rounds: int, seed: int, out: dict[str, set[str]]) -> None:
@@ -364,6 +426,25 @@ def test_home_copy_moves_a_personal_home_into_the_team_home_and_twice_is_once(
     assert all(line.split()[-1] == "0" for line in again.splitlines()[1:]), again
     assert cli.main(["home", "info", pg_url]) == 0
     assert capsys.readouterr().out == team_info
+    # What the analyst reserved holds in the team home: another journal gets none of it.
+    import psycopg  # noqa: PLC0415
+
+    with psycopg.connect(pg_url) as conn:
+        [(gateway, sha)] = conn.execute(
+            "SELECT gateway, content_sha256 FROM reservation_contents"
+        ).fetchall()
+    with PostgresStore(pg_url) as team:
+        everyone = [f"1380013{i:04d}" for i in range(30)]
+        held = team.reserve(
+            gateway=gateway,
+            content_sha256=sha,
+            mobiles=everyone,
+            campaign="again",
+            journal="a colleague's",
+            batch=0,
+            since=datetime.now(UTC) - 24 * HOUR,
+        )
+        assert sorted(held["mobile"]) == everyone and set(held["status"]) == {"accepted"}
     # The team's history is the analyst's.
     clock = lambda: datetime.now(UTC)  # noqa: E731
     with History(folder, clock=clock) as mine, History(pg_url, clock=clock) as ours:

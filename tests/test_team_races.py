@@ -68,7 +68,10 @@ def _reserved(server: Server, database: str) -> set[str]:
     import psycopg  # noqa: PLC0415
 
     with psycopg.connect(server.url(database)) as conn:
-        rows = conn.execute("SELECT mobile FROM reservations WHERE status <> 'released'").fetchall()
+        rows = conn.execute(
+            "SELECT n.mobile FROM reservation_numbers n "
+            "JOIN reservation_batches b ON b.id = n.holder WHERE b.status <> 'released'"
+        ).fetchall()
     return {mobile for (mobile,) in rows}
 
 

@@ -103,7 +103,8 @@ class Reserver:
         with self._cond:
             self._taken.add(number)
             self._waiting += 1
-            self._cond.notify_all()
+            if number not in self._ready:  # else the reserver is told once the request is out
+                self._cond.notify_all()
             try:
                 while number not in self._ready and self._error is None and not self._stopped():
                     self._cond.wait(0.1)
@@ -119,6 +120,12 @@ class Reserver:
             with self._cond:
                 self._ready[number] = (found, time.monotonic())
         return found
+
+    def requesting(self) -> None:
+        """A worker's request is about to go out: reserve the next batches while it is in flight,
+        not while the worker commits its claim (the home's work would compete with that fsync)."""
+        with self._cond:
+            self._cond.notify_all()
 
     def close(self) -> None:
         """Stop reserving ahead (what was reserved and not sent is released by the registry)."""

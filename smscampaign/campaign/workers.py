@@ -368,6 +368,8 @@ class Workers:
                 if self.states[number] != IN_FLIGHT:
                     self.todo.put(number)  # the gate closed: sent after the settlement
                 return
+            if self.reserver is not None:
+                self.reserver.requesting()
             try:
                 outcome = send_once(self.gateway, number, receivers, content, sendtime)
             except BaseException:

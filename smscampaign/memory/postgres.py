@@ -45,6 +45,14 @@ import pyarrow as pa
 from smscampaign.core.errors import ConfigError, HomeError
 from smscampaign.memory.location import redact_url, resolve_home, scrub
 from smscampaign.memory.postgres_lock import advisory_runner_lock
+from smscampaign.memory.postgres_reservations import MIGRATION as RESERVATIONS_TABLES
+from smscampaign.memory.postgres_reservations import (
+    SETTLE,
+    content_id,
+    copy_reservations,
+    reservations_since,
+    reserve_numbers,
+)
 from smscampaign.memory.records import (
     CAMPAIGN_COLUMNS,
     RESERVATION_STATUSES,
@@ -60,6 +68,7 @@ from smscampaign.memory.records import (
     people_arrays,
     people_rows,
     reservation_frame,
+    reserved_batch_frame,
     select_messages,
     split_rows,
     unpack,
@@ -162,55 +171,28 @@ MIGRATIONS: Final[list[str]] = [
     """
     ALTER TABLE reservations SET (fillfactor = 60)
     """,
+    # 4: narrow reservations (smscampaign.memory.postgres_reservations): integer ids for the content
+    # and the holding batch instead of three text keys per number, a batch settled in one row.
+    RESERVATIONS_TABLES,
 ]
+
+#: Record a batch in the send registry (again, on a resume: its row keeps its id) and its numbers,
+#: in one statement; ``NULL`` numbers record the batch alone.
+_RECORD_SENDS: Final = """
+    WITH b AS (
+        INSERT INTO send_batches AS b VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+        ON CONFLICT (journal, batch) DO UPDATE
+        SET content_sha256 = excluded.content_sha256, campaign = excluded.campaign,
+            status = excluded.status, at = excluded.at, gateway = excluded.gateway
+        RETURNING b.id
+    )
+    INSERT INTO send_batch_mobiles (batch_id, mobiles)
+    SELECT b.id, m.mobiles FROM b, (SELECT %s::text AS mobiles) m WHERE m.mobiles IS NOT NULL
+    ON CONFLICT (batch_id) DO UPDATE SET mobiles = excluded.mobiles
+"""
 
 #: The advisory lock (transaction-scoped) that serialises migrations of one database.
 _MIGRATION_LOCK: Final = 0x736D7363616D70  # "smscamp"
-
-#: Reserve numbers nobody has reserved before (the common case: a campaign's first run): a plain
-#: INSERT of them all, sorted, sent as one comma-joined text. Any number already in the table (held,
-#: released, old, or this batch's own on a resume) makes it fail as a whole on the primary key, and
-#: :data:`_RESERVE` decides number by number instead. ~2.4 ms of the server's CPU per 500 numbers
-#: against ~3.5 ms for ``ON CONFLICT`` (which checks and locks each key to maybe update it).
-_RESERVE_NEW: Final = """
-    INSERT INTO reservations (gateway, content_sha256, mobile, campaign, journal, batch, status, at)
-    SELECT %(gateway)s, %(sha)s, u.mobile, %(campaign)s, %(journal)s, %(batch)s, 'reserved', %(at)s
-    FROM unnest(string_to_array(%(mobiles)s, ',')) WITH ORDINALITY AS u(mobile, i) ORDER BY u.i
-"""
-
-#: Reserve the numbers (sorted, sent as one comma-joined text: a round trip that costs the client
-#: ~0.1 ms, not the ~1.5 ms of 500 adapted parameters and 500 returned rows); answers how many were
-#: taken and, only when some were not, which.
-_RESERVE: Final = """
-    WITH taken AS (
-        INSERT INTO reservations AS r
-            (gateway, content_sha256, mobile, campaign, journal, batch, status, at)
-        SELECT %(gateway)s, %(sha)s, u.mobile, %(campaign)s, %(journal)s, %(batch)s, 'reserved', %(at)s
-        FROM unnest(string_to_array(%(mobiles)s, ',')) WITH ORDINALITY AS u(mobile, i) ORDER BY u.i
-        ON CONFLICT (gateway, content_sha256, mobile) DO UPDATE
-        SET campaign = excluded.campaign, journal = excluded.journal, batch = excluded.batch,
-            status = 'reserved', at = excluded.at
-        WHERE r.status = 'released' OR r.at < %(since)s
-        RETURNING r.mobile
-    )
-    SELECT count(*), CASE WHEN count(*) < %(wanted)s THEN array_agg(mobile) END FROM taken
-"""
-
-
-#: Who holds the numbers a reservation did not get: one primary-key lookup per number (the LIMIT keeps
-#: the lateral subquery a per-number index probe, never a hash of the content's every reservation,
-#: whatever the table's statistics or the plan the server caches).
-_HELD: Final = """
-    SELECT r.mobile, r.campaign, r.journal, r.batch, r.status, r.at
-    FROM unnest(%s::text[]) AS u(mobile)
-    CROSS JOIN LATERAL (
-        SELECT * FROM reservations h
-        WHERE h.gateway = %s AND h.content_sha256 = %s AND h.mobile = u.mobile
-        LIMIT 1
-    ) r
-    WHERE NOT (r.journal = %s AND r.batch = %s)
-    ORDER BY r.mobile
-"""
 
 
 def _driver() -> Any:
@@ -257,6 +239,7 @@ class PostgresStore:
         self._conn: psycopg.Connection[Any] | None = None
         self._closed = False
         self._nobody_held: pd.DataFrame | None = None  # what reserve returns when it got them all
+        self._contents: dict[tuple[str, str], int] = {}  # (gateway, content) → its reservations' id
         self._migrate()
 
     @property
@@ -332,7 +315,10 @@ class PostgresStore:
     def table_counts(self) -> dict[str, int]:
         """Rows per table (``send_batch_mobiles`` as the messages it holds)."""
         tables = ("campaigns", "send_batches", "replies", "opt_outs", "reservations")
-        counted = ", ".join(f"(SELECT count(*) FROM {t})" for t in tables)
+        counted = ", ".join(
+            f"(SELECT count(*) FROM {'reservation_numbers' if t == 'reservations' else t})"
+            for t in tables
+        )
         messages = (
             "(SELECT coalesce(sum(length(mobiles) - length(replace(mobiles, ',', '')) + 1), 0) "
             "FROM send_batch_mobiles)"
@@ -360,22 +346,18 @@ class PostgresStore:
         at: datetime | None = None,
     ) -> None:
         packed = pack_mobiles(mobiles)
-        row_id = secrets.randbits(62)
-        with self._session() as conn, conn.transaction():
-            conn.execute(
-                "DELETE FROM send_batch_mobiles WHERE batch_id IN "
-                "(SELECT id FROM send_batches WHERE journal = %s AND batch = %s)",
-                (journal, int(batch)),
-            )
-            conn.execute(
-                "DELETE FROM send_batches WHERE journal = %s AND batch = %s", (journal, int(batch))
-            )
-            conn.execute(
-                "INSERT INTO send_batches VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                (row_id, content_sha256, campaign, journal, int(batch), status, utc_text(at), gateway),
-            )
-            if mobiles:  # a batch of no numbers has no row: no message to read back
-                conn.execute("INSERT INTO send_batch_mobiles VALUES (%s, %s)", (row_id, packed))
+        row = (secrets.randbits(62), content_sha256, campaign, journal, int(batch), status)
+        with self._session() as conn:
+            if mobiles:  # the usual case: one statement, one round trip
+                conn.execute(_RECORD_SENDS, (*row, utc_text(at), gateway, packed))
+                return
+            with conn.transaction():  # a batch of no numbers has no row: no message to read back
+                conn.execute(
+                    "DELETE FROM send_batch_mobiles WHERE batch_id IN "
+                    "(SELECT id FROM send_batches WHERE journal = %s AND batch = %s)",
+                    (journal, int(batch)),
+                )
+                conn.execute(_RECORD_SENDS, (*row, utc_text(at), gateway, None))
 
     def settle_sends(self, *, journal: str, batch: int, status: str) -> None:
         with self._session() as conn:
@@ -483,8 +465,6 @@ class PostgresStore:
         reserved. The numbers go in sorted, so two runners lock rows in one order: no deadlock."""
         wanted = sorted(set(mobiles))
         params = {
-            "gateway": gateway,
-            "sha": content_sha256,
             "mobiles": ",".join(wanted),
             "wanted": len(wanted),
             "campaign": campaign,
@@ -493,33 +473,27 @@ class PostgresStore:
             "at": utc_text(at),
             "since": utc_text(since),
         }
-        rows: list[tuple[Any, ...]] = []
-        with self._session() as conn:
-            if self._insert_new(conn, params):
-                return self._nobody_held_frame()
-            row = conn.execute(_RESERVE, params).fetchone()
-            assert row is not None  # an aggregate answers one row
-            if row[0] < len(wanted):  # held by someone else, or kept by this same batch (resumed)
-                taken = set(row[1] or ())
-                left = [m for m in wanted if m not in taken]
-                rows = conn.execute(
-                    _HELD, (left, gateway, content_sha256, journal, int(batch))
-                ).fetchall()
+        errors = _driver().errors
+        for attempt in range(3):  # a release deleting rows in another order: rare, and retried
+            try:
+                with self._session() as conn:
+                    params["content"] = self._content_id(conn, gateway, content_sha256)
+                    rows = reserve_numbers(conn, params, errors.UniqueViolation)
+                break
+            except HomeError as exc:
+                if attempt == 2 or not isinstance(exc.__context__, errors.DeadlockDetected):
+                    raise
         if not rows:
             return self._nobody_held_frame()
         return reservation_frame(rows)
 
-    @staticmethod
-    def _insert_new(conn: psycopg.Connection[Any], params: Mapping[str, Any]) -> bool:
-        """Reserve all of ``params``' numbers with one plain INSERT (:data:`_RESERVE_NEW`, its own
-        committed statement): ``True`` when it took them all, ``False`` when one of them was already
-        in the table (nothing was taken: the statement rolled back as a whole)."""
-        unique_violation = _driver().errors.UniqueViolation
-        try:
-            conn.execute(_RESERVE_NEW, params)
-        except unique_violation:
-            return False
-        return True
+    def _content_id(self, conn: psycopg.Connection[Any], gateway: str, content_sha256: str) -> int:
+        """The integer id of (gateway, content), kept once known (ids are never reused)."""
+        key = (gateway, content_sha256)
+        found = self._contents.get(key)
+        if found is None:
+            found = self._contents[key] = content_id(conn, gateway, content_sha256)
+        return found
 
     def _nobody_held_frame(self) -> pd.DataFrame:
         """What :meth:`reserve` returns when it got every number: built once (a frame costs ~0.7 ms)."""
@@ -532,26 +506,26 @@ class PostgresStore:
             raise ConfigError(
                 f"reservation status must be one of {RESERVATION_STATUSES}, not {status!r}"
             )
+        params = {"status": status, "at": utc_text(), "journal": journal, "batch": int(batch)}
         with self._session() as conn:
-            conn.execute(
-                "UPDATE reservations SET status = %s WHERE journal = %s AND batch = %s",
-                (status, journal, int(batch)),
-            )
+            conn.execute(SETTLE, params)
 
     def reservations_of(self, journal: str) -> dict[int, str]:
-        """Per batch of ``journal``: its reservation status (a batch whose numbers differ reads as
-        the first of ``reserved``, ``unknown``, ``accepted``, ``released`` among them)."""
+        """Per batch of ``journal``: its reservation status."""
         with self._session() as conn:
             rows = conn.execute(
-                "SELECT DISTINCT batch, status FROM reservations WHERE journal = %s", (journal,)
+                "SELECT batch, status FROM reservation_batches WHERE journal = %s", (journal,)
             ).fetchall()
-        rank = {s: i for i, s in enumerate(("reserved", "unknown", "accepted", "released"))}
-        out: dict[int, str] = {}
-        for batch, status in rows:
-            current = out.get(int(batch))
-            if current is None or rank.get(status, -1) < rank.get(current, -1):
-                out[int(batch)] = str(status)
-        return out
+        return {int(batch): str(status) for batch, status in rows}
+
+    def reservations_since(self, *, gateway: str, since: datetime, journal: str) -> pd.DataFrame:
+        """The reserved batches of journals other than ``journal`` on ``gateway`` that may have been
+        charged at or after ``since`` (see :meth:`~smscampaign.memory.home.Store.reservations_since`;
+        a released batch holds no number here: its ``size`` is 0)."""
+        params = {"gateway": gateway, "since": utc_text(since), "journal": journal}
+        with self._session() as conn:
+            rows = reservations_since(conn, params)
+        return reserved_batch_frame(rows)
 
     def runner_lock(self, *, fingerprint: str, gateway: str) -> contextlib.AbstractContextManager[None]:
         """One runner per plan across everyone sharing this home: a session advisory lock keyed by
@@ -645,6 +619,9 @@ class PostgresStore:
         """``COPY`` ``rows`` into ``table`` through a temporary table, keeping rows already there
         (``ON CONFLICT DO NOTHING``: copying twice is copying once); returns how many were new.
         ``only_known_batches``: keep only rows whose ``batch_id`` is a batch of the registry."""
+        if table == "reservations":  # one flat row per number: into the three tables
+            with self._session() as conn, conn.transaction():
+                return copy_reservations(conn, rows)
         names = ", ".join(columns)
         keep = " WHERE t.batch_id IN (SELECT id FROM send_batches)" if only_known_batches else ""
         with self._session() as conn, conn.transaction():
