@@ -292,13 +292,14 @@ def _colleague_plan(n: int) -> sc.Plan:
 
 
 @pytest.mark.timeout(120)
-def test_two_runs_sharing_a_home_and_an_account_settle_unknowns_while_both_send(tmp_path):
-    # Two analysts, one gateway account, one (SQLite) campaign home; the gateway misbehaves for both.
+def test_two_runs_sharing_a_home_and_an_account_settle_unknowns_while_both_send(any_home):
+    # Two analysts, one gateway account, one campaign home (a personal SQLite one, then the team's
+    # on PostgreSQL); the gateway misbehaves for both.
     # The colleague's run keeps the balance moving all along: without the home's knowledge of its
     # batches, the faulty run cannot settle a single unknown and switches reconciliation off. With
     # it, its unknowns are settled by the balance while the other run sends, and nobody is texted
     # twice.
-    home = tmp_path / "home"
+    home = any_home
     colleague: dict[str, pd.DataFrame] = {}
     with sc.Sandbox(faults=FAULTS_20, seed=5) as box:
         box.add_account(USER, PASSWORD, sms_left=100_000)
