@@ -6,18 +6,21 @@ throwaway server started from the machine's PostgreSQL binaries (as the tests do
 - ``reserve`` of 500 numbers (a batch) with nobody else holding them: one round trip, committed;
 - ``reserve`` of 500 numbers all held by another runner (the conflicts read back);
 - ``settle_reservations`` of a batch;
+- each with the server's CPU time for it (the backend's, from ``/proc``: the server runs here);
 - psycopg ``COPY`` of 1,000,000 rows into a table, alone; then ``PostgresStore.copy_rows`` of 1,000,000
   opt-outs (that COPY into a temporary table, then ``INSERT … ON CONFLICT DO NOTHING`` into the
   indexed table), and the same again (all already there);
 - ``home copy`` of a personal home of 1,000,000 messages (2,000 batches) into the team home.
 
-Run: ``python bench/bench_postgres.py [--home URL]`` (figures go to docs/benchmarks.md).
+Run: ``python bench/bench_postgres.py [--home URL] [--reservations-only]`` (figures go to
+docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import statistics
 import sys
 import tempfile
@@ -57,15 +60,27 @@ def database(url: str | None) -> Iterator[str]:
         server.cleanup()
 
 
-def timed(label: str, fn, repeat: int) -> list[float]:
+def backend_cpu(pid: int | None) -> float:
+    """Seconds of CPU the server process ``pid`` has used (0 where /proc cannot tell)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def timed(label: str, fn, repeat: int, backend: int | None = None) -> list[float]:
     times = []
+    cpu = backend_cpu(backend)
     for i in range(repeat):
         start = time.perf_counter()
         fn(i)
         times.append(time.perf_counter() - start)
+    server = (backend_cpu(backend) - cpu) / repeat * 1000
     print(
         f"{label:<58} median {statistics.median(times) * 1000:8.2f} ms"
         f"   best {min(times) * 1000:8.2f} ms   ({repeat} runs)"
+        + (f"   server CPU {server:.1f} ms each" if backend else "")
     )
     return times
 
@@ -73,6 +88,10 @@ def timed(label: str, fn, repeat: int) -> list[float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--home", help="an empty PostgreSQL database URL (default: a throwaway server)")
+    parser.add_argument(
+        "--reservations-only", action="store_true", help="only the reservations' figures"
+    )
+    parser.add_argument("--batches", type=int, default=1000, help="batches reserved and settled")
     args = parser.parse_args(argv)
     rng = np.random.default_rng(1)
     numbers = (13000000000 + rng.choice(10**9, ROWS, replace=False)).astype(str).tolist()
@@ -92,13 +111,20 @@ def main(argv: list[str] | None = None) -> int:
             )
             return len(taken)
 
-        timed("reserve 500 numbers, free", lambda i: reserve("j1", i), 200)
-        timed("reserve 500 numbers, all held by another runner", lambda i: reserve("j2", i), 50)
+        with store._session() as conn:
+            row = conn.execute("SELECT pg_backend_pid()").fetchone()
+        backend = int(row[0]) if row else None
+        n = args.batches
+        timed("reserve 500 numbers, free", lambda i: reserve("j1", i), n, backend)
+        timed("reserve 500 numbers, all held by another runner", lambda i: reserve("j2", i), 50, backend)
         timed(
             "settle_reservations of a batch (500 numbers)",
             lambda i: store.settle_reservations(journal="j1", batch=i, status="accepted"),
-            200,
+            n,
+            backend,
         )
+        if args.reservations_only:
+            return 0
         rows = [(n, "2026-03-20T02:00:00.000000Z", "bench", None) for n in numbers]
         with store._session() as conn, conn.transaction():
             conn.execute("CREATE TEMP TABLE bench_copy (mobile TEXT, at TEXT, source TEXT, note TEXT)")
