@@ -304,10 +304,10 @@ def test_two_runs_sharing_a_home_and_an_account_settle_unknowns_while_both_send(
     with sc.Sandbox(faults=FAULTS_20, seed=5) as box:
         box.add_account(USER, PASSWORD, sms_left=100_000)
 
-        def colleague_run() -> None:
+        def shared(plan: sc.Plan) -> pd.DataFrame:  # one account, one home, one registry key
             with box.gateway(USER, PASSWORD, timeout=(2.0, 0.15)) as gw:
-                colleague["results"] = send(
-                    _colleague_plan(2100),
+                return send(
+                    plan,
                     gw,
                     journal=False,
                     home=home,
@@ -316,22 +316,15 @@ def test_two_runs_sharing_a_home_and_an_account_settle_unknowns_while_both_send(
                     sleep=no_wait,
                 )
 
+        def colleague_run() -> None:
+            colleague["results"] = shared(_colleague_plan(2100))
+
         thread = threading.Thread(target=colleague_run, daemon=True)
         thread.start()
         deadline = time.monotonic() + 30
         while len(box.ledger) < 50 and time.monotonic() < deadline:  # the colleague is sending
             time.sleep(0.02)
-        plan = make_plan(400, batch_size=10, extra=False, names=3)
-        with box.gateway(USER, PASSWORD, timeout=(2.0, 0.15)) as gw:
-            results = send(
-                plan,
-                gw,
-                journal=False,
-                home=home,
-                registry_key="sandbox://team",
-                max_retries=5,
-                sleep=no_wait,
-            )
+        results = shared(make_plan(400, batch_size=10, extra=False, names=3))
         still_sending = thread.is_alive()
         thread.join(timeout=90)
         ledger = box.ledger

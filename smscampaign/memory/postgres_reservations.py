@@ -38,9 +38,6 @@ __all__ = [
     "reservations_since",
 ]
 
-#: Statuses of a batch that hold its numbers against every other batch.
-HOLDING: Final = ("reserved", "accepted", "unknown")
-
 #: Moves reservations from a flat table ``{source}`` — one row per number: gateway,
 #: content_sha256, mobile, campaign, journal, batch, status, at (ISO text), ``ord`` (lower wins) —
 #: into the three tables, keeping what is there. Used by migration 4 (the first schema's table) and
