@@ -23,6 +23,8 @@ from __future__ import annotations
 from typing import Any, Final
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from smscampaign.core.columns import LEAD_COLUMNS, TECHNICAL_COLUMNS, name_columns
 from smscampaign.memory.home import PEOPLE_SEPARATOR
@@ -50,8 +52,9 @@ _MAX_KEY_LENGTH: Final = 64
 
 def _text(values: pd.Series) -> list[str | None]:
     """Cells as stripped text (None for missing or empty), the separator replaced by a space."""
-    text = values.astype("string[pyarrow]").str.strip().str.replace(PEOPLE_SEPARATOR, " ", regex=False)
-    return [None if v is None or v is pd.NA or v == "" else str(v) for v in text.to_numpy(dtype=object)]
+    text = pc.utf8_trim_whitespace(pa.array(values.astype("string[pyarrow]")))  # as str.strip()
+    text = pc.replace_substring(text, PEOPLE_SEPARATOR, " ")
+    return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text).to_pylist()
 
 
 def key_columns(results: pd.DataFrame) -> list[str]:
