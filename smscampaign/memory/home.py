@@ -66,12 +66,12 @@ from smscampaign.memory.records import (
     campaign_values,
     journal_file,
     message_times,
+    pack_mobiles,
     people_arrays,
     people_rows,
     reserved_batch_frame,
     select_messages,
 )
-from smscampaign.memory.records import SEPARATOR as _SEPARATOR
 from smscampaign.memory.records import split_rows as _split_rows
 from smscampaign.memory.records import unpack as _unpack
 from smscampaign.memory.records import utc_text as _utc
@@ -449,9 +449,7 @@ class SQLiteStore:
         gateway: str,
         at: datetime | None = None,
     ) -> None:
-        packed = _SEPARATOR.join(mobiles)
-        if packed.count(_SEPARATOR) != max(len(mobiles) - 1, 0):
-            raise ConfigError(f"a number holds the separator {_SEPARATOR!r}: {list(mobiles)!r:.200}")
+        packed = pack_mobiles(mobiles)
         row_id = secrets.randbits(62)
         with self._lock, self._home_errors():
             self._conn.execute("BEGIN IMMEDIATE")
